@@ -1,0 +1,3 @@
+export { SECOND, MINUTE, HOUR, DAY } from "../shared/time.js";
+export { ErrorCode, isGuardError, type GuardErrorData } from "../shared/errors.js";
+export type { ComponentApi } from "../component/_generated/component.js";

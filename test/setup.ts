@@ -1,0 +1,52 @@
+/// <reference types="vite/client" />
+import { convexTest } from "convex-test";
+import { componentsGeneric } from "convex/server";
+import type { ComponentApi } from "../src/component/_generated/component.js";
+import { register } from "../src/test.js";
+
+/**
+ * A convex-test instance with convex-guard installed as "guard" under a bare
+ * host app. Call client methods from `t.mutation(async (ctx) => ...)`, which
+ * runs as a top-level host mutation (a throw rolls everything back).
+ */
+export function guardTest() {
+  const t = convexTest(undefined, {
+    // convex-test locates the app root by its _generated folder.
+    "./host/_generated/api.ts": async () => ({}),
+  });
+  register(t);
+  return t;
+}
+
+/** `components.guard`, as a host's `_generated/api` would export it. */
+export const components = componentsGeneric() as unknown as { guard: ComponentApi<"guard"> };
+
+/** Runs `fn` in a host mutation and returns its result with the transaction's metrics delta. */
+export type Metrics = {
+  documentsRead: number;
+  documentsWritten: number;
+  bytesRead: number;
+  bytesWritten: number;
+  databaseQueries: number;
+};
+
+export async function readMetrics(ctx: { meta: { getTransactionMetrics(): Promise<any> } }): Promise<Metrics> {
+  const m = await ctx.meta.getTransactionMetrics();
+  return {
+    documentsRead: m.documentsRead.used,
+    documentsWritten: m.documentsWritten.used,
+    bytesRead: m.bytesRead.used,
+    bytesWritten: m.bytesWritten.used,
+    databaseQueries: m.databaseQueries.used,
+  };
+}
+
+export function diffMetrics(after: Metrics, before: Metrics): Metrics {
+  return {
+    documentsRead: after.documentsRead - before.documentsRead,
+    documentsWritten: after.documentsWritten - before.documentsWritten,
+    bytesRead: after.bytesRead - before.bytesRead,
+    bytesWritten: after.bytesWritten - before.bytesWritten,
+    databaseQueries: after.databaseQueries - before.databaseQueries,
+  };
+}
