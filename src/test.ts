@@ -12,7 +12,13 @@ import type { TestConvex } from "convex-test";
 import type { GenericSchema, SchemaDefinition } from "convex/server";
 import schema from "./component/schema.js";
 
-const modules = import.meta.glob("./component/**/*.ts");
+// Eager: every module is loaded when this file is, so no function call has to
+// wait for a dynamic import inside a transaction (some loaders use timers,
+// which convex-test forbids there).
+const loaded = import.meta.glob(["./component/**/*.ts", "!./component/**/*.test.ts"], { eager: true });
+const modules = Object.fromEntries(
+  Object.entries(loaded).map(([path, mod]) => [path, async () => mod]),
+);
 
 /**
  * Registers the component under `name` (default "guard", the name
