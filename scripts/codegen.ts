@@ -9,10 +9,12 @@
  *   with `components.guard` typed by the package's `ComponentApi`.
  *
  * Usage: `npm run codegen` (add `--check` to fail instead of writing when a
- * file is stale, as CI does).
+ * file is stale, as CI does). `--app DIR` generates only the app in DIR (a
+ * host's `convex/` folder), for a project that installs convex-guard and
+ * cannot reach a deployment either.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -177,7 +179,7 @@ export type ComponentApi<Name extends string | undefined = string | undefined> =
 `;
 
 function write(path: string, content: string): void {
-  const rel = relative(root, path);
+  const rel = relative(process.cwd(), path);
   const old = existsSync(path) ? readFileSync(path, "utf8") : undefined;
   if (old === content) return;
   if (check) {
@@ -222,8 +224,15 @@ function generate(dir: string, opts: { component: boolean }): void {
   if (opts.component) write(join(gen, "component.ts"), COMPONENT);
 }
 
-generate(join(root, "src", "component"), { component: true });
-if (existsSync(join(root, "example", "convex"))) generate(join(root, "example", "convex"), { component: false });
+const appArg = process.argv.indexOf("--app");
+if (appArg !== -1) {
+  const dir = process.argv[appArg + 1];
+  if (!dir) throw new Error("codegen: --app needs a directory");
+  generate(resolve(dir), { component: false });
+} else {
+  generate(join(root, "src", "component"), { component: true });
+  if (existsSync(join(root, "example", "convex"))) generate(join(root, "example", "convex"), { component: false });
+}
 
 if (check && stale.length > 0) {
   console.error(`codegen: stale generated files (run \`npm run codegen\`):\n  ${stale.join("\n  ")}`);
