@@ -50,3 +50,16 @@ export function diffMetrics(after: Metrics, before: Metrics): Metrics {
     databaseQueries: after.databaseQueries - before.databaseQueries,
   };
 }
+
+/**
+ * Runs `fn` as a mutation inside the component itself, with its own tables:
+ * for inspecting storage and for tampering tests. (convex-test has
+ * `runInComponent` at run time but does not type it.)
+ */
+export async function runInGuard<T>(
+  t: ReturnType<typeof guardTest> | { runInComponent?: unknown },
+  fn: (ctx: GuardMutationCtx) => Promise<T>,
+): Promise<T> {
+  return (t as unknown as { runInComponent: (name: string, f: typeof fn) => Promise<T> }).runInComponent("guard", fn);
+}
+export type GuardMutationCtx = import("../src/component/_generated/server.js").MutationCtx;
