@@ -1,0 +1,63 @@
+/**
+ * The app's convex-guard clients, built once from `components.guard`. This is
+ * the ONLY file that touches `components`: public functions reach the
+ * component through these typed clients, inside their own transactions, and
+ * never hand a component function reference to a client.
+ */
+import { AuditLog, Confirmations, HOUR, MINUTE, RateLimiter } from "convex-guard";
+import { v } from "convex/values";
+import { components } from "../_generated/api.js";
+
+export const limiter = new RateLimiter(components.guard, {
+  // Per user: 5 messages in any rolling minute (approximate sliding window, one document per user).
+  sendMessage: { kind: "sliding window", rate: 5, period: MINUTE },
+  // Whole app: a sharded token bucket so hot traffic spreads over 4 documents.
+  globalMessages: { kind: "token bucket", rate: 1_000, period: MINUTE, capacity: 200, shards: 4 },
+  // Whole app: at most 100 new accounts per hour.
+  signUp: { kind: "fixed window", rate: 100, period: HOUR },
+  // Per account: 5 failed logins in any 15 minutes, counted exactly; reset on success.
+  failedLogins: { kind: "sliding window", rate: 5, period: 15 * MINUTE, precision: "exact" },
+  // Per trusted caller of the HTTP API (http.ts).
+  serviceCalls: { kind: "sliding window", rate: 30, period: MINUTE },
+});
+
+export const audit = new AuditLog(components.guard, {
+  actions: {
+    "user.signUp": v.object({}),
+    "user.setRole": v.object({ from: v.string(), to: v.string() }),
+    "user.delete": v.object({ reason: v.string() }),
+    "auth.login": v.object({ email: v.string() }),
+    "message.remove": v.object({ reason: v.string() }),
+    "service.call": v.object({ path: v.string() }),
+  },
+  // Stored as salted commitments: erasable later, while the log still verifies.
+  redact: ["metadata.email", "context.ip"],
+  retention: { days: 365 },
+});
+
+/**
+ * The HMAC key for confirmation codes. It comes from the deployment's
+ * environment (`npx convex env set GUARD_SECRET $(openssl rand -hex 32)`);
+ * tests and the demo set `process.env.GUARD_SECRET` themselves. There is no
+ * fallback: a deployment without the secret fails loudly on first use.
+ */
+export function guardSecret(): string {
+  const secret = process.env.GUARD_SECRET;
+  if (!secret) throw new Error("GUARD_SECRET is not set: run `npx convex env set GUARD_SECRET <32+ random bytes>`.");
+  return secret;
+}
+
+let confirmationsInstance: Confirmations | undefined;
+/** Built on first use, so the secret is read when a function runs, not at import. */
+export function confirmations(): Confirmations {
+  confirmationsInstance ??= new Confirmations(components.guard, {
+    secret: guardSecret(),
+    digits: 8,
+    ttl: 10 * MINUTE,
+    maxAttempts: 5,
+    issueLimit: { rate: 5, period: 10 * MINUTE },
+    failureLimit: { rate: 10, period: HOUR },
+    audit,
+  });
+  return confirmationsInstance;
+}
