@@ -1,3 +1,6 @@
 export { SECOND, MINUTE, HOUR, DAY } from "../shared/time.js";
 export { ErrorCode, isGuardError, type GuardErrorData } from "../shared/errors.js";
 export type { ComponentApi } from "../component/_generated/component.js";
+export * from "./auditLog.js";
+export * from "./confirmations.js";
+export * from "./rateLimiter.js";

@@ -4,13 +4,37 @@
  * @module
  */
 
-
+import type * as admin from "../admin.js";
+import type * as auditDashboard from "../auditDashboard.js";
+import type * as http from "../http.js";
+import type * as lib_auth from "../lib/auth.js";
+import type * as lib_delivery from "../lib/delivery.js";
+import type * as lib_functions from "../lib/functions.js";
+import type * as lib_guard from "../lib/guard.js";
+import type * as lib_passwords from "../lib/passwords.js";
+import type * as login from "../login.js";
+import type * as messages from "../messages.js";
+import type * as moderation from "../moderation.js";
+import type * as service from "../service.js";
+import type * as users from "../users.js";
 
 import type { ApiFromModules, FilterApi, FunctionReference } from "convex/server";
 import { anyApi, componentsGeneric } from "convex/server";
 
 const fullApi: ApiFromModules<{
-
+  "admin": typeof admin;
+  "auditDashboard": typeof auditDashboard;
+  "http": typeof http;
+  "lib/auth": typeof lib_auth;
+  "lib/delivery": typeof lib_delivery;
+  "lib/functions": typeof lib_functions;
+  "lib/guard": typeof lib_guard;
+  "lib/passwords": typeof lib_passwords;
+  "login": typeof login;
+  "messages": typeof messages;
+  "moderation": typeof moderation;
+  "service": typeof service;
+  "users": typeof users;
 }> = anyApi as any;
 
 /** References to this deployment's public functions: `api.module.fn`. */

@@ -4,10 +4,16 @@
  * @module
  */
 
-import type { AnyDataModel, GenericDocument } from "convex/server";
+import type {
+  DataModelFromSchemaDefinition,
+  DocumentByName,
+  TableNamesInDataModel,
+  SystemTableNames,
+} from "convex/server";
 import type { GenericId } from "convex/values";
+import schema from "../schema.js";
 
-export type TableNames = string;
-export type Doc = GenericDocument;
-export type Id<TableName extends TableNames = TableNames> = GenericId<TableName>;
-export type DataModel = AnyDataModel;
+export type TableNames = TableNamesInDataModel<DataModel>;
+export type Doc<TableName extends TableNames> = DocumentByName<DataModel, TableName>;
+export type Id<TableName extends TableNames | SystemTableNames> = GenericId<TableName>;
+export type DataModel = DataModelFromSchemaDefinition<typeof schema>;

@@ -1,0 +1,127 @@
+/**
+ * Request traces for the accuracy section, and the exact reference: a
+ * sliding-window log that admits a request iff fewer than `rate` requests were
+ * admitted in the `period` before it. Everything is seeded, so every run
+ * replays the same requests.
+ */
+import { rng } from "./harness.js";
+
+export type Trace = { name: string; description: string; times: number[] };
+
+/** Exact sliding-window log: admit at t iff admissions in (t - period, t] are fewer than rate. */
+export function exactReference(times: number[], rate: number, period: number): boolean[] {
+  const admitted: number[] = [];
+  let head = 0; // admitted[head..] are within the window
+  return times.map((t) => {
+    while (head < admitted.length && admitted[head] <= t - period) head++;
+    if (admitted.length - head < rate) {
+      admitted.push(t);
+      return true;
+    }
+    return false;
+  });
+}
+
+/**
+ * Judges each decision of an algorithm by the exact rule applied to the
+ * algorithm's own admissions so far (so one early mistake is not counted again
+ * in every later decision it shifts).
+ */
+export function decisionErrors(times: number[], admitted: boolean[], rate: number, period: number) {
+  const log: number[] = [];
+  let head = 0;
+  let over = 0;
+  let under = 0;
+  times.forEach((t, i) => {
+    while (head < log.length && log[head] <= t - period) head++;
+    const inWindow = log.length - head;
+    if (admitted[i]) {
+      if (inWindow >= rate) over++;
+      log.push(t);
+    } else if (inWindow < rate) {
+      under++;
+    }
+  });
+  return { over, under };
+}
+
+/** Most admissions in any interval (t - period, t]: the burst an algorithm lets through. */
+export function maxInWindow(times: number[], admitted: boolean[], period: number): number {
+  const a = times.filter((_, i) => admitted[i]);
+  let best = 0;
+  let head = 0;
+  for (let i = 0; i < a.length; i++) {
+    while (a[head] <= a[i] - period) head++;
+    best = Math.max(best, i - head + 1);
+  }
+  return best;
+}
+
+function poisson(random: () => number, start: number, end: number, perMs: number): number[] {
+  const out: number[] = [];
+  let t = start;
+  for (;;) {
+    t += -Math.log(1 - random()) / perMs;
+    if (t >= end) return out;
+    out.push(Math.floor(t));
+  }
+}
+
+/**
+ * The traces, for a limit of `rate` per `period` whose fixed windows start at
+ * `t0` (the adversary knows the boundaries: the worst case for fixed windows).
+ */
+export function makeTraces(t0: number, rate: number, period: number, periods: number): Trace[] {
+  const end = t0 + periods * period;
+  const r = rng(42);
+  const perMs = rate / period;
+
+  const steady = poisson(r, t0, end, 1.5 * perMs);
+
+  const bursty: number[] = [];
+  for (let k = 0; k < periods; k++) {
+    const w = t0 + k * period;
+    bursty.push(...poisson(r, w, w + period, 0.2 * perMs));
+    const at = w + Math.floor(r() * (period - period / 12));
+    bursty.push(...poisson(r, at, at + period / 12, (1.2 * rate) / (period / 12)));
+  }
+  bursty.sort((a, b) => a - b);
+
+  // `rate` requests in the last 1/60 of each window and `rate` in the first 1/60 of the next.
+  const edge: number[] = [];
+  const slice = Math.floor(period / 60);
+  for (let k = 1; k < periods; k++) {
+    const b = t0 + k * period;
+    for (let i = 0; i < rate; i++) edge.push(b - slice + Math.floor((i * slice) / rate));
+    for (let i = 0; i < rate; i++) edge.push(b + Math.floor((i * slice) / rate));
+  }
+
+  // Drain the full capacity, then trickle at exactly the refill rate: a token
+  // bucket admits capacity + rate in the first period.
+  const drain: number[] = [];
+  for (let k = 0; k < periods; k += 2) {
+    const w = t0 + k * period;
+    for (let i = 0; i < rate; i++) drain.push(w + i);
+    for (let i = 1; i <= rate * 2; i++) drain.push(w + rate + Math.floor((i * period) / rate));
+  }
+  const drainSorted = [...new Set(drain)].sort((a, b) => a - b).filter((t) => t < end);
+
+  return [
+    { name: "steady", description: "Poisson arrivals at 1.5x the rate", times: steady },
+    {
+      name: "bursty",
+      description: "background at 0.2x the rate, plus one burst of ~1.2x rate requests in 1/12 of each period",
+      times: bursty,
+    },
+    {
+      name: "window edges",
+      description: "adversarial: `rate` requests just before and `rate` just after each fixed-window boundary",
+      times: edge,
+    },
+    {
+      name: "drain+trickle",
+      description: "adversarial: `rate` requests at once, then a trickle at exactly the refill rate",
+      times: drainSorted,
+    },
+  ];
+}

@@ -1,0 +1,288 @@
+/**
+ * The example app's flows end to end, on fake timers: rate-limited messages,
+ * the sign-up throttle, the trusted server's login endpoint, two-step user
+ * deletion with a confirmation code, and the admin audit dashboard.
+ */
+import guardTest from "convex-guard/test";
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { addUser, identityOf, lastDeliveredCode, newApp, runInGuard, type App } from "../harness.js";
+import { api } from "./_generated/api.js";
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  vi.setSystemTime(Date.UTC(2026, 0, 5, 9, 0, 0));
+});
+afterEach(() => vi.useRealTimers());
+
+/** Advances the clock in bounded steps, running what the scheduler made due (the guard's loop never ends). */
+async function advance(t: App, ms: number) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    vi.advanceTimersByTime(Math.min(1_000, end - Date.now()));
+    await t.finishInProgressScheduledFunctions();
+  }
+}
+
+async function rejection(p: Promise<unknown>): Promise<any> {
+  try {
+    await p;
+  } catch (e) {
+    return (e as { data?: unknown }).data ?? String(e);
+  }
+  return "resolved";
+}
+
+const page = (numItems: number, cursor: string | null = null) => ({ paginationOpts: { numItems, cursor } });
+
+describe("messages", () => {
+  test("5 per rolling minute per user: the 6th is denied with retryAfter and admitted once it has passed", async () => {
+    const t = newApp();
+    const alice = await addUser(t, "alice");
+    for (let i = 0; i < 5; i++) {
+      expect((await alice.as.mutation(api.messages.sendMessage, { body: `m${i}` })).ok).toBe(true);
+      await advance(t, 5_000);
+    }
+    const denied = await alice.as.mutation(api.messages.sendMessage, { body: "too many" });
+    expect(denied.ok).toBe(false);
+    if (denied.ok) return;
+    expect(denied.retryAfter).toBeGreaterThan(0);
+    expect(denied.retryAfter).toBeLessThanOrEqual(60_000);
+    // A denial writes no message.
+    expect((await alice.as.query(api.messages.listMyMessages, page(50))).page).toHaveLength(5);
+    await advance(t, denied.retryAfter);
+    expect((await alice.as.mutation(api.messages.sendMessage, { body: "later" })).ok).toBe(true);
+  });
+
+  test("one user's limit does not touch another's", async () => {
+    const t = newApp();
+    const alice = await addUser(t, "alice");
+    const bob = await addUser(t, "bob");
+    for (let i = 0; i < 6; i++) await alice.as.mutation(api.messages.sendMessage, { body: `m${i}` });
+    expect((await bob.as.mutation(api.messages.sendMessage, { body: "hi" })).ok).toBe(true);
+  });
+});
+
+describe("sign-up throttle", () => {
+  test("at most 100 new accounts per fixed hour; the 101st is refused with RateLimited", async () => {
+    const t = newApp();
+    for (let i = 0; i < 100; i++) await t.withIdentity(identityOf(`u${i}`)).mutation(api.users.signUp, { name: `u${i}` });
+    const err = await rejection(t.withIdentity(identityOf("late")).mutation(api.users.signUp, { name: "late" }));
+    expect(err).toMatchObject({ kind: "RateLimited", name: "signUp" });
+    expect(await t.run(async (ctx) => (await ctx.db.query("users").collect()).length)).toBe(100);
+    await advance(t, err.retryAfter);
+    await t.withIdentity(identityOf("late")).mutation(api.users.signUp, { name: "late" });
+  });
+});
+
+describe("trusted server: POST /service/verify-password", () => {
+  async function setup() {
+    const t = newApp();
+    const alice = await addUser(t, "alice");
+    await alice.as.mutation(api.users.setMyPassword, { password: "correct horse battery" });
+    const call = (password: string, opts: { secret?: string; name?: string } = {}) =>
+      t.fetch("/service/verify-password", {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${opts.secret ?? process.env.SERVICE_SECRET}`,
+          "x-service-name": opts.name ?? "login-server",
+        },
+        body: JSON.stringify({ email: alice.email, password }),
+      });
+    return { t, alice, call };
+  }
+
+  test("a wrong or missing shared secret is refused, and the refusal is audited", async () => {
+    const { t, call } = await setup();
+    expect((await call("correct horse battery", { secret: "guess" })).status).toBe(401);
+    expect((await t.fetch("/service/verify-password", { method: "POST", body: "{}" })).status).toBe(401);
+    const admin = await addUser(t, "admin", "admin");
+    const denied = await admin.as.query(api.auditDashboard.list, { action: "service.call", ...page(10) });
+    expect(denied.page.map((e) => e.outcome)).toEqual(["denied", "denied"]);
+  });
+
+  test("5 failed logins in 15 minutes lock the account, even for the right password; success resets the count", async () => {
+    const { t, alice, call } = await setup();
+    for (let i = 0; i < 5; i++) expect(await (await call("wrong password")).json()).toEqual({ ok: false, reason: "invalid" });
+    const locked = await (await call("correct horse battery")).json();
+    expect(locked).toMatchObject({ ok: false, reason: "locked" });
+    await advance(t, locked.retryAfter);
+    expect(await (await call("correct horse battery")).json()).toEqual({ ok: true, userId: alice.id });
+    // Reset on success: 4 new failures do not lock.
+    for (let i = 0; i < 4; i++) await call("wrong password");
+    expect(await (await call("correct horse battery")).json()).toEqual({ ok: true, userId: alice.id });
+  });
+
+  test("an unknown email gets the same answer as a wrong password", async () => {
+    const { t } = await setup();
+    const res = await t.fetch("/service/verify-password", {
+      method: "POST",
+      headers: { authorization: `Bearer ${process.env.SERVICE_SECRET}`, "x-service-name": "login-server" },
+      body: JSON.stringify({ email: "nobody@example.com", password: "whatever" }),
+    });
+    expect(await res.json()).toEqual({ ok: false, reason: "invalid" });
+  });
+
+  test("each caller has its own window (30 calls per minute): the 31st gets 429 with Retry-After", async () => {
+    const { call } = await setup();
+    for (let i = 0; i < 30; i++) expect((await call("wrong", { name: "batch-job" })).status).toBe(200);
+    const res = await call("wrong", { name: "batch-job" });
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await call("correct horse battery", { name: "login-server" })).status).toBe(200);
+  });
+});
+
+describe("two-step user deletion", () => {
+  async function setup() {
+    const t = newApp();
+    const root = await addUser(t, "root", "superadmin");
+    const bob = await addUser(t, "bob");
+    const carol = await addUser(t, "carol");
+    await bob.as.mutation(api.messages.sendMessage, { body: "bob was here" });
+    return { t, root, bob, carol };
+  }
+
+  test("the code reaches the superadmin out of band only: not in the result, the scheduler or any guard table", async () => {
+    const { t, root, bob } = await setup();
+    const r = await root.as.action(api.admin.requestUserDeletion, { userId: bob.id });
+    expect(r.ok).toBe(true);
+    const code = lastDeliveredCode(root.email)!;
+    expect(code).toMatch(/^\d{8}$/);
+    expect(JSON.stringify(r)).not.toContain(code);
+    const scheduled = await t.run((ctx) => ctx.db.system.query("_scheduled_functions").collect());
+    expect(JSON.stringify(scheduled)).not.toContain(code);
+    const stored = await runInGuard(t, async (ctx) => {
+      const all: unknown[] = [];
+      for (const table of Object.keys(guardTest.schema.tables)) all.push(...(await ctx.db.query(table).collect()));
+      all.push(...(await ctx.db.system.query("_scheduled_functions").collect()));
+      return all;
+    });
+    expect(JSON.stringify(stored)).not.toContain(code);
+  });
+
+  test("wrong code, then another user's id, then the right code: only the last deletes, once", async () => {
+    const { t, root, bob, carol } = await setup();
+    await root.as.action(api.admin.requestUserDeletion, { userId: bob.id });
+    const code = lastDeliveredCode(root.email)!;
+    const wrong = code === "00000000" ? "11111111" : "00000000";
+    expect(await root.as.mutation(api.admin.confirmUserDeletion, { userId: bob.id, code: wrong })).toMatchObject({
+      ok: false,
+      reason: "invalid",
+      attemptsLeft: 4,
+    });
+    expect(await root.as.mutation(api.admin.confirmUserDeletion, { userId: carol.id, code })).toMatchObject({
+      ok: false,
+      reason: "mismatch",
+    });
+    expect(await t.run((ctx) => ctx.db.get(carol.id))).not.toBeNull();
+    expect(await root.as.mutation(api.admin.confirmUserDeletion, { userId: bob.id, code })).toMatchObject({ ok: true });
+    await advance(t, 1_000);
+    expect(await t.run((ctx) => ctx.db.get(bob.id))).toBeNull();
+    expect(await t.run((ctx) => ctx.db.query("messages").collect())).toEqual([]);
+    expect((await root.as.mutation(api.admin.confirmUserDeletion, { userId: bob.id, code })).ok).toBe(false);
+  });
+
+  test("five wrong guesses lock the code: the right one no longer works", async () => {
+    const { t, root, bob } = await setup();
+    await root.as.action(api.admin.requestUserDeletion, { userId: bob.id });
+    const code = lastDeliveredCode(root.email)!;
+    const wrong = code === "00000000" ? "11111111" : "00000000";
+    for (let i = 0; i < 5; i++) await root.as.mutation(api.admin.confirmUserDeletion, { userId: bob.id, code: wrong });
+    expect(await root.as.mutation(api.admin.confirmUserDeletion, { userId: bob.id, code })).toMatchObject({
+      ok: false,
+      reason: "locked",
+    });
+    expect(await t.run((ctx) => ctx.db.get(bob.id))).not.toBeNull();
+  });
+
+  test("asking for codes is limited (5 per 10 minutes per superadmin): the 6th is refused and nothing is delivered", async () => {
+    const { root, bob } = await setup();
+    for (let i = 0; i < 5; i++) expect((await root.as.action(api.admin.requestUserDeletion, { userId: bob.id })).ok).toBe(true);
+    const code = lastDeliveredCode(root.email);
+    const sixth = await root.as.action(api.admin.requestUserDeletion, { userId: bob.id });
+    expect(sixth).toMatchObject({ ok: false, reason: "rate_limited" });
+    expect(lastDeliveredCode(root.email)).toBe(code);
+  });
+
+  test("every step is audited, and no event holds the code", async () => {
+    const { root, bob } = await setup();
+    await root.as.action(api.admin.requestUserDeletion, { userId: bob.id });
+    const code = lastDeliveredCode(root.email)!;
+    await root.as.mutation(api.admin.confirmUserDeletion, { userId: bob.id, code: code === "00000000" ? "1" : "0" });
+    await root.as.mutation(api.admin.confirmUserDeletion, { userId: bob.id, code });
+    const events = await root.as.query(api.auditDashboard.list, { order: "asc", ...page(100) });
+    const actions = events.page.map((e) => `${e.action}:${e.outcome}`);
+    expect(actions.filter((a) => a.startsWith("guard.")).length).toBeGreaterThanOrEqual(3); // issue, failure, consume
+    expect(actions).toContain("user.delete:success");
+    expect(JSON.stringify(events)).not.toContain(code);
+  });
+});
+
+describe("admin audit dashboard", () => {
+  async function setup() {
+    const t = newApp();
+    const admin = await addUser(t, "admin", "admin");
+    const root = await addUser(t, "root", "superadmin");
+    const users = [];
+    for (const h of ["u1", "u2", "u3"]) {
+      users.push(await addUser(t, h));
+      await advance(t, 60_000);
+    }
+    for (const u of users) {
+      await root.as.mutation(api.users.setRole, { userId: u.id, role: "moderator" });
+      await advance(t, 60_000);
+    }
+    return { t, admin, root, users };
+  }
+
+  test("filters by actor, target, action and time, page by page", async () => {
+    const { t, admin, root, users } = await setup();
+    const byActor = await admin.as.query(api.auditDashboard.list, { actor: { type: "user", id: root.id }, ...page(50) });
+    expect(byActor.page.map((e) => e.action)).toEqual(["user.setRole", "user.setRole", "user.setRole", "user.signUp"]);
+    const byTarget = await admin.as.query(api.auditDashboard.list, { target: { type: "user", id: users[1].id }, ...page(50) });
+    expect(byTarget.page.map((e) => e.action)).toEqual(["user.setRole", "user.signUp"]);
+    const byAction = await admin.as.query(api.auditDashboard.list, { action: "user.setRole", ...page(50) });
+    // 3 grants through the service path in addUser + 3 by root.
+    expect(byAction.page.length).toBe(5);
+    const from = byAction.page[1].recordedAt;
+    const to = byAction.page[0].recordedAt;
+    const inRange = await admin.as.query(api.auditDashboard.list, { action: "user.setRole", from, to, ...page(50) });
+    expect(inRange.page.map((e) => e.id)).toEqual([byAction.page[0].id, byAction.page[1].id]);
+    // Pages of 2 cover the whole log exactly once.
+    const all = await admin.as.query(api.auditDashboard.list, page(100));
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (;;) {
+      const p: any = await admin.as.query(api.auditDashboard.list, page(2, cursor));
+      seen.push(...p.page.map((e: { id: string }) => e.id));
+      if (p.isDone) break;
+      cursor = p.continueCursor;
+    }
+    expect(seen).toEqual(all.page.map((e) => e.id));
+    void t;
+  });
+
+  test("an unsupported filter combination is an error, never a silent scan", async () => {
+    const { admin, root } = await setup();
+    const err = await rejection(
+      admin.as.query(api.auditDashboard.list, { actor: { type: "user", id: root.id }, action: "user.setRole", ...page(10) }),
+    );
+    expect(err.code).toBe("INVALID_ARGUMENT");
+  });
+
+  test("verify passes on the sealed log and reports an event edited in the component's table", async () => {
+    const { t, admin } = await setup();
+    await advance(t, 5_000);
+    const ok = await admin.as.query(api.auditDashboard.verify, {});
+    expect(ok).toMatchObject({ ok: true, break: null });
+    expect(ok.checkedEvents).toBeGreaterThan(0);
+    const seq = await runInGuard(t, async (ctx) => {
+      const e = (await ctx.db.query("auditEvents").collect()).find((x: any) => x.action === "user.setRole");
+      await ctx.db.patch(e._id, { outcome: "failure" });
+      return e.seq;
+    });
+    const broken = await admin.as.query(api.auditDashboard.verify, {});
+    expect(broken.ok).toBe(false);
+    expect(broken.break).toMatchObject({ seq });
+  });
+});

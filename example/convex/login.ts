@@ -1,0 +1,57 @@
+import { v } from "convex/values";
+import { internalMutation } from "./_generated/server.js";
+import { audit, limiter } from "./lib/guard.js";
+import { checkPassword } from "./lib/passwords.js";
+
+/**
+ * Service-only: checks an email and password for the trusted login server
+ * (POST /service/verify-password in http.ts). Failed attempts per account are
+ * limited by an EXACT sliding window (5 per 15 minutes); a success resets it.
+ *
+ * Failures are returned, not thrown, so the failure count and the audit event
+ * commit with the mutation. The answer for an unknown email is the same as
+ * for a wrong password.
+ */
+export const verifyPassword = internalMutation({
+  args: { email: v.string(), password: v.string(), caller: v.string() },
+  returns: v.union(
+    v.object({ ok: v.literal(true), userId: v.id("users") }),
+    v.object({ ok: v.literal(false), reason: v.literal("invalid") }),
+    v.object({ ok: v.literal(false), reason: v.literal("locked"), retryAfter: v.number() }),
+  ),
+  handler: async (ctx, { email, password, caller }) => {
+    const key = email.trim().toLowerCase().slice(0, 254);
+    const actor = { type: "service", id: caller };
+    const gate = await limiter.check(ctx, "failedLogins", { key });
+    if (!gate.ok) {
+      await audit.log(ctx, { action: "auth.login", actor, outcome: "denied", reason: "locked", metadata: { email: key } });
+      return { ok: false as const, reason: "locked" as const, retryAfter: gate.retryAfter };
+    }
+    const user = await ctx.db
+      .query("users")
+      .withIndex("by_email", (q) => q.eq("email", key))
+      .first();
+    const good = await checkPassword(password, { hash: user?.passwordHash, salt: user?.passwordSalt });
+    if (!good || user === null) {
+      await limiter.limit(ctx, "failedLogins", { key });
+      await audit.log(ctx, {
+        action: "auth.login",
+        actor,
+        targets: user ? [{ type: "user", id: user._id }] : [],
+        outcome: "failure",
+        reason: "invalid credentials",
+        metadata: { email: key },
+      });
+      return { ok: false as const, reason: "invalid" as const };
+    }
+    await limiter.reset(ctx, "failedLogins", { key });
+    await audit.log(ctx, {
+      action: "auth.login",
+      actor,
+      targets: [{ type: "user", id: user._id }],
+      outcome: "success",
+      metadata: { email: key },
+    });
+    return { ok: true as const, userId: user._id };
+  },
+});

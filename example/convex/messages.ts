@@ -1,0 +1,87 @@
+import { paginationOptsValidator } from "convex/server";
+import { v } from "convex/values";
+import type { Doc, Id } from "./_generated/dataModel.js";
+import type { QueryCtx } from "./_generated/server.js";
+import { appError } from "./lib/auth.js";
+import { userMutation, userQuery } from "./lib/functions.js";
+import { limiter } from "./lib/guard.js";
+
+const MAX_BODY = 2_000;
+
+function checkBody(body: string): string {
+  if (body.trim().length === 0 || body.length > MAX_BODY) {
+    throw appError("INVALID_ARGUMENT", `A message has 1 to ${MAX_BODY} characters.`);
+  }
+  return body;
+}
+
+/**
+ * The caller's own message, or NOT_FOUND. Someone else's message is reported
+ * exactly like a missing one, so ids cannot be probed for existence (IDOR).
+ */
+async function ownMessage(ctx: QueryCtx, user: Doc<"users">, messageId: Id<"messages">) {
+  const message = await ctx.db.get(messageId);
+  if (message === null || message.author !== user._id) throw appError("NOT_FOUND", "No such message.");
+  return message;
+}
+
+/**
+ * Sends a message as the caller. Two limits in one call: the caller's own
+ * sliding window and the app-wide bucket. `limitAll` consumes nothing unless
+ * both admit, and a denial is returned (not thrown) so the client can show
+ * when to retry.
+ */
+export const sendMessage = userMutation({
+  args: { body: v.string() },
+  returns: v.union(
+    v.object({ ok: v.literal(true), messageId: v.id("messages") }),
+    v.object({ ok: v.literal(false), retryAfter: v.number() }),
+  ),
+  handler: async (ctx, { body }) => {
+    checkBody(body);
+    const limit = await limiter.limitAll(ctx, [{ name: "sendMessage", key: ctx.user._id }, { name: "globalMessages" }]);
+    if (!limit.ok) return { ok: false as const, retryAfter: limit.retryAfter };
+    const messageId = await ctx.db.insert("messages", { author: ctx.user._id, body });
+    return { ok: true as const, messageId };
+  },
+});
+
+/** The caller's messages, newest first, one page at a time. Only ever the caller's rows. */
+export const listMyMessages = userQuery({
+  args: { paginationOpts: paginationOptsValidator },
+  handler: async (ctx, { paginationOpts }) =>
+    ctx.db
+      .query("messages")
+      .withIndex("by_author", (q) => q.eq("author", ctx.user._id))
+      .order("desc")
+      .paginate(paginationOpts),
+});
+
+export const getMessage = userQuery({
+  args: { messageId: v.id("messages") },
+  returns: v.object({ _id: v.id("messages"), _creationTime: v.number(), body: v.string() }),
+  handler: async (ctx, { messageId }) => {
+    const m = await ownMessage(ctx, ctx.user, messageId);
+    return { _id: m._id, _creationTime: m._creationTime, body: m.body };
+  },
+});
+
+export const editMessage = userMutation({
+  args: { messageId: v.id("messages"), body: v.string() },
+  returns: v.null(),
+  handler: async (ctx, { messageId, body }) => {
+    await ownMessage(ctx, ctx.user, messageId);
+    await ctx.db.patch(messageId, { body: checkBody(body) });
+    return null;
+  },
+});
+
+export const deleteMessage = userMutation({
+  args: { messageId: v.id("messages") },
+  returns: v.null(),
+  handler: async (ctx, { messageId }) => {
+    await ownMessage(ctx, ctx.user, messageId);
+    await ctx.db.delete(messageId);
+    return null;
+  },
+});

@@ -1,0 +1,35 @@
+import { v } from "convex/values";
+import { appError, requirePermission } from "./lib/auth.js";
+import { userMutation } from "./lib/functions.js";
+import { audit } from "./lib/guard.js";
+
+/**
+ * Removes anyone's message. Moderators and above; the removal, its author and
+ * the reason are audited in the same transaction, so there is no removal
+ * without its record (and no record of a removal that rolled back).
+ */
+export const removeMessage = userMutation({
+  args: { messageId: v.id("messages"), reason: v.string() },
+  returns: v.null(),
+  handler: async (ctx, { messageId, reason }) => {
+    const moderator = await requirePermission(ctx, "messages.moderate");
+    if (reason.trim().length === 0 || reason.length > 500) {
+      throw appError("INVALID_ARGUMENT", "Give a reason of 1 to 500 characters.");
+    }
+    const message = await ctx.db.get(messageId);
+    if (message === null) throw appError("NOT_FOUND", "No such message.");
+    await ctx.db.delete(messageId);
+    await audit.log(ctx, {
+      action: "message.remove",
+      actor: { type: "user", id: moderator._id, name: moderator.name },
+      targets: [
+        { type: "message", id: messageId },
+        { type: "user", id: message.author },
+      ],
+      outcome: "success",
+      severity: "warning",
+      metadata: { reason },
+    });
+    return null;
+  },
+});

@@ -1,0 +1,285 @@
+/**
+ * `npm run demo`: drives the example app (example/convex) through convex-test,
+ * the embedded Convex runtime, on a fake clock, and prints what happens. Each
+ * step checks what it shows; the exit code is 0 only if every step behaved as
+ * expected. No Convex account or deployment is needed.
+ */
+import FakeTimers from "@sinonjs/fake-timers";
+import type { AuditVerifyResult } from "convex-guard";
+import { addUser, lastDeliveredCode, newApp, runInGuard, setTestEnv, type App } from "./harness.js";
+import { api } from "./convex/_generated/api.js";
+
+const START = Date.UTC(2026, 0, 5, 9, 0, 0);
+const green = (s: string) => (process.stdout.isTTY ? `\x1b[32m${s}\x1b[0m` : s);
+const red = (s: string) => (process.stdout.isTTY ? `\x1b[31m${s}\x1b[0m` : s);
+const dim = (s: string) => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[0m` : s);
+
+class Expectation extends Error {}
+function expect(condition: unknown, what: string): asserts condition {
+  if (!condition) throw new Expectation(what);
+}
+
+const secs = (ms: number) => (ms < 2 * 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 60_000).toFixed(1)} min`);
+const clockTime = (ms: number) => new Date(ms).toISOString().slice(11, 19);
+const errorCode = (e: unknown) => (e as { data?: { code?: string } }).data?.code ?? String(e);
+
+async function rejectionCode(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    return errorCode(e);
+  }
+  return "(no error)";
+}
+
+export async function main(): Promise<number> {
+  setTestEnv();
+  const clock = FakeTimers.install({
+    now: START,
+    toFake: ["Date", "setTimeout", "clearTimeout", "setInterval", "clearInterval"],
+  });
+  let passed = 0;
+  let failed = 0;
+  const t: App = newApp();
+
+  /** Moves the fake clock in bounded steps and lets due scheduled functions run (the guard's maintenance loop never ends, so never "run all"). */
+  async function advance(ms: number) {
+    const target = Date.now() + ms;
+    while (Date.now() < target) {
+      await clock.tickAsync(Math.min(1000, target - Date.now()));
+      await t.finishInProgressScheduledFunctions();
+    }
+  }
+
+  async function step(title: string, body: () => Promise<string | string[] | void>) {
+    const stamp = dim(`[${clockTime(Date.now())}]`);
+    try {
+      const detail = await body();
+      passed++;
+      console.log(`  ${green("✓")} ${stamp} ${title}`);
+      for (const line of [detail ?? []].flat()) console.log(`      ${line}`);
+    } catch (e) {
+      failed++;
+      console.log(`  ${red("✗")} ${stamp} ${title}`);
+      console.log(`      ${red(e instanceof Expectation ? `expected: ${e.message}` : `error: ${String((e as Error).stack ?? e)}`)}`);
+    }
+  }
+
+  try {
+    console.log(`convex-guard demo: the example app in convex-test on a fake clock (${new Date(START).toISOString()})\n`);
+
+    const alice = await addUser(t, "alice");
+    const bob = await addUser(t, "bob");
+    const carol = await addUser(t, "carol");
+    const mod = await addUser(t, "mo", "moderator");
+    const ada = await addUser(t, "ada", "admin");
+    const root = await addUser(t, "root", "superadmin");
+    console.log(dim("  users: alice, bob, carol (user), mo (moderator), ada (admin), root (superadmin)\n"));
+    const names = new Map<string, string>(
+      Object.entries({ alice, bob, carol, mo: mod, ada, root }).map(([name, u]) => [u.id as string, name]),
+    );
+    const who = (s: { type: string; id: string; name?: string }) =>
+      `${s.type}:${s.name ?? names.get(s.id) ?? (s.id.length > 10 ? `${s.id.slice(0, 8)}…` : s.id)}`;
+
+    // ---------------------------------------------------------------- rate limits
+    console.log("Rate limits (sendMessage: 5 per rolling minute per user, plus an app-wide bucket)");
+    let retryAfter = 0;
+    await step("alice sends 5 messages in 20 seconds: all admitted", async () => {
+      for (let i = 1; i <= 5; i++) {
+        const r = await alice.as.mutation(api.messages.sendMessage, { body: `hello #${i}` });
+        expect(r.ok, `message ${i} admitted`);
+        await advance(4_000);
+      }
+    });
+    await step("her 6th message is denied, with the exact time to wait", async () => {
+      const r = await alice.as.mutation(api.messages.sendMessage, { body: "one more" });
+      expect(!r.ok, "denied");
+      retryAfter = r.retryAfter;
+      expect(retryAfter > 0 && retryAfter <= 60_000, "0 < retryAfter ≤ 1 minute");
+      return `{ ok: false, retryAfter: ${retryAfter} }  → retry in ${secs(retryAfter)}`;
+    });
+    await step("the window slides: after retryAfter she is admitted again", async () => {
+      await advance(retryAfter);
+      const r = await alice.as.mutation(api.messages.sendMessage, { body: "back again" });
+      expect(r.ok, "admitted after waiting retryAfter");
+      return `waited ${secs(retryAfter)} → { ok: true }`;
+    });
+    await step("bob has his own window: admitted while alice is limited", async () => {
+      const denied = await alice.as.mutation(api.messages.sendMessage, { body: "still too fast" });
+      const r = await bob.as.mutation(api.messages.sendMessage, { body: "hi, I'm bob" });
+      expect(!denied.ok && r.ok, "alice denied, bob admitted");
+    });
+
+    // ---------------------------------------------------------------- access control
+    console.log("\nAccess control");
+    await step("an anonymous caller is rejected", async () => {
+      const code = await rejectionCode(t.query(api.messages.listMyMessages, { paginationOpts: { numItems: 5, cursor: null } }));
+      expect(code === "UNAUTHENTICATED", `UNAUTHENTICATED, got ${code}`);
+      return "listMyMessages without a token → UNAUTHENTICATED";
+    });
+    await step("bob cannot read alice's message by its id (IDOR)", async () => {
+      const mine = await alice.as.query(api.messages.listMyMessages, { paginationOpts: { numItems: 1, cursor: null } });
+      const messageId = mine.page[0]._id;
+      const code = await rejectionCode(bob.as.query(api.messages.getMessage, { messageId }));
+      expect(code === "NOT_FOUND", `NOT_FOUND, got ${code}`);
+      return "getMessage(<alice's message id>) as bob → NOT_FOUND, same as a missing message";
+    });
+
+    // ---------------------------------------------------------------- trusted server
+    console.log("\nTrusted server login (POST /service/verify-password: shared secret, 5 failures per 15 min, exact)");
+    await alice.as.mutation(api.users.setMyPassword, { password: "correct horse battery" });
+    const login = async (password: string, secret = process.env.SERVICE_SECRET) => {
+      const res = await t.fetch("/service/verify-password", {
+        method: "POST",
+        headers: { authorization: `Bearer ${secret}`, "x-service-name": "login-server" },
+        body: JSON.stringify({ email: alice.email, password }),
+      });
+      return { status: res.status, body: await res.json() };
+    };
+    await step("a caller without the shared secret is refused (compared in constant time)", async () => {
+      const r = await login("correct horse battery", "not-the-secret");
+      expect(r.status === 401, `401, got ${r.status}`);
+      return `Authorization: Bearer not-the-secret → ${r.status} ${JSON.stringify(r.body)}`;
+    });
+    let lockedFor = 0;
+    await step("5 wrong passwords lock alice's login, even for the right password", async () => {
+      const reasons: string[] = [];
+      for (let i = 0; i < 5; i++) reasons.push((await login("hunter2")).body.reason);
+      expect(reasons.every((x) => x === "invalid"), "5 × invalid");
+      const r = await login("correct horse battery");
+      expect(r.body.reason === "locked", `locked, got ${JSON.stringify(r.body)}`);
+      lockedFor = r.body.retryAfter;
+      return [`wrong × 5 → ${reasons.join(", ")}`, `right password → locked, retry in ${secs(lockedFor)}`];
+    });
+    await step("when the oldest failure leaves the window, the right password works and resets the count", async () => {
+      await advance(lockedFor);
+      const r = await login("correct horse battery");
+      expect(r.status === 200 && r.body.ok === true, `ok, got ${JSON.stringify(r.body)}`);
+      return `after ${secs(lockedFor)} → ${JSON.stringify({ ok: r.body.ok })}`;
+    });
+
+    // ---------------------------------------------------------------- confirmation codes
+    console.log("\nDeleting a user takes a confirmation code (8 digits, 10 minutes, 5 attempts, bound to the user id)");
+    await step("ada (admin, not superadmin) cannot ask to delete anyone", async () => {
+      const code = await rejectionCode(ada.as.action(api.admin.requestUserDeletion, { userId: bob.id }));
+      expect(code === "FORBIDDEN", `FORBIDDEN, got ${code}`);
+      return "requestUserDeletion(bob) as ada → FORBIDDEN";
+    });
+    let bobCode = "";
+    await step("root asks to delete bob: a code is issued", async () => {
+      const r = await root.as.action(api.admin.requestUserDeletion, { userId: bob.id });
+      expect(r.ok, "issued");
+      bobCode = lastDeliveredCode(root.email) ?? "";
+      expect(/^\d{8}$/.test(bobCode), "an 8-digit code was delivered");
+      expect(!JSON.stringify(r).includes(bobCode), "the action's result holds no code");
+      return `code issued, expires at ${clockTime(r.expiresAt)} (delivered out of band; stored only as an HMAC)`;
+    });
+    const wrong = (code: string) => (code === "00000000" ? "11111111" : "00000000");
+    await step("a wrong guess is refused and counted", async () => {
+      const r = await root.as.mutation(api.admin.confirmUserDeletion, { userId: bob.id, code: wrong(bobCode) });
+      expect(!r.ok && r.reason === "invalid", `invalid, got ${JSON.stringify(r)}`);
+      return `confirmUserDeletion(bob, wrong code) → ${JSON.stringify(r)}`;
+    });
+    await step("bob's code cannot delete carol: it is bound to bob's id", async () => {
+      const r = await root.as.mutation(api.admin.confirmUserDeletion, { userId: carol.id, code: bobCode });
+      expect(!r.ok && r.reason === "mismatch", `mismatch, got ${JSON.stringify(r)}`);
+      const stillThere = await t.run((ctx) => ctx.db.get(carol.id));
+      expect(stillThere !== null, "carol still exists");
+      return `confirmUserDeletion(carol, bob's code) → ${JSON.stringify(r)}`;
+    });
+    await step("the right code deletes bob, once", async () => {
+      const r = await root.as.mutation(api.admin.confirmUserDeletion, { userId: bob.id, code: bobCode });
+      expect(r.ok, `ok, got ${JSON.stringify(r)}`);
+      await advance(1_000); // purgeUserData runs from the scheduler
+      const gone = await t.run(async (ctx) => ({
+        user: await ctx.db.get(bob.id),
+        messages: await ctx.db.query("messages").withIndex("by_author", (q) => q.eq("author", bob.id)).collect(),
+      }));
+      expect(gone.user === null && gone.messages.length === 0, "bob and his messages are gone");
+      const again = await root.as.mutation(api.admin.confirmUserDeletion, { userId: bob.id, code: bobCode });
+      expect(!again.ok, "a used code never works again");
+      return [`confirmUserDeletion(bob, right code) → { ok: true }; bob and his messages are gone`, `the same code again → ${JSON.stringify(again)}`];
+    });
+    await step("five wrong guesses lock a code: then even the right one is refused", async () => {
+      const r = await root.as.action(api.admin.requestUserDeletion, { userId: carol.id });
+      expect(r.ok, "issued");
+      const code = lastDeliveredCode(root.email) ?? "";
+      const results: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const c = await root.as.mutation(api.admin.confirmUserDeletion, { userId: carol.id, code: wrong(code) });
+        results.push(c.ok ? "ok" : `${c.reason}${c.attemptsLeft === undefined ? "" : ` (${c.attemptsLeft} left)`}`);
+      }
+      const right = await root.as.mutation(api.admin.confirmUserDeletion, { userId: carol.id, code });
+      expect(!right.ok && right.reason === "locked", `locked, got ${JSON.stringify(right)} after ${results.join(", ")}`);
+      expect((await t.run((ctx) => ctx.db.get(carol.id))) !== null, "carol still exists");
+      return [`new code for carol; 5 wrong guesses → ${results.join(", ")}`, `the right code → ${JSON.stringify(right)}`];
+    });
+
+    // ---------------------------------------------------------------- audit log
+    console.log("\nAudit log (append-only, sealed in Merkle batches, verifiable)");
+    await step("a moderator cannot read the audit log", async () => {
+      const code = await rejectionCode(mod.as.query(api.auditDashboard.list, { paginationOpts: { numItems: 5, cursor: null } }));
+      expect(code === "FORBIDDEN", `FORBIDDEN, got ${code}`);
+    });
+    await advance(2 * 60_000); // let the maintenance loop (idle tick: 1 minute) seal what was logged
+    await step("ada reads the newest page of the log", async () => {
+      const page = await ada.as.query(api.auditDashboard.list, { order: "desc", paginationOpts: { numItems: 10, cursor: null } });
+      expect(page.page.length === 10, "10 events on the page");
+      const leak = JSON.stringify(page).includes(bobCode);
+      expect(!leak, "no event holds a code");
+      return page.page.map((e) =>
+        [
+          clockTime(e.recordedAt),
+          e.seq === undefined ? "  " : `#${e.seq}`.padStart(3),
+          e.action.padEnd(26),
+          who(e.actor).padEnd(14),
+          e.outcome.padEnd(8),
+          e.targets.map(who).join(" "),
+        ].join("  "),
+      );
+    });
+    await step("only deletions, filtered by action (served by an index)", async () => {
+      const page = await ada.as.query(api.auditDashboard.list, { action: "user.delete", paginationOpts: { numItems: 10, cursor: null } });
+      expect(page.page.length === 1 && page.page[0].outcome === "success", "one successful user.delete");
+      return `list({ action: "user.delete" }) → 1 event, by ${page.page[0].actor.name ?? page.page[0].actor.id}`;
+    });
+    /** Verifies the whole log, one bounded page per query. */
+    const verifyAll = async (): Promise<AuditVerifyResult> => {
+      let cursor: string | null = null;
+      for (;;) {
+        const r: AuditVerifyResult = await ada.as.query(api.auditDashboard.verify, { cursor });
+        if (r.done) return r;
+        cursor = r.cursor;
+      }
+    };
+    await step("verify: every leaf, Merkle root and seal link checks", async () => {
+      const r = await verifyAll();
+      expect(r.ok && r.break === null, `ok, got ${JSON.stringify(r)}`);
+      return `verify() → ok: true, ${r.checkedEvents} events in ${r.checkedSeals} seal(s), head ${r.head?.hash.slice(0, 16)}… (anchor it outside Convex)`;
+    });
+    let tampered = "";
+    await step("tamper: rewrite one event directly in the component's table", async () => {
+      tampered = await runInGuard(t, async (ctx) => {
+        const target = (await ctx.db.query("auditEvents").collect()).find((e: any) => e.action === "user.delete");
+        expect(target?.seq !== undefined, "the user.delete event is sealed");
+        await ctx.db.patch(target._id, { outcome: "failure" });
+        return `#${target.seq}`;
+      });
+      return `event ${tampered} (user.delete by root): outcome "success" → "failure", as anyone with dashboard access could`;
+    });
+    await step("verify catches it, at that event", async () => {
+      const r = await verifyAll();
+      expect(!r.ok && `#${r.break?.seq}` === tampered, `a break at event ${tampered}, got ${JSON.stringify(r)}`);
+      return `verify() → ok: false, break: ${JSON.stringify(r.break)}`;
+    });
+  } catch (e) {
+    failed++;
+    console.log(red(`  ✗ demo aborted: ${String((e as Error).stack ?? e)}`));
+  } finally {
+    clock.uninstall();
+  }
+
+  const summary = `demo: ${passed} passed, ${failed} failed`;
+  console.log(`\n${failed === 0 ? green(summary) : red(summary)}`);
+  return failed === 0 ? 0 : 1;
+}

@@ -1,0 +1,76 @@
+/// <reference types="vite/client" />
+/**
+ * Runs the example app in convex-test (the embedded Convex runtime) with
+ * convex-guard registered, for the tests in example/convex and for
+ * `npm run demo`. Nothing here is deployed.
+ */
+import { convexTest } from "convex-test";
+import { register } from "convex-guard/test";
+import { api, internal } from "./convex/_generated/api.js";
+import type { Id } from "./convex/_generated/dataModel.js";
+import type { Role } from "./convex/lib/auth.js";
+import { devOutbox } from "./convex/lib/delivery.js";
+import schema from "./convex/schema.js";
+
+// Eager, like convex-guard/test: no dynamic import inside a transaction.
+// convex.config.ts is excluded: `app.use` only runs inside the Convex bundler.
+const loaded = import.meta.glob(["./convex/**/*.ts", "!./convex/**/*.test.ts", "!./convex/convex.config.ts"], {
+  eager: true,
+});
+export const modules = Object.fromEntries(Object.entries(loaded).map(([path, mod]) => [path, async () => mod]));
+
+function randomHex(bytes: number): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * The environment a deployment would set with `npx convex env set`. Fresh
+ * random secrets per process: nothing secret is hard-coded anywhere.
+ */
+export function setTestEnv(): void {
+  process.env.GUARD_SECRET ??= randomHex(32);
+  process.env.SERVICE_SECRET ??= randomHex(32);
+  process.env.GUARD_DEV_OUTBOX = "1";
+}
+
+export type App = ReturnType<typeof newApp>;
+
+export function newApp() {
+  setTestEnv();
+  const t = convexTest(schema, modules);
+  register(t as never);
+  return t;
+}
+
+/** The identity an auth provider would sign for `handle`. */
+export function identityOf(handle: string) {
+  return {
+    issuer: "https://auth.example.com",
+    subject: handle,
+    tokenIdentifier: `https://auth.example.com|${handle}`,
+    name: handle,
+    email: `${handle}@example.com`,
+  };
+}
+
+/** Signs `handle` up (and grants `role` through the service-only path); returns a client acting as them. */
+export async function addUser(t: App, handle: string, role: Role = "user") {
+  const as = t.withIdentity(identityOf(handle));
+  const id: Id<"users"> = await as.mutation(api.users.signUp, { name: handle });
+  if (role !== "user") await t.mutation(internal.users.grantRole, { email: `${handle}@example.com`, role });
+  return { id, as, email: `${handle}@example.com` };
+}
+
+/** The last code delivered to `email` through the development outbox ("out of band"). */
+export function lastDeliveredCode(email: string): string | undefined {
+  for (let i = devOutbox.length - 1; i >= 0; i--) {
+    if (devOutbox[i].to !== email) continue;
+    return /code .* is ([0-9A-Za-z]+)\./.exec(devOutbox[i].text)?.[1];
+  }
+  return undefined;
+}
+
+/** Runs `fn` inside the guard component's own tables (to inspect or, in demos, to tamper). */
+export async function runInGuard<T>(t: App, fn: (ctx: any) => Promise<T>): Promise<T> {
+  return (t as unknown as { runInComponent: (name: string, f: typeof fn) => Promise<T> }).runInComponent("guard", fn);
+}

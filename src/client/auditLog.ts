@@ -1,0 +1,251 @@
+import type {
+  FunctionArgs,
+  FunctionReference,
+  FunctionReturnType,
+  PaginationOptions,
+  PaginationResult,
+} from "convex/server";
+import type { Infer, Validator } from "convex/values";
+import type { ComponentApi } from "../component/_generated/component.js";
+import { ErrorCode, guardError } from "../shared/errors.js";
+import {
+  eventLeafHash,
+  payloadHash,
+  payloadOf,
+  planList,
+  validateEventInput,
+  validatePageSize,
+  validateRedactPaths,
+  validateRetentionDays,
+  validatorMismatch,
+  type AuditEvent,
+  type AuditEventInput,
+  type AuditListFilter,
+  type Subject,
+} from "../shared/auditModel.js";
+import { GENESIS_HASH, rootFromPath, sealHash } from "../shared/merkle.js";
+
+export type { AuditEvent, AuditEventInput, AuditListFilter } from "../shared/auditModel.js";
+
+/** Any ctx that can run a component query (query, mutation or action ctx). */
+export type AuditQueryCtx = {
+  runQuery: <Q extends FunctionReference<"query", "internal">>(q: Q, args: FunctionArgs<Q>) => Promise<FunctionReturnType<Q>>;
+};
+/** Any ctx that can run a component mutation (mutation or action ctx). */
+export type AuditMutationCtx = AuditQueryCtx & {
+  runMutation: <M extends FunctionReference<"mutation", "internal">>(
+    m: M,
+    args: FunctionArgs<M>,
+  ) => Promise<FunctionReturnType<M>>;
+};
+
+type Api = ComponentApi;
+export type AuditVerifyResult = FunctionReturnType<Api["audit"]["verify"]>;
+export type AuditHead = FunctionReturnType<Api["audit"]["head"]>;
+export type AuditProof = NonNullable<FunctionReturnType<Api["audit"]["proof"]>>;
+
+/** Per-action metadata validators; `{}` (the default) means any action string, any metadata. */
+export type AuditActions = Record<string, Validator<any, "required" | "optional", any>>;
+
+/** Actions convex-guard logs itself (retention runs, erasures, confirmations). Always accepted. */
+export const SYSTEM_ACTION_PREFIX = "guard.";
+
+type ActionName<A extends AuditActions> = [keyof A] extends [never] ? string : Extract<keyof A, string>;
+type MetadataOf<A extends AuditActions, K> = K extends keyof A
+  ? undefined extends Infer<A[K]>
+    ? { metadata?: Infer<A[K]> }
+    : { metadata: Infer<A[K]> }
+  : { metadata?: any };
+
+/** The event `log` takes: `action` is one of `actions` (when typed) and `metadata` matches its validator. */
+export type AuditLogEvent<A extends AuditActions = {}> = {
+  [K in ActionName<A>]: Omit<AuditEventInput, "action" | "metadata"> & { action: K } & MetadataOf<A, K>;
+}[ActionName<A>];
+
+export type AuditLogOptions<A extends AuditActions = {}> = {
+  /** Metadata validator per action; when given, `log` rejects other actions (except `guard.*`). */
+  actions?: A;
+  /** Paths stored as salted commitments: reason, actor.name, context.<field>, metadata.<path>. */
+  redact?: string[];
+  /** Events are deleted (payload; hashes stay) this long after they are recorded. Default: kept forever. */
+  retention?: { days: number };
+};
+
+export type AuditListArgs = AuditListFilter & { paginationOpts: PaginationOptions };
+export type AuditExportArgs = AuditListArgs & { format: "jsonl" | "csv" };
+export type AuditExportPage = { data: string; isDone: boolean; continueCursor: string };
+
+/**
+ * A tamper-evident audit log written inside the host's transaction.
+ *
+ * ```ts
+ * const audit = new AuditLog(components.guard, { redact: ["context.ip"], retention: { days: 365 } });
+ * await audit.log(ctx, { action: "user.delete", actor: { type: "user", id }, outcome: "success" });
+ * ```
+ */
+export class AuditLog<A extends AuditActions = {}> {
+  private readonly redact: string[];
+  private readonly retentionMs: number | undefined;
+
+  constructor(
+    private readonly component: ComponentApi,
+    private readonly options: AuditLogOptions<A> = {},
+  ) {
+    this.redact = [...(options.redact ?? [])];
+    validateRedactPaths(this.redact, ErrorCode.INVALID_CONFIG);
+    this.retentionMs = options.retention === undefined ? undefined : validateRetentionDays(options.retention.days);
+    if (options.actions !== undefined && (typeof options.actions !== "object" || options.actions === null)) {
+      throw guardError(ErrorCode.INVALID_CONFIG, "actions must be an object of metadata validators");
+    }
+  }
+
+  /**
+   * Appends an event in the caller's transaction (it rolls back with it) and
+   * returns its id. With `eventId`, a repeat with the same content returns the
+   * first id; different content throws CONFLICT. Throws INVALID_ARGUMENT /
+   * TOO_LARGE for bad input.
+   */
+  async log(ctx: AuditMutationCtx, event: AuditLogEvent<A>): Promise<string> {
+    const e = event as AuditEventInput;
+    validateEventInput(e);
+    const actions = this.options.actions;
+    if (actions !== undefined && !e.action.startsWith(SYSTEM_ACTION_PREFIX)) {
+      const validator = Object.prototype.hasOwnProperty.call(actions, e.action) ? actions[e.action] : undefined;
+      if (validator === undefined) {
+        throw guardError(ErrorCode.INVALID_ARGUMENT, `unknown audit action ${JSON.stringify(e.action)}`);
+      }
+      const mismatch = validatorMismatch(validator, e.metadata);
+      if (mismatch !== null) throw guardError(ErrorCode.INVALID_ARGUMENT, `action ${e.action}: ${mismatch}`);
+    }
+    return ctx.runMutation(this.component.audit.log, {
+      event: e,
+      redact: this.redact.length > 0 ? this.redact : undefined,
+      retentionMs: this.retentionMs,
+    });
+  }
+
+  /**
+   * One page of events, newest first unless `order: "asc"`. Supported
+   * filters: at most one of actor, target, action, outcome, each optionally
+   * with tenant and a `recordedAt` range [from, to]. Other combinations throw
+   * INVALID_ARGUMENT. Redacted fields are absent (see `get` with reveal).
+   */
+  async list(ctx: AuditQueryCtx, args: AuditListArgs): Promise<PaginationResult<AuditEvent>> {
+    const { paginationOpts, ...filter } = args;
+    planList(filter);
+    validatePageSize(paginationOpts.numItems);
+    return ctx.runQuery(this.component.audit.list, args) as Promise<PaginationResult<AuditEvent>>;
+  }
+
+  /** One event or null. `reveal: true` puts back redacted values that were not erased. */
+  async get(ctx: AuditQueryCtx, id: string, opts: { reveal?: boolean } = {}): Promise<AuditEvent | null> {
+    return ctx.runQuery(this.component.audit.get, { id, reveal: opts.reveal });
+  }
+
+  /**
+   * Verifies one bounded page of the chain (at most `maxEvents` events, default
+   * and maximum 512); call again with `cursor` while `done` is false.
+   */
+  async verify(
+    ctx: AuditQueryCtx,
+    args: { cursor?: string | null; maxEvents?: number } = {},
+  ): Promise<AuditVerifyResult> {
+    return ctx.runQuery(this.component.audit.verify, { cursor: args.cursor ?? null, maxEvents: args.maxEvents });
+  }
+
+  /** The latest seal `{ n, toSeq, hash, sealedAt }`, or null before the first seal. */
+  async head(ctx: AuditQueryCtx): Promise<AuditHead> {
+    return ctx.runQuery(this.component.audit.head, {});
+  }
+
+  /** Inclusion proof of a sealed event up to the head (or seal `headN`); null while unsealed. */
+  async proof(ctx: AuditQueryCtx, id: string, opts: { headN?: number } = {}): Promise<AuditProof | null> {
+    return ctx.runQuery(this.component.audit.proof, { id, headN: opts.headN });
+  }
+
+  /** Seals one bounded batch of events now (the maintenance loop also does this on its own). */
+  async seal(ctx: AuditMutationCtx): Promise<{ processed: number; more: boolean }> {
+    return ctx.runMutation(this.component.audit.seal, {});
+  }
+
+  /**
+   * Right to erasure: deletes the stored values of redacted fields of every
+   * event that names `subject` as actor or target; commitments (and so all
+   * hashes) stay. One bounded batch per call; repeat while `done` is false.
+   * Each call is itself logged as a `guard.audit.erase` event.
+   */
+  async erase(
+    ctx: AuditMutationCtx,
+    args: { subject: Subject; actor?: { type: string; id: string; name?: string } },
+  ): Promise<{ erased: number; done: boolean }> {
+    return ctx.runMutation(this.component.audit.erase, { ...args, retentionMs: this.retentionMs });
+  }
+
+  /** One page of `list`, formatted as JSON Lines or CSV (the CSV header on the first page). */
+  async export(ctx: AuditQueryCtx, args: AuditExportArgs): Promise<AuditExportPage> {
+    const { format, ...listArgs } = args;
+    if (format !== "jsonl" && format !== "csv") {
+      throw guardError(ErrorCode.INVALID_ARGUMENT, `format must be "jsonl" or "csv", got ${JSON.stringify(format)}`);
+    }
+    const page = await this.list(ctx, listArgs);
+    const data =
+      format === "jsonl"
+        ? page.page.map((e) => JSON.stringify(e) + "\n").join("")
+        : (args.paginationOpts.cursor === null ? csvRow(CSV_COLUMNS) : "") +
+          page.page.map((e) => csvRow(csvCells(e))).join("");
+    return { data, isDone: page.isDone, continueCursor: page.continueCursor };
+  }
+}
+
+// ---- export formatting ----
+
+export const CSV_COLUMNS = [
+  "id", "seq", "recordedAt", "occurredAt", "action", "outcome", "severity", "tenant",
+  "actorType", "actorId", "actorName", "targets", "reason", "ip", "userAgent", "requestId",
+  "metadata", "eventId", "leafHash",
+];
+
+function csvCells(e: AuditEvent): string[] {
+  const s = (x: unknown) => (x === undefined ? "" : typeof x === "string" ? x : JSON.stringify(x));
+  return [
+    e.id, s(e.seq), new Date(e.recordedAt).toISOString(), new Date(e.occurredAt).toISOString(), e.action,
+    e.outcome, s(e.severity), s(e.tenant), e.actor.type, e.actor.id, s(e.actor.name), s(e.targets), s(e.reason),
+    s(e.context?.ip), s(e.context?.userAgent), s(e.context?.requestId), s(e.metadata), s(e.eventId), e.leafHash,
+  ];
+}
+
+/** RFC 4180 quoting, plus a leading quote on cells a spreadsheet would run as a formula. */
+function csvCell(cell: string): string {
+  const safe = /^[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+function csvRow(cells: string[]): string {
+  return cells.map(csvCell).join(",") + "\r\n";
+}
+
+// ---- proofs ----
+
+/**
+ * Checks, without any database, that `event` (as `get` returned it, revealed
+ * or not) is in the log whose head seal hash is `headHash`: its leaf, the
+ * audit path to its seal's root, and the chain of seals to the head.
+ */
+export async function verifyProof(event: AuditEvent, proof: AuditProof, headHash: string): Promise<boolean> {
+  if (event.seq === undefined || event.seq !== proof.seq || proof.seals.length === 0) return false;
+  const leaf = await eventLeafHash({
+    recordedAt: event.recordedAt,
+    retainUntil: event.retainUntil,
+    payloadHash: await payloadHash(payloadOf(event)),
+  });
+  const first = proof.seals[0]!;
+  if (first.fromSeq + proof.index !== event.seq || first.toSeq - first.fromSeq + 1 !== proof.size) return false;
+  if ((await rootFromPath(leaf, proof.index, proof.size, proof.path)) !== first.root) return false;
+  let prevHash: string | null = null;
+  for (const s of proof.seals) {
+    if (prevHash !== null && s.prevHash !== prevHash) return false;
+    if ((await sealHash(s)) !== s.hash) return false;
+    prevHash = s.hash;
+  }
+  return prevHash === headHash && (first.n > 0 || first.prevHash === GENESIS_HASH);
+}

@@ -1,0 +1,235 @@
+import type { FunctionArgs, FunctionReference, FunctionReturnType } from "convex/server";
+import type { Value } from "convex/values";
+import type { ComponentApi } from "../component/_generated/component.js";
+import type { CodeFormat } from "../shared/codeCrypto.js";
+import {
+  DEFAULTS,
+  assertCodeInput,
+  assertFormat,
+  assertLimit,
+  assertMaxAttempts,
+  assertSecret,
+  assertSubjectAction,
+  assertTtl,
+  checkPayload,
+  type CodeLimit,
+} from "../shared/codeRules.js";
+import { ErrorCode, guardError } from "../shared/errors.js";
+
+type Api = ComponentApi;
+
+/** Any ctx that can run a component query: a query, mutation or action ctx. */
+export type ConfirmationsQueryCtx = {
+  runQuery: <Q extends FunctionReference<"query", "internal">>(q: Q, args: FunctionArgs<Q>) => Promise<FunctionReturnType<Q>>;
+};
+/** Any ctx that can run a component mutation: a mutation ctx (or an action ctx, outside a transaction). */
+export type ConfirmationsMutationCtx = ConfirmationsQueryCtx & {
+  runMutation: <M extends FunctionReference<"mutation", "internal">>(
+    m: M,
+    args: FunctionArgs<M>,
+  ) => Promise<FunctionReturnType<M>>;
+};
+
+/** `{ ok: true, codeId, code, expiresAt }` or `{ ok: false, reason: "rate_limited" | "locked", retryAfter }`. */
+export type ConfirmationIssueResult = FunctionReturnType<Api["codes"]["issue"]>;
+/** `{ ok: true, codeId }` or `{ ok: false, reason, attemptsLeft?, retryAfter?, codeId? }`. */
+export type ConfirmationConsumeResult = FunctionReturnType<Api["codes"]["consume"]>;
+export type ConfirmationStatus = FunctionReturnType<Api["codes"]["status"]>;
+export type ConfirmationRevokeResult = FunctionReturnType<Api["codes"]["revoke"]>;
+
+/** An audit event as `Confirmations` records it. It never holds the code or the payload. */
+export type ConfirmationAuditEvent = {
+  action: string;
+  actor: { type: string; id: string };
+  targets?: { type: string; id: string }[];
+  outcome: "success" | "failure" | "denied";
+  reason?: string;
+  severity?: "info" | "warning" | "critical";
+  metadata?: unknown;
+};
+/** What `audit` must offer: an `AuditLog` fits. */
+export type ConfirmationAuditSink = {
+  log(ctx: ConfirmationsMutationCtx, event: ConfirmationAuditEvent): Promise<unknown>;
+};
+
+export type ConfirmationsOptions = {
+  /** HMAC key, 32 to 4096 bytes (e.g. `openssl rand -hex 32`). Never stored. */
+  secret: string;
+  /** Numeric codes of this many digits, 6..12. Default 8. */
+  digits?: number;
+  /**
+   * Instead of digits: codes of this many characters from
+   * "23456789ABCDEFGHJKMNPQRSTUVWXYZ" (no look-alikes), 6..64.
+   */
+  alphanumeric?: number;
+  /** Validity in ms, at most 24 hours. Default 10 minutes. */
+  ttl?: number;
+  /** Wrong tries before a code locks, 1..100. Default 5. */
+  maxAttempts?: number;
+  /** Codes issued per (subject, action), exact sliding window. Default 5 per 10 minutes. */
+  issueLimit?: CodeLimit;
+  /** Wrong tries per (subject, action) across codes, exact sliding window. Default 10 per hour. */
+  failureLimit?: CodeLimit;
+  /** Records each issue, consume, failure, lockout and revoke (as `guard.confirmation.*`). */
+  audit?: ConfirmationAuditSink;
+};
+
+export type ConfirmationTarget = { subject: string; action: string };
+export type ConfirmationIssueArgs = ConfirmationTarget & { payload?: Value };
+export type ConfirmationConsumeArgs = ConfirmationTarget & { payload?: Value; code: string };
+
+/** Audit action names, in the `guard.` namespace an `AuditLog` always accepts. */
+export const CONFIRMATION_AUDIT_ACTIONS = {
+  issue: "guard.confirmation.issue",
+  consume: "guard.confirmation.consume",
+  fail: "guard.confirmation.fail",
+  lockout: "guard.confirmation.lockout",
+  revoke: "guard.confirmation.revoke",
+} as const;
+
+/**
+ * Single-use confirmation codes bound to a subject, an action and a payload,
+ * stored only as HMACs, with attempt limits that survive re-issue.
+ *
+ * Throws (ConvexError with `data.code`) only for bad configuration or input;
+ * every outcome of a real attempt is returned, so it persists.
+ */
+export class Confirmations {
+  private readonly secret: string;
+  private readonly format: CodeFormat;
+  private readonly ttl: number;
+  private readonly maxAttempts: number;
+  private readonly issueLimit: CodeLimit;
+  private readonly failureLimit: CodeLimit;
+  private readonly audit: ConfirmationAuditSink | undefined;
+
+  constructor(
+    private readonly component: ComponentApi,
+    options: ConfirmationsOptions,
+  ) {
+    if (typeof options !== "object" || options === null) throw guardError(ErrorCode.INVALID_CONFIG, "options are required");
+    assertSecret(options.secret);
+    if (options.digits !== undefined && options.alphanumeric !== undefined) {
+      throw guardError(ErrorCode.INVALID_CONFIG, "give either digits or alphanumeric, not both");
+    }
+    const format: CodeFormat =
+      options.alphanumeric !== undefined
+        ? { alphabet: "alphanumeric", length: options.alphanumeric }
+        : { alphabet: "digits", length: options.digits ?? DEFAULTS.digits };
+    assertFormat(format);
+    const ttl = options.ttl ?? DEFAULTS.ttl;
+    assertTtl(ttl);
+    const maxAttempts = options.maxAttempts ?? DEFAULTS.maxAttempts;
+    assertMaxAttempts(maxAttempts);
+    const issueLimit = { ...(options.issueLimit ?? DEFAULTS.issueLimit) };
+    assertLimit(issueLimit, "issueLimit");
+    const failureLimit = { ...(options.failureLimit ?? DEFAULTS.failureLimit) };
+    assertLimit(failureLimit, "failureLimit");
+    if (options.audit !== undefined && typeof options.audit?.log !== "function") {
+      throw guardError(ErrorCode.INVALID_CONFIG, "audit must be an AuditLog (an object with a log method)");
+    }
+    this.secret = options.secret;
+    this.format = format;
+    this.ttl = ttl;
+    this.maxAttempts = maxAttempts;
+    this.issueLimit = { rate: issueLimit.rate, period: issueLimit.period };
+    this.failureLimit = { rate: failureLimit.rate, period: failureLimit.period };
+    this.audit = options.audit;
+  }
+
+  /**
+   * Issues a code for (subject, action, payload), superseding a pending one
+   * (its failure count carries over). The result holds the plaintext code:
+   * deliver it out of band, never through scheduler arguments or a table.
+   */
+  async issue(ctx: ConfirmationsMutationCtx, args: ConfirmationIssueArgs): Promise<ConfirmationIssueResult> {
+    assertSubjectAction(args?.subject, args?.action);
+    checkPayload(args.payload);
+    const result = await ctx.runMutation(this.component.codes.issue, {
+      subject: args.subject,
+      action: args.action,
+      ...(args.payload === undefined ? {} : { payload: args.payload }),
+      secret: this.secret,
+      format: this.format,
+      ttl: this.ttl,
+      maxAttempts: this.maxAttempts,
+      issueLimit: this.issueLimit,
+    });
+    await this.record(ctx, args, CONFIRMATION_AUDIT_ACTIONS.issue, result.ok ? "success" : "denied", {
+      codeId: result.ok ? result.codeId : undefined,
+      reason: result.ok ? undefined : result.reason,
+      metadata: result.ok ? { expiresAt: result.expiresAt } : { retryAfter: result.retryAfter },
+    });
+    return result;
+  }
+
+  /**
+   * Tries `code` for (subject, action, payload). Returns every failure
+   * (wrong code, other payload, expired, used, locked, none) instead of
+   * throwing, so the counted attempt is stored. The host must then return
+   * normally too: throwing after a failed consume rolls the count back.
+   */
+  async consume(ctx: ConfirmationsMutationCtx, args: ConfirmationConsumeArgs): Promise<ConfirmationConsumeResult> {
+    assertSubjectAction(args?.subject, args?.action);
+    checkPayload(args.payload);
+    assertCodeInput(args.code);
+    const result = await ctx.runMutation(this.component.codes.consume, {
+      subject: args.subject,
+      action: args.action,
+      ...(args.payload === undefined ? {} : { payload: args.payload }),
+      code: args.code,
+      secret: this.secret,
+      failureLimit: this.failureLimit,
+    });
+    if (result.ok) {
+      await this.record(ctx, args, CONFIRMATION_AUDIT_ACTIONS.consume, "success", { codeId: result.codeId });
+    } else {
+      // A counted failure that used up the last try is the lockout.
+      const counted = result.reason === "invalid" || result.reason === "mismatch";
+      const lockout = counted && result.attemptsLeft === 0;
+      await this.record(ctx, args, lockout ? CONFIRMATION_AUDIT_ACTIONS.lockout : CONFIRMATION_AUDIT_ACTIONS.fail, "failure", {
+        codeId: result.codeId,
+        reason: result.reason,
+        severity: lockout ? "warning" : "info",
+        metadata: result.attemptsLeft === undefined ? {} : { attemptsLeft: result.attemptsLeft },
+      });
+    }
+    return result;
+  }
+
+  /** Whether a code is pending, when it expires and how many tries are left. Never the code. */
+  async status(ctx: ConfirmationsQueryCtx, args: ConfirmationTarget): Promise<ConfirmationStatus> {
+    assertSubjectAction(args?.subject, args?.action);
+    return ctx.runQuery(this.component.codes.status, { subject: args.subject, action: args.action });
+  }
+
+  /** Revokes the pending code of (subject, action), if any. Its failure count is kept until it expires. */
+  async revoke(ctx: ConfirmationsMutationCtx, args: ConfirmationTarget): Promise<ConfirmationRevokeResult> {
+    assertSubjectAction(args?.subject, args?.action);
+    const result = await ctx.runMutation(this.component.codes.revoke, { subject: args.subject, action: args.action });
+    if (result.revoked) {
+      await this.record(ctx, args, CONFIRMATION_AUDIT_ACTIONS.revoke, "success", { codeId: result.codeId });
+    }
+    return result;
+  }
+
+  /** One audit event, without the code, the secret or the payload. */
+  private async record(
+    ctx: ConfirmationsMutationCtx,
+    target: ConfirmationTarget,
+    action: string,
+    outcome: ConfirmationAuditEvent["outcome"],
+    extra: { codeId?: string; reason?: string; severity?: ConfirmationAuditEvent["severity"]; metadata?: Record<string, number> },
+  ): Promise<void> {
+    if (this.audit === undefined) return;
+    await this.audit.log(ctx, {
+      action,
+      actor: { type: "subject", id: target.subject },
+      targets: extra.codeId === undefined ? [] : [{ type: "confirmation", id: extra.codeId }],
+      outcome,
+      ...(extra.reason === undefined ? {} : { reason: extra.reason }),
+      ...(extra.severity === undefined ? {} : { severity: extra.severity }),
+      metadata: { confirmationAction: target.action, ...extra.metadata },
+    });
+  }
+}

@@ -1,0 +1,279 @@
+import {
+  mutationGeneric,
+  queryGeneric,
+  type Expand,
+  type FunctionReference,
+  type GenericDataModel,
+  type GenericQueryCtx,
+} from "convex/server";
+import { ConvexError, v } from "convex/values";
+import type { ComponentApi } from "../component/_generated/component.js";
+import { ErrorCode, guardError } from "../shared/errors.js";
+import {
+  assertCount,
+  checkCount,
+  normalizeConfig,
+  rateLimitedError,
+  type RateLimitConfig,
+  type RateLimitResult,
+} from "../shared/rateLimitMath.js";
+import { vGetValueResult, type GetValueResult, type LimitAllResult } from "../shared/rateLimitValidators.js";
+import { assertKey, assertString } from "../shared/validate.js";
+
+export type {
+  RateLimitConfig,
+  RateLimitResult,
+  SlidingWindowConfig,
+  TokenBucketConfig,
+  FixedWindowConfig,
+} from "../shared/rateLimitMath.js";
+export type { GetValueResult, LimitAllResult } from "../shared/rateLimitValidators.js";
+export { projectRemaining } from "../shared/rateLimitMath.js";
+
+/** Same shape as `@convex-dev/rate-limiter`'s `RateLimitReturns`. */
+export type RateLimitReturns = RateLimitResult;
+
+/** `ConvexError.data` of a denied call with `throws: true` (the peer's `RateLimitError` plus `code`, `message`). */
+export type RateLimitError = {
+  kind: "RateLimited";
+  code: "RATE_LIMITED";
+  message: string;
+  name: string;
+  retryAfter: number;
+};
+
+/** True for the error a denied `limit(..., { throws: true })` throws (ours or the peer's). */
+export function isRateLimitError(error: unknown): error is ConvexError<RateLimitError> {
+  return (
+    error instanceof ConvexError &&
+    typeof error.data === "object" &&
+    error.data !== null &&
+    (error.data as { kind?: unknown }).kind === "RateLimited"
+  );
+}
+
+/** Options of `limit` and `check`. */
+export type RateLimitOptions = {
+  /** Whose limit: a user id, an IP... Omitted: one value shared by every caller. */
+  key?: string;
+  /** Tokens to take; a non-negative integer, default 1. */
+  count?: number;
+  /** Throw a `ConvexError` (see {@link RateLimitError}) instead of returning `{ ok: false }`. */
+  throws?: boolean;
+  /** Take the tokens even if it drives the limit negative; `retryAfter` says when to run the work. */
+  reserve?: boolean;
+  /** Per-call override of the config's `maxReserved`. */
+  maxReserved?: number;
+};
+
+type QueryRunner = { runQuery: GenericQueryCtx<GenericDataModel>["runQuery"] };
+type MutationRunner = QueryRunner & {
+  runMutation: <M extends FunctionReference<"mutation", "public" | "internal">>(
+    mutation: M,
+    args: M["_args"],
+  ) => Promise<M["_returnType"]>;
+};
+
+/** Known names take optional options; other names must pass `config`. */
+type Opts<Limits, Name extends string, Args> = Name extends keyof Limits
+  ? [options?: Expand<Args & { config?: RateLimitConfig }>]
+  : [options: Expand<Args & { config: RateLimitConfig }>];
+
+/** One request of {@link RateLimiter.limitAll}. */
+export type LimitAllRequest<Limits> =
+  | {
+      [N in keyof Limits & string]: { name: N; key?: string; count?: number; reserve?: boolean; config?: RateLimitConfig };
+    }[keyof Limits & string]
+  | { name: string; key?: string; count?: number; reserve?: boolean; config: RateLimitConfig };
+
+export type HookOptions<DataModel extends GenericDataModel> = {
+  /**
+   * The key to read. A function may derive it from the caller (`ctx.auth`);
+   * it receives the key the client sent, if any. A client-sent key is refused
+   * unless this is a function.
+   */
+  key?: string | ((ctx: GenericQueryCtx<DataModel>, keyFromClient?: string) => string | Promise<string>);
+  sampleShards?: number;
+  config?: RateLimitConfig;
+};
+
+/**
+ * Typed rate limits, checked inside the caller's own transaction.
+ *
+ * ```ts
+ * const limiter = new RateLimiter(components.guard, {
+ *   sendMessage: { kind: "sliding window", rate: 10, period: MINUTE },
+ * });
+ * const { ok, retryAfter } = await limiter.limit(ctx, "sendMessage", { key: userId });
+ * ```
+ *
+ * Calls throw only for bad input (`ConvexError` with `data.code`) or, with
+ * `throws: true`, when denied.
+ */
+export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record<never, never>> {
+  constructor(
+    public readonly component: ComponentApi,
+    public readonly limits: Limits = {} as Limits,
+  ) {
+    for (const [name, config] of Object.entries(limits)) normalizeConfig(config, name);
+  }
+
+  /** Consume `count` (default 1) tokens if allowed: `{ ok: true }` or `{ ok: false, retryAfter }` (ms). */
+  async limit<Name extends string = keyof Limits & string>(
+    ctx: MutationRunner,
+    name: Name,
+    ...options: Opts<Limits, Name, RateLimitOptions>
+  ): Promise<RateLimitResult> {
+    const args = this.limitArgs(name, options[0]);
+    const result = await ctx.runMutation(this.component.rateLimits.limit, args);
+    if (!result.ok && options[0]?.throws) throw rateLimitedError(name, result.retryAfter);
+    return result;
+  }
+
+  /** Would `limit` succeed now? Consumes nothing; works in queries. */
+  async check<Name extends string = keyof Limits & string>(
+    ctx: QueryRunner,
+    name: Name,
+    ...options: Opts<Limits, Name, RateLimitOptions>
+  ): Promise<RateLimitResult> {
+    const args = this.limitArgs(name, options[0]);
+    const result = await ctx.runQuery(this.component.rateLimits.check, args);
+    if (!result.ok && options[0]?.throws) throw rateLimitedError(name, result.retryAfter);
+    return result;
+  }
+
+  /**
+   * All or nothing: consumes every request only if each one is admitted. The
+   * result lists each request's outcome; `retryAfter` is the latest denial's.
+   */
+  async limitAll(
+    ctx: MutationRunner,
+    requests: LimitAllRequest<Limits>[],
+    options?: { throws?: boolean },
+  ): Promise<LimitAllResult> {
+    const prepared = requests.map((r) => this.limitArgs(r.name, r));
+    const result = await ctx.runMutation(this.component.rateLimits.limitAll, {
+      requests: prepared.map(({ name, key, count, reserve, config }) => ({ name, key, count, reserve, config })),
+    });
+    if (!result.ok && options?.throws) {
+      const first = result.results.find((r) => !r.ok);
+      throw rateLimitedError(first?.name ?? requests[0]!.name, result.retryAfter);
+    }
+    return result;
+  }
+
+  /** Deletes the state of (name, key) on every shard; the next call starts fresh. */
+  async reset<Name extends string = keyof Limits & string>(
+    ctx: MutationRunner,
+    name: Name,
+    args?: { key?: string; config?: RateLimitConfig },
+  ): Promise<void> {
+    checkName(name);
+    if (args?.key !== undefined) assertKey(args.key);
+    await ctx.runMutation(this.component.rateLimits.reset, { name, key: args?.key });
+  }
+
+  /**
+   * Refunds up to `count` unused tokens (e.g. reserve an estimate, then credit
+   * what the work did not use). Never raises the limit above its capacity.
+   * Returns how much was credited.
+   */
+  async credit<Name extends string = keyof Limits & string>(
+    ctx: MutationRunner,
+    name: Name,
+    ...options: Name extends keyof Limits
+      ? [options: { key?: string; count: number; config?: RateLimitConfig }]
+      : [options: { key?: string; count: number; config: RateLimitConfig }]
+  ): Promise<{ credited: number }> {
+    const o = options[0];
+    this.configFor(name, o.config);
+    if (o.key !== undefined) assertKey(o.key);
+    assertCount(o.count, name);
+    return ctx.runMutation(this.component.rateLimits.credit, { name, key: o.key, count: o.count, config: o.config ?? this.limits[name as keyof Limits]! });
+  }
+
+  /** Remaining value now, state time/window, config and shard info. Writes nothing. */
+  async getValue<Name extends string = keyof Limits & string>(
+    ctx: QueryRunner,
+    name: Name,
+    ...options: Opts<Limits, Name, { key?: string; sampleShards?: number }>
+  ): Promise<GetValueResult> {
+    const o = options[0];
+    this.configFor(name, o?.config);
+    if (o?.key !== undefined) assertKey(o.key);
+    return ctx.runQuery(this.component.rateLimits.getValue, {
+      name,
+      key: o?.key,
+      sampleShards: o?.sampleShards,
+      config: (o?.config ?? this.limits[name as keyof Limits])!,
+    });
+  }
+
+  /**
+   * Host functions for the React hook `useRateLimit`:
+   * `export const { getRateLimit, getServerTime } = limiter.hookAPI("sendMessage", { key: async (ctx) => ... })`.
+   * Name and config are fixed here; a client may send a key only if `key` is a function.
+   */
+  hookAPI<DataModel extends GenericDataModel = GenericDataModel, Name extends string = keyof Limits & string>(
+    name: Name,
+    ...options: Name extends keyof Limits
+      ? [options?: HookOptions<DataModel>]
+      : [options: HookOptions<DataModel> & { config: RateLimitConfig }]
+  ) {
+    const o = options[0];
+    const config = o?.config ?? this.limits[name as keyof Limits];
+    this.configFor(name, config);
+    const component = this.component;
+    return {
+      getRateLimit: queryGeneric({
+        args: { key: v.optional(v.string()), sampleShards: v.optional(v.number()) },
+        returns: vGetValueResult,
+        handler: async (ctx, args): Promise<GetValueResult> => {
+          const keyOpt = o?.key;
+          if (args.key !== undefined && typeof keyOpt !== "function") {
+            throw guardError(ErrorCode.INVALID_ARGUMENT, "this rate limit query does not accept a key from the client; pass a `key` function to hookAPI");
+          }
+          const key = typeof keyOpt === "function" ? await keyOpt(ctx as GenericQueryCtx<DataModel>, args.key) : keyOpt;
+          if (key !== undefined) assertKey(key);
+          return ctx.runQuery(component.rateLimits.getValue, {
+            name,
+            key,
+            sampleShards: args.sampleShards ?? o?.sampleShards,
+            config: config!,
+          });
+        },
+      }),
+      getServerTime: mutationGeneric({
+        args: {},
+        returns: v.number(),
+        handler: async () => Date.now(),
+      }),
+    };
+  }
+
+  /** Resolves and validates everything before calling the component (which validates again). */
+  private limitArgs(name: string, o: (RateLimitOptions & { config?: RateLimitConfig }) | undefined) {
+    this.configFor(name, o?.config);
+    let config = (o?.config ?? this.limits[name as keyof Limits])!;
+    if (o?.maxReserved !== undefined) config = { ...config, maxReserved: o.maxReserved };
+    const normalized = normalizeConfig(config, name);
+    if (o?.key !== undefined) assertKey(o.key);
+    checkCount(normalized, o?.count ?? 1, o?.reserve ?? false, name);
+    return { name, key: o?.key, count: o?.count, reserve: o?.reserve, config };
+  }
+
+  private configFor(name: string, inline: RateLimitConfig | undefined) {
+    checkName(name);
+    const config = inline ?? (Object.hasOwn(this.limits, name) ? this.limits[name as keyof Limits] : undefined);
+    if (config === undefined) {
+      throw guardError(ErrorCode.UNKNOWN_LIMIT, `Rate limit "${name}" is not defined: add it to the RateLimiter or pass \`config\``, { name });
+    }
+    return normalizeConfig(config, name);
+  }
+}
+
+function checkName(name: unknown): asserts name is string {
+  assertString(name, "name", 256);
+}
+
+export default RateLimiter;

@@ -1,0 +1,136 @@
+import type { Value } from "convex/values";
+import { canonicalJson, concatBytes, hmacSha256Hex, sha256Hex, toHex, utf8 } from "./hash.js";
+
+/**
+ * Confirmation-code cryptography. Pure: no `ctx`, only WebCrypto.
+ *
+ * A code is stored only as
+ *   mac = HMAC-SHA-256(secret, "convex-guard/code/v1" | codeId | subject | action | payloadDigest | code)
+ * where `|` is unambiguous framing (each field is its UTF-8 bytes preceded by
+ * their length as 4 bytes big-endian, so no two field lists encode alike) and
+ *   payloadDigest = hex SHA-256 of canonicalJson(payload).
+ * A second, code-free tag
+ *   payloadMac = HMAC-SHA-256(secret, "convex-guard/payload/v1" | codeId | subject | action | payloadDigest)
+ * tells a wrong payload (`mismatch`) from a wrong code (`invalid`) without
+ * storing the payload or an unkeyed digest of it. The different first fields
+ * separate the two MAC domains.
+ */
+
+/** Version of the MAC encoding, stored with each code so it can change later. */
+export const MAC_VERSION = 1;
+const CODE_DOMAIN = "convex-guard/code/v1";
+const PAYLOAD_DOMAIN = "convex-guard/payload/v1";
+
+/** Decimal digits. */
+export const DIGITS = "0123456789";
+/**
+ * Upper-case letters and digits without look-alikes: no 0/O, 1/I/L. 31
+ * symbols, so each one carries log2(31) ≈ 4.95 bits.
+ */
+export const ALPHANUMERIC = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+
+export type CodeAlphabet = "digits" | "alphanumeric";
+export type CodeFormat = { alphabet: CodeAlphabet; length: number };
+
+export function alphabetChars(alphabet: CodeAlphabet): string {
+  return alphabet === "digits" ? DIGITS : ALPHANUMERIC;
+}
+
+/** How many distinct codes a format has (10^digits for numeric codes). */
+export function codeSpace(format: CodeFormat): number {
+  return alphabetChars(format.alphabet).length ** format.length;
+}
+
+/**
+ * Uniform index in [0, n) for each output, from `crypto.getRandomValues`.
+ * Rejection sampling: a byte is used only if it is below the largest multiple
+ * of n that fits in 256, so `byte % n` has no modulo bias.
+ */
+export function randomIndices(n: number, count: number, random: (b: Uint8Array) => void = fillRandom): number[] {
+  if (!Number.isInteger(n) || n < 2 || n > 256) throw new Error("randomIndices: alphabet size must be 2..256");
+  const limit = 256 - (256 % n);
+  const out: number[] = [];
+  const buf = new Uint8Array(Math.max(16, count * 2));
+  while (out.length < count) {
+    random(buf);
+    for (const b of buf) {
+      if (b < limit) out.push(b % n);
+      if (out.length === count) break;
+    }
+  }
+  return out;
+}
+
+function fillRandom(b: Uint8Array): void {
+  crypto.getRandomValues(b);
+}
+
+/** A fresh random code in `format`. `random` is injectable only for tests of the sampler. */
+export function generateCode(format: CodeFormat, random?: (b: Uint8Array) => void): string {
+  const chars = alphabetChars(format.alphabet);
+  return randomIndices(chars.length, format.length, random)
+    .map((i) => chars[i])
+    .join("");
+}
+
+/** A public identifier for one issued code: 128 random bits, hex. */
+export function newCodeId(): string {
+  const b = new Uint8Array(16);
+  crypto.getRandomValues(b);
+  return toHex(b);
+}
+
+/**
+ * What a person types, as the code was generated: spaces and hyphens removed
+ * ("123 456", "ABCD-EFGH"), letters upper-cased for alphanumeric codes.
+ * Anything else is kept, so it simply fails to match.
+ */
+export function normalizeCode(alphabet: CodeAlphabet, input: string): string {
+  const stripped = input.replace(/[\s-]/g, "");
+  return alphabet === "alphanumeric" ? stripped.toUpperCase() : stripped;
+}
+
+/** Length-prefixed framing of string fields (4-byte big-endian byte length, then UTF-8 bytes). */
+export function encodeFields(fields: readonly string[]): Uint8Array {
+  const parts: Uint8Array[] = [];
+  for (const f of fields) {
+    const bytes = utf8(f);
+    const len = new Uint8Array(4);
+    new DataView(len.buffer).setUint32(0, bytes.length, false);
+    parts.push(len, bytes);
+  }
+  return concatBytes(...parts);
+}
+
+/** Hex SHA-256 of the canonical JSON of `payload` (`undefined` is encoded as `null`). */
+export async function payloadDigest(payload: Value | undefined): Promise<string> {
+  return sha256Hex(canonicalJson(payload === undefined ? null : payload));
+}
+
+export type MacInput = {
+  secret: string;
+  codeId: string;
+  subject: string;
+  action: string;
+  payloadDigest: string;
+};
+
+/** The stored MAC of `code` (already normalized). */
+export async function codeMac(input: MacInput, code: string): Promise<string> {
+  const { secret, codeId, subject, action } = input;
+  return hmacSha256Hex(secret, encodeFields([CODE_DOMAIN, codeId, subject, action, input.payloadDigest, code]));
+}
+
+/** The stored code-free tag binding a code to its payload. */
+export async function payloadMac(input: MacInput): Promise<string> {
+  const { secret, codeId, subject, action } = input;
+  return hmacSha256Hex(secret, encodeFields([PAYLOAD_DOMAIN, codeId, subject, action, input.payloadDigest]));
+}
+
+/**
+ * The limiter key of (subject, action): a hex SHA-256 of both fields, framed,
+ * so it always fits the 256-byte key limit and cannot collide across pairs.
+ */
+export async function limitKey(subject: string, action: string): Promise<string> {
+  return sha256Hex(encodeFields([subject, action]));
+}

@@ -1,0 +1,165 @@
+import type { Value } from "convex/values";
+import { ErrorCode, guardError } from "./errors.js";
+import { canonicalJson } from "./hash.js";
+import { assertIntInRange, assertKey, assertPositive, byteLength } from "./validate.js";
+import { DAY, HOUR, MINUTE } from "./time.js";
+import type { CodeFormat } from "./codeCrypto.js";
+
+/**
+ * Confirmation-code rules as pure functions: input checks shared by the
+ * client and the component, and the state machine of one (subject, action).
+ */
+
+export const MIN_DIGITS = 6; // NIST SP 800-63B: at least 20 bits.
+export const MAX_DIGITS = 12;
+export const MIN_ALPHANUMERIC = 6;
+export const MAX_ALPHANUMERIC = 64;
+export const MAX_TTL = DAY;
+export const MAX_ATTEMPTS_LIMIT = 100; // NIST: no more than 100 consecutive failures.
+export const MIN_SECRET_BYTES = 32;
+export const MAX_SECRET_BYTES = 4096;
+export const MAX_PAYLOAD_BYTES = 8 * 1024;
+export const MAX_CODE_INPUT_BYTES = 256;
+/** The exact sliding window keeps one timestamp per admission, so it is capped. */
+export const MAX_LIMIT_RATE = 1000;
+export const MAX_LIMIT_PERIOD = 30 * DAY;
+
+export const DEFAULTS = {
+  digits: 8,
+  ttl: 10 * MINUTE,
+  maxAttempts: 5,
+  issueLimit: { rate: 5, period: 10 * MINUTE },
+  failureLimit: { rate: 10, period: HOUR },
+} as const;
+
+/** Reserved limiter names; the host's own limit names cannot start with "guard:". */
+export const ISSUE_LIMIT_NAME = "guard:codes:issue";
+export const FAILURE_LIMIT_NAME = "guard:codes:failure";
+
+export type CodeLimit = { rate: number; period: number };
+
+export function assertSubjectAction(subject: unknown, action: unknown): void {
+  assertKey(subject, "subject");
+  assertKey(action, "action");
+}
+
+/** Checks the payload's size and returns its canonical JSON. */
+export function checkPayload(payload: Value | undefined): string {
+  let json: string;
+  try {
+    json = canonicalJson(payload === undefined ? null : payload);
+  } catch {
+    throw guardError(ErrorCode.INVALID_ARGUMENT, "payload must be a Convex value (finite numbers only)");
+  }
+  const bytes = byteLength(json);
+  if (bytes > MAX_PAYLOAD_BYTES) {
+    throw guardError(ErrorCode.TOO_LARGE, `payload is ${bytes} bytes as canonical JSON; the limit is ${MAX_PAYLOAD_BYTES}`, {
+      bytes,
+      limit: MAX_PAYLOAD_BYTES,
+    });
+  }
+  return json;
+}
+
+/** The code a caller submits: any string up to 256 bytes (a wrong one is a failed attempt, not an error). */
+export function assertCodeInput(code: unknown): asserts code is string {
+  if (typeof code !== "string") throw guardError(ErrorCode.INVALID_ARGUMENT, "code must be a string");
+  const bytes = byteLength(code);
+  if (bytes > MAX_CODE_INPUT_BYTES) {
+    throw guardError(ErrorCode.TOO_LARGE, `code is ${bytes} bytes; the limit is ${MAX_CODE_INPUT_BYTES}`, {
+      bytes,
+      limit: MAX_CODE_INPUT_BYTES,
+    });
+  }
+}
+
+/** The HMAC key. Its message never includes the value. */
+export function assertSecret(secret: unknown): asserts secret is string {
+  if (typeof secret !== "string") throw guardError(ErrorCode.INVALID_CONFIG, "secret must be a string");
+  const bytes = byteLength(secret);
+  if (bytes < MIN_SECRET_BYTES || bytes > MAX_SECRET_BYTES) {
+    throw guardError(
+      ErrorCode.INVALID_CONFIG,
+      `secret must be ${MIN_SECRET_BYTES} to ${MAX_SECRET_BYTES} bytes (e.g. \`openssl rand -hex 32\`), got ${bytes}`,
+    );
+  }
+}
+
+export function assertFormat(format: { alphabet?: unknown; length?: unknown }): asserts format is CodeFormat {
+  if (format.alphabet === "digits") {
+    assertIntInRange(format.length, "digits", MIN_DIGITS, MAX_DIGITS, ErrorCode.INVALID_CONFIG);
+  } else if (format.alphabet === "alphanumeric") {
+    assertIntInRange(format.length, "alphanumeric", MIN_ALPHANUMERIC, MAX_ALPHANUMERIC, ErrorCode.INVALID_CONFIG);
+  } else {
+    throw guardError(ErrorCode.INVALID_CONFIG, `alphabet must be "digits" or "alphanumeric"`);
+  }
+}
+
+export function assertTtl(ttl: unknown): asserts ttl is number {
+  assertPositive(ttl, "ttl", ErrorCode.INVALID_CONFIG);
+  if (ttl > MAX_TTL) throw guardError(ErrorCode.INVALID_CONFIG, `ttl must be at most 24 hours (${MAX_TTL} ms), got ${ttl}`);
+}
+
+export function assertMaxAttempts(maxAttempts: unknown): asserts maxAttempts is number {
+  assertIntInRange(maxAttempts, "maxAttempts", 1, MAX_ATTEMPTS_LIMIT, ErrorCode.INVALID_CONFIG);
+}
+
+export function assertLimit(limit: { rate?: unknown; period?: unknown }, what: string): asserts limit is CodeLimit {
+  assertIntInRange(limit.rate, `${what}.rate`, 1, MAX_LIMIT_RATE, ErrorCode.INVALID_CONFIG);
+  assertPositive(limit.period, `${what}.period`, ErrorCode.INVALID_CONFIG);
+  if (limit.period > MAX_LIMIT_PERIOD) {
+    throw guardError(ErrorCode.INVALID_CONFIG, `${what}.period must be at most 30 days, got ${limit.period}`);
+  }
+}
+
+// ---- state machine ----
+
+export type CodeState = "pending" | "consumed" | "revoked" | "locked";
+
+/** The part of a stored code the rules look at. */
+export type CodeRecord = {
+  state: CodeState;
+  failures: number;
+  maxAttempts: number;
+  expiresAt: number;
+};
+
+/**
+ * Failed attempts a new code for the same (subject, action) starts with. A
+ * live (unexpired) row that was not consumed passes its count on, so neither
+ * re-issuing nor revoking grants fresh guesses; a success or an expiry does.
+ * `locked` means the carried count already reaches `maxAttempts`: issuing is
+ * refused until the old code's expiry.
+ */
+export function carriedFailures(
+  row: CodeRecord | null,
+  maxAttempts: number,
+  now: number,
+): { failures: number } | { locked: true; retryAfter: number } {
+  if (row === null || row.state === "consumed" || now >= row.expiresAt) return { failures: 0 };
+  if (row.state === "locked" || row.failures >= maxAttempts) return { locked: true, retryAfter: row.expiresAt - now };
+  return { failures: row.failures };
+}
+
+export type ConsumeFailure = "invalid" | "expired" | "used" | "locked" | "mismatch" | "none";
+
+/**
+ * Why a code cannot be tried at all (the attempt is not counted, since it
+ * cannot succeed), or null when the submitted code must be checked.
+ */
+export function blockedReason(
+  row: CodeRecord | null,
+  now: number,
+): { reason: "none" | "used" | "expired" } | { reason: "locked"; retryAfter: number } | null {
+  if (row === null || row.state === "revoked") return { reason: "none" };
+  if (row.state === "consumed") return { reason: "used" };
+  if (now >= row.expiresAt) return { reason: "expired" };
+  if (row.state === "locked" || row.failures >= row.maxAttempts) return { reason: "locked", retryAfter: row.expiresAt - now };
+  return null;
+}
+
+/** The row after a wrong attempt: one more failure, locked at `maxAttempts`. */
+export function afterFailure<R extends CodeRecord>(row: R): { failures: number; state: CodeState } {
+  const failures = row.failures + 1;
+  return { failures, state: failures >= row.maxAttempts ? "locked" : row.state };
+}
