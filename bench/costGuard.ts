@@ -88,7 +88,7 @@ export type AuditResults = {
   sealEventsPerSec: number;
   verifyPer1000: Metrics;
   verifyOk: boolean;
-  logContention: ContentionRow | null;
+  logContention: ContentionRow[];
 };
 
 export async function auditBench(
@@ -117,11 +117,16 @@ export async function auditBench(
     idem.push((await measure(t, (ctx) => audit.log(ctx, { ...event(i), eventId: `evt-${i}` }))).m);
   }
 
-  let logContention: ContentionRow | null = null;
+  const logContention: ContentionRow[] = [];
   if (opts.contentionN > 0) {
     log(`  contention: audit.log from different mutations`);
-    logContention = await contentionOf("audit.log, different actors and targets", "ours", t, opts.contentionN, opts.contentionRounds, (ctx, i) =>
-      audit.log(ctx, { ...event(i), actor: { type: "user", id: `c-${i}` }, targets: [{ type: "doc", id: `d-${i}` }] }),
+    logContention.push(
+      await contentionOf("audit.log, different actors and targets", "ours", t, opts.contentionN, opts.contentionRounds, (ctx, i) =>
+        audit.log(ctx, { ...event(i), actor: { type: "user", id: `c-${i}` }, targets: [{ type: "doc", id: `d-${i}` }] }),
+      ),
+      await contentionOf("audit.log, same actor and target", "ours", t, opts.contentionN, opts.contentionRounds, (ctx, i) =>
+        audit.log(ctx, { ...event(i), actor: { type: "user", id: "hot" }, targets: [{ type: "doc", id: "hot" }] }),
+      ),
     );
   }
 
@@ -181,6 +186,7 @@ export async function confirmationsBench(samples: number): Promise<GuardCostRow[
   const issue: Metrics[] = [];
   const right: Metrics[] = [];
   const wrong: Metrics[] = [];
+  const wrongAgain: Metrics[] = [];
   const reissue: Metrics[] = [];
   for (let i = 0; i < samples; i++) {
     const target = { subject: `admin-${i}`, action: "user.deleteAll", payload: { userId: `u-${i}` } };
@@ -192,6 +198,9 @@ export async function confirmationsBench(samples: number): Promise<GuardCostRow[
     const w = await measure(t, (ctx) => codes.consume(ctx, { ...target, code: bad }));
     if (w.result.ok) throw new Error("a wrong code was accepted");
     wrong.push(w.m);
+    const w2 = await measure(t, (ctx) => codes.consume(ctx, { ...target, code: bad }));
+    if (w2.result.ok) throw new Error("a wrong code was accepted");
+    wrongAgain.push(w2.m);
     const r = await measure(t, (ctx) => codes.consume(ctx, { ...target, code }));
     if (!r.result.ok) throw new Error(`the right code was refused: ${JSON.stringify(r.result)}`);
     right.push(r.m);
@@ -202,6 +211,7 @@ export async function confirmationsBench(samples: number): Promise<GuardCostRow[
     { call: "confirmations.issue (first for subject+action)", ours: summarize(issue) },
     { call: "confirmations.issue (re-issue)", ours: summarize(reissue) },
     { call: "confirmations.consume, right code", ours: summarize(right) },
-    { call: "confirmations.consume, wrong code", ours: summarize(wrong) },
+    { call: "confirmations.consume, wrong code (first failure)", ours: summarize(wrong) },
+    { call: "confirmations.consume, wrong code (later failure)", ours: summarize(wrongAgain) },
   ];
 }

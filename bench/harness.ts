@@ -67,7 +67,7 @@ export async function inComponent<R>(t: T, name: string, fn: (ctx: any) => Promi
 }
 
 // ---- fake clock ----
-let clock: FakeTimers.InstalledClock | undefined;
+let clock: ReturnType<typeof FakeTimers.install> | undefined;
 /** Installs a fake Date and timers (performance.now stays real, for the speed section). */
 export function installClock(now: number) {
   clock = FakeTimers.install({
@@ -108,16 +108,4 @@ export async function measureQuery<R>(t: T, fn: (ctx: any) => Promise<R>): Promi
     const after = await readMetrics(ctx);
     return { result, m: diffMetrics(after, before) };
   }) as any;
-}
-
-/** Deterministic PRNG (mulberry32) so traces are the same on every run. */
-export function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

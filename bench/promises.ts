@@ -45,9 +45,9 @@ export const PROMISES: Promise_[] = [
   p("audit.list.growth", 0, "a `list` page reads no more documents at 20x the log size (growth in documents read)"),
   p("audit.verify.readsPer1000", 1100, "`verify` reads at most 1,100 documents per 1,000 events (events + seals)"),
   // Confirmations.
-  p("codes.issue.reads", 4, "`issue` reads at most 4 documents"),
+  p("codes.issue.reads", 4, "`issue` reads at most 4 documents (code row, issue limit; a patch counts as a read)"),
   p("codes.issue.writes", 3, "`issue` writes at most 3 documents"),
-  p("codes.consume.reads", 3, "`consume` reads at most 3 documents"),
+  p("codes.consume.reads", 5, "`consume` reads at most 5 documents (code row, failure limit; a patch counts as a read)"),
   p("codes.consume.writes", 2, "`consume` writes at most 2 documents"),
   // Accuracy and storage.
   p("exact.overPct", 0, "`precision: \"exact\"` never admits more than `rate` per `period` (over-admission %, every trace)"),

@@ -116,7 +116,8 @@ export function renderMarkdown(r: Results): string {
       ),
       "",
       `Each call is a whole host mutation in the embedded runtime; rounds alternate between the two implementations and the median round is shown. ` +
-        `Absolute numbers measure convex-test on this machine, not a deployment; the ratio compares the implementations.`,
+        `Ratio = ours ÷ peer (above 1: ours is faster). Absolute numbers measure convex-test on this machine (and whatever else it was running), ` +
+        `not a deployment; the ratio compares the implementations.`,
       "",
     );
   }
@@ -160,6 +161,17 @@ export function renderMarkdown(r: Results): string {
         ],
       ),
       "",
+      ...(r.limitCosts
+        ? [
+            `State document size per key (bytes, unsharded; one document per shard): ` +
+              r.limitCosts
+                .filter((c) => c.shards === 1 && c.call === "limit (first call, new key)")
+                .map((c) => `${c.algorithm} ${n(c.ours?.mean.bytesWritten ?? null, 0)}${c.peer ? ` (peer ${n(c.peer.mean.bytesWritten, 0)})` : ""}`)
+                .join(", ") +
+              ".",
+            "",
+          ]
+        : []),
       `${n(s.realKeys)} keys were created by real \`limit\` calls of each library; the idle population was then grown to ${n(s.idleKeys)} by copying ` +
         `those documents under new keys, because convex-test scans every document of a component on every query (real calls would be quadratic). ` +
         `The peer's idle storage is its measured document size × keys: it has no sweep. Sweep wall time in convex-test: ${n(s.ours.sweepSeconds)} s.`,

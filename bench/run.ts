@@ -49,8 +49,8 @@ export function parseArgs(args: string[]) {
     keys: int("--keys", quick ? 5_000 : 30_000),
     realKeys: int("--real-keys", quick ? 200 : 500),
     samples: quick ? 3 : 8,
-    speedRounds: quick ? 3 : 7,
-    speedCalls: quick ? 100 : 300,
+    speedRounds: quick ? 3 : 5,
+    speedCalls: quick ? 100 : 200,
     periods: quick ? 3 : 10,
     auditSizes: quick ? [1_000, 10_000] : [1_000, 10_000, 20_000],
     contentionN: 10,
@@ -84,8 +84,10 @@ export async function main(argv: string[]): Promise<number> {
   let failed = false;
   const section = async (name: string, fn: () => Promise<void>) => {
     log(`${name}...`);
+    const start = performance.now();
     try {
       await fn();
+      log(`${name}: ${((performance.now() - start) / 1000).toFixed(1)} s`);
     } catch (e) {
       failed = true;
       log(`${name} FAILED: ${(e as Error).stack ?? e}`);
@@ -141,7 +143,7 @@ export async function main(argv: string[]): Promise<number> {
       await section("contention", async () => {
         r.contention = [
           ...(await limitContention(o.contentionN, o.contentionRounds, { ours, peer }, log)),
-          ...(r.audit?.logContention ? [r.audit.logContention] : []),
+          ...(r.audit?.logContention ?? []),
         ];
       });
     }
@@ -174,7 +176,7 @@ export async function main(argv: string[]): Promise<number> {
   if (r.audit) {
     const A = r.audit;
     m["audit.log.reads"] = Math.max(...A.costs.filter((c) => c.call.startsWith("audit.log")).map((c) => c.ours.max.documentsRead));
-    m["audit.log.conflictPct"] = A.logContention?.conflictPct ?? null;
+    m["audit.log.conflictPct"] = A.logContention.length ? Math.max(...A.logContention.map((c) => c.conflictPct)) : null;
     const plain = A.listScale.filter((x) => x.filter !== "target");
     const target = A.listScale.filter((x) => x.filter === "target");
     m["audit.list.reads"] = plain.length ? Math.max(...plain.map((x) => x.documentsRead)) : null;
@@ -211,8 +213,12 @@ export async function main(argv: string[]): Promise<number> {
   r.meta.seconds = Math.round((performance.now() - started) / 1000);
   const md = renderMarkdown(r);
   const dir = fileURLToPath(new URL(".", import.meta.url));
-  writeFileSync(`${dir}results.json`, JSON.stringify(r, null, 2) + "\n");
-  writeFileSync(`${dir}RESULTS.md`, md + "\n");
+  // Only a full run replaces the results the README includes; --quick and --only write beside them.
+  const full = !o.quick && o.sections.length === SECTIONS.length;
+  const suffix = full ? "" : ".quick";
+  writeFileSync(`${dir}results${suffix}.json`, JSON.stringify(r, null, 2) + "\n");
+  writeFileSync(`${dir}RESULTS${suffix}.md`, md + "\n");
+  log(`wrote bench/results${suffix}.json and bench/RESULTS${suffix}.md`);
   process.stdout.write(md + "\n");
   const broken = r.promises.filter((p) => !p.ok);
   for (const p of broken) log(`PROMISE BROKEN: ${p.text}: limit ${p.max}, measured ${p.measured ?? "nothing"}`);

@@ -55,8 +55,10 @@ export async function speed(rounds: number, calls: number, log: (s: string) => v
       o = null;
     }
     for (let r = 0; r < rounds; r++) {
+      // Alternate who goes first, so drift within a round favours neither.
+      if (r % 2 === 1) peerRates.push(await round1(p, t, calls, "l"));
       if (o) oursRates.push(await round1(o, t, calls, "l"));
-      peerRates.push(await round1(p, t, calls, "l"));
+      if (r % 2 === 0) peerRates.push(await round1(p, t, calls, "l"));
     }
     const oursPerSec = o ? round(median(oursRates), 0) : null;
     const peerPerSec = round(median(peerRates), 0);

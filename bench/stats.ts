@@ -28,3 +28,15 @@ export function median(xs: number[]): number {
 export function pct(part: number, whole: number, digits = 2): number {
   return whole === 0 ? 0 : round((100 * part) / whole, digits);
 }
+
+/** Deterministic PRNG (mulberry32) so traces are the same on every run. */
+export function rng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -4,7 +4,7 @@
  * admitted in the `period` before it. Everything is seeded, so every run
  * replays the same requests.
  */
-import { rng } from "./harness.js";
+import { rng } from "./stats.js";
 
 export type Trace = { name: string; description: string; times: number[] };
 

@@ -21,6 +21,13 @@ function expect(condition: unknown, what: string): asserts condition {
 
 const secs = (ms: number) => (ms < 2 * 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 60_000).toFixed(1)} min`);
 const clockTime = (ms: number) => new Date(ms).toISOString().slice(11, 19);
+/** A result as a reader wants it: no internal ids, `key: value` spacing. */
+const show = (r: object) => {
+  const { codeId: _codeId, ...rest } = r as Record<string, unknown>;
+  const first = ["ok", "reason", "attemptsLeft", "retryAfter"].filter((k) => k in rest);
+  const ordered = Object.fromEntries([...first, ...Object.keys(rest).filter((k) => !first.includes(k))].map((k) => [k, rest[k]]));
+  return JSON.stringify(ordered).replace(/"(\w+)":/g, "$1: ").replace(/,/g, ", ").replace(/^\{/, "{ ").replace(/\}$/, " }");
+};
 const errorCode = (e: unknown) => (e as { data?: { code?: string } }).data?.code ?? String(e);
 
 async function rejectionCode(p: Promise<unknown>): Promise<string> {
@@ -139,7 +146,7 @@ export async function main(): Promise<number> {
     await step("a caller without the shared secret is refused (compared in constant time)", async () => {
       const r = await login("correct horse battery", "not-the-secret");
       expect(r.status === 401, `401, got ${r.status}`);
-      return `Authorization: Bearer not-the-secret → ${r.status} ${JSON.stringify(r.body)}`;
+      return `Authorization: Bearer not-the-secret → ${r.status} ${show(r.body)}`;
     });
     let lockedFor = 0;
     await step("5 wrong passwords lock alice's login, even for the right password", async () => {
@@ -155,7 +162,7 @@ export async function main(): Promise<number> {
       await advance(lockedFor);
       const r = await login("correct horse battery");
       expect(r.status === 200 && r.body.ok === true, `ok, got ${JSON.stringify(r.body)}`);
-      return `after ${secs(lockedFor)} → ${JSON.stringify({ ok: r.body.ok })}`;
+      return `after ${secs(lockedFor)} → { ok: true, userId: <alice> }`;
     });
 
     // ---------------------------------------------------------------- confirmation codes
@@ -178,14 +185,14 @@ export async function main(): Promise<number> {
     await step("a wrong guess is refused and counted", async () => {
       const r = await root.as.mutation(api.admin.confirmUserDeletion, { userId: bob.id, code: wrong(bobCode) });
       expect(!r.ok && r.reason === "invalid", `invalid, got ${JSON.stringify(r)}`);
-      return `confirmUserDeletion(bob, wrong code) → ${JSON.stringify(r)}`;
+      return `confirmUserDeletion(bob, wrong code) → ${show(r)}`;
     });
     await step("bob's code cannot delete carol: it is bound to bob's id", async () => {
       const r = await root.as.mutation(api.admin.confirmUserDeletion, { userId: carol.id, code: bobCode });
       expect(!r.ok && r.reason === "mismatch", `mismatch, got ${JSON.stringify(r)}`);
       const stillThere = await t.run((ctx) => ctx.db.get(carol.id));
       expect(stillThere !== null, "carol still exists");
-      return `confirmUserDeletion(carol, bob's code) → ${JSON.stringify(r)}`;
+      return `confirmUserDeletion(carol, bob's code) → ${show(r)}`;
     });
     await step("the right code deletes bob, once", async () => {
       const r = await root.as.mutation(api.admin.confirmUserDeletion, { userId: bob.id, code: bobCode });
@@ -198,7 +205,7 @@ export async function main(): Promise<number> {
       expect(gone.user === null && gone.messages.length === 0, "bob and his messages are gone");
       const again = await root.as.mutation(api.admin.confirmUserDeletion, { userId: bob.id, code: bobCode });
       expect(!again.ok, "a used code never works again");
-      return [`confirmUserDeletion(bob, right code) → { ok: true }; bob and his messages are gone`, `the same code again → ${JSON.stringify(again)}`];
+      return [`confirmUserDeletion(bob, right code) → { ok: true }; bob and his messages are gone`, `the same code again → ${show(again)}`];
     });
     await step("five wrong guesses lock a code: then even the right one is refused", async () => {
       const r = await root.as.action(api.admin.requestUserDeletion, { userId: carol.id });
@@ -212,7 +219,7 @@ export async function main(): Promise<number> {
       const right = await root.as.mutation(api.admin.confirmUserDeletion, { userId: carol.id, code });
       expect(!right.ok && right.reason === "locked", `locked, got ${JSON.stringify(right)} after ${results.join(", ")}`);
       expect((await t.run((ctx) => ctx.db.get(carol.id))) !== null, "carol still exists");
-      return [`new code for carol; 5 wrong guesses → ${results.join(", ")}`, `the right code → ${JSON.stringify(right)}`];
+      return [`new code for carol; 5 wrong guesses → ${results.join(", ")}`, `the right code → ${show(right)}`];
     });
 
     // ---------------------------------------------------------------- audit log

@@ -247,6 +247,12 @@ describe("audit log bad input: ConvexError with a code, no state change", () => 
     expect(await countEvents(t)).toBe(0);
   });
 
+  test("metadata that is not a storable Convex value (a $-prefixed key) → INVALID_ARGUMENT", async () => {
+    const t = guardTest();
+    await expectCode(t.mutation((ctx) => loose.log(ctx, { ...ok, metadata: { $where: "1" } })), ErrorCode.INVALID_ARGUMENT);
+    expect(await countEvents(t)).toBe(0);
+  });
+
   test("typed actions: unknown action → INVALID_ARGUMENT", async () => {
     const t = guardTest();
     await expectCode(t.mutation((ctx) => audit.log(ctx, { ...ok, action: "user.unknown" } as any)), ErrorCode.INVALID_ARGUMENT);

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { AuditLog } from "convex-guard";
 import { components, diffMetrics, guardTest, readMetrics, runInGuard } from "./setup.js";
 import { insertEvent } from "../src/component/audit.js";
+import { subjectKey } from "../src/shared/auditModel.js";
 import type { AuditListArgs } from "../src/client/auditLog.js";
 
 /*
@@ -69,44 +70,42 @@ describe("audit log cost", () => {
   for (const size of [1_000, 20_000]) {
     test(`a list page of 50 at ${size.toLocaleString("en")} events reads 50 documents (100 by target), whatever the filter`, async () => {
       const t = guardTest();
-      for (let chunk = 0; chunk < size / 1000; chunk++) {
+      // Bulk rows written directly (list cost does not depend on hash values; this keeps the test fast).
+      for (let chunk = 0; chunk < size / 500; chunk++) {
         await runInGuard(t, async (ctx) => {
-          for (let i = 0; i < 1000; i++) {
-            const n = chunk * 1000 + i;
-            await insertEvent(
-              ctx,
-              1_000_000 + n,
-              {
-                action: `act${n % 10}`,
-                actor: { type: "user", id: `u${n % 20}` },
-                targets: [{ type: "doc", id: `d${n % 5}` }],
-                tenant: `t${n % 2}`,
-                outcome: n % 3 === 0 ? "failure" : "success",
-              },
-              [],
-              undefined,
-            );
+          for (let i = 0; i < 500; i++) {
+            const n = chunk * 500 + i;
+            const tenant = `t${n % 2}`;
+            const actor = { type: "user", id: `u${n % 5}` };
+            const target = { type: "doc", id: `d${n % 5}` };
+            const recordedAt = 1_000_000 + n;
+            const event = await ctx.db.insert("auditEvents", {
+              action: `act${n % 4}`, actor, actorKey: subjectKey(actor), targets: [target], tenant, tenantKey: tenant,
+              outcome: n % 3 === 0 ? "failure" : "success", occurredAt: recordedAt, recordedAt, leafHash: "00".repeat(32),
+            });
+            await ctx.db.insert("auditTargets", { event, targetKey: subjectKey(target), tenantKey: tenant, recordedAt });
           }
         });
       }
       const filters: Array<[string, Omit<AuditListArgs, "paginationOpts">, number]> = [
         ["none", {}, 50],
         ["actor", { actor: { type: "user", id: "u3" } }, 50],
-        ["action", { action: "act4" }, 50],
+        ["action", { action: "act3" }, 50],
         ["outcome", { outcome: "failure" }, 50],
         ["tenant", { tenant: "t1" }, 50],
         ["tenant + actor + time", { tenant: "t1", actor: { type: "user", id: "u3" }, from: 1_000_000, to: 1_000_000 + size }, 50],
         ["target", { target: { type: "doc", id: "d2" } }, 100],
         ["tenant + target, ascending", { tenant: "t0", target: { type: "doc", id: "d2" }, order: "asc" }, 100],
+        ["tenant + outcome + time, ascending", { tenant: "t0", outcome: "success", from: 1_000_100, order: "asc" }, 50],
       ];
       const costs: Record<string, number> = {};
       for (const [name, filter, expected] of filters) {
         const first = await measure(t, (ctx) => audit.list(ctx, { ...filter, paginationOpts: { numItems: 50, cursor: null } }));
-        expect(first.result.page).toHaveLength(50);
+        expect(first.result.page, name).toHaveLength(50);
         const second = await measure(t, (ctx) =>
           audit.list(ctx, { ...filter, paginationOpts: { numItems: 50, cursor: first.result.continueCursor } }),
         );
-        expect(second.result.page).toHaveLength(50);
+        expect(second.result.page, name).toHaveLength(50);
         expect(first.cost.documentsRead, name).toBe(expected);
         expect(second.cost.documentsRead, name).toBe(expected);
         expect(first.cost.documentsWritten).toBe(0);
@@ -118,9 +117,11 @@ describe("audit log cost", () => {
 
   test("seal of a full batch and verify per 1,000 events", async () => {
     const t = guardTest();
-    await runInGuard(t, async (ctx) => {
-      for (let i = 0; i < 1000; i++) await insertEvent(ctx, 1_000_000, { action: "x", actor, outcome: "success" }, [], undefined);
-    });
+    for (let c = 0; c < 10; c++) {
+      await runInGuard(t, async (ctx) => {
+        for (let i = 0; i < 100; i++) await insertEvent(ctx, 1_000_000, { action: "x", actor, outcome: "success" }, [], undefined);
+      });
+    }
     const seal = await measure(t, (ctx) => audit.seal(ctx));
     // 257 unsealed read (batch + 1 to know if more wait) + the last seal; 256 patched (convex-test counts a patch as a read too).
     expect(seal.cost).toMatchObject({ documentsWritten: 257 });
@@ -137,6 +138,7 @@ describe("audit log cost", () => {
     });
     console.log("verify of 1,000 events (4 seals):", verify.cost);
     expect(verify.cost.documentsWritten).toBe(0);
-    expect(verify.cost.documentsRead).toBeLessThanOrEqual(1000 + 4 + 2);
+    // Every event once, plus the seals (and the previous seal once per page).
+    expect(verify.cost.documentsRead).toBeLessThanOrEqual(1000 + 4 + 2 * 2);
   });
 });

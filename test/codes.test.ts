@@ -21,6 +21,8 @@ describe("issue and consume", () => {
     const r = await issued(s.issue("admin", "user.delete", { userId: "u1" }));
     expect(r.code).toMatch(/^\d{8}$/);
     expect(r.expiresAt).toBe(Date.now() + 10 * MINUTE);
+    const st = await s.status("admin", "user.delete");
+    expect(st).toEqual({ state: "pending", pending: true, codeId: r.codeId, expiresAt: r.expiresAt, attemptsLeft: 5 });
     expect(await s.consume("admin", "user.delete", { userId: "u1" }, r.code)).toEqual({ ok: true, codeId: r.codeId });
     expect(await s.consume("admin", "user.delete", { userId: "u1" }, r.code)).toMatchObject({ ok: false, reason: "used" });
   });
@@ -304,8 +306,14 @@ describe("audit", () => {
     const c = new Confirmations(components.guard, { secret: SECRET, audit });
     const r = await issued(s.t.mutation(async (ctx) => c.issue(ctx, { subject: "a", action: "x" })));
     await s.t.mutation(async (ctx) => c.consume(ctx, { subject: "a", action: "x", code: r.code }));
+    await s.t.mutation(async (ctx) => c.consume(ctx, { subject: "nobody", action: "x", code: "12345678" }));
     const page = await s.t.query(async (ctx) => audit.list(ctx, { paginationOpts: { numItems: 10, cursor: null } }));
-    expect(page.page.map((e) => e.action).sort()).toEqual(["guard.confirmation.consume", "guard.confirmation.issue"]);
+    expect(page.page.map((e) => `${e.action}:${e.outcome}`).sort()).toEqual([
+      "guard.confirmation.consume:success",
+      "guard.confirmation.fail:failure",
+      "guard.confirmation.issue:success",
+    ]);
+    expect(JSON.stringify(page.page)).not.toContain(r.code);
   });
 });
 

@@ -131,7 +131,7 @@ describe("component functions (the trust boundary) validate too", () => {
     try {
       await s.t.mutation((ctx) => ctx.runMutation(issue, { ...okIssue, secret }));
     } catch (e) {
-      message = JSON.stringify((e as ConvexError<unknown>).data ?? String(e));
+      message = JSON.stringify((e as ConvexError<string>).data ?? String(e));
     }
     expect(message.includes(secret) || message === "").toBe(false);
   });

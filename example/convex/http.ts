@@ -52,7 +52,12 @@ http.route({
     } catch {
       return json(400, { error: "invalid_json" });
     }
-    if (typeof body.email !== "string" || typeof body.password !== "string" || body.password.length > 256) {
+    if (
+      typeof body.email !== "string" ||
+      typeof body.password !== "string" ||
+      new TextEncoder().encode(body.email).length > 254 ||
+      body.password.length > 256
+    ) {
       return json(400, { error: "invalid_argument" });
     }
     const result = await ctx.runMutation(internal.login.verifyPassword, {

@@ -20,7 +20,7 @@ export const verifyPassword = internalMutation({
     v.object({ ok: v.literal(false), reason: v.literal("locked"), retryAfter: v.number() }),
   ),
   handler: async (ctx, { email, password, caller }) => {
-    const key = email.trim().toLowerCase().slice(0, 254);
+    const key = email.trim().toLowerCase(); // http.ts caps it at 254 bytes
     const actor = { type: "service", id: caller };
     const gate = await limiter.check(ctx, "failedLogins", { key });
     if (!gate.ok) {

@@ -36,7 +36,8 @@ export const signUp = identityMutation({
     const userId = await ctx.db.insert("users", {
       tokenIdentifier: ctx.identity.tokenIdentifier,
       name: checkName(name),
-      email: ctx.identity.email,
+      // Lower-cased: the login endpoint looks accounts up by normalized email.
+      email: ctx.identity.email?.toLowerCase(),
       role: "user",
     });
     await audit.log(ctx, {
@@ -114,7 +115,7 @@ export const grantRole = internalMutation({
   handler: async (ctx, { email, role }) => {
     const user = await ctx.db
       .query("users")
-      .withIndex("by_email", (q) => q.eq("email", email))
+      .withIndex("by_email", (q) => q.eq("email", email.toLowerCase()))
       .first();
     if (user === null) throw appError("NOT_FOUND", "No user with that email.");
     await ctx.db.patch(user._id, { role });
@@ -132,20 +133,25 @@ export const grantRole = internalMutation({
 const PURGE_BATCH = 200;
 
 /**
- * Service-only: deletes a deleted user's messages in bounded batches,
- * rescheduling itself until none are left. Its arguments hold an id, never a
- * secret, so it is safe to pass through the scheduler.
+ * Service-only: erases a deleted user's data in bounded batches, rescheduling
+ * itself until done: first their messages, then their personal fields in the
+ * audit log (the redacted email: its value and salt are deleted, the
+ * commitment stays, so the log still verifies). Its arguments hold an id,
+ * never a secret, so they are safe in the scheduler.
  */
 export const purgeUserData = internalMutation({
   args: { userId: v.id("users") },
-  returns: v.number(),
+  returns: v.null(),
   handler: async (ctx, { userId }) => {
     const batch = await ctx.db
       .query("messages")
       .withIndex("by_author", (q) => q.eq("author", userId))
       .take(PURGE_BATCH);
     for (const m of batch) await ctx.db.delete(m._id);
-    if (batch.length === PURGE_BATCH) await ctx.scheduler.runAfter(0, internal.users.purgeUserData, { userId });
-    return batch.length;
+    const done =
+      batch.length < PURGE_BATCH &&
+      (await audit.erase(ctx, { subject: { type: "user", id: userId }, actor: { type: "service", id: "purgeUserData" } })).done;
+    if (!done) await ctx.scheduler.runAfter(0, internal.users.purgeUserData, { userId });
+    return null;
   },
 });

@@ -49,6 +49,7 @@ export type AuditActions = Record<string, Validator<any, "required" | "optional"
 
 /** Actions convex-guard logs itself (retention runs, erasures, confirmations). Always accepted. */
 export const SYSTEM_ACTION_PREFIX = "guard.";
+const SYSTEM_ACTOR = { type: "system", id: "convex-guard" };
 
 type ActionName<A extends AuditActions> = [keyof A] extends [never] ? string : Extract<keyof A, string>;
 type MetadataOf<A extends AuditActions, K> = K extends keyof A
@@ -178,6 +179,7 @@ export class AuditLog<A extends AuditActions = {}> {
     ctx: AuditMutationCtx,
     args: { subject: Subject; actor?: { type: string; id: string; name?: string } },
   ): Promise<{ erased: number; done: boolean }> {
+    validateEventInput({ action: "guard.audit.erase", actor: args.actor ?? SYSTEM_ACTOR, targets: [args.subject], outcome: "success" });
     return ctx.runMutation(this.component.audit.erase, { ...args, retentionMs: this.retentionMs });
   }
 

@@ -1,0 +1,183 @@
+import { describe, expect, test } from "vitest";
+import {
+  advance,
+  checkCount,
+  creditState,
+  decide,
+  firstTime,
+  fixedWindowStart,
+  idleAt,
+  normalizeConfig,
+  projectRemaining,
+  remaining,
+  shardConfig,
+  type RateLimitConfig,
+  type RateLimitState,
+} from "./rateLimitMath.js";
+
+const MIN = 60_000;
+const T = 1_700_000_040_000; // 40 s into a whole minute
+
+function one(config: RateLimitConfig, state: RateLimitState | null, now: number, count = 1, reserve = false) {
+  return decide(normalizeConfig(config), [{ shard: 0, state }], "n\u0000k", now, count, reserve);
+}
+
+describe("normalizeConfig", () => {
+  test("applies defaults: capacity = rate, one shard, approximate", () => {
+    expect(normalizeConfig({ kind: "token bucket", rate: 5, period: MIN })).toEqual({
+      kind: "token bucket", rate: 5, period: MIN, capacity: 5, maxReserved: undefined, shards: 1, exact: false, start: undefined,
+    });
+    expect(normalizeConfig({ kind: "sliding window", rate: 5, period: MIN, precision: "exact" }).exact).toBe(true);
+  });
+
+  test("a shard gets its share of rate, capacity and maxReserved", () => {
+    const s = shardConfig(normalizeConfig({ kind: "token bucket", rate: 40, period: MIN, capacity: 20, maxReserved: 8, shards: 4 }));
+    expect([s.rate, s.capacity, s.maxReserved]).toEqual([10, 5, 2]);
+  });
+});
+
+describe("token bucket", () => {
+  const c: RateLimitConfig = { kind: "token bucket", rate: 10, period: MIN, capacity: 4 };
+
+  test("refills continuously up to capacity", () => {
+    const s = shardConfig(normalizeConfig(c));
+    expect(remaining(s, { value: 0, ts: T }, "", T + MIN / 10)).toBeCloseTo(1);
+    expect(remaining(s, { value: 0, ts: T }, "", T + 10 * MIN)).toBe(4);
+  });
+
+  test("denies with the time until enough tokens refill", () => {
+    expect(one(c, { value: 0.5, ts: T }, T, 2)).toEqual({ ok: false, retryAfter: 9000 });
+  });
+
+  test("reserve goes negative; retryAfter is when the debt is paid; maxReserved caps it", () => {
+    const d = one(c, { value: 1, ts: T }, T, 3, true);
+    expect(d.ok && d.retryAfter).toBe(12_000);
+    expect(d.ok && d.writes[0]!.state.value).toBe(-2);
+    expect(one({ ...c, maxReserved: 1 }, { value: 1, ts: T }, T, 3, true)).toEqual({ ok: false, retryAfter: 6000 });
+  });
+
+  test("idle once full again", () => {
+    const s = shardConfig(normalizeConfig(c));
+    expect(idleAt(s, { value: 2, ts: T }, "", T)).toBe(T + 12_000);
+  });
+});
+
+describe("fixed window", () => {
+  const c: RateLimitConfig = { kind: "fixed window", rate: 3, period: MIN, capacity: 5, start: 0 };
+
+  test("adds rate per elapsed window, up to capacity; retryAfter = next window with enough", () => {
+    const s = shardConfig(normalizeConfig(c));
+    const ws = T - 40_000;
+    expect(advance(s, { value: 0, ts: ws }, "", T + MIN)).toEqual({ value: 3, ts: ws + MIN });
+    expect(advance(s, { value: 0, ts: ws }, "", T + 5 * MIN)).toEqual({ value: 5, ts: ws + 5 * MIN });
+    expect(one(c, { value: 0, ts: ws }, T, 4)).toEqual({ ok: false, retryAfter: 20_000 + MIN });
+  });
+
+  test("without start, each key gets its own stable offset in [0, period)", () => {
+    const s = shardConfig(normalizeConfig({ kind: "fixed window", rate: 1, period: MIN }));
+    const a = fixedWindowStart(s, "n\u0000alice", T);
+    expect(fixedWindowStart(s, "n\u0000alice", T)).toBe(a);
+    expect(a).toBeLessThanOrEqual(T);
+    expect(T - a).toBeLessThan(MIN);
+    const offsets = new Set(Array.from({ length: 20 }, (_, i) => fixedWindowStart(s, `n\u0000u${i}`, T) % MIN));
+    expect(offsets.size).toBeGreaterThan(15);
+  });
+});
+
+describe("approximate sliding window", () => {
+  const c: RateLimitConfig = { kind: "sliding window", rate: 10, period: MIN };
+  const bucket = T - 40_000;
+
+  test("estimate = previous bucket weighted by the part still in the window + current bucket", () => {
+    const s = shardConfig(normalizeConfig(c));
+    // 40 s into the bucket: 1/3 of the previous bucket still counts.
+    expect(remaining(s, { value: 2, prev: 9, ts: bucket }, "", T)).toBeCloseTo(10 - (9 / 3 + 2));
+  });
+
+  test("retryAfter is the exact ms the weighted estimate makes room", () => {
+    // remaining = 10 - (9 * (1 - f) + 6); needs 2 => 9 * (1 - f) <= 2 => f >= 7/9.
+    const d = one(c, { value: 6, prev: 9, ts: bucket }, T, 2);
+    expect(d).toEqual({ ok: false, retryAfter: Math.ceil((7 / 9) * MIN) - 40_000 });
+  });
+
+  test("a reservation spills into later buckets and is paid at rate per period", () => {
+    const d = one(c, { value: 0, prev: 0, ts: bucket }, T, 25, true);
+    expect(d.ok).toBe(true);
+    const st = d.ok ? d.writes[0]!.state : null;
+    const s = shardConfig(normalizeConfig(c));
+    // 25 taken in one bucket: it holds 10, 10 spill to the next, 5 to the one
+    // after. Two buckets later the estimate is 10 (full previous) + 5 = 15.
+    expect(remaining(s, st, "", bucket + 2 * MIN)).toBeCloseTo(-5);
+    expect(d.ok && d.retryAfter).toBe(bucket + 2 * MIN + MIN / 2 - T);
+  });
+
+  test("idle when both buckets are empty", () => {
+    const s = shardConfig(normalizeConfig(c));
+    expect(idleAt(s, { value: 3, prev: 0, ts: bucket }, "", T)).toBe(bucket + 2 * MIN);
+  });
+});
+
+describe("exact sliding window", () => {
+  const c: RateLimitConfig = { kind: "sliding window", rate: 3, period: MIN, precision: "exact" };
+
+  test("admits while the last period holds fewer than rate; retryAfter = when the oldest needed leaves", () => {
+    const log = [T - 50_000, 1, T - 10_000, 2];
+    expect(one(c, { value: 3, ts: T - 10_000, log }, T)).toEqual({ ok: false, retryAfter: 10_000 });
+    expect(one(c, { value: 3, ts: T - 10_000, log }, T, 3)).toEqual({ ok: false, retryAfter: 50_000 });
+  });
+
+  test("a reservation is logged at the time the work may run", () => {
+    const d = one(c, { value: 3, ts: T, log: [T, 3] }, T, 2, true);
+    expect(d.ok && d.retryAfter).toBe(MIN);
+    expect(d.ok && d.writes[0]!.state.log).toEqual([T, 3, T + MIN, 2]);
+  });
+
+  test("credit removes the most recent admissions", () => {
+    const s = shardConfig(normalizeConfig(c));
+    const r = creditState(s, { value: 3, ts: T, log: [T - 5, 1, T, 2] }, "", T, 2);
+    expect(r).toEqual({ state: { value: 1, ts: T - 5, log: [T - 5, 1] }, credited: 2 });
+  });
+});
+
+describe("credit never raises above capacity", () => {
+  test.each<RateLimitConfig>([
+    { kind: "token bucket", rate: 5, period: MIN },
+    { kind: "fixed window", rate: 5, period: MIN, start: 0 },
+    { kind: "sliding window", rate: 5, period: MIN },
+    { kind: "sliding window", rate: 5, period: MIN, precision: "exact" },
+  ])("$kind $precision", (config) => {
+    const n = normalizeConfig(config);
+    const s = shardConfig(n);
+    const d = decide(n, [{ shard: 0, state: null }], "", T, 3);
+    const st = d.ok ? d.writes[0]!.state : null;
+    const r = creditState(s, st!, "", T, 100);
+    expect(r.credited).toBeCloseTo(3);
+    expect(remaining(s, r.state, "", T)).toBeCloseTo(5);
+  });
+});
+
+describe("checkCount", () => {
+  test("messages say what would fit", () => {
+    const sharded = normalizeConfig({ kind: "token bucket", rate: 100, period: MIN, shards: 10 });
+    expect(() => checkCount(sharded, 30, false, "llm")).toThrow(/use at most 6 shards, or raise the capacity to 150 with 10 shards/);
+    expect(checkCount(sharded, 20, false)).toBe(20); // two shards of 10
+    expect(checkCount(sharded, 30, true)).toBe(30); // reserving without maxReserved
+  });
+});
+
+describe("firstTime", () => {
+  test("finds the earliest whole ms of a monotone predicate", () => {
+    for (const target of [1, 2, 3, 1000, 123_457, 86_400_001]) {
+      expect(firstTime(5, (t) => t - 5 >= target)).toBe(target);
+    }
+  });
+});
+
+describe("projectRemaining (what the React hook shows)", () => {
+  test("projects a state forward and says when a count fits", () => {
+    const c: RateLimitConfig = { kind: "token bucket", rate: 60, period: MIN };
+    expect(projectRemaining(c, { value: 0, ts: T }, T, 1)).toEqual({ value: 0, ok: false, retryAfter: 1000 });
+    expect(projectRemaining(c, { value: 0, ts: T }, T + 2000, 1)).toEqual({ value: 2, ok: true });
+    expect(projectRemaining(c, null, T, 1)).toEqual({ value: 60, ok: true });
+  });
+});
