@@ -182,6 +182,26 @@ describe("two-step user deletion", () => {
     expect((await root.as.mutation(api.admin.confirmUserDeletion, { userId: bob.id, code })).ok).toBe(false);
   });
 
+  test("deletion erases the user's personal audit fields, and the log still verifies", async () => {
+    const { t, root, bob } = await setup();
+    await bob.as.mutation(api.users.setMyPassword, { password: "bob's long password" });
+    const login = await t.fetch("/service/verify-password", {
+      method: "POST",
+      headers: { authorization: `Bearer ${process.env.SERVICE_SECRET}`, "x-service-name": "login-server" },
+      body: JSON.stringify({ email: bob.email, password: "bob's long password" }),
+    });
+    expect(await login.json()).toMatchObject({ ok: true });
+    await root.as.action(api.admin.requestUserDeletion, { userId: bob.id });
+    await root.as.mutation(api.admin.confirmUserDeletion, { userId: bob.id, code: lastDeliveredCode(root.email)! });
+    await advance(t, 2 * 60_000);
+    const aboutBob = await root.as.query(api.auditDashboard.list, { target: { type: "user", id: bob.id }, ...page(50) });
+    const loginEvent = aboutBob.page.find((e) => e.action === "auth.login")!;
+    expect(loginEvent.metadata?.email).toBeUndefined(); // stored only as a commitment
+    expect(loginEvent.redacted?.map((r) => r.path)).toEqual(["metadata.email"]);
+    expect(aboutBob.page.find((e) => e.action === "guard.audit.erase")?.metadata).toEqual({ erased: 1, done: true });
+    expect(await root.as.query(api.auditDashboard.verify, {})).toMatchObject({ ok: true, break: null });
+  });
+
   test("five wrong guesses lock the code: the right one no longer works", async () => {
     const { t, root, bob } = await setup();
     await root.as.action(api.admin.requestUserDeletion, { userId: bob.id });

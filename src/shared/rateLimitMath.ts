@@ -60,7 +60,8 @@ const EPS = 1e-9;
  * - sliding window: `value` admitted in the bucket that starts at `ts`
  *   (buckets are aligned to multiples of `period`), `prev` in the bucket before.
  * - sliding window, exact: `log` = [t0, n0, t1, n1, ...] admissions sorted by
- *   time (entries after `now` are reservations); `value` = their sum, `ts` = last t.
+ *   time (entries after `now` are reservations); `value` = their sum, `ts` =
+ *   the latest call time that wrote it.
  */
 export type RateLimitState = { value: number; ts: number; prev?: number; log?: number[] };
 
@@ -256,9 +257,12 @@ export function advance(s: ShardConfig, state: RateLimitState | null, seed: stri
     }
     case "sliding window": {
       if (s.exact) {
+        // `ts` is the latest call time seen: a clock that steps back never
+        // un-prunes entries, it is treated as that latest time.
+        const horizon = Math.max(t, state.ts) - s.period;
         const log = state.log ?? [];
         let i = 0;
-        while (i < log.length && log[i]! <= t - s.period) i += 2;
+        while (i < log.length && log[i]! <= horizon) i += 2;
         if (i === 0) return state;
         const kept = log.slice(i);
         return { value: sumLog(kept), ts: state.ts, log: kept };
@@ -311,8 +315,11 @@ function reservedAt(s: ShardConfig, st: RateLimitState, t: number): number {
   return Math.max(0, -remainingAt(s, st, t));
 }
 
-/** Records `count` taken at time `at` (>= the state's time) in a state advanced to `now`. */
-function take(s: ShardConfig, st: RateLimitState, count: number, at: number): RateLimitState {
+/**
+ * Records `count` taken by a call at time `t` in a state advanced to `t`.
+ * Exact logs record it at `at` (later than `t` for a reservation).
+ */
+function take(s: ShardConfig, st: RateLimitState, count: number, t: number, at = t): RateLimitState {
   if (count === 0) return st;
   if (s.kind === "sliding window" && s.exact) {
     const log = [...(st.log ?? [])];
@@ -320,7 +327,7 @@ function take(s: ShardConfig, st: RateLimitState, count: number, at: number): Ra
     while (i > 0 && log[i - 2]! > at) i -= 2;
     if (i > 0 && log[i - 2] === at) log[i - 1]! += count;
     else log.splice(i, 0, at, count);
-    return { value: st.value + count, ts: Math.max(st.ts, at), log };
+    return { value: st.value + count, ts: Math.max(st.ts, t), log };
   }
   if (s.kind === "sliding window") return { ...st, value: st.value + count };
   return { ...st, value: st.value - count };
@@ -396,7 +403,7 @@ function admitAt(s: ShardConfig, reads: ShardRead[], seed: string, t: number, co
     // x whose window has room, and is logged at x.
     if (reservedAt(s, st, t) + count > s.maxReserved! + EPS) return null;
     const x = t + firstTime(t, (u) => remaining(s, st, seed, u) + EPS >= count);
-    return { writes: [{ shard: reads[best]!.shard, state: take(s, st, count, x) }], payAt: x };
+    return { writes: [{ shard: reads[best]!.shard, state: take(s, st, count, t, x) }], payAt: x };
   }
   // Reserved = how far below zero the remaining goes.
   if (s.maxReserved !== undefined && count - rem[best]! > s.maxReserved + EPS) return null;
