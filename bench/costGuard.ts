@@ -7,11 +7,13 @@ import { AuditLog, Confirmations } from "convex-guard";
 import { components, inComponent, measure, measureQuery, newInstance, setNow, type Metrics, type T } from "./harness.js";
 import { summarize, round, type MetricStats } from "./stats.js";
 import { contentionOf, type ContentionRow } from "./contention.js";
+import { PAGE_SIZE } from "./promises.js";
 
 export type GuardCostRow = { call: string; ours: MetricStats; note?: string };
 export type ListScaleRow = { events: number; filter: string; documentsRead: number; databaseQueries: number; bytesRead: number };
 
-const PAGE = 50;
+/** The page size the promises are stated for. */
+const PAGE = PAGE_SIZE;
 
 function event(i: number) {
   return {

@@ -84,9 +84,6 @@ export function uninstallClock() {
 export function setNow(ms: number) {
   clock!.setSystemTime(ms);
 }
-export function now(): number {
-  return Date.now();
-}
 
 /**
  * Runs `fn` in a host mutation and returns its result and the metrics of the

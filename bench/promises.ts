@@ -42,7 +42,7 @@ export const PROMISES: Promise_[] = [
   p("audit.log.conflictPct", 0, "concurrent `audit.log` calls never conflict (% of pairs that conflict)"),
   p("audit.list.reads", PAGE_SIZE + 2, `a \`list\` page of ${PAGE_SIZE} reads at most page size + 2 documents (actor, action, outcome, time)`),
   p("audit.list.target.reads", 2 * PAGE_SIZE + 2, `a \`list\` page filtered by target reads at most 2 x page size + 2 (index row + event)`),
-  p("audit.list.growth", 0, "a `list` page reads no more documents at 20x the log size (growth in documents read)"),
+  p("audit.list.growth", 0, "a `list` page reads no more documents when the log is 10–20x larger (growth in documents read)"),
   p("audit.verify.readsPer1000", 1100, "`verify` reads at most 1,100 documents per 1,000 events (events + seals)"),
   // Confirmations.
   p("codes.issue.reads", 4, "`issue` reads at most 4 documents (code row, issue limit; a patch counts as a read)"),

@@ -21,7 +21,7 @@ export type Results = {
 };
 
 const n = (x: number | null | undefined, digits = 2) =>
-  x === null || x === undefined ? "–" : Number.isInteger(x) ? x.toLocaleString("en-US") : x.toFixed(digits).replace(/\.?0+$/, "");
+  x === null || x === undefined ? "–" : x.toLocaleString("en-US", { maximumFractionDigits: digits });
 const table = (head: string[], rows: (string | number)[][]) =>
   [`| ${head.join(" | ")} |`, `| ${head.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join(
     "\n",
@@ -123,7 +123,6 @@ export function renderMarkdown(r: Results): string {
   }
   if (r.accuracy) {
     out.push(`### Accuracy against an exact sliding window`, "");
-    const first = r.accuracy[0];
     out.push(
       `Limit: 50 per minute, one key. Every request of a trace is a real \`limit\` call at its time on a fake clock; the reference is an exact ` +
         `sliding-window log (admit iff fewer than 50 admitted in the preceding minute). **Over** / **under**: requests the algorithm admitted that ` +
@@ -142,7 +141,6 @@ export function renderMarkdown(r: Results): string {
         "",
       );
     }
-    void first;
   }
   if (r.scale) {
     const s = r.scale;

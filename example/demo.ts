@@ -86,7 +86,7 @@ export async function main(): Promise<number> {
       Object.entries({ alice, bob, carol, mo: mod, ada, root }).map(([name, u]) => [u.id as string, name]),
     );
     const who = (s: { type: string; id: string; name?: string }) =>
-      `${s.type}:${s.name ?? names.get(s.id) ?? (s.id.length > 10 ? `${s.id.slice(0, 8)}…` : s.id)}`;
+      `${s.type}:${s.name ?? names.get(s.id) ?? (s.id.length > 16 ? `${s.id.slice(0, 8)}…` : s.id)}`;
 
     // ---------------------------------------------------------------- rate limits
     console.log("Rate limits (sendMessage: 5 per rolling minute per user, plus an app-wide bucket)");
@@ -239,7 +239,7 @@ export async function main(): Promise<number> {
           clockTime(e.recordedAt),
           e.seq === undefined ? "  " : `#${e.seq}`.padStart(3),
           e.action.padEnd(26),
-          who(e.actor).padEnd(14),
+          who(e.actor).padEnd(21),
           e.outcome.padEnd(8),
           e.targets.map(who).join(" "),
         ].join("  "),

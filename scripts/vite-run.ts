@@ -21,7 +21,7 @@ const server = await createServer({
   resolve: config.resolve,
   appType: "custom",
   logLevel: "warn",
-  server: { middlewareMode: true, hmr: false, watch: null },
+  server: { middlewareMode: true, hmr: false, ws: false, watch: null },
   optimizeDeps: { noDiscovery: true, include: [] },
 });
 let code = 0;

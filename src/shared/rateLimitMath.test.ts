@@ -135,7 +135,7 @@ describe("exact sliding window", () => {
   test("credit removes the most recent admissions", () => {
     const s = shardConfig(normalizeConfig(c));
     const r = creditState(s, { value: 3, ts: T, log: [T - 5, 1, T, 2] }, "", T, 2);
-    expect(r).toEqual({ state: { value: 1, ts: T - 5, log: [T - 5, 1] }, credited: 2 });
+    expect(r).toEqual({ state: { value: 1, ts: T, log: [T - 5, 1] }, credited: 2 });
   });
 });
 

@@ -161,41 +161,46 @@ export function assertCount(count: unknown, name = "limit"): asserts count is nu
   }
 }
 
+/** Largest count one call can ever take: what the shards it reads hold, or one shard's capacity + maxReserved when reserving. */
+function maxCount(c: NormalizedConfig, reserve: boolean): number {
+  const s = shardConfig(c);
+  const fits = shardCapacity(s) * (c.shards >= MIN_CHOOSE_TWO ? 2 : 1);
+  if (!reserve) return fits;
+  // A reservation lands on one shard; an exact log only reserves what a window holds.
+  const reservable = s.exact ? shardCapacity(s) : s.maxReserved === undefined ? Infinity : s.capacity + s.maxReserved;
+  return Math.max(fits, reservable);
+}
+
 /**
- * Throws if `count` is not a valid count or could never be admitted: above
- * what the shards one call reads can hold (plus `maxReserved` when reserving).
+ * Throws if `count` is not a valid count or could never be admitted (see
+ * `maxCount`); the message says what would fit it.
  */
 export function checkCount(c: NormalizedConfig, count: unknown, reserve: boolean, name = "limit"): number {
   assertCount(count, name);
-  const s = shardConfig(c);
-  const reads = c.shards >= MIN_CHOOSE_TWO ? 2 : 1;
-  const fits = shardCapacity(s) * reads;
-  if (count <= fits + EPS) return count;
-  if (reserve && (s.maxReserved === undefined || count <= fits + s.maxReserved * reads + EPS)) return count;
-  const limit = reserve && s.maxReserved !== undefined ? fits + s.maxReserved * reads : fits;
+  const limit = maxCount(c, reserve);
+  if (count <= limit + EPS) return count;
   throw guardError(ErrorCode.TOO_LARGE, tooLargeMessage(name, c, count, limit, reserve), {
     name,
     count,
-    max: limit,
+    max: round2(limit),
   });
 }
 
 function tooLargeMessage(name: string, c: NormalizedConfig, count: number, limit: number, reserve: boolean): string {
   const head = `Rate limit "${name}": count ${count} can never be admitted; one call can take at most ${round2(limit)}`;
-  const what = reserve ? "capacity + maxReserved" : "capacity";
   if (c.shards === 1) {
-    return `${head} (${what}). Raise the capacity to at least ${count}${reserve ? " - maxReserved" : ""}, or pass reserve: true${reserve ? " with a larger maxReserved" : ""}.`;
+    const more = reserve ? "raise capacity or maxReserved" : "or pass reserve: true";
+    return `${head}. Raise the capacity to at least ${count}, ${more}.`;
   }
-  const total = reserve ? c.capacity + (c.maxReserved ?? 0) : c.capacity;
-  // A call reads 2 shards when shards >= 3, else 1: count fits when total * reads / shards >= count.
-  let maxShards = 0;
-  if (Math.floor((2 * total) / count) >= MIN_CHOOSE_TWO) maxShards = Math.floor((2 * total) / count);
-  else if (total / count >= 2) maxShards = 2;
-  else if (total / count >= 1) maxShards = 1;
+  // The most shards (fewer than now) with which it would fit.
+  let fewer = 0;
+  for (let n = c.shards - 1; n >= 1 && fewer === 0; n--) {
+    if (count <= maxCount({ ...c, shards: n }, reserve) + EPS) fewer = n;
+  }
   const reads = c.shards >= MIN_CHOOSE_TWO ? 2 : 1;
-  const neededCapacity = Math.ceil((count * c.shards) / reads);
-  const shardsHint = maxShards > 0 ? `use at most ${maxShards} shard${maxShards === 1 ? "" : "s"}` : "use fewer shards";
-  return `${head} (${what} ${round2(total)} over ${c.shards} shards, ${reads} read per call). To fit it, ${shardsHint}, or raise the ${what} to ${neededCapacity} with ${c.shards} shards.`;
+  const capacity = Math.ceil((count * c.shards) / reads);
+  const hint = fewer > 0 ? `use at most ${fewer} shard${fewer === 1 ? "" : "s"}` : "use fewer shards";
+  return `${head} (capacity ${round2(c.capacity)} over ${c.shards} shards; a call reads ${reads}). To fit it, ${hint}, or raise the capacity to ${capacity} with ${c.shards} shards.`;
 }
 
 function round2(x: number): number {
@@ -263,9 +268,9 @@ export function advance(s: ShardConfig, state: RateLimitState | null, seed: stri
         const log = state.log ?? [];
         let i = 0;
         while (i < log.length && log[i]! <= horizon) i += 2;
-        if (i === 0) return state;
+        if (i === 0) return t <= state.ts ? state : { ...state, ts: t };
         const kept = log.slice(i);
-        return { value: sumLog(kept), ts: state.ts, log: kept };
+        return { value: sumLog(kept), ts: Math.max(state.ts, t), log: kept };
       }
       const n = Math.floor((t - state.ts) / s.period);
       if (n <= 0) return state;
@@ -401,7 +406,7 @@ function admitAt(s: ShardConfig, reads: ShardRead[], seed: string, t: number, co
   if (s.kind === "sliding window" && s.exact) {
     // Reserved = admissions logged after t. The work runs at the earliest time
     // x whose window has room, and is logged at x.
-    if (reservedAt(s, st, t) + count > s.maxReserved! + EPS) return null;
+    if (count > shardCapacity(s) || reservedAt(s, st, t) + count > s.maxReserved! + EPS) return null;
     const x = t + firstTime(t, (u) => remaining(s, st, seed, u) + EPS >= count);
     return { writes: [{ shard: reads[best]!.shard, state: take(s, st, count, t, x) }], payAt: x };
   }
@@ -432,18 +437,23 @@ export function decide(
   reserve = false,
 ): Decision {
   const s = shardConfig(c);
+  // An exact log never goes back in time: a call whose clock is behind the
+  // latest call that wrote the log (transactions can commit out of timestamp
+  // order) is decided and logged as of that latest time.
+  const t = s.exact ? Math.max(now, ...reads.map((r) => r.state?.ts ?? now)) : now;
   const canReadTwo = c.shards >= MIN_CHOOSE_TWO;
   if (reads.length === 1 && canReadTwo) {
     // Cheap path: the first shard alone. Reservations wait for the second read,
     // which may have room without reserving.
-    const st = advance(s, reads[0]!.state, seed, now);
-    if (remainingAt(s, st, now) + EPS < count) return { ok: false, needSecondShard: true };
+    const st = advance(s, reads[0]!.state, seed, t);
+    if (remainingAt(s, st, t) + EPS < count) return { ok: false, needSecondShard: true };
   }
-  const admitted = admitAt(s, reads, seed, now, count, reserve);
+  const admitted = admitAt(s, reads, seed, t, count, reserve);
   if (admitted === null) {
-    return { ok: false, retryAfter: firstTime(now, (t) => admitAt(s, reads, seed, t, count, reserve) !== null) };
+    const wait = firstTime(t, (u) => admitAt(s, reads, seed, u, count, reserve) !== null);
+    return { ok: false, retryAfter: t + wait - now };
   }
-  const writes = admitted.writes.map((w) => ({ ...w, idleAt: idleAt(s, w.state, seed, now) }));
+  const writes = admitted.writes.map((w) => ({ ...w, idleAt: idleAt(s, w.state, seed, t) }));
   const payAt = admitted.payAt;
   return payAt !== undefined && payAt > now ? { ok: true, retryAfter: payAt - now, writes } : { ok: true, writes };
 }
@@ -495,8 +505,7 @@ export function creditState(
         left = 0;
       }
     }
-    const ts = log.length > 0 ? log[log.length - 2]! : st.ts;
-    return { state: { value: sumLog(log), ts, log }, credited: amount - left };
+    return { state: { value: sumLog(log), ts: Math.max(st.ts, now), log }, credited: amount - left };
   }
   // Approximate: take from the current bucket (each unit frees 1), then from
   // the previous one (each unit frees its weight, 1 - elapsed fraction).

@@ -4,7 +4,7 @@
  * component through these typed clients, inside their own transactions, and
  * never hand a component function reference to a client.
  */
-import { AuditLog, Confirmations, HOUR, MINUTE, RateLimiter, type ConfirmationAuditSink } from "convex-guard";
+import { AuditLog, Confirmations, HOUR, MINUTE, RateLimiter } from "convex-guard";
 import { v } from "convex/values";
 import { components } from "../_generated/api.js";
 
@@ -57,9 +57,8 @@ export function confirmations(): Confirmations {
     maxAttempts: 5,
     issueLimit: { rate: 5, period: 10 * MINUTE },
     failureLimit: { rate: 10, period: HOUR },
-    // Confirmations records guard.confirmation.* events, which every AuditLog
-    // accepts at runtime; the cast only bridges the typed `actions` map above.
-    audit: audit as unknown as ConfirmationAuditSink,
+    // Records issue, failure, lockout and consume as guard.confirmation.* events (never the code).
+    audit,
   });
   return confirmationsInstance;
 }
