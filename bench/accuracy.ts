@@ -1,11 +1,11 @@
 /**
  * Section 3: accuracy. Each trace is replayed, request by request, through
  * each algorithm (a real `limit` call in convex-test, the clock set to the
- * request's time). Each decision is judged by the exact sliding-window rule
- * applied to the algorithm's own admissions so far: admitting when the last
- * period already holds `rate` admissions is over-admission; denying when it
- * holds fewer is under-admission; both as % of the trace's requests. We also
- * report how many decisions differ from an independent run of the reference
+ * request's time). Its admissions are judged by the exact rule "at most
+ * `rate` in any period" (traces.ts, decisionErrors): admissions beyond the
+ * rate are over-admission, denials the rule would have allowed are
+ * under-admission; both as % of the trace's requests. We also report how many
+ * decisions differ from an independent run of the exact reference
  * (differences there compound: one early extra admission shifts later ones).
  * The burst column is the most requests admitted in any interval of one
  * period, relative to the rate (1.00 = never above the rate).
@@ -20,9 +20,9 @@ export type AccuracyAlgo = { label: string; impl: "ours" | "peer"; config: Confi
 export type AccuracyCell = {
   label: string;
   admitted: number;
-  /** Admitted although its own admissions in the preceding period had reached the rate. */
+  /** Admissions beyond the rate (see decisionErrors), % of requests. */
   overPct: number;
-  /** Denied although its own admissions in the preceding period were below the rate. */
+  /** Denials that the rate would have allowed (see decisionErrors), % of requests. */
   underPct: number;
   /** Decided differently from an independent run of the reference. */
   diffPct: number;

@@ -125,9 +125,10 @@ export function renderMarkdown(r: Results): string {
     out.push(`### Accuracy against an exact sliding window`, "");
     out.push(
       `Limit: 50 per minute, one key. Every request of a trace is a real \`limit\` call at its time on a fake clock; the reference is an exact ` +
-        `sliding-window log (admit iff fewer than 50 admitted in the preceding minute). **Over** / **under**: requests the algorithm admitted that ` +
-        `the reference, fed the algorithm's own admissions so far, would have denied (it let the count in a minute exceed the rate) / denied although ` +
-        `that count was below the rate. **Diff vs ref run**: requests decided differently from an independent run of the reference. ` +
+        `sliding-window log (admit iff fewer than 50 admitted in the preceding minute). **Over**: the fewest admitted requests that ` +
+        `must be removed so that no one-minute interval holds more than 50. **Under**: denied requests that could also have been admitted ` +
+        `without any one-minute interval exceeding 50. Both as % of the trace's requests. ` +
+        `**Diff vs ref run**: requests decided differently from an independent run of the reference. ` +
         `**Burst**: most admissions in any one-minute interval ÷ rate. Fixed windows start at a known boundary (the adversary's best case).`,
       "",
     );

@@ -22,25 +22,62 @@ export function exactReference(times: number[], rate: number, period: number): b
   });
 }
 
+/** First index i with xs[i] > x (xs sorted). */
+function upper(xs: number[], x: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (xs[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+/** First index i with xs[i] >= x (xs sorted). */
+function lower(xs: number[], x: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (xs[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /**
- * Judges each decision of an algorithm by the exact rule applied to the
- * algorithm's own admissions so far (so one early mistake is not counted again
- * in every later decision it shifts).
+ * Over- and under-admission of an algorithm's decisions, judged by the exact
+ * rule "at most `rate` admissions in any interval (t - period, t]":
+ * - over: the fewest admitted requests that must be removed so that no
+ *   interval holds more than `rate` (greedy in time order, which is optimal);
+ * - under: denied requests that could have been admitted as well without any
+ *   interval exceeding `rate` (added greedily in time order).
+ * Unlike a request-by-request comparison with an independent run of the
+ * reference, one early extra admission is not counted again in every later
+ * decision it shifts.
  */
 export function decisionErrors(times: number[], admitted: boolean[], rate: number, period: number) {
-  const log: number[] = [];
+  const kept: number[] = [];
   let head = 0;
   let over = 0;
+  times.forEach((t, i) => {
+    if (!admitted[i]) return;
+    while (head < kept.length && kept[head] <= t - period) head++;
+    if (kept.length - head >= rate) over++;
+    else kept.push(t);
+  });
+  // Adding t is allowed if every interval (x - period, x] that contains t, for x = t or
+  // x = a kept admission in [t, t + period), holds fewer than `rate` admissions.
+  const fits = (t: number) => {
+    const ends = [t];
+    for (let k = lower(kept, t); k < kept.length && kept[k] < t + period; k++) ends.push(kept[k]);
+    return ends.every((x) => upper(kept, x) - upper(kept, x - period) < rate);
+  };
   let under = 0;
   times.forEach((t, i) => {
-    while (head < log.length && log[head] <= t - period) head++;
-    const inWindow = log.length - head;
-    if (admitted[i]) {
-      if (inWindow >= rate) over++;
-      log.push(t);
-    } else if (inWindow < rate) {
-      under++;
-    }
+    if (admitted[i] || !fits(t)) return;
+    kept.splice(upper(kept, t), 0, t);
+    under++;
   });
   return { over, under };
 }

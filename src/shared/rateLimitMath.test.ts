@@ -163,6 +163,15 @@ describe("checkCount", () => {
     expect(checkCount(sharded, 20, false)).toBe(20); // two shards of 10
     expect(checkCount(sharded, 30, true)).toBe(30); // reserving without maxReserved
   });
+
+  test("a reservation lands on one shard: it fits capacity + maxReserved of one shard", () => {
+    const c = normalizeConfig({ kind: "token bucket", rate: 100, period: MIN, shards: 10, maxReserved: 200 });
+    expect(checkCount(c, 30, true)).toBe(30); // 10 + 20 on one shard
+    expect(() => checkCount(c, 31, true)).toThrow(/at most 30/);
+    // An exact log reserves only what one window holds.
+    const exact = normalizeConfig({ kind: "sliding window", rate: 10, period: MIN, precision: "exact" });
+    expect(() => checkCount(exact, 11, true)).toThrow(/at most 10/);
+  });
 });
 
 describe("firstTime", () => {

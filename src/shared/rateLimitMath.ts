@@ -309,15 +309,12 @@ export function remaining(s: ShardConfig, state: RateLimitState | null, seed: st
   return remainingAt(s, advance(s, state, seed, t), t);
 }
 
-/** Reserved tokens not yet paid at `t` (exact log: admissions scheduled after `t`). */
-function reservedAt(s: ShardConfig, st: RateLimitState, t: number): number {
-  if (s.kind === "sliding window" && s.exact) {
-    const log = st.log ?? [];
-    let sum = 0;
-    for (let i = 0; i < log.length; i += 2) if (log[i]! > t) sum += log[i + 1]!;
-    return sum;
-  }
-  return Math.max(0, -remainingAt(s, st, t));
+/** An exact log's reservations at `t`: admissions logged after `t`. */
+function reservedAt(st: RateLimitState, t: number): number {
+  const log = st.log ?? [];
+  let sum = 0;
+  for (let i = 0; i < log.length; i += 2) if (log[i]! > t) sum += log[i + 1]!;
+  return sum;
 }
 
 /**
@@ -406,7 +403,7 @@ function admitAt(s: ShardConfig, reads: ShardRead[], seed: string, t: number, co
   if (s.kind === "sliding window" && s.exact) {
     // Reserved = admissions logged after t. The work runs at the earliest time
     // x whose window has room, and is logged at x.
-    if (count > shardCapacity(s) || reservedAt(s, st, t) + count > s.maxReserved! + EPS) return null;
+    if (count > shardCapacity(s) || reservedAt(st, t) + count > s.maxReserved! + EPS) return null;
     const x = t + firstTime(t, (u) => remaining(s, st, seed, u) + EPS >= count);
     return { writes: [{ shard: reads[best]!.shard, state: take(s, st, count, t, x) }], payAt: x };
   }
