@@ -115,7 +115,7 @@ export function renderMarkdown(r: Results): string {
         r.speed.map((s) => [s.workload, n(s.oursPerSec), n(s.peerPerSec), s.ratio === null ? "–" : `${n(s.ratio)}×`, `${s.rounds} × ${s.callsPerRound}`]),
       ),
       "",
-      `Each call is a whole host mutation in the embedded runtime; rounds alternate between the two implementations and the median round is shown. ` +
+      `Each call is a whole host mutation in the embedded runtime; within a round the two implementations alternate call by call; the median of the rounds is shown. ` +
         `Ratio = ours ÷ peer (above 1: ours is faster). Absolute numbers measure convex-test on this machine (and whatever else it was running), ` +
         `not a deployment; the ratio compares the implementations.`,
       "",

@@ -1,7 +1,8 @@
 /**
  * Section 2: speed. Calls per second of `limit` through convex-test (each call
- * a whole host mutation), ours and the peer's, in the same process, in
- * alternating rounds so that warm-up and machine noise hit both alike. The
+ * a whole host mutation), ours and the peer's, in the same process,
+ * alternating call by call so that warm-up and machine noise hit both alike;
+ * several rounds, median round. The
  * absolute numbers measure the embedded runtime on this machine; the ratio is
  * what compares the two implementations.
  */
@@ -21,12 +22,25 @@ export type SpeedRow = {
 
 const KEYS = 20;
 
-async function round1(limiter: Limiter, t: ReturnType<typeof newInstance>, calls: number, name: string) {
-  const start = performance.now();
+/**
+ * One round: `calls` calls of each implementation, alternating call by call
+ * (and who goes first), timing each call alone, so load changes on the
+ * machine hit both alike. Returns calls per second for each.
+ */
+async function round1(a: Limiter, b: Limiter | null, t: ReturnType<typeof newInstance>, calls: number) {
+  let ta = 0;
+  let tb = 0;
+  const one = async (l: Limiter, i: number) => {
+    const start = performance.now();
+    await t.mutation((ctx: any) => l.limit(ctx, "l", { key: `user-${i % KEYS}` }));
+    return performance.now() - start;
+  };
   for (let i = 0; i < calls; i++) {
-    await t.mutation((ctx: any) => limiter.limit(ctx, name, { key: `user-${i % KEYS}` }));
+    if (b && i % 2 === 1) tb += await one(b, i);
+    ta += await one(a, i);
+    if (b && i % 2 === 0) tb += await one(b, i);
   }
-  return (calls * 1000) / (performance.now() - start);
+  return { a: (calls * 1000) / ta, b: b ? (calls * 1000) / tb : null };
 }
 
 export async function speed(rounds: number, calls: number, log: (s: string) => void): Promise<SpeedRow[]> {
@@ -46,19 +60,17 @@ export async function speed(rounds: number, calls: number, log: (s: string) => v
     let o: Limiter | null = ours({ l: w.config });
     const oursRates: number[] = [];
     const peerRates: number[] = [];
-    // One untimed warm-up round each (module and JIT warm-up).
-    await round1(p, t, Math.min(calls, 50), "l");
+    // One untimed warm-up round (module and JIT warm-up).
     try {
-      await round1(o, t, Math.min(calls, 50), "l");
+      await round1(o, p, t, Math.min(calls, 50));
     } catch (e) {
       log(`    ours failed: ${(e as Error).message}`);
       o = null;
     }
     for (let r = 0; r < rounds; r++) {
-      // Alternate who goes first, so drift within a round favours neither.
-      if (r % 2 === 1) peerRates.push(await round1(p, t, calls, "l"));
-      if (o) oursRates.push(await round1(o, t, calls, "l"));
-      if (r % 2 === 0) peerRates.push(await round1(p, t, calls, "l"));
+      const x = o ? await round1(p, o, t, calls) : await round1(p, null, t, calls);
+      peerRates.push(x.a);
+      if (x.b !== null) oursRates.push(x.b);
     }
     const oursPerSec = o ? round(median(oursRates), 0) : null;
     const peerPerSec = round(median(peerRates), 0);
