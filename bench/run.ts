@@ -20,6 +20,7 @@ import { ours, peer } from "./limiters.js";
 import { checkPromises } from "./promises.js";
 import { renderMarkdown, type Results } from "./report.js";
 import { MINUTE } from "convex-guard";
+import { syncReadme } from "../scripts/readme-sync.js";
 
 const SECTIONS = ["cost", "speed", "accuracy", "scale", "contention"] as const;
 type Section = (typeof SECTIONS)[number];
@@ -219,6 +220,7 @@ export async function main(argv: string[]): Promise<number> {
   writeFileSync(`${dir}results${suffix}.json`, JSON.stringify(r, null, 2) + "\n");
   writeFileSync(`${dir}RESULTS${suffix}.md`, md + "\n");
   log(`wrote bench/results${suffix}.json and bench/RESULTS${suffix}.md`);
+  if (full && syncReadme()) log("updated the README's performance section");
   process.stdout.write(md + "\n");
   const broken = r.promises.filter((p) => !p.ok);
   for (const p of broken) log(`PROMISE BROKEN: ${p.text}: limit ${p.max}, measured ${p.measured ?? "nothing"}`);
