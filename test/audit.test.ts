@@ -118,6 +118,28 @@ describe("audit log API", () => {
     expect(await countEvents(t)).toBe(2);
   });
 
+  test("eventId: the stored idempotency digest never covers a redacted value, so an erased value cannot be guessed from it", async () => {
+    const t = guardTest();
+    const ev = { action: "user.login" as const, actor, outcome: "success" as const, eventId: "req-ip" };
+    const a = await t.mutation((ctx) => audit.log(ctx, { ...ev, context: { ip: "10.0.0.1" } }));
+    // Only a digest independent of the redacted ip can match a retry that carries another ip.
+    expect(await t.mutation((ctx) => audit.log(ctx, { ...ev, context: { ip: "10.0.0.2" } }))).toBe(a);
+    // Which redacted fields were present still counts, like every non-redacted field.
+    await expectCode(t.mutation((ctx) => audit.log(ctx, ev)), ErrorCode.CONFLICT);
+    expect(await countEvents(t)).toBe(1);
+  });
+
+  test("proof refuses a seal whose range was edited instead of reading an unbounded range", async () => {
+    const t = guardTest();
+    const id = await t.mutation((ctx) => loose.log(ctx, { action: "x", actor, outcome: "success" }));
+    await t.mutation((ctx) => loose.seal(ctx));
+    await runInGuard(t, async (ctx) => {
+      const s = (await ctx.db.query("auditSeals").first())!;
+      await ctx.db.patch(s._id, { toSeq: 1e9 });
+    });
+    await expectCode(t.query((ctx) => loose.proof(ctx, id)), ErrorCode.CONFLICT);
+  });
+
   test("occurredAt is kept as given; recordedAt is the component's clock", async () => {
     const t = guardTest();
     const id = await t.mutation((ctx) => loose.log(ctx, { action: "x", actor, outcome: "success", occurredAt: 5 }));
@@ -150,6 +172,17 @@ describe("audit log API", () => {
     expect(await t.mutation((ctx) => loose.seal(ctx))).toEqual({ processed: 256, more: true });
     expect(await t.mutation((ctx) => loose.seal(ctx))).toEqual({ processed: 88, more: false });
     expect(await t.query((ctx) => loose.head(ctx))).toMatchObject({ n: 2, toSeq: 599 });
+  });
+
+  test("a seal reads unsealed events only up to its own clock, so appends that start later stay outside its read set", async () => {
+    const t = guardTest();
+    vi.setSystemTime(2_000_000);
+    await t.mutation((ctx) => loose.log(ctx, { action: "later", actor, outcome: "success" })); // created after the sealer's clock below
+    vi.setSystemTime(1_000_000);
+    expect(await t.mutation((ctx) => loose.seal(ctx))).toEqual({ processed: 0, more: false });
+    vi.setSystemTime(2_000_000);
+    expect(await t.mutation((ctx) => loose.seal(ctx))).toEqual({ processed: 1, more: false });
+    expect((await t.query((ctx) => loose.verify(ctx))).break).toBeNull();
   });
 
   test("retention deletes payloads past the horizon, records the run, and verify reports the range as retained", async () => {

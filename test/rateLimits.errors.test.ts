@@ -136,6 +136,23 @@ describe("bad input is rejected with a code and changes nothing", () => {
       expect(shape(await rejected(t, (ctx) => limitDirect(ctx, { config })))).toEqual(fails("INVALID_CONFIG"));
     });
 
+    // Shapes the types forbid; a host calling the component directly can still send them.
+    const untyped: [string, Record<string, unknown>][] = [
+      ["unknown kind", { kind: "leaky bucket", rate: 1, period: MINUTE }],
+      ["unknown precision", { kind: "sliding window", rate: 1, period: MINUTE, precision: "rough" }],
+      ["precision on a token bucket", { kind: "token bucket", rate: 1, period: MINUTE, precision: "exact" }],
+      ["capacity on a sliding window", { kind: "sliding window", rate: 1, period: MINUTE, capacity: 5 }],
+      ["start on a token bucket", { kind: "token bucket", rate: 1, period: MINUTE, start: 0 }],
+    ];
+
+    test.each(untyped)("component: %s", async (_label, config) => {
+      expect(shape(await rejected(t, (ctx) => limitDirect(ctx, { config })))).toEqual(fails("INVALID_CONFIG"));
+    });
+
+    test.each(untyped)("client: %s", async (_label, config) => {
+      expect(shape(await rejected(t, (ctx) => limiter.limit(ctx, "inline", { config: config as never })))).toEqual(fails("INVALID_CONFIG"));
+    });
+
     test("the constructor rejects a bad config at once", () => {
       expect(() => new RateLimiter(components.guard, { bad: { kind: "token bucket", rate: 0, period: 1 } })).toThrow(
         expect.objectContaining({ data: expect.objectContaining({ code: "INVALID_CONFIG" }) }),

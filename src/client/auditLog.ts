@@ -1,12 +1,7 @@
-import type {
-  FunctionArgs,
-  FunctionReference,
-  FunctionReturnType,
-  PaginationOptions,
-  PaginationResult,
-} from "convex/server";
+import type { FunctionReturnType, PaginationOptions, PaginationResult } from "convex/server";
 import type { Infer, Validator } from "convex/values";
 import type { ComponentApi } from "../component/_generated/component.js";
+import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
 import { ErrorCode, guardError } from "../shared/errors.js";
 import {
   eventLeafHash,
@@ -28,16 +23,9 @@ import { GENESIS_HASH, rootFromPath, sealHash } from "../shared/merkle.js";
 export type { AuditEvent, AuditEventInput, AuditListFilter } from "../shared/auditModel.js";
 
 /** Any ctx that can run a component query (query, mutation or action ctx). */
-export type AuditQueryCtx = {
-  runQuery: <Q extends FunctionReference<"query", "internal">>(q: Q, args: FunctionArgs<Q>) => Promise<FunctionReturnType<Q>>;
-};
+export type AuditQueryCtx = RunQueryCtx;
 /** Any ctx that can run a component mutation (mutation or action ctx). */
-export type AuditMutationCtx = AuditQueryCtx & {
-  runMutation: <M extends FunctionReference<"mutation", "internal">>(
-    m: M,
-    args: FunctionArgs<M>,
-  ) => Promise<FunctionReturnType<M>>;
-};
+export type AuditMutationCtx = RunMutationCtx;
 
 type Api = ComponentApi;
 export type AuditVerifyResult = FunctionReturnType<Api["audit"]["verify"]>;

@@ -1,17 +1,15 @@
-import type { FunctionArgs, FunctionReference, FunctionReturnType } from "convex/server";
+import type { FunctionReturnType } from "convex/server";
 import type { Value } from "convex/values";
 import type { ComponentApi } from "../component/_generated/component.js";
+import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
 import type { CodeFormat } from "../shared/codeCrypto.js";
 import {
   DEFAULTS,
-  assertCodeInput,
-  assertFormat,
+  assertConsumeInput,
+  assertIssueConfig,
+  assertIssueInput,
   assertLimit,
-  assertMaxAttempts,
-  assertSecret,
   assertSubjectAction,
-  assertTtl,
-  checkPayload,
   type CodeLimit,
 } from "../shared/codeRules.js";
 import { ErrorCode, guardError } from "../shared/errors.js";
@@ -19,16 +17,9 @@ import { ErrorCode, guardError } from "../shared/errors.js";
 type Api = ComponentApi;
 
 /** Any ctx that can run a component query: a query, mutation or action ctx. */
-export type ConfirmationsQueryCtx = {
-  runQuery: <Q extends FunctionReference<"query", "internal">>(q: Q, args: FunctionArgs<Q>) => Promise<FunctionReturnType<Q>>;
-};
+export type ConfirmationsQueryCtx = RunQueryCtx;
 /** Any ctx that can run a component mutation: a mutation ctx (or an action ctx, outside a transaction). */
-export type ConfirmationsMutationCtx = ConfirmationsQueryCtx & {
-  runMutation: <M extends FunctionReference<"mutation", "internal">>(
-    m: M,
-    args: FunctionArgs<M>,
-  ) => Promise<FunctionReturnType<M>>;
-};
+export type ConfirmationsMutationCtx = RunMutationCtx;
 
 /** `{ ok: true, codeId, code, expiresAt }` or `{ ok: false, reason: "rate_limited" | "locked", retryAfter }`. */
 export type ConfirmationIssueResult = FunctionReturnType<Api["codes"]["issue"]>;
@@ -108,7 +99,6 @@ export class Confirmations {
     options: ConfirmationsOptions,
   ) {
     if (typeof options !== "object" || options === null) throw guardError(ErrorCode.INVALID_CONFIG, "options are required");
-    assertSecret(options.secret);
     if (options.digits !== undefined && options.alphanumeric !== undefined) {
       throw guardError(ErrorCode.INVALID_CONFIG, "give either digits or alphanumeric, not both");
     }
@@ -116,24 +106,25 @@ export class Confirmations {
       options.alphanumeric !== undefined
         ? { alphabet: "alphanumeric", length: options.alphanumeric }
         : { alphabet: "digits", length: options.digits ?? DEFAULTS.digits };
-    assertFormat(format);
-    const ttl = options.ttl ?? DEFAULTS.ttl;
-    assertTtl(ttl);
-    const maxAttempts = options.maxAttempts ?? DEFAULTS.maxAttempts;
-    assertMaxAttempts(maxAttempts);
-    const issueLimit = { ...(options.issueLimit ?? DEFAULTS.issueLimit) };
-    assertLimit(issueLimit, "issueLimit");
-    const failureLimit = { ...(options.failureLimit ?? DEFAULTS.failureLimit) };
-    assertLimit(failureLimit, "failureLimit");
+    const config = {
+      secret: options.secret,
+      format,
+      ttl: options.ttl ?? DEFAULTS.ttl,
+      maxAttempts: options.maxAttempts ?? DEFAULTS.maxAttempts,
+      issueLimit: { ...(options.issueLimit ?? DEFAULTS.issueLimit) },
+      failureLimit: { ...(options.failureLimit ?? DEFAULTS.failureLimit) },
+    };
+    assertIssueConfig(config);
+    assertLimit(config.failureLimit, "failureLimit");
     if (options.audit !== undefined && typeof options.audit?.log !== "function") {
       throw guardError(ErrorCode.INVALID_CONFIG, "audit must be an AuditLog (an object with a log method)");
     }
-    this.secret = options.secret;
+    this.secret = config.secret;
     this.format = format;
-    this.ttl = ttl;
-    this.maxAttempts = maxAttempts;
-    this.issueLimit = { rate: issueLimit.rate, period: issueLimit.period };
-    this.failureLimit = { rate: failureLimit.rate, period: failureLimit.period };
+    this.ttl = config.ttl;
+    this.maxAttempts = config.maxAttempts;
+    this.issueLimit = { rate: config.issueLimit.rate, period: config.issueLimit.period };
+    this.failureLimit = { rate: config.failureLimit.rate, period: config.failureLimit.period };
     this.audit = options.audit;
   }
 
@@ -143,13 +134,9 @@ export class Confirmations {
    * deliver it out of band, never through scheduler arguments or a table.
    */
   async issue(ctx: ConfirmationsMutationCtx, args: ConfirmationIssueArgs): Promise<ConfirmationIssueResult> {
-    assertSubjectAction(args?.subject, args?.action);
-    checkPayload(args.payload);
+    assertIssueInput({ ...args });
     const result = await ctx.runMutation(this.component.codes.issue, {
-      subject: args.subject,
-      action: args.action,
-      ...(args.payload === undefined ? {} : { payload: args.payload }),
-      secret: this.secret,
+      ...this.bound(args),
       format: this.format,
       ttl: this.ttl,
       maxAttempts: this.maxAttempts,
@@ -170,15 +157,10 @@ export class Confirmations {
    * normally too: throwing after a failed consume rolls the count back.
    */
   async consume(ctx: ConfirmationsMutationCtx, args: ConfirmationConsumeArgs): Promise<ConfirmationConsumeResult> {
-    assertSubjectAction(args?.subject, args?.action);
-    checkPayload(args.payload);
-    assertCodeInput(args.code);
+    assertConsumeInput({ ...args });
     const result = await ctx.runMutation(this.component.codes.consume, {
-      subject: args.subject,
-      action: args.action,
-      ...(args.payload === undefined ? {} : { payload: args.payload }),
+      ...this.bound(args),
       code: args.code,
-      secret: this.secret,
       failureLimit: this.failureLimit,
     });
     if (result.ok) {
@@ -211,6 +193,16 @@ export class Confirmations {
       await this.record(ctx, args, CONFIRMATION_AUDIT_ACTIONS.revoke, "success", { codeId: result.codeId });
     }
     return result;
+  }
+
+  /** The arguments every code call shares: target, payload (only when given) and the HMAC key. */
+  private bound(args: ConfirmationIssueArgs) {
+    return {
+      subject: args.subject,
+      action: args.action,
+      ...(args.payload === undefined ? {} : { payload: args.payload }),
+      secret: this.secret,
+    };
   }
 
   /** One audit event, without the code, the secret or the payload. */

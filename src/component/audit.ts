@@ -17,6 +17,7 @@ import {
   payloadHash,
   payloadOf,
   planList,
+  sealFields,
   setPath,
   subjectKey,
   subjectV,
@@ -65,15 +66,7 @@ export const SYSTEM_ACTOR = { type: "system", id: "convex-guard" } as const;
 
 // ---- validators ----
 
-const sealV = v.object({
-  n: v.number(),
-  fromSeq: v.number(),
-  toSeq: v.number(),
-  root: v.string(),
-  prevHash: v.string(),
-  hash: v.string(),
-  sealedAt: v.number(),
-});
+const sealV = v.object(sealFields);
 export type AuditSeal = Infer<typeof sealV>;
 
 const headV = v.union(v.null(), v.object({ n: v.number(), toSeq: v.number(), hash: v.string(), sealedAt: v.number() }));
@@ -293,13 +286,17 @@ async function writeSeal(
 
 /**
  * Seals one batch of unsealed events, oldest first. Unsealed events are found
- * by the `seq`-unset index range, never by time, so an event that commits late
- * with an early `recordedAt` is still sealed.
+ * by the `seq`-unset index range, never by `recordedAt`, so an event that
+ * commits late with an early `recordedAt` is still sealed. The range ends at
+ * this call's clock (`_creationTime`, the index's implicit last field): `log`
+ * calls that start while the sealer runs insert after that end, outside its
+ * read set, so a busy log does not make every seal attempt conflict and retry.
+ * Their events go into the next seal.
  */
 export async function sealBatch(ctx: MutationCtx, now: number): Promise<MaintenanceResult> {
   const unsealed = await ctx.db
     .query("auditEvents")
-    .withIndex("by_seq", (q) => q.eq("seq", undefined))
+    .withIndex("by_seq", (q) => q.eq("seq", undefined).lt("_creationTime", now + 1))
     .take(SEAL_BATCH + 1);
   const prev = await lastSeal(ctx);
   if (unsealed.length === 0) {
@@ -522,6 +519,12 @@ function sealOf(d: Doc<"auditSeals">): AuditSeal {
   return { n, fromSeq, toSeq, root, prevHash, hash, sealedAt };
 }
 
+/** Whether a seal's range is one the sealer could have written (checked before reading its events). */
+function sealRangeOk(s: Doc<"auditSeals">, prevTo: number): boolean {
+  const count = s.toSeq - s.fromSeq + 1;
+  return s.fromSeq === prevTo + 1 && Number.isInteger(count) && count >= 0 && count <= SEAL_BATCH;
+}
+
 /** Leaf hashes of seq range [fromSeq, toSeq] as stored (events' leafHash, stubs' rebuilt leaves), by seq. */
 async function storedLeaves(ctx: QueryCtx, fromSeq: number, toSeq: number) {
   const count = toSeq - fromSeq + 1;
@@ -559,6 +562,10 @@ export const proof = query({
       .first();
     if (sealDoc === null || sealDoc.fromSeq > seq) {
       throw guardError(ErrorCode.NOT_FOUND, `no seal covers seq ${seq}`);
+    }
+    // An edited range would make the proof read (and hash) an unbounded number of events.
+    if (!sealRangeOk(sealDoc, sealDoc.fromSeq - 1)) {
+      throw guardError(ErrorCode.CONFLICT, `seal ${sealDoc.n} covers an impossible range; run verify`);
     }
     if (args.headN !== undefined && (!Number.isInteger(args.headN) || args.headN < sealDoc.n)) {
       throw guardError(ErrorCode.INVALID_ARGUMENT, `headN must be an integer of at least ${sealDoc.n}`);
@@ -692,8 +699,7 @@ async function checkSeal(
   if (s.prevHash !== prevHash) {
     return { kind: "seal_edited", seal: s.n, message: `seal ${s.n} does not chain to seal ${s.n - 1}` };
   }
-  const count = s.toSeq - s.fromSeq + 1;
-  if (s.fromSeq !== prevTo + 1 || !Number.isInteger(count) || count < 0 || count > SEAL_BATCH) {
+  if (!sealRangeOk(s, prevTo)) {
     return { kind: "seal_edited", seal: s.n, message: `seal ${s.n} covers an impossible range ${s.fromSeq}..${s.toSeq}` };
   }
   const { events, stubs } = await storedLeaves(ctx, s.fromSeq, s.toSeq);

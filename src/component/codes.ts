@@ -18,16 +18,13 @@ import {
   FAILURE_LIMIT_NAME,
   ISSUE_LIMIT_NAME,
   afterFailure,
-  assertCodeInput,
-  assertFormat,
-  assertLimit,
-  assertMaxAttempts,
-  assertSecret,
+  assertConsumeConfig,
+  assertConsumeInput,
+  assertIssueConfig,
+  assertIssueInput,
   assertSubjectAction,
-  assertTtl,
   blockedReason,
   carriedFailures,
-  checkPayload,
   type CodeLimit,
 } from "../shared/codeRules.js";
 import { constantTimeEqual } from "../shared/hash.js";
@@ -48,6 +45,8 @@ const codeFormat = v.object({
 });
 const codeLimit = v.object({ rate: v.number(), period: v.number() });
 const target = { subject: v.string(), action: v.string() };
+/** What binds a code: its target and payload, plus the HMAC key (passed per call, never stored). */
+const boundArgs = { ...target, payload: v.optional(v.any()), secret: v.string() };
 
 const issueResult = v.union(
   v.object({ ok: v.literal(true), codeId: v.string(), code: v.string(), expiresAt: v.number() }),
@@ -123,9 +122,7 @@ async function limitRequest(name: string, subject: string, action: string, limit
  */
 export const issue = mutation({
   args: {
-    ...target,
-    payload: v.optional(v.any()),
-    secret: v.string(),
+    ...boundArgs,
     format: codeFormat,
     ttl: v.number(),
     maxAttempts: v.number(),
@@ -135,13 +132,8 @@ export const issue = mutation({
   handler: async (ctx, args): Promise<IssueResult> => {
     const now = Date.now();
     const { subject, action, secret, format, ttl, maxAttempts, issueLimit } = args;
-    assertSubjectAction(subject, action);
-    checkPayload(args.payload as Value | undefined);
-    assertSecret(secret);
-    assertFormat(format);
-    assertTtl(ttl);
-    assertMaxAttempts(maxAttempts);
-    assertLimit(issueLimit, "issueLimit");
+    assertIssueInput(args);
+    assertIssueConfig(args);
 
     const row = await findCode(ctx, subject, action);
     const carried = carriedFailures(row, maxAttempts, now);
@@ -183,21 +175,16 @@ export const issue = mutation({
  */
 export const consume = mutation({
   args: {
-    ...target,
-    payload: v.optional(v.any()),
+    ...boundArgs,
     code: v.string(),
-    secret: v.string(),
     failureLimit: codeLimit,
   },
   returns: consumeResult,
   handler: async (ctx, args): Promise<ConsumeResult> => {
     const now = Date.now();
     const { subject, action, code, secret, failureLimit } = args;
-    assertSubjectAction(subject, action);
-    checkPayload(args.payload as Value | undefined);
-    assertCodeInput(code);
-    assertSecret(secret);
-    assertLimit(failureLimit, "failureLimit");
+    assertConsumeInput(args);
+    assertConsumeConfig(args);
 
     const row = await findCode(ctx, subject, action);
     const blocked = blockedReason(row, now);

@@ -1,13 +1,6 @@
 import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
-import {
-  actorV as auditActorV,
-  commitmentV as auditCommitmentV,
-  contextV as auditContextV,
-  outcomeV as auditOutcomeV,
-  severityV as auditSeverityV,
-  targetV as auditTargetV,
-} from "../shared/auditModel.js";
+import { sealFields as auditSealFields, storedEventFields as auditEventFields } from "../shared/auditModel.js";
 
 // One section per capability. Each module owns the tables of its section.
 export default defineSchema({
@@ -43,25 +36,10 @@ export default defineSchema({
   // filter has its own index ending in recordedAt, so a page reads only the
   // rows it returns. `tenantKey` is "" for events without a tenant.
   auditEvents: defineTable({
-    action: v.string(),
-    actor: auditActorV,
+    ...auditEventFields,
     actorKey: v.string(),
-    targets: v.array(auditTargetV),
-    tenant: v.optional(v.string()),
     tenantKey: v.string(),
-    outcome: auditOutcomeV,
-    reason: v.optional(v.string()),
-    severity: v.optional(auditSeverityV),
-    context: v.optional(auditContextV),
-    metadata: v.optional(v.any()),
-    occurredAt: v.number(),
-    recordedAt: v.number(),
-    eventId: v.optional(v.string()),
     inputHash: v.optional(v.string()),
-    redacted: v.optional(v.array(auditCommitmentV)),
-    retainUntil: v.optional(v.number()),
-    leafHash: v.string(),
-    seq: v.optional(v.number()),
   })
     .index("by_seq", ["seq"])
     .index("by_tenant_eventId", ["tenantKey", "eventId"])
@@ -107,15 +85,7 @@ export default defineSchema({
   }).index("by_seq", ["seq"]),
   // The seal chain: seal n covers events fromSeq..toSeq (empty when
   // toSeq < fromSeq), root is their Merkle root, hash chains to seal n-1.
-  auditSeals: defineTable({
-    n: v.number(),
-    fromSeq: v.number(),
-    toSeq: v.number(),
-    root: v.string(),
-    prevHash: v.string(),
-    hash: v.string(),
-    sealedAt: v.number(),
-  })
+  auditSeals: defineTable(auditSealFields)
     .index("by_n", ["n"])
     .index("by_toSeq", ["toSeq"]),
 

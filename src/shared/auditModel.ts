@@ -34,17 +34,22 @@ export const contextV = v.object({
 });
 export const commitmentV = v.object({ path: v.string(), commitment: v.string() });
 
-/** What a host passes to `log`. */
-export const eventInputFields = {
-  action: v.string(),
-  actor: actorV,
-  targets: v.optional(v.array(targetV)),
+/** Fields an event has both as `log` takes it and as it is stored. */
+const eventBodyFields = {
   tenant: v.optional(v.string()),
   outcome: outcomeV,
   reason: v.optional(v.string()),
   severity: v.optional(severityV),
   context: v.optional(contextV),
   metadata: v.optional(v.any()),
+};
+
+/** What a host passes to `log`. */
+export const eventInputFields = {
+  action: v.string(),
+  actor: actorV,
+  targets: v.optional(v.array(targetV)),
+  ...eventBodyFields,
   occurredAt: v.optional(v.number()),
   eventId: v.optional(v.string()),
 };
@@ -56,31 +61,42 @@ export type Target = Infer<typeof targetV>;
 export type Subject = Infer<typeof subjectV>;
 export type Commitment = Infer<typeof commitmentV>;
 
-/** An event as `get` and `list` return it. */
-export const auditEventV = v.object({
-  id: v.string(),
+/** The fields of a stored event that `get` and `list` return (the schema adds its index keys). */
+export const storedEventFields = {
   action: v.string(),
   actor: actorV,
   targets: v.array(targetV),
-  tenant: v.optional(v.string()),
-  outcome: outcomeV,
-  reason: v.optional(v.string()),
-  severity: v.optional(severityV),
-  context: v.optional(contextV),
-  metadata: v.optional(v.any()),
+  ...eventBodyFields,
   occurredAt: v.number(),
   recordedAt: v.number(),
   eventId: v.optional(v.string()),
   /** Paths stored as salted commitments (their values are not in the event). */
   redacted: v.optional(v.array(commitmentV)),
-  /** With `reveal`: redacted paths whose value was erased. */
-  erased: v.optional(v.array(v.string())),
   retainUntil: v.optional(v.number()),
   /** Position in the sealed log; absent until the event is sealed. */
   seq: v.optional(v.number()),
   leafHash: v.string(),
+};
+
+/** An event as `get` and `list` return it. */
+export const auditEventV = v.object({
+  id: v.string(),
+  ...storedEventFields,
+  /** With `reveal`: redacted paths whose value was erased. */
+  erased: v.optional(v.array(v.string())),
 });
 export type AuditEvent = Infer<typeof auditEventV>;
+
+/** A seal: seal n covers events fromSeq..toSeq (none when toSeq < fromSeq); `hash` chains it to seal n-1. */
+export const sealFields = {
+  n: v.number(),
+  fromSeq: v.number(),
+  toSeq: v.number(),
+  root: v.string(),
+  prevHash: v.string(),
+  hash: v.string(),
+  sealedAt: v.number(),
+};
 
 /** Filters of `list` (and `export`). */
 export const listFilterFields = {
@@ -297,9 +313,21 @@ export async function eventLeafHash(h: {
   );
 }
 
-/** Content digest for idempotency: the input as given (before defaults and redaction). */
+/**
+ * Content digest for idempotency: the input as given (before defaults), with
+ * the VALUES of redacted paths left out (only which of them were present
+ * counts). It is stored unsalted, so hashing a redacted value would let anyone
+ * who reads the table test guesses of it (an IP, an email) even after erasure.
+ */
 export async function inputDigest(e: AuditEventInput, redact: readonly string[]): Promise<string> {
-  return sha256Hex(`convex-guard/input/v1\n${canonicalJson({ e: e as unknown as Value, redact: [...redact].sort() })}`);
+  let clear = e;
+  const present: string[] = [];
+  for (const path of [...new Set(redact)].sort()) {
+    if (getPath(clear, path) === undefined) continue;
+    present.push(path);
+    clear = setPath(clear, path, undefined);
+  }
+  return sha256Hex(`convex-guard/input/v2\n${canonicalJson({ e: clear as unknown as Value, redacted: present })}`);
 }
 
 // ---- list planning ----

@@ -112,6 +112,41 @@ export function assertLimit(limit: { rate?: unknown; period?: unknown }, what: s
   }
 }
 
+// ---- checks of whole calls (the client runs them early, the component again as the trust boundary) ----
+
+/** The (subject, action, payload) of `issue`. */
+export function assertIssueInput(a: { subject: unknown; action: unknown; payload?: Value }): void {
+  assertSubjectAction(a.subject, a.action);
+  checkPayload(a.payload);
+}
+
+/** The (subject, action, payload, code) of `consume`. */
+export function assertConsumeInput(a: { subject: unknown; action: unknown; payload?: Value; code: unknown }): void {
+  assertIssueInput(a);
+  assertCodeInput(a.code);
+}
+
+/** The configuration `issue` runs with. */
+export function assertIssueConfig(c: {
+  secret: unknown;
+  format: { alphabet?: unknown; length?: unknown };
+  ttl: unknown;
+  maxAttempts: unknown;
+  issueLimit: { rate?: unknown; period?: unknown };
+}): void {
+  assertSecret(c.secret);
+  assertFormat(c.format);
+  assertTtl(c.ttl);
+  assertMaxAttempts(c.maxAttempts);
+  assertLimit(c.issueLimit, "issueLimit");
+}
+
+/** The configuration `consume` runs with. */
+export function assertConsumeConfig(c: { secret: unknown; failureLimit: { rate?: unknown; period?: unknown } }): void {
+  assertSecret(c.secret);
+  assertLimit(c.failureLimit, "failureLimit");
+}
+
 // ---- state machine ----
 
 export type CodeState = "pending" | "consumed" | "revoked" | "locked";

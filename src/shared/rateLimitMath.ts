@@ -91,6 +91,27 @@ function positive(name: string, what: string, x: unknown): number {
   return x;
 }
 
+/** The fields only some kinds have. */
+const KIND_ONLY_FIELDS = {
+  precision: ["sliding window"],
+  capacity: ["token bucket", "fixed window"],
+  start: ["fixed window"],
+} as const;
+
+/**
+ * Rejects a field the config's kind does not have. Types prevent it in the
+ * client; the component's runtime validator is flat (see
+ * rateLimitValidators.ts), so this is where the trust boundary catches it.
+ */
+function checkKindFields(config: RateLimitConfig, name: string) {
+  for (const [field, kinds] of Object.entries(KIND_ONLY_FIELDS)) {
+    const value = (config as Record<string, unknown>)[field];
+    if (value !== undefined && !(kinds as readonly string[]).includes(config.kind)) {
+      throw configError(name, `${field} is not an option of a ${config.kind} limit`);
+    }
+  }
+}
+
 /** Checks a config and applies defaults. Throws INVALID_CONFIG. */
 export function normalizeConfig(config: RateLimitConfig, name = "limit"): NormalizedConfig {
   if (typeof config !== "object" || config === null) throw configError(name, "config must be an object");
@@ -98,6 +119,7 @@ export function normalizeConfig(config: RateLimitConfig, name = "limit"): Normal
   if (kind !== "sliding window" && kind !== "token bucket" && kind !== "fixed window") {
     throw configError(name, `kind must be "sliding window", "token bucket" or "fixed window", got ${String(kind)}`);
   }
+  checkKindFields(config, name);
   const rate = positive(name, "rate", config.rate);
   const period = positive(name, "period", config.period);
   const capacity =
