@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { BUSY_TICK_MS, IDLE_TICK_MS, ensureMaintenance } from "../src/component/maintenance.js";
+import { BUSY_TICK_MS, IDLE_TICK_MS, ensureMaintenance, passes } from "../src/component/maintenance.js";
 import { components, guardTest, runInGuard } from "./setup.js";
 
 describe("maintenance loop", () => {
@@ -56,5 +56,40 @@ describe("maintenance loop", () => {
     const result = await t.mutation(async (ctx) => ctx.runMutation(components.guard.maintenance.runNow, {}));
     expect(result.more).toBe(false);
     expect(await scheduled(t)).toEqual([]);
+  });
+});
+
+describe("maintenance loop resilience", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    vi.setSystemTime(1_700_000_000_000);
+  });
+  afterEach(() => vi.useRealTimers());
+
+  test("a failing pass rolls back only its own writes, and the loop keeps running", async () => {
+    const t = guardTest();
+    await runInGuard(t, async (ctx) => ensureMaintenance(ctx, Date.now()));
+    const original = passes.codes;
+    let failures = 0;
+    passes.codes = async (ctx) => {
+      failures++;
+      await ctx.db.insert("guardState", { kind: "maintenance", startedAt: -1 });
+      throw new Error("injected failure (expected in this test)");
+    };
+    try {
+      vi.advanceTimersByTime(BUSY_TICK_MS);
+      await t.finishInProgressScheduledFunctions();
+    } finally {
+      passes.codes = original;
+    }
+    expect(failures).toBe(1);
+    const state = await runInGuard(t, async (ctx) => ctx.db.query("guardState").collect());
+    expect(state).toHaveLength(1); // the failed pass's insert was rolled back
+    const jobs = await runInGuard(t, async (ctx) => ctx.db.system.query("_scheduled_functions").collect());
+    expect(jobs.filter((j) => j.state.kind === "pending")).toHaveLength(1); // the next tick is scheduled
+    vi.advanceTimersByTime(IDLE_TICK_MS);
+    await t.finishInProgressScheduledFunctions();
+    const after = await runInGuard(t, async (ctx) => ctx.db.system.query("_scheduled_functions").collect());
+    expect(after.filter((j) => j.state.kind === "success")).toHaveLength(2);
   });
 });

@@ -44,25 +44,56 @@ export async function ensureMaintenance(ctx: MutationCtx, now: number): Promise<
   await ctx.scheduler.runAfter(BUSY_TICK_MS, internal.maintenance.tick, {});
 }
 
+/** Each capability's bounded pass, by name. Mutable only so tests can inject a failure. */
+export const passes = {
+  rateLimits: maintainRateLimits,
+  audit: maintainAudit,
+  codes: maintainCodes,
+};
+type Capability = keyof typeof passes;
+const CAPABILITIES = Object.keys(passes) as Capability[];
+
+const capabilityV = v.union(v.literal("rateLimits"), v.literal("audit"), v.literal("codes"));
+const resultV = v.object({ processed: v.number(), more: v.boolean() });
+
 async function runPass(ctx: MutationCtx, now: number) {
-  const rateLimits = await maintainRateLimits(ctx, now);
-  const audit = await maintainAudit(ctx, now);
-  const codes = await maintainCodes(ctx, now);
-  return {
-    rateLimits: rateLimits.processed,
-    audit: audit.processed,
-    codes: codes.processed,
-    more: rateLimits.more || audit.more || codes.more,
-  };
+  const out = { rateLimits: 0, audit: 0, codes: 0, more: false };
+  for (const capability of CAPABILITIES) {
+    const r = await passes[capability](ctx, now);
+    out[capability] = r.processed;
+    out.more ||= r.more;
+  }
+  return out;
 }
 
-/** The self-scheduling tick. Internal: only the component schedules it. */
+/** One capability's pass as its own sub-transaction, so a failure rolls back only its writes. */
+export const pass = internalMutation({
+  args: { capability: capabilityV, now: v.number() },
+  returns: resultV,
+  handler: async (ctx, { capability, now }) => passes[capability](ctx, now),
+});
+
+/**
+ * The self-scheduling tick. Internal: only the component schedules it. Each
+ * capability runs isolated and the next tick is scheduled whatever happens,
+ * so one failing pass (a bug, a corrupted row) can neither undo the others'
+ * work nor stop the loop: it is retried on the next tick and logged.
+ */
 export const tick = internalMutation({
   args: {},
   returns: passResult,
   handler: async (ctx) => {
     const now = Date.now();
-    const result = await runPass(ctx, now);
+    const result = { rateLimits: 0, audit: 0, codes: 0, more: false };
+    for (const capability of CAPABILITIES) {
+      try {
+        const r = await ctx.runMutation(internal.maintenance.pass, { capability, now });
+        result[capability] = r.processed;
+        result.more ||= r.more;
+      } catch (e) {
+        console.error(`convex-guard: the ${capability} maintenance pass failed; retrying on the next tick`, e);
+      }
+    }
     await ctx.scheduler.runAfter(result.more ? BUSY_TICK_MS : IDLE_TICK_MS, internal.maintenance.tick, {});
     return result;
   },
