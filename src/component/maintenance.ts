@@ -38,7 +38,7 @@ export async function ensureMaintenance(ctx: MutationCtx, now: number): Promise<
   const state = await ctx.db
     .query("guardState")
     .withIndex("by_kind", (q) => q.eq("kind", "maintenance"))
-    .unique();
+    .first(); // not unique(): a stray duplicate row must never break every insert path
   if (state !== null) return;
   await ctx.db.insert("guardState", { kind: "maintenance", startedAt: now });
   await ctx.scheduler.runAfter(BUSY_TICK_MS, internal.maintenance.tick, {});
