@@ -153,6 +153,12 @@ describe("bad input is rejected with a code and changes nothing", () => {
       expect(shape(await rejected(t, (ctx) => limiter.limit(ctx, "inline", { config: config as never })))).toEqual(fails("INVALID_CONFIG"));
     });
 
+    test("the constructor rejects an empty limit name at once", () => {
+      expect(() => new RateLimiter(components.guard, { "": ok })).toThrow(
+        expect.objectContaining({ data: expect.objectContaining({ code: "INVALID_ARGUMENT" }) }),
+      );
+    });
+
     test("the constructor rejects a bad config at once", () => {
       expect(() => new RateLimiter(components.guard, { bad: { kind: "token bucket", rate: 0, period: 1 } })).toThrow(
         expect.objectContaining({ data: expect.objectContaining({ code: "INVALID_CONFIG" }) }),

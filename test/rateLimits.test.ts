@@ -2,7 +2,7 @@ import { convexTest } from "convex-test";
 import { anyApi, type FunctionReference } from "convex/server";
 import { ConvexError } from "convex/values";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { HOUR, MINUTE, RateLimiter, SECOND, isRateLimitError, type GetValueResult } from "convex-guard";
+import { HOUR, MINUTE, RateLimiter, SECOND, WEEK, isRateLimitError, type GetValueResult, type RateLimitArgs } from "convex-guard";
 import { register } from "../src/test.js";
 import { components, guardTest, runInGuard } from "./setup.js";
 
@@ -77,6 +77,11 @@ describe("RateLimiter through the component", () => {
       message: expect.stringContaining("signUp"),
     });
     expect(await rows(t)).toEqual(before);
+  });
+
+  test("a peer user's imports resolve: WEEK and the RateLimitArgs type", () => {
+    const args: RateLimitArgs = { name: "weekly", config: { kind: "token bucket", rate: 1, period: WEEK } };
+    expect(args.config.period).toBe(7 * 24 * HOUR);
   });
 
   test("inline config for a one-off name", async () => {

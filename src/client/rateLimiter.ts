@@ -18,6 +18,7 @@ import {
   type RateLimitResult,
 } from "../shared/rateLimitMath.js";
 import { vGetValueResult, type GetValueResult, type LimitAllResult } from "../shared/rateLimitValidators.js";
+import { DAY } from "../shared/time.js";
 import { assertKey, assertString } from "../shared/validate.js";
 
 export type {
@@ -32,6 +33,17 @@ export { projectRemaining } from "../shared/rateLimitMath.js";
 
 /** Same shape as `@convex-dev/rate-limiter`'s `RateLimitReturns`. */
 export type RateLimitReturns = RateLimitResult;
+
+/** `@convex-dev/rate-limiter` exports these too: kept so a switch only changes the import. */
+export const WEEK = 7 * DAY;
+export type RateLimitArgs = {
+  name: string;
+  key?: string;
+  count?: number;
+  reserve?: boolean;
+  throws?: boolean;
+  config: RateLimitConfig;
+};
 
 /** `ConvexError.data` of a denied call with `throws: true` (the peer's `RateLimitError` plus `code`, `message`). */
 export type RateLimitError = {
@@ -111,11 +123,18 @@ export type HookOptions<DataModel extends GenericDataModel> = {
  * `throws: true`, when denied.
  */
 export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record<never, never>> {
+  /** Names checked by the constructor: not re-checked per call (each check encodes the string). */
+  private readonly checkedNames = new Set<string>();
+
   constructor(
     public readonly component: ComponentApi,
     public readonly limits: Limits = {} as Limits,
   ) {
-    for (const [name, config] of Object.entries(limits)) normalizeConfig(config, name);
+    for (const [name, config] of Object.entries(limits)) {
+      checkName(name);
+      normalizeConfig(config, name);
+      this.checkedNames.add(name);
+    }
   }
 
   /** Consume `count` (default 1) tokens if allowed: `{ ok: true }` or `{ ok: false, retryAfter }` (ms). */
@@ -263,7 +282,7 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
   }
 
   private configFor(name: string, inline: RateLimitConfig | undefined) {
-    checkName(name);
+    if (!this.checkedNames.has(name)) checkName(name);
     const config = inline ?? (Object.hasOwn(this.limits, name) ? this.limits[name as keyof Limits] : undefined);
     if (config === undefined) {
       throw guardError(ErrorCode.UNKNOWN_LIMIT, `Rate limit "${name}" is not defined: add it to the RateLimiter or pass \`config\``, { name });

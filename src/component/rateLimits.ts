@@ -133,8 +133,8 @@ async function evaluate(db: DatabaseReader, p: Prepared, now: number): Promise<E
 async function applyWrites(ctx: MutationCtx, e: { p: Prepared; docs: Map<number, Doc<"rateLimits"> | null> }, writes: ShardWrite[], now: number) {
   let inserted = false;
   for (const w of writes) {
-    const fields = { value: w.state.value, ts: w.state.ts, prev: w.state.prev, log: w.state.log, idleAt: w.idleAt };
     const doc = e.docs.get(w.shard);
+    const fields = stateFields(w, doc ?? null);
     if (doc) {
       await ctx.db.patch(doc._id, fields);
     } else {
@@ -143,6 +143,22 @@ async function applyWrites(ctx: MutationCtx, e: { p: Prepared; docs: Map<number,
     }
   }
   if (inserted) await ensureMaintenance(ctx, now);
+}
+
+/**
+ * The fields to write. `prev` and `log` appear only when the state or the
+ * document has them (a patch with `undefined` deletes the field), so the
+ * common patch stays small.
+ */
+function stateFields(w: ShardWrite, doc: Doc<"rateLimits"> | null) {
+  const { value, ts, prev, log } = w.state;
+  return {
+    value,
+    ts,
+    idleAt: w.idleAt,
+    ...(prev !== undefined || doc?.prev !== undefined ? { prev } : {}),
+    ...(log !== undefined || doc?.log !== undefined ? { log } : {}),
+  };
 }
 
 function result(d: Evaluated["decision"]): RateLimitResult {
@@ -188,9 +204,20 @@ export async function maintainRateLimits(ctx: MutationCtx, now: number): Promise
 
 type PublicRequest = { name: string; key?: string; count?: number; reserve?: boolean; config: RateLimitConfig };
 
+/**
+ * Maps a public request to an internal one; `prepare` validates name and key
+ * (once: each check encodes the string). Only an explicit "" is refused here,
+ * because internally "" means the shared value.
+ */
 function fromPublic(args: PublicRequest): LimitRequest {
+  if (args.key === "") assertKey(args.key);
+  return { name: args.name, key: args.key ?? "", config: args.config, count: args.count, reserve: args.reserve };
+}
+
+/** Name and key of a call that does not go through `prepare` (credit, getValue). */
+function publicTarget(args: { name: string; key?: string }): { name: string; key: string } {
   assertString(args.name, "name", MAX_NAME_BYTES);
-  return { name: args.name, key: publicKey(args.key), config: args.config, count: args.count, reserve: args.reserve };
+  return { name: args.name, key: publicKey(args.key) };
 }
 
 /** Consume `count` (default 1). Returns `{ ok, retryAfter }`; throws only for bad input or `throws: true`. */
@@ -275,7 +302,7 @@ export const credit = mutation({
   returns: vCreditResult,
   handler: async (ctx, args) => {
     const now = Date.now();
-    const req = fromPublic(args);
+    const req = publicTarget(args);
     const config = normalizeConfig(args.config, args.name);
     assertCount(args.count, args.name);
     const s = shardConfig(config);
@@ -306,7 +333,7 @@ export const getValue = query({
   returns: vGetValueResult,
   handler: async (ctx, args): Promise<GetValueResult> => {
     const now = Date.now();
-    const req = fromPublic(args);
+    const req = publicTarget(args);
     const config = normalizeConfig(args.config, args.name);
     const samples = args.sampleShards ?? 1;
     assertIntInRange(samples, "sampleShards", 1, config.shards);

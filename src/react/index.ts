@@ -12,6 +12,9 @@ export type GetRateLimitQuery = FunctionReference<
   GetValueResult
 >;
 
+/** The name `@convex-dev/rate-limiter/react` uses for the same query type. */
+export type GetRateLimitValueQuery = GetRateLimitQuery;
+
 /** The host mutation `limiter.hookAPI(...).getServerTime` defines. */
 export type GetServerTimeMutation = FunctionReference<"mutation", "public", Record<string, never>, number>;
 

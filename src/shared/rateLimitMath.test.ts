@@ -164,6 +164,30 @@ describe("checkCount", () => {
     expect(checkCount(sharded, 30, true)).toBe(30); // reserving without maxReserved
   });
 
+  test("messages name the option the kind has and suggest reserving only where it would help", () => {
+    const message = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return (e as { data: { message: string } }).data.message;
+      }
+      return "";
+    };
+    const sliding = normalizeConfig({ kind: "sliding window", rate: 10, period: MIN });
+    expect(message(() => checkCount(sliding, 11, false))).toMatch(/Raise the rate to at least 11, or pass reserve: true\.$/);
+    const exact = normalizeConfig({ kind: "sliding window", rate: 5, period: MIN, precision: "exact" });
+    expect(message(() => checkCount(exact, 6, false))).toMatch(/Raise the rate to at least 6\.$/);
+    const bucket = normalizeConfig({ kind: "token bucket", rate: 10, period: MIN, maxReserved: 2 });
+    expect(message(() => checkCount(bucket, 13, false))).toMatch(/Raise the capacity to at least 13\.$/);
+    expect(message(() => checkCount(bucket, 13, true))).toMatch(/Raise the capacity to at least 13, or raise maxReserved to at least 3\.$/);
+  });
+
+  test("an exact sharded log: the suggested rate fits whole admissions per shard", () => {
+    const exact = normalizeConfig({ kind: "sliding window", rate: 10, period: MIN, precision: "exact", shards: 4 });
+    expect(() => checkCount(exact, 5, false)).toThrow(/use at most 3 shards, or raise the rate to 12 with 4 shards/);
+    expect(checkCount({ ...exact, rate: 12, capacity: 12 }, 5, false)).toBe(5);
+  });
+
   test("a reservation lands on one shard: it fits capacity + maxReserved of one shard", () => {
     const c = normalizeConfig({ kind: "token bucket", rate: 100, period: MIN, shards: 10, maxReserved: 200 });
     expect(checkCount(c, 30, true)).toBe(30); // 10 + 20 on one shard

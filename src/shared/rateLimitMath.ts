@@ -210,19 +210,27 @@ export function checkCount(c: NormalizedConfig, count: unknown, reserve: boolean
 
 function tooLargeMessage(name: string, c: NormalizedConfig, count: number, limit: number, reserve: boolean): string {
   const head = `Rate limit "${name}": count ${count} can never be admitted; one call can take at most ${round2(limit)}`;
-  if (c.shards === 1) {
-    const more = reserve ? "raise capacity or maxReserved" : "or pass reserve: true";
-    return `${head}. Raise the capacity to at least ${count}, ${more}.`;
-  }
+  // A sliding window has no `capacity` option: its rate is what a window holds.
+  const option = c.kind === "sliding window" ? "rate" : "capacity";
+  if (c.shards === 1) return `${head}. Raise the ${option} to at least ${count}${reserveHint(c, count, reserve)}.`;
   // The most shards (fewer than now) with which it would fit.
   let fewer = 0;
   for (let n = c.shards - 1; n >= 1 && fewer === 0; n--) {
     if (count <= maxCount({ ...c, shards: n }, reserve) + EPS) fewer = n;
   }
   const reads = c.shards >= MIN_CHOOSE_TWO ? 2 : 1;
-  const capacity = Math.ceil((count * c.shards) / reads);
+  // An exact log admits whole units per shard, so each shard needs ceil(count / reads).
+  const needed = c.exact ? c.shards * Math.ceil(count / reads) : Math.ceil((count * c.shards) / reads);
   const hint = fewer > 0 ? `use at most ${fewer} shard${fewer === 1 ? "" : "s"}` : "use fewer shards";
-  return `${head} (capacity ${round2(c.capacity)} over ${c.shards} shards; a call reads ${reads}). To fit it, ${hint}, or raise the capacity to ${capacity} with ${c.shards} shards.`;
+  return `${head} (${option} ${round2(c.capacity)} over ${c.shards} shards; a call reads ${reads}). To fit it, ${hint}, or raise the ${option} to ${needed} with ${c.shards} shards.`;
+}
+
+/** Suggests reserving only where a reservation could hold `count` (an exact log reserves at most a window). */
+function reserveHint(c: NormalizedConfig, count: number, reserve: boolean): string {
+  if (!reserve) return count <= maxCount(c, true) + EPS ? ", or pass reserve: true" : "";
+  // Reserving fails only with a maxReserved (or an exact log, where it cannot help).
+  if (c.exact || c.maxReserved === undefined) return "";
+  return `, or raise maxReserved to at least ${Math.ceil(count - c.capacity)}`;
 }
 
 function round2(x: number): number {
