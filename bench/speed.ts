@@ -62,7 +62,7 @@ export async function speed(rounds: number, calls: number, log: (s: string) => v
     const peerRates: number[] = [];
     // One untimed warm-up round (module and JIT warm-up).
     try {
-      await round1(o, p, t, Math.min(calls, 50));
+      await round1(o, p, t, Math.min(calls, 200));
     } catch (e) {
       log(`    ours failed: ${(e as Error).message}`);
       o = null;

@@ -1,4 +1,4 @@
-export { SECOND, MINUTE, HOUR, DAY } from "../shared/time.js";
+export { SECOND, MINUTE, HOUR, DAY, WEEK } from "../shared/time.js";
 export { ErrorCode, isGuardError, type GuardErrorData } from "../shared/errors.js";
 export type { ComponentApi } from "../component/_generated/component.js";
 export * from "./auditLog.js";

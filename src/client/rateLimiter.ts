@@ -18,7 +18,6 @@ import {
   type RateLimitResult,
 } from "../shared/rateLimitMath.js";
 import { vGetValueResult, type GetValueResult, type LimitAllResult } from "../shared/rateLimitValidators.js";
-import { DAY } from "../shared/time.js";
 import { assertKey, assertString } from "../shared/validate.js";
 
 export type {
@@ -34,8 +33,7 @@ export { projectRemaining } from "../shared/rateLimitMath.js";
 /** Same shape as `@convex-dev/rate-limiter`'s `RateLimitReturns`. */
 export type RateLimitReturns = RateLimitResult;
 
-/** `@convex-dev/rate-limiter` exports these too: kept so a switch only changes the import. */
-export const WEEK = 7 * DAY;
+/** `@convex-dev/rate-limiter` exports this too: kept so a switch only changes the import. */
 export type RateLimitArgs = {
   name: string;
   key?: string;

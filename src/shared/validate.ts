@@ -53,6 +53,8 @@ export function assertString(value: unknown, what: string, maxBytes: number): as
   if (typeof value !== "string" || value.length === 0) {
     throw guardError(ErrorCode.INVALID_ARGUMENT, `${what} must be a non-empty string`);
   }
+  // A UTF-16 unit encodes to at most 3 UTF-8 bytes: short strings need no encoding.
+  if (value.length * 3 <= maxBytes) return;
   const bytes = byteLength(value);
   if (bytes > maxBytes) {
     throw guardError(ErrorCode.TOO_LARGE, `${what} is ${bytes} bytes; the limit is ${maxBytes}`, {
