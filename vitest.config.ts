@@ -18,7 +18,7 @@ export default defineConfig({
   test: {
     environment: "edge-runtime",
     server: { deps: { inline: ["convex-test"] } },
-    include: ["src/**/*.test.ts", "test/**/*.test.ts", "example/**/*.test.ts"],
+    include: ["src/**/*.test.ts", "test/**/*.test.ts", "test/**/*.test.tsx", "example/**/*.test.ts"],
     typecheck: { include: ["**/*.test-d.ts"], tsconfig: "./tsconfig.json" },
     testTimeout: 60_000,
   },

@@ -90,19 +90,16 @@ export function setNow(ms: number) {
  * transaction between the two reads, i.e. of the call alone.
  */
 export async function measure<R>(t: T, fn: (ctx: any) => Promise<R>): Promise<{ result: R; m: Metrics }> {
-  return t.mutation(async (ctx: any) => {
-    const before = await readMetrics(ctx);
-    const result = await fn(ctx);
-    const after = await readMetrics(ctx);
-    return { result, m: diffMetrics(after, before) };
-  }) as any;
+  return t.mutation(measured(fn)) as any;
 }
 /** Same, in a host query. */
 export async function measureQuery<R>(t: T, fn: (ctx: any) => Promise<R>): Promise<{ result: R; m: Metrics }> {
-  return t.query(async (ctx: any) => {
+  return t.query(measured(fn)) as any;
+}
+function measured<R>(fn: (ctx: any) => Promise<R>) {
+  return async (ctx: any) => {
     const before = await readMetrics(ctx);
     const result = await fn(ctx);
-    const after = await readMetrics(ctx);
-    return { result, m: diffMetrics(after, before) };
-  }) as any;
+    return { result, m: diffMetrics(await readMetrics(ctx), before) };
+  };
 }

@@ -22,7 +22,6 @@ export type AccessSet = {
 };
 
 let current: AccessSet | null = null;
-const queries = new Map<number, Range>();
 const seen = new Map<string, Record<string, unknown>>();
 
 function rangeOf(query: any): Range {
@@ -55,12 +54,7 @@ export function installRecorder() {
       const f = orig.syscall;
       return (op: string, json: string) => {
         const out = f(op, json);
-        if (current && op === "1.0/queryStream") {
-          const { queryId } = JSON.parse(out);
-          const range = rangeOf(JSON.parse(json).query);
-          queries.set(queryId, range);
-          current.ranges.push(range);
-        }
+        if (current && op === "1.0/queryStream") current.ranges.push(rangeOf(JSON.parse(json).query));
         return out;
       };
     },
@@ -118,7 +112,6 @@ export async function record<R>(fn: () => Promise<R>): Promise<{ result: R | und
     return { result: undefined, access, error };
   } finally {
     current = null;
-    queries.clear();
     seen.clear();
   }
 }

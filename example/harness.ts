@@ -50,6 +50,7 @@ export function identityOf(handle: string) {
     tokenIdentifier: `https://auth.example.com|${handle}`,
     name: handle,
     email: `${handle}@example.com`,
+    emailVerified: true,
   };
 }
 

@@ -191,6 +191,51 @@ describe("bad input is rejected with a code and changes nothing", () => {
       expect(shape(await rejected(t, (ctx) => limitDirect(ctx, { name: "" })))).toEqual(fails("INVALID_ARGUMENT"));
     });
 
+    // "guard:" names are convex-guard's own (the confirmation codes' issue and
+    // failure budgets): no host call may consume, reset or credit them.
+    test("client: a reserved name in the constructor", () => {
+      expect(() => new RateLimiter(components.guard, { "guard:codes:failure": ok })).toThrow(
+        expect.objectContaining({ data: expect.objectContaining({ code: "INVALID_ARGUMENT" }) }),
+      );
+    });
+
+    test("client: a reserved name with an inline config", async () => {
+      expect(shape(await rejected(t, (ctx) => limiter.limit(ctx, "guard:codes:issue", { config: ok })))).toEqual(fails("INVALID_ARGUMENT"));
+    });
+
+    test("client: reset of a reserved name", async () => {
+      expect(shape(await rejected(t, (ctx) => limiter.reset(ctx, "guard:codes:failure", { key: "k" })))).toEqual(fails("INVALID_ARGUMENT"));
+    });
+
+    test("component: limit with a reserved name", async () => {
+      expect(shape(await rejected(t, (ctx) => limitDirect(ctx, { name: "guard:codes:issue" })))).toEqual(fails("INVALID_ARGUMENT"));
+    });
+
+    test("component: limitAll with a reserved name", async () => {
+      const requests = [{ name: "guard:codes:failure", key: "k", config: ok }];
+      expect(shape(await rejected(t, (ctx) => ctx.runMutation(components.guard.rateLimits.limitAll, { requests })))).toEqual(
+        fails("INVALID_ARGUMENT"),
+      );
+    });
+
+    test("component: reset of a reserved name", async () => {
+      expect(
+        shape(await rejected(t, (ctx) => ctx.runMutation(components.guard.rateLimits.reset, { name: "guard:codes:failure", key: "k" }))),
+      ).toEqual(fails("INVALID_ARGUMENT"));
+    });
+
+    test("component: credit of a reserved name", async () => {
+      const args = { name: "guard:codes:failure", key: "k", count: 1, config: ok };
+      expect(shape(await rejected(t, (ctx) => ctx.runMutation(components.guard.rateLimits.credit, args)))).toEqual(fails("INVALID_ARGUMENT"));
+    });
+
+    test("component: check of a reserved name", async () => {
+      const r = await t.query(async (ctx) =>
+        ctx.runQuery(components.guard.rateLimits.check, { name: "guard:codes:issue", config: ok }).catch((e) => e.data.code),
+      );
+      expect(r).toBe("INVALID_ARGUMENT");
+    });
+
     test("reset: empty key", async () => {
       expect(shape(await rejected(t, (ctx) => ctx.runMutation(components.guard.rateLimits.reset, { name: "bucket", key: "" })))).toEqual(
         fails("INVALID_ARGUMENT"),

@@ -100,6 +100,17 @@ describe("trusted server: POST /service/verify-password", () => {
     expect(denied.page.map((e) => e.outcome)).toEqual(["denied", "denied"]);
   });
 
+  test("a SERVICE_SECRET under 32 bytes refuses every call, even one that sends it", async () => {
+    const { call } = await setup();
+    const configured = process.env.SERVICE_SECRET;
+    process.env.SERVICE_SECRET = "too-short-to-resist-guessing";
+    try {
+      expect((await call("correct horse battery", { secret: "too-short-to-resist-guessing" })).status).toBe(401);
+    } finally {
+      process.env.SERVICE_SECRET = configured;
+    }
+  });
+
   test("5 failed logins in 15 minutes lock the account, even for the right password; success resets the count", async () => {
     const { t, alice, call } = await setup();
     for (let i = 0; i < 5; i++) expect(await (await call("wrong password")).json()).toEqual({ ok: false, reason: "invalid" });

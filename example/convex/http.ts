@@ -19,9 +19,20 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
 }
 
-/** The shared secret: `npx convex env set SERVICE_SECRET ...`. Unset means every call is refused. */
+/**
+ * Below this the secret could be guessed, and no rate limit prevents that: a
+ * right guess is admitted under its caller's own window, so the answers tell
+ * a guesser when they are right however slowly wrong guesses are served.
+ */
+const MIN_SECRET_BYTES = 32;
+
+/**
+ * The shared secret: `npx convex env set SERVICE_SECRET $(openssl rand -hex 32)`.
+ * Unset or shorter than 32 bytes means every call is refused.
+ */
 function serviceSecret(): string {
-  return process.env.SERVICE_SECRET ?? "";
+  const secret = process.env.SERVICE_SECRET ?? "";
+  return new TextEncoder().encode(secret).length >= MIN_SECRET_BYTES ? secret : "";
 }
 
 const VERIFY_PATH = "/service/verify-password";

@@ -1,5 +1,6 @@
 import { v } from "convex/values";
 import { internalMutation } from "./_generated/server.js";
+import { normalizeEmail, userByEmail } from "./lib/auth.js";
 import { audit, limiter } from "./lib/guard.js";
 import { checkPassword } from "./lib/passwords.js";
 
@@ -20,17 +21,14 @@ export const verifyPassword = internalMutation({
     v.object({ ok: v.literal(false), reason: v.literal("locked"), retryAfter: v.number() }),
   ),
   handler: async (ctx, { email, password, caller }) => {
-    const key = email.trim().toLowerCase(); // http.ts caps it at 254 bytes
+    const key = normalizeEmail(email); // http.ts caps it at 254 bytes
     const actor = { type: "service", id: caller };
     const gate = await limiter.check(ctx, "failedLogins", { key });
     if (!gate.ok) {
       await audit.log(ctx, { action: "auth.login", actor, outcome: "denied", reason: "locked", metadata: { email: key } });
       return { ok: false as const, reason: "locked" as const, retryAfter: gate.retryAfter };
     }
-    const user = await ctx.db
-      .query("users")
-      .withIndex("by_email", (q) => q.eq("email", key))
-      .first();
+    const user = await userByEmail(ctx, key);
     const good = await checkPassword(password, { hash: user?.passwordHash, salt: user?.passwordSalt });
     if (!good || user === null) {
       await limiter.limit(ctx, "failedLogins", { key });

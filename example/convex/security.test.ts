@@ -6,7 +6,7 @@
 import { anyApi, makeFunctionReference } from "convex/server";
 import { describe, expect, test } from "vitest";
 import { addUser, identityOf, modules, newApp, type App } from "../harness.js";
-import { api } from "./_generated/api.js";
+import { api, internal } from "./_generated/api.js";
 import type { Id } from "./_generated/dataModel.js";
 
 type Registered = { isPublic?: boolean; isInternal?: boolean; isQuery?: boolean; isMutation?: boolean; isAction?: boolean };
@@ -195,6 +195,33 @@ describe("IDOR: a caller reaches only their own rows, whatever ids they send", (
   });
 });
 
+describe("emails: accounts are found by email, so an email names one account its owner proved", () => {
+  test("an unverified email claim links to no account: it cannot be granted a role or used for password login", async () => {
+    const t = newApp();
+    // Mallory's provider lets her claim root's address without proving it, and she signs up first.
+    const mallory = t.withIdentity({ ...identityOf("mallory"), email: "root@example.com", emailVerified: false });
+    const malloryId = await mallory.mutation(api.users.signUp, { name: "mallory" });
+    expect(await rejection(mallory.mutation(api.users.setMyPassword, { password: "mallory's long password" }))).toBe(
+      "INVALID_ARGUMENT",
+    );
+    const root = await addUser(t, "root", "superadmin");
+    expect(await t.run(async (ctx) => [(await ctx.db.get(malloryId))?.role, (await ctx.db.get(root.id))?.role])).toEqual([
+      "user",
+      "superadmin",
+    ]);
+  });
+
+  test("a second identity with an already linked email does not get it", async () => {
+    const t = newApp();
+    const root = await addUser(t, "root");
+    // Another issuer vouches for the same address: the first account keeps it.
+    const other = t.withIdentity({ ...identityOf("root"), issuer: "https://other.example.com", tokenIdentifier: "https://other.example.com|root" });
+    const otherId = await other.mutation(api.users.signUp, { name: "root too" });
+    expect(await other.query(api.users.me, {})).toEqual({ _id: otherId, name: "root too", email: undefined, role: "user" });
+    expect(await t.mutation(internal.users.grantRole, { email: root.email, role: "admin" })).toBe(root.id);
+  });
+});
+
 describe("roles: user < moderator < admin < superadmin", () => {
   test("only moderators and above remove other people's messages", async () => {
     const t = newApp();
@@ -205,6 +232,17 @@ describe("roles: user < moderator < admin < superadmin", () => {
     expect(await rejection(bob.as.mutation(api.moderation.removeMessage, { messageId, reason: "spam" }))).toBe("FORBIDDEN");
     await mod.as.mutation(api.moderation.removeMessage, { messageId, reason: "spam" });
     expect(await t.run((ctx) => ctx.db.get(messageId))).toBeNull();
+  });
+
+  test("a removal reason too large for the audit log is refused up front, and nothing is removed", async () => {
+    const t = newApp();
+    const alice = await addUser(t, "alice");
+    const mod = await addUser(t, "mod", "moderator");
+    const messageId = await t.run((ctx) => ctx.db.insert("messages", { author: alice.id, body: "spam" }));
+    // 400 characters, 1,200 bytes of UTF-8: within the character limit, over the log's 1 KB per string.
+    const reason = "垃圾".repeat(200);
+    expect(await rejection(mod.as.mutation(api.moderation.removeMessage, { messageId, reason }))).toBe("INVALID_ARGUMENT");
+    expect(await t.run((ctx) => ctx.db.get(messageId))).not.toBeNull();
   });
 
   test("only admins read the audit log; only superadmins start or confirm a deletion", async () => {

@@ -4,10 +4,18 @@ import { audit, limiter } from "./lib/guard.js";
 
 /**
  * Service-only admission for the HTTP API (http.ts), run after the action has
- * compared the shared secret. Every call counts against its caller's window,
- * authenticated or not, so guessing the secret is throttled too; callers that
- * fail authentication share one bucket, so rotating the claimed name does not
- * buy more guesses. Denials are audited.
+ * compared the shared secret. Every call counts against a window: its
+ * caller's own, or one bucket shared by every call that failed
+ * authentication, so a flood of bad calls (whatever names it claims) writes
+ * at most 30 audit events a minute and never eats into a real caller's
+ * window. Denials are audited.
+ *
+ * Two limits of this design, by nature of one shared secret: the windows do
+ * not slow down guessing the secret (a right guess is admitted under its own
+ * window, so the answers reveal it), which is why http.ts refuses secrets
+ * under 32 bytes; and the caller name is self-declared, so the windows split
+ * the quota among cooperating servers but do not bound the secret's holder.
+ * Give each server its own secret if they must be told apart.
  */
 export const admit = internalMutation({
   args: { caller: v.string(), authenticated: v.boolean(), path: v.string() },

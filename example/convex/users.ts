@@ -1,7 +1,7 @@
 import { v } from "convex/values";
 import { internal } from "./_generated/api.js";
 import { internalMutation } from "./_generated/server.js";
-import { appError, requirePermission } from "./lib/auth.js";
+import { appError, assertPermission, normalizeEmail, userByEmail, verifiedEmail } from "./lib/auth.js";
 import { identityMutation, userMutation, userQuery } from "./lib/functions.js";
 import { audit, limiter } from "./lib/guard.js";
 import { hashPassword } from "./lib/passwords.js";
@@ -21,6 +21,8 @@ function checkName(name: string): string {
  * Creates the caller's account, linked to the identity the auth provider
  * signed. Throttled for the whole app (fixed window): a sign-up flood cannot
  * fill the users table. Idempotent: signing up twice returns the same id.
+ * The account gets the identity's email only if the provider verified it and
+ * no other account has it, so an email names at most one account.
  */
 export const signUp = identityMutation({
   args: { name: v.string() },
@@ -33,11 +35,12 @@ export const signUp = identityMutation({
     if (existing !== null) return existing._id;
     // Throws ConvexError { kind: "RateLimited", name, retryAfter }: nothing to keep, so a throw is right.
     await limiter.limit(ctx, "signUp", { throws: true });
+    const email = verifiedEmail(ctx.identity);
+    const taken = email !== undefined && (await userByEmail(ctx, email)) !== null;
     const userId = await ctx.db.insert("users", {
       tokenIdentifier: ctx.identity.tokenIdentifier,
       name: checkName(name),
-      // Lower-cased: the login endpoint looks accounts up by normalized email.
-      email: ctx.identity.email?.toLowerCase(),
+      email: taken ? undefined : email,
       role: "user",
     });
     await audit.log(ctx, {
@@ -88,7 +91,7 @@ export const setRole = userMutation({
   args: { userId: v.id("users"), role: roleValidator },
   returns: v.null(),
   handler: async (ctx, { userId, role }) => {
-    const actor = await requirePermission(ctx, "users.setRole");
+    const actor = assertPermission(ctx.user, "users.setRole");
     if (userId === actor._id) throw appError("FORBIDDEN", "Nobody changes their own role.");
     const target = await ctx.db.get(userId);
     if (target === null) throw appError("NOT_FOUND", "No such user.");
@@ -113,10 +116,7 @@ export const grantRole = internalMutation({
   args: { email: v.string(), role: roleValidator },
   returns: v.id("users"),
   handler: async (ctx, { email, role }) => {
-    const user = await ctx.db
-      .query("users")
-      .withIndex("by_email", (q) => q.eq("email", email.toLowerCase()))
-      .first();
+    const user = await userByEmail(ctx, normalizeEmail(email));
     if (user === null) throw appError("NOT_FOUND", "No user with that email.");
     await ctx.db.patch(user._id, { role });
     await audit.log(ctx, {

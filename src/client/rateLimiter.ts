@@ -11,14 +11,16 @@ import type { ComponentApi } from "../component/_generated/component.js";
 import { ErrorCode, guardError } from "../shared/errors.js";
 import {
   assertCount,
+  assertLimitName,
   checkCount,
   normalizeConfig,
   rateLimitedError,
+  type NormalizedConfig,
   type RateLimitConfig,
   type RateLimitResult,
 } from "../shared/rateLimitMath.js";
 import { vGetValueResult, type GetValueResult, type LimitAllResult } from "../shared/rateLimitValidators.js";
-import { assertKey, assertString } from "../shared/validate.js";
+import { assertKey } from "../shared/validate.js";
 
 export type {
   RateLimitConfig,
@@ -129,7 +131,7 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     public readonly limits: Limits = {} as Limits,
   ) {
     for (const [name, config] of Object.entries(limits)) {
-      checkName(name);
+      assertLimitName(name);
       normalizeConfig(config, name);
       this.checkedNames.add(name);
     }
@@ -185,7 +187,7 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     name: Name,
     args?: { key?: string; config?: RateLimitConfig },
   ): Promise<void> {
-    checkName(name);
+    assertLimitName(name);
     if (args?.key !== undefined) assertKey(args.key);
     await ctx.runMutation(this.component.rateLimits.reset, { name, key: args?.key });
   }
@@ -203,10 +205,10 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
       : [options: { key?: string; count: number; config: RateLimitConfig }]
   ): Promise<{ credited: number }> {
     const o = options[0];
-    this.configFor(name, o.config);
+    const { config } = this.configFor(name, o.config);
     if (o.key !== undefined) assertKey(o.key);
     assertCount(o.count, name);
-    return ctx.runMutation(this.component.rateLimits.credit, { name, key: o.key, count: o.count, config: o.config ?? this.limits[name as keyof Limits]! });
+    return ctx.runMutation(this.component.rateLimits.credit, { name, key: o.key, count: o.count, config });
   }
 
   /** Remaining value now, state time/window, config and shard info. Writes nothing. */
@@ -216,14 +218,9 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     ...options: Opts<Limits, Name, { key?: string; sampleShards?: number }>
   ): Promise<GetValueResult> {
     const o = options[0];
-    this.configFor(name, o?.config);
+    const { config } = this.configFor(name, o?.config);
     if (o?.key !== undefined) assertKey(o.key);
-    return ctx.runQuery(this.component.rateLimits.getValue, {
-      name,
-      key: o?.key,
-      sampleShards: o?.sampleShards,
-      config: (o?.config ?? this.limits[name as keyof Limits])!,
-    });
+    return ctx.runQuery(this.component.rateLimits.getValue, { name, key: o?.key, sampleShards: o?.sampleShards, config });
   }
 
   /**
@@ -238,8 +235,7 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
       : [options: HookOptions<DataModel> & { config: RateLimitConfig }]
   ) {
     const o = options[0];
-    const config = o?.config ?? this.limits[name as keyof Limits];
-    this.configFor(name, config);
+    const { config } = this.configFor(name, o?.config);
     const component = this.component;
     return {
       getRateLimit: queryGeneric({
@@ -256,7 +252,7 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
             name,
             key,
             sampleShards: args.sampleShards ?? o?.sampleShards,
-            config: config!,
+            config,
           });
         },
       }),
@@ -270,27 +266,30 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
 
   /** Resolves and validates everything before calling the component (which validates again). */
   private limitArgs(name: string, o: (RateLimitOptions & { config?: RateLimitConfig }) | undefined) {
-    this.configFor(name, o?.config);
-    let config = (o?.config ?? this.limits[name as keyof Limits])!;
-    if (o?.maxReserved !== undefined) config = { ...config, maxReserved: o.maxReserved };
-    const normalized = normalizeConfig(config, name);
+    const { config, normalized } = this.configFor(name, o?.config, o?.maxReserved);
     if (o?.key !== undefined) assertKey(o.key);
     checkCount(normalized, o?.count ?? 1, o?.reserve ?? false, name);
     return { name, key: o?.key, count: o?.count, reserve: o?.reserve, config };
   }
 
-  private configFor(name: string, inline: RateLimitConfig | undefined) {
-    if (!this.checkedNames.has(name)) checkName(name);
-    const config = inline ?? (Object.hasOwn(this.limits, name) ? this.limits[name as keyof Limits] : undefined);
+  /**
+   * The config a call runs with (inline, else configured; with a per-call
+   * `maxReserved`), checked once. Throws UNKNOWN_LIMIT, INVALID_ARGUMENT for
+   * a bad or reserved name, INVALID_CONFIG.
+   */
+  private configFor(
+    name: string,
+    inline: RateLimitConfig | undefined,
+    maxReserved?: number,
+  ): { config: RateLimitConfig; normalized: NormalizedConfig } {
+    if (!this.checkedNames.has(name)) assertLimitName(name);
+    let config = inline ?? (Object.hasOwn(this.limits, name) ? this.limits[name as keyof Limits] : undefined);
     if (config === undefined) {
       throw guardError(ErrorCode.UNKNOWN_LIMIT, `Rate limit "${name}" is not defined: add it to the RateLimiter or pass \`config\``, { name });
     }
-    return normalizeConfig(config, name);
+    if (maxReserved !== undefined) config = { ...config, maxReserved };
+    return { config, normalized: normalizeConfig(config, name) };
   }
-}
-
-function checkName(name: unknown): asserts name is string {
-  assertString(name, "name", 256);
 }
 
 export default RateLimiter;

@@ -1,8 +1,8 @@
-import { v, type Infer, type Value } from "convex/values";
+import { v, type Infer } from "convex/values";
 import { mutation, query, type MutationCtx, type QueryCtx } from "./_generated/server.js";
 import type { Doc } from "./_generated/dataModel.js";
 import { ensureMaintenance, type MaintenanceResult } from "./maintenance.js";
-import { consumeRateLimit, peekRateLimit, type LimitRequest } from "./rateLimits.js";
+import { consumeRateLimit, peekThenConsume, type LimitRequest } from "./rateLimits.js";
 import {
   MAC_VERSION,
   codeMac,
@@ -10,7 +10,7 @@ import {
   limitKey,
   newCodeId,
   normalizeCode,
-  payloadDigest,
+  payloadDigestOfJson,
   payloadMac,
   type CodeFormat,
 } from "../shared/codeCrypto.js";
@@ -132,7 +132,7 @@ export const issue = mutation({
   handler: async (ctx, args): Promise<IssueResult> => {
     const now = Date.now();
     const { subject, action, secret, format, ttl, maxAttempts, issueLimit } = args;
-    assertIssueInput(args);
+    const payloadJson = assertIssueInput(args);
     assertIssueConfig(args);
 
     const row = await findCode(ctx, subject, action);
@@ -143,7 +143,7 @@ export const issue = mutation({
 
     const codeId = newCodeId();
     const code = generateCode(format as CodeFormat);
-    const input = { secret, codeId, subject, action, payloadDigest: await payloadDigest(args.payload as Value | undefined) };
+    const input = { secret, codeId, subject, action, payloadDigest: await payloadDigestOfJson(payloadJson) };
     const expiresAt = now + ttl;
     const fields = {
       codeId,
@@ -183,7 +183,7 @@ export const consume = mutation({
   handler: async (ctx, args): Promise<ConsumeResult> => {
     const now = Date.now();
     const { subject, action, code, secret, failureLimit } = args;
-    assertConsumeInput(args);
+    const payloadJson = assertConsumeInput(args);
     assertConsumeConfig(args);
 
     const row = await findCode(ctx, subject, action);
@@ -193,12 +193,14 @@ export const consume = mutation({
     if (blocked !== null) return { ok: false, reason: blocked.reason, codeId: row.codeId };
     const attemptsLeft = row.maxAttempts - row.failures;
     // Check the cross-code failure budget BEFORE looking at the code, so a
-    // guess beyond the budget is never evaluated.
+    // guess beyond the budget is never evaluated; a failure below takes from it.
     const failureReq = await limitRequest(FAILURE_LIMIT_NAME, subject, action, failureLimit);
-    const budget = await peekRateLimit(ctx, failureReq, now);
-    if (!budget.ok) return { ok: false, reason: "locked", retryAfter: budget.retryAfter, attemptsLeft, codeId: row.codeId };
+    const budget = await peekThenConsume(ctx, failureReq, now);
+    if (!budget.result.ok) {
+      return { ok: false, reason: "locked", retryAfter: budget.result.retryAfter, attemptsLeft, codeId: row.codeId };
+    }
 
-    const input = { secret, codeId: row.codeId, subject, action, payloadDigest: await payloadDigest(args.payload as Value | undefined) };
+    const input = { secret, codeId: row.codeId, subject, action, payloadDigest: await payloadDigestOfJson(payloadJson) };
     // Both MACs are always computed and compared in constant time.
     const payloadOk = constantTimeEqual(await payloadMac(input), row.payloadMac);
     const codeOk = constantTimeEqual(await codeMac(input, normalizeCode(row.alphabet, code)), row.mac);
@@ -208,7 +210,7 @@ export const consume = mutation({
     }
     const next = afterFailure(row);
     await ctx.db.patch(row._id, next);
-    await consumeRateLimit(ctx, failureReq, now);
+    await budget.consume();
     return {
       ok: false,
       reason: payloadOk ? "invalid" : "mismatch",

@@ -3,8 +3,11 @@ import type { Doc } from "./_generated/dataModel.js";
 import { mutation, query, type DatabaseReader, type MutationCtx, type QueryCtx } from "./_generated/server.js";
 import { ensureMaintenance, type MaintenanceResult } from "./maintenance.js";
 import {
+  MAX_NAME_BYTES,
   MAX_SHARDS,
   advance,
+  assertLimitName,
+  assertNotReserved,
   assertCount,
   checkCount,
   creditState,
@@ -55,7 +58,6 @@ export type LimitRequest = {
 export const MAX_LIMIT_ALL = 16;
 /** Documents the idle-key sweep deletes per maintenance pass. */
 export const SWEEP_BATCH = 256;
-const MAX_NAME_BYTES = 256;
 
 type Prepared = {
   name: string;
@@ -67,7 +69,7 @@ type Prepared = {
   seed: string;
 };
 
-/** Validates a request (throws before any read or write). */
+/** Validates a request (throws before any read or write). Reserved names pass: codes.ts uses them. */
 function prepare(req: LimitRequest): Prepared {
   assertString(req.name, "name", MAX_NAME_BYTES);
   if (typeof req.key !== "string") throw guardError(ErrorCode.INVALID_ARGUMENT, "key must be a string");
@@ -168,9 +170,25 @@ function result(d: Evaluated["decision"]): RateLimitResult {
 
 /** Consumes `count` (default 1) if allowed; a denied call writes nothing. Throws only for bad input. */
 export async function consumeRateLimit(ctx: MutationCtx, req: LimitRequest, now: number): Promise<RateLimitResult> {
+  const peeked = await peekThenConsume(ctx, req, now);
+  await peeked.consume();
+  return peeked.result;
+}
+
+/**
+ * Decides now, consumes later: `consume()` writes what the decision admitted
+ * (nothing if denied) without reading the state again. codes.ts checks the
+ * failure budget before evaluating a guess and counts the failure after, at
+ * the cost of one read. Valid while nothing else writes this limit in between.
+ */
+export async function peekThenConsume(
+  ctx: MutationCtx,
+  req: LimitRequest,
+  now: number,
+): Promise<{ result: RateLimitResult; consume: () => Promise<void> }> {
   const e = await evaluate(ctx.db, prepare(req), now);
-  if (e.decision.ok) await applyWrites(ctx, e, e.decision.writes, now);
-  return result(e.decision);
+  const d = e.decision;
+  return { result: result(d), consume: async () => (d.ok ? applyWrites(ctx, e, d.writes, now) : undefined) };
 }
 
 /** Would `count` be allowed now? Reads only. */
@@ -205,18 +223,19 @@ export async function maintainRateLimits(ctx: MutationCtx, now: number): Promise
 type PublicRequest = { name: string; key?: string; count?: number; reserve?: boolean; config: RateLimitConfig };
 
 /**
- * Maps a public request to an internal one; `prepare` validates name and key
- * (once: each check encodes the string). Only an explicit "" is refused here,
- * because internally "" means the shared value.
+ * Maps a public request to an internal one; `prepare` validates name and key.
+ * Refused here: reserved names (only convex-guard's own limits use them) and
+ * an explicit "" key (internally "" means the shared value).
  */
 function fromPublic(args: PublicRequest): LimitRequest {
+  assertNotReserved(args.name);
   if (args.key === "") assertKey(args.key);
   return { name: args.name, key: args.key ?? "", config: args.config, count: args.count, reserve: args.reserve };
 }
 
 /** Name and key of a call that does not go through `prepare` (credit, getValue). */
 function publicTarget(args: { name: string; key?: string }): { name: string; key: string } {
-  assertString(args.name, "name", MAX_NAME_BYTES);
+  assertLimitName(args.name);
   return { name: args.name, key: publicKey(args.key) };
 }
 
@@ -286,8 +305,8 @@ export const reset = mutation({
   args: resetArgs,
   returns: v.null(),
   handler: async (ctx, args) => {
-    assertString(args.name, "name", MAX_NAME_BYTES);
-    await resetRateLimit(ctx, args.name, publicKey(args.key));
+    const { name, key } = publicTarget(args);
+    await resetRateLimit(ctx, name, key);
     return null;
   },
 });

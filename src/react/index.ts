@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useReducer, useState } from "react";
 import { useConvex, useQuery } from "convex/react";
-import type { FunctionReference } from "convex/server";
+import { getFunctionName, type FunctionReference } from "convex/server";
 import { projectRemaining } from "../shared/rateLimitMath.js";
 import type { GetValueResult } from "../shared/rateLimitValidators.js";
 
@@ -28,6 +28,9 @@ export type UseRateLimitOptions = {
   sampleShards?: number;
 };
 
+/** setTimeout's largest delay (2^31 - 1 ms); a longer one fires at once. */
+const MAX_TIMEOUT = 2 ** 31 - 1;
+
 export type RateLimitStatus = { ok: true; retryAt: undefined } | { ok: false; retryAt: number };
 
 /**
@@ -39,30 +42,38 @@ export type RateLimitStatus = { ok: true; retryAt: undefined } | { ok: false; re
 export function useRateLimit(getRateLimitQuery: GetRateLimitQuery, opts?: UseRateLimitOptions) {
   // clientTime + offset = serverTime
   const [offset, setOffset] = useState(0);
-  const refresh = useReducer((c: number) => c + 1, 0)[1];
+  const [tick, refresh] = useReducer((c: number) => c + 1, 0);
   const convex = useConvex();
   const { getServerTimeMutation, count, key, sampleShards } = opts ?? {};
+  // Keyed by name, not identity: `api.module.fn` is a new object on every
+  // access, and re-asking each render would re-render and re-ask forever.
+  const serverTimeName = getServerTimeMutation ? getFunctionName(getServerTimeMutation) : undefined;
 
   useEffect(() => {
     if (!getServerTimeMutation) return;
+    let live = true;
     const sent = Date.now();
     void convex.mutation(getServerTimeMutation, {}).then((serverTime: number) => {
       const received = Date.now();
-      setOffset(serverTime - (sent + received) / 2);
+      if (live) setOffset(serverTime - (sent + received) / 2);
     });
-  }, [convex, getServerTimeMutation]);
+    return () => {
+      live = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [convex, serverTimeName]);
 
   const data = useQuery(getRateLimitQuery, { key, sampleShards });
 
   const check = useCallback(
     (ts?: number, n?: number) => {
       if (!data) return undefined;
-      const serverTime = (ts ?? Date.now()) + offset;
-      const p = projectRemaining(data.config, data.state, serverTime, n ?? 0);
+      const clientTime = ts ?? Date.now();
+      const p = projectRemaining(data.config, data.state, clientTime + offset, n ?? 0);
       return {
         value: p.value,
         ok: p.ok,
-        retryAt: p.retryAfter !== undefined ? serverTime + p.retryAfter - offset : undefined,
+        retryAt: p.retryAfter !== undefined ? clientTime + p.retryAfter : undefined,
         shard: data.shard,
         shards: data.shards,
         config: data.config,
@@ -77,11 +88,14 @@ export function useRateLimit(getRateLimitQuery: GetRateLimitQuery, opts?: UseRat
     return current.ok ? { ok: true, retryAt: undefined } : { ok: false, retryAt: current.retryAt! };
   }, [current?.ok, current?.retryAt]);
 
+  // Re-render at retryAt. `tick` re-arms the timer after each render it
+  // causes, so a timer that fires early (the wall clock stepped back) or at
+  // MAX_TIMEOUT (a longer wait) does not leave the status stuck.
   useEffect(() => {
     if (!status || status.ok || !Number.isFinite(status.retryAt)) return;
-    const timer = setTimeout(refresh, Math.max(0, status.retryAt - Date.now()));
+    const timer = setTimeout(refresh, Math.min(MAX_TIMEOUT, Math.max(0, status.retryAt - Date.now())));
     return () => clearTimeout(timer);
-  }, [status?.ok, status?.retryAt, refresh]);
+  }, [status?.ok, status?.retryAt, tick, refresh]);
 
   return { status, check };
 }

@@ -104,7 +104,12 @@ export function encodeFields(fields: readonly string[]): Uint8Array {
 
 /** Hex SHA-256 of the canonical JSON of `payload` (`undefined` is encoded as `null`). */
 export async function payloadDigest(payload: Value | undefined): Promise<string> {
-  return sha256Hex(canonicalJson(payload === undefined ? null : payload));
+  return payloadDigestOfJson(canonicalJson(payload === undefined ? null : payload));
+}
+
+/** `payloadDigest` from the canonical JSON already computed (`checkPayload` returns it). */
+export async function payloadDigestOfJson(canonical: string): Promise<string> {
+  return sha256Hex(canonical);
 }
 
 export type MacInput = {

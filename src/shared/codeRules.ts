@@ -114,16 +114,17 @@ export function assertLimit(limit: { rate?: unknown; period?: unknown }, what: s
 
 // ---- checks of whole calls (the client runs them early, the component again as the trust boundary) ----
 
-/** The (subject, action, payload) of `issue`. */
-export function assertIssueInput(a: { subject: unknown; action: unknown; payload?: Value }): void {
+/** The (subject, action, payload) of `issue`. Returns the payload's canonical JSON. */
+export function assertIssueInput(a: { subject: unknown; action: unknown; payload?: Value }): string {
   assertSubjectAction(a.subject, a.action);
-  checkPayload(a.payload);
+  return checkPayload(a.payload);
 }
 
-/** The (subject, action, payload, code) of `consume`. */
-export function assertConsumeInput(a: { subject: unknown; action: unknown; payload?: Value; code: unknown }): void {
-  assertIssueInput(a);
+/** The (subject, action, payload, code) of `consume`. Returns the payload's canonical JSON. */
+export function assertConsumeInput(a: { subject: unknown; action: unknown; payload?: Value; code: unknown }): string {
+  const json = assertIssueInput(a);
   assertCodeInput(a.code);
+  return json;
 }
 
 /** The configuration `issue` runs with. */

@@ -42,6 +42,29 @@ export type RateLimitResult = { ok: true; retryAfter?: number } | { ok: false; r
 // ---------------------------------------------------------------------------
 
 import { ErrorCode, guardError } from "./errors.js";
+import { assertString } from "./validate.js";
+
+/** Longest limit name, in UTF-8 bytes. */
+export const MAX_NAME_BYTES = 256;
+/**
+ * Names starting with this belong to convex-guard's own limits (confirmation
+ * codes' issue and failure budgets). Hosts cannot use them, so no host limit,
+ * `reset` or `credit` can touch the budgets that bound code guessing.
+ */
+export const RESERVED_NAME_PREFIX = "guard:";
+
+/** Refuses a name in the reserved "guard:" namespace (INVALID_ARGUMENT). */
+export function assertNotReserved(name: string): void {
+  if (name.startsWith(RESERVED_NAME_PREFIX)) {
+    throw guardError(ErrorCode.INVALID_ARGUMENT, `Rate limit name "${name}" is reserved: names starting with "${RESERVED_NAME_PREFIX}" belong to convex-guard`, { name });
+  }
+}
+
+/** A name a host may give a limit: non-empty, at most 256 bytes, not reserved. */
+export function assertLimitName(name: unknown): asserts name is string {
+  assertString(name, "name", MAX_NAME_BYTES);
+  assertNotReserved(name);
+}
 
 /** Most shards a limit may have (a reset deletes them all in one bounded query). */
 export const MAX_SHARDS = 1024;

@@ -59,12 +59,46 @@ export async function requireRole(ctx: Pick<QueryCtx, "auth" | "db">, role: Role
   return user;
 }
 
-/** The caller, if they hold `permission`; otherwise FORBIDDEN. */
+/**
+ * `user`, if they hold `permission`; otherwise FORBIDDEN. Public functions
+ * pass `ctx.user` (their wrapper already looked it up), so the check costs no
+ * second read.
+ */
+export function assertPermission(user: Doc<"users">, permission: Permission): Doc<"users"> {
+  if (!hasRole(user, PERMISSIONS[permission])) throw appError("FORBIDDEN", `Missing permission ${permission}.`);
+  return user;
+}
+
+/** The caller, if they hold `permission`; otherwise FORBIDDEN. For internal functions that run as the caller. */
 export async function requirePermission(
   ctx: Pick<QueryCtx, "auth" | "db">,
   permission: Permission,
 ): Promise<Doc<"users">> {
-  const user = await requireUser(ctx);
-  if (!hasRole(user, PERMISSIONS[permission])) throw appError("FORBIDDEN", `Missing permission ${permission}.`);
-  return user;
+  return assertPermission(await requireUser(ctx), permission);
+}
+
+/** The one spelling of an email that accounts are stored and looked up by. */
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+/**
+ * The account linked to a normalized email. Sign-up keeps emails unique, so
+ * there is at most one; should a duplicate exist, this throws rather than pick.
+ */
+export async function userByEmail(ctx: Pick<QueryCtx, "db">, email: string): Promise<Doc<"users"> | null> {
+  return ctx.db
+    .query("users")
+    .withIndex("by_email", (q) => q.eq("email", email))
+    .unique();
+}
+
+/**
+ * The email an account may be linked to: only one the provider says it
+ * verified. Accounts are found by email (the bootstrap `grantRole`, the
+ * password login), so an unverified claim would let anyone stand in for the
+ * address's owner.
+ */
+export function verifiedEmail(identity: { email?: string; emailVerified?: boolean }): string | undefined {
+  return identity.emailVerified === true && identity.email ? normalizeEmail(identity.email) : undefined;
 }
