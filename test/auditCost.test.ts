@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { AuditLog } from "convex-guard";
-import { components, diffMetrics, guardTest, readMetrics, runInGuard } from "./setup.js";
+import { components, guardTest, measure, readMetrics, runInGuard } from "./setup.js";
 import { insertEvent } from "../src/component/audit.js";
 import { subjectKey } from "../src/shared/auditModel.js";
 import type { AuditListArgs } from "../src/client/auditLog.js";
@@ -17,14 +17,6 @@ const redacting = new AuditLog(components.guard, { redact: ["context.ip"] });
 type T = ReturnType<typeof guardTest>;
 const actor = { type: "user", id: "admin" };
 
-async function measure<R>(t: T, fn: (ctx: any) => Promise<R>) {
-  return t.mutation(async (ctx) => {
-    const before = await readMetrics(ctx as any);
-    const result = await fn(ctx);
-    const after = await readMetrics(ctx as any);
-    return { result, cost: diffMetrics(after, before) };
-  });
-}
 
 describe("audit log cost", () => {
   beforeEach(() => {

@@ -3,7 +3,7 @@ import { AuditLog } from "../src/client/auditLog.js";
 import { Confirmations } from "../src/client/confirmations.js";
 import { CODE_SWEEP_BATCH } from "../src/component/codes.js";
 import { MINUTE, HOUR } from "../src/shared/time.js";
-import { components, diffMetrics, readMetrics, runInGuard } from "./setup.js";
+import { components, measure, runInGuard, rw } from "./setup.js";
 import { SECRET, advance, codeRows, dumpComponent, setup, useClock, wrong } from "./codes.helpers.js";
 
 beforeEach(useClock);
@@ -318,39 +318,31 @@ describe("audit", () => {
 });
 
 describe("cost per call (convex-test transaction metrics)", () => {
-  async function measure<T>(s: ReturnType<typeof setup>, fn: (ctx: any) => Promise<T>) {
-    return s.t.mutation(async (ctx) => {
-      const before = await readMetrics(ctx as any);
-      const result = await fn(ctx);
-      return { result, m: diffMetrics(await readMetrics(ctx as any), before) };
-    });
-  }
-  const rw = (m: { documentsRead: number; documentsWritten: number }) => ({ read: m.documentsRead, written: m.documentsWritten });
 
   test("issue, consume right and wrong, status, revoke", async () => {
     const s = setup({ audit: undefined });
     const c = new Confirmations(components.guard, { secret: SECRET });
     const costs: Record<string, { read: number; written: number }> = {};
     // The very first code of the deployment also starts the maintenance loop.
-    const first = await measure(s, (ctx) => c.issue(ctx, { subject: "a", action: "x" }));
-    costs["issue (first code ever)"] = rw(first.m);
-    const fresh = await measure(s, (ctx) => c.issue(ctx, { subject: "b", action: "x" }));
-    costs["issue (new subject+action)"] = rw(fresh.m);
-    const again = await measure(s, (ctx) => c.issue(ctx, { subject: "b", action: "x" }));
-    costs["issue (supersede)"] = rw(again.m);
+    const first = await measure(s.t, (ctx) => c.issue(ctx, { subject: "a", action: "x" }));
+    costs["issue (first code ever)"] = rw(first.cost);
+    const fresh = await measure(s.t, (ctx) => c.issue(ctx, { subject: "b", action: "x" }));
+    costs["issue (new subject+action)"] = rw(fresh.cost);
+    const again = await measure(s.t, (ctx) => c.issue(ctx, { subject: "b", action: "x" }));
+    costs["issue (supersede)"] = rw(again.cost);
     const code = (again.result as { code: string }).code;
-    const bad = await measure(s, (ctx) => c.consume(ctx, { subject: "b", action: "x", code: wrong(code) }));
-    costs["consume wrong (first failure)"] = rw(bad.m);
-    const bad2 = await measure(s, (ctx) => c.consume(ctx, { subject: "b", action: "x", code: wrong(code) }));
-    costs["consume wrong"] = rw(bad2.m);
-    const good = await measure(s, (ctx) => c.consume(ctx, { subject: "b", action: "x", code }));
-    costs["consume right"] = rw(good.m);
-    const used = await measure(s, (ctx) => c.consume(ctx, { subject: "b", action: "x", code }));
-    costs["consume used/expired/none"] = rw(used.m);
-    const st = await measure(s, (ctx) => c.status(ctx, { subject: "a", action: "x" }));
-    costs["status"] = rw(st.m);
-    const rv = await measure(s, (ctx) => c.revoke(ctx, { subject: "a", action: "x" }));
-    costs["revoke"] = rw(rv.m);
+    const bad = await measure(s.t, (ctx) => c.consume(ctx, { subject: "b", action: "x", code: wrong(code) }));
+    costs["consume wrong (first failure)"] = rw(bad.cost);
+    const bad2 = await measure(s.t, (ctx) => c.consume(ctx, { subject: "b", action: "x", code: wrong(code) }));
+    costs["consume wrong"] = rw(bad2.cost);
+    const good = await measure(s.t, (ctx) => c.consume(ctx, { subject: "b", action: "x", code }));
+    costs["consume right"] = rw(good.cost);
+    const used = await measure(s.t, (ctx) => c.consume(ctx, { subject: "b", action: "x", code }));
+    costs["consume used/expired/none"] = rw(used.cost);
+    const st = await measure(s.t, (ctx) => c.status(ctx, { subject: "a", action: "x" }));
+    costs["status"] = rw(st.cost);
+    const rv = await measure(s.t, (ctx) => c.revoke(ctx, { subject: "a", action: "x" }));
+    costs["revoke"] = rw(rv.cost);
     console.log("confirmation cost per call (documents):", costs);
     // convex-test counts a patch as a read of the patched document too.
     expect(costs).toEqual({
@@ -361,7 +353,7 @@ describe("cost per call (convex-test transaction metrics)", () => {
       "issue (new subject+action)": { read: 2, written: 2 },
       "issue (supersede)": { read: 4, written: 2 }, // code row + patch, limiter doc + patch
       "consume wrong (first failure)": { read: 3, written: 2 }, // code row + patch, loop state; new failure-limit doc
-      "consume wrong": { read: 5, written: 2 }, // code row + patch, failure limit peek + read + patch
+      "consume wrong": { read: 4, written: 2 }, // code row + patch, failure limit read (once) + patch
       "consume right": { read: 3, written: 1 }, // code row + patch, failure limit peek
       "consume used/expired/none": { read: 1, written: 0 },
       status: { read: 1, written: 0 },

@@ -1,6 +1,6 @@
 /// <reference types="vite/client" />
 import { convexTest } from "convex-test";
-import { componentsGeneric } from "convex/server";
+import { componentsGeneric, type GenericDataModel, type GenericMutationCtx, type GenericQueryCtx } from "convex/server";
 import type { ComponentApi } from "../src/component/_generated/component.js";
 import { register } from "../src/test.js";
 
@@ -49,6 +49,36 @@ export function diffMetrics(after: Metrics, before: Metrics): Metrics {
     bytesWritten: after.bytesWritten - before.bytesWritten,
     databaseQueries: after.databaseQueries - before.databaseQueries,
   };
+}
+
+/** Documents read and written: the numbers the cost tests compare. */
+export const rw = (m: Metrics) => ({ read: m.documentsRead, written: m.documentsWritten });
+
+type HostMutationCtx = GenericMutationCtx<GenericDataModel>;
+type HostQueryCtx = GenericQueryCtx<GenericDataModel>;
+
+/** Runs `fn` in a host mutation; returns its result and what the transaction spent on it. */
+export async function measure<R>(
+  t: ReturnType<typeof guardTest>,
+  fn: (ctx: HostMutationCtx) => Promise<R>,
+): Promise<{ result: R; cost: Metrics }> {
+  return t.mutation(async (ctx) => {
+    const before = await readMetrics(ctx as never);
+    const result = await fn(ctx as unknown as HostMutationCtx);
+    return { result, cost: diffMetrics(await readMetrics(ctx as never), before) };
+  });
+}
+
+/** The same in a host query. */
+export async function measureQuery<R>(
+  t: ReturnType<typeof guardTest>,
+  fn: (ctx: HostQueryCtx) => Promise<R>,
+): Promise<{ result: R; cost: Metrics }> {
+  return t.query(async (ctx) => {
+    const before = await readMetrics(ctx as never);
+    const result = await fn(ctx as unknown as HostQueryCtx);
+    return { result, cost: diffMetrics(await readMetrics(ctx as never), before) };
+  });
 }
 
 /**

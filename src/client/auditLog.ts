@@ -4,10 +4,12 @@ import type { ComponentApi } from "../component/_generated/component.js";
 import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
 import { ErrorCode, guardError } from "../shared/errors.js";
 import {
+  SYSTEM_ACTION_PREFIX,
   eventLeafHash,
   payloadHash,
   payloadOf,
   planList,
+  validateEraseInput,
   validateEventInput,
   validatePageSize,
   validateRedactPaths,
@@ -36,8 +38,7 @@ export type AuditProof = NonNullable<FunctionReturnType<Api["audit"]["proof"]>>;
 export type AuditActions = Record<string, Validator<any, "required" | "optional", any>>;
 
 /** Actions convex-guard logs itself (retention runs, erasures, confirmations). Always accepted. */
-export const SYSTEM_ACTION_PREFIX = "guard.";
-const SYSTEM_ACTOR = { type: "system", id: "convex-guard" };
+export { SYSTEM_ACTION_PREFIX };
 
 type ActionName<A extends AuditActions> = [keyof A] extends [never] ? string : Extract<keyof A, string>;
 type MetadataOf<A extends AuditActions, K> = K extends keyof A
@@ -126,14 +127,16 @@ export class AuditLog<A extends AuditActions = {}> {
     return ctx.runQuery(this.component.audit.list, args) as Promise<PaginationResult<AuditEvent>>;
   }
 
-  /** One event or null. `reveal: true` puts back redacted values that were not erased. */
+  /** One event or null. `reveal: true` puts back redacted values that were not erased. Throws INVALID_ARGUMENT for a malformed id. */
   async get(ctx: AuditQueryCtx, id: string, opts: { reveal?: boolean } = {}): Promise<AuditEvent | null> {
     return ctx.runQuery(this.component.audit.get, { id, reveal: opts.reveal });
   }
 
   /**
    * Verifies one bounded page of the chain (at most `maxEvents` events, default
-   * and maximum 512); call again with `cursor` while `done` is false.
+   * and maximum 512); call again with `cursor` while `done` is false. A break
+   * is reported in the result, never thrown; throws INVALID_ARGUMENT only for
+   * a bad `cursor` or `maxEvents`.
    */
   async verify(
     ctx: AuditQueryCtx,
@@ -147,7 +150,12 @@ export class AuditLog<A extends AuditActions = {}> {
     return ctx.runQuery(this.component.audit.head, {});
   }
 
-  /** Inclusion proof of a sealed event up to the head (or seal `headN`); null while unsealed. */
+  /**
+   * Inclusion proof of a sealed event up to the head (or seal `headN`); null while unsealed.
+   * Throws INVALID_ARGUMENT (malformed id, bad `headN`), NOT_FOUND (no such event, or no seal
+   * covers it), TOO_LARGE (more than 1,000 seals to the head: pass `headN`), CONFLICT (a
+   * tampered seal range: run `verify`).
+   */
   async proof(ctx: AuditQueryCtx, id: string, opts: { headN?: number } = {}): Promise<AuditProof | null> {
     return ctx.runQuery(this.component.audit.proof, { id, headN: opts.headN });
   }
@@ -161,17 +169,18 @@ export class AuditLog<A extends AuditActions = {}> {
    * Right to erasure: deletes the stored values of redacted fields of every
    * event that names `subject` as actor or target; commitments (and so all
    * hashes) stay. One bounded batch per call; repeat while `done` is false.
-   * Each call is itself logged as a `guard.audit.erase` event.
+   * Each call is itself logged as a `guard.audit.erase` event. Throws
+   * INVALID_ARGUMENT / TOO_LARGE for a bad subject or actor.
    */
   async erase(
     ctx: AuditMutationCtx,
     args: { subject: Subject; actor?: { type: string; id: string; name?: string } },
   ): Promise<{ erased: number; done: boolean }> {
-    validateEventInput({ action: "guard.audit.erase", actor: args.actor ?? SYSTEM_ACTOR, targets: [args.subject], outcome: "success" });
+    validateEraseInput(args);
     return ctx.runMutation(this.component.audit.erase, { ...args, retentionMs: this.retentionMs });
   }
 
-  /** One page of `list`, formatted as JSON Lines or CSV (the CSV header on the first page). */
+  /** One page of `list`, formatted as JSON Lines or CSV (the CSV header on the first page). Throws as `list` does, and for another format. */
   async export(ctx: AuditQueryCtx, args: AuditExportArgs): Promise<AuditExportPage> {
     const { format, ...listArgs } = args;
     if (format !== "jsonl" && format !== "csv") {

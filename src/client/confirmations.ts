@@ -132,6 +132,8 @@ export class Confirmations {
    * Issues a code for (subject, action, payload), superseding a pending one
    * (its failure count carries over). The result holds the plaintext code:
    * deliver it out of band, never through scheduler arguments or a table.
+   * A refusal (`rate_limited`, `locked`) is returned; throws INVALID_ARGUMENT /
+   * TOO_LARGE only for a bad subject, action or payload.
    */
   async issue(ctx: ConfirmationsMutationCtx, args: ConfirmationIssueArgs): Promise<ConfirmationIssueResult> {
     assertIssueInput({ ...args });
@@ -155,6 +157,7 @@ export class Confirmations {
    * (wrong code, other payload, expired, used, locked, none) instead of
    * throwing, so the counted attempt is stored. The host must then return
    * normally too: throwing after a failed consume rolls the count back.
+   * Throws INVALID_ARGUMENT / TOO_LARGE only for malformed input (nothing counted).
    */
   async consume(ctx: ConfirmationsMutationCtx, args: ConfirmationConsumeArgs): Promise<ConfirmationConsumeResult> {
     assertConsumeInput({ ...args });
@@ -179,13 +182,13 @@ export class Confirmations {
     return result;
   }
 
-  /** Whether a code is pending, when it expires and how many tries are left. Never the code. */
+  /** Whether a code is pending, when it expires and how many tries are left. Never the code. Throws for a bad subject or action. */
   async status(ctx: ConfirmationsQueryCtx, args: ConfirmationTarget): Promise<ConfirmationStatus> {
     assertSubjectAction(args?.subject, args?.action);
     return ctx.runQuery(this.component.codes.status, { subject: args.subject, action: args.action });
   }
 
-  /** Revokes the pending code of (subject, action), if any. Its failure count is kept until it expires. */
+  /** Revokes the pending code of (subject, action), if any. Its failure count is kept until it expires. Throws for a bad subject or action. */
   async revoke(ctx: ConfirmationsMutationCtx, args: ConfirmationTarget): Promise<ConfirmationRevokeResult> {
     assertSubjectAction(args?.subject, args?.action);
     const result = await ctx.runMutation(this.component.codes.revoke, { subject: args.subject, action: args.action });

@@ -2,12 +2,12 @@ import {
   mutationGeneric,
   queryGeneric,
   type Expand,
-  type FunctionReference,
   type GenericDataModel,
   type GenericQueryCtx,
 } from "convex/server";
 import { ConvexError, v } from "convex/values";
 import type { ComponentApi } from "../component/_generated/component.js";
+import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
 import { ErrorCode, guardError } from "../shared/errors.js";
 import {
   assertCount,
@@ -78,13 +78,6 @@ export type RateLimitOptions = {
   maxReserved?: number;
 };
 
-type QueryRunner = { runQuery: GenericQueryCtx<GenericDataModel>["runQuery"] };
-type MutationRunner = QueryRunner & {
-  runMutation: <M extends FunctionReference<"mutation", "public" | "internal">>(
-    mutation: M,
-    args: M["_args"],
-  ) => Promise<M["_returnType"]>;
-};
 
 /** Known names take optional options; other names must pass `config`. */
 type Opts<Limits, Name extends string, Args> = Name extends keyof Limits
@@ -137,9 +130,14 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     }
   }
 
-  /** Consume `count` (default 1) tokens if allowed: `{ ok: true }` or `{ ok: false, retryAfter }` (ms). */
+  /**
+   * Consume `count` (default 1) tokens if allowed: `{ ok: true }` or `{ ok: false, retryAfter }` (ms).
+   * Throws UNKNOWN_LIMIT, INVALID_ARGUMENT (bad or reserved `guard:` name, key, count), INVALID_CONFIG,
+   * TOO_LARGE (a key over 256 bytes, a count no call could take); with `throws: true`, RATE_LIMITED
+   * when denied.
+   */
   async limit<Name extends string = keyof Limits & string>(
-    ctx: MutationRunner,
+    ctx: RunMutationCtx,
     name: Name,
     ...options: Opts<Limits, Name, RateLimitOptions>
   ): Promise<RateLimitResult> {
@@ -149,9 +147,9 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     return result;
   }
 
-  /** Would `limit` succeed now? Consumes nothing; works in queries. */
+  /** Would `limit` succeed now? Consumes nothing; works in queries. Throws as `limit` does. */
   async check<Name extends string = keyof Limits & string>(
-    ctx: QueryRunner,
+    ctx: RunQueryCtx,
     name: Name,
     ...options: Opts<Limits, Name, RateLimitOptions>
   ): Promise<RateLimitResult> {
@@ -164,9 +162,12 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
   /**
    * All or nothing: consumes every request only if each one is admitted. The
    * result lists each request's outcome; `retryAfter` is the latest denial's.
+   * Throws as `limit` does for any bad request (consuming nothing), and
+   * INVALID_ARGUMENT / TOO_LARGE for an empty list, a repeated (name, key) or
+   * more than 16 requests.
    */
   async limitAll(
-    ctx: MutationRunner,
+    ctx: RunMutationCtx,
     requests: LimitAllRequest<Limits>[],
     options?: { throws?: boolean },
   ): Promise<LimitAllResult> {
@@ -181,9 +182,9 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     return result;
   }
 
-  /** Deletes the state of (name, key) on every shard; the next call starts fresh. */
+  /** Deletes the state of (name, key) on every shard; the next call starts fresh. Throws INVALID_ARGUMENT / TOO_LARGE for a bad name or key. */
   async reset<Name extends string = keyof Limits & string>(
-    ctx: MutationRunner,
+    ctx: RunMutationCtx,
     name: Name,
     args?: { key?: string; config?: RateLimitConfig },
   ): Promise<void> {
@@ -195,10 +196,11 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
   /**
    * Refunds up to `count` unused tokens (e.g. reserve an estimate, then credit
    * what the work did not use). Never raises the limit above its capacity.
-   * Returns how much was credited.
+   * Returns how much was credited. Throws UNKNOWN_LIMIT, INVALID_ARGUMENT,
+   * INVALID_CONFIG for bad input.
    */
   async credit<Name extends string = keyof Limits & string>(
-    ctx: MutationRunner,
+    ctx: RunMutationCtx,
     name: Name,
     ...options: Name extends keyof Limits
       ? [options: { key?: string; count: number; config?: RateLimitConfig }]
@@ -211,9 +213,12 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     return ctx.runMutation(this.component.rateLimits.credit, { name, key: o.key, count: o.count, config });
   }
 
-  /** Remaining value now, state time/window, config and shard info. Writes nothing. */
+  /**
+   * Remaining value now, state time/window, config and shard info. Writes nothing.
+   * Throws UNKNOWN_LIMIT, INVALID_ARGUMENT (also `sampleShards` outside 1..shards), INVALID_CONFIG.
+   */
   async getValue<Name extends string = keyof Limits & string>(
-    ctx: QueryRunner,
+    ctx: RunQueryCtx,
     name: Name,
     ...options: Opts<Limits, Name, { key?: string; sampleShards?: number }>
   ): Promise<GetValueResult> {
@@ -227,6 +232,8 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
    * Host functions for the React hook `useRateLimit`:
    * `export const { getRateLimit, getServerTime } = limiter.hookAPI("sendMessage", { key: async (ctx) => ... })`.
    * Name and config are fixed here; a client may send a key only if `key` is a function.
+   * Throws here as `getValue` does for the name and config; `getRateLimit` throws
+   * INVALID_ARGUMENT for a key sent by a client when `key` is not a function.
    */
   hookAPI<DataModel extends GenericDataModel = GenericDataModel, Name extends string = keyof Limits & string>(
     name: Name,

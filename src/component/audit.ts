@@ -8,6 +8,9 @@ import { toHex } from "../shared/hash.js";
 import { HOUR } from "../shared/time.js";
 import { assertIntInRange } from "../shared/validate.js";
 import {
+  ERASE_ACTION,
+  RETENTION_ACTION,
+  SYSTEM_ACTOR,
   auditEventV,
   eventInputV,
   eventLeafHash,
@@ -23,6 +26,7 @@ import {
   subjectV,
   actorV,
   tenantKey,
+  validateEraseInput,
   validateEventInput,
   validatePageSize,
   validateRedactPaths,
@@ -60,9 +64,6 @@ export const EMPTY_SEAL_INTERVAL = HOUR;
 export const VERIFY_PAGE_EVENTS = 512;
 /** Seals returned by one `proof` (the chain from the event's seal to the head). */
 export const MAX_PROOF_SEALS = 1000;
-
-/** convex-guard's own events use this prefix; typed `actions` always accept it. */
-export const SYSTEM_ACTOR = { type: "system", id: "convex-guard" } as const;
 
 // ---- validators ----
 
@@ -365,9 +366,6 @@ export async function retainBatch(ctx: MutationCtx, now: number): Promise<Mainte
   return { processed: batch.length, more };
 }
 
-export const RETENTION_ACTION = "guard.audit.retention";
-export const ERASE_ACTION = "guard.audit.erase";
-
 /** Called by the maintenance loop every tick: one seal batch, one retention batch. */
 export async function maintainAudit(ctx: MutationCtx, now: number): Promise<MaintenanceResult> {
   const sealed = await sealBatch(ctx, now);
@@ -395,7 +393,7 @@ export const erase = mutation({
   returns: v.object({ erased: v.number(), done: v.boolean() }),
   handler: async (ctx, args) => {
     const now = Date.now();
-    validateEventInput({ action: ERASE_ACTION, actor: args.actor ?? SYSTEM_ACTOR, targets: [args.subject], outcome: "success" });
+    validateEraseInput(args);
     validateRetentionMs(args.retentionMs);
     const refs = await ctx.db
       .query("auditSecretRefs")

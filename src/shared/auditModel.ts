@@ -112,6 +112,15 @@ export const listFilterFields = {
 export const listFilterV = v.object(listFilterFields);
 export type AuditListFilter = Infer<typeof listFilterV>;
 
+// ---- convex-guard's own events ----
+
+/** Actions under this prefix are convex-guard's own; a typed `AuditLog` always accepts them. */
+export const SYSTEM_ACTION_PREFIX = "guard.";
+/** Actor of retention runs, and of erasures called without one. */
+export const SYSTEM_ACTOR = { type: "system", id: "convex-guard" } as const;
+export const RETENTION_ACTION = "guard.audit.retention";
+export const ERASE_ACTION = "guard.audit.erase";
+
 // ---- keys used by indexes ----
 
 /** Index key of an actor or target: unambiguous for any (type, id). */
@@ -188,6 +197,11 @@ function assertStringsWithin(value: unknown, where: string): void {
   } else if (value !== null && typeof value === "object" && !(value instanceof ArrayBuffer)) {
     for (const [k, x] of Object.entries(value)) assertStringsWithin(x, `${where}.${k}`);
   }
+}
+
+/** Checks `erase`'s subject and actor as the erase event will carry them. */
+export function validateEraseInput(a: { subject: Subject; actor?: Actor }): void {
+  validateEventInput({ action: ERASE_ACTION, actor: a.actor ?? SYSTEM_ACTOR, targets: [a.subject], outcome: "success" });
 }
 
 /** Retention in days → milliseconds (undefined: keep forever). */

@@ -36,11 +36,6 @@ export function alphabetChars(alphabet: CodeAlphabet): string {
   return alphabet === "digits" ? DIGITS : ALPHANUMERIC;
 }
 
-/** How many distinct codes a format has (10^digits for numeric codes). */
-export function codeSpace(format: CodeFormat): number {
-  return alphabetChars(format.alphabet).length ** format.length;
-}
-
 /**
  * Uniform index in [0, n) for each output, from `crypto.getRandomValues`.
  * Rejection sampling: a byte is used only if it is below the largest multiple

@@ -30,11 +30,6 @@ export async function nodeHash(left: string, right: string): Promise<string> {
   return sha256Hex(concatBytes(NODE_PREFIX, fromHex(left), fromHex(right)));
 }
 
-/** Leaf hash of a JSON-like value through its canonical (RFC 8785 style) encoding. */
-export async function valueLeafHash(value: Value): Promise<string> {
-  return leafHash(canonicalJson(value));
-}
-
 /** Largest power of two strictly below n (n >= 2). */
 function splitPoint(n: number): number {
   let k = 1;
