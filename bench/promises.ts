@@ -47,7 +47,7 @@ export const PROMISES: Promise_[] = [
   // Confirmations.
   p("codes.issue.reads", 4, "`issue` reads at most 4 documents (code row, issue limit; a patch counts as a read)"),
   p("codes.issue.writes", 3, "`issue` writes at most 3 documents"),
-  p("codes.consume.reads", 5, "`consume` reads at most 5 documents (code row, failure limit; a patch counts as a read)"),
+  p("codes.consume.reads", 4, "`consume` reads at most 4 documents (code row, failure limit; a patch counts as a read)"),
   p("codes.consume.writes", 2, "`consume` writes at most 2 documents"),
   // Accuracy and storage.
   p("exact.overPct", 0, "`precision: \"exact\"` never admits more than `rate` per `period` (over-admission %, every trace)"),
