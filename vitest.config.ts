@@ -21,5 +21,6 @@ export default defineConfig({
     include: ["src/**/*.test.ts", "test/**/*.test.ts", "test/**/*.test.tsx", "example/**/*.test.ts"],
     typecheck: { include: ["**/*.test-d.ts"], tsconfig: "./tsconfig.json" },
     testTimeout: 60_000,
+    setupFiles: ["./test/fastcheck.setup.ts"],
   },
 });
