@@ -36,7 +36,7 @@ const FILTERS: { name: string; args: Record<string, unknown> }[] = [
 async function listCosts(t: T, audit: AuditLog, events: number): Promise<ListScaleRow[]> {
   const rows: ListScaleRow[] = [];
   for (const f of FILTERS) {
-    const { m, result } = await measureQuery(t, (ctx) =>
+    const { cost: m, result } = await measureQuery(t, (ctx) =>
       audit.list(ctx, { ...(f.args as any), paginationOpts: { numItems: PAGE, cursor: null } }),
     );
     if (result.page.length !== PAGE) throw new Error(`list(${f.name}) returned ${result.page.length} events, not ${PAGE}`);
@@ -111,12 +111,12 @@ export async function auditBench(
   const logs: Metrics[] = [];
   for (let i = 0; i < opts.samples; i++) {
     tick();
-    logs.push((await measure(t, (ctx) => audit.log(ctx, event(opts.baseEvents - opts.samples + i)))).m);
+    logs.push((await measure(t, (ctx) => audit.log(ctx, event(opts.baseEvents - opts.samples + i)))).cost);
   }
   const idem: Metrics[] = [];
   for (let i = 0; i < opts.samples; i++) {
     tick();
-    idem.push((await measure(t, (ctx) => audit.log(ctx, { ...event(i), eventId: `evt-${i}` }))).m);
+    idem.push((await measure(t, (ctx) => audit.log(ctx, { ...event(i), eventId: `evt-${i}` }))).cost);
   }
 
   const logContention: ContentionRow[] = [];
@@ -138,7 +138,7 @@ export async function auditBench(
   const sealPasses: Metrics[] = [];
   for (;;) {
     tick();
-    const { result, m } = await measure(t, (ctx) => audit.seal(ctx));
+    const { result, cost: m } = await measure(t, (ctx) => audit.seal(ctx));
     sealed += result.processed;
     if (result.processed > 0) sealPasses.push(m);
     if (!result.more) break;
@@ -151,7 +151,7 @@ export async function auditBench(
   let verifyOk = true;
   const verifyTotal: Metrics = { documentsRead: 0, documentsWritten: 0, bytesRead: 0, bytesWritten: 0, databaseQueries: 0 };
   for (;;) {
-    const { result, m } = await measureQuery(t, (ctx) => audit.verify(ctx, { cursor }));
+    const { result, cost: m } = await measureQuery(t, (ctx) => audit.verify(ctx, { cursor }));
     for (const k of Object.keys(verifyTotal) as (keyof Metrics)[]) verifyTotal[k] += m[k];
     checked += result.checkedEvents;
     verifyOk &&= result.ok;
@@ -194,20 +194,20 @@ export async function confirmationsBench(samples: number): Promise<GuardCostRow[
     const target = { subject: `admin-${i}`, action: "user.deleteAll", payload: { userId: `u-${i}` } };
     const issued = await measure(t, (ctx) => codes.issue(ctx, target));
     if (!issued.result.ok) throw new Error("issue was rate limited");
-    issue.push(issued.m);
+    issue.push(issued.cost);
     const code = issued.result.code;
     const bad = code === "00000000" ? "11111111" : "00000000";
     const w = await measure(t, (ctx) => codes.consume(ctx, { ...target, code: bad }));
     if (w.result.ok) throw new Error("a wrong code was accepted");
-    wrong.push(w.m);
+    wrong.push(w.cost);
     const w2 = await measure(t, (ctx) => codes.consume(ctx, { ...target, code: bad }));
     if (w2.result.ok) throw new Error("a wrong code was accepted");
-    wrongAgain.push(w2.m);
+    wrongAgain.push(w2.cost);
     const r = await measure(t, (ctx) => codes.consume(ctx, { ...target, code }));
     if (!r.result.ok) throw new Error(`the right code was refused: ${JSON.stringify(r.result)}`);
-    right.push(r.m);
+    right.push(r.cost);
     const again = await measure(t, (ctx) => codes.issue(ctx, target));
-    if (again.result.ok) reissue.push(again.m);
+    if (again.result.ok) reissue.push(again.cost);
   }
   return [
     { call: "confirmations.issue (first for subject+action)", ours: summarize(issue) },

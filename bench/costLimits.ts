@@ -60,19 +60,19 @@ async function costsFor(make: (l: Record<string, Config>) => Limiter, a: Algorit
   }
   for (let i = 0; i < samples; i++) {
     const first = await measure(t, (ctx) => limiter.limit(ctx, "allow", { key: `new-${i}` }));
-    if (first.result.ok) out.get("limit (first call, new key)")!.push(first.m);
+    if (first.result.ok) out.get("limit (first call, new key)")!.push(first.cost);
     const allowed = await measure(t, (ctx) => limiter.limit(ctx, "allow", { key: "k" }));
-    if (allowed.result.ok) out.get("limit allowed")!.push(allowed.m);
+    if (allowed.result.ok) out.get("limit allowed")!.push(allowed.cost);
     const check = await measureQuery(t, (ctx) => limiter.check(ctx, "allow", { key: "k" }));
-    out.get("check")!.push(check.m);
+    out.get("check")!.push(check.cost);
     const all = await measure(t, (ctx) =>
       limiter.limitAll(ctx, [{ name: "allow", key: "k" }, { name: "allow2", key: "k" }]),
     );
-    if (all.result.ok) out.get("limitAll of 2")!.push(all.m);
+    if (all.result.ok) out.get("limitAll of 2")!.push(all.cost);
   }
   for (let tries = 0; out.get("limit denied")!.length < samples && tries < 20 * samples; tries++) {
     const denied = await measure(t, (ctx) => limiter.limit(ctx, "deny", { key: "k" }));
-    if (!denied.result.ok) out.get("limit denied")!.push(denied.m);
+    if (!denied.result.ok) out.get("limit denied")!.push(denied.cost);
   }
   return out;
 }

@@ -10,11 +10,12 @@ import { componentsGeneric } from "convex/server";
 import FakeTimers from "@sinonjs/fake-timers";
 import { register as registerGuard } from "convex-guard/test";
 import type { ComponentApi } from "convex-guard/_generated/component";
-import { readMetrics, diffMetrics, type Metrics } from "../test/setup.js";
+import { readMetrics, diffMetrics, measure, measureQuery, type Metrics } from "../test/setup.js";
 import peerSchema from "../node_modules/@convex-dev/rate-limiter/src/component/schema.js";
 import batchWorkerSchema from "../node_modules/@convex-dev/batch-worker/src/component/schema.js";
 
-export { readMetrics, diffMetrics, type Metrics };
+// One way to measure a call, shared with the cost tests.
+export { readMetrics, diffMetrics, measure, measureQuery, type Metrics };
 
 // Eager module maps: a lazy `import()` inside a transaction makes Vite's loader
 // start a timer, which convex-test forbids there (see the peer's src/test.ts,
@@ -85,21 +86,3 @@ export function setNow(ms: number) {
   clock!.setSystemTime(ms);
 }
 
-/**
- * Runs `fn` in a host mutation and returns its result and the metrics of the
- * transaction between the two reads, i.e. of the call alone.
- */
-export async function measure<R>(t: T, fn: (ctx: any) => Promise<R>): Promise<{ result: R; m: Metrics }> {
-  return t.mutation(measured(fn)) as any;
-}
-/** Same, in a host query. */
-export async function measureQuery<R>(t: T, fn: (ctx: any) => Promise<R>): Promise<{ result: R; m: Metrics }> {
-  return t.query(measured(fn)) as any;
-}
-function measured<R>(fn: (ctx: any) => Promise<R>) {
-  return async (ctx: any) => {
-    const before = await readMetrics(ctx);
-    const result = await fn(ctx);
-    return { result, m: diffMetrics(await readMetrics(ctx), before) };
-  };
-}

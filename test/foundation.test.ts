@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { components, guardTest } from "./setup.js";
+import { components, guardTest, measure } from "./setup.js";
 
 describe("foundation", () => {
   beforeEach(() => vi.useFakeTimers());
@@ -13,13 +13,7 @@ describe("foundation", () => {
 
   test("host transaction metrics are readable around a component call", async () => {
     const t = guardTest();
-    const m = await t.mutation(async (ctx) => {
-      const meta = (ctx as any).meta;
-      const before = await meta.getTransactionMetrics();
-      await ctx.runMutation(components.guard.maintenance.runNow, {});
-      const after = await meta.getTransactionMetrics();
-      return after.documentsWritten.used - before.documentsWritten.used;
-    });
-    expect(m).toBe(0);
+    const { cost } = await measure(t, (ctx) => ctx.runMutation(components.guard.maintenance.runNow, {}));
+    expect(cost.documentsWritten).toBe(0);
   });
 });

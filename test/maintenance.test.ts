@@ -57,14 +57,6 @@ describe("maintenance loop", () => {
     expect(result.more).toBe(false);
     expect(await scheduled(t)).toEqual([]);
   });
-});
-
-describe("maintenance loop resilience", () => {
-  beforeEach(() => {
-    vi.useFakeTimers();
-    vi.setSystemTime(1_700_000_000_000);
-  });
-  afterEach(() => vi.useRealTimers());
 
   test("a failing pass rolls back only its own writes, and the loop keeps running", async () => {
     const t = guardTest();
