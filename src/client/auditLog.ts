@@ -2,7 +2,7 @@ import type { FunctionReturnType, PaginationOptions, PaginationResult } from "co
 import type { Infer, Validator } from "convex/values";
 import type { ComponentApi } from "../component/_generated/component.js";
 import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
-import { ErrorCode, guardError } from "../shared/errors.js";
+import { ErrorCode, guardError } from "../component/lib/errors.js";
 import {
   SYSTEM_ACTION_PREFIX,
   eventLeafHash,
@@ -19,10 +19,10 @@ import {
   type AuditEventInput,
   type AuditListFilter,
   type Subject,
-} from "../shared/auditModel.js";
-import { GENESIS_HASH, rootFromPath, sealHash } from "../shared/merkle.js";
+} from "../component/audit/model.js";
+import { GENESIS_HASH, rootFromPath, sealHash } from "../component/audit/merkle.js";
 
-export type { AuditEvent, AuditEventInput, AuditListFilter } from "../shared/auditModel.js";
+export type { AuditEvent, AuditEventInput, AuditListFilter } from "../component/audit/model.js";
 
 /** Any ctx that can run a component query (query, mutation or action ctx). */
 export type AuditQueryCtx = RunQueryCtx;

@@ -2,7 +2,7 @@ import type { FunctionReturnType } from "convex/server";
 import type { Value } from "convex/values";
 import type { ComponentApi } from "../component/_generated/component.js";
 import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
-import type { CodeFormat } from "../shared/codeCrypto.js";
+import type { CodeFormat } from "../component/codes/crypto.js";
 import {
   DEFAULTS,
   assertConsumeInput,
@@ -11,8 +11,8 @@ import {
   assertLimit,
   assertSubjectAction,
   type CodeLimit,
-} from "../shared/codeRules.js";
-import { ErrorCode, guardError } from "../shared/errors.js";
+} from "../component/codes/rules.js";
+import { ErrorCode, guardError } from "../component/lib/errors.js";
 
 type Api = ComponentApi;
 

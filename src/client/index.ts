@@ -1,5 +1,5 @@
-export { SECOND, MINUTE, HOUR, DAY, WEEK } from "../shared/time.js";
-export { ErrorCode, isGuardError, type GuardErrorData } from "../shared/errors.js";
+export { SECOND, MINUTE, HOUR, DAY, WEEK } from "../component/lib/time.js";
+export { ErrorCode, isGuardError, type GuardErrorData } from "../component/lib/errors.js";
 export type { ComponentApi } from "../component/_generated/component.js";
 export * from "./auditLog.js";
 export * from "./confirmations.js";

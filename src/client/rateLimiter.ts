@@ -8,7 +8,7 @@ import {
 import { ConvexError, v } from "convex/values";
 import type { ComponentApi } from "../component/_generated/component.js";
 import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
-import { ErrorCode, guardError } from "../shared/errors.js";
+import { ErrorCode, guardError } from "../component/lib/errors.js";
 import {
   assertCount,
   assertLimitName,
@@ -18,9 +18,9 @@ import {
   type NormalizedConfig,
   type RateLimitConfig,
   type RateLimitResult,
-} from "../shared/rateLimitMath.js";
-import { vGetValueResult, type GetValueResult, type LimitAllResult } from "../shared/rateLimitValidators.js";
-import { assertKey } from "../shared/validate.js";
+} from "../component/rateLimits/math.js";
+import { vGetValueResult, type GetValueResult, type LimitAllResult } from "../component/rateLimits/model.js";
+import { assertKey } from "../component/lib/validate.js";
 
 export type {
   RateLimitConfig,
@@ -28,9 +28,9 @@ export type {
   SlidingWindowConfig,
   TokenBucketConfig,
   FixedWindowConfig,
-} from "../shared/rateLimitMath.js";
-export type { GetValueResult, LimitAllResult } from "../shared/rateLimitValidators.js";
-export { projectRemaining } from "../shared/rateLimitMath.js";
+} from "../component/rateLimits/math.js";
+export type { GetValueResult, LimitAllResult } from "../component/rateLimits/model.js";
+export { projectRemaining } from "../component/rateLimits/math.js";
 
 /** Same shape as `@convex-dev/rate-limiter`'s `RateLimitReturns`. */
 export type RateLimitReturns = RateLimitResult;

@@ -2,11 +2,11 @@ import { v, type Infer } from "convex/values";
 import { paginationOptsValidator, paginationResultValidator } from "convex/server";
 import { mutation, query, type MutationCtx, type QueryCtx } from "./_generated/server.js";
 import type { Doc, Id } from "./_generated/dataModel.js";
-import { ensureMaintenance, type MaintenanceResult } from "./maintenance.js";
-import { ErrorCode, guardError } from "../shared/errors.js";
-import { toHex } from "../shared/hash.js";
-import { HOUR } from "../shared/time.js";
-import { assertIntInRange } from "../shared/validate.js";
+import { ensureMaintenance, type MaintenanceResult } from "./maintenance/kick.js";
+import { ErrorCode, guardError } from "./lib/errors.js";
+import { toHex } from "./lib/hash.js";
+import { HOUR } from "./lib/time.js";
+import { assertIntInRange } from "./lib/validate.js";
 import {
   ERASE_ACTION,
   RETENTION_ACTION,
@@ -35,14 +35,14 @@ import {
   type AuditEventInput,
   type Commitment,
   type EventPayload,
-} from "../shared/auditModel.js";
+} from "./audit/model.js";
 import {
   GENESIS_HASH,
   commitment,
   inclusionPath,
   merkleRoot,
   sealHash,
-} from "../shared/merkle.js";
+} from "./audit/merkle.js";
 
 /*
  * The audit log. `log` inserts an event and its index rows and touches no

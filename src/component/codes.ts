@@ -1,7 +1,7 @@
 import { v, type Infer } from "convex/values";
 import { mutation, query, type MutationCtx, type QueryCtx } from "./_generated/server.js";
 import type { Doc } from "./_generated/dataModel.js";
-import { ensureMaintenance, type MaintenanceResult } from "./maintenance.js";
+import { ensureMaintenance, type MaintenanceResult } from "./maintenance/kick.js";
 import { consumeRateLimit, peekThenConsume, type LimitRequest } from "./rateLimits.js";
 import {
   MAC_VERSION,
@@ -13,7 +13,7 @@ import {
   payloadDigestOfJson,
   payloadMac,
   type CodeFormat,
-} from "../shared/codeCrypto.js";
+} from "./codes/crypto.js";
 import {
   FAILURE_LIMIT_NAME,
   ISSUE_LIMIT_NAME,
@@ -26,8 +26,8 @@ import {
   blockedReason,
   carriedFailures,
   type CodeLimit,
-} from "../shared/codeRules.js";
-import { constantTimeEqual } from "../shared/hash.js";
+} from "./codes/rules.js";
+import { constantTimeEqual } from "./lib/hash.js";
 
 /*
  * Confirmation codes. The host's client (`Confirmations`) passes the HMAC

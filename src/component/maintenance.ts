@@ -1,7 +1,7 @@
 import { v } from "convex/values";
 import { internal } from "./_generated/api.js";
 import { internalMutation, mutation, type MutationCtx } from "./_generated/server.js";
-import { SECOND, MINUTE } from "../shared/time.js";
+import { BUSY_TICK_MS, IDLE_TICK_MS } from "./maintenance/kick.js";
 import { maintainRateLimits } from "./rateLimits.js";
 import { maintainAudit } from "./audit.js";
 import { maintainCodes } from "./codes.js";
@@ -12,37 +12,6 @@ import { maintainCodes } from "./codes.js";
  * codes, each in bounded batches. One loop serves all capabilities so an idle
  * deployment pays for one scheduled call per IDLE_TICK_MS, not one per feature.
  */
-
-/** Delay before the next tick when the last one left work behind. */
-export const BUSY_TICK_MS = 1 * SECOND;
-/** Delay before the next tick when everything was done. */
-export const IDLE_TICK_MS = 1 * MINUTE;
-
-/** What one capability did in one pass: how many items, and whether more wait. */
-export type MaintenanceResult = { processed: number; more: boolean };
-
-const passResult = v.object({
-  rateLimits: v.number(),
-  audit: v.number(),
-  codes: v.number(),
-  more: v.boolean(),
-});
-
-/**
- * Starts the loop if it has never started. Called on insert paths only (a new
- * rate-limit key, an audit event, a new code). It reads one document that is
- * written once in the component's lifetime, so concurrent callers never
- * conflict on it.
- */
-export async function ensureMaintenance(ctx: MutationCtx, now: number): Promise<void> {
-  const state = await ctx.db
-    .query("guardState")
-    .withIndex("by_kind", (q) => q.eq("kind", "maintenance"))
-    .first(); // not unique(): a stray duplicate row must never break every insert path
-  if (state !== null) return;
-  await ctx.db.insert("guardState", { kind: "maintenance", startedAt: now });
-  await ctx.scheduler.runAfter(BUSY_TICK_MS, internal.maintenance.tick, {});
-}
 
 /** Each capability's bounded pass, by name. Mutable only so tests can inject a failure. */
 export const passes = {
@@ -55,6 +24,12 @@ const CAPABILITIES = Object.keys(passes) as Capability[];
 
 const capabilityV = v.union(v.literal("rateLimits"), v.literal("audit"), v.literal("codes"));
 const resultV = v.object({ processed: v.number(), more: v.boolean() });
+const passResult = v.object({
+  rateLimits: v.number(),
+  audit: v.number(),
+  codes: v.number(),
+  more: v.boolean(),
+});
 
 async function runPass(ctx: MutationCtx, now: number) {
   const out = { rateLimits: 0, audit: 0, codes: 0, more: false };

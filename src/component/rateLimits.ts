@@ -1,7 +1,7 @@
 import { v } from "convex/values";
 import type { Doc } from "./_generated/dataModel.js";
 import { mutation, query, type DatabaseReader, type MutationCtx, type QueryCtx } from "./_generated/server.js";
-import { ensureMaintenance, type MaintenanceResult } from "./maintenance.js";
+import { ensureMaintenance, type MaintenanceResult } from "./maintenance/kick.js";
 import {
   MAX_NAME_BYTES,
   MAX_SHARDS,
@@ -24,7 +24,7 @@ import {
   type RateLimitState,
   type ShardRead,
   type ShardWrite,
-} from "../shared/rateLimitMath.js";
+} from "./rateLimits/math.js";
 import {
   creditArgs,
   getValueArgs,
@@ -37,9 +37,9 @@ import {
   vLimitResult,
   type GetValueResult,
   type LimitAllResult,
-} from "../shared/rateLimitValidators.js";
-import { ErrorCode, guardError } from "../shared/errors.js";
-import { assertIntInRange, assertKey, assertString } from "../shared/validate.js";
+} from "./rateLimits/model.js";
+import { ErrorCode, guardError } from "./lib/errors.js";
+import { assertIntInRange, assertKey, assertString } from "./lib/validate.js";
 
 /*
  * CONTRACT for other component modules (codes.ts uses these for its issue and

@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useMemo, useReducer, useState } from "react";
 import { useConvex, useQuery } from "convex/react";
 import { getFunctionName, type FunctionReference } from "convex/server";
-import { projectRemaining } from "../shared/rateLimitMath.js";
-import type { GetValueResult } from "../shared/rateLimitValidators.js";
+import { projectRemaining } from "../component/rateLimits/math.js";
+import type { GetValueResult } from "../component/rateLimits/model.js";
 
 /** The host query `limiter.hookAPI(...).getRateLimit` defines. */
 export type GetRateLimitQuery = FunctionReference<

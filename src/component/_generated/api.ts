@@ -4,18 +4,48 @@
  * @module
  */
 
+import type * as audit_merkle from "../audit/merkle.js";
+import type * as audit_model from "../audit/model.js";
+import type * as audit_tables from "../audit/tables.js";
 import type * as audit from "../audit.js";
+import type * as codes_crypto from "../codes/crypto.js";
+import type * as codes_rules from "../codes/rules.js";
+import type * as codes_tables from "../codes/tables.js";
 import type * as codes from "../codes.js";
+import type * as lib_errors from "../lib/errors.js";
+import type * as lib_hash from "../lib/hash.js";
+import type * as lib_time from "../lib/time.js";
+import type * as lib_validate from "../lib/validate.js";
+import type * as maintenance_kick from "../maintenance/kick.js";
+import type * as maintenance_tables from "../maintenance/tables.js";
 import type * as maintenance from "../maintenance.js";
+import type * as rateLimits_math from "../rateLimits/math.js";
+import type * as rateLimits_model from "../rateLimits/model.js";
+import type * as rateLimits_tables from "../rateLimits/tables.js";
 import type * as rateLimits from "../rateLimits.js";
 
 import type { ApiFromModules, FilterApi, FunctionReference } from "convex/server";
 import { anyApi, componentsGeneric } from "convex/server";
 
 const fullApi: ApiFromModules<{
+  "audit/merkle": typeof audit_merkle;
+  "audit/model": typeof audit_model;
+  "audit/tables": typeof audit_tables;
   "audit": typeof audit;
+  "codes/crypto": typeof codes_crypto;
+  "codes/rules": typeof codes_rules;
+  "codes/tables": typeof codes_tables;
   "codes": typeof codes;
+  "lib/errors": typeof lib_errors;
+  "lib/hash": typeof lib_hash;
+  "lib/time": typeof lib_time;
+  "lib/validate": typeof lib_validate;
+  "maintenance/kick": typeof maintenance_kick;
+  "maintenance/tables": typeof maintenance_tables;
   "maintenance": typeof maintenance;
+  "rateLimits/math": typeof rateLimits_math;
+  "rateLimits/model": typeof rateLimits_model;
+  "rateLimits/tables": typeof rateLimits_tables;
   "rateLimits": typeof rateLimits;
 }> = anyApi as any;
 

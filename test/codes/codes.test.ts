@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { AuditLog } from "../src/client/auditLog.js";
-import { Confirmations } from "../src/client/confirmations.js";
-import { CODE_SWEEP_BATCH } from "../src/component/codes.js";
-import { MINUTE, HOUR } from "../src/shared/time.js";
-import { components, measure, runInGuard, rw } from "./setup.js";
-import { SECRET, advance, codeRows, dumpComponent, setup, useClock, wrong } from "./codes.helpers.js";
+import { AuditLog } from "../../src/client/auditLog.js";
+import { Confirmations } from "../../src/client/confirmations.js";
+import { CODE_SWEEP_BATCH } from "../../src/component/codes.js";
+import { MINUTE, HOUR } from "../../src/component/lib/time.js";
+import { components, measure, runInGuard, rw } from "../setup.js";
+import { SECRET, advance, codeRows, dumpComponent, setup, useClock, wrong } from "./helpers.js";
 
 beforeEach(useClock);
 afterEach(() => vi.useRealTimers());

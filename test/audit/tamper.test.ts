@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import fc from "fast-check";
 import { AuditLog, DAY, HOUR } from "convex-guard";
-import { components, guardTest } from "./setup.js";
-import { eventLeafHash, payloadHash, payloadOf } from "../src/shared/auditModel.js";
-import { sealHash } from "../src/shared/merkle.js";
+import { components, guardTest } from "../setup.js";
+import { eventLeafHash, payloadHash, payloadOf } from "../../src/component/audit/model.js";
+import { sealHash } from "../../src/component/audit/merkle.js";
 
 /*
  * Tamper test: build a sealed log (several seals of different sizes, an empty

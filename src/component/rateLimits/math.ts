@@ -41,8 +41,8 @@ export type RateLimitResult = { ok: true; retryAfter?: number } | { ok: false; r
 // Implementation
 // ---------------------------------------------------------------------------
 
-import { ErrorCode, guardError } from "./errors.js";
-import { assertString } from "./validate.js";
+import { ErrorCode, guardError } from "../lib/errors.js";
+import { assertString } from "../lib/validate.js";
 
 /** Longest limit name, in UTF-8 bytes. */
 export const MAX_NAME_BYTES = 256;

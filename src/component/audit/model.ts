@@ -1,8 +1,8 @@
 import { v, type Infer, type Validator, type Value } from "convex/values";
-import { ErrorCode, guardError } from "./errors.js";
-import { canonicalJson, sha256Hex } from "./hash.js";
+import { ErrorCode, guardError } from "../lib/errors.js";
+import { canonicalJson, sha256Hex } from "../lib/hash.js";
 import { leafHash } from "./merkle.js";
-import { assertFinite, assertIntInRange, assertKey, assertString, byteLength } from "./validate.js";
+import { assertFinite, assertIntInRange, assertKey, assertString, byteLength } from "../lib/validate.js";
 
 /**
  * The audit log's pure model: event validators, input checks, the canonical

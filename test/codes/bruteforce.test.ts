@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
-import { DAY, HOUR, MINUTE } from "../src/shared/time.js";
-import { MIN_DIGITS } from "../src/shared/codeRules.js";
-import { setup, useClock } from "./codes.helpers.js";
+import { DAY, HOUR, MINUTE } from "../../src/component/lib/time.js";
+import { MIN_DIGITS } from "../../src/component/codes/rules.js";
+import { setup, useClock } from "./helpers.js";
 
 /*
  * An attacker who can trigger `issue` for a victim's (subject, action) and

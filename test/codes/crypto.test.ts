@@ -12,8 +12,8 @@ import {
   payloadMac,
   randomIndices,
   type MacInput,
-} from "../src/shared/codeCrypto.js";
-import { byteLength } from "../src/shared/validate.js";
+} from "../../src/component/codes/crypto.js";
+import { byteLength } from "../../src/component/lib/validate.js";
 
 /** Feeds the sampler every byte value 0..255 once, in order, then repeats. */
 function everyByteOnce() {

@@ -1,4 +1,4 @@
-import { canonicalJson, concatBytes, fromHex, sha256, sha256Hex, toHex, utf8 } from "./hash.js";
+import { canonicalJson, concatBytes, fromHex, sha256, sha256Hex, toHex, utf8 } from "../lib/hash.js";
 import type { Value } from "convex/values";
 
 /**

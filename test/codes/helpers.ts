@@ -1,7 +1,7 @@
 import { vi } from "vitest";
-import schema from "../src/component/schema.js";
-import { Confirmations, type ConfirmationAuditEvent, type ConfirmationsOptions } from "../src/client/confirmations.js";
-import { components, guardTest, runInGuard } from "./setup.js";
+import schema from "../../src/component/schema.js";
+import { Confirmations, type ConfirmationAuditEvent, type ConfirmationsOptions } from "../../src/client/confirmations.js";
+import { components, guardTest, runInGuard } from "../setup.js";
 
 export const T0 = 1_700_000_000_000;
 export const SECRET = "test-secret-0123456789-abcdefghij-KLMNOP"; // 40 bytes

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { ConvexError } from "convex/values";
-import { Confirmations, type ConfirmationsOptions } from "../src/client/confirmations.js";
-import { DAY, MINUTE } from "../src/shared/time.js";
-import { components } from "./setup.js";
-import { SECRET, dumpComponent, setup, useClock } from "./codes.helpers.js";
+import { Confirmations, type ConfirmationsOptions } from "../../src/client/confirmations.js";
+import { DAY, MINUTE } from "../../src/component/lib/time.js";
+import { components } from "../setup.js";
+import { SECRET, dumpComponent, setup, useClock } from "./helpers.js";
 
 beforeEach(useClock);
 afterEach(() => vi.useRealTimers());

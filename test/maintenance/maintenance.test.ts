@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { BUSY_TICK_MS, IDLE_TICK_MS, ensureMaintenance, passes } from "../src/component/maintenance.js";
-import { components, guardTest, runInGuard } from "./setup.js";
+import { passes } from "../../src/component/maintenance.js";
+import { BUSY_TICK_MS, IDLE_TICK_MS, ensureMaintenance } from "../../src/component/maintenance/kick.js";
+import { components, guardTest, runInGuard } from "../setup.js";
 
 describe("maintenance loop", () => {
   beforeEach(() => {

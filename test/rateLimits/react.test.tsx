@@ -12,9 +12,9 @@ import { createRoot, type Root } from "react-dom/client";
 import { makeFunctionReference } from "convex/server";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { useRateLimit, type GetRateLimitQuery, type GetServerTimeMutation } from "convex-guard/react";
-import type { GetValueResult } from "../src/shared/rateLimitValidators.js";
-import type { RateLimitConfig, RateLimitState } from "../src/shared/rateLimitMath.js";
-import { DAY, MINUTE } from "../src/shared/time.js";
+import type { GetValueResult } from "../../src/component/rateLimits/model.js";
+import type { RateLimitConfig, RateLimitState } from "../../src/component/rateLimits/math.js";
+import { DAY, MINUTE } from "../../src/component/lib/time.js";
 
 /** The client's clock at the start of each test. */
 const CLIENT_NOW = 1_700_000_000_000;

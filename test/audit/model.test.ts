@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import fc from "fast-check";
 import { AuditLog, DAY, HOUR } from "convex-guard";
-import { components, guardTest } from "./setup.js";
-import { subjectKey } from "../src/shared/auditModel.js";
+import { components, guardTest } from "../setup.js";
+import { subjectKey } from "../../src/component/audit/model.js";
 
 /*
  * Property test: random appends (through clients with different retention),

@@ -1,5 +1,5 @@
 import type { Value } from "convex/values";
-import { canonicalJson, concatBytes, hmacSha256Hex, sha256Hex, toHex, utf8 } from "./hash.js";
+import { canonicalJson, concatBytes, hmacSha256Hex, sha256Hex, toHex, utf8 } from "../lib/hash.js";
 
 /**
  * Confirmation-code cryptography. Pure: no `ctx`, only WebCrypto.

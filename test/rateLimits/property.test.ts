@@ -14,7 +14,7 @@ import {
   type RateLimitConfig,
   type RateLimitState,
   type ShardRead,
-} from "../src/shared/rateLimitMath.js";
+} from "../../src/component/rateLimits/math.js";
 
 type Op = { dt: number; key: number; count: number; r1: number; r2: number; reserve: boolean };
 type Admission = { t: number; n: number };

@@ -3,8 +3,8 @@ import { anyApi, type FunctionReference } from "convex/server";
 import { ConvexError } from "convex/values";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { HOUR, MINUTE, RateLimiter, SECOND, WEEK, isRateLimitError, type GetValueResult, type RateLimitArgs } from "convex-guard";
-import { register } from "../src/test.js";
-import { components, guardTest, runInGuard } from "./setup.js";
+import { register } from "../../src/test.js";
+import { components, guardTest, runInGuard } from "../setup.js";
 
 const limiter = new RateLimiter(components.guard, {
   sendMessage: { kind: "sliding window", rate: 3, period: MINUTE },

@@ -7,7 +7,7 @@
 import type { GenericDataModel, GenericMutationCtx } from "convex/server";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { MINUTE, RateLimiter, type RateLimitConfig } from "convex-guard";
-import { components, guardTest, runInGuard } from "./setup.js";
+import { components, guardTest, runInGuard } from "../setup.js";
 
 const ok: RateLimitConfig = { kind: "token bucket", rate: 10, period: MINUTE };
 const limiter = new RateLimiter(components.guard, {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import fc from "fast-check";
-import { inclusionPath, leafHash, merkleRoot, nodeHash, rootFromPath, sealHash, GENESIS_HASH } from "../src/shared/merkle.js";
+import { inclusionPath, leafHash, merkleRoot, nodeHash, rootFromPath, sealHash, GENESIS_HASH } from "../../src/component/audit/merkle.js";
 
 describe("RFC 6962 Merkle trees", () => {
   test("known vectors: empty tree and empty leaf", async () => {

@@ -1,9 +1,9 @@
 import type { Value } from "convex/values";
-import { ErrorCode, guardError } from "./errors.js";
-import { canonicalJson } from "./hash.js";
-import { assertIntInRange, assertKey, assertPositive, byteLength } from "./validate.js";
-import { DAY, HOUR, MINUTE } from "./time.js";
-import type { CodeFormat } from "./codeCrypto.js";
+import { ErrorCode, guardError } from "../lib/errors.js";
+import { canonicalJson } from "../lib/hash.js";
+import { assertIntInRange, assertKey, assertPositive, byteLength } from "../lib/validate.js";
+import { DAY, HOUR, MINUTE } from "../lib/time.js";
+import type { CodeFormat } from "./crypto.js";
 
 /**
  * Confirmation-code rules as pure functions: input checks shared by the

@@ -1,8 +1,8 @@
 import { afterEach, expect, test, vi } from "vitest";
 import fc from "fast-check";
-import { MINUTE } from "../src/shared/time.js";
-import { components } from "./setup.js";
-import { T0, setup, wrong } from "./codes.helpers.js";
+import { MINUTE } from "../../src/component/lib/time.js";
+import { components } from "../setup.js";
+import { T0, setup, wrong } from "./helpers.js";
 
 /*
  * Random issue / consume / revoke / status / sweep / clock steps, run against

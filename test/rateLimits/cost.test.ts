@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { MINUTE, RateLimiter } from "convex-guard";
-import { components, guardTest, measure, measureQuery, rw } from "./setup.js";
+import { components, guardTest, measure, measureQuery, rw } from "../setup.js";
 
 const limiter = new RateLimiter(components.guard, {
   sliding: { kind: "sliding window", rate: 2, period: MINUTE },

@@ -13,7 +13,7 @@ import {
   shardConfig,
   type RateLimitConfig,
   type RateLimitState,
-} from "./rateLimitMath.js";
+} from "../../src/component/rateLimits/math.js";
 
 const MIN = 60_000;
 const T = 1_700_000_040_000; // 40 s into a whole minute

@@ -2,7 +2,7 @@ import { expectTypeOf, test } from "vitest";
 import { v } from "convex/values";
 import type { PaginationResult } from "convex/server";
 import { AuditLog, type AuditEvent, type AuditMutationCtx, type AuditQueryCtx } from "convex-guard";
-import { components } from "./setup.js";
+import { components } from "../setup.js";
 
 const typed = new AuditLog(components.guard, {
   actions: {

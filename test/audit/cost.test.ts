@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { AuditLog } from "convex-guard";
-import { components, guardTest, measure, readMetrics, runInGuard } from "./setup.js";
-import { insertEvent } from "../src/component/audit.js";
-import { subjectKey } from "../src/shared/auditModel.js";
-import type { AuditListArgs } from "../src/client/auditLog.js";
+import { components, guardTest, measure, readMetrics, runInGuard } from "../setup.js";
+import { insertEvent } from "../../src/component/audit.js";
+import { subjectKey } from "../../src/component/audit/model.js";
+import type { AuditListArgs } from "../../src/client/auditLog.js";
 
 /*
  * Cost of each call from convex-test's transaction metrics. `log` reads only
