@@ -20,7 +20,7 @@ import { ours, peer } from "./limiters.js";
 import { checkPromises } from "./promises.js";
 import { renderMarkdown, type Results } from "./report.js";
 import { MINUTE } from "convex-guard";
-import { syncReadme } from "../scripts/readme-sync.js";
+import { syncPerformancePage } from "../scripts/readme-sync.js";
 
 const SECTIONS = ["cost", "speed", "accuracy", "scale", "contention"] as const;
 type Section = (typeof SECTIONS)[number];
@@ -214,13 +214,13 @@ export async function main(argv: string[]): Promise<number> {
   r.meta.seconds = Math.round((performance.now() - started) / 1000);
   const md = renderMarkdown(r);
   const dir = fileURLToPath(new URL(".", import.meta.url));
-  // Only a full run replaces the results the README includes; --quick and --only write beside them.
+  // Only a full run replaces the results docs/performance.md includes; --quick and --only write beside them.
   const full = !o.quick && o.sections.length === SECTIONS.length;
   const suffix = full ? "" : ".quick";
   writeFileSync(`${dir}results${suffix}.json`, JSON.stringify(r, null, 2) + "\n");
   writeFileSync(`${dir}RESULTS${suffix}.md`, md + "\n");
   log(`wrote bench/results${suffix}.json and bench/RESULTS${suffix}.md`);
-  if (full && syncReadme()) log("updated the README's performance section");
+  if (full && syncPerformancePage()) log("updated docs/performance.md");
   process.stdout.write(md + "\n");
   const broken = r.promises.filter((p) => !p.ok);
   for (const p of broken) log(`PROMISE BROKEN: ${p.text}: limit ${p.max}, measured ${p.measured ?? "nothing"}`);

@@ -1,8 +1,10 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import { END, START, withResults } from "../scripts/readme-sync.js";
+import { END, PERFORMANCE_PAGE, START, withResults } from "../scripts/readme-sync.js";
 
-const read = (p: string) => readFileSync(new URL(`../${p}`, import.meta.url), "utf8");
+const root = new URL("../", import.meta.url);
+const read = (p: string) => readFileSync(new URL(p, root), "utf8");
+const pages = ["README.md", "src/component/README.md", ...readdirSync(new URL("docs/", root)).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
 
 describe("README", () => {
   const readme = read("README.md");
@@ -13,15 +15,38 @@ describe("README", () => {
     expect(opening).toContain("npm test");
   });
 
-  test("its performance section is exactly bench/RESULTS.md", () => {
-    expect(readme).toContain(START);
-    expect(readme).toContain(END);
-    expect(withResults(readme, read("bench/RESULTS.md"))).toBe(readme);
+  test("stays a landing page: at most 400 lines", () => {
+    expect(readme.trimEnd().split("\n").length).toBeLessThanOrEqual(400);
   });
 
-  test("every promise the bench enforces is stated in the performance section", async () => {
+  test("links every page of docs/", () => {
+    for (const page of pages.filter((p) => p.startsWith("docs/"))) expect(readme).toContain(`](${page})`);
+  });
+});
+
+describe("docs", () => {
+  test.each(pages.filter((p) => existsSync(new URL(p, root))))("every relative link of %s points at a file that exists", (page) => {
+    const text = read(page).replace(/^```[\s\S]*?^```/gm, "");
+    const dir = new URL(page.replace(/[^/]*$/, ""), root);
+    for (const [, target] of text.matchAll(/\]\(([^)#\s]+)(#[^)\s]*)?\)/g)) {
+      if (/^[a-z]+:/.test(target)) continue;
+      expect(existsSync(new URL(target, dir)), `${page} links to ${target}`).toBe(true);
+    }
+  });
+});
+
+describe(PERFORMANCE_PAGE, () => {
+  const page = read(PERFORMANCE_PAGE);
+
+  test("its generated section is exactly bench/RESULTS.md", () => {
+    expect(page).toContain(START);
+    expect(page).toContain(END);
+    expect(withResults(page, read("bench/RESULTS.md"))).toBe(page);
+  });
+
+  test("states every promise the bench enforces", async () => {
     const { PROMISES } = await import("../bench/promises.js");
-    const section = readme.slice(readme.indexOf(START), readme.indexOf(END));
+    const section = page.slice(page.indexOf(START), page.indexOf(END));
     for (const p of PROMISES) expect(section).toContain(p.text);
   });
 });
