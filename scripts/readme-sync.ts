@@ -1,7 +1,7 @@
 /**
  * docs/performance.md holds bench/RESULTS.md, copied verbatim between the
  * markers below. A full `npm run bench` calls this after writing RESULTS.md;
- * test/readme.test.ts fails if the two ever differ.
+ * test/docs/docs.test.ts fails if the two ever differ.
  *
  * Usage: tsx scripts/readme-sync.ts
  */

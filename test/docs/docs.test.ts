@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import { END, PERFORMANCE_PAGE, START, withResults } from "../scripts/readme-sync.js";
+import { END, PERFORMANCE_PAGE, START, withResults } from "../../scripts/readme-sync.js";
 
-const root = new URL("../", import.meta.url);
+const root = new URL("../../", import.meta.url);
 const read = (p: string) => readFileSync(new URL(p, root), "utf8");
 const pages = ["README.md", "src/component/README.md", ...readdirSync(new URL("docs/", root)).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
 
@@ -45,7 +45,7 @@ describe(PERFORMANCE_PAGE, () => {
   });
 
   test("states every promise the bench enforces", async () => {
-    const { PROMISES } = await import("../bench/promises.js");
+    const { PROMISES } = await import("../../bench/promises.js");
     const section = page.slice(page.indexOf(START), page.indexOf(END));
     for (const p of PROMISES) expect(section).toContain(p.text);
   });
