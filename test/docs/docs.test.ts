@@ -24,13 +24,31 @@ describe("README", () => {
   });
 });
 
+/** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens. */
+function anchors(markdown: string): Set<string> {
+  const headings = markdown.replace(/^```[\s\S]*?^```/gm, "").match(/^#{1,6} .*$/gm) ?? [];
+  return new Set(
+    headings.map((h) =>
+      h
+        .replace(/^#+ /, "")
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N} _-]/gu, "")
+        .replace(/ /g, "-"),
+    ),
+  );
+}
+
 describe("docs", () => {
-  test.each(pages.filter((p) => existsSync(new URL(p, root))))("every relative link of %s points at a file that exists", (page) => {
+  test.each(pages.filter((p) => existsSync(new URL(p, root))))("every relative link of %s points at a file and heading that exist", (page) => {
     const text = read(page).replace(/^```[\s\S]*?^```/gm, "");
     const dir = new URL(page.replace(/[^/]*$/, ""), root);
-    for (const [, target] of text.matchAll(/\]\(([^)#\s]+)(#[^)\s]*)?\)/g)) {
+    for (const [, target, anchor] of text.matchAll(/\]\(([^)#\s]*)(?:#([^)\s]*))?\)/g)) {
       if (/^[a-z]+:/.test(target)) continue;
-      expect(existsSync(new URL(target, dir)), `${page} links to ${target}`).toBe(true);
+      const file = target === "" ? new URL(page, root) : new URL(target, dir);
+      expect(existsSync(file), `${page} links to ${target}`).toBe(true);
+      if (anchor !== undefined && file.pathname.endsWith(".md")) {
+        expect(anchors(readFileSync(file, "utf8")), `${page} links to ${target}#${anchor}`).toContain(anchor);
+      }
     }
   });
 });
