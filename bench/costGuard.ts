@@ -67,7 +67,7 @@ async function growLog(t: T, target: number) {
     for (let i = 0; i < chunk.length; i += 1000) {
       await inComponent(t, "guard", async (ctx) => {
         for (const e of chunk.slice(i, i + 1000)) {
-          const { _id, _creationTime, seq, ...fields } = e;
+          const { _id, _creationTime, seq: _seq, ...fields } = e;
           const id = await ctx.db.insert("auditEvents", {
             ...fields,
             recordedAt: e.recordedAt - shift,

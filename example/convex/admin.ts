@@ -34,7 +34,7 @@ export const issueDeletionCode = internalMutation({
   handler: async (ctx, { userId }) => {
     const admin = await requirePermission(ctx, "users.delete");
     if (userId === admin._id) throw appError("FORBIDDEN", "Delete your own account another way.");
-    const target = await ctx.db.get(userId);
+    const target = await ctx.db.get("users", userId);
     if (target === null) throw appError("NOT_FOUND", "No such user.");
     const issued = await confirmations().issue(ctx, {
       subject: admin._id,
@@ -80,9 +80,9 @@ export const confirmUserDeletion = userMutation({
     // Return, never throw, after a failed consume: a throw would roll back the
     // recorded attempt and hand the guesser a free retry.
     if (!result.ok) return result;
-    const target = await ctx.db.get(userId);
+    const target = await ctx.db.get("users", userId);
     if (target === null) return { ok: false as const, reason: "none" as const };
-    await ctx.db.delete(userId);
+    await ctx.db.delete("users", userId);
     await ctx.scheduler.runAfter(0, internal.users.purgeUserData, { userId });
     await audit.log(ctx, {
       action: "user.delete",

@@ -185,10 +185,10 @@ describe("two-step user deletion", () => {
       ok: false,
       reason: "mismatch",
     });
-    expect(await t.run((ctx) => ctx.db.get(carol.id))).not.toBeNull();
+    expect(await t.run((ctx) => ctx.db.get("users", carol.id))).not.toBeNull();
     expect(await root.as.mutation(api.admin.confirmUserDeletion, { userId: bob.id, code })).toMatchObject({ ok: true });
     await advance(t, 1_000);
-    expect(await t.run((ctx) => ctx.db.get(bob.id))).toBeNull();
+    expect(await t.run((ctx) => ctx.db.get("users", bob.id))).toBeNull();
     expect(await t.run((ctx) => ctx.db.query("messages").collect())).toEqual([]);
     expect((await root.as.mutation(api.admin.confirmUserDeletion, { userId: bob.id, code })).ok).toBe(false);
   });
@@ -223,7 +223,7 @@ describe("two-step user deletion", () => {
       ok: false,
       reason: "locked",
     });
-    expect(await t.run((ctx) => ctx.db.get(bob.id))).not.toBeNull();
+    expect(await t.run((ctx) => ctx.db.get("users", bob.id))).not.toBeNull();
   });
 
   test("asking for codes is limited (5 per 10 minutes per superadmin): the 6th is refused and nothing is delivered", async () => {

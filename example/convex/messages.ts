@@ -20,7 +20,7 @@ function checkBody(body: string): string {
  * exactly like a missing one, so ids cannot be probed for existence (IDOR).
  */
 async function ownMessage(ctx: QueryCtx, user: Doc<"users">, messageId: Id<"messages">) {
-  const message = await ctx.db.get(messageId);
+  const message = await ctx.db.get("messages", messageId);
   if (message === null || message.author !== user._id) throw appError("NOT_FOUND", "No such message.");
   return message;
 }
@@ -71,7 +71,7 @@ export const editMessage = userMutation({
   returns: v.null(),
   handler: async (ctx, { messageId, body }) => {
     await ownMessage(ctx, ctx.user, messageId);
-    await ctx.db.patch(messageId, { body: checkBody(body) });
+    await ctx.db.patch("messages", messageId, { body: checkBody(body) });
     return null;
   },
 });
@@ -81,7 +81,7 @@ export const deleteMessage = userMutation({
   returns: v.null(),
   handler: async (ctx, { messageId }) => {
     await ownMessage(ctx, ctx.user, messageId);
-    await ctx.db.delete(messageId);
+    await ctx.db.delete("messages", messageId);
     return null;
   },
 });

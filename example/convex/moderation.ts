@@ -18,9 +18,9 @@ export const removeMessage = userMutation({
     if (reason.trim().length === 0 || reason.length > 500 || new TextEncoder().encode(reason).length > 1024) {
       throw appError("INVALID_ARGUMENT", "Give a reason of 1 to 500 characters (at most 1 KB).");
     }
-    const message = await ctx.db.get(messageId);
+    const message = await ctx.db.get("messages", messageId);
     if (message === null) throw appError("NOT_FOUND", "No such message.");
-    await ctx.db.delete(messageId);
+    await ctx.db.delete("messages", messageId);
     await audit.log(ctx, {
       action: "message.remove",
       actor: { type: "user", id: moderator._id, name: moderator.name },

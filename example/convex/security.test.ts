@@ -168,7 +168,7 @@ describe("IDOR: a caller reaches only their own rows, whatever ids they send", (
     const { t, bob, messageId } = await twoUsersAndAMessage();
     expect(await rejection(bob.as.mutation(api.messages.editMessage, { messageId, body: "pwned" }))).toBe("NOT_FOUND");
     expect(await rejection(bob.as.mutation(api.messages.deleteMessage, { messageId }))).toBe("NOT_FOUND");
-    expect(await t.run((ctx) => ctx.db.get(messageId))).toMatchObject({ body: "alice's secret" });
+    expect(await t.run((ctx) => ctx.db.get("messages", messageId))).toMatchObject({ body: "alice's secret" });
   });
 
   test("listMyMessages returns only the caller's rows", async () => {
@@ -183,7 +183,7 @@ describe("IDOR: a caller reaches only their own rows, whatever ids they send", (
   test("profile changes apply to the caller only (no function takes a userId for that)", async () => {
     const { t, alice, bob } = await twoUsersAndAMessage();
     await bob.as.mutation(api.users.updateMyName, { name: "Robert" });
-    expect(await t.run((ctx) => ctx.db.get(alice.id))).toMatchObject({ name: "alice" });
+    expect(await t.run((ctx) => ctx.db.get("users", alice.id))).toMatchObject({ name: "alice" });
     expect(await bob.as.query(api.users.me, {})).toMatchObject({ _id: bob.id, name: "Robert", role: "user" });
   });
 
@@ -191,7 +191,7 @@ describe("IDOR: a caller reaches only their own rows, whatever ids they send", (
     const { t, alice, bob } = await twoUsersAndAMessage();
     expect(await rejection(bob.as.mutation(api.users.setRole, { userId: bob.id, role: "superadmin" }))).toBe("FORBIDDEN");
     expect(await rejection(bob.as.mutation(api.users.setRole, { userId: alice.id, role: "admin" }))).toBe("FORBIDDEN");
-    expect(await t.run(async (ctx) => [(await ctx.db.get(alice.id))?.role, (await ctx.db.get(bob.id))?.role])).toEqual(["user", "user"]);
+    expect(await t.run(async (ctx) => [(await ctx.db.get("users", alice.id))?.role, (await ctx.db.get("users", bob.id))?.role])).toEqual(["user", "user"]);
   });
 });
 
@@ -205,7 +205,7 @@ describe("emails: accounts are found by email, so an email names one account its
       "INVALID_ARGUMENT",
     );
     const root = await addUser(t, "root", "superadmin");
-    expect(await t.run(async (ctx) => [(await ctx.db.get(malloryId))?.role, (await ctx.db.get(root.id))?.role])).toEqual([
+    expect(await t.run(async (ctx) => [(await ctx.db.get(malloryId))?.role, (await ctx.db.get("users", root.id))?.role])).toEqual([
       "user",
       "superadmin",
     ]);
@@ -231,7 +231,7 @@ describe("roles: user < moderator < admin < superadmin", () => {
     const messageId = await t.run((ctx) => ctx.db.insert("messages", { author: alice.id, body: "spam" }));
     expect(await rejection(bob.as.mutation(api.moderation.removeMessage, { messageId, reason: "spam" }))).toBe("FORBIDDEN");
     await mod.as.mutation(api.moderation.removeMessage, { messageId, reason: "spam" });
-    expect(await t.run((ctx) => ctx.db.get(messageId))).toBeNull();
+    expect(await t.run((ctx) => ctx.db.get("messages", messageId))).toBeNull();
   });
 
   test("a removal reason too large for the audit log is refused up front, and nothing is removed", async () => {
@@ -242,7 +242,7 @@ describe("roles: user < moderator < admin < superadmin", () => {
     // 400 characters, 1,200 bytes of UTF-8: within the character limit, over the log's 1 KB per string.
     const reason = "垃圾".repeat(200);
     expect(await rejection(mod.as.mutation(api.moderation.removeMessage, { messageId, reason }))).toBe("INVALID_ARGUMENT");
-    expect(await t.run((ctx) => ctx.db.get(messageId))).not.toBeNull();
+    expect(await t.run((ctx) => ctx.db.get("messages", messageId))).not.toBeNull();
   });
 
   test("only admins read the audit log; only superadmins start or confirm a deletion", async () => {
@@ -261,6 +261,6 @@ describe("roles: user < moderator < admin < superadmin", () => {
         "FORBIDDEN",
       );
     }
-    expect(await t.run((ctx) => ctx.db.get(user.id))).not.toBeNull();
+    expect(await t.run((ctx) => ctx.db.get("users", user.id))).not.toBeNull();
   });
 });

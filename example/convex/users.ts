@@ -66,7 +66,7 @@ export const updateMyName = userMutation({
   args: { name: v.string() },
   returns: v.null(),
   handler: async (ctx, { name }) => {
-    await ctx.db.patch(ctx.user._id, { name: checkName(name) });
+    await ctx.db.patch("users", ctx.user._id, { name: checkName(name) });
     return null;
   },
 });
@@ -81,7 +81,7 @@ export const setMyPassword = userMutation({
     }
     if (!ctx.user.email) throw appError("INVALID_ARGUMENT", "Password login needs an email on the account.");
     const { hash, salt } = await hashPassword(password);
-    await ctx.db.patch(ctx.user._id, { passwordHash: hash, passwordSalt: salt });
+    await ctx.db.patch("users", ctx.user._id, { passwordHash: hash, passwordSalt: salt });
     return null;
   },
 });
@@ -93,9 +93,9 @@ export const setRole = userMutation({
   handler: async (ctx, { userId, role }) => {
     const actor = assertPermission(ctx.user, "users.setRole");
     if (userId === actor._id) throw appError("FORBIDDEN", "Nobody changes their own role.");
-    const target = await ctx.db.get(userId);
+    const target = await ctx.db.get("users", userId);
     if (target === null) throw appError("NOT_FOUND", "No such user.");
-    await ctx.db.patch(userId, { role });
+    await ctx.db.patch("users", userId, { role });
     await audit.log(ctx, {
       action: "user.setRole",
       actor: { type: "user", id: actor._id, name: actor.name },
@@ -118,7 +118,7 @@ export const grantRole = internalMutation({
   handler: async (ctx, { email, role }) => {
     const user = await userByEmail(ctx, normalizeEmail(email));
     if (user === null) throw appError("NOT_FOUND", "No user with that email.");
-    await ctx.db.patch(user._id, { role });
+    await ctx.db.patch("users", user._id, { role });
     await audit.log(ctx, {
       action: "user.setRole",
       actor: { type: "service", id: "cli" },
@@ -147,7 +147,7 @@ export const purgeUserData = internalMutation({
       .query("messages")
       .withIndex("by_author", (q) => q.eq("author", userId))
       .take(PURGE_BATCH);
-    for (const m of batch) await ctx.db.delete(m._id);
+    for (const m of batch) await ctx.db.delete("messages", m._id);
     const done =
       batch.length < PURGE_BATCH &&
       (await audit.erase(ctx, { subject: { type: "user", id: userId }, actor: { type: "service", id: "purgeUserData" } })).done;

@@ -306,7 +306,7 @@ export async function sealBatch(ctx: MutationCtx, now: number): Promise<Maintena
   }
   const batch = unsealed.slice(0, SEAL_BATCH);
   const fromSeq = prev === null ? 0 : prev.toSeq + 1;
-  for (let i = 0; i < batch.length; i++) await ctx.db.patch(batch[i]!._id, { seq: fromSeq + i });
+  for (let i = 0; i < batch.length; i++) await ctx.db.patch("auditEvents", batch[i]!._id, { seq: fromSeq + i });
   await writeSeal(ctx, prev, batch.map((e) => e.leafHash), now);
   return { processed: batch.length, more: unsealed.length > SEAL_BATCH };
 }
@@ -321,18 +321,18 @@ async function retainEvent(ctx: MutationCtx, e: Doc<"auditEvents">, now: number)
     retainedAt: now,
   });
   for (const t of await ctx.db.query("auditTargets").withIndex("by_event", (q) => q.eq("event", e._id)).take(64)) {
-    await ctx.db.delete(t._id);
+    await ctx.db.delete("auditTargets", t._id);
   }
   const secret = await ctx.db.query("auditSecrets").withIndex("by_event", (q) => q.eq("event", e._id)).first();
   if (secret !== null) await deleteSecret(ctx, secret._id);
-  await ctx.db.delete(e._id);
+  await ctx.db.delete("auditEvents", e._id);
 }
 
 async function deleteSecret(ctx: MutationCtx, secret: Id<"auditSecrets">): Promise<void> {
   for (const r of await ctx.db.query("auditSecretRefs").withIndex("by_secret", (q) => q.eq("secret", secret)).take(64)) {
-    await ctx.db.delete(r._id);
+    await ctx.db.delete("auditSecretRefs", r._id);
   }
-  await ctx.db.delete(secret);
+  await ctx.db.delete("auditSecrets", secret);
 }
 
 /** Applies retention to one bounded batch of sealed events past their horizon, and records it. */
@@ -402,12 +402,12 @@ export const erase = mutation({
     const batch = refs.slice(0, ERASE_BATCH);
     let erased = 0;
     for (const ref of batch) {
-      const secret = await ctx.db.get(ref.secret);
+      const secret = await ctx.db.get("auditSecrets", ref.secret);
       if (secret !== null) {
         await deleteSecret(ctx, secret._id);
         erased++;
       } else {
-        await ctx.db.delete(ref._id);
+        await ctx.db.delete("auditSecretRefs", ref._id);
       }
     }
     const done = refs.length <= ERASE_BATCH;
@@ -477,7 +477,7 @@ export const list = query({
       .withIndex(index as "by_target", range)
       .order(order)
       .paginate(paginationOpts);
-    const docs = await Promise.all(res.page.map((r) => ctx.db.get(r.event)));
+    const docs = await Promise.all(res.page.map((r) => ctx.db.get("auditEvents", r.event)));
     return { ...res, page: docs.filter((d): d is Doc<"auditEvents"> => d !== null).map(toEvent) };
   },
 });
@@ -487,7 +487,7 @@ export const get = query({
   args: { id: v.string(), reveal: v.optional(v.boolean()) },
   returns: v.union(auditEventV, v.null()),
   handler: async (ctx, args) => {
-    const doc = await ctx.db.get(normalizeEventId(ctx, args.id));
+    const doc = await ctx.db.get("auditEvents", normalizeEventId(ctx, args.id));
     if (doc === null) return null;
     let event = toEvent(doc);
     if (!args.reveal || doc.redacted === undefined) return event;
@@ -550,7 +550,7 @@ export const proof = query({
   args: { id: v.string(), headN: v.optional(v.number()) },
   returns: v.union(v.null(), proofV),
   handler: async (ctx, args) => {
-    const doc = await ctx.db.get(normalizeEventId(ctx, args.id));
+    const doc = await ctx.db.get("auditEvents", normalizeEventId(ctx, args.id));
     if (doc === null) throw guardError(ErrorCode.NOT_FOUND, `audit event ${args.id} does not exist`);
     if (doc.seq === undefined) return null;
     const seq = doc.seq;

@@ -159,7 +159,7 @@ export const issue = mutation({
       expiresAt,
     };
     if (row !== null) {
-      await ctx.db.patch(row._id, fields);
+      await ctx.db.patch("confirmationCodes", row._id, fields);
     } else {
       await ctx.db.insert("confirmationCodes", { subject, action, ...fields });
       await ensureMaintenance(ctx, now);
@@ -205,11 +205,11 @@ export const consume = mutation({
     const payloadOk = constantTimeEqual(await payloadMac(input), row.payloadMac);
     const codeOk = constantTimeEqual(await codeMac(input, normalizeCode(row.alphabet, code)), row.mac);
     if (payloadOk && codeOk) {
-      await ctx.db.patch(row._id, { state: "consumed" });
+      await ctx.db.patch("confirmationCodes", row._id, { state: "consumed" });
       return { ok: true, codeId: row.codeId };
     }
     const next = afterFailure(row);
-    await ctx.db.patch(row._id, next);
+    await ctx.db.patch("confirmationCodes", row._id, next);
     await budget.consume();
     return {
       ok: false,
@@ -252,7 +252,7 @@ export const revoke = mutation({
     if (row === null || now >= row.expiresAt || row.state === "consumed" || row.state === "revoked") {
       return { revoked: false };
     }
-    await ctx.db.patch(row._id, { state: "revoked" });
+    await ctx.db.patch("confirmationCodes", row._id, { state: "revoked" });
     return { revoked: true, codeId: row.codeId };
   },
 });
@@ -272,6 +272,6 @@ export async function maintainCodes(ctx: MutationCtx, now: number): Promise<Main
     .withIndex("by_expiresAt", (q) => q.lte("expiresAt", now))
     .take(CODE_SWEEP_BATCH + 1);
   const batch = rows.slice(0, CODE_SWEEP_BATCH);
-  for (const row of batch) await ctx.db.delete(row._id);
+  for (const row of batch) await ctx.db.delete("confirmationCodes", row._id);
   return { processed: batch.length, more: rows.length > CODE_SWEEP_BATCH };
 }

@@ -138,7 +138,7 @@ async function applyWrites(ctx: MutationCtx, e: { p: Prepared; docs: Map<number,
     const doc = e.docs.get(w.shard);
     const fields = stateFields(w, doc ?? null);
     if (doc) {
-      await ctx.db.patch(doc._id, fields);
+      await ctx.db.patch("rateLimits", doc._id, fields);
     } else {
       await ctx.db.insert("rateLimits", { name: e.p.name, key: e.p.key, shard: w.shard, ...fields });
       inserted = true;
@@ -202,7 +202,7 @@ export async function resetRateLimit(ctx: MutationCtx, name: string, key: string
     .query("rateLimits")
     .withIndex("by_name_key_shard", (q) => q.eq("name", name).eq("key", key))
     .take(MAX_SHARDS);
-  for (const doc of docs) await ctx.db.delete(doc._id);
+  for (const doc of docs) await ctx.db.delete("rateLimits", doc._id);
 }
 
 /** Deletes state of idle keys (idleAt passed: equivalent to no state) in one bounded batch. */
@@ -211,7 +211,7 @@ export async function maintainRateLimits(ctx: MutationCtx, now: number): Promise
     .query("rateLimits")
     .withIndex("by_idleAt", (q) => q.lt("idleAt", now))
     .take(SWEEP_BATCH);
-  for (const doc of idle) await ctx.db.delete(doc._id);
+  for (const doc of idle) await ctx.db.delete("rateLimits", doc._id);
   return { processed: idle.length, more: idle.length === SWEEP_BATCH };
 }
 
@@ -337,7 +337,7 @@ export const credit = mutation({
       const c = creditState(s, toState(doc)!, seed, now, left);
       if (c.credited <= 0) continue;
       left -= c.credited;
-      await ctx.db.patch(doc._id, { ...c.state, idleAt: idleAt(s, c.state, seed, now) });
+      await ctx.db.patch("rateLimits", doc._id, { ...c.state, idleAt: idleAt(s, c.state, seed, now) });
     }
     return { credited: args.count - left };
   },

@@ -60,7 +60,7 @@ export function useRateLimit(getRateLimitQuery: GetRateLimitQuery, opts?: UseRat
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // Only these two select the mutation; `getServerTime` itself may be a new reference per render.
   }, [convex, serverTimeName]);
 
   const data = useQuery(getRateLimitQuery, { key, sampleShards });

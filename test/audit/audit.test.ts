@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { v } from "convex/values";
-import { AuditLog, verifyProof, ErrorCode, DAY, HOUR, MINUTE, isGuardError } from "convex-guard";
+import { AuditLog, verifyProof, ErrorCode, DAY, isGuardError } from "convex-guard";
 import { components, guardTest, runInGuard } from "../setup.js";
 import { EMPTY_SEAL_INTERVAL } from "../../src/component/audit.js";
 import { BUSY_TICK_MS, IDLE_TICK_MS } from "../../src/component/maintenance/kick.js";
@@ -135,7 +135,7 @@ describe("audit log API", () => {
     await t.mutation((ctx) => loose.seal(ctx));
     await runInGuard(t, async (ctx) => {
       const s = (await ctx.db.query("auditSeals").first())!;
-      await ctx.db.patch(s._id, { toSeq: 1e9 });
+      await ctx.db.patch("auditSeals", s._id, { toSeq: 1e9 });
     });
     await expectCode(t.query((ctx) => loose.proof(ctx, id)), ErrorCode.CONFLICT);
   });

@@ -14,7 +14,6 @@ import type { AuditListArgs } from "../../src/client/auditLog.js";
 
 const audit = new AuditLog(components.guard, { retention: { days: 30 } });
 const redacting = new AuditLog(components.guard, { redact: ["context.ip"] });
-type T = ReturnType<typeof guardTest>;
 const actor = { type: "user", id: "admin" };
 
 

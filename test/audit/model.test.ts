@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import fc from "fast-check";
-import { AuditLog, DAY, HOUR } from "convex-guard";
+import { AuditLog, DAY } from "convex-guard";
 import { components, guardTest } from "../setup.js";
 import { subjectKey } from "../../src/component/audit/model.js";
 

@@ -45,7 +45,7 @@ vi.mock("convex/react", async () => {
       fake.queryArgs.push(args);
       return useSyncExternalStore(subscribe, () => fake.value);
     },
-    useMutation: () => (args: unknown) => client.mutation(),
+    useMutation: () => (_args: unknown) => client.mutation(),
     useConvex: () => client,
   };
 });

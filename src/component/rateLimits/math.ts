@@ -509,7 +509,7 @@ export function decide(
 }
 
 /** Is the state at `t` the same as having no document at all? */
-function isIdle(s: ShardConfig, st: RateLimitState, t: number): boolean {
+function isIdle(s: ShardConfig, st: RateLimitState, _t: number): boolean {
   if (s.kind === "sliding window") return s.exact ? (st.log ?? []).length === 0 : st.value === 0 && (st.prev ?? 0) === 0;
   return st.value + EPS >= s.capacity;
 }

@@ -34,6 +34,7 @@ export const vFixedWindowConfig = v.object({
   start: v.optional(v.number()),
 });
 
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- only its type is used
 const vRateLimitConfigUnion = v.union(vSlidingWindowConfig, vTokenBucketConfig, vFixedWindowConfig);
 
 /*
@@ -69,6 +70,7 @@ export const limitArgs = {
   config: vRateLimitConfig,
 };
 
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- only its type is used
 const vLimitResultUnion = v.union(
   v.object({ ok: v.literal(true), retryAfter: v.optional(v.number()) }),
   v.object({ ok: v.literal(false), retryAfter: v.number() }),
@@ -88,6 +90,7 @@ export const limitAllArgs = { requests: v.array(vLimitRequest), throws: v.option
 
 const vLimitAllItem = v.object({ name: v.string(), ok: v.boolean(), retryAfter: v.optional(v.number()) });
 
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- only its type is used
 const vLimitAllResultUnion = v.union(
   v.object({ ok: v.literal(true), retryAfter: v.optional(v.number()), results: v.array(vLimitAllItem) }),
   v.object({ ok: v.literal(false), retryAfter: v.number(), results: v.array(vLimitAllItem) }),
