@@ -5,13 +5,7 @@ import globals from "globals";
 
 export default tseslint.config(
   {
-    ignores: [
-      "node_modules",
-      "dist",
-      ".tmp",
-      "**/_generated/**",
-      "scripts/pack-consumer/**",
-    ],
+    ignores: ["node_modules", "dist", ".tmp", "**/_generated/**", "scripts/pack-consumer/**"],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

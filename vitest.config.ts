@@ -10,15 +10,26 @@ export default defineConfig({
     alias: [
       { find: /^convex-guard\/react$/, replacement: src("react/index.ts") },
       { find: /^convex-guard\/test$/, replacement: src("test.ts") },
-      { find: /^convex-guard\/convex\.config(\.js)?$/, replacement: src("component/convex.config.ts") },
-      { find: /^convex-guard\/_generated\/component(\.js)?$/, replacement: src("component/_generated/component.ts") },
+      {
+        find: /^convex-guard\/convex\.config(\.js)?$/,
+        replacement: src("component/convex.config.ts"),
+      },
+      {
+        find: /^convex-guard\/_generated\/component(\.js)?$/,
+        replacement: src("component/_generated/component.ts"),
+      },
       { find: /^convex-guard$/, replacement: src("client/index.ts") },
     ],
   },
   test: {
     environment: "edge-runtime",
     server: { deps: { inline: ["convex-test"] } },
-    include: ["src/**/*.test.ts", "test/**/*.test.ts", "test/**/*.test.tsx", "example/**/*.test.ts"],
+    include: [
+      "src/**/*.test.ts",
+      "test/**/*.test.ts",
+      "test/**/*.test.tsx",
+      "example/**/*.test.ts",
+    ],
     typecheck: { include: ["**/*.test-d.ts"], tsconfig: "./tsconfig.json" },
     testTimeout: 60_000,
     setupFiles: ["./test/fastcheck.setup.ts"],

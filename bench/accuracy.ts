@@ -42,11 +42,27 @@ export const PERIOD = MINUTE;
 export function accuracyAlgos(t0: number): AccuracyAlgo[] {
   const base = { rate: RATE, period: PERIOD };
   return [
-    { label: "ours: sliding window (approximate)", impl: "ours", config: { kind: "sliding window", ...base } },
-    { label: "ours: sliding window (exact)", impl: "ours", config: { kind: "sliding window", precision: "exact", ...base } },
-    { label: "ours: fixed window", impl: "ours", config: { kind: "fixed window", start: t0, ...base } },
+    {
+      label: "ours: sliding window (approximate)",
+      impl: "ours",
+      config: { kind: "sliding window", ...base },
+    },
+    {
+      label: "ours: sliding window (exact)",
+      impl: "ours",
+      config: { kind: "sliding window", precision: "exact", ...base },
+    },
+    {
+      label: "ours: fixed window",
+      impl: "ours",
+      config: { kind: "fixed window", start: t0, ...base },
+    },
     { label: "ours: token bucket", impl: "ours", config: { kind: "token bucket", ...base } },
-    { label: "peer: fixed window", impl: "peer", config: { kind: "fixed window", start: t0, ...base } },
+    {
+      label: "peer: fixed window",
+      impl: "peer",
+      config: { kind: "fixed window", start: t0, ...base },
+    },
     { label: "peer: token bucket", impl: "peer", config: { kind: "token bucket", ...base } },
   ];
 }
@@ -62,7 +78,11 @@ async function replay(limiter: Limiter, times: number[]): Promise<boolean[]> {
   return out;
 }
 
-export async function accuracy(t0: number, periods: number, log: (s: string) => void): Promise<AccuracyRow[]> {
+export async function accuracy(
+  t0: number,
+  periods: number,
+  log: (s: string) => void,
+): Promise<AccuracyRow[]> {
   const rows: AccuracyRow[] = [];
   for (const trace of makeTraces(t0, RATE, PERIOD, periods)) {
     const ref = exactReference(trace.times, RATE, PERIOD);
@@ -92,7 +112,10 @@ export async function accuracy(t0: number, periods: number, log: (s: string) => 
       trace: trace.name,
       description: trace.description,
       requests: trace.times.length,
-      reference: { admitted: ref.filter(Boolean).length, burst: round(maxInWindow(trace.times, ref, PERIOD) / RATE) },
+      reference: {
+        admitted: ref.filter(Boolean).length,
+        burst: round(maxInWindow(trace.times, ref, PERIOD) / RATE),
+      },
       results,
     });
   }

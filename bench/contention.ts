@@ -29,7 +29,11 @@ export type ContentionRow = {
 
 const ROLLBACK = "bench-rollback";
 
-export async function concurrentSets(t: T, n: number, call: (ctx: any, i: number) => Promise<unknown>) {
+export async function concurrentSets(
+  t: T,
+  n: number,
+  call: (ctx: any, i: number) => Promise<unknown>,
+) {
   installRecorder();
   const sets: AccessSet[] = [];
   for (let i = 0; i < n; i++) {
@@ -98,7 +102,10 @@ export async function contentionOf(
 export async function limitContention(
   n: number,
   rounds: number,
-  limiters: { ours: typeof import("./limiters.js").ours; peer: typeof import("./limiters.js").peer },
+  limiters: {
+    ours: typeof import("./limiters.js").ours;
+    peer: typeof import("./limiters.js").peer;
+  },
   log: (s: string) => void,
 ): Promise<ContentionRow[]> {
   const rows: ContentionRow[] = [];
@@ -109,10 +116,17 @@ export async function limitContention(
       const t = newInstance();
       const make = impl === "ours" ? limiters.ours : limiters.peer;
       try {
-        const l = make({ l: { kind: "token bucket", rate: 1e6, period: MINUTE, ...(shards > 1 ? { shards } : {}) } });
+        const l = make({
+          l: { kind: "token bucket", rate: 1e6, period: MINUTE, ...(shards > 1 ? { shards } : {}) },
+        });
         // Warm: every shard exists, as on a busy key.
-        for (let i = 0; i < 8 * shards; i++) await t.mutation((ctx: any) => l.limit(ctx, "l", { key: "hot" }));
-        rows.push(await contentionOf(scenario, impl, t, n, rounds, (ctx) => l.limit(ctx, "l", { key: "hot" })));
+        for (let i = 0; i < 8 * shards; i++)
+          await t.mutation((ctx: any) => l.limit(ctx, "l", { key: "hot" }));
+        rows.push(
+          await contentionOf(scenario, impl, t, n, rounds, (ctx) =>
+            l.limit(ctx, "l", { key: "hot" }),
+          ),
+        );
       } catch (e) {
         log(`    ${impl} failed: ${(e as Error).message}`);
       }

@@ -4,13 +4,28 @@
  * 1,000 events, seal throughput, and `issue` / `consume`.
  */
 import { AuditLog, Confirmations } from "convex-guard";
-import { components, inComponent, measure, measureQuery, newInstance, setNow, type Metrics, type T } from "./harness.js";
+import {
+  components,
+  inComponent,
+  measure,
+  measureQuery,
+  newInstance,
+  setNow,
+  type Metrics,
+  type T,
+} from "./harness.js";
 import { summarize, round, type MetricStats } from "./stats.js";
 import { contentionOf, type ContentionRow } from "./contention.js";
 import { PAGE_SIZE } from "./promises.js";
 
 export type GuardCostRow = { call: string; ours: MetricStats; note?: string };
-export type ListScaleRow = { events: number; filter: string; documentsRead: number; databaseQueries: number; bytesRead: number };
+export type ListScaleRow = {
+  events: number;
+  filter: string;
+  documentsRead: number;
+  databaseQueries: number;
+  bytesRead: number;
+};
 
 /** The page size the promises are stated for. */
 const PAGE = PAGE_SIZE;
@@ -30,7 +45,10 @@ const FILTERS: { name: string; args: Record<string, unknown> }[] = [
   { name: "none (newest first)", args: {} },
   { name: "actor", args: { actor: { type: "user", id: "admin-3" } } },
   { name: "target", args: { target: { type: "user", id: "user-5" } } },
-  { name: "action + time range", args: { action: "user.delete", from: 0, to: Number.MAX_SAFE_INTEGER } },
+  {
+    name: "action + time range",
+    args: { action: "user.delete", from: 0, to: Number.MAX_SAFE_INTEGER },
+  },
 ];
 
 async function listCosts(t: T, audit: AuditLog, events: number): Promise<ListScaleRow[]> {
@@ -39,8 +57,15 @@ async function listCosts(t: T, audit: AuditLog, events: number): Promise<ListSca
     const { cost: m, result } = await measureQuery(t, (ctx) =>
       audit.list(ctx, { ...(f.args as any), paginationOpts: { numItems: PAGE, cursor: null } }),
     );
-    if (result.page.length !== PAGE) throw new Error(`list(${f.name}) returned ${result.page.length} events, not ${PAGE}`);
-    rows.push({ events, filter: f.name, documentsRead: m.documentsRead, databaseQueries: m.databaseQueries, bytesRead: m.bytesRead });
+    if (result.page.length !== PAGE)
+      throw new Error(`list(${f.name}) returned ${result.page.length} events, not ${PAGE}`);
+    rows.push({
+      events,
+      filter: f.name,
+      documentsRead: m.documentsRead,
+      databaseQueries: m.databaseQueries,
+      bytesRead: m.bytesRead,
+    });
   }
   return rows;
 }
@@ -59,8 +84,15 @@ async function growLog(t: T, target: number) {
   ]);
   const byEvent = new Map<string, any[]>();
   for (const r of targets) byEvent.set(r.event, [...(byEvent.get(r.event) ?? []), r]);
-  const span = Math.max(...events.map((e: any) => e.recordedAt)) - Math.min(...events.map((e: any) => e.recordedAt)) + 1;
-  let have = (await inComponent(t, "guard", async (ctx) => (await ctx.db.query("auditEvents").collect()).length)) as number;
+  const span =
+    Math.max(...events.map((e: any) => e.recordedAt)) -
+    Math.min(...events.map((e: any) => e.recordedAt)) +
+    1;
+  let have = (await inComponent(
+    t,
+    "guard",
+    async (ctx) => (await ctx.db.query("auditEvents").collect()).length,
+  )) as number;
   for (let copy = 1; have < target; copy++) {
     const shift = copy * span;
     const chunk = events.slice(0, Math.min(events.length, target - have));
@@ -75,7 +107,11 @@ async function growLog(t: T, target: number) {
           });
           for (const r of byEvent.get(_id) ?? []) {
             const { _id: _, _creationTime: __, ...rf } = r;
-            await ctx.db.insert("auditTargets", { ...rf, event: id, recordedAt: r.recordedAt - shift });
+            await ctx.db.insert("auditTargets", {
+              ...rf,
+              event: id,
+              recordedAt: r.recordedAt - shift,
+            });
           }
         }
       });
@@ -94,7 +130,13 @@ export type AuditResults = {
 };
 
 export async function auditBench(
-  opts: { baseEvents: number; sizes: number[]; samples: number; contentionN: number; contentionRounds: number },
+  opts: {
+    baseEvents: number;
+    sizes: number[];
+    samples: number;
+    contentionN: number;
+    contentionRounds: number;
+  },
   log: (s: string) => void,
 ): Promise<AuditResults> {
   const t = newInstance();
@@ -105,29 +147,54 @@ export async function auditBench(
   for (let i = 0; i < opts.baseEvents - opts.samples; i += 50) {
     tick();
     await t.mutation(async (ctx: any) => {
-      for (let j = i; j < Math.min(i + 50, opts.baseEvents - opts.samples); j++) await audit.log(ctx, event(j));
+      for (let j = i; j < Math.min(i + 50, opts.baseEvents - opts.samples); j++)
+        await audit.log(ctx, event(j));
     });
   }
   const logs: Metrics[] = [];
   for (let i = 0; i < opts.samples; i++) {
     tick();
-    logs.push((await measure(t, (ctx) => audit.log(ctx, event(opts.baseEvents - opts.samples + i)))).cost);
+    logs.push(
+      (await measure(t, (ctx) => audit.log(ctx, event(opts.baseEvents - opts.samples + i)))).cost,
+    );
   }
   const idem: Metrics[] = [];
   for (let i = 0; i < opts.samples; i++) {
     tick();
-    idem.push((await measure(t, (ctx) => audit.log(ctx, { ...event(i), eventId: `evt-${i}` }))).cost);
+    idem.push(
+      (await measure(t, (ctx) => audit.log(ctx, { ...event(i), eventId: `evt-${i}` }))).cost,
+    );
   }
 
   const logContention: ContentionRow[] = [];
   if (opts.contentionN > 0) {
     log(`  contention: audit.log from different mutations`);
     logContention.push(
-      await contentionOf("audit.log, different actors and targets", "ours", t, opts.contentionN, opts.contentionRounds, (ctx, i) =>
-        audit.log(ctx, { ...event(i), actor: { type: "user", id: `c-${i}` }, targets: [{ type: "doc", id: `d-${i}` }] }),
+      await contentionOf(
+        "audit.log, different actors and targets",
+        "ours",
+        t,
+        opts.contentionN,
+        opts.contentionRounds,
+        (ctx, i) =>
+          audit.log(ctx, {
+            ...event(i),
+            actor: { type: "user", id: `c-${i}` },
+            targets: [{ type: "doc", id: `d-${i}` }],
+          }),
       ),
-      await contentionOf("audit.log, same actor and target", "ours", t, opts.contentionN, opts.contentionRounds, (ctx, i) =>
-        audit.log(ctx, { ...event(i), actor: { type: "user", id: "hot" }, targets: [{ type: "doc", id: "hot" }] }),
+      await contentionOf(
+        "audit.log, same actor and target",
+        "ours",
+        t,
+        opts.contentionN,
+        opts.contentionRounds,
+        (ctx, i) =>
+          audit.log(ctx, {
+            ...event(i),
+            actor: { type: "user", id: "hot" },
+            targets: [{ type: "doc", id: "hot" }],
+          }),
       ),
     );
   }
@@ -149,7 +216,13 @@ export async function auditBench(
   let cursor: string | null = null;
   let checked = 0;
   let verifyOk = true;
-  const verifyTotal: Metrics = { documentsRead: 0, documentsWritten: 0, bytesRead: 0, bytesWritten: 0, databaseQueries: 0 };
+  const verifyTotal: Metrics = {
+    documentsRead: 0,
+    documentsWritten: 0,
+    bytesRead: 0,
+    bytesWritten: 0,
+    databaseQueries: 0,
+  };
   for (;;) {
     const { result, cost: m } = await measureQuery(t, (ctx) => audit.verify(ctx, { cursor }));
     for (const k of Object.keys(verifyTotal) as (keyof Metrics)[]) verifyTotal[k] += m[k];
@@ -184,14 +257,20 @@ export async function auditBench(
 
 export async function confirmationsBench(samples: number): Promise<GuardCostRow[]> {
   const t = newInstance();
-  const codes = new Confirmations(components.guard, { secret: "bench-secret-0123456789abcdef-0123456789" });
+  const codes = new Confirmations(components.guard, {
+    secret: "bench-secret-0123456789abcdef-0123456789",
+  });
   const issue: Metrics[] = [];
   const right: Metrics[] = [];
   const wrong: Metrics[] = [];
   const wrongAgain: Metrics[] = [];
   const reissue: Metrics[] = [];
   for (let i = 0; i < samples; i++) {
-    const target = { subject: `admin-${i}`, action: "user.deleteAll", payload: { userId: `u-${i}` } };
+    const target = {
+      subject: `admin-${i}`,
+      action: "user.deleteAll",
+      payload: { userId: `u-${i}` },
+    };
     const issued = await measure(t, (ctx) => codes.issue(ctx, target));
     if (!issued.result.ok) throw new Error("issue was rate limited");
     issue.push(issued.cost);

@@ -9,8 +9,14 @@ import { measure, measureQuery, newInstance, type Metrics } from "./harness.js";
 import { ours, peer, type Config, type Limiter } from "./limiters.js";
 import { summarize, type MetricStats } from "./stats.js";
 
-export type Algorithm = "sliding window" | "sliding window (exact)" | "fixed window" | "token bucket";
-export const ALGORITHMS: Algorithm[] = ["sliding window", "sliding window (exact)", "fixed window", "token bucket"];
+export type Algorithm =
+  "sliding window" | "sliding window (exact)" | "fixed window" | "token bucket";
+export const ALGORITHMS: Algorithm[] = [
+  "sliding window",
+  "sliding window (exact)",
+  "fixed window",
+  "token bucket",
+];
 export const PEER_ALGORITHMS: Algorithm[] = ["fixed window", "token bucket"];
 
 export function configFor(a: Algorithm, rate: number, period: number, shards: number): Config {
@@ -27,7 +33,8 @@ export function configFor(a: Algorithm, rate: number, period: number, shards: nu
   }
 }
 
-export type LimitCall = "limit (first call, new key)" | "limit allowed" | "limit denied" | "check" | "limitAll of 2";
+export type LimitCall =
+  "limit (first call, new key)" | "limit allowed" | "limit denied" | "check" | "limitAll of 2";
 export const LIMIT_CALLS: LimitCall[] = [
   "limit (first call, new key)",
   "limit allowed",
@@ -45,7 +52,12 @@ export type LimitCostRow = {
   note?: string;
 };
 
-async function costsFor(make: (l: Record<string, Config>) => Limiter, a: Algorithm, shards: number, samples: number) {
+async function costsFor(
+  make: (l: Record<string, Config>) => Limiter,
+  a: Algorithm,
+  shards: number,
+  samples: number,
+) {
   const t = newInstance();
   const limiter = make({
     allow: configFor(a, 100, MINUTE, shards),
@@ -55,7 +67,12 @@ async function costsFor(make: (l: Record<string, Config>) => Limiter, a: Algorit
   const out = new Map<LimitCall, Metrics[]>(LIMIT_CALLS.map((c) => [c, []]));
   // Until the allowed calls have touched every shard, the first calls insert.
   for (let i = 0; i < 4 * shards + 4; i++) {
-    await t.mutation((ctx: any) => limiter.limitAll(ctx, [{ name: "allow", key: "k" }, { name: "allow2", key: "k" }]));
+    await t.mutation((ctx: any) =>
+      limiter.limitAll(ctx, [
+        { name: "allow", key: "k" },
+        { name: "allow2", key: "k" },
+      ]),
+    );
     await t.mutation((ctx: any) => limiter.limit(ctx, "deny", { key: "k" }));
   }
   for (let i = 0; i < samples; i++) {
@@ -66,7 +83,10 @@ async function costsFor(make: (l: Record<string, Config>) => Limiter, a: Algorit
     const check = await measureQuery(t, (ctx) => limiter.check(ctx, "allow", { key: "k" }));
     out.get("check")!.push(check.cost);
     const all = await measure(t, (ctx) =>
-      limiter.limitAll(ctx, [{ name: "allow", key: "k" }, { name: "allow2", key: "k" }]),
+      limiter.limitAll(ctx, [
+        { name: "allow", key: "k" },
+        { name: "allow2", key: "k" },
+      ]),
     );
     if (all.result.ok) out.get("limitAll of 2")!.push(all.cost);
   }
@@ -77,7 +97,10 @@ async function costsFor(make: (l: Record<string, Config>) => Limiter, a: Algorit
   return out;
 }
 
-export async function limitCosts(samples: number, log: (s: string) => void): Promise<LimitCostRow[]> {
+export async function limitCosts(
+  samples: number,
+  log: (s: string) => void,
+): Promise<LimitCostRow[]> {
   const rows: LimitCostRow[] = [];
   for (const shards of [1, 10]) {
     for (const a of ALGORITHMS) {

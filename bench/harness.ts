@@ -40,7 +40,11 @@ const peerModules = eager(
 );
 const batchWorkerModules = eager(
   import.meta.glob(
-    ["/node_modules/@convex-dev/batch-worker/src/component/**/*.ts", "!**/convex.config.ts", "!**/*.test.ts"],
+    [
+      "/node_modules/@convex-dev/batch-worker/src/component/**/*.ts",
+      "!**/convex.config.ts",
+      "!**/*.test.ts",
+    ],
     { eager: true },
   ),
 );
@@ -73,7 +77,15 @@ let clock: ReturnType<typeof FakeTimers.install> | undefined;
 export function installClock(now: number) {
   clock = FakeTimers.install({
     now,
-    toFake: ["Date", "setTimeout", "clearTimeout", "setInterval", "clearInterval", "setImmediate", "clearImmediate"],
+    toFake: [
+      "Date",
+      "setTimeout",
+      "clearTimeout",
+      "setInterval",
+      "clearInterval",
+      "setImmediate",
+      "clearImmediate",
+    ],
   });
   return clock;
 }
@@ -85,4 +97,3 @@ export function uninstallClock() {
 export function setNow(ms: number) {
   clock!.setSystemTime(ms);
 }
-

@@ -20,11 +20,19 @@ export const PAGE_SIZE = 50;
 
 export const PROMISES: Promise_[] = [
   // Rate limits, unsharded (every algorithm).
-  p("limit.allowed.reads", 2, "an allowed `limit` reads at most 2 documents (its one state document, read and patched)"),
+  p(
+    "limit.allowed.reads",
+    2,
+    "an allowed `limit` reads at most 2 documents (its one state document, read and patched)",
+  ),
   p("limit.allowed.writes", 1, "an allowed `limit` writes 1 document"),
   p("limit.denied.reads", 1, "a denied `limit` reads 1 document"),
   p("limit.denied.writes", 0, "a denied `limit` writes nothing"),
-  p("limit.first.reads", 1, "the first `limit` on a new key reads only the write-once maintenance document"),
+  p(
+    "limit.first.reads",
+    1,
+    "the first `limit` on a new key reads only the write-once maintenance document",
+  ),
   p("limit.first.writes", 1, "the first `limit` on a new key writes 1 document"),
   p("check.writes", 0, "`check` writes nothing"),
   p("check.reads", 1, "`check` reads 1 document"),
@@ -32,27 +40,71 @@ export const PROMISES: Promise_[] = [
   p("limitAll2.writes", 2, "`limitAll` of 2 limits writes at most 2 documents"),
   p("limit.indexRanges", 2, "a `limit` queries at most 2 index ranges"),
   // Rate limits, 10 shards.
-  p("sharded.allowed.reads", 4, "with shards, an allowed `limit` reads at most 2 shards (4 reads when it draws on both)"),
+  p(
+    "sharded.allowed.reads",
+    4,
+    "with shards, an allowed `limit` reads at most 2 shards (4 reads when it draws on both)",
+  ),
   p("sharded.allowed.writes", 2, "with shards, an allowed `limit` writes at most 2 shards"),
   p("sharded.denied.reads", 2, "with shards, a denied `limit` reads at most 2 shards"),
   p("sharded.denied.writes", 0, "with shards, a denied `limit` writes nothing"),
   p("sharded.check.writes", 0, "with shards, `check` writes nothing"),
   // Audit log.
-  p("audit.log.reads", 1, "`audit.log` reads at most 1 document (the write-once maintenance document)"),
-  p("audit.log.conflictPct", 0, "concurrent `audit.log` calls never conflict (% of pairs that conflict)"),
-  p("audit.list.reads", PAGE_SIZE + 2, `a \`list\` page of ${PAGE_SIZE} reads at most page size + 2 documents (actor, action, outcome, time)`),
-  p("audit.list.target.reads", 2 * PAGE_SIZE + 2, `a \`list\` page filtered by target reads at most 2 x page size + 2 (index row + event)`),
-  p("audit.list.growth", 0, "a `list` page reads no more documents when the log is 10–20x larger (growth in documents read)"),
-  p("audit.verify.readsPer1000", 1100, "`verify` reads at most 1,100 documents per 1,000 events (events + seals)"),
+  p(
+    "audit.log.reads",
+    1,
+    "`audit.log` reads at most 1 document (the write-once maintenance document)",
+  ),
+  p(
+    "audit.log.conflictPct",
+    0,
+    "concurrent `audit.log` calls never conflict (% of pairs that conflict)",
+  ),
+  p(
+    "audit.list.reads",
+    PAGE_SIZE + 2,
+    `a \`list\` page of ${PAGE_SIZE} reads at most page size + 2 documents (actor, action, outcome, time)`,
+  ),
+  p(
+    "audit.list.target.reads",
+    2 * PAGE_SIZE + 2,
+    `a \`list\` page filtered by target reads at most 2 x page size + 2 (index row + event)`,
+  ),
+  p(
+    "audit.list.growth",
+    0,
+    "a `list` page reads no more documents when the log is 10–20x larger (growth in documents read)",
+  ),
+  p(
+    "audit.verify.readsPer1000",
+    1100,
+    "`verify` reads at most 1,100 documents per 1,000 events (events + seals)",
+  ),
   // Confirmations.
-  p("codes.issue.reads", 4, "`issue` reads at most 4 documents (code row, issue limit; a patch counts as a read)"),
+  p(
+    "codes.issue.reads",
+    4,
+    "`issue` reads at most 4 documents (code row, issue limit; a patch counts as a read)",
+  ),
   p("codes.issue.writes", 3, "`issue` writes at most 3 documents"),
-  p("codes.consume.reads", 4, "`consume` reads at most 4 documents (code row, failure limit; a patch counts as a read)"),
+  p(
+    "codes.consume.reads",
+    4,
+    "`consume` reads at most 4 documents (code row, failure limit; a patch counts as a read)",
+  ),
   p("codes.consume.writes", 2, "`consume` writes at most 2 documents"),
   // Accuracy and storage.
-  p("exact.overPct", 0, "`precision: \"exact\"` never admits more than `rate` per `period` (over-admission %, every trace)"),
-  p("exact.burst", 1, "`precision: \"exact\"`: most admitted in any period / rate"),
-  p("sweep.docsLeft", 0, "after every key went idle and the sweep ran, no rate-limit document is left"),
+  p(
+    "exact.overPct",
+    0,
+    '`precision: "exact"` never admits more than `rate` per `period` (over-admission %, every trace)',
+  ),
+  p("exact.burst", 1, '`precision: "exact"`: most admitted in any period / rate'),
+  p(
+    "sweep.docsLeft",
+    0,
+    "after every key went idle and the sweep ran, no rate-limit document is left",
+  ),
 ];
 
 export type PromiseCheck = Promise_ & { measured: number | null; ok: boolean };

@@ -54,7 +54,8 @@ export function installRecorder() {
       const f = orig.syscall;
       return (op: string, json: string) => {
         const out = f(op, json);
-        if (current && op === "1.0/queryStream") current.ranges.push(rangeOf(JSON.parse(json).query));
+        if (current && op === "1.0/queryStream")
+          current.ranges.push(rangeOf(JSON.parse(json).query));
         return out;
       };
     },
@@ -90,7 +91,11 @@ export function installRecorder() {
           }
           case "1.0/remove":
             current.reads.add(args.id);
-            current.writes.set(args.id, { id: args.id, table: tableOf(args.id, args.table), doc: seen.get(args.id) ?? null });
+            current.writes.set(args.id, {
+              id: args.id,
+              table: tableOf(args.id, args.table),
+              doc: seen.get(args.id) ?? null,
+            });
             break;
         }
         return out;
@@ -103,7 +108,9 @@ export function installRecorder() {
 }
 
 /** Runs `fn` and returns the documents and ranges it read and wrote. Not reentrant. */
-export async function record<R>(fn: () => Promise<R>): Promise<{ result: R | undefined; access: AccessSet; error?: unknown }> {
+export async function record<R>(
+  fn: () => Promise<R>,
+): Promise<{ result: R | undefined; access: AccessSet; error?: unknown }> {
   const access: AccessSet = { reads: new Set(), ranges: [], writes: new Map() };
   current = access;
   try {
@@ -127,11 +134,16 @@ function inRange(range: Range, w: Written): boolean {
   return range.filters.every((f) => {
     const c = cmp(w.doc![f.fieldPath], f.value);
     switch (f.type) {
-      case "Eq": return c === 0;
-      case "Gt": return c > 0;
-      case "Gte": return c >= 0;
-      case "Lt": return c < 0;
-      case "Lte": return c <= 0;
+      case "Eq":
+        return c === 0;
+      case "Gt":
+        return c > 0;
+      case "Gte":
+        return c >= 0;
+      case "Lt":
+        return c < 0;
+      case "Lte":
+        return c <= 0;
     }
   });
 }

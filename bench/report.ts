@@ -9,7 +9,15 @@ import type { PromiseCheck } from "./promises.js";
 import type { MetricStats } from "./stats.js";
 
 export type Results = {
-  meta: { date: string; node: string; platform: string; quick: boolean; seconds: number; args: string[]; notes: string[] };
+  meta: {
+    date: string;
+    node: string;
+    platform: string;
+    quick: boolean;
+    seconds: number;
+    args: string[];
+    notes: string[];
+  };
   limitCosts?: LimitCostRow[];
   guardCosts?: GuardCostRow[];
   audit?: AuditResults;
@@ -21,13 +29,19 @@ export type Results = {
 };
 
 const n = (x: number | null | undefined, digits = 2) =>
-  x === null || x === undefined ? "–" : x.toLocaleString("en-US", { maximumFractionDigits: digits });
+  x === null || x === undefined
+    ? "–"
+    : x.toLocaleString("en-US", { maximumFractionDigits: digits });
 const table = (head: string[], rows: (string | number)[][]) =>
-  [`| ${head.join(" | ")} |`, `| ${head.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join(
-    "\n",
-  );
-const rw = (s: MetricStats | null) => (s ? `${n(s.mean.documentsRead)} / ${n(s.mean.documentsWritten)}` : "–");
-const bytes = (s: MetricStats | null) => (s ? `${n(s.mean.bytesRead, 0)} / ${n(s.mean.bytesWritten, 0)}` : "–");
+  [
+    `| ${head.join(" | ")} |`,
+    `| ${head.map(() => "---").join(" | ")} |`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n");
+const rw = (s: MetricStats | null) =>
+  s ? `${n(s.mean.documentsRead)} / ${n(s.mean.documentsWritten)}` : "–";
+const bytes = (s: MetricStats | null) =>
+  s ? `${n(s.mean.bytesRead, 0)} / ${n(s.mean.bytesWritten, 0)}` : "–";
 const ranges = (s: MetricStats | null) => (s ? n(s.mean.databaseQueries) : "–");
 const docs = (s: MetricStats) => s.mean.documentsRead + s.mean.documentsWritten;
 
@@ -50,7 +64,17 @@ export function renderMarkdown(r: Results): string {
     out.push(`### Cost per call: rate limits`, "");
     out.push(
       table(
-        ["Call", "Algorithm", "Shards", "Ours: docs R / W", "Peer: docs R / W", "Ours: bytes R / W", "Peer: bytes R / W", "Ours / peer ranges", "Docs ratio"],
+        [
+          "Call",
+          "Algorithm",
+          "Shards",
+          "Ours: docs R / W",
+          "Peer: docs R / W",
+          "Ours: bytes R / W",
+          "Peer: bytes R / W",
+          "Ours / peer ranges",
+          "Docs ratio",
+        ],
         r.limitCosts.map((c) => [
           c.call,
           c.algorithm,
@@ -112,7 +136,13 @@ export function renderMarkdown(r: Results): string {
     out.push(
       table(
         ["Workload", "Ours calls/s", "Peer calls/s", "Ratio", "Rounds × calls"],
-        r.speed.map((s) => [s.workload, n(s.oursPerSec), n(s.peerPerSec), s.ratio === null ? "–" : `${n(s.ratio)}×`, `${s.rounds} × ${s.callsPerRound}`]),
+        r.speed.map((s) => [
+          s.workload,
+          n(s.oursPerSec),
+          n(s.peerPerSec),
+          s.ratio === null ? "–" : `${n(s.ratio)}×`,
+          `${s.rounds} × ${s.callsPerRound}`,
+        ]),
       ),
       "",
       `Each call is a whole host mutation in the embedded runtime; within a round the two implementations alternate call by call; the median of the rounds is shown. ` +
@@ -133,11 +163,21 @@ export function renderMarkdown(r: Results): string {
       "",
     );
     for (const a of r.accuracy) {
-      out.push(`**${a.trace}** — ${a.description}; ${n(a.requests)} requests, reference admits ${n(a.reference.admitted)}.`, "");
+      out.push(
+        `**${a.trace}** — ${a.description}; ${n(a.requests)} requests, reference admits ${n(a.reference.admitted)}.`,
+        "",
+      );
       out.push(
         table(
           ["Algorithm", "Admitted", "Over %", "Under %", "Diff vs ref run %", "Burst"],
-          a.results.map((c) => [c.label, n(c.admitted), n(c.overPct), n(c.underPct), n(c.diffPct), n(c.burst)]),
+          a.results.map((c) => [
+            c.label,
+            n(c.admitted),
+            n(c.overPct),
+            n(c.underPct),
+            n(c.diffPct),
+            n(c.burst),
+          ]),
         ),
         "",
       );
@@ -150,8 +190,16 @@ export function renderMarkdown(r: Results): string {
       table(
         ["", "Ours", "Peer"],
         [
-          ["Storage per active key (token bucket)", `${n(s.ours.bytesPerActiveKey, 0)} B, ${n(s.ours.docsPerActiveKey)} doc`, `${n(s.peer.bytesPerActiveKey, 0)} B, ${n(s.peer.docsPerActiveKey)} doc`],
-          [`${n(s.idleKeys)} idle keys, before the sweep`, `${n(s.ours.beforeSweep.docs)} docs, ${n(s.ours.beforeSweep.bytes / 1024, 0)} KiB`, `${n(s.peer.afterIdle.docs)} docs, ${n(s.peer.afterIdle.bytes / 1024, 0)} KiB`],
+          [
+            "Storage per active key (token bucket)",
+            `${n(s.ours.bytesPerActiveKey, 0)} B, ${n(s.ours.docsPerActiveKey)} doc`,
+            `${n(s.peer.bytesPerActiveKey, 0)} B, ${n(s.peer.docsPerActiveKey)} doc`,
+          ],
+          [
+            `${n(s.idleKeys)} idle keys, before the sweep`,
+            `${n(s.ours.beforeSweep.docs)} docs, ${n(s.ours.beforeSweep.bytes / 1024, 0)} KiB`,
+            `${n(s.peer.afterIdle.docs)} docs, ${n(s.peer.afterIdle.bytes / 1024, 0)} KiB`,
+          ],
           [
             `${n(s.idleKeys)} idle keys, after the sweep`,
             `${n(s.ours.afterSweep.docs)} docs, ${n(s.ours.afterSweep.bytes / 1024, 0)} KiB (${n(s.ours.sweepPasses)} passes of ≤ ${n(s.ours.docsPerPass)} docs)`,
@@ -165,7 +213,10 @@ export function renderMarkdown(r: Results): string {
             `State document size per key (bytes, unsharded; one document per shard): ` +
               r.limitCosts
                 .filter((c) => c.shards === 1 && c.call === "limit (first call, new key)")
-                .map((c) => `${c.algorithm} ${n(c.ours?.mean.bytesWritten ?? null, 0)}${c.peer ? ` (peer ${n(c.peer.mean.bytesWritten, 0)})` : ""}`)
+                .map(
+                  (c) =>
+                    `${c.algorithm} ${n(c.ours?.mean.bytesWritten ?? null, 0)}${c.peer ? ` (peer ${n(c.peer.mean.bytesWritten, 0)})` : ""}`,
+                )
                 .join(", ") +
               ".",
             "",
@@ -177,15 +228,34 @@ export function renderMarkdown(r: Results): string {
       "",
     );
     if (r.audit) {
-      out.push(`Seal throughput (audit log): ${n(r.audit.sealEventsPerSec)} events per second through convex-test, in batches of up to 256.`, "");
+      out.push(
+        `Seal throughput (audit log): ${n(r.audit.sealEventsPerSec)} events per second through convex-test, in batches of up to 256.`,
+        "",
+      );
     }
   }
   if (r.contention) {
     out.push(`### Contention model`, "");
     out.push(
       table(
-        ["Scenario", "Impl", "Reads / writes per call", "Pairs", "Write sets intersect %", "Conflicting pairs %", "Retried per round of N %"],
-        r.contention.map((c) => [c.scenario, c.impl, `${n(c.readsPerCall)} / ${n(c.writesPerCall)}`, n(c.pairs), n(c.writeIntersectPct, 1), n(c.conflictPct, 1), n(c.retriedPerRoundPct, 1)]),
+        [
+          "Scenario",
+          "Impl",
+          "Reads / writes per call",
+          "Pairs",
+          "Write sets intersect %",
+          "Conflicting pairs %",
+          "Retried per round of N %",
+        ],
+        r.contention.map((c) => [
+          c.scenario,
+          c.impl,
+          `${n(c.readsPerCall)} / ${n(c.writesPerCall)}`,
+          n(c.pairs),
+          n(c.writeIntersectPct, 1),
+          n(c.conflictPct, 1),
+          n(c.retriedPerRoundPct, 1),
+        ]),
       ),
       "",
       `Method: convex-test runs mutations one at a time, so retries are modelled. N = ${r.contention[0]?.n ?? "–"} calls are each run from the same ` +
@@ -200,7 +270,12 @@ export function renderMarkdown(r: Results): string {
   out.push(
     table(
       ["Promise", "Limit", "Measured", ""],
-      r.promises.map((p) => [p.text, n(p.max), p.measured === null ? "not measured" : n(p.measured), p.ok ? "✅" : "❌"]),
+      r.promises.map((p) => [
+        p.text,
+        n(p.max),
+        p.measured === null ? "not measured" : n(p.measured),
+        p.ok ? "✅" : "❌",
+      ]),
     ),
     "",
   );

@@ -36,12 +36,15 @@ export function parseArgs(args: string[]) {
     const v = value(flag);
     if (v === undefined) return dflt;
     const x = Number(v);
-    if (!Number.isInteger(x) || x < 1) throw new Error(`${flag} must be a positive integer, got ${v}`);
+    if (!Number.isInteger(x) || x < 1)
+      throw new Error(`${flag} must be a positive integer, got ${v}`);
     return x;
   };
   const only = value("--only");
   const sections = (only ? only.split(",") : [...SECTIONS]) as Section[];
-  for (const s of sections) if (!SECTIONS.includes(s)) throw new Error(`unknown section ${s}; sections: ${SECTIONS.join(", ")}`);
+  for (const s of sections)
+    if (!SECTIONS.includes(s))
+      throw new Error(`unknown section ${s}; sections: ${SECTIONS.join(", ")}`);
   return {
     quick,
     sections,
@@ -59,8 +62,15 @@ export function parseArgs(args: string[]) {
   };
 }
 
-const worst = (rows: LimitCostRow[], shards: number, call: LimitCall, k: "documentsRead" | "documentsWritten" | "databaseQueries") => {
-  const xs = rows.filter((r) => r.shards === shards && r.call === call).map((r) => (r.ours ? r.ours.max[k] : null));
+const worst = (
+  rows: LimitCostRow[],
+  shards: number,
+  call: LimitCall,
+  k: "documentsRead" | "documentsWritten" | "databaseQueries",
+) => {
+  const xs = rows
+    .filter((r) => r.shards === shards && r.call === call)
+    .map((r) => (r.ours ? r.ours.max[k] : null));
   return xs.length === 0 || xs.some((x) => x === null) ? null : Math.max(...(xs as number[]));
 };
 
@@ -104,7 +114,11 @@ export async function main(argv: string[]): Promise<number> {
         r.guardCosts = await confirmationsBench(o.samples);
       });
     }
-    if (o.sections.includes("cost") || o.sections.includes("scale") || o.sections.includes("contention")) {
+    if (
+      o.sections.includes("cost") ||
+      o.sections.includes("scale") ||
+      o.sections.includes("contention")
+    ) {
       await section("audit log (cost, scale, contention)", async () => {
         r.audit = await auditBench(
           {
@@ -167,8 +181,15 @@ export async function main(argv: string[]): Promise<number> {
     m["check.reads"] = worst(L, 1, "check", "documentsRead");
     m["limitAll2.reads"] = worst(L, 1, "limitAll of 2", "documentsRead");
     m["limitAll2.writes"] = worst(L, 1, "limitAll of 2", "documentsWritten");
-    const ranges = [worst(L, 1, "limit allowed", "databaseQueries"), worst(L, 1, "limit denied", "databaseQueries"), worst(L, 10, "limit allowed", "databaseQueries"), worst(L, 10, "limit denied", "databaseQueries")];
-    m["limit.indexRanges"] = ranges.some((x) => x === null) ? null : Math.max(...(ranges as number[]));
+    const ranges = [
+      worst(L, 1, "limit allowed", "databaseQueries"),
+      worst(L, 1, "limit denied", "databaseQueries"),
+      worst(L, 10, "limit allowed", "databaseQueries"),
+      worst(L, 10, "limit denied", "databaseQueries"),
+    ];
+    m["limit.indexRanges"] = ranges.some((x) => x === null)
+      ? null
+      : Math.max(...(ranges as number[]));
     m["sharded.allowed.reads"] = worst(L, 10, "limit allowed", "documentsRead");
     m["sharded.allowed.writes"] = worst(L, 10, "limit allowed", "documentsWritten");
     m["sharded.denied.reads"] = worst(L, 10, "limit denied", "documentsRead");
@@ -177,15 +198,23 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (r.audit) {
     const A = r.audit;
-    m["audit.log.reads"] = Math.max(...A.costs.filter((c) => c.call.startsWith("audit.log")).map((c) => c.ours.max.documentsRead));
-    m["audit.log.conflictPct"] = A.logContention.length ? Math.max(...A.logContention.map((c) => c.conflictPct)) : null;
+    m["audit.log.reads"] = Math.max(
+      ...A.costs.filter((c) => c.call.startsWith("audit.log")).map((c) => c.ours.max.documentsRead),
+    );
+    m["audit.log.conflictPct"] = A.logContention.length
+      ? Math.max(...A.logContention.map((c) => c.conflictPct))
+      : null;
     const plain = A.listScale.filter((x) => x.filter !== "target");
     const target = A.listScale.filter((x) => x.filter === "target");
     m["audit.list.reads"] = plain.length ? Math.max(...plain.map((x) => x.documentsRead)) : null;
-    m["audit.list.target.reads"] = target.length ? Math.max(...target.map((x) => x.documentsRead)) : null;
+    m["audit.list.target.reads"] = target.length
+      ? Math.max(...target.map((x) => x.documentsRead))
+      : null;
     const sizes = [...new Set(A.listScale.map((x) => x.events))].sort((a, b) => a - b);
-    const at = (s: number) => A.listScale.filter((x) => x.events === s).reduce((acc, x) => acc + x.documentsRead, 0);
-    m["audit.list.growth"] = sizes.length >= 2 ? Math.max(0, at(sizes[sizes.length - 1]) - at(sizes[0])) : null;
+    const at = (s: number) =>
+      A.listScale.filter((x) => x.events === s).reduce((acc, x) => acc + x.documentsRead, 0);
+    m["audit.list.growth"] =
+      sizes.length >= 2 ? Math.max(0, at(sizes[sizes.length - 1]) - at(sizes[0])) : null;
     m["audit.verify.readsPer1000"] = A.verifyOk ? A.verifyPer1000.documentsRead : null;
   }
   if (r.guardCosts) {
@@ -200,7 +229,9 @@ export async function main(argv: string[]): Promise<number> {
     m["codes.consume.writes"] = max("confirmations.consume", "documentsWritten");
   }
   if (r.accuracy) {
-    const exact = r.accuracy.map((a) => a.results.find((c) => c.label === "ours: sliding window (exact)"));
+    const exact = r.accuracy.map((a) =>
+      a.results.find((c) => c.label === "ours: sliding window (exact)"),
+    );
     if (exact.every((c) => c !== undefined)) {
       m["exact.overPct"] = Math.max(...exact.map((c) => c!.overPct));
       m["exact.burst"] = Math.max(...exact.map((c) => c!.burst));
@@ -209,7 +240,9 @@ export async function main(argv: string[]): Promise<number> {
   if (r.scale) m["sweep.docsLeft"] = r.scale.ours.afterSweep.docs;
   // Only promises whose section ran are checked (a partial run with --only checks what it measured).
   const ran = new Set(Object.keys(m));
-  r.promises = checkPromises(m).filter((p) => o.sections.length === SECTIONS.length || ran.has(p.id));
+  r.promises = checkPromises(m).filter(
+    (p) => o.sections.length === SECTIONS.length || ran.has(p.id),
+  );
 
   r.meta.seconds = Math.round((performance.now() - started) / 1000);
   const md = renderMarkdown(r);
@@ -223,7 +256,10 @@ export async function main(argv: string[]): Promise<number> {
   if (full && syncPerformancePage()) log("updated docs/performance.md");
   process.stdout.write(md + "\n");
   const broken = r.promises.filter((p) => !p.ok);
-  for (const p of broken) log(`PROMISE BROKEN: ${p.text}: limit ${p.max}, measured ${p.measured ?? "nothing"}`);
-  log(`bench: ${r.meta.seconds} s, ${r.promises.length - broken.length}/${r.promises.length} promises kept${failed ? ", a section FAILED" : ""}`);
+  for (const p of broken)
+    log(`PROMISE BROKEN: ${p.text}: limit ${p.max}, measured ${p.measured ?? "nothing"}`);
+  log(
+    `bench: ${r.meta.seconds} s, ${r.promises.length - broken.length}/${r.promises.length} promises kept${failed ? ", a section FAILED" : ""}`,
+  );
   return failed || broken.length > 0 ? 1 : 0;
 }

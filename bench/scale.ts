@@ -40,11 +40,18 @@ export type ScaleResult = {
 async function tableStats(t: T, component: string) {
   return inComponent(t, component, async (ctx) => {
     const docs = await ctx.db.query("rateLimits").collect();
-    return { docs: docs.length, bytes: docs.reduce((s: number, d: any) => s + getDocumentSize(d), 0) };
+    return {
+      docs: docs.length,
+      bytes: docs.reduce((s: number, d: any) => s + getDocumentSize(d), 0),
+    };
   });
 }
 
-export async function rateLimitScale(realKeys: number, idleKeys: number, log: (s: string) => void): Promise<ScaleResult> {
+export async function rateLimitScale(
+  realKeys: number,
+  idleKeys: number,
+  log: (s: string) => void,
+): Promise<ScaleResult> {
   const t = newInstance();
   const config = { kind: "token bucket" as const, rate: 10, period: MINUTE };
   const o = ours({ l: config });
@@ -62,7 +69,9 @@ export async function rateLimitScale(realKeys: number, idleKeys: number, log: (s
   const peerReal = await tableStats(t, "rateLimiter");
 
   log(`  scale: growing to ${idleKeys} idle keys (copies of real key documents)`);
-  const templates = await inComponent(t, "guard", async (ctx) => ctx.db.query("rateLimits").collect());
+  const templates = await inComponent(t, "guard", async (ctx) =>
+    ctx.db.query("rateLimits").collect(),
+  );
   for (let i = realKeys; i < idleKeys; i += 5000) {
     await inComponent(t, "guard", async (ctx) => {
       for (let j = i; j < Math.min(idleKeys, i + 5000); j++) {
@@ -104,7 +113,10 @@ export async function rateLimitScale(realKeys: number, idleKeys: number, log: (s
       bytesPerActiveKey: round(peerBytesPerKey, 1),
       docsPerActiveKey: round(peerReal.docs / realKeys, 2),
       // The peer never deletes idle keys: its storage stays one document per key ever seen.
-      afterIdle: { docs: idleKeys * (peerReal.docs / realKeys), bytes: Math.round(idleKeys * peerBytesPerKey) },
+      afterIdle: {
+        docs: idleKeys * (peerReal.docs / realKeys),
+        bytes: Math.round(idleKeys * peerBytesPerKey),
+      },
     },
   };
 }

@@ -27,7 +27,12 @@ const KEYS = 20;
  * (and who goes first), timing each call alone, so load changes on the
  * machine hit both alike. Returns calls per second for each.
  */
-async function round1(a: Limiter, b: Limiter | null, t: ReturnType<typeof newInstance>, calls: number) {
+async function round1(
+  a: Limiter,
+  b: Limiter | null,
+  t: ReturnType<typeof newInstance>,
+  calls: number,
+) {
   let ta = 0;
   let tb = 0;
   const one = async (l: Limiter, i: number) => {
@@ -43,10 +48,20 @@ async function round1(a: Limiter, b: Limiter | null, t: ReturnType<typeof newIns
   return { a: (calls * 1000) / ta, b: b ? (calls * 1000) / tb : null };
 }
 
-export async function speed(rounds: number, calls: number, log: (s: string) => void): Promise<SpeedRow[]> {
+export async function speed(
+  rounds: number,
+  calls: number,
+  log: (s: string) => void,
+): Promise<SpeedRow[]> {
   const workloads: { workload: string; config: Config }[] = [
-    { workload: "limit, token bucket, 20 keys", config: { kind: "token bucket", rate: 1e6, period: MINUTE } },
-    { workload: "limit, fixed window, 20 keys", config: { kind: "fixed window", rate: 1e6, period: MINUTE } },
+    {
+      workload: "limit, token bucket, 20 keys",
+      config: { kind: "token bucket", rate: 1e6, period: MINUTE },
+    },
+    {
+      workload: "limit, fixed window, 20 keys",
+      config: { kind: "fixed window", rate: 1e6, period: MINUTE },
+    },
     {
       workload: "limit, token bucket, 10 shards, 20 keys",
       config: { kind: "token bucket", rate: 1e6, period: MINUTE, shards: 10 },

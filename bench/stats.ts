@@ -2,7 +2,13 @@ import type { Metrics } from "./harness.js";
 
 export type MetricStats = { mean: Metrics; max: Metrics; samples: number };
 
-const KEYS = ["documentsRead", "documentsWritten", "bytesRead", "bytesWritten", "databaseQueries"] as const;
+const KEYS = [
+  "documentsRead",
+  "documentsWritten",
+  "bytesRead",
+  "bytesWritten",
+  "databaseQueries",
+] as const;
 
 export function summarize(samples: Metrics[]): MetricStats {
   const mean = {} as Metrics;

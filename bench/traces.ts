@@ -147,17 +147,20 @@ export function makeTraces(t0: number, rate: number, period: number, periods: nu
     { name: "steady", description: "Poisson arrivals at 1.5x the rate", times: steady },
     {
       name: "bursty",
-      description: "background at 0.2x the rate, plus one burst of ~1.2x rate requests in 1/12 of each period",
+      description:
+        "background at 0.2x the rate, plus one burst of ~1.2x rate requests in 1/12 of each period",
       times: bursty,
     },
     {
       name: "window edges",
-      description: "adversarial: `rate` requests just before and `rate` just after each fixed-window boundary",
+      description:
+        "adversarial: `rate` requests just before and `rate` just after each fixed-window boundary",
       times: edge,
     },
     {
       name: "drain+trickle",
-      description: "adversarial: `rate` requests at once, then a trickle at exactly the refill rate",
+      description:
+        "adversarial: `rate` requests at once, then a trickle at exactly the refill rate",
       times: drainSorted,
     },
   ];

@@ -7,7 +7,9 @@ import { main } from "./demo.js";
 
 test("npm run demo: every step behaves as the transcript says", async () => {
   const lines: string[] = [];
-  const log = vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => void lines.push(args.join(" ")));
+  const log = vi
+    .spyOn(console, "log")
+    .mockImplementation((...args: unknown[]) => void lines.push(args.join(" ")));
   try {
     const code = await main();
     expect(lines.filter((l) => l.includes("✗"))).toEqual([]);

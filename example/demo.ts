@@ -19,14 +19,21 @@ function expect(condition: unknown, what: string): asserts condition {
   if (!condition) throw new Expectation(what);
 }
 
-const secs = (ms: number) => (ms < 2 * 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 60_000).toFixed(1)} min`);
+const secs = (ms: number) =>
+  ms < 2 * 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 60_000).toFixed(1)} min`;
 const clockTime = (ms: number) => new Date(ms).toISOString().slice(11, 19);
 /** A result as a reader wants it: no internal ids, `key: value` spacing. */
 const show = (r: object) => {
   const { codeId: _codeId, ...rest } = r as Record<string, unknown>;
   const first = ["ok", "reason", "attemptsLeft", "retryAfter"].filter((k) => k in rest);
-  const ordered = Object.fromEntries([...first, ...Object.keys(rest).filter((k) => !first.includes(k))].map((k) => [k, rest[k]]));
-  return JSON.stringify(ordered).replace(/"(\w+)":/g, "$1: ").replace(/,/g, ", ").replace(/^\{/, "{ ").replace(/\}$/, " }");
+  const ordered = Object.fromEntries(
+    [...first, ...Object.keys(rest).filter((k) => !first.includes(k))].map((k) => [k, rest[k]]),
+  );
+  return JSON.stringify(ordered)
+    .replace(/"(\w+)":/g, "$1: ")
+    .replace(/,/g, ", ")
+    .replace(/^\{/, "{ ")
+    .replace(/\}$/, " }");
 };
 const errorCode = (e: unknown) => (e as { data?: { code?: string } }).data?.code ?? String(e);
 
@@ -68,12 +75,16 @@ export async function main(): Promise<number> {
     } catch (e) {
       failed++;
       console.log(`  ${red("✗")} ${stamp} ${title}`);
-      console.log(`      ${red(e instanceof Expectation ? `expected: ${e.message}` : `error: ${String((e as Error).stack ?? e)}`)}`);
+      console.log(
+        `      ${red(e instanceof Expectation ? `expected: ${e.message}` : `error: ${String((e as Error).stack ?? e)}`)}`,
+      );
     }
   }
 
   try {
-    console.log(`convex-guard demo: the example app in convex-test on a fake clock (${new Date(START).toISOString()})\n`);
+    console.log(
+      `convex-guard demo: the example app in convex-test on a fake clock (${new Date(START).toISOString()})\n`,
+    );
 
     const alice = await addUser(t, "alice");
     const bob = await addUser(t, "bob");
@@ -81,15 +92,22 @@ export async function main(): Promise<number> {
     const mod = await addUser(t, "mo", "moderator");
     const ada = await addUser(t, "ada", "admin");
     const root = await addUser(t, "root", "superadmin");
-    console.log(dim("  users: alice, bob, carol (user), mo (moderator), ada (admin), root (superadmin)\n"));
+    console.log(
+      dim("  users: alice, bob, carol (user), mo (moderator), ada (admin), root (superadmin)\n"),
+    );
     const names = new Map<string, string>(
-      Object.entries({ alice, bob, carol, mo: mod, ada, root }).map(([name, u]) => [u.id as string, name]),
+      Object.entries({ alice, bob, carol, mo: mod, ada, root }).map(([name, u]) => [
+        u.id as string,
+        name,
+      ]),
     );
     const who = (s: { type: string; id: string; name?: string }) =>
       `${s.type}:${s.name ?? names.get(s.id) ?? (s.id.length > 16 ? `${s.id.slice(0, 8)}…` : s.id)}`;
 
     // ---------------------------------------------------------------- rate limits
-    console.log("Rate limits (sendMessage: 5 per rolling minute per user, plus an app-wide bucket)");
+    console.log(
+      "Rate limits (sendMessage: 5 per rolling minute per user, plus an app-wide bucket)",
+    );
     let retryAfter = 0;
     await step("alice sends 5 messages in 20 seconds: all admitted", async () => {
       for (let i = 1; i <= 5; i++) {
@@ -120,12 +138,16 @@ export async function main(): Promise<number> {
     // ---------------------------------------------------------------- access control
     console.log("\nAccess control");
     await step("an anonymous caller is rejected", async () => {
-      const code = await rejectionCode(t.query(api.messages.listMyMessages, { paginationOpts: { numItems: 5, cursor: null } }));
+      const code = await rejectionCode(
+        t.query(api.messages.listMyMessages, { paginationOpts: { numItems: 5, cursor: null } }),
+      );
       expect(code === "UNAUTHENTICATED", `UNAUTHENTICATED, got ${code}`);
       return "listMyMessages without a token → UNAUTHENTICATED";
     });
     await step("bob cannot read alice's message by its id (IDOR)", async () => {
-      const mine = await alice.as.query(api.messages.listMyMessages, { paginationOpts: { numItems: 1, cursor: null } });
+      const mine = await alice.as.query(api.messages.listMyMessages, {
+        paginationOpts: { numItems: 1, cursor: null },
+      });
       const messageId = mine.page[0]._id;
       const code = await rejectionCode(bob.as.query(api.messages.getMessage, { messageId }));
       expect(code === "NOT_FOUND", `NOT_FOUND, got ${code}`);
@@ -133,7 +155,9 @@ export async function main(): Promise<number> {
     });
 
     // ---------------------------------------------------------------- trusted server
-    console.log("\nTrusted server login (POST /service/verify-password: shared secret, 5 failures per 15 min, exact)");
+    console.log(
+      "\nTrusted server login (POST /service/verify-password: shared secret, 5 failures per 15 min, exact)",
+    );
     await alice.as.mutation(api.users.setMyPassword, { password: "correct horse battery" });
     const login = async (password: string, secret = process.env.SERVICE_SECRET) => {
       const res = await t.fetch("/service/verify-password", {
@@ -143,32 +167,48 @@ export async function main(): Promise<number> {
       });
       return { status: res.status, body: await res.json() };
     };
-    await step("a caller without the shared secret is refused (compared in constant time)", async () => {
-      const r = await login("correct horse battery", "not-the-secret");
-      expect(r.status === 401, `401, got ${r.status}`);
-      return `Authorization: Bearer not-the-secret → ${r.status} ${show(r.body)}`;
-    });
+    await step(
+      "a caller without the shared secret is refused (compared in constant time)",
+      async () => {
+        const r = await login("correct horse battery", "not-the-secret");
+        expect(r.status === 401, `401, got ${r.status}`);
+        return `Authorization: Bearer not-the-secret → ${r.status} ${show(r.body)}`;
+      },
+    );
     let lockedFor = 0;
     await step("5 wrong passwords lock alice's login, even for the right password", async () => {
       const reasons: string[] = [];
       for (let i = 0; i < 5; i++) reasons.push((await login("hunter2")).body.reason);
-      expect(reasons.every((x) => x === "invalid"), "5 × invalid");
+      expect(
+        reasons.every((x) => x === "invalid"),
+        "5 × invalid",
+      );
       const r = await login("correct horse battery");
       expect(r.body.reason === "locked", `locked, got ${JSON.stringify(r.body)}`);
       lockedFor = r.body.retryAfter;
-      return [`wrong × 5 → ${reasons.join(", ")}`, `right password → locked, retry in ${secs(lockedFor)}`];
+      return [
+        `wrong × 5 → ${reasons.join(", ")}`,
+        `right password → locked, retry in ${secs(lockedFor)}`,
+      ];
     });
-    await step("when the oldest failure leaves the window, the right password works and resets the count", async () => {
-      await advance(lockedFor);
-      const r = await login("correct horse battery");
-      expect(r.status === 200 && r.body.ok === true, `ok, got ${JSON.stringify(r.body)}`);
-      return `after ${secs(lockedFor)} → { ok: true, userId: <alice> }`;
-    });
+    await step(
+      "when the oldest failure leaves the window, the right password works and resets the count",
+      async () => {
+        await advance(lockedFor);
+        const r = await login("correct horse battery");
+        expect(r.status === 200 && r.body.ok === true, `ok, got ${JSON.stringify(r.body)}`);
+        return `after ${secs(lockedFor)} → { ok: true, userId: <alice> }`;
+      },
+    );
 
     // ---------------------------------------------------------------- confirmation codes
-    console.log("\nDeleting a user takes a confirmation code (8 digits, 10 minutes, 5 attempts, bound to the user id)");
+    console.log(
+      "\nDeleting a user takes a confirmation code (8 digits, 10 minutes, 5 attempts, bound to the user id)",
+    );
     await step("ada (admin, not superadmin) cannot ask to delete anyone", async () => {
-      const code = await rejectionCode(ada.as.action(api.admin.requestUserDeletion, { userId: bob.id }));
+      const code = await rejectionCode(
+        ada.as.action(api.admin.requestUserDeletion, { userId: bob.id }),
+      );
       expect(code === "FORBIDDEN", `FORBIDDEN, got ${code}`);
       return "requestUserDeletion(bob) as ada → FORBIDDEN";
     });
@@ -183,29 +223,47 @@ export async function main(): Promise<number> {
     });
     const wrong = (code: string) => (code === "00000000" ? "11111111" : "00000000");
     await step("a wrong guess is refused and counted", async () => {
-      const r = await root.as.mutation(api.admin.confirmUserDeletion, { userId: bob.id, code: wrong(bobCode) });
+      const r = await root.as.mutation(api.admin.confirmUserDeletion, {
+        userId: bob.id,
+        code: wrong(bobCode),
+      });
       expect(!r.ok && r.reason === "invalid", `invalid, got ${JSON.stringify(r)}`);
       return `confirmUserDeletion(bob, wrong code) → ${show(r)}`;
     });
     await step("bob's code cannot delete carol: it is bound to bob's id", async () => {
-      const r = await root.as.mutation(api.admin.confirmUserDeletion, { userId: carol.id, code: bobCode });
+      const r = await root.as.mutation(api.admin.confirmUserDeletion, {
+        userId: carol.id,
+        code: bobCode,
+      });
       expect(!r.ok && r.reason === "mismatch", `mismatch, got ${JSON.stringify(r)}`);
       const stillThere = await t.run((ctx) => ctx.db.get(carol.id));
       expect(stillThere !== null, "carol still exists");
       return `confirmUserDeletion(carol, bob's code) → ${show(r)}`;
     });
     await step("the right code deletes bob, once", async () => {
-      const r = await root.as.mutation(api.admin.confirmUserDeletion, { userId: bob.id, code: bobCode });
+      const r = await root.as.mutation(api.admin.confirmUserDeletion, {
+        userId: bob.id,
+        code: bobCode,
+      });
       expect(r.ok, `ok, got ${JSON.stringify(r)}`);
       await advance(1_000); // purgeUserData runs from the scheduler
       const gone = await t.run(async (ctx) => ({
         user: await ctx.db.get(bob.id),
-        messages: await ctx.db.query("messages").withIndex("by_author", (q) => q.eq("author", bob.id)).collect(),
+        messages: await ctx.db
+          .query("messages")
+          .withIndex("by_author", (q) => q.eq("author", bob.id))
+          .collect(),
       }));
       expect(gone.user === null && gone.messages.length === 0, "bob and his messages are gone");
-      const again = await root.as.mutation(api.admin.confirmUserDeletion, { userId: bob.id, code: bobCode });
+      const again = await root.as.mutation(api.admin.confirmUserDeletion, {
+        userId: bob.id,
+        code: bobCode,
+      });
       expect(!again.ok, "a used code never works again");
-      return [`confirmUserDeletion(bob, right code) → { ok: true }; bob and his messages are gone`, `the same code again → ${show(again)}`];
+      return [
+        `confirmUserDeletion(bob, right code) → { ok: true }; bob and his messages are gone`,
+        `the same code again → ${show(again)}`,
+      ];
     });
     await step("five wrong guesses lock a code: then even the right one is refused", async () => {
       const r = await root.as.action(api.admin.requestUserDeletion, { userId: carol.id });
@@ -213,24 +271,45 @@ export async function main(): Promise<number> {
       const code = lastDeliveredCode(root.email) ?? "";
       const results: string[] = [];
       for (let i = 0; i < 5; i++) {
-        const c = await root.as.mutation(api.admin.confirmUserDeletion, { userId: carol.id, code: wrong(code) });
-        results.push(c.ok ? "ok" : `${c.reason}${c.attemptsLeft === undefined ? "" : ` (${c.attemptsLeft} left)`}`);
+        const c = await root.as.mutation(api.admin.confirmUserDeletion, {
+          userId: carol.id,
+          code: wrong(code),
+        });
+        results.push(
+          c.ok
+            ? "ok"
+            : `${c.reason}${c.attemptsLeft === undefined ? "" : ` (${c.attemptsLeft} left)`}`,
+        );
       }
-      const right = await root.as.mutation(api.admin.confirmUserDeletion, { userId: carol.id, code });
-      expect(!right.ok && right.reason === "locked", `locked, got ${JSON.stringify(right)} after ${results.join(", ")}`);
+      const right = await root.as.mutation(api.admin.confirmUserDeletion, {
+        userId: carol.id,
+        code,
+      });
+      expect(
+        !right.ok && right.reason === "locked",
+        `locked, got ${JSON.stringify(right)} after ${results.join(", ")}`,
+      );
       expect((await t.run((ctx) => ctx.db.get(carol.id))) !== null, "carol still exists");
-      return [`new code for carol; 5 wrong guesses → ${results.join(", ")}`, `the right code → ${show(right)}`];
+      return [
+        `new code for carol; 5 wrong guesses → ${results.join(", ")}`,
+        `the right code → ${show(right)}`,
+      ];
     });
 
     // ---------------------------------------------------------------- audit log
     console.log("\nAudit log (append-only, sealed in Merkle batches, verifiable)");
     await step("a moderator cannot read the audit log", async () => {
-      const code = await rejectionCode(mod.as.query(api.auditDashboard.list, { paginationOpts: { numItems: 5, cursor: null } }));
+      const code = await rejectionCode(
+        mod.as.query(api.auditDashboard.list, { paginationOpts: { numItems: 5, cursor: null } }),
+      );
       expect(code === "FORBIDDEN", `FORBIDDEN, got ${code}`);
     });
     await advance(2 * 60_000); // let the maintenance loop (idle tick: 1 minute) seal what was logged
     await step("ada reads the newest page of the log", async () => {
-      const page = await ada.as.query(api.auditDashboard.list, { order: "desc", paginationOpts: { numItems: 10, cursor: null } });
+      const page = await ada.as.query(api.auditDashboard.list, {
+        order: "desc",
+        paginationOpts: { numItems: 10, cursor: null },
+      });
       expect(page.page.length === 10, "10 events on the page");
       const leak = JSON.stringify(page).includes(bobCode);
       expect(!leak, "no event holds a code");
@@ -246,8 +325,14 @@ export async function main(): Promise<number> {
       );
     });
     await step("only deletions, filtered by action (served by an index)", async () => {
-      const page = await ada.as.query(api.auditDashboard.list, { action: "user.delete", paginationOpts: { numItems: 10, cursor: null } });
-      expect(page.page.length === 1 && page.page[0].outcome === "success", "one successful user.delete");
+      const page = await ada.as.query(api.auditDashboard.list, {
+        action: "user.delete",
+        paginationOpts: { numItems: 10, cursor: null },
+      });
+      expect(
+        page.page.length === 1 && page.page[0].outcome === "success",
+        "one successful user.delete",
+      );
       return `list({ action: "user.delete" }) → 1 event, by ${page.page[0].actor.name ?? page.page[0].actor.id}`;
     });
     /** Verifies the whole log, one bounded page per query. */
@@ -267,7 +352,9 @@ export async function main(): Promise<number> {
     let tampered = "";
     await step("tamper: rewrite one event directly in the component's table", async () => {
       tampered = await runInGuard(t, async (ctx) => {
-        const target = (await ctx.db.query("auditEvents").collect()).find((e: any) => e.action === "user.delete");
+        const target = (await ctx.db.query("auditEvents").collect()).find(
+          (e: any) => e.action === "user.delete",
+        );
         expect(target?.seq !== undefined, "the user.delete event is sealed");
         await ctx.db.patch(target._id, { outcome: "failure" });
         return `#${target.seq}`;
@@ -276,7 +363,10 @@ export async function main(): Promise<number> {
     });
     await step("verify catches it, at that event", async () => {
       const r = await verifyAll();
-      expect(!r.ok && `#${r.break?.seq}` === tampered, `a break at event ${tampered}, got ${JSON.stringify(r)}`);
+      expect(
+        !r.ok && `#${r.break?.seq}` === tampered,
+        `a break at event ${tampered}, got ${JSON.stringify(r)}`,
+      );
       return `verify() → ok: false, break: ${JSON.stringify(r.break)}`;
     });
   } catch (e) {

@@ -14,13 +14,20 @@ import schema from "./convex/schema.js";
 
 // Eager, like convex-guard/test: no dynamic import inside a transaction.
 // convex.config.ts is excluded: `app.use` only runs inside the Convex bundler.
-const loaded = import.meta.glob(["./convex/**/*.ts", "!./convex/**/*.test.ts", "!./convex/convex.config.ts"], {
-  eager: true,
-});
-export const modules = Object.fromEntries(Object.entries(loaded).map(([path, mod]) => [path, async () => mod]));
+const loaded = import.meta.glob(
+  ["./convex/**/*.ts", "!./convex/**/*.test.ts", "!./convex/convex.config.ts"],
+  {
+    eager: true,
+  },
+);
+export const modules = Object.fromEntries(
+  Object.entries(loaded).map(([path, mod]) => [path, async () => mod]),
+);
 
 function randomHex(bytes: number): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, "0")).join("");
+  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) =>
+    b.toString(16).padStart(2, "0"),
+  ).join("");
 }
 
 /**
@@ -58,7 +65,8 @@ export function identityOf(handle: string) {
 export async function addUser(t: App, handle: string, role: Role = "user") {
   const as = t.withIdentity(identityOf(handle));
   const id: Id<"users"> = await as.mutation(api.users.signUp, { name: handle });
-  if (role !== "user") await t.mutation(internal.users.grantRole, { email: `${handle}@example.com`, role });
+  if (role !== "user")
+    await t.mutation(internal.users.grantRole, { email: `${handle}@example.com`, role });
   return { id, as, email: `${handle}@example.com` };
 }
 
@@ -73,5 +81,7 @@ export function lastDeliveredCode(email: string): string | undefined {
 
 /** Runs `fn` inside the guard component's own tables (to inspect or, in demos, to tamper). */
 export async function runInGuard<T>(t: App, fn: (ctx: any) => Promise<T>): Promise<T> {
-  return (t as unknown as { runInComponent: (name: string, f: typeof fn) => Promise<T> }).runInComponent("guard", fn);
+  return (
+    t as unknown as { runInComponent: (name: string, f: typeof fn) => Promise<T> }
+  ).runInComponent("guard", fn);
 }

@@ -41,21 +41,33 @@ function listModules(dir: string, prefix = ""): string[] {
     const full = join(dir, name);
     if (statSync(full).isDirectory()) {
       out.push(...listModules(full, `${prefix}${name}/`));
-    } else if (isModule(name) && !(prefix === "" && /^(schema|convex\.config)\.(ts|js)$/.test(name))) {
+    } else if (
+      isModule(name) &&
+      !(prefix === "" && /^(schema|convex\.config)\.(ts|js)$/.test(name))
+    ) {
       out.push(prefix + name.replace(/\.(ts|js)$/, ""));
     }
   }
   return out;
 }
 
-const RESERVED = new Set(["api", "internal", "components", "fullApi", "anyApi", "componentsGeneric"]);
+const RESERVED = new Set([
+  "api",
+  "internal",
+  "components",
+  "fullApi",
+  "anyApi",
+  "componentsGeneric",
+]);
 function identifier(modulePath: string): string {
   const id = modulePath.replace(/[^A-Za-z0-9_$]/g, "_");
   return RESERVED.has(id) ? `${id}_` : id;
 }
 
 function apiFile(modules: string[], componentsType: string): string {
-  const imports = modules.map((m) => `import type * as ${identifier(m)} from "../${m}.js";`).join("\n");
+  const imports = modules
+    .map((m) => `import type * as ${identifier(m)} from "../${m}.js";`)
+    .join("\n");
   const entries = modules.map((m) => `  ${JSON.stringify(m)}: typeof ${identifier(m)};`).join("\n");
   return `${HEADER}
 ${imports}
@@ -195,9 +207,12 @@ function write(path: string, content: string): void {
 function installedComponents(configPath: string): Array<{ name: string; from: string }> {
   const src = readFileSync(configPath, "utf8");
   const imports = new Map<string, string>();
-  for (const m of src.matchAll(/import\s+(\w+)\s+from\s+["']([^"']+)["']/g)) imports.set(m[1], m[2]);
+  for (const m of src.matchAll(/import\s+(\w+)\s+from\s+["']([^"']+)["']/g))
+    imports.set(m[1], m[2]);
   const out: Array<{ name: string; from: string }> = [];
-  for (const m of src.matchAll(/\.use\(\s*(\w+)\s*(?:,\s*\{[^}]*name:\s*["']([^"']+)["'][^}]*\})?\s*\)/g)) {
+  for (const m of src.matchAll(
+    /\.use\(\s*(\w+)\s*(?:,\s*\{[^}]*name:\s*["']([^"']+)["'][^}]*\})?\s*\)/g,
+  )) {
     const from = imports.get(m[1]);
     if (!from) throw new Error(`codegen: ${configPath}: cannot find the import of ${m[1]}`);
     const pkgDefault = from.replace(/\/convex\.config(\.js)?$/, "");
@@ -216,7 +231,10 @@ function generate(dir: string, opts: { component: boolean }): void {
     children.length === 0
       ? "{}"
       : `{\n${children
-          .map((c) => `  ${c.name}: import("${c.from}/_generated/component.js").ComponentApi<${JSON.stringify(c.name)}>;`)
+          .map(
+            (c) =>
+              `  ${c.name}: import("${c.from}/_generated/component.js").ComponentApi<${JSON.stringify(c.name)}>;`,
+          )
           .join("\n")}\n}`;
   write(join(gen, "api.ts"), apiFile(modules, componentsType));
   write(join(gen, "server.ts"), SERVER);
@@ -231,10 +249,13 @@ if (appArg !== -1) {
   generate(resolve(dir), { component: false });
 } else {
   generate(join(root, "src", "component"), { component: true });
-  if (existsSync(join(root, "example", "convex"))) generate(join(root, "example", "convex"), { component: false });
+  if (existsSync(join(root, "example", "convex")))
+    generate(join(root, "example", "convex"), { component: false });
 }
 
 if (check && stale.length > 0) {
-  console.error(`codegen: stale generated files (run \`npm run codegen\`):\n  ${stale.join("\n  ")}`);
+  console.error(
+    `codegen: stale generated files (run \`npm run codegen\`):\n  ${stale.join("\n  ")}`,
+  );
   process.exit(1);
 }

@@ -15,7 +15,14 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const out = join(root, ".tmp", "readme");
-const docs = ["README.md", ...(existsSync(join(root, "docs")) ? readdirSync(join(root, "docs")).sort().map((f) => `docs/${f}`) : [])].filter((f) => f.endsWith(".md"));
+const docs = [
+  "README.md",
+  ...(existsSync(join(root, "docs"))
+    ? readdirSync(join(root, "docs"))
+        .sort()
+        .map((f) => `docs/${f}`)
+    : []),
+].filter((f) => f.endsWith(".md"));
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(join(out, "convex"), { recursive: true });
@@ -30,9 +37,12 @@ for (const doc of docs) {
     const first = body.split("\n", 1)[0].trim();
     if (first === "// not checked") return;
     const named = /^\/\/ convex\/([\w./-]+\.tsx?)$/.exec(first);
-    const file = named ? named[1] : `${doc.replace(/[^\w]/g, "_")}_${i + 1}.${m[1] === "tsx" ? "tsx" : "ts"}`;
+    const file = named
+      ? named[1]
+      : `${doc.replace(/[^\w]/g, "_")}_${i + 1}.${m[1] === "tsx" ? "tsx" : "ts"}`;
     const path = join(out, "convex", file);
-    if (origin.has(file)) throw new Error(`readme-check: ${file} is named by ${origin.get(file)} and ${doc}`);
+    if (origin.has(file))
+      throw new Error(`readme-check: ${file} is named by ${origin.get(file)} and ${doc}`);
     origin.set(file, doc);
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, body);
@@ -45,7 +55,8 @@ if (!origin.has("convex.config.ts")) {
     `import { defineApp } from "convex/server";\nimport guard from "convex-guard/convex.config.js";\nconst app = defineApp();\napp.use(guard);\nexport default app;\n`,
   );
 }
-const paths = JSON.parse(readFileSync(join(root, "tsconfig.json"), "utf8").replace(/\/\/.*$/gm, "")).compilerOptions.paths as Record<string, string[]>;
+const paths = JSON.parse(readFileSync(join(root, "tsconfig.json"), "utf8").replace(/\/\/.*$/gm, ""))
+  .compilerOptions.paths as Record<string, string[]>;
 writeFileSync(
   join(out, "tsconfig.json"),
   JSON.stringify(
@@ -54,7 +65,9 @@ writeFileSync(
       compilerOptions: {
         baseUrl: ".",
         noUnusedLocals: false,
-        paths: Object.fromEntries(Object.entries(paths).map(([k, v]) => [k, v.map((p) => relative(out, join(root, p)))])),
+        paths: Object.fromEntries(
+          Object.entries(paths).map(([k, v]) => [k, v.map((p) => relative(out, join(root, p)))]),
+        ),
       },
       include: ["convex"],
       exclude: [],
@@ -64,17 +77,25 @@ writeFileSync(
   ),
 );
 const tsx = join(root, "node_modules", ".bin", "tsx");
-execFileSync(tsx, [join(root, "scripts", "codegen.ts"), "--app", join(out, "convex")], { stdio: "ignore" });
+execFileSync(tsx, [join(root, "scripts", "codegen.ts"), "--app", join(out, "convex")], {
+  stdio: "ignore",
+});
 try {
-  execFileSync(join(root, "node_modules", ".bin", "tsc"), ["--noEmit", "-p", join(out, "tsconfig.json")], {
-    stdio: "pipe",
-    encoding: "utf8",
-  });
+  execFileSync(
+    join(root, "node_modules", ".bin", "tsc"),
+    ["--noEmit", "-p", join(out, "tsconfig.json")],
+    {
+      stdio: "pipe",
+      encoding: "utf8",
+    },
+  );
 } catch (e) {
   const output = String((e as { stdout?: string }).stdout ?? e);
   // Point each error back at the document it came from.
   console.error(
-    output.replace(/convex\/([\w./-]+\.tsx?)/g, (m, file: string) => (origin.has(file) ? `${m} (from ${origin.get(file)})` : m)),
+    output.replace(/convex\/([\w./-]+\.tsx?)/g, (m, file: string) =>
+      origin.has(file) ? `${m} (from ${origin.get(file)})` : m,
+    ),
   );
   process.exit(1);
 }

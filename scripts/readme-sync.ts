@@ -8,7 +8,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-export const START = "<!-- BENCH:START (generated from bench/RESULTS.md by scripts/readme-sync.ts) -->";
+export const START =
+  "<!-- BENCH:START (generated from bench/RESULTS.md by scripts/readme-sync.ts) -->";
 export const END = "<!-- BENCH:END -->";
 /** The page that holds the generated results, relative to the repository root. */
 export const PERFORMANCE_PAGE = "docs/performance.md";
@@ -19,7 +20,8 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 export function withResults(page: string, results: string): string {
   const from = page.indexOf(START);
   const to = page.indexOf(END);
-  if (from === -1 || to < from) throw new Error(`readme-sync: ${PERFORMANCE_PAGE} has no BENCH:START/BENCH:END markers`);
+  if (from === -1 || to < from)
+    throw new Error(`readme-sync: ${PERFORMANCE_PAGE} has no BENCH:START/BENCH:END markers`);
   return `${page.slice(0, from + START.length)}\n${results.trim()}\n${page.slice(to)}`;
 }
 
@@ -34,5 +36,9 @@ export function syncPerformancePage(): boolean {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  console.log(syncPerformancePage() ? `readme-sync: ${PERFORMANCE_PAGE} updated` : "readme-sync: already in sync");
+  console.log(
+    syncPerformancePage()
+      ? `readme-sync: ${PERFORMANCE_PAGE} updated`
+      : "readme-sync: already in sync",
+  );
 }

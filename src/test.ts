@@ -15,7 +15,9 @@ import schema from "./component/schema.js";
 // Eager: every module is loaded when this file is, so no function call has to
 // wait for a dynamic import inside a transaction (some loaders use timers,
 // which convex-test forbids there).
-const loaded = import.meta.glob(["./component/**/*.ts", "!./component/**/*.test.ts"], { eager: true });
+const loaded = import.meta.glob(["./component/**/*.ts", "!./component/**/*.test.ts"], {
+  eager: true,
+});
 const modules = Object.fromEntries(
   Object.entries(loaded).map(([path, mod]) => [path, async () => mod]),
 );

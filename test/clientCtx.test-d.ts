@@ -1,5 +1,10 @@
 import { describe, expectTypeOf, test } from "vitest";
-import type { GenericActionCtx, GenericDataModel, GenericMutationCtx, GenericQueryCtx } from "convex/server";
+import type {
+  GenericActionCtx,
+  GenericDataModel,
+  GenericMutationCtx,
+  GenericQueryCtx,
+} from "convex/server";
 import { AuditLog, Confirmations, RateLimiter } from "convex-guard";
 
 /**

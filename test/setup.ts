@@ -1,6 +1,11 @@
 /// <reference types="vite/client" />
 import { convexTest } from "convex-test";
-import { componentsGeneric, type GenericDataModel, type GenericMutationCtx, type GenericQueryCtx } from "convex/server";
+import {
+  componentsGeneric,
+  type GenericDataModel,
+  type GenericMutationCtx,
+  type GenericQueryCtx,
+} from "convex/server";
 import type { ComponentApi } from "../src/component/_generated/component.js";
 import { register } from "../src/test.js";
 
@@ -30,7 +35,9 @@ export type Metrics = {
   databaseQueries: number;
 };
 
-export async function readMetrics(ctx: { meta: { getTransactionMetrics(): Promise<any> } }): Promise<Metrics> {
+export async function readMetrics(ctx: {
+  meta: { getTransactionMetrics(): Promise<any> };
+}): Promise<Metrics> {
   const m = await ctx.meta.getTransactionMetrics();
   return {
     documentsRead: m.documentsRead.used,
@@ -90,6 +97,8 @@ export async function runInGuard<T>(
   t: ReturnType<typeof guardTest> | { runInComponent?: unknown },
   fn: (ctx: GuardMutationCtx) => Promise<T>,
 ): Promise<T> {
-  return (t as unknown as { runInComponent: (name: string, f: typeof fn) => Promise<T> }).runInComponent("guard", fn);
+  return (
+    t as unknown as { runInComponent: (name: string, f: typeof fn) => Promise<T> }
+  ).runInComponent("guard", fn);
 }
 export type GuardMutationCtx = import("../src/component/_generated/server.js").MutationCtx;

@@ -50,12 +50,23 @@ export const requestUserDeletion = identityAction({
   args: { userId: v.id("users") },
   returns: v.union(
     v.object({ ok: v.literal(true), expiresAt: v.number() }),
-    v.object({ ok: v.literal(false), reason: v.union(v.literal("rate_limited"), v.literal("locked")), retryAfter: v.number() }),
+    v.object({
+      ok: v.literal(false),
+      reason: v.union(v.literal("rate_limited"), v.literal("locked")),
+      retryAfter: v.number(),
+    }),
   ),
-  handler: async (ctx, { userId }): Promise<
-    { ok: true; expiresAt: number } | { ok: false; reason: "rate_limited" | "locked"; retryAfter: number }
+  handler: async (
+    ctx,
+    { userId },
+  ): Promise<
+    | { ok: true; expiresAt: number }
+    | { ok: false; reason: "rate_limited" | "locked"; retryAfter: number }
   > => {
-    const { issued, deliverTo, targetName } = await ctx.runMutation(internal.admin.issueDeletionCode, { userId });
+    const { issued, deliverTo, targetName } = await ctx.runMutation(
+      internal.admin.issueDeletionCode,
+      { userId },
+    );
     // Too many codes lately, or too many wrong guesses: say when to come back.
     if (!issued.ok) return { ok: false, reason: issued.reason, retryAfter: issued.retryAfter };
     await deliverOutOfBand(

@@ -5,7 +5,14 @@
  */
 import guardTest from "convex-guard/test";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { addUser, identityOf, lastDeliveredCode, newApp, runInGuard, type App } from "../harness.js";
+import {
+  addUser,
+  identityOf,
+  lastDeliveredCode,
+  newApp,
+  runInGuard,
+  type App,
+} from "../harness.js";
 import { api } from "./_generated/api.js";
 
 beforeEach(() => {
@@ -32,7 +39,9 @@ async function rejection(p: Promise<unknown>): Promise<any> {
   return "resolved";
 }
 
-const page = (numItems: number, cursor: string | null = null) => ({ paginationOpts: { numItems, cursor } });
+const page = (numItems: number, cursor: string | null = null) => ({
+  paginationOpts: { numItems, cursor },
+});
 
 describe("messages", () => {
   test("5 per rolling minute per user: the 6th is denied with retryAfter and admitted once it has passed", async () => {
@@ -57,7 +66,8 @@ describe("messages", () => {
     const t = newApp();
     const alice = await addUser(t, "alice");
     const bob = await addUser(t, "bob");
-    for (let i = 0; i < 6; i++) await alice.as.mutation(api.messages.sendMessage, { body: `m${i}` });
+    for (let i = 0; i < 6; i++)
+      await alice.as.mutation(api.messages.sendMessage, { body: `m${i}` });
     expect((await bob.as.mutation(api.messages.sendMessage, { body: "hi" })).ok).toBe(true);
   });
 });
@@ -65,8 +75,11 @@ describe("messages", () => {
 describe("sign-up throttle", () => {
   test("at most 100 new accounts per fixed hour; the 101st is refused with RateLimited", async () => {
     const t = newApp();
-    for (let i = 0; i < 100; i++) await t.withIdentity(identityOf(`u${i}`)).mutation(api.users.signUp, { name: `u${i}` });
-    const err = await rejection(t.withIdentity(identityOf("late")).mutation(api.users.signUp, { name: "late" }));
+    for (let i = 0; i < 100; i++)
+      await t.withIdentity(identityOf(`u${i}`)).mutation(api.users.signUp, { name: `u${i}` });
+    const err = await rejection(
+      t.withIdentity(identityOf("late")).mutation(api.users.signUp, { name: "late" }),
+    );
     expect(err).toMatchObject({ kind: "RateLimited", name: "signUp" });
     expect(await t.run(async (ctx) => (await ctx.db.query("users").collect()).length)).toBe(100);
     await advance(t, err.retryAfter);
@@ -94,9 +107,14 @@ describe("trusted server: POST /service/verify-password", () => {
   test("a wrong or missing shared secret is refused, and the refusal is audited", async () => {
     const { t, call } = await setup();
     expect((await call("correct horse battery", { secret: "guess" })).status).toBe(401);
-    expect((await t.fetch("/service/verify-password", { method: "POST", body: "{}" })).status).toBe(401);
+    expect((await t.fetch("/service/verify-password", { method: "POST", body: "{}" })).status).toBe(
+      401,
+    );
     const admin = await addUser(t, "admin", "admin");
-    const denied = await admin.as.query(api.auditDashboard.list, { action: "service.call", ...page(10) });
+    const denied = await admin.as.query(api.auditDashboard.list, {
+      action: "service.call",
+      ...page(10),
+    });
     expect(denied.page.map((e) => e.outcome)).toEqual(["denied", "denied"]);
   });
 
@@ -105,7 +123,9 @@ describe("trusted server: POST /service/verify-password", () => {
     const configured = process.env.SERVICE_SECRET;
     process.env.SERVICE_SECRET = "too-short-to-resist-guessing";
     try {
-      expect((await call("correct horse battery", { secret: "too-short-to-resist-guessing" })).status).toBe(401);
+      expect(
+        (await call("correct horse battery", { secret: "too-short-to-resist-guessing" })).status,
+      ).toBe(401);
     } finally {
       process.env.SERVICE_SECRET = configured;
     }
@@ -113,21 +133,31 @@ describe("trusted server: POST /service/verify-password", () => {
 
   test("5 failed logins in 15 minutes lock the account, even for the right password; success resets the count", async () => {
     const { t, alice, call } = await setup();
-    for (let i = 0; i < 5; i++) expect(await (await call("wrong password")).json()).toEqual({ ok: false, reason: "invalid" });
+    for (let i = 0; i < 5; i++)
+      expect(await (await call("wrong password")).json()).toEqual({ ok: false, reason: "invalid" });
     const locked = await (await call("correct horse battery")).json();
     expect(locked).toMatchObject({ ok: false, reason: "locked" });
     await advance(t, locked.retryAfter);
-    expect(await (await call("correct horse battery")).json()).toEqual({ ok: true, userId: alice.id });
+    expect(await (await call("correct horse battery")).json()).toEqual({
+      ok: true,
+      userId: alice.id,
+    });
     // Reset on success: 4 new failures do not lock.
     for (let i = 0; i < 4; i++) await call("wrong password");
-    expect(await (await call("correct horse battery")).json()).toEqual({ ok: true, userId: alice.id });
+    expect(await (await call("correct horse battery")).json()).toEqual({
+      ok: true,
+      userId: alice.id,
+    });
   });
 
   test("an unknown email gets the same answer as a wrong password", async () => {
     const { t } = await setup();
     const res = await t.fetch("/service/verify-password", {
       method: "POST",
-      headers: { authorization: `Bearer ${process.env.SERVICE_SECRET}`, "x-service-name": "login-server" },
+      headers: {
+        authorization: `Bearer ${process.env.SERVICE_SECRET}`,
+        "x-service-name": "login-server",
+      },
       body: JSON.stringify({ email: "nobody@example.com", password: "whatever" }),
     });
     expect(await res.json()).toEqual({ ok: false, reason: "invalid" });
@@ -135,7 +165,8 @@ describe("trusted server: POST /service/verify-password", () => {
 
   test("each caller has its own window (30 calls per minute): the 31st gets 429 with Retry-After", async () => {
     const { call } = await setup();
-    for (let i = 0; i < 30; i++) expect((await call("wrong", { name: "batch-job" })).status).toBe(200);
+    for (let i = 0; i < 30; i++)
+      expect((await call("wrong", { name: "batch-job" })).status).toBe(200);
     const res = await call("wrong", { name: "batch-job" });
     expect(res.status).toBe(429);
     expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
@@ -164,7 +195,8 @@ describe("two-step user deletion", () => {
     expect(JSON.stringify(scheduled)).not.toContain(code);
     const stored = await runInGuard(t, async (ctx) => {
       const all: unknown[] = [];
-      for (const table of Object.keys(guardTest.schema.tables)) all.push(...(await ctx.db.query(table).collect()));
+      for (const table of Object.keys(guardTest.schema.tables))
+        all.push(...(await ctx.db.query(table).collect()));
       all.push(...(await ctx.db.system.query("_scheduled_functions").collect()));
       return all;
     });
@@ -176,21 +208,29 @@ describe("two-step user deletion", () => {
     await root.as.action(api.admin.requestUserDeletion, { userId: bob.id });
     const code = lastDeliveredCode(root.email)!;
     const wrong = code === "00000000" ? "11111111" : "00000000";
-    expect(await root.as.mutation(api.admin.confirmUserDeletion, { userId: bob.id, code: wrong })).toMatchObject({
+    expect(
+      await root.as.mutation(api.admin.confirmUserDeletion, { userId: bob.id, code: wrong }),
+    ).toMatchObject({
       ok: false,
       reason: "invalid",
       attemptsLeft: 4,
     });
-    expect(await root.as.mutation(api.admin.confirmUserDeletion, { userId: carol.id, code })).toMatchObject({
+    expect(
+      await root.as.mutation(api.admin.confirmUserDeletion, { userId: carol.id, code }),
+    ).toMatchObject({
       ok: false,
       reason: "mismatch",
     });
     expect(await t.run((ctx) => ctx.db.get("users", carol.id))).not.toBeNull();
-    expect(await root.as.mutation(api.admin.confirmUserDeletion, { userId: bob.id, code })).toMatchObject({ ok: true });
+    expect(
+      await root.as.mutation(api.admin.confirmUserDeletion, { userId: bob.id, code }),
+    ).toMatchObject({ ok: true });
     await advance(t, 1_000);
     expect(await t.run((ctx) => ctx.db.get("users", bob.id))).toBeNull();
     expect(await t.run((ctx) => ctx.db.query("messages").collect())).toEqual([]);
-    expect((await root.as.mutation(api.admin.confirmUserDeletion, { userId: bob.id, code })).ok).toBe(false);
+    expect(
+      (await root.as.mutation(api.admin.confirmUserDeletion, { userId: bob.id, code })).ok,
+    ).toBe(false);
   });
 
   test("deletion erases the user's personal audit fields, and the log still verifies", async () => {
@@ -198,19 +238,34 @@ describe("two-step user deletion", () => {
     await bob.as.mutation(api.users.setMyPassword, { password: "bob's long password" });
     const login = await t.fetch("/service/verify-password", {
       method: "POST",
-      headers: { authorization: `Bearer ${process.env.SERVICE_SECRET}`, "x-service-name": "login-server" },
+      headers: {
+        authorization: `Bearer ${process.env.SERVICE_SECRET}`,
+        "x-service-name": "login-server",
+      },
       body: JSON.stringify({ email: bob.email, password: "bob's long password" }),
     });
     expect(await login.json()).toMatchObject({ ok: true });
     await root.as.action(api.admin.requestUserDeletion, { userId: bob.id });
-    await root.as.mutation(api.admin.confirmUserDeletion, { userId: bob.id, code: lastDeliveredCode(root.email)! });
+    await root.as.mutation(api.admin.confirmUserDeletion, {
+      userId: bob.id,
+      code: lastDeliveredCode(root.email)!,
+    });
     await advance(t, 2 * 60_000);
-    const aboutBob = await root.as.query(api.auditDashboard.list, { target: { type: "user", id: bob.id }, ...page(50) });
+    const aboutBob = await root.as.query(api.auditDashboard.list, {
+      target: { type: "user", id: bob.id },
+      ...page(50),
+    });
     const loginEvent = aboutBob.page.find((e) => e.action === "auth.login")!;
     expect(loginEvent.metadata?.email).toBeUndefined(); // stored only as a commitment
     expect(loginEvent.redacted?.map((r) => r.path)).toEqual(["metadata.email"]);
-    expect(aboutBob.page.find((e) => e.action === "guard.audit.erase")?.metadata).toEqual({ erased: 1, done: true });
-    expect(await root.as.query(api.auditDashboard.verify, {})).toMatchObject({ ok: true, break: null });
+    expect(aboutBob.page.find((e) => e.action === "guard.audit.erase")?.metadata).toEqual({
+      erased: 1,
+      done: true,
+    });
+    expect(await root.as.query(api.auditDashboard.verify, {})).toMatchObject({
+      ok: true,
+      break: null,
+    });
   });
 
   test("five wrong guesses lock the code: the right one no longer works", async () => {
@@ -218,8 +273,11 @@ describe("two-step user deletion", () => {
     await root.as.action(api.admin.requestUserDeletion, { userId: bob.id });
     const code = lastDeliveredCode(root.email)!;
     const wrong = code === "00000000" ? "11111111" : "00000000";
-    for (let i = 0; i < 5; i++) await root.as.mutation(api.admin.confirmUserDeletion, { userId: bob.id, code: wrong });
-    expect(await root.as.mutation(api.admin.confirmUserDeletion, { userId: bob.id, code })).toMatchObject({
+    for (let i = 0; i < 5; i++)
+      await root.as.mutation(api.admin.confirmUserDeletion, { userId: bob.id, code: wrong });
+    expect(
+      await root.as.mutation(api.admin.confirmUserDeletion, { userId: bob.id, code }),
+    ).toMatchObject({
       ok: false,
       reason: "locked",
     });
@@ -228,7 +286,10 @@ describe("two-step user deletion", () => {
 
   test("asking for codes is limited (5 per 10 minutes per superadmin): the 6th is refused and nothing is delivered", async () => {
     const { root, bob } = await setup();
-    for (let i = 0; i < 5; i++) expect((await root.as.action(api.admin.requestUserDeletion, { userId: bob.id })).ok).toBe(true);
+    for (let i = 0; i < 5; i++)
+      expect((await root.as.action(api.admin.requestUserDeletion, { userId: bob.id })).ok).toBe(
+        true,
+      );
     const code = lastDeliveredCode(root.email);
     const sixth = await root.as.action(api.admin.requestUserDeletion, { userId: bob.id });
     expect(sixth).toMatchObject({ ok: false, reason: "rate_limited" });
@@ -239,7 +300,10 @@ describe("two-step user deletion", () => {
     const { root, bob } = await setup();
     await root.as.action(api.admin.requestUserDeletion, { userId: bob.id });
     const code = lastDeliveredCode(root.email)!;
-    await root.as.mutation(api.admin.confirmUserDeletion, { userId: bob.id, code: code === "00000000" ? "1" : "0" });
+    await root.as.mutation(api.admin.confirmUserDeletion, {
+      userId: bob.id,
+      code: code === "00000000" ? "1" : "0",
+    });
     await root.as.mutation(api.admin.confirmUserDeletion, { userId: bob.id, code });
     const events = await root.as.query(api.auditDashboard.list, { order: "asc", ...page(100) });
     const actions = events.page.map((e) => `${e.action}:${e.outcome}`);
@@ -268,16 +332,35 @@ describe("admin audit dashboard", () => {
 
   test("filters by actor, target, action and time, page by page", async () => {
     const { t, admin, root, users } = await setup();
-    const byActor = await admin.as.query(api.auditDashboard.list, { actor: { type: "user", id: root.id }, ...page(50) });
-    expect(byActor.page.map((e) => e.action)).toEqual(["user.setRole", "user.setRole", "user.setRole", "user.signUp"]);
-    const byTarget = await admin.as.query(api.auditDashboard.list, { target: { type: "user", id: users[1].id }, ...page(50) });
+    const byActor = await admin.as.query(api.auditDashboard.list, {
+      actor: { type: "user", id: root.id },
+      ...page(50),
+    });
+    expect(byActor.page.map((e) => e.action)).toEqual([
+      "user.setRole",
+      "user.setRole",
+      "user.setRole",
+      "user.signUp",
+    ]);
+    const byTarget = await admin.as.query(api.auditDashboard.list, {
+      target: { type: "user", id: users[1].id },
+      ...page(50),
+    });
     expect(byTarget.page.map((e) => e.action)).toEqual(["user.setRole", "user.signUp"]);
-    const byAction = await admin.as.query(api.auditDashboard.list, { action: "user.setRole", ...page(50) });
+    const byAction = await admin.as.query(api.auditDashboard.list, {
+      action: "user.setRole",
+      ...page(50),
+    });
     // 3 grants through the service path in addUser + 3 by root.
     expect(byAction.page.length).toBe(5);
     const from = byAction.page[1].recordedAt;
     const to = byAction.page[0].recordedAt;
-    const inRange = await admin.as.query(api.auditDashboard.list, { action: "user.setRole", from, to, ...page(50) });
+    const inRange = await admin.as.query(api.auditDashboard.list, {
+      action: "user.setRole",
+      from,
+      to,
+      ...page(50),
+    });
     expect(inRange.page.map((e) => e.id)).toEqual([byAction.page[0].id, byAction.page[1].id]);
     // Pages of 2 cover the whole log exactly once.
     const all = await admin.as.query(api.auditDashboard.list, page(100));
@@ -296,7 +379,11 @@ describe("admin audit dashboard", () => {
   test("an unsupported filter combination is an error, never a silent scan", async () => {
     const { admin, root } = await setup();
     const err = await rejection(
-      admin.as.query(api.auditDashboard.list, { actor: { type: "user", id: root.id }, action: "user.setRole", ...page(10) }),
+      admin.as.query(api.auditDashboard.list, {
+        actor: { type: "user", id: root.id },
+        action: "user.setRole",
+        ...page(10),
+      }),
     );
     expect(err.code).toBe("INVALID_ARGUMENT");
   });
@@ -308,7 +395,9 @@ describe("admin audit dashboard", () => {
     expect(ok).toMatchObject({ ok: true, break: null });
     expect(ok.checkedEvents).toBeGreaterThan(0);
     const seq = await runInGuard(t, async (ctx) => {
-      const e = (await ctx.db.query("auditEvents").collect()).find((x: any) => x.action === "user.setRole");
+      const e = (await ctx.db.query("auditEvents").collect()).find(
+        (x: any) => x.action === "user.setRole",
+      );
       await ctx.db.patch(e._id, { outcome: "failure" });
       return e.seq;
     });

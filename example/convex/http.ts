@@ -16,7 +16,10 @@ import { secretsEqual } from "./lib/passwords.js";
 const http = httpRouter();
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json", ...headers },
+  });
 }
 
 /**
@@ -48,11 +51,19 @@ http.route({
     const expected = serviceSecret();
     const authenticated = expected.length > 0 && (await secretsEqual(given, expected));
 
-    const admission = await ctx.runMutation(internal.service.admit, { caller, authenticated, path: VERIFY_PATH });
+    const admission = await ctx.runMutation(internal.service.admit, {
+      caller,
+      authenticated,
+      path: VERIFY_PATH,
+    });
     if (!admission.ok) {
       if (admission.reason === "rate_limited") {
         const seconds = Math.ceil((admission.retryAfter ?? 0) / 1000);
-        return json(429, { error: "rate_limited", retryAfter: admission.retryAfter }, { "retry-after": String(seconds) });
+        return json(
+          429,
+          { error: "rate_limited", retryAfter: admission.retryAfter },
+          { "retry-after": String(seconds) },
+        );
       }
       return json(401, { error: "unauthenticated" });
     }

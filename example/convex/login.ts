@@ -25,11 +25,20 @@ export const verifyPassword = internalMutation({
     const actor = { type: "service", id: caller };
     const gate = await limiter.check(ctx, "failedLogins", { key });
     if (!gate.ok) {
-      await audit.log(ctx, { action: "auth.login", actor, outcome: "denied", reason: "locked", metadata: { email: key } });
+      await audit.log(ctx, {
+        action: "auth.login",
+        actor,
+        outcome: "denied",
+        reason: "locked",
+        metadata: { email: key },
+      });
       return { ok: false as const, reason: "locked" as const, retryAfter: gate.retryAfter };
     }
     const user = await userByEmail(ctx, key);
-    const good = await checkPassword(password, { hash: user?.passwordHash, salt: user?.passwordSalt });
+    const good = await checkPassword(password, {
+      hash: user?.passwordHash,
+      salt: user?.passwordSalt,
+    });
     if (!good || user === null) {
       await limiter.limit(ctx, "failedLogins", { key });
       await audit.log(ctx, {

@@ -21,7 +21,8 @@ function checkBody(body: string): string {
  */
 async function ownMessage(ctx: QueryCtx, user: Doc<"users">, messageId: Id<"messages">) {
   const message = await ctx.db.get("messages", messageId);
-  if (message === null || message.author !== user._id) throw appError("NOT_FOUND", "No such message.");
+  if (message === null || message.author !== user._id)
+    throw appError("NOT_FOUND", "No such message.");
   return message;
 }
 
@@ -39,7 +40,10 @@ export const sendMessage = userMutation({
   ),
   handler: async (ctx, { body }) => {
     checkBody(body);
-    const limit = await limiter.limitAll(ctx, [{ name: "sendMessage", key: ctx.user._id }, { name: "globalMessages" }]);
+    const limit = await limiter.limitAll(ctx, [
+      { name: "sendMessage", key: ctx.user._id },
+      { name: "globalMessages" },
+    ]);
     if (!limit.ok) return { ok: false as const, retryAfter: limit.retryAfter };
     const messageId = await ctx.db.insert("messages", { author: ctx.user._id, body });
     return { ok: true as const, messageId };

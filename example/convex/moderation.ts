@@ -15,7 +15,11 @@ export const removeMessage = userMutation({
     const moderator = assertPermission(ctx.user, "messages.moderate");
     // The audit log caps each string at 1 KB of UTF-8: 500 characters of most scripts exceed it,
     // and a TOO_LARGE from the log would fail the removal with a less helpful error.
-    if (reason.trim().length === 0 || reason.length > 500 || new TextEncoder().encode(reason).length > 1024) {
+    if (
+      reason.trim().length === 0 ||
+      reason.length > 500 ||
+      new TextEncoder().encode(reason).length > 1024
+    ) {
       throw appError("INVALID_ARGUMENT", "Give a reason of 1 to 500 characters (at most 1 KB).");
     }
     const message = await ctx.db.get("messages", messageId);

@@ -9,17 +9,25 @@ import { addUser, identityOf, modules, newApp, type App } from "../harness.js";
 import { api, internal } from "./_generated/api.js";
 import type { Id } from "./_generated/dataModel.js";
 
-type Registered = { isPublic?: boolean; isInternal?: boolean; isQuery?: boolean; isMutation?: boolean; isAction?: boolean };
+type Registered = {
+  isPublic?: boolean;
+  isInternal?: boolean;
+  isQuery?: boolean;
+  isMutation?: boolean;
+  isAction?: boolean;
+};
 
 /** Every function the app registers, as "module:name" → its registration. */
 async function registeredFunctions(): Promise<Map<string, Registered>> {
   const out = new Map<string, Registered>();
   for (const [path, load] of Object.entries(modules)) {
     const m = /^\.\/convex\/(.+)\.ts$/.exec(path);
-    if (!m || m[1].startsWith("_generated/") || m[1] === "schema" || m[1] === "convex.config") continue;
+    if (!m || m[1].startsWith("_generated/") || m[1] === "schema" || m[1] === "convex.config")
+      continue;
     for (const [name, value] of Object.entries((await load()) as Record<string, unknown>)) {
       const f = value as Registered;
-      if (f && (f.isPublic || f.isInternal) && (f.isQuery || f.isMutation || f.isAction)) out.set(`${m[1]}:${name}`, f);
+      if (f && (f.isPublic || f.isInternal) && (f.isQuery || f.isMutation || f.isAction))
+        out.set(`${m[1]}:${name}`, f);
     }
   }
   return out;
@@ -47,7 +55,11 @@ async function call(t: App, path: string, f: Registered, args: Record<string, un
 /** Valid arguments for each public function, so the call reaches the auth check rather than the validator. */
 async function sampleArgs(t: App): Promise<Record<string, Record<string, unknown>>> {
   const { userId, messageId } = await t.run(async (ctx) => {
-    const userId = await ctx.db.insert("users", { tokenIdentifier: "x|victim", name: "victim", role: "user" });
+    const userId = await ctx.db.insert("users", {
+      tokenIdentifier: "x|victim",
+      name: "victim",
+      role: "user",
+    });
     const messageId = await ctx.db.insert("messages", { author: userId, body: "private" });
     return { userId, messageId };
   });
@@ -77,13 +89,19 @@ describe("the public surface", () => {
     const t = newApp();
     const samples = await sampleArgs(t);
     const fns = await registeredFunctions();
-    const publicNames = [...fns].filter(([, f]) => f.isPublic).map(([n]) => n).sort();
+    const publicNames = [...fns]
+      .filter(([, f]) => f.isPublic)
+      .map(([n]) => n)
+      .sort();
     expect(publicNames).toEqual(Object.keys(samples).sort());
   });
 
   test("service-only work is internal", async () => {
     const fns = await registeredFunctions();
-    const internalNames = [...fns].filter(([, f]) => f.isInternal).map(([n]) => n).sort();
+    const internalNames = [...fns]
+      .filter(([, f]) => f.isInternal)
+      .map(([n]) => n)
+      .sort();
     expect(internalNames).toEqual([
       "admin:issueDeletionCode",
       "login:verifyPassword",
@@ -103,7 +121,10 @@ describe("the public surface", () => {
     }));
     for (const [name, f] of fns) {
       if (!f.isPublic) continue;
-      expect([name, await rejection(call(t, name, f, samples[name]))]).toEqual([name, "UNAUTHENTICATED"]);
+      expect([name, await rejection(call(t, name, f, samples[name]))]).toEqual([
+        name,
+        "UNAUTHENTICATED",
+      ]);
     }
     const after = await t.run(async (ctx) => ({
       users: (await ctx.db.query("users").collect()).length,
@@ -119,12 +140,20 @@ describe("the public surface", () => {
     const stranger = t.withIdentity(identityOf("stranger"));
     for (const [name, f] of fns) {
       if (!f.isPublic || name === "users:signUp" || name === "admin:requestUserDeletion") continue;
-      expect([name, await rejection(call(stranger as App, name, f, samples[name]))]).toEqual([name, "UNAUTHENTICATED"]);
+      expect([name, await rejection(call(stranger as App, name, f, samples[name]))]).toEqual([
+        name,
+        "UNAUTHENTICATED",
+      ]);
     }
     // The action authenticates the identity; its internal mutation finds no account.
-    expect(await rejection(stranger.action(api.admin.requestUserDeletion, samples["admin:requestUserDeletion"] as never))).toBe(
-      "UNAUTHENTICATED",
-    );
+    expect(
+      await rejection(
+        stranger.action(
+          api.admin.requestUserDeletion,
+          samples["admin:requestUserDeletion"] as never,
+        ),
+      ),
+    ).toBe("UNAUTHENTICATED");
   });
 
   test("no public path leads to the component's functions", async () => {
@@ -132,9 +161,14 @@ describe("the public surface", () => {
     const fns = await registeredFunctions();
     // No app function shares a name with a component module, and the guard's
     // functions cannot be addressed through the app's API.
-    for (const name of fns.keys()) expect(name.split(":")[0]).not.toMatch(/^(maintenance|rateLimits|audit|codes)$/);
+    for (const name of fns.keys())
+      expect(name.split(":")[0]).not.toMatch(/^(maintenance|rateLimits|audit|codes)$/);
     expect(await rejection(t.mutation(anyApi.maintenance.runNow, {}))).not.toBe("resolved");
-    expect(await rejection(t.mutation(makeFunctionReference<"mutation">("guard/maintenance:runNow"), {}))).not.toBe("resolved");
+    expect(
+      await rejection(
+        t.mutation(makeFunctionReference<"mutation">("guard/maintenance:runNow"), {}),
+      ),
+    ).not.toBe("resolved");
     // Only lib/guard.ts touches `components`; every other module reaches the
     // component through the typed clients built there.
     const sources = import.meta.glob(["./**/*.ts", "!./**/*.test.ts", "!./_generated/**"], {
@@ -154,21 +188,31 @@ describe("IDOR: a caller reaches only their own rows, whatever ids they send", (
     const t = newApp();
     const alice = await addUser(t, "alice");
     const bob = await addUser(t, "bob");
-    const messageId: Id<"messages"> = await t.run((ctx) => ctx.db.insert("messages", { author: alice.id, body: "alice's secret" }));
+    const messageId: Id<"messages"> = await t.run((ctx) =>
+      ctx.db.insert("messages", { author: alice.id, body: "alice's secret" }),
+    );
     return { t, alice, bob, messageId };
   }
 
   test("bob cannot read alice's message by id: it looks exactly like a missing one", async () => {
     const { alice, bob, messageId } = await twoUsersAndAMessage();
-    expect(await alice.as.query(api.messages.getMessage, { messageId })).toMatchObject({ body: "alice's secret" });
+    expect(await alice.as.query(api.messages.getMessage, { messageId })).toMatchObject({
+      body: "alice's secret",
+    });
     expect(await rejection(bob.as.query(api.messages.getMessage, { messageId }))).toBe("NOT_FOUND");
   });
 
   test("bob cannot edit or delete alice's message", async () => {
     const { t, bob, messageId } = await twoUsersAndAMessage();
-    expect(await rejection(bob.as.mutation(api.messages.editMessage, { messageId, body: "pwned" }))).toBe("NOT_FOUND");
-    expect(await rejection(bob.as.mutation(api.messages.deleteMessage, { messageId }))).toBe("NOT_FOUND");
-    expect(await t.run((ctx) => ctx.db.get("messages", messageId))).toMatchObject({ body: "alice's secret" });
+    expect(
+      await rejection(bob.as.mutation(api.messages.editMessage, { messageId, body: "pwned" })),
+    ).toBe("NOT_FOUND");
+    expect(await rejection(bob.as.mutation(api.messages.deleteMessage, { messageId }))).toBe(
+      "NOT_FOUND",
+    );
+    expect(await t.run((ctx) => ctx.db.get("messages", messageId))).toMatchObject({
+      body: "alice's secret",
+    });
   });
 
   test("listMyMessages returns only the caller's rows", async () => {
@@ -177,21 +221,36 @@ describe("IDOR: a caller reaches only their own rows, whatever ids they send", (
     const page = { paginationOpts: { numItems: 50, cursor: null } };
     const mine = await bob.as.query(api.messages.listMyMessages, page);
     expect(mine.page.map((m) => m.body)).toEqual(["bob's note"]);
-    expect((await alice.as.query(api.messages.listMyMessages, page)).page.map((m) => m.body)).toEqual(["alice's secret"]);
+    expect(
+      (await alice.as.query(api.messages.listMyMessages, page)).page.map((m) => m.body),
+    ).toEqual(["alice's secret"]);
   });
 
   test("profile changes apply to the caller only (no function takes a userId for that)", async () => {
     const { t, alice, bob } = await twoUsersAndAMessage();
     await bob.as.mutation(api.users.updateMyName, { name: "Robert" });
     expect(await t.run((ctx) => ctx.db.get("users", alice.id))).toMatchObject({ name: "alice" });
-    expect(await bob.as.query(api.users.me, {})).toMatchObject({ _id: bob.id, name: "Robert", role: "user" });
+    expect(await bob.as.query(api.users.me, {})).toMatchObject({
+      _id: bob.id,
+      name: "Robert",
+      role: "user",
+    });
   });
 
   test("a user cannot promote themselves or anyone else", async () => {
     const { t, alice, bob } = await twoUsersAndAMessage();
-    expect(await rejection(bob.as.mutation(api.users.setRole, { userId: bob.id, role: "superadmin" }))).toBe("FORBIDDEN");
-    expect(await rejection(bob.as.mutation(api.users.setRole, { userId: alice.id, role: "admin" }))).toBe("FORBIDDEN");
-    expect(await t.run(async (ctx) => [(await ctx.db.get("users", alice.id))?.role, (await ctx.db.get("users", bob.id))?.role])).toEqual(["user", "user"]);
+    expect(
+      await rejection(bob.as.mutation(api.users.setRole, { userId: bob.id, role: "superadmin" })),
+    ).toBe("FORBIDDEN");
+    expect(
+      await rejection(bob.as.mutation(api.users.setRole, { userId: alice.id, role: "admin" })),
+    ).toBe("FORBIDDEN");
+    expect(
+      await t.run(async (ctx) => [
+        (await ctx.db.get("users", alice.id))?.role,
+        (await ctx.db.get("users", bob.id))?.role,
+      ]),
+    ).toEqual(["user", "user"]);
   });
 });
 
@@ -199,26 +258,45 @@ describe("emails: accounts are found by email, so an email names one account its
   test("an unverified email claim links to no account: it cannot be granted a role or used for password login", async () => {
     const t = newApp();
     // Mallory's provider lets her claim root's address without proving it, and she signs up first.
-    const mallory = t.withIdentity({ ...identityOf("mallory"), email: "root@example.com", emailVerified: false });
+    const mallory = t.withIdentity({
+      ...identityOf("mallory"),
+      email: "root@example.com",
+      emailVerified: false,
+    });
     const malloryId = await mallory.mutation(api.users.signUp, { name: "mallory" });
-    expect(await rejection(mallory.mutation(api.users.setMyPassword, { password: "mallory's long password" }))).toBe(
-      "INVALID_ARGUMENT",
-    );
+    expect(
+      await rejection(
+        mallory.mutation(api.users.setMyPassword, { password: "mallory's long password" }),
+      ),
+    ).toBe("INVALID_ARGUMENT");
     const root = await addUser(t, "root", "superadmin");
-    expect(await t.run(async (ctx) => [(await ctx.db.get(malloryId))?.role, (await ctx.db.get("users", root.id))?.role])).toEqual([
-      "user",
-      "superadmin",
-    ]);
+    expect(
+      await t.run(async (ctx) => [
+        (await ctx.db.get(malloryId))?.role,
+        (await ctx.db.get("users", root.id))?.role,
+      ]),
+    ).toEqual(["user", "superadmin"]);
   });
 
   test("a second identity with an already linked email does not get it", async () => {
     const t = newApp();
     const root = await addUser(t, "root");
     // Another issuer vouches for the same address: the first account keeps it.
-    const other = t.withIdentity({ ...identityOf("root"), issuer: "https://other.example.com", tokenIdentifier: "https://other.example.com|root" });
+    const other = t.withIdentity({
+      ...identityOf("root"),
+      issuer: "https://other.example.com",
+      tokenIdentifier: "https://other.example.com|root",
+    });
     const otherId = await other.mutation(api.users.signUp, { name: "root too" });
-    expect(await other.query(api.users.me, {})).toEqual({ _id: otherId, name: "root too", email: undefined, role: "user" });
-    expect(await t.mutation(internal.users.grantRole, { email: root.email, role: "admin" })).toBe(root.id);
+    expect(await other.query(api.users.me, {})).toEqual({
+      _id: otherId,
+      name: "root too",
+      email: undefined,
+      role: "user",
+    });
+    expect(await t.mutation(internal.users.grantRole, { email: root.email, role: "admin" })).toBe(
+      root.id,
+    );
   });
 });
 
@@ -228,8 +306,12 @@ describe("roles: user < moderator < admin < superadmin", () => {
     const alice = await addUser(t, "alice");
     const bob = await addUser(t, "bob");
     const mod = await addUser(t, "mod", "moderator");
-    const messageId = await t.run((ctx) => ctx.db.insert("messages", { author: alice.id, body: "spam" }));
-    expect(await rejection(bob.as.mutation(api.moderation.removeMessage, { messageId, reason: "spam" }))).toBe("FORBIDDEN");
+    const messageId = await t.run((ctx) =>
+      ctx.db.insert("messages", { author: alice.id, body: "spam" }),
+    );
+    expect(
+      await rejection(bob.as.mutation(api.moderation.removeMessage, { messageId, reason: "spam" })),
+    ).toBe("FORBIDDEN");
     await mod.as.mutation(api.moderation.removeMessage, { messageId, reason: "spam" });
     expect(await t.run((ctx) => ctx.db.get("messages", messageId))).toBeNull();
   });
@@ -238,10 +320,14 @@ describe("roles: user < moderator < admin < superadmin", () => {
     const t = newApp();
     const alice = await addUser(t, "alice");
     const mod = await addUser(t, "mod", "moderator");
-    const messageId = await t.run((ctx) => ctx.db.insert("messages", { author: alice.id, body: "spam" }));
+    const messageId = await t.run((ctx) =>
+      ctx.db.insert("messages", { author: alice.id, body: "spam" }),
+    );
     // 400 characters, 1,200 bytes of UTF-8: within the character limit, over the log's 1 KB per string.
     const reason = "垃圾".repeat(200);
-    expect(await rejection(mod.as.mutation(api.moderation.removeMessage, { messageId, reason }))).toBe("INVALID_ARGUMENT");
+    expect(
+      await rejection(mod.as.mutation(api.moderation.removeMessage, { messageId, reason })),
+    ).toBe("INVALID_ARGUMENT");
     expect(await t.run((ctx) => ctx.db.get("messages", messageId))).not.toBeNull();
   });
 
@@ -256,10 +342,14 @@ describe("roles: user < moderator < admin < superadmin", () => {
       expect(await rejection(caller.as.query(api.auditDashboard.verify, {}))).toBe("FORBIDDEN");
     }
     for (const caller of [user, mod, admin]) {
-      expect(await rejection(caller.as.action(api.admin.requestUserDeletion, { userId: user.id }))).toBe("FORBIDDEN");
-      expect(await rejection(caller.as.mutation(api.admin.confirmUserDeletion, { userId: user.id, code: "00000000" }))).toBe(
-        "FORBIDDEN",
-      );
+      expect(
+        await rejection(caller.as.action(api.admin.requestUserDeletion, { userId: user.id })),
+      ).toBe("FORBIDDEN");
+      expect(
+        await rejection(
+          caller.as.mutation(api.admin.confirmUserDeletion, { userId: user.id, code: "00000000" }),
+        ),
+      ).toBe("FORBIDDEN");
     }
     expect(await t.run((ctx) => ctx.db.get("users", user.id))).not.toBeNull();
   });

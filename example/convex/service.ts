@@ -21,12 +21,17 @@ export const admit = internalMutation({
   args: { caller: v.string(), authenticated: v.boolean(), path: v.string() },
   returns: v.union(
     v.object({ ok: v.literal(true) }),
-    v.object({ ok: v.literal(false), reason: v.union(v.literal("unauthenticated"), v.literal("rate_limited")), retryAfter: v.optional(v.number()) }),
+    v.object({
+      ok: v.literal(false),
+      reason: v.union(v.literal("unauthenticated"), v.literal("rate_limited")),
+      retryAfter: v.optional(v.number()),
+    }),
   ),
   handler: async (ctx, { caller, authenticated, path }) => {
     const key = authenticated ? `service:${caller}` : "unauthenticated";
     const limit = await limiter.limit(ctx, "serviceCalls", { key });
-    if (!limit.ok) return { ok: false as const, reason: "rate_limited" as const, retryAfter: limit.retryAfter };
+    if (!limit.ok)
+      return { ok: false as const, reason: "rate_limited" as const, retryAfter: limit.retryAfter };
     if (!authenticated) {
       await audit.log(ctx, {
         action: "service.call",

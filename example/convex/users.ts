@@ -1,7 +1,13 @@
 import { v } from "convex/values";
 import { internal } from "./_generated/api.js";
 import { internalMutation } from "./_generated/server.js";
-import { appError, assertPermission, normalizeEmail, userByEmail, verifiedEmail } from "./lib/auth.js";
+import {
+  appError,
+  assertPermission,
+  normalizeEmail,
+  userByEmail,
+  verifiedEmail,
+} from "./lib/auth.js";
 import { identityMutation, userMutation, userQuery } from "./lib/functions.js";
 import { audit, limiter } from "./lib/guard.js";
 import { hashPassword } from "./lib/passwords.js";
@@ -57,8 +63,18 @@ export const signUp = identityMutation({
 /** The caller's own account. There is no "get user by id" for ordinary users. */
 export const me = userQuery({
   args: {},
-  returns: v.object({ _id: v.id("users"), name: v.string(), email: v.optional(v.string()), role: roleValidator }),
-  handler: async (ctx) => ({ _id: ctx.user._id, name: ctx.user.name, email: ctx.user.email, role: ctx.user.role }),
+  returns: v.object({
+    _id: v.id("users"),
+    name: v.string(),
+    email: v.optional(v.string()),
+    role: roleValidator,
+  }),
+  handler: async (ctx) => ({
+    _id: ctx.user._id,
+    name: ctx.user.name,
+    email: ctx.user.email,
+    role: ctx.user.role,
+  }),
 });
 
 /** Renames the caller. It takes no user id: a caller can only ever change their own row. */
@@ -79,7 +95,8 @@ export const setMyPassword = userMutation({
     if (password.length < 12 || password.length > 256) {
       throw appError("INVALID_ARGUMENT", "A password has 12 to 256 characters.");
     }
-    if (!ctx.user.email) throw appError("INVALID_ARGUMENT", "Password login needs an email on the account.");
+    if (!ctx.user.email)
+      throw appError("INVALID_ARGUMENT", "Password login needs an email on the account.");
     const { hash, salt } = await hashPassword(password);
     await ctx.db.patch("users", ctx.user._id, { passwordHash: hash, passwordSalt: salt });
     return null;
@@ -150,7 +167,12 @@ export const purgeUserData = internalMutation({
     for (const m of batch) await ctx.db.delete("messages", m._id);
     const done =
       batch.length < PURGE_BATCH &&
-      (await audit.erase(ctx, { subject: { type: "user", id: userId }, actor: { type: "service", id: "purgeUserData" } })).done;
+      (
+        await audit.erase(ctx, {
+          subject: { type: "user", id: userId },
+          actor: { type: "service", id: "purgeUserData" },
+        })
+      ).done;
     if (!done) await ctx.scheduler.runAfter(0, internal.users.purgeUserData, { userId });
     return null;
   },

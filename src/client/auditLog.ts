@@ -40,7 +40,9 @@ export type AuditActions = Record<string, Validator<any, "required" | "optional"
 /** Actions convex-guard logs itself (retention runs, erasures, confirmations). Always accepted. */
 export { SYSTEM_ACTION_PREFIX };
 
-type ActionName<A extends AuditActions> = [keyof A] extends [never] ? string : Extract<keyof A, string>;
+type ActionName<A extends AuditActions> = [keyof A] extends [never]
+  ? string
+  : Extract<keyof A, string>;
 type MetadataOf<A extends AuditActions, K> = K extends keyof A
   ? undefined extends Infer<A[K]>
     ? { metadata?: Infer<A[K]> }
@@ -49,7 +51,10 @@ type MetadataOf<A extends AuditActions, K> = K extends keyof A
 
 /** The event `log` takes: `action` is one of `actions` (when typed) and `metadata` matches its validator. */
 export type AuditLogEvent<A extends AuditActions = {}> = {
-  [K in ActionName<A>]: Omit<AuditEventInput, "action" | "metadata"> & { action: K } & MetadataOf<A, K>;
+  [K in ActionName<A>]: Omit<AuditEventInput, "action" | "metadata"> & { action: K } & MetadataOf<
+      A,
+      K
+    >;
 }[ActionName<A>];
 
 export type AuditLogOptions<A extends AuditActions = {}> = {
@@ -83,9 +88,16 @@ export class AuditLog<A extends AuditActions = {}> {
   ) {
     this.redact = [...(options.redact ?? [])];
     validateRedactPaths(this.redact, ErrorCode.INVALID_CONFIG);
-    this.retentionMs = options.retention === undefined ? undefined : validateRetentionDays(options.retention.days);
-    if (options.actions !== undefined && (typeof options.actions !== "object" || options.actions === null)) {
-      throw guardError(ErrorCode.INVALID_CONFIG, "actions must be an object of metadata validators");
+    this.retentionMs =
+      options.retention === undefined ? undefined : validateRetentionDays(options.retention.days);
+    if (
+      options.actions !== undefined &&
+      (typeof options.actions !== "object" || options.actions === null)
+    ) {
+      throw guardError(
+        ErrorCode.INVALID_CONFIG,
+        "actions must be an object of metadata validators",
+      );
     }
   }
 
@@ -100,12 +112,18 @@ export class AuditLog<A extends AuditActions = {}> {
     validateEventInput(e);
     const actions = this.options.actions;
     if (actions !== undefined && !e.action.startsWith(SYSTEM_ACTION_PREFIX)) {
-      const validator = Object.prototype.hasOwnProperty.call(actions, e.action) ? actions[e.action] : undefined;
+      const validator = Object.prototype.hasOwnProperty.call(actions, e.action)
+        ? actions[e.action]
+        : undefined;
       if (validator === undefined) {
-        throw guardError(ErrorCode.INVALID_ARGUMENT, `unknown audit action ${JSON.stringify(e.action)}`);
+        throw guardError(
+          ErrorCode.INVALID_ARGUMENT,
+          `unknown audit action ${JSON.stringify(e.action)}`,
+        );
       }
       const mismatch = validatorMismatch(validator, e.metadata);
-      if (mismatch !== null) throw guardError(ErrorCode.INVALID_ARGUMENT, `action ${e.action}: ${mismatch}`);
+      if (mismatch !== null)
+        throw guardError(ErrorCode.INVALID_ARGUMENT, `action ${e.action}: ${mismatch}`);
     }
     return ctx.runMutation(this.component.audit.log, {
       event: e,
@@ -128,7 +146,11 @@ export class AuditLog<A extends AuditActions = {}> {
   }
 
   /** One event or null. `reveal: true` puts back redacted values that were not erased. Throws INVALID_ARGUMENT for a malformed id. */
-  async get(ctx: AuditQueryCtx, id: string, opts: { reveal?: boolean } = {}): Promise<AuditEvent | null> {
+  async get(
+    ctx: AuditQueryCtx,
+    id: string,
+    opts: { reveal?: boolean } = {},
+  ): Promise<AuditEvent | null> {
     return ctx.runQuery(this.component.audit.get, { id, reveal: opts.reveal });
   }
 
@@ -142,7 +164,10 @@ export class AuditLog<A extends AuditActions = {}> {
     ctx: AuditQueryCtx,
     args: { cursor?: string | null; maxEvents?: number } = {},
   ): Promise<AuditVerifyResult> {
-    return ctx.runQuery(this.component.audit.verify, { cursor: args.cursor ?? null, maxEvents: args.maxEvents });
+    return ctx.runQuery(this.component.audit.verify, {
+      cursor: args.cursor ?? null,
+      maxEvents: args.maxEvents,
+    });
   }
 
   /** The latest seal `{ n, toSeq, hash, sealedAt }`, or null before the first seal. */
@@ -156,7 +181,11 @@ export class AuditLog<A extends AuditActions = {}> {
    * covers it), TOO_LARGE (more than 1,000 seals to the head: pass `headN`), CONFLICT (a
    * tampered seal range: run `verify`).
    */
-  async proof(ctx: AuditQueryCtx, id: string, opts: { headN?: number } = {}): Promise<AuditProof | null> {
+  async proof(
+    ctx: AuditQueryCtx,
+    id: string,
+    opts: { headN?: number } = {},
+  ): Promise<AuditProof | null> {
     return ctx.runQuery(this.component.audit.proof, { id, headN: opts.headN });
   }
 
@@ -184,7 +213,10 @@ export class AuditLog<A extends AuditActions = {}> {
   async export(ctx: AuditQueryCtx, args: AuditExportArgs): Promise<AuditExportPage> {
     const { format, ...listArgs } = args;
     if (format !== "jsonl" && format !== "csv") {
-      throw guardError(ErrorCode.INVALID_ARGUMENT, `format must be "jsonl" or "csv", got ${JSON.stringify(format)}`);
+      throw guardError(
+        ErrorCode.INVALID_ARGUMENT,
+        `format must be "jsonl" or "csv", got ${JSON.stringify(format)}`,
+      );
     }
     const page = await this.list(ctx, listArgs);
     const data =
@@ -199,17 +231,49 @@ export class AuditLog<A extends AuditActions = {}> {
 // ---- export formatting ----
 
 export const CSV_COLUMNS = [
-  "id", "seq", "recordedAt", "occurredAt", "action", "outcome", "severity", "tenant",
-  "actorType", "actorId", "actorName", "targets", "reason", "ip", "userAgent", "requestId",
-  "metadata", "eventId", "leafHash",
+  "id",
+  "seq",
+  "recordedAt",
+  "occurredAt",
+  "action",
+  "outcome",
+  "severity",
+  "tenant",
+  "actorType",
+  "actorId",
+  "actorName",
+  "targets",
+  "reason",
+  "ip",
+  "userAgent",
+  "requestId",
+  "metadata",
+  "eventId",
+  "leafHash",
 ];
 
 function csvCells(e: AuditEvent): string[] {
   const s = (x: unknown) => (x === undefined ? "" : typeof x === "string" ? x : JSON.stringify(x));
   return [
-    e.id, s(e.seq), new Date(e.recordedAt).toISOString(), new Date(e.occurredAt).toISOString(), e.action,
-    e.outcome, s(e.severity), s(e.tenant), e.actor.type, e.actor.id, s(e.actor.name), s(e.targets), s(e.reason),
-    s(e.context?.ip), s(e.context?.userAgent), s(e.context?.requestId), s(e.metadata), s(e.eventId), e.leafHash,
+    e.id,
+    s(e.seq),
+    new Date(e.recordedAt).toISOString(),
+    new Date(e.occurredAt).toISOString(),
+    e.action,
+    e.outcome,
+    s(e.severity),
+    s(e.tenant),
+    e.actor.type,
+    e.actor.id,
+    s(e.actor.name),
+    s(e.targets),
+    s(e.reason),
+    s(e.context?.ip),
+    s(e.context?.userAgent),
+    s(e.context?.requestId),
+    s(e.metadata),
+    s(e.eventId),
+    e.leafHash,
   ];
 }
 
@@ -230,7 +294,11 @@ function csvRow(cells: string[]): string {
  * or not) is in the log whose head seal hash is `headHash`: its leaf, the
  * audit path to its seal's root, and the chain of seals to the head.
  */
-export async function verifyProof(event: AuditEvent, proof: AuditProof, headHash: string): Promise<boolean> {
+export async function verifyProof(
+  event: AuditEvent,
+  proof: AuditProof,
+  headHash: string,
+): Promise<boolean> {
   if (event.seq === undefined || event.seq !== proof.seq || proof.seals.length === 0) return false;
   const leaf = await eventLeafHash({
     recordedAt: event.recordedAt,
@@ -238,7 +306,8 @@ export async function verifyProof(event: AuditEvent, proof: AuditProof, headHash
     payloadHash: await payloadHash(payloadOf(event)),
   });
   const first = proof.seals[0]!;
-  if (first.fromSeq + proof.index !== event.seq || first.toSeq - first.fromSeq + 1 !== proof.size) return false;
+  if (first.fromSeq + proof.index !== event.seq || first.toSeq - first.fromSeq + 1 !== proof.size)
+    return false;
   if ((await rootFromPath(leaf, proof.index, proof.size, proof.path)) !== first.root) return false;
   let prevHash: string | null = null;
   for (const s of proof.seals) {

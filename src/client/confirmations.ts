@@ -98,7 +98,8 @@ export class Confirmations {
     private readonly component: ComponentApi,
     options: ConfirmationsOptions,
   ) {
-    if (typeof options !== "object" || options === null) throw guardError(ErrorCode.INVALID_CONFIG, "options are required");
+    if (typeof options !== "object" || options === null)
+      throw guardError(ErrorCode.INVALID_CONFIG, "options are required");
     if (options.digits !== undefined && options.alphanumeric !== undefined) {
       throw guardError(ErrorCode.INVALID_CONFIG, "give either digits or alphanumeric, not both");
     }
@@ -117,7 +118,10 @@ export class Confirmations {
     assertIssueConfig(config);
     assertLimit(config.failureLimit, "failureLimit");
     if (options.audit !== undefined && typeof options.audit?.log !== "function") {
-      throw guardError(ErrorCode.INVALID_CONFIG, "audit must be an AuditLog (an object with a log method)");
+      throw guardError(
+        ErrorCode.INVALID_CONFIG,
+        "audit must be an AuditLog (an object with a log method)",
+      );
     }
     this.secret = config.secret;
     this.format = format;
@@ -135,7 +139,10 @@ export class Confirmations {
    * A refusal (`rate_limited`, `locked`) is returned; throws INVALID_ARGUMENT /
    * TOO_LARGE only for a bad subject, action or payload.
    */
-  async issue(ctx: ConfirmationsMutationCtx, args: ConfirmationIssueArgs): Promise<ConfirmationIssueResult> {
+  async issue(
+    ctx: ConfirmationsMutationCtx,
+    args: ConfirmationIssueArgs,
+  ): Promise<ConfirmationIssueResult> {
     assertIssueInput({ ...args });
     const result = await ctx.runMutation(this.component.codes.issue, {
       ...this.bound(args),
@@ -144,11 +151,17 @@ export class Confirmations {
       maxAttempts: this.maxAttempts,
       issueLimit: this.issueLimit,
     });
-    await this.record(ctx, args, CONFIRMATION_AUDIT_ACTIONS.issue, result.ok ? "success" : "denied", {
-      codeId: result.ok ? result.codeId : undefined,
-      reason: result.ok ? undefined : result.reason,
-      metadata: result.ok ? { expiresAt: result.expiresAt } : { retryAfter: result.retryAfter },
-    });
+    await this.record(
+      ctx,
+      args,
+      CONFIRMATION_AUDIT_ACTIONS.issue,
+      result.ok ? "success" : "denied",
+      {
+        codeId: result.ok ? result.codeId : undefined,
+        reason: result.ok ? undefined : result.reason,
+        metadata: result.ok ? { expiresAt: result.expiresAt } : { retryAfter: result.retryAfter },
+      },
+    );
     return result;
   }
 
@@ -159,7 +172,10 @@ export class Confirmations {
    * normally too: throwing after a failed consume rolls the count back.
    * Throws INVALID_ARGUMENT / TOO_LARGE only for malformed input (nothing counted).
    */
-  async consume(ctx: ConfirmationsMutationCtx, args: ConfirmationConsumeArgs): Promise<ConfirmationConsumeResult> {
+  async consume(
+    ctx: ConfirmationsMutationCtx,
+    args: ConfirmationConsumeArgs,
+  ): Promise<ConfirmationConsumeResult> {
     assertConsumeInput({ ...args });
     const result = await ctx.runMutation(this.component.codes.consume, {
       ...this.bound(args),
@@ -167,17 +183,25 @@ export class Confirmations {
       failureLimit: this.failureLimit,
     });
     if (result.ok) {
-      await this.record(ctx, args, CONFIRMATION_AUDIT_ACTIONS.consume, "success", { codeId: result.codeId });
+      await this.record(ctx, args, CONFIRMATION_AUDIT_ACTIONS.consume, "success", {
+        codeId: result.codeId,
+      });
     } else {
       // A counted failure that used up the last try is the lockout.
       const counted = result.reason === "invalid" || result.reason === "mismatch";
       const lockout = counted && result.attemptsLeft === 0;
-      await this.record(ctx, args, lockout ? CONFIRMATION_AUDIT_ACTIONS.lockout : CONFIRMATION_AUDIT_ACTIONS.fail, "failure", {
-        codeId: result.codeId,
-        reason: result.reason,
-        severity: lockout ? "warning" : "info",
-        metadata: result.attemptsLeft === undefined ? {} : { attemptsLeft: result.attemptsLeft },
-      });
+      await this.record(
+        ctx,
+        args,
+        lockout ? CONFIRMATION_AUDIT_ACTIONS.lockout : CONFIRMATION_AUDIT_ACTIONS.fail,
+        "failure",
+        {
+          codeId: result.codeId,
+          reason: result.reason,
+          severity: lockout ? "warning" : "info",
+          metadata: result.attemptsLeft === undefined ? {} : { attemptsLeft: result.attemptsLeft },
+        },
+      );
     }
     return result;
   }
@@ -185,15 +209,26 @@ export class Confirmations {
   /** Whether a code is pending, when it expires and how many tries are left. Never the code. Throws for a bad subject or action. */
   async status(ctx: ConfirmationsQueryCtx, args: ConfirmationTarget): Promise<ConfirmationStatus> {
     assertSubjectAction(args?.subject, args?.action);
-    return ctx.runQuery(this.component.codes.status, { subject: args.subject, action: args.action });
+    return ctx.runQuery(this.component.codes.status, {
+      subject: args.subject,
+      action: args.action,
+    });
   }
 
   /** Revokes the pending code of (subject, action), if any. Its failure count is kept until it expires. Throws for a bad subject or action. */
-  async revoke(ctx: ConfirmationsMutationCtx, args: ConfirmationTarget): Promise<ConfirmationRevokeResult> {
+  async revoke(
+    ctx: ConfirmationsMutationCtx,
+    args: ConfirmationTarget,
+  ): Promise<ConfirmationRevokeResult> {
     assertSubjectAction(args?.subject, args?.action);
-    const result = await ctx.runMutation(this.component.codes.revoke, { subject: args.subject, action: args.action });
+    const result = await ctx.runMutation(this.component.codes.revoke, {
+      subject: args.subject,
+      action: args.action,
+    });
     if (result.revoked) {
-      await this.record(ctx, args, CONFIRMATION_AUDIT_ACTIONS.revoke, "success", { codeId: result.codeId });
+      await this.record(ctx, args, CONFIRMATION_AUDIT_ACTIONS.revoke, "success", {
+        codeId: result.codeId,
+      });
     }
     return result;
   }
@@ -214,7 +249,12 @@ export class Confirmations {
     target: ConfirmationTarget,
     action: string,
     outcome: ConfirmationAuditEvent["outcome"],
-    extra: { codeId?: string; reason?: string; severity?: ConfirmationAuditEvent["severity"]; metadata?: Record<string, number> },
+    extra: {
+      codeId?: string;
+      reason?: string;
+      severity?: ConfirmationAuditEvent["severity"];
+      metadata?: Record<string, number>;
+    },
   ): Promise<void> {
     if (this.audit === undefined) return;
     await this.audit.log(ctx, {

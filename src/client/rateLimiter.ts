@@ -19,7 +19,11 @@ import {
   type RateLimitConfig,
   type RateLimitResult,
 } from "../component/rateLimits/math.js";
-import { vGetValueResult, type GetValueResult, type LimitAllResult } from "../component/rateLimits/model.js";
+import {
+  vGetValueResult,
+  type GetValueResult,
+  type LimitAllResult,
+} from "../component/rateLimits/model.js";
 import { assertKey } from "../component/lib/validate.js";
 
 export type {
@@ -78,7 +82,6 @@ export type RateLimitOptions = {
   maxReserved?: number;
 };
 
-
 /** Known names take optional options; other names must pass `config`. */
 type Opts<Limits, Name extends string, Args> = Name extends keyof Limits
   ? [options?: Expand<Args & { config?: RateLimitConfig }>]
@@ -87,7 +90,13 @@ type Opts<Limits, Name extends string, Args> = Name extends keyof Limits
 /** One request of {@link RateLimiter.limitAll}. */
 export type LimitAllRequest<Limits> =
   | {
-      [N in keyof Limits & string]: { name: N; key?: string; count?: number; reserve?: boolean; config?: RateLimitConfig };
+      [N in keyof Limits & string]: {
+        name: N;
+        key?: string;
+        count?: number;
+        reserve?: boolean;
+        config?: RateLimitConfig;
+      };
     }[keyof Limits & string]
   | { name: string; key?: string; count?: number; reserve?: boolean; config: RateLimitConfig };
 
@@ -97,7 +106,9 @@ export type HookOptions<DataModel extends GenericDataModel> = {
    * it receives the key the client sent, if any. A client-sent key is refused
    * unless this is a function.
    */
-  key?: string | ((ctx: GenericQueryCtx<DataModel>, keyFromClient?: string) => string | Promise<string>);
+  key?:
+    | string
+    | ((ctx: GenericQueryCtx<DataModel>, keyFromClient?: string) => string | Promise<string>);
   sampleShards?: number;
   config?: RateLimitConfig;
 };
@@ -173,7 +184,13 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
   ): Promise<LimitAllResult> {
     const prepared = requests.map((r) => this.limitArgs(r.name, r));
     const result = await ctx.runMutation(this.component.rateLimits.limitAll, {
-      requests: prepared.map(({ name, key, count, reserve, config }) => ({ name, key, count, reserve, config })),
+      requests: prepared.map(({ name, key, count, reserve, config }) => ({
+        name,
+        key,
+        count,
+        reserve,
+        config,
+      })),
     });
     if (!result.ok && options?.throws) {
       const first = result.results.find((r) => !r.ok);
@@ -210,7 +227,12 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     const { config } = this.configFor(name, o.config);
     if (o.key !== undefined) assertKey(o.key);
     assertCount(o.count, name);
-    return ctx.runMutation(this.component.rateLimits.credit, { name, key: o.key, count: o.count, config });
+    return ctx.runMutation(this.component.rateLimits.credit, {
+      name,
+      key: o.key,
+      count: o.count,
+      config,
+    });
   }
 
   /**
@@ -225,7 +247,12 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     const o = options[0];
     const { config } = this.configFor(name, o?.config);
     if (o?.key !== undefined) assertKey(o.key);
-    return ctx.runQuery(this.component.rateLimits.getValue, { name, key: o?.key, sampleShards: o?.sampleShards, config });
+    return ctx.runQuery(this.component.rateLimits.getValue, {
+      name,
+      key: o?.key,
+      sampleShards: o?.sampleShards,
+      config,
+    });
   }
 
   /**
@@ -235,7 +262,10 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
    * Throws here as `getValue` does for the name and config; `getRateLimit` throws
    * INVALID_ARGUMENT for a key sent by a client when `key` is not a function.
    */
-  hookAPI<DataModel extends GenericDataModel = GenericDataModel, Name extends string = keyof Limits & string>(
+  hookAPI<
+    DataModel extends GenericDataModel = GenericDataModel,
+    Name extends string = keyof Limits & string,
+  >(
     name: Name,
     ...options: Name extends keyof Limits
       ? [options?: HookOptions<DataModel>]
@@ -251,9 +281,15 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
         handler: async (ctx, args): Promise<GetValueResult> => {
           const keyOpt = o?.key;
           if (args.key !== undefined && typeof keyOpt !== "function") {
-            throw guardError(ErrorCode.INVALID_ARGUMENT, "this rate limit query does not accept a key from the client; pass a `key` function to hookAPI");
+            throw guardError(
+              ErrorCode.INVALID_ARGUMENT,
+              "this rate limit query does not accept a key from the client; pass a `key` function to hookAPI",
+            );
           }
-          const key = typeof keyOpt === "function" ? await keyOpt(ctx as GenericQueryCtx<DataModel>, args.key) : keyOpt;
+          const key =
+            typeof keyOpt === "function"
+              ? await keyOpt(ctx as GenericQueryCtx<DataModel>, args.key)
+              : keyOpt;
           if (key !== undefined) assertKey(key);
           return ctx.runQuery(component.rateLimits.getValue, {
             name,
@@ -272,7 +308,10 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
   }
 
   /** Resolves and validates everything before calling the component (which validates again). */
-  private limitArgs(name: string, o: (RateLimitOptions & { config?: RateLimitConfig }) | undefined) {
+  private limitArgs(
+    name: string,
+    o: (RateLimitOptions & { config?: RateLimitConfig }) | undefined,
+  ) {
     const { config, normalized } = this.configFor(name, o?.config, o?.maxReserved);
     if (o?.key !== undefined) assertKey(o.key);
     checkCount(normalized, o?.count ?? 1, o?.reserve ?? false, name);
@@ -290,9 +329,14 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     maxReserved?: number,
   ): { config: RateLimitConfig; normalized: NormalizedConfig } {
     if (!this.checkedNames.has(name)) assertLimitName(name);
-    let config = inline ?? (Object.hasOwn(this.limits, name) ? this.limits[name as keyof Limits] : undefined);
+    let config =
+      inline ?? (Object.hasOwn(this.limits, name) ? this.limits[name as keyof Limits] : undefined);
     if (config === undefined) {
-      throw guardError(ErrorCode.UNKNOWN_LIMIT, `Rate limit "${name}" is not defined: add it to the RateLimiter or pass \`config\``, { name });
+      throw guardError(
+        ErrorCode.UNKNOWN_LIMIT,
+        `Rate limit "${name}" is not defined: add it to the RateLimiter or pass \`config\``,
+        { name },
+      );
     }
     if (maxReserved !== undefined) config = { ...config, maxReserved };
     return { config, normalized: normalizeConfig(config, name) };

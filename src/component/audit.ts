@@ -36,13 +36,7 @@ import {
   type Commitment,
   type EventPayload,
 } from "./audit/model.js";
-import {
-  GENESIS_HASH,
-  commitment,
-  inclusionPath,
-  merkleRoot,
-  sealHash,
-} from "./audit/merkle.js";
+import { GENESIS_HASH, commitment, inclusionPath, merkleRoot, sealHash } from "./audit/merkle.js";
 
 /*
  * The audit log. `log` inserts an event and its index rows and touches no
@@ -70,7 +64,10 @@ export const MAX_PROOF_SEALS = 1000;
 const sealV = v.object(sealFields);
 export type AuditSeal = Infer<typeof sealV>;
 
-const headV = v.union(v.null(), v.object({ n: v.number(), toSeq: v.number(), hash: v.string(), sealedAt: v.number() }));
+const headV = v.union(
+  v.null(),
+  v.object({ n: v.number(), toSeq: v.number(), hash: v.string(), sealedAt: v.number() }),
+);
 
 const proofV = v.object({
   seq: v.number(),
@@ -108,7 +105,12 @@ const verifyResultV = v.object({
   head: v.union(v.null(), v.object({ n: v.number(), hash: v.string() })),
   break: v.union(
     v.null(),
-    v.object({ kind: breakKindV, seal: v.optional(v.number()), seq: v.optional(v.number()), message: v.string() }),
+    v.object({
+      kind: breakKindV,
+      seal: v.optional(v.number()),
+      seq: v.optional(v.number()),
+      message: v.string(),
+    }),
   ),
 });
 export type VerifyResult = Infer<typeof verifyResultV>;
@@ -160,7 +162,8 @@ async function recomputeLeaf(d: Doc<"auditEvents">): Promise<string> {
 
 function normalizeEventId(ctx: QueryCtx, id: string): Id<"auditEvents"> {
   const norm = ctx.db.normalizeId("auditEvents", id);
-  if (norm === null) throw guardError(ErrorCode.INVALID_ARGUMENT, `${JSON.stringify(id)} is not an audit event id`);
+  if (norm === null)
+    throw guardError(ErrorCode.INVALID_ARGUMENT, `${JSON.stringify(id)} is not an audit event id`);
   return norm;
 }
 
@@ -187,7 +190,10 @@ export async function insertEvent(
       .first();
     if (existing !== null) {
       if (existing.inputHash === inputHash) return existing._id;
-      throw guardError(ErrorCode.CONFLICT, `eventId ${JSON.stringify(input.eventId)} was already logged with different content`);
+      throw guardError(
+        ErrorCode.CONFLICT,
+        `eventId ${JSON.stringify(input.eventId)} was already logged with different content`,
+      );
     }
   }
   let payload: EventPayload = {
@@ -217,7 +223,11 @@ export async function insertEvent(
   if (commitments.length > 0) payload.redacted = commitments;
   payload = payloadOf(payload);
   const retainUntil = retentionMs === undefined ? undefined : now + retentionMs;
-  const leaf = await eventLeafHash({ recordedAt: now, retainUntil, payloadHash: await payloadHash(payload) });
+  const leaf = await eventLeafHash({
+    recordedAt: now,
+    retainUntil,
+    payloadHash: await payloadHash(payload),
+  });
   const id = await ctx.db.insert(
     "auditEvents",
     compact({
@@ -301,13 +311,20 @@ export async function sealBatch(ctx: MutationCtx, now: number): Promise<Maintena
     .take(SEAL_BATCH + 1);
   const prev = await lastSeal(ctx);
   if (unsealed.length === 0) {
-    if (prev !== null && now - prev.sealedAt >= EMPTY_SEAL_INTERVAL) await writeSeal(ctx, prev, [], now);
+    if (prev !== null && now - prev.sealedAt >= EMPTY_SEAL_INTERVAL)
+      await writeSeal(ctx, prev, [], now);
     return { processed: 0, more: false };
   }
   const batch = unsealed.slice(0, SEAL_BATCH);
   const fromSeq = prev === null ? 0 : prev.toSeq + 1;
-  for (let i = 0; i < batch.length; i++) await ctx.db.patch("auditEvents", batch[i]!._id, { seq: fromSeq + i });
-  await writeSeal(ctx, prev, batch.map((e) => e.leafHash), now);
+  for (let i = 0; i < batch.length; i++)
+    await ctx.db.patch("auditEvents", batch[i]!._id, { seq: fromSeq + i });
+  await writeSeal(
+    ctx,
+    prev,
+    batch.map((e) => e.leafHash),
+    now,
+  );
   return { processed: batch.length, more: unsealed.length > SEAL_BATCH };
 }
 
@@ -320,16 +337,25 @@ async function retainEvent(ctx: MutationCtx, e: Doc<"auditEvents">, now: number)
     payloadHash: await payloadHash(payloadOf(e)),
     retainedAt: now,
   });
-  for (const t of await ctx.db.query("auditTargets").withIndex("by_event", (q) => q.eq("event", e._id)).take(64)) {
+  for (const t of await ctx.db
+    .query("auditTargets")
+    .withIndex("by_event", (q) => q.eq("event", e._id))
+    .take(64)) {
     await ctx.db.delete("auditTargets", t._id);
   }
-  const secret = await ctx.db.query("auditSecrets").withIndex("by_event", (q) => q.eq("event", e._id)).first();
+  const secret = await ctx.db
+    .query("auditSecrets")
+    .withIndex("by_event", (q) => q.eq("event", e._id))
+    .first();
   if (secret !== null) await deleteSecret(ctx, secret._id);
   await ctx.db.delete("auditEvents", e._id);
 }
 
 async function deleteSecret(ctx: MutationCtx, secret: Id<"auditSecrets">): Promise<void> {
-  for (const r of await ctx.db.query("auditSecretRefs").withIndex("by_secret", (q) => q.eq("secret", secret)).take(64)) {
+  for (const r of await ctx.db
+    .query("auditSecretRefs")
+    .withIndex("by_secret", (q) => q.eq("secret", secret))
+    .take(64)) {
     await ctx.db.delete("auditSecretRefs", r._id);
   }
   await ctx.db.delete("auditSecrets", secret);
@@ -491,7 +517,10 @@ export const get = query({
     if (doc === null) return null;
     let event = toEvent(doc);
     if (!args.reveal || doc.redacted === undefined) return event;
-    const secret = await ctx.db.query("auditSecrets").withIndex("by_event", (q) => q.eq("event", doc._id)).first();
+    const secret = await ctx.db
+      .query("auditSecrets")
+      .withIndex("by_event", (q) => q.eq("event", doc._id))
+      .first();
     const erased: string[] = [];
     for (const c of doc.redacted) {
       const s = secret?.values.find((x) => x.path === c.path);
@@ -538,7 +567,11 @@ async function storedLeaves(ctx: QueryCtx, fromSeq: number, toSeq: number) {
 }
 
 async function stubLeaf(s: Doc<"auditRetained">): Promise<string> {
-  return eventLeafHash({ recordedAt: s.recordedAt, retainUntil: s.retainUntil, payloadHash: s.payloadHash });
+  return eventLeafHash({
+    recordedAt: s.recordedAt,
+    retainUntil: s.retainUntil,
+    payloadHash: s.payloadHash,
+  });
 }
 
 /**
@@ -551,7 +584,8 @@ export const proof = query({
   returns: v.union(v.null(), proofV),
   handler: async (ctx, args) => {
     const doc = await ctx.db.get("auditEvents", normalizeEventId(ctx, args.id));
-    if (doc === null) throw guardError(ErrorCode.NOT_FOUND, `audit event ${args.id} does not exist`);
+    if (doc === null)
+      throw guardError(ErrorCode.NOT_FOUND, `audit event ${args.id} does not exist`);
     if (doc.seq === undefined) return null;
     const seq = doc.seq;
     const sealDoc = await ctx.db
@@ -563,10 +597,16 @@ export const proof = query({
     }
     // An edited range would make the proof read (and hash) an unbounded number of events.
     if (!sealRangeOk(sealDoc, sealDoc.fromSeq - 1)) {
-      throw guardError(ErrorCode.CONFLICT, `seal ${sealDoc.n} covers an impossible range; run verify`);
+      throw guardError(
+        ErrorCode.CONFLICT,
+        `seal ${sealDoc.n} covers an impossible range; run verify`,
+      );
     }
     if (args.headN !== undefined && (!Number.isInteger(args.headN) || args.headN < sealDoc.n)) {
-      throw guardError(ErrorCode.INVALID_ARGUMENT, `headN must be an integer of at least ${sealDoc.n}`);
+      throw guardError(
+        ErrorCode.INVALID_ARGUMENT,
+        `headN must be an integer of at least ${sealDoc.n}`,
+      );
     }
     const { events, stubs } = await storedLeaves(ctx, sealDoc.fromSeq, sealDoc.toSeq);
     const bySeq = new Map<number, string>();
@@ -577,7 +617,9 @@ export const proof = query({
     const seals = await ctx.db
       .query("auditSeals")
       .withIndex("by_n", (q) =>
-        args.headN === undefined ? q.gte("n", sealDoc.n) : q.gte("n", sealDoc.n).lte("n", args.headN),
+        args.headN === undefined
+          ? q.gte("n", sealDoc.n)
+          : q.gte("n", sealDoc.n).lte("n", args.headN),
       )
       .take(MAX_PROOF_SEALS + 1);
     if (seals.length > MAX_PROOF_SEALS) {
@@ -607,11 +649,15 @@ export const verify = query({
   returns: verifyResultV,
   handler: async (ctx, args) => {
     const now = Date.now();
-    if (args.maxEvents !== undefined) assertIntInRange(args.maxEvents, "maxEvents", 1, VERIFY_PAGE_EVENTS);
+    if (args.maxEvents !== undefined)
+      assertIntInRange(args.maxEvents, "maxEvents", 1, VERIFY_PAGE_EVENTS);
     const pageEvents = args.maxEvents ?? VERIFY_PAGE_EVENTS;
     const start = args.cursor == null ? 0 : Number(args.cursor);
     if (!Number.isInteger(start) || start < 0) {
-      throw guardError(ErrorCode.INVALID_ARGUMENT, `cursor ${JSON.stringify(args.cursor)} is not a verify cursor`);
+      throw guardError(
+        ErrorCode.INVALID_ARGUMENT,
+        `cursor ${JSON.stringify(args.cursor)} is not a verify cursor`,
+      );
     }
     const result: VerifyResult = {
       ok: true,
@@ -623,12 +669,26 @@ export const verify = query({
       head: null,
       break: null,
     };
-    const fail = (b: Break): VerifyResult => ({ ...result, ok: false, done: true, cursor: null, break: b });
+    const fail = (b: Break): VerifyResult => ({
+      ...result,
+      ok: false,
+      done: true,
+      cursor: null,
+      break: b,
+    });
 
     let prev: Doc<"auditSeals"> | null = null;
     if (start > 0) {
-      prev = await ctx.db.query("auditSeals").withIndex("by_n", (q) => q.eq("n", start - 1)).first();
-      if (prev === null) return fail({ kind: "seal_deleted", seal: start - 1, message: `seal ${start - 1} is missing` });
+      prev = await ctx.db
+        .query("auditSeals")
+        .withIndex("by_n", (q) => q.eq("n", start - 1))
+        .first();
+      if (prev === null)
+        return fail({
+          kind: "seal_deleted",
+          seal: start - 1,
+          message: `seal ${start - 1} is missing`,
+        });
     } else {
       // Events sequenced below 0 cannot come from the sealer.
       const stray = await ctx.db
@@ -636,7 +696,11 @@ export const verify = query({
         .withIndex("by_seq", (q) => q.gte("seq", -Infinity).lt("seq", 0))
         .first();
       if (stray !== null) {
-        return fail({ kind: "event_inserted", seq: stray.seq, message: `an event has negative seq ${stray.seq}` });
+        return fail({
+          kind: "event_inserted",
+          seq: stray.seq,
+          message: `an event has negative seq ${stray.seq}`,
+        });
       }
     }
     const seals = await ctx.db
@@ -689,19 +753,37 @@ async function checkSeal(
   result: VerifyResult,
 ): Promise<Break | null> {
   const expectedN = prev === null ? 0 : prev.n + 1;
-  if (s.n > expectedN) return { kind: "seal_deleted", seal: expectedN, message: `seal ${expectedN} is missing` };
-  if (s.n !== expectedN) return { kind: "seal_inserted", seal: s.n, message: `seal number ${s.n} repeats or is not an integer` };
-  if ((await sealHash(s)) !== s.hash) return { kind: "seal_edited", seal: s.n, message: `seal ${s.n} does not match its hash` };
+  if (s.n > expectedN)
+    return { kind: "seal_deleted", seal: expectedN, message: `seal ${expectedN} is missing` };
+  if (s.n !== expectedN)
+    return {
+      kind: "seal_inserted",
+      seal: s.n,
+      message: `seal number ${s.n} repeats or is not an integer`,
+    };
+  if ((await sealHash(s)) !== s.hash)
+    return { kind: "seal_edited", seal: s.n, message: `seal ${s.n} does not match its hash` };
   const prevHash = prev === null ? GENESIS_HASH : prev.hash;
   const prevTo = prev === null ? -1 : prev.toSeq;
   if (s.prevHash !== prevHash) {
-    return { kind: "seal_edited", seal: s.n, message: `seal ${s.n} does not chain to seal ${s.n - 1}` };
+    return {
+      kind: "seal_edited",
+      seal: s.n,
+      message: `seal ${s.n} does not chain to seal ${s.n - 1}`,
+    };
   }
   if (!sealRangeOk(s, prevTo)) {
-    return { kind: "seal_edited", seal: s.n, message: `seal ${s.n} covers an impossible range ${s.fromSeq}..${s.toSeq}` };
+    return {
+      kind: "seal_edited",
+      seal: s.n,
+      message: `seal ${s.n} covers an impossible range ${s.fromSeq}..${s.toSeq}`,
+    };
   }
   const { events, stubs } = await storedLeaves(ctx, s.fromSeq, s.toSeq);
-  const bySeq = new Map<number, Array<{ event?: Doc<"auditEvents">; stub?: Doc<"auditRetained"> }>>();
+  const bySeq = new Map<
+    number,
+    Array<{ event?: Doc<"auditEvents">; stub?: Doc<"auditRetained"> }>
+  >();
   const add = (seq: number, item: { event?: Doc<"auditEvents">; stub?: Doc<"auditRetained"> }) => {
     bySeq.set(seq, [...(bySeq.get(seq) ?? []), item]);
   };
@@ -709,23 +791,43 @@ async function checkSeal(
   for (const st of stubs) add(st.seq, { stub: st });
   for (const seq of bySeq.keys()) {
     if (!Number.isInteger(seq)) {
-      return { kind: "event_inserted", seal: s.n, seq, message: `an event has non-integer seq ${seq} inside seal ${s.n}` };
+      return {
+        kind: "event_inserted",
+        seal: s.n,
+        seq,
+        message: `an event has non-integer seq ${seq} inside seal ${s.n}`,
+      };
     }
   }
   const leaves: string[] = [];
   for (let seq = s.fromSeq; seq <= s.toSeq; seq++) {
     const items = bySeq.get(seq) ?? [];
     if (items.length === 0) {
-      return { kind: "event_deleted", seal: s.n, seq, message: `the event with seq ${seq} (seal ${s.n}) is missing` };
+      return {
+        kind: "event_deleted",
+        seal: s.n,
+        seq,
+        message: `the event with seq ${seq} (seal ${s.n}) is missing`,
+      };
     }
     if (items.length > 1) {
-      return { kind: "event_inserted", seal: s.n, seq, message: `seq ${seq} (seal ${s.n}) is held by ${items.length} events` };
+      return {
+        kind: "event_inserted",
+        seal: s.n,
+        seq,
+        message: `seq ${seq} (seal ${s.n}) is held by ${items.length} events`,
+      };
     }
     const { event, stub } = items[0]!;
     if (event !== undefined) {
       const leaf = await recomputeLeaf(event);
       if (leaf !== event.leafHash) {
-        return { kind: "event_edited", seal: s.n, seq, message: `the event with seq ${seq} (seal ${s.n}) was edited` };
+        return {
+          kind: "event_edited",
+          seal: s.n,
+          seq,
+          message: `the event with seq ${seq} (seal ${s.n}) was edited`,
+        };
       }
       leaves.push(leaf);
     } else {

@@ -50,7 +50,11 @@ const boundArgs = { ...target, payload: v.optional(v.any()), secret: v.string() 
 
 const issueResult = v.union(
   v.object({ ok: v.literal(true), codeId: v.string(), code: v.string(), expiresAt: v.number() }),
-  v.object({ ok: v.literal(false), reason: v.union(v.literal("rate_limited"), v.literal("locked")), retryAfter: v.number() }),
+  v.object({
+    ok: v.literal(false),
+    reason: v.union(v.literal("rate_limited"), v.literal("locked")),
+    retryAfter: v.number(),
+  }),
 );
 export type IssueResult = Infer<typeof issueResult>;
 
@@ -97,7 +101,11 @@ export type RevokeResult = Infer<typeof revokeResult>;
 
 // ---- helpers ----
 
-async function findCode(ctx: QueryCtx, subject: string, action: string): Promise<Doc<"confirmationCodes"> | null> {
+async function findCode(
+  ctx: QueryCtx,
+  subject: string,
+  action: string,
+): Promise<Doc<"confirmationCodes"> | null> {
   return ctx.db
     .query("confirmationCodes")
     .withIndex("by_subject_action", (q) => q.eq("subject", subject).eq("action", action))
@@ -105,7 +113,12 @@ async function findCode(ctx: QueryCtx, subject: string, action: string): Promise
 }
 
 /** The limiter request for a (subject, action) pair. Exact precision: the bound is strict, not approximate. */
-async function limitRequest(name: string, subject: string, action: string, limit: CodeLimit): Promise<LimitRequest> {
+async function limitRequest(
+  name: string,
+  subject: string,
+  action: string,
+  limit: CodeLimit,
+): Promise<LimitRequest> {
   return {
     name,
     key: await limitKey(subject, action),
@@ -138,12 +151,22 @@ export const issue = mutation({
     const row = await findCode(ctx, subject, action);
     const carried = carriedFailures(row, maxAttempts, now);
     if ("locked" in carried) return { ok: false, reason: "locked", retryAfter: carried.retryAfter };
-    const limited = await consumeRateLimit(ctx, await limitRequest(ISSUE_LIMIT_NAME, subject, action, issueLimit), now);
+    const limited = await consumeRateLimit(
+      ctx,
+      await limitRequest(ISSUE_LIMIT_NAME, subject, action, issueLimit),
+      now,
+    );
     if (!limited.ok) return { ok: false, reason: "rate_limited", retryAfter: limited.retryAfter };
 
     const codeId = newCodeId();
     const code = generateCode(format as CodeFormat);
-    const input = { secret, codeId, subject, action, payloadDigest: await payloadDigestOfJson(payloadJson) };
+    const input = {
+      secret,
+      codeId,
+      subject,
+      action,
+      payloadDigest: await payloadDigestOfJson(payloadJson),
+    };
     const expiresAt = now + ttl;
     const fields = {
       codeId,
@@ -189,7 +212,8 @@ export const consume = mutation({
     const row = await findCode(ctx, subject, action);
     const blocked = blockedReason(row, now);
     if (row === null || blocked?.reason === "none") return { ok: false, reason: "none" };
-    if (blocked?.reason === "locked") return { ok: false, ...blocked, attemptsLeft: 0, codeId: row.codeId };
+    if (blocked?.reason === "locked")
+      return { ok: false, ...blocked, attemptsLeft: 0, codeId: row.codeId };
     if (blocked !== null) return { ok: false, reason: blocked.reason, codeId: row.codeId };
     const attemptsLeft = row.maxAttempts - row.failures;
     // Check the cross-code failure budget BEFORE looking at the code, so a
@@ -197,13 +221,28 @@ export const consume = mutation({
     const failureReq = await limitRequest(FAILURE_LIMIT_NAME, subject, action, failureLimit);
     const budget = await peekThenConsume(ctx, failureReq, now);
     if (!budget.result.ok) {
-      return { ok: false, reason: "locked", retryAfter: budget.result.retryAfter, attemptsLeft, codeId: row.codeId };
+      return {
+        ok: false,
+        reason: "locked",
+        retryAfter: budget.result.retryAfter,
+        attemptsLeft,
+        codeId: row.codeId,
+      };
     }
 
-    const input = { secret, codeId: row.codeId, subject, action, payloadDigest: await payloadDigestOfJson(payloadJson) };
+    const input = {
+      secret,
+      codeId: row.codeId,
+      subject,
+      action,
+      payloadDigest: await payloadDigestOfJson(payloadJson),
+    };
     // Both MACs are always computed and compared in constant time.
     const payloadOk = constantTimeEqual(await payloadMac(input), row.payloadMac);
-    const codeOk = constantTimeEqual(await codeMac(input, normalizeCode(row.alphabet, code)), row.mac);
+    const codeOk = constantTimeEqual(
+      await codeMac(input, normalizeCode(row.alphabet, code)),
+      row.mac,
+    );
     if (payloadOk && codeOk) {
       await ctx.db.patch("confirmationCodes", row._id, { state: "consumed" });
       return { ok: true, codeId: row.codeId };
@@ -230,10 +269,12 @@ export const status = query({
     const row = await findCode(ctx, subject, action);
     if (row === null) return { state: "none", pending: false };
     const base = { codeId: row.codeId, expiresAt: row.expiresAt };
-    if (row.state === "consumed" || row.state === "revoked") return { state: row.state, pending: false, ...base };
+    if (row.state === "consumed" || row.state === "revoked")
+      return { state: row.state, pending: false, ...base };
     if (now >= row.expiresAt) return { state: "expired", pending: false, ...base };
     const attemptsLeft = Math.max(0, row.maxAttempts - row.failures);
-    if (row.state === "locked" || attemptsLeft === 0) return { state: "locked", pending: false, ...base, attemptsLeft: 0 };
+    if (row.state === "locked" || attemptsLeft === 0)
+      return { state: "locked", pending: false, ...base, attemptsLeft: 0 };
     return { state: "pending", pending: true, ...base, attemptsLeft };
   },
 });
@@ -249,7 +290,12 @@ export const revoke = mutation({
     const now = Date.now();
     assertSubjectAction(subject, action);
     const row = await findCode(ctx, subject, action);
-    if (row === null || now >= row.expiresAt || row.state === "consumed" || row.state === "revoked") {
+    if (
+      row === null ||
+      now >= row.expiresAt ||
+      row.state === "consumed" ||
+      row.state === "revoked"
+    ) {
       return { revoked: false };
     }
     await ctx.db.patch("confirmationCodes", row._id, { state: "revoked" });

@@ -66,10 +66,17 @@ export const tick = internalMutation({
         result[capability] = r.processed;
         result.more ||= r.more;
       } catch (e) {
-        console.error(`convex-guard: the ${capability} maintenance pass failed; retrying on the next tick`, e);
+        console.error(
+          `convex-guard: the ${capability} maintenance pass failed; retrying on the next tick`,
+          e,
+        );
       }
     }
-    await ctx.scheduler.runAfter(result.more ? BUSY_TICK_MS : IDLE_TICK_MS, internal.maintenance.tick, {});
+    await ctx.scheduler.runAfter(
+      result.more ? BUSY_TICK_MS : IDLE_TICK_MS,
+      internal.maintenance.tick,
+      {},
+    );
     return result;
   },
 });

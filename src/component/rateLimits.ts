@@ -1,6 +1,12 @@
 import { v } from "convex/values";
 import type { Doc } from "./_generated/dataModel.js";
-import { mutation, query, type DatabaseReader, type MutationCtx, type QueryCtx } from "./_generated/server.js";
+import {
+  mutation,
+  query,
+  type DatabaseReader,
+  type MutationCtx,
+  type QueryCtx,
+} from "./_generated/server.js";
 import { ensureMaintenance, type MaintenanceResult } from "./maintenance/kick.js";
 import {
   MAX_NAME_BYTES,
@@ -72,7 +78,8 @@ type Prepared = {
 /** Validates a request (throws before any read or write). Reserved names pass: codes.ts uses them. */
 function prepare(req: LimitRequest): Prepared {
   assertString(req.name, "name", MAX_NAME_BYTES);
-  if (typeof req.key !== "string") throw guardError(ErrorCode.INVALID_ARGUMENT, "key must be a string");
+  if (typeof req.key !== "string")
+    throw guardError(ErrorCode.INVALID_ARGUMENT, "key must be a string");
   if (req.key !== "") assertKey(req.key);
   const config = normalizeConfig(req.config, req.name);
   const reserve = req.reserve ?? false;
@@ -108,7 +115,11 @@ function randomInt(n: number): number {
   return Math.floor(Math.random() * n);
 }
 
-type Evaluated = { p: Prepared; decision: Exclude<Decision, { needSecondShard: true }>; docs: Map<number, Doc<"rateLimits"> | null> };
+type Evaluated = {
+  p: Prepared;
+  decision: Exclude<Decision, { needSecondShard: true }>;
+  docs: Map<number, Doc<"rateLimits"> | null>;
+};
 
 /**
  * Reads one random shard; reads a second (never more) only when the limit has
@@ -132,7 +143,12 @@ async function evaluate(db: DatabaseReader, p: Prepared, now: number): Promise<E
 }
 
 /** Patches existing shard documents, inserts new ones (starting maintenance only then). */
-async function applyWrites(ctx: MutationCtx, e: { p: Prepared; docs: Map<number, Doc<"rateLimits"> | null> }, writes: ShardWrite[], now: number) {
+async function applyWrites(
+  ctx: MutationCtx,
+  e: { p: Prepared; docs: Map<number, Doc<"rateLimits"> | null> },
+  writes: ShardWrite[],
+  now: number,
+) {
   let inserted = false;
   for (const w of writes) {
     const doc = e.docs.get(w.shard);
@@ -140,7 +156,12 @@ async function applyWrites(ctx: MutationCtx, e: { p: Prepared; docs: Map<number,
     if (doc) {
       await ctx.db.patch("rateLimits", doc._id, fields);
     } else {
-      await ctx.db.insert("rateLimits", { name: e.p.name, key: e.p.key, shard: w.shard, ...fields });
+      await ctx.db.insert("rateLimits", {
+        name: e.p.name,
+        key: e.p.key,
+        shard: w.shard,
+        ...fields,
+      });
       inserted = true;
     }
   }
@@ -169,7 +190,11 @@ function result(d: Evaluated["decision"]): RateLimitResult {
 }
 
 /** Consumes `count` (default 1) if allowed; a denied call writes nothing. Throws only for bad input. */
-export async function consumeRateLimit(ctx: MutationCtx, req: LimitRequest, now: number): Promise<RateLimitResult> {
+export async function consumeRateLimit(
+  ctx: MutationCtx,
+  req: LimitRequest,
+  now: number,
+): Promise<RateLimitResult> {
   const peeked = await peekThenConsume(ctx, req, now);
   await peeked.consume();
   return peeked.result;
@@ -188,11 +213,18 @@ export async function peekThenConsume(
 ): Promise<{ result: RateLimitResult; consume: () => Promise<void> }> {
   const e = await evaluate(ctx.db, prepare(req), now);
   const d = e.decision;
-  return { result: result(d), consume: async () => (d.ok ? applyWrites(ctx, e, d.writes, now) : undefined) };
+  return {
+    result: result(d),
+    consume: async () => (d.ok ? applyWrites(ctx, e, d.writes, now) : undefined),
+  };
 }
 
 /** Would `count` be allowed now? Reads only. */
-export async function peekRateLimit(ctx: QueryCtx, req: LimitRequest, now: number): Promise<RateLimitResult> {
+export async function peekRateLimit(
+  ctx: QueryCtx,
+  req: LimitRequest,
+  now: number,
+): Promise<RateLimitResult> {
   return result((await evaluate(ctx.db, prepare(req), now)).decision);
 }
 
@@ -206,7 +238,10 @@ export async function resetRateLimit(ctx: MutationCtx, name: string, key: string
 }
 
 /** Deletes state of idle keys (idleAt passed: equivalent to no state) in one bounded batch. */
-export async function maintainRateLimits(ctx: MutationCtx, now: number): Promise<MaintenanceResult> {
+export async function maintainRateLimits(
+  ctx: MutationCtx,
+  now: number,
+): Promise<MaintenanceResult> {
   const idle = await ctx.db
     .query("rateLimits")
     .withIndex("by_idleAt", (q) => q.lt("idleAt", now))
@@ -220,7 +255,13 @@ export async function maintainRateLimits(ctx: MutationCtx, now: number): Promise
 // Each reads Date.now() once and passes it down.
 // ---------------------------------------------------------------------------
 
-type PublicRequest = { name: string; key?: string; count?: number; reserve?: boolean; config: RateLimitConfig };
+type PublicRequest = {
+  name: string;
+  key?: string;
+  count?: number;
+  reserve?: boolean;
+  config: RateLimitConfig;
+};
 
 /**
  * Maps a public request to an internal one; `prepare` validates name and key.
@@ -230,7 +271,13 @@ type PublicRequest = { name: string; key?: string; count?: number; reserve?: boo
 function fromPublic(args: PublicRequest): LimitRequest {
   assertNotReserved(args.name);
   if (args.key === "") assertKey(args.key);
-  return { name: args.name, key: args.key ?? "", config: args.config, count: args.count, reserve: args.reserve };
+  return {
+    name: args.name,
+    key: args.key ?? "",
+    config: args.config,
+    count: args.count,
+    reserve: args.reserve,
+  };
 }
 
 /** Name and key of a call that does not go through `prepare` (credit, getValue). */
@@ -272,15 +319,24 @@ export const limitAll = mutation({
   handler: async (ctx, args): Promise<LimitAllResult> => {
     const now = Date.now();
     const n = args.requests.length;
-    if (n === 0) throw guardError(ErrorCode.INVALID_ARGUMENT, "limitAll needs at least one request");
+    if (n === 0)
+      throw guardError(ErrorCode.INVALID_ARGUMENT, "limitAll needs at least one request");
     if (n > MAX_LIMIT_ALL) {
-      throw guardError(ErrorCode.TOO_LARGE, `limitAll takes at most ${MAX_LIMIT_ALL} requests, got ${n}`, { count: n, limit: MAX_LIMIT_ALL });
+      throw guardError(
+        ErrorCode.TOO_LARGE,
+        `limitAll takes at most ${MAX_LIMIT_ALL} requests, got ${n}`,
+        { count: n, limit: MAX_LIMIT_ALL },
+      );
     }
     const prepared = args.requests.map((r) => prepare(fromPublic(r)));
     const seen = new Set<string>();
     for (const p of prepared) {
       if (seen.has(p.seed)) {
-        throw guardError(ErrorCode.INVALID_ARGUMENT, `limitAll got rate limit "${p.name}" twice for the same key; combine the counts`, { name: p.name });
+        throw guardError(
+          ErrorCode.INVALID_ARGUMENT,
+          `limitAll got rate limit "${p.name}" twice for the same key; combine the counts`,
+          { name: p.name },
+        );
       }
       seen.add(p.seed);
     }
@@ -289,7 +345,9 @@ export const limitAll = mutation({
     const results = evaluated.map(({ p, decision }) => ({ name: p.name, ...result(decision) }));
     const denied = evaluated.filter((e) => !e.decision.ok);
     if (denied.length > 0) {
-      const retryAfter = Math.max(...denied.map((e) => (e.decision.ok ? 0 : e.decision.retryAfter)));
+      const retryAfter = Math.max(
+        ...denied.map((e) => (e.decision.ok ? 0 : e.decision.retryAfter)),
+      );
       if (args.throws) throw rateLimitedError(denied[0]!.p.name, retryAfter);
       return { ok: false, retryAfter, results };
     }
@@ -337,7 +395,10 @@ export const credit = mutation({
       const c = creditState(s, toState(doc)!, seed, now, left);
       if (c.credited <= 0) continue;
       left -= c.credited;
-      await ctx.db.patch("rateLimits", doc._id, { ...c.state, idleAt: idleAt(s, c.state, seed, now) });
+      await ctx.db.patch("rateLimits", doc._id, {
+        ...c.state,
+        idleAt: idleAt(s, c.state, seed, now),
+      });
     }
     return { credited: args.count - left };
   },

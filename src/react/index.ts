@@ -16,7 +16,12 @@ export type GetRateLimitQuery = FunctionReference<
 export type GetRateLimitValueQuery = GetRateLimitQuery;
 
 /** The host mutation `limiter.hookAPI(...).getServerTime` defines. */
-export type GetServerTimeMutation = FunctionReference<"mutation", "public", Record<string, never>, number>;
+export type GetServerTimeMutation = FunctionReference<
+  "mutation",
+  "public",
+  Record<string, never>,
+  number
+>;
 
 export type UseRateLimitOptions = {
   /** Corrects the client clock to the server's (recommended). */
@@ -93,7 +98,10 @@ export function useRateLimit(getRateLimitQuery: GetRateLimitQuery, opts?: UseRat
   // MAX_TIMEOUT (a longer wait) does not leave the status stuck.
   useEffect(() => {
     if (!status || status.ok || !Number.isFinite(status.retryAt)) return;
-    const timer = setTimeout(refresh, Math.min(MAX_TIMEOUT, Math.max(0, status.retryAt - Date.now())));
+    const timer = setTimeout(
+      refresh,
+      Math.min(MAX_TIMEOUT, Math.max(0, status.retryAt - Date.now())),
+    );
     return () => clearTimeout(timer);
   }, [status?.ok, status?.retryAt, tick, refresh]);
 

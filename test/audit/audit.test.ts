@@ -16,7 +16,9 @@ const audit = new AuditLog(components.guard, {
 });
 const loose = new AuditLog(components.guard);
 type T = ReturnType<typeof guardTest>;
-const page = (numItems: number, cursor: string | null = null) => ({ paginationOpts: { numItems, cursor } });
+const page = (numItems: number, cursor: string | null = null) => ({
+  paginationOpts: { numItems, cursor },
+});
 const actor = { type: "user", id: "admin1" };
 
 async function expectCode(p: Promise<unknown>, code: string) {
@@ -29,7 +31,8 @@ async function expectCode(p: Promise<unknown>, code: string) {
   throw new Error(`expected a ConvexError with code ${code}`);
 }
 
-const countEvents = (t: T) => runInGuard(t, async (ctx) => (await ctx.db.query("auditEvents").collect()).length);
+const countEvents = (t: T) =>
+  runInGuard(t, async (ctx) => (await ctx.db.query("auditEvents").collect()).length);
 
 describe("audit log API", () => {
   beforeEach(() => {
@@ -51,20 +54,41 @@ describe("audit log API", () => {
       }),
     );
     const e = await t.query((ctx) => audit.get(ctx, id));
-    expect(e).toMatchObject({ action: "user.delete", recordedAt: 1_000_000, occurredAt: 1_000_000, retainUntil: 1_000_000 + 30 * DAY });
+    expect(e).toMatchObject({
+      action: "user.delete",
+      recordedAt: 1_000_000,
+      occurredAt: 1_000_000,
+      retainUntil: 1_000_000 + 30 * DAY,
+    });
     expect(e!.context).toEqual({ requestId: "r1" });
     expect(e!.actor).toEqual({ type: "user", id: "admin1" });
-    expect(e!.redacted!.map((c) => c.path)).toEqual(["actor.name", "context.ip", "metadata.reason"]);
+    expect(e!.redacted!.map((c) => c.path)).toEqual([
+      "actor.name",
+      "context.ip",
+      "metadata.reason",
+    ]);
     expect(e!.seq).toBeUndefined();
     const revealed = await t.query((ctx) => audit.get(ctx, id, { reveal: true }));
-    expect(revealed).toMatchObject({ actor: { name: "Ada" }, context: { ip: "10.0.0.1" }, metadata: { reason: "spam" }, erased: [] });
+    expect(revealed).toMatchObject({
+      actor: { name: "Ada" },
+      context: { ip: "10.0.0.1" },
+      metadata: { reason: "spam" },
+      erased: [],
+    });
 
     expect(await t.mutation((ctx) => audit.seal(ctx))).toEqual({ processed: 1, more: false });
     const head = await t.query((ctx) => audit.head(ctx));
     expect(head).toMatchObject({ n: 0, toSeq: 0 });
-    const listed = await t.query((ctx) => audit.list(ctx, { target: { type: "user", id: "u2" }, ...page(10) }));
+    const listed = await t.query((ctx) =>
+      audit.list(ctx, { target: { type: "user", id: "u2" }, ...page(10) }),
+    );
     expect(listed.page.map((x) => x.id)).toEqual([id]);
-    expect(await t.query((ctx) => audit.verify(ctx))).toMatchObject({ ok: true, done: true, checkedEvents: 1, break: null });
+    expect(await t.query((ctx) => audit.verify(ctx))).toMatchObject({
+      ok: true,
+      done: true,
+      checkedEvents: 1,
+      break: null,
+    });
     const sealed = (await t.query((ctx) => audit.get(ctx, id, { reveal: true })))!;
     const proof = (await t.query((ctx) => audit.proof(ctx, id)))!;
     expect(await verifyProof(sealed, proof, head!.hash)).toBe(true);
@@ -76,7 +100,11 @@ describe("audit log API", () => {
     const t = guardTest();
     const ids: string[] = [];
     for (let i = 0; i < 11; i++) {
-      ids.push(await t.mutation((ctx) => loose.log(ctx, { action: "x", actor, outcome: "success", metadata: { i } })));
+      ids.push(
+        await t.mutation((ctx) =>
+          loose.log(ctx, { action: "x", actor, outcome: "success", metadata: { i } }),
+        ),
+      );
       if (i % 4 === 3) await t.mutation((ctx) => loose.seal(ctx));
     }
     expect(await t.query((ctx) => loose.proof(ctx, ids[10]!))).toBeNull(); // not sealed yet
@@ -91,7 +119,9 @@ describe("audit log API", () => {
     // Anchored at an older seal.
     const p0 = (await t.query((ctx) => loose.proof(ctx, ids[0]!, { headN: 0 })))!;
     expect(p0.seals).toHaveLength(1);
-    expect(await verifyProof((await t.query((ctx) => loose.get(ctx, ids[0]!)))!, p0, p0.seals[0]!.hash)).toBe(true);
+    expect(
+      await verifyProof((await t.query((ctx) => loose.get(ctx, ids[0]!)))!, p0, p0.seals[0]!.hash),
+    ).toBe(true);
   });
 
   test("a host mutation that throws after log leaves no event", async () => {
@@ -103,16 +133,26 @@ describe("audit log API", () => {
       }),
     ).rejects.toThrow("host failed");
     expect(await countEvents(t)).toBe(0);
-    expect(await runInGuard(t, async (ctx) => (await ctx.db.query("auditTargets").collect()).length)).toBe(0);
+    expect(
+      await runInGuard(t, async (ctx) => (await ctx.db.query("auditTargets").collect()).length),
+    ).toBe(0);
   });
 
   test("eventId: same content returns the first id; different content is CONFLICT; scoped per tenant", async () => {
     const t = guardTest();
-    const ev = { action: "user.login" as const, actor, outcome: "success" as const, eventId: "req-1" };
+    const ev = {
+      action: "user.login" as const,
+      actor,
+      outcome: "success" as const,
+      eventId: "req-1",
+    };
     const a = await t.mutation((ctx) => audit.log(ctx, ev));
     vi.setSystemTime(2_000_000);
     expect(await t.mutation((ctx) => audit.log(ctx, ev))).toBe(a);
-    await expectCode(t.mutation((ctx) => audit.log(ctx, { ...ev, outcome: "failure" })), ErrorCode.CONFLICT);
+    await expectCode(
+      t.mutation((ctx) => audit.log(ctx, { ...ev, outcome: "failure" })),
+      ErrorCode.CONFLICT,
+    );
     const b = await t.mutation((ctx) => audit.log(ctx, { ...ev, tenant: "org1" }));
     expect(b).not.toBe(a);
     expect(await countEvents(t)).toBe(2);
@@ -120,30 +160,50 @@ describe("audit log API", () => {
 
   test("eventId: the stored idempotency digest never covers a redacted value, so an erased value cannot be guessed from it", async () => {
     const t = guardTest();
-    const ev = { action: "user.login" as const, actor, outcome: "success" as const, eventId: "req-ip" };
+    const ev = {
+      action: "user.login" as const,
+      actor,
+      outcome: "success" as const,
+      eventId: "req-ip",
+    };
     const a = await t.mutation((ctx) => audit.log(ctx, { ...ev, context: { ip: "10.0.0.1" } }));
     // Only a digest independent of the redacted ip can match a retry that carries another ip.
-    expect(await t.mutation((ctx) => audit.log(ctx, { ...ev, context: { ip: "10.0.0.2" } }))).toBe(a);
+    expect(await t.mutation((ctx) => audit.log(ctx, { ...ev, context: { ip: "10.0.0.2" } }))).toBe(
+      a,
+    );
     // Which redacted fields were present still counts, like every non-redacted field.
-    await expectCode(t.mutation((ctx) => audit.log(ctx, ev)), ErrorCode.CONFLICT);
+    await expectCode(
+      t.mutation((ctx) => audit.log(ctx, ev)),
+      ErrorCode.CONFLICT,
+    );
     expect(await countEvents(t)).toBe(1);
   });
 
   test("proof refuses a seal whose range was edited instead of reading an unbounded range", async () => {
     const t = guardTest();
-    const id = await t.mutation((ctx) => loose.log(ctx, { action: "x", actor, outcome: "success" }));
+    const id = await t.mutation((ctx) =>
+      loose.log(ctx, { action: "x", actor, outcome: "success" }),
+    );
     await t.mutation((ctx) => loose.seal(ctx));
     await runInGuard(t, async (ctx) => {
       const s = (await ctx.db.query("auditSeals").first())!;
       await ctx.db.patch("auditSeals", s._id, { toSeq: 1e9 });
     });
-    await expectCode(t.query((ctx) => loose.proof(ctx, id)), ErrorCode.CONFLICT);
+    await expectCode(
+      t.query((ctx) => loose.proof(ctx, id)),
+      ErrorCode.CONFLICT,
+    );
   });
 
   test("occurredAt is kept as given; recordedAt is the component's clock", async () => {
     const t = guardTest();
-    const id = await t.mutation((ctx) => loose.log(ctx, { action: "x", actor, outcome: "success", occurredAt: 5 }));
-    expect(await t.query((ctx) => loose.get(ctx, id))).toMatchObject({ occurredAt: 5, recordedAt: 1_000_000 });
+    const id = await t.mutation((ctx) =>
+      loose.log(ctx, { action: "x", actor, outcome: "success", occurredAt: 5 }),
+    );
+    expect(await t.query((ctx) => loose.get(ctx, id))).toMatchObject({
+      occurredAt: 5,
+      recordedAt: 1_000_000,
+    });
   });
 
   test("the maintenance loop seals on its own, and writes an empty seal after an idle hour", async () => {
@@ -166,7 +226,14 @@ describe("audit log API", () => {
     const t = guardTest();
     await runInGuard(t, async (ctx) => {
       const { insertEvent } = await import("../../src/component/audit.js");
-      for (let i = 0; i < 600; i++) await insertEvent(ctx, 1_000_000, { action: "x", actor, outcome: "success" }, [], undefined);
+      for (let i = 0; i < 600; i++)
+        await insertEvent(
+          ctx,
+          1_000_000,
+          { action: "x", actor, outcome: "success" },
+          [],
+          undefined,
+        );
     });
     expect(await t.mutation((ctx) => loose.seal(ctx))).toEqual({ processed: 256, more: true });
     expect(await t.mutation((ctx) => loose.seal(ctx))).toEqual({ processed: 256, more: true });
@@ -189,64 +256,140 @@ describe("audit log API", () => {
     const t = guardTest();
     const short = new AuditLog(components.guard, { retention: { days: 1 } });
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push(await t.mutation((ctx) => short.log(ctx, { action: "x", actor, targets: [{ type: "doc", id: "d" }], outcome: "success" })));
-    const kept = await t.mutation((ctx) => loose.log(ctx, { action: "y", actor, outcome: "success" }));
+    for (let i = 0; i < 3; i++)
+      ids.push(
+        await t.mutation((ctx) =>
+          short.log(ctx, {
+            action: "x",
+            actor,
+            targets: [{ type: "doc", id: "d" }],
+            outcome: "success",
+          }),
+        ),
+      );
+    const kept = await t.mutation((ctx) =>
+      loose.log(ctx, { action: "y", actor, outcome: "success" }),
+    );
     await t.mutation((ctx) => ctx.runMutation(components.guard.maintenance.runNow, {}));
     expect((await t.query((ctx) => loose.list(ctx, page(10)))).page).toHaveLength(4);
     vi.setSystemTime(1_000_000 + DAY);
-    const pass = await t.mutation((ctx) => ctx.runMutation(components.guard.maintenance.runNow, {}));
+    const pass = await t.mutation((ctx) =>
+      ctx.runMutation(components.guard.maintenance.runNow, {}),
+    );
     expect(pass.audit).toBe(3);
     const left = (await t.query((ctx) => loose.list(ctx, { order: "asc", ...page(10) }))).page;
     expect(left.map((e) => e.action)).toEqual(["y", "guard.audit.retention"]);
     expect(left[0]!.id).toBe(kept);
-    expect(left[1]).toMatchObject({ actor: { type: "system", id: "convex-guard" }, metadata: { events: 3, fromSeq: 0, toSeq: 2 } });
-    expect((await t.query((ctx) => loose.list(ctx, { target: { type: "doc", id: "d" }, ...page(10) }))).page).toEqual([]);
+    expect(left[1]).toMatchObject({
+      actor: { type: "system", id: "convex-guard" },
+      metadata: { events: 3, fromSeq: 0, toSeq: 2 },
+    });
+    expect(
+      (await t.query((ctx) => loose.list(ctx, { target: { type: "doc", id: "d" }, ...page(10) })))
+        .page,
+    ).toEqual([]);
     expect(await t.query((ctx) => loose.get(ctx, ids[0]!))).toBeNull();
-    await expectCode(t.query((ctx) => loose.proof(ctx, ids[0]!)), ErrorCode.NOT_FOUND);
+    await expectCode(
+      t.query((ctx) => loose.proof(ctx, ids[0]!)),
+      ErrorCode.NOT_FOUND,
+    );
     await t.mutation((ctx) => loose.seal(ctx));
     const r = await t.query((ctx) => loose.verify(ctx));
-    expect(r).toMatchObject({ ok: true, done: true, break: null, retained: [{ fromSeq: 0, toSeq: 2 }] });
+    expect(r).toMatchObject({
+      ok: true,
+      done: true,
+      break: null,
+      retained: [{ fromSeq: 0, toSeq: 2 }],
+    });
   });
 
   test("erase deletes redacted values and salts of a subject's events; hashes still verify; the erasure is logged", async () => {
     const t = guardTest();
     const mine = await t.mutation((ctx) =>
-      audit.log(ctx, { action: "user.delete", actor, targets: [{ type: "user", id: "u9" }], outcome: "success", context: { ip: "1.2.3.4" }, metadata: { reason: "asked" } }),
+      audit.log(ctx, {
+        action: "user.delete",
+        actor,
+        targets: [{ type: "user", id: "u9" }],
+        outcome: "success",
+        context: { ip: "1.2.3.4" },
+        metadata: { reason: "asked" },
+      }),
     );
     const other = await t.mutation((ctx) =>
-      audit.log(ctx, { action: "user.delete", actor, targets: [{ type: "user", id: "u8" }], outcome: "success", context: { ip: "5.6.7.8" }, metadata: { reason: "spam" } }),
+      audit.log(ctx, {
+        action: "user.delete",
+        actor,
+        targets: [{ type: "user", id: "u8" }],
+        outcome: "success",
+        context: { ip: "5.6.7.8" },
+        metadata: { reason: "spam" },
+      }),
     );
     await t.mutation((ctx) => audit.seal(ctx));
-    expect(await t.mutation((ctx) => audit.erase(ctx, { subject: { type: "user", id: "u9" }, actor }))).toEqual({ erased: 1, done: true });
+    expect(
+      await t.mutation((ctx) => audit.erase(ctx, { subject: { type: "user", id: "u9" }, actor })),
+    ).toEqual({ erased: 1, done: true });
     const a = (await t.query((ctx) => audit.get(ctx, mine, { reveal: true })))!;
-    expect(a.erased).toEqual(["actor.name", "context.ip", "metadata.reason"].filter((p) => a.redacted!.some((c) => c.path === p)));
+    expect(a.erased).toEqual(
+      ["actor.name", "context.ip", "metadata.reason"].filter((p) =>
+        a.redacted!.some((c) => c.path === p),
+      ),
+    );
     expect(a.context?.ip).toBeUndefined();
     expect(a.metadata).toEqual({});
-    expect((await t.query((ctx) => audit.get(ctx, other, { reveal: true })))!.context?.ip).toBe("5.6.7.8");
-    const secrets = await runInGuard(t, async (ctx) => JSON.stringify(await ctx.db.query("auditSecrets").collect()));
+    expect((await t.query((ctx) => audit.get(ctx, other, { reveal: true })))!.context?.ip).toBe(
+      "5.6.7.8",
+    );
+    const secrets = await runInGuard(t, async (ctx) =>
+      JSON.stringify(await ctx.db.query("auditSecrets").collect()),
+    );
     expect(secrets).not.toContain("1.2.3.4");
-    const log = (await t.query((ctx) => audit.list(ctx, { action: "guard.audit.erase", ...page(10) }))).page;
+    const log = (
+      await t.query((ctx) => audit.list(ctx, { action: "guard.audit.erase", ...page(10) }))
+    ).page;
     expect(log).toHaveLength(1);
-    expect(log[0]).toMatchObject({ actor, targets: [{ type: "user", id: "u9" }], metadata: { erased: 1, done: true } });
+    expect(log[0]).toMatchObject({
+      actor,
+      targets: [{ type: "user", id: "u9" }],
+      metadata: { erased: 1, done: true },
+    });
     await t.mutation((ctx) => audit.seal(ctx));
     expect((await t.query((ctx) => audit.verify(ctx))).break).toBeNull();
     const head = (await t.query((ctx) => audit.head(ctx)))!;
-    expect(await verifyProof(a, (await t.query((ctx) => audit.proof(ctx, mine)))!, head.hash)).toBe(true);
+    expect(await verifyProof(a, (await t.query((ctx) => audit.proof(ctx, mine)))!, head.hash)).toBe(
+      true,
+    );
   });
 
   test("export: JSON Lines and CSV (header on the first page, formula cells neutralized)", async () => {
     const t = guardTest();
-    await t.mutation((ctx) => loose.log(ctx, { action: "x", actor: { type: "user", id: "=cmd()" }, outcome: "success", reason: 'say "hi", ok' }));
+    await t.mutation((ctx) =>
+      loose.log(ctx, {
+        action: "x",
+        actor: { type: "user", id: "=cmd()" },
+        outcome: "success",
+        reason: 'say "hi", ok',
+      }),
+    );
     await t.mutation((ctx) => loose.log(ctx, { action: "y", actor, outcome: "denied" }));
-    const j = await t.query((ctx) => loose.export(ctx, { format: "jsonl", order: "asc", ...page(10) }));
-    const lines = j.data.trim().split("\n").map((l) => JSON.parse(l));
+    const j = await t.query((ctx) =>
+      loose.export(ctx, { format: "jsonl", order: "asc", ...page(10) }),
+    );
+    const lines = j.data
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.action)).toEqual(["x", "y"]);
-    const c1 = await t.query((ctx) => loose.export(ctx, { format: "csv", order: "asc", ...page(1) }));
+    const c1 = await t.query((ctx) =>
+      loose.export(ctx, { format: "csv", order: "asc", ...page(1) }),
+    );
     const rows = c1.data.split("\r\n");
     expect(rows[0]).toMatch(/^id,seq,recordedAt,/);
     expect(rows[1]).toContain(`'=cmd()`);
     expect(rows[1]).toContain(`"say ""hi"", ok"`);
-    const c2 = await t.query((ctx) => loose.export(ctx, { format: "csv", order: "asc", ...page(1, c1.continueCursor) }));
+    const c2 = await t.query((ctx) =>
+      loose.export(ctx, { format: "csv", order: "asc", ...page(1, c1.continueCursor) }),
+    );
     expect(c2.data.split("\r\n")[0]).not.toMatch(/^id,seq/);
   });
 });
@@ -259,12 +402,32 @@ describe("audit log bad input: ConvexError with a code, no state change", () => 
     t.mutation((ctx) => ctx.runMutation(components.guard.audit.log, { event, ...extra }));
 
   test.each([
-    ["metadata over 8 KB serialized", { metadata: { a: "x".repeat(1000), b: "x".repeat(1000), c: "x".repeat(1000), d: "x".repeat(1000), e: "x".repeat(1000), f: "x".repeat(1000), g: "x".repeat(1000), h: "x".repeat(1000), i: "x".repeat(1000) } }, ErrorCode.TOO_LARGE],
+    [
+      "metadata over 8 KB serialized",
+      {
+        metadata: {
+          a: "x".repeat(1000),
+          b: "x".repeat(1000),
+          c: "x".repeat(1000),
+          d: "x".repeat(1000),
+          e: "x".repeat(1000),
+          f: "x".repeat(1000),
+          g: "x".repeat(1000),
+          h: "x".repeat(1000),
+          i: "x".repeat(1000),
+        },
+      },
+      ErrorCode.TOO_LARGE,
+    ],
     ["a metadata string over 1 KB", { metadata: { note: "x".repeat(1025) } }, ErrorCode.TOO_LARGE],
     ["reason over 1 KB", { reason: "é".repeat(513) }, ErrorCode.TOO_LARGE],
     ["actor name over 1 KB", { actor: { ...actor, name: "x".repeat(1025) } }, ErrorCode.TOO_LARGE],
     ["context field over 1 KB", { context: { userAgent: "x".repeat(1025) } }, ErrorCode.TOO_LARGE],
-    ["more than 20 targets", { targets: Array.from({ length: 21 }, (_, i) => ({ type: "doc", id: `d${i}` })) }, ErrorCode.TOO_LARGE],
+    [
+      "more than 20 targets",
+      { targets: Array.from({ length: 21 }, (_, i) => ({ type: "doc", id: `d${i}` })) },
+      ErrorCode.TOO_LARGE,
+    ],
     ["an action over 256 bytes", { action: "a".repeat(257) }, ErrorCode.TOO_LARGE],
     ["an empty action", { action: "" }, ErrorCode.INVALID_ARGUMENT],
     ["an empty actor id", { actor: { type: "user", id: "" } }, ErrorCode.INVALID_ARGUMENT],
@@ -275,28 +438,54 @@ describe("audit log bad input: ConvexError with a code, no state change", () => 
     ["negative occurredAt", { occurredAt: -1 }, ErrorCode.INVALID_ARGUMENT],
   ])("log with %s → %s (client and component)", async (_name, patch, code) => {
     const t = guardTest();
-    await expectCode(t.mutation((ctx) => audit.log(ctx, { ...ok, ...(patch as any) })), code);
+    await expectCode(
+      t.mutation((ctx) => audit.log(ctx, { ...ok, ...(patch as any) })),
+      code,
+    );
     await expectCode(direct(t, { ...ok, ...(patch as any) }), code);
     expect(await countEvents(t)).toBe(0);
   });
 
   test("metadata that is not a storable Convex value (a $-prefixed key) → INVALID_ARGUMENT", async () => {
     const t = guardTest();
-    await expectCode(t.mutation((ctx) => loose.log(ctx, { ...ok, metadata: { $where: "1" } })), ErrorCode.INVALID_ARGUMENT);
+    await expectCode(
+      t.mutation((ctx) => loose.log(ctx, { ...ok, metadata: { $where: "1" } })),
+      ErrorCode.INVALID_ARGUMENT,
+    );
     expect(await countEvents(t)).toBe(0);
   });
 
   test("typed actions: unknown action → INVALID_ARGUMENT", async () => {
     const t = guardTest();
-    await expectCode(t.mutation((ctx) => audit.log(ctx, { ...ok, action: "user.unknown" } as any)), ErrorCode.INVALID_ARGUMENT);
+    await expectCode(
+      t.mutation((ctx) => audit.log(ctx, { ...ok, action: "user.unknown" } as any)),
+      ErrorCode.INVALID_ARGUMENT,
+    );
     expect(await countEvents(t)).toBe(0);
   });
 
   test("typed actions: metadata not matching the action's validator → INVALID_ARGUMENT", async () => {
     const t = guardTest();
-    await expectCode(t.mutation((ctx) => audit.log(ctx, { ...ok, action: "user.delete", metadata: { reason: 42 } } as any)), ErrorCode.INVALID_ARGUMENT);
-    await expectCode(t.mutation((ctx) => audit.log(ctx, { ...ok, action: "user.delete" } as any)), ErrorCode.INVALID_ARGUMENT);
-    await expectCode(t.mutation((ctx) => audit.log(ctx, { ...ok, action: "user.login", metadata: { method: "pw", extra: 1 } } as any)), ErrorCode.INVALID_ARGUMENT);
+    await expectCode(
+      t.mutation((ctx) =>
+        audit.log(ctx, { ...ok, action: "user.delete", metadata: { reason: 42 } } as any),
+      ),
+      ErrorCode.INVALID_ARGUMENT,
+    );
+    await expectCode(
+      t.mutation((ctx) => audit.log(ctx, { ...ok, action: "user.delete" } as any)),
+      ErrorCode.INVALID_ARGUMENT,
+    );
+    await expectCode(
+      t.mutation((ctx) =>
+        audit.log(ctx, {
+          ...ok,
+          action: "user.login",
+          metadata: { method: "pw", extra: 1 },
+        } as any),
+      ),
+      ErrorCode.INVALID_ARGUMENT,
+    );
     expect(await countEvents(t)).toBe(0);
   });
 
@@ -349,32 +538,62 @@ describe("audit log bad input: ConvexError with a code, no state change", () => 
     const t = guardTest();
     await t.mutation((ctx) => loose.log(ctx, ok));
     const full = { ...page(10), ...(args as any) };
-    await expectCode(t.query((ctx) => loose.list(ctx, full)), ErrorCode.INVALID_ARGUMENT);
-    await expectCode(t.query((ctx) => ctx.runQuery(components.guard.audit.list, full)), ErrorCode.INVALID_ARGUMENT);
+    await expectCode(
+      t.query((ctx) => loose.list(ctx, full)),
+      ErrorCode.INVALID_ARGUMENT,
+    );
+    await expectCode(
+      t.query((ctx) => ctx.runQuery(components.guard.audit.list, full)),
+      ErrorCode.INVALID_ARGUMENT,
+    );
   });
 
   test("export with an unknown format → INVALID_ARGUMENT", async () => {
     const t = guardTest();
-    await expectCode(t.query((ctx) => loose.export(ctx, { format: "xml" as any, ...page(10) })), ErrorCode.INVALID_ARGUMENT);
+    await expectCode(
+      t.query((ctx) => loose.export(ctx, { format: "xml" as any, ...page(10) })),
+      ErrorCode.INVALID_ARGUMENT,
+    );
   });
 
   test("get / proof with a malformed id → INVALID_ARGUMENT", async () => {
     const t = guardTest();
-    await expectCode(t.query((ctx) => loose.get(ctx, "not-an-id")), ErrorCode.INVALID_ARGUMENT);
-    await expectCode(t.query((ctx) => loose.proof(ctx, "not-an-id")), ErrorCode.INVALID_ARGUMENT);
+    await expectCode(
+      t.query((ctx) => loose.get(ctx, "not-an-id")),
+      ErrorCode.INVALID_ARGUMENT,
+    );
+    await expectCode(
+      t.query((ctx) => loose.proof(ctx, "not-an-id")),
+      ErrorCode.INVALID_ARGUMENT,
+    );
   });
 
   test("verify with a bad cursor or page size → INVALID_ARGUMENT", async () => {
     const t = guardTest();
-    await expectCode(t.query((ctx) => loose.verify(ctx, { cursor: "abc" })), ErrorCode.INVALID_ARGUMENT);
-    await expectCode(t.query((ctx) => loose.verify(ctx, { cursor: "-1" })), ErrorCode.INVALID_ARGUMENT);
-    await expectCode(t.query((ctx) => loose.verify(ctx, { maxEvents: 0 })), ErrorCode.INVALID_ARGUMENT);
-    await expectCode(t.query((ctx) => loose.verify(ctx, { maxEvents: 513 })), ErrorCode.INVALID_ARGUMENT);
+    await expectCode(
+      t.query((ctx) => loose.verify(ctx, { cursor: "abc" })),
+      ErrorCode.INVALID_ARGUMENT,
+    );
+    await expectCode(
+      t.query((ctx) => loose.verify(ctx, { cursor: "-1" })),
+      ErrorCode.INVALID_ARGUMENT,
+    );
+    await expectCode(
+      t.query((ctx) => loose.verify(ctx, { maxEvents: 0 })),
+      ErrorCode.INVALID_ARGUMENT,
+    );
+    await expectCode(
+      t.query((ctx) => loose.verify(ctx, { maxEvents: 513 })),
+      ErrorCode.INVALID_ARGUMENT,
+    );
   });
 
   test("erase with an empty subject id → INVALID_ARGUMENT, nothing logged", async () => {
     const t = guardTest();
-    await expectCode(t.mutation((ctx) => loose.erase(ctx, { subject: { type: "user", id: "" } })), ErrorCode.INVALID_ARGUMENT);
+    await expectCode(
+      t.mutation((ctx) => loose.erase(ctx, { subject: { type: "user", id: "" } })),
+      ErrorCode.INVALID_ARGUMENT,
+    );
     expect(await countEvents(t)).toBe(0);
   });
 });

@@ -16,7 +16,6 @@ const audit = new AuditLog(components.guard, { retention: { days: 30 } });
 const redacting = new AuditLog(components.guard, { redact: ["context.ip"] });
 const actor = { type: "user", id: "admin" };
 
-
 describe("audit log cost", () => {
   beforeEach(() => {
     vi.useFakeTimers();
@@ -27,19 +26,39 @@ describe("audit log cost", () => {
   test("log reads 1 document (the write-once maintenance doc) and writes the event and its target rows", async () => {
     const t = guardTest();
     await t.mutation((ctx) => audit.log(ctx, { action: "warmup", actor, outcome: "success" })); // starts the loop
-    const plain = await measure(t, (ctx) => audit.log(ctx, { action: "a", actor, outcome: "success" }));
+    const plain = await measure(t, (ctx) =>
+      audit.log(ctx, { action: "a", actor, outcome: "success" }),
+    );
     expect(plain.cost).toMatchObject({ documentsRead: 1, documentsWritten: 1 });
     const twoTargets = await measure(t, (ctx) =>
-      audit.log(ctx, { action: "a", actor, targets: [{ type: "doc", id: "1" }, { type: "doc", id: "2" }], outcome: "success" }),
+      audit.log(ctx, {
+        action: "a",
+        actor,
+        targets: [
+          { type: "doc", id: "1" },
+          { type: "doc", id: "2" },
+        ],
+        outcome: "success",
+      }),
     );
     expect(twoTargets.cost).toMatchObject({ documentsRead: 1, documentsWritten: 3 });
-    const withId = await measure(t, (ctx) => audit.log(ctx, { action: "a", actor, outcome: "success", eventId: "e1" }));
+    const withId = await measure(t, (ctx) =>
+      audit.log(ctx, { action: "a", actor, outcome: "success", eventId: "e1" }),
+    );
     expect(withId.cost).toMatchObject({ documentsRead: 1, documentsWritten: 1 });
-    const repeat = await measure(t, (ctx) => audit.log(ctx, { action: "a", actor, outcome: "success", eventId: "e1" }));
+    const repeat = await measure(t, (ctx) =>
+      audit.log(ctx, { action: "a", actor, outcome: "success", eventId: "e1" }),
+    );
     expect(repeat.cost).toMatchObject({ documentsRead: 1, documentsWritten: 0 }); // the earlier event itself
     // Redaction adds the secrets row and one ref per subject (actor + targets).
     const redacted = await measure(t, (ctx) =>
-      redacting.log(ctx, { action: "a", actor, targets: [{ type: "doc", id: "1" }], outcome: "success", context: { ip: "1.1.1.1" } }),
+      redacting.log(ctx, {
+        action: "a",
+        actor,
+        targets: [{ type: "doc", id: "1" }],
+        outcome: "success",
+        context: { ip: "1.1.1.1" },
+      }),
     );
     expect(redacted.cost).toMatchObject({ documentsRead: 1, documentsWritten: 1 + 1 + 1 + 2 });
   });
@@ -48,7 +67,9 @@ describe("audit log cost", () => {
     const t = guardTest();
     await t.mutation((ctx) => audit.log(ctx, { action: "warmup", actor, outcome: "success" }));
     // Which documents does a log call read? Only the maintenance state, written once.
-    const state = await runInGuard(t, async (ctx) => (await ctx.db.query("guardState").collect()).map((d) => d._id));
+    const state = await runInGuard(t, async (ctx) =>
+      (await ctx.db.query("guardState").collect()).map((d) => d._id),
+    );
     const read = await t.mutation(async (ctx) => {
       const before = await readMetrics(ctx as any);
       await audit.log(ctx, { action: "a", actor, outcome: "success" });
@@ -71,10 +92,23 @@ describe("audit log cost", () => {
             const target = { type: "doc", id: `d${n % 5}` };
             const recordedAt = 1_000_000 + n;
             const event = await ctx.db.insert("auditEvents", {
-              action: `act${n % 4}`, actor, actorKey: subjectKey(actor), targets: [target], tenant, tenantKey: tenant,
-              outcome: n % 3 === 0 ? "failure" : "success", occurredAt: recordedAt, recordedAt, leafHash: "00".repeat(32),
+              action: `act${n % 4}`,
+              actor,
+              actorKey: subjectKey(actor),
+              targets: [target],
+              tenant,
+              tenantKey: tenant,
+              outcome: n % 3 === 0 ? "failure" : "success",
+              occurredAt: recordedAt,
+              recordedAt,
+              leafHash: "00".repeat(32),
             });
-            await ctx.db.insert("auditTargets", { event, targetKey: subjectKey(target), tenantKey: tenant, recordedAt });
+            await ctx.db.insert("auditTargets", {
+              event,
+              targetKey: subjectKey(target),
+              tenantKey: tenant,
+              recordedAt,
+            });
           }
         });
       }
@@ -84,17 +118,39 @@ describe("audit log cost", () => {
         ["action", { action: "act3" }, 50],
         ["outcome", { outcome: "failure" }, 50],
         ["tenant", { tenant: "t1" }, 50],
-        ["tenant + actor + time", { tenant: "t1", actor: { type: "user", id: "u3" }, from: 1_000_000, to: 1_000_000 + size }, 50],
+        [
+          "tenant + actor + time",
+          {
+            tenant: "t1",
+            actor: { type: "user", id: "u3" },
+            from: 1_000_000,
+            to: 1_000_000 + size,
+          },
+          50,
+        ],
         ["target", { target: { type: "doc", id: "d2" } }, 100],
-        ["tenant + target, ascending", { tenant: "t0", target: { type: "doc", id: "d2" }, order: "asc" }, 100],
-        ["tenant + outcome + time, ascending", { tenant: "t0", outcome: "success", from: 1_000_100, order: "asc" }, 50],
+        [
+          "tenant + target, ascending",
+          { tenant: "t0", target: { type: "doc", id: "d2" }, order: "asc" },
+          100,
+        ],
+        [
+          "tenant + outcome + time, ascending",
+          { tenant: "t0", outcome: "success", from: 1_000_100, order: "asc" },
+          50,
+        ],
       ];
       const costs: Record<string, number> = {};
       for (const [name, filter, expected] of filters) {
-        const first = await measure(t, (ctx) => audit.list(ctx, { ...filter, paginationOpts: { numItems: 50, cursor: null } }));
+        const first = await measure(t, (ctx) =>
+          audit.list(ctx, { ...filter, paginationOpts: { numItems: 50, cursor: null } }),
+        );
         expect(first.result.page, name).toHaveLength(50);
         const second = await measure(t, (ctx) =>
-          audit.list(ctx, { ...filter, paginationOpts: { numItems: 50, cursor: first.result.continueCursor } }),
+          audit.list(ctx, {
+            ...filter,
+            paginationOpts: { numItems: 50, cursor: first.result.continueCursor },
+          }),
         );
         expect(second.result.page, name).toHaveLength(50);
         expect(first.cost.documentsRead, name).toBe(expected);
@@ -110,7 +166,14 @@ describe("audit log cost", () => {
     const t = guardTest();
     for (let c = 0; c < 10; c++) {
       await runInGuard(t, async (ctx) => {
-        for (let i = 0; i < 100; i++) await insertEvent(ctx, 1_000_000, { action: "x", actor, outcome: "success" }, [], undefined);
+        for (let i = 0; i < 100; i++)
+          await insertEvent(
+            ctx,
+            1_000_000,
+            { action: "x", actor, outcome: "success" },
+            [],
+            undefined,
+          );
       });
     }
     const seal = await measure(t, (ctx) => audit.seal(ctx));

@@ -1,11 +1,23 @@
 import { describe, expect, test } from "vitest";
 import fc from "fast-check";
-import { inclusionPath, leafHash, merkleRoot, nodeHash, rootFromPath, sealHash, GENESIS_HASH } from "../../src/component/audit/merkle.js";
+import {
+  inclusionPath,
+  leafHash,
+  merkleRoot,
+  nodeHash,
+  rootFromPath,
+  sealHash,
+  GENESIS_HASH,
+} from "../../src/component/audit/merkle.js";
 
 describe("RFC 6962 Merkle trees", () => {
   test("known vectors: empty tree and empty leaf", async () => {
-    expect(await merkleRoot([])).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-    expect(await leafHash(new Uint8Array(0))).toBe("6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d");
+    expect(await merkleRoot([])).toBe(
+      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    );
+    expect(await leafHash(new Uint8Array(0))).toBe(
+      "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+    );
   });
 
   test("a leaf never equals a node over the same bytes", async () => {
@@ -52,9 +64,23 @@ describe("RFC 6962 Merkle trees", () => {
   });
 
   test("seal hash covers every header field", async () => {
-    const h = { n: 3, fromSeq: 10, toSeq: 12, root: "ab".repeat(32), prevHash: GENESIS_HASH, sealedAt: 5 };
+    const h = {
+      n: 3,
+      fromSeq: 10,
+      toSeq: 12,
+      root: "ab".repeat(32),
+      prevHash: GENESIS_HASH,
+      sealedAt: 5,
+    };
     const base = await sealHash(h);
-    for (const change of [{ n: 4 }, { fromSeq: 11 }, { toSeq: 13 }, { root: "cd".repeat(32) }, { prevHash: "1".repeat(64) }, { sealedAt: 6 }]) {
+    for (const change of [
+      { n: 4 },
+      { fromSeq: 11 },
+      { toSeq: 13 },
+      { root: "cd".repeat(32) },
+      { prevHash: "1".repeat(64) },
+      { sealedAt: 6 },
+    ]) {
       expect(await sealHash({ ...h, ...change })).not.toBe(base);
     }
   });

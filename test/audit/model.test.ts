@@ -37,7 +37,10 @@ const clients = [
 const retentionMs = [DAY, 3 * DAY, undefined];
 const SYSTEM = { type: "system", id: "convex-guard" };
 
-const subjectArb = fc.record({ type: fc.constantFrom("user", "org"), id: fc.constantFrom("a", "b", "c") });
+const subjectArb = fc.record({
+  type: fc.constantFrom("user", "org"),
+  id: fc.constantFrom("a", "b", "c"),
+});
 const appendArb = fc.record({
   kind: fc.constant("append" as const),
   client: fc.nat({ max: 2 }),
@@ -50,9 +53,22 @@ const appendArb = fc.record({
 });
 const opArb = fc.oneof(
   { weight: 6, arbitrary: appendArb },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("tick" as const), ms: fc.integer({ min: 0, max: 2 * DAY }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("tick" as const),
+      ms: fc.integer({ min: 0, max: 2 * DAY }),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("maintain" as const) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("erase" as const), client: fc.nat({ max: 2 }), subject: subjectArb }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("erase" as const),
+      client: fc.nat({ max: 2 }),
+      subject: subjectArb,
+    }),
+  },
 );
 const filterArb = fc.record(
   {
@@ -60,7 +76,9 @@ const filterArb = fc.record(
       fc.oneof(
         subjectArb.map((actor) => ({ actor })),
         subjectArb.map((target) => ({ target })),
-        fc.constantFrom("user.login", "user.delete", "doc.edit", "guard.audit.retention").map((action) => ({ action })),
+        fc
+          .constantFrom("user.login", "user.delete", "doc.edit", "guard.audit.retention")
+          .map((action) => ({ action })),
         fc.constantFrom("success" as const, "failure" as const).map((outcome) => ({ outcome })),
       ),
       { nil: undefined },
@@ -108,8 +126,17 @@ describe("audit log vs a reference list", () => {
                 }),
               );
               const rm = retentionMs[op.client];
-              push({ id, action: op.action, actor: op.actor, targets: op.targets, tenant: op.tenant, outcome: op.outcome,
-                recordedAt: now, retainUntil: rm === undefined ? undefined : now + rm, secret: op.secret });
+              push({
+                id,
+                action: op.action,
+                actor: op.actor,
+                targets: op.targets,
+                tenant: op.tenant,
+                outcome: op.outcome,
+                recordedAt: now,
+                retainUntil: rm === undefined ? undefined : now + rm,
+                secret: op.secret,
+              });
             } else if (op.kind === "tick") {
               now += op.ms;
               vi.setSystemTime(now);
@@ -125,18 +152,38 @@ describe("audit log vs a reference list", () => {
               retainedCount += due.length;
               if (due.some((e) => e.action !== "guard.audit.retention")) {
                 const horizon = Math.max(...due.map((e) => e.retainUntil! - e.recordedAt));
-                push({ id: "?", action: "guard.audit.retention", actor: SYSTEM, targets: [], outcome: "success",
-                  recordedAt: now, retainUntil: now + horizon });
+                push({
+                  id: "?",
+                  action: "guard.audit.retention",
+                  actor: SYSTEM,
+                  targets: [],
+                  outcome: "success",
+                  recordedAt: now,
+                  retainUntil: now + horizon,
+                });
               }
             } else {
-              const r = await t.mutation((ctx) => clients[op.client]!.erase(ctx, { subject: op.subject }));
+              const r = await t.mutation((ctx) =>
+                clients[op.client]!.erase(ctx, { subject: op.subject }),
+              );
               expect(r.done).toBe(true);
               for (const e of model) {
-                if (key(e.actor) === key(op.subject) || e.targets.some((x) => key(x) === key(op.subject))) e.secret = undefined;
+                if (
+                  key(e.actor) === key(op.subject) ||
+                  e.targets.some((x) => key(x) === key(op.subject))
+                )
+                  e.secret = undefined;
               }
               const rm = retentionMs[op.client];
-              push({ id: "?", action: "guard.audit.erase", actor: SYSTEM, targets: [op.subject], outcome: "success",
-                recordedAt: now, retainUntil: rm === undefined ? undefined : now + rm });
+              push({
+                id: "?",
+                action: "guard.audit.erase",
+                actor: SYSTEM,
+                targets: [op.subject],
+                outcome: "success",
+                recordedAt: now,
+                retainUntil: rm === undefined ? undefined : now + rm,
+              });
             }
           }
 
@@ -156,7 +203,8 @@ describe("audit log vs a reference list", () => {
               .filter((e) => {
                 if (filter.tenant !== undefined && e.tenant !== filter.tenant) return false;
                 if (filter.actor && key(e.actor) !== key(filter.actor)) return false;
-                if (filter.target && !e.targets.some((x) => key(x) === key(filter.target))) return false;
+                if (filter.target && !e.targets.some((x) => key(x) === key(filter.target)))
+                  return false;
                 if (filter.action && e.action !== filter.action) return false;
                 if (filter.outcome && e.outcome !== filter.outcome) return false;
                 if (filter.from !== undefined && e.recordedAt < filter.from) return false;
@@ -172,7 +220,9 @@ describe("audit log vs a reference list", () => {
           for (const e of model) {
             const got = (await t.query((ctx) => clients[2]!.get(ctx, e.id, { reveal: true })))!;
             expect(got.metadata?.secret).toBe(e.secret);
-            expect(got.erased ?? []).toEqual(e.hadSecret && e.secret === undefined ? ["metadata.secret"] : []);
+            expect(got.erased ?? []).toEqual(
+              e.hadSecret && e.secret === undefined ? ["metadata.secret"] : [],
+            );
           }
 
           const ver = await verifyAll(t);

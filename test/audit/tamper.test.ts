@@ -16,14 +16,19 @@ import { sealHash } from "../../src/component/audit/merkle.js";
 const shortLived = new AuditLog(components.guard, { retention: { days: 1 } });
 const audit = new AuditLog(components.guard, { retention: { days: 365 } });
 type T = ReturnType<typeof guardTest>;
-const inGuard = <R>(t: T, fn: (ctx: any) => Promise<R>): Promise<R> => (t as any).runInComponent("guard", fn);
+const inGuard = <R>(t: T, fn: (ctx: any) => Promise<R>): Promise<R> =>
+  (t as any).runInComponent("guard", fn);
 
 async function buildLog(t: T, sizes: number[]) {
   let now = 1_000_000;
   vi.setSystemTime(now);
   for (let i = 0; i < 5; i++) {
     await t.mutation((ctx) =>
-      shortLived.log(ctx, { action: "old.event", actor: { type: "user", id: `u${i}` }, outcome: "success" }),
+      shortLived.log(ctx, {
+        action: "old.event",
+        actor: { type: "user", id: `u${i}` },
+        outcome: "success",
+      }),
     );
   }
   await t.mutation((ctx) => audit.seal(ctx));
@@ -64,15 +69,29 @@ async function verifyAll(t: T, maxEvents?: number) {
 }
 
 const tamperKinds = [
-  "editField", "editFieldAndLeaf", "editRetainUntil", "deleteEvent", "duplicateSeq", "insertBeyond", "swapSeq",
-  "editSealRoot", "editSealRehash", "deleteSeal", "deleteLastSeal", "deleteStub", "forgeEarlyRetention",
+  "editField",
+  "editFieldAndLeaf",
+  "editRetainUntil",
+  "deleteEvent",
+  "duplicateSeq",
+  "insertBeyond",
+  "swapSeq",
+  "editSealRoot",
+  "editSealRehash",
+  "deleteSeal",
+  "deleteLastSeal",
+  "deleteStub",
+  "forgeEarlyRetention",
 ] as const;
 type Kind = (typeof tamperKinds)[number];
 
 /** Applies the tamper; returns what verify must report. */
 async function tamper(t: T, kind: Kind, pick: number, pick2: number) {
   return inGuard(t, async (ctx) => {
-    const events = (await ctx.db.query("auditEvents").withIndex("by_seq", (q: any) => q.gte("seq", 0)).collect()) as any[];
+    const events = (await ctx.db
+      .query("auditEvents")
+      .withIndex("by_seq", (q: any) => q.gte("seq", 0))
+      .collect()) as any[];
     const seals = (await ctx.db.query("auditSeals").withIndex("by_n").collect()) as any[];
     const stubs = (await ctx.db.query("auditRetained").collect()) as any[];
     const e = events[pick % events.length];
@@ -84,7 +103,11 @@ async function tamper(t: T, kind: Kind, pick: number, pick2: number) {
         return { kind: "event_edited", seq: e.seq };
       case "editFieldAndLeaf": {
         const edited = { ...e, metadata: { n: -1 } };
-        const leaf = await eventLeafHash({ recordedAt: e.recordedAt, retainUntil: e.retainUntil, payloadHash: await payloadHash(payloadOf(edited)) });
+        const leaf = await eventLeafHash({
+          recordedAt: e.recordedAt,
+          retainUntil: e.retainUntil,
+          payloadHash: await payloadHash(payloadOf(edited)),
+        });
         await ctx.db.patch(e._id, { metadata: { n: -1 }, leafHash: leaf });
         return { kind: "root_mismatch", seal: sealOfSeq(e.seq) };
       }
@@ -143,7 +166,10 @@ async function tamper(t: T, kind: Kind, pick: number, pick2: number) {
       case "forgeEarlyRetention": {
         // Delete an event that is not due and leave a stub, as retention would.
         await ctx.db.insert("auditRetained", {
-          seq: e.seq, recordedAt: e.recordedAt, retainUntil: e.retainUntil, retainedAt: e.recordedAt,
+          seq: e.seq,
+          recordedAt: e.recordedAt,
+          retainUntil: e.retainUntil,
+          retainedAt: e.recordedAt,
           payloadHash: await payloadHash(payloadOf(e)),
         });
         await ctx.db.delete(e._id);

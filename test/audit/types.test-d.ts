@@ -30,7 +30,7 @@ test("typed actions constrain action names and metadata", () => {
 });
 
 test("list returns a PaginationResult of events", () => {
-  expectTypeOf(loose.list(qctx, { paginationOpts: { numItems: 10, cursor: null } })).resolves.toEqualTypeOf<
-    PaginationResult<AuditEvent>
-  >();
+  expectTypeOf(
+    loose.list(qctx, { paginationOpts: { numItems: 10, cursor: null } }),
+  ).resolves.toEqualTypeOf<PaginationResult<AuditEvent>>();
 });

@@ -32,7 +32,8 @@ test("brute force for a simulated day stays within attempts allowed / 10^digits"
   let successes = 0;
   let issued = 0;
   let refused = 0; // guesses answered without evaluation (locked, failure budget spent)
-  const guess = () => String(Math.floor(Math.random() * 10 ** CONFIG.digits)).padStart(CONFIG.digits, "0");
+  const guess = () =>
+    String(Math.floor(Math.random() * 10 ** CONFIG.digits)).padStart(CONFIG.digits, "0");
   const wait = (ms: number) => vi.setSystemTime(Math.min(end, Date.now() + Math.max(1, ms)));
 
   while (Date.now() < end) {
@@ -86,6 +87,8 @@ test("without a failure limit, the per-code lockout still caps guesses at maxAtt
     else vi.setSystemTime(Math.min(end, Date.now() + (c.retryAfter ?? MINUTE)));
   }
   const promised = CONFIG.maxAttempts * ((6 * HOUR) / CONFIG.ttl);
-  console.log(`per-code lockout only, 6 simulated hours: guesses evaluated ${evaluated}, at most ${promised} promised`);
+  console.log(
+    `per-code lockout only, 6 simulated hours: guesses evaluated ${evaluated}, at most ${promised} promised`,
+  );
   expect(evaluated).toBeLessThanOrEqual(promised);
 });

@@ -22,9 +22,21 @@ describe("issue and consume", () => {
     expect(r.code).toMatch(/^\d{8}$/);
     expect(r.expiresAt).toBe(Date.now() + 10 * MINUTE);
     const st = await s.status("admin", "user.delete");
-    expect(st).toEqual({ state: "pending", pending: true, codeId: r.codeId, expiresAt: r.expiresAt, attemptsLeft: 5 });
-    expect(await s.consume("admin", "user.delete", { userId: "u1" }, r.code)).toEqual({ ok: true, codeId: r.codeId });
-    expect(await s.consume("admin", "user.delete", { userId: "u1" }, r.code)).toMatchObject({ ok: false, reason: "used" });
+    expect(st).toEqual({
+      state: "pending",
+      pending: true,
+      codeId: r.codeId,
+      expiresAt: r.expiresAt,
+      attemptsLeft: 5,
+    });
+    expect(await s.consume("admin", "user.delete", { userId: "u1" }, r.code)).toEqual({
+      ok: true,
+      codeId: r.codeId,
+    });
+    expect(await s.consume("admin", "user.delete", { userId: "u1" }, r.code)).toMatchObject({
+      ok: false,
+      reason: "used",
+    });
   });
 
   test("codes are typed leniently: spaces and hyphens ignored, alphanumeric case-insensitive", async () => {
@@ -51,7 +63,11 @@ describe("issue and consume", () => {
     const s = setup({ maxAttempts: 3 });
     const r = await issued(s.issue("a", "x"));
     for (let i = 0; i < 3; i++) await s.consume("a", "x", undefined, wrong(r.code));
-    expect(await s.consume("a", "x", undefined, r.code)).toMatchObject({ ok: false, reason: "locked", attemptsLeft: 0 });
+    expect(await s.consume("a", "x", undefined, r.code)).toMatchObject({
+      ok: false,
+      reason: "locked",
+      attemptsLeft: 0,
+    });
     expect(await s.status("a", "x")).toMatchObject({ state: "locked", pending: false });
   });
 
@@ -59,7 +75,11 @@ describe("issue and consume", () => {
     const s = setup({ ttl: MINUTE });
     const r = await issued(s.issue("a", "x"));
     advance(MINUTE);
-    expect(await s.consume("a", "x", undefined, r.code)).toEqual({ ok: false, reason: "expired", codeId: r.codeId });
+    expect(await s.consume("a", "x", undefined, r.code)).toEqual({
+      ok: false,
+      reason: "expired",
+      codeId: r.codeId,
+    });
     expect(await s.status("a", "x")).toMatchObject({ state: "expired", pending: false });
   });
 
@@ -87,11 +107,22 @@ describe("supersede and carry-over", () => {
     await s.consume("a", "x", undefined, wrong(first.code));
     const second = await issued(s.issue("a", "x"));
     expect(second.codeId).not.toBe(first.codeId);
-    expect(await s.status("a", "x")).toMatchObject({ state: "pending", attemptsLeft: 3, codeId: second.codeId });
+    expect(await s.status("a", "x")).toMatchObject({
+      state: "pending",
+      attemptsLeft: 3,
+      codeId: second.codeId,
+    });
     if (first.code !== second.code) {
-      expect(await s.consume("a", "x", undefined, first.code)).toMatchObject({ ok: false, reason: "invalid", attemptsLeft: 2 });
+      expect(await s.consume("a", "x", undefined, first.code)).toMatchObject({
+        ok: false,
+        reason: "invalid",
+        attemptsLeft: 2,
+      });
     }
-    expect(await s.consume("a", "x", undefined, second.code)).toMatchObject({ ok: true, codeId: second.codeId });
+    expect(await s.consume("a", "x", undefined, second.code)).toMatchObject({
+      ok: true,
+      codeId: second.codeId,
+    });
   });
 
   test("while a code is locked, issuing is refused until it expires; then counts start fresh", async () => {
@@ -99,7 +130,11 @@ describe("supersede and carry-over", () => {
     const r = await issued(s.issue("a", "x"));
     await s.consume("a", "x", undefined, wrong(r.code));
     await s.consume("a", "x", undefined, wrong(r.code));
-    expect(await s.issue("a", "x")).toEqual({ ok: false, reason: "locked", retryAfter: 5 * MINUTE });
+    expect(await s.issue("a", "x")).toEqual({
+      ok: false,
+      reason: "locked",
+      retryAfter: 5 * MINUTE,
+    });
     // revoking does not unlock either
     await s.revoke("a", "x");
     expect(await s.issue("a", "x")).toMatchObject({ ok: false, reason: "locked" });
@@ -124,7 +159,11 @@ describe("limits", () => {
     await issued(s.issue("a", "x"));
     advance(MINUTE);
     await issued(s.issue("a", "x"));
-    expect(await s.issue("a", "x")).toEqual({ ok: false, reason: "rate_limited", retryAfter: 9 * MINUTE });
+    expect(await s.issue("a", "x")).toEqual({
+      ok: false,
+      reason: "rate_limited",
+      retryAfter: 9 * MINUTE,
+    });
     expect(await s.issue("a", "y")).toMatchObject({ ok: true }); // another action has its own budget
     expect(await s.issue("b", "x")).toMatchObject({ ok: true }); // another subject too
     advance(9 * MINUTE);
@@ -179,24 +218,40 @@ describe("binding", () => {
     const r = await issued(s.issue("admin", "user.delete", { userId: "A", scope: ["all"] }));
     await issued(s.issue("admin", "payout.change"));
     await issued(s.issue("other", "user.delete", { userId: "A", scope: ["all"] }));
-    expect(await s.consume("admin", "user.delete", { userId: "B", scope: ["all"] }, r.code)).toMatchObject({
+    expect(
+      await s.consume("admin", "user.delete", { userId: "B", scope: ["all"] }, r.code),
+    ).toMatchObject({
       ok: false,
       reason: "mismatch",
       attemptsLeft: 4,
     });
-    expect(await s.consume("admin", "user.delete", { userId: "A" }, r.code)).toMatchObject({ reason: "mismatch" });
-    expect(await s.consume("admin", "user.delete", undefined, r.code)).toMatchObject({ reason: "mismatch" });
-    expect(await s.consume("admin", "payout.change", undefined, r.code)).toMatchObject({ ok: false });
-    expect(await s.consume("other", "user.delete", { userId: "A", scope: ["all"] }, r.code)).toMatchObject({ ok: false });
+    expect(await s.consume("admin", "user.delete", { userId: "A" }, r.code)).toMatchObject({
+      reason: "mismatch",
+    });
+    expect(await s.consume("admin", "user.delete", undefined, r.code)).toMatchObject({
+      reason: "mismatch",
+    });
+    expect(await s.consume("admin", "payout.change", undefined, r.code)).toMatchObject({
+      ok: false,
+    });
+    expect(
+      await s.consume("other", "user.delete", { userId: "A", scope: ["all"] }, r.code),
+    ).toMatchObject({ ok: false });
     // key order does not matter: the payload is hashed as canonical JSON
-    expect(await s.consume("admin", "user.delete", { scope: ["all"], userId: "A" }, r.code)).toMatchObject({ ok: true });
+    expect(
+      await s.consume("admin", "user.delete", { scope: ["all"], userId: "A" }, r.code),
+    ).toMatchObject({ ok: true });
   });
 
   test("a code issued under another secret never confirms", async () => {
     const s = setup();
     const r = await issued(s.issue("a", "x"));
-    const other = new Confirmations(components.guard, { secret: "another-secret-of-at-least-32-bytes!!" });
-    const res = await s.t.mutation(async (ctx) => other.consume(ctx, { subject: "a", action: "x", code: r.code }));
+    const other = new Confirmations(components.guard, {
+      secret: "another-secret-of-at-least-32-bytes!!",
+    });
+    const res = await s.t.mutation(async (ctx) =>
+      other.consume(ctx, { subject: "a", action: "x", code: r.code }),
+    );
     expect(res).toMatchObject({ ok: false, reason: "mismatch" });
   });
 });
@@ -205,14 +260,36 @@ describe("storage", () => {
   test("no document in any component table (or scheduled job) contains a code or the secret", async () => {
     const s = setup({ alphanumeric: 12 });
     const audit = new AuditLog(components.guard);
-    const withAudit = new Confirmations(components.guard, { secret: SECRET, alphanumeric: 12, audit });
+    const withAudit = new Confirmations(components.guard, {
+      secret: SECRET,
+      alphanumeric: 12,
+      audit,
+    });
     const codes: string[] = [];
     for (const subject of ["s1", "s2", "s3"]) {
-      const r = await issued(s.t.mutation(async (ctx) => withAudit.issue(ctx, { subject, action: "act", payload: { subject } })));
+      const r = await issued(
+        s.t.mutation(async (ctx) =>
+          withAudit.issue(ctx, { subject, action: "act", payload: { subject } }),
+        ),
+      );
       codes.push(r.code);
-      await s.t.mutation(async (ctx) => withAudit.consume(ctx, { subject, action: "act", payload: { subject }, code: wrong(r.code) }));
+      await s.t.mutation(async (ctx) =>
+        withAudit.consume(ctx, {
+          subject,
+          action: "act",
+          payload: { subject },
+          code: wrong(r.code),
+        }),
+      );
     }
-    await s.t.mutation(async (ctx) => withAudit.consume(ctx, { subject: "s1", action: "act", payload: { subject: "s1" }, code: codes[0] }));
+    await s.t.mutation(async (ctx) =>
+      withAudit.consume(ctx, {
+        subject: "s1",
+        action: "act",
+        payload: { subject: "s1" },
+        code: codes[0],
+      }),
+    );
     const superseded = await issued(s.issue("s2", "act", { subject: "s2" }));
     codes.push(superseded.code);
     await s.revoke("s3", "act");
@@ -246,7 +323,8 @@ describe("storage", () => {
     });
     const live = await issued(s.issue("live", "x"));
     advance(MINUTE - 1);
-    const runNow = () => s.t.mutation(async (ctx) => ctx.runMutation(components.guard.maintenance.runNow, {}));
+    const runNow = () =>
+      s.t.mutation(async (ctx) => ctx.runMutation(components.guard.maintenance.runNow, {}));
     expect((await runNow()).codes).toBe(0);
     advance(1);
     const live2 = await issued(s.issue("live2", "x"));
@@ -272,25 +350,49 @@ describe("audit", () => {
     });
     await s.consume("adm", "user.delete", { userId: "u" }, wrong(r.code));
     expect(s.events.slice(1)).toEqual([
-      expect.objectContaining({ action: "guard.confirmation.fail", outcome: "failure", reason: "invalid", metadata: { confirmationAction: "user.delete", attemptsLeft: 1 } }),
+      expect.objectContaining({
+        action: "guard.confirmation.fail",
+        outcome: "failure",
+        reason: "invalid",
+        metadata: { confirmationAction: "user.delete", attemptsLeft: 1 },
+      }),
     ]);
     await s.consume("adm", "user.delete", { userId: "v" }, r.code);
     expect(s.events.slice(2)).toEqual([
-      expect.objectContaining({ action: "guard.confirmation.lockout", outcome: "failure", reason: "mismatch", severity: "warning" }),
+      expect.objectContaining({
+        action: "guard.confirmation.lockout",
+        outcome: "failure",
+        reason: "mismatch",
+        severity: "warning",
+      }),
     ]);
     await s.consume("adm", "user.delete", { userId: "u" }, r.code);
-    expect(s.events.slice(3)).toEqual([expect.objectContaining({ action: "guard.confirmation.fail", reason: "locked" })]);
+    expect(s.events.slice(3)).toEqual([
+      expect.objectContaining({ action: "guard.confirmation.fail", reason: "locked" }),
+    ]);
     expect(await s.issue("adm", "user.delete", { userId: "u" })).toMatchObject({ ok: false });
-    expect(s.events.slice(4)).toEqual([expect.objectContaining({ action: "guard.confirmation.issue", outcome: "denied", reason: "locked" })]);
+    expect(s.events.slice(4)).toEqual([
+      expect.objectContaining({
+        action: "guard.confirmation.issue",
+        outcome: "denied",
+        reason: "locked",
+      }),
+    ]);
 
     const t2 = await issued(s.issue("adm", "other"));
     await s.consume("adm", "other", undefined, t2.code);
     expect(s.events.slice(6)).toEqual([
-      expect.objectContaining({ action: "guard.confirmation.consume", outcome: "success", targets: [{ type: "confirmation", id: t2.codeId }] }),
+      expect.objectContaining({
+        action: "guard.confirmation.consume",
+        outcome: "success",
+        targets: [{ type: "confirmation", id: t2.codeId }],
+      }),
     ]);
     await issued(s.issue("adm", "third"));
     await s.revoke("adm", "third");
-    expect(s.events.slice(8)).toEqual([expect.objectContaining({ action: "guard.confirmation.revoke" })]);
+    expect(s.events.slice(8)).toEqual([
+      expect.objectContaining({ action: "guard.confirmation.revoke" }),
+    ]);
     expect(s.events).toHaveLength(9);
     for (const e of s.events) {
       const json = JSON.stringify(e);
@@ -304,10 +406,16 @@ describe("audit", () => {
     const s = setup();
     const audit = new AuditLog(components.guard);
     const c = new Confirmations(components.guard, { secret: SECRET, audit });
-    const r = await issued(s.t.mutation(async (ctx) => c.issue(ctx, { subject: "a", action: "x" })));
+    const r = await issued(
+      s.t.mutation(async (ctx) => c.issue(ctx, { subject: "a", action: "x" })),
+    );
     await s.t.mutation(async (ctx) => c.consume(ctx, { subject: "a", action: "x", code: r.code }));
-    await s.t.mutation(async (ctx) => c.consume(ctx, { subject: "nobody", action: "x", code: "12345678" }));
-    const page = await s.t.query(async (ctx) => audit.list(ctx, { paginationOpts: { numItems: 10, cursor: null } }));
+    await s.t.mutation(async (ctx) =>
+      c.consume(ctx, { subject: "nobody", action: "x", code: "12345678" }),
+    );
+    const page = await s.t.query(async (ctx) =>
+      audit.list(ctx, { paginationOpts: { numItems: 10, cursor: null } }),
+    );
     expect(page.page.map((e) => `${e.action}:${e.outcome}`).sort()).toEqual([
       "guard.confirmation.consume:success",
       "guard.confirmation.fail:failure",
@@ -318,7 +426,6 @@ describe("audit", () => {
 });
 
 describe("cost per call (convex-test transaction metrics)", () => {
-
   test("issue, consume right and wrong, status, revoke", async () => {
     const s = setup({ audit: undefined });
     const c = new Confirmations(components.guard, { secret: SECRET });
@@ -331,9 +438,13 @@ describe("cost per call (convex-test transaction metrics)", () => {
     const again = await measure(s.t, (ctx) => c.issue(ctx, { subject: "b", action: "x" }));
     costs["issue (supersede)"] = rw(again.cost);
     const code = (again.result as { code: string }).code;
-    const bad = await measure(s.t, (ctx) => c.consume(ctx, { subject: "b", action: "x", code: wrong(code) }));
+    const bad = await measure(s.t, (ctx) =>
+      c.consume(ctx, { subject: "b", action: "x", code: wrong(code) }),
+    );
     costs["consume wrong (first failure)"] = rw(bad.cost);
-    const bad2 = await measure(s.t, (ctx) => c.consume(ctx, { subject: "b", action: "x", code: wrong(code) }));
+    const bad2 = await measure(s.t, (ctx) =>
+      c.consume(ctx, { subject: "b", action: "x", code: wrong(code) }),
+    );
     costs["consume wrong"] = rw(bad2.cost);
     const good = await measure(s.t, (ctx) => c.consume(ctx, { subject: "b", action: "x", code }));
     costs["consume right"] = rw(good.cost);

@@ -27,12 +27,15 @@ describe("code generation", () => {
   test.each([
     [10, 250],
     [31, 248],
-  ])("rejection sampling: over all 256 byte values, each of %i symbols comes out equally often", (n, accepted) => {
-    const counts = new Array<number>(n).fill(0);
-    for (const i of randomIndices(n, accepted, everyByteOnce())) counts[i]!++;
-    // With `byte % n` alone, the low symbols would come out one more time than the others.
-    expect(new Set(counts)).toEqual(new Set([accepted / n]));
-  });
+  ])(
+    "rejection sampling: over all 256 byte values, each of %i symbols comes out equally often",
+    (n, accepted) => {
+      const counts = new Array<number>(n).fill(0);
+      for (const i of randomIndices(n, accepted, everyByteOnce())) counts[i]!++;
+      // With `byte % n` alone, the low symbols would come out one more time than the others.
+      expect(new Set(counts)).toEqual(new Set([accepted / n]));
+    },
+  );
 
   test("bytes at or above the largest multiple of the alphabet size are skipped", () => {
     // 250..255 would map to 0..5 and bias them; the sampler must draw again.
@@ -42,8 +45,11 @@ describe("code generation", () => {
   });
 
   test("codes have the requested length and alphabet", () => {
-    for (let length = 6; length <= 12; length++) expect(generateCode({ alphabet: "digits", length })).toMatch(new RegExp(`^\\d{${length}}$`));
-    expect(generateCode({ alphabet: "alphanumeric", length: 40 })).toMatch(/^[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{40}$/);
+    for (let length = 6; length <= 12; length++)
+      expect(generateCode({ alphabet: "digits", length })).toMatch(new RegExp(`^\\d{${length}}$`));
+    expect(generateCode({ alphabet: "alphanumeric", length: 40 })).toMatch(
+      /^[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{40}$/,
+    );
   });
 
   test("the alphanumeric alphabet has 31 distinct symbols and no look-alikes", () => {
@@ -70,7 +76,7 @@ describe("MAC encoding", () => {
   function decode(bytes: Uint8Array): string[] {
     const out: string[] = [];
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (let at = 0; at < bytes.length; ) {
+    for (let at = 0; at < bytes.length;) {
       const len = view.getUint32(at, false);
       out.push(new TextDecoder().decode(bytes.slice(at + 4, at + 4 + len)));
       at += 4 + len;
@@ -87,7 +93,13 @@ describe("MAC encoding", () => {
     expect(encodeFields(["ab", "c"])).not.toEqual(encodeFields(["a", "bc"]));
   });
 
-  const base: MacInput = { secret: "k".repeat(32), codeId: "id", subject: "s", action: "a", payloadDigest: "d" };
+  const base: MacInput = {
+    secret: "k".repeat(32),
+    codeId: "id",
+    subject: "s",
+    action: "a",
+    payloadDigest: "d",
+  };
 
   test("changing any single input changes the code MAC", async () => {
     const mac = await codeMac(base, "123456");

@@ -1,6 +1,10 @@
 import { vi } from "vitest";
 import schema from "../../src/component/schema.js";
-import { Confirmations, type ConfirmationAuditEvent, type ConfirmationsOptions } from "../../src/client/confirmations.js";
+import {
+  Confirmations,
+  type ConfirmationAuditEvent,
+  type ConfirmationsOptions,
+} from "../../src/client/confirmations.js";
 import { components, guardTest, runInGuard } from "../setup.js";
 
 export const T0 = 1_700_000_000_000;
@@ -33,8 +37,10 @@ export function setup(options: Partial<ConfirmationsOptions> = {}) {
     t.mutation(async (ctx) => c.issue(ctx, { subject, action, payload: payload as any }));
   const consume = (subject: string, action: string, payload: unknown, code: string) =>
     t.mutation(async (ctx) => c.consume(ctx, { subject, action, payload: payload as any, code }));
-  const status = (subject: string, action: string) => t.query(async (ctx) => c.status(ctx, { subject, action }));
-  const revoke = (subject: string, action: string) => t.mutation(async (ctx) => c.revoke(ctx, { subject, action }));
+  const status = (subject: string, action: string) =>
+    t.query(async (ctx) => c.status(ctx, { subject, action }));
+  const revoke = (subject: string, action: string) =>
+    t.mutation(async (ctx) => c.revoke(ctx, { subject, action }));
   return { t, c, events, issue, consume, status, revoke };
 }
 
@@ -45,7 +51,8 @@ export async function dumpComponent(t: ReturnType<typeof guardTest>): Promise<st
     for (const table of Object.keys(schema.tables)) {
       for (const doc of await ctx.db.query(table as any).collect()) out.push(JSON.stringify(doc));
     }
-    for (const job of await ctx.db.system.query("_scheduled_functions").collect()) out.push(JSON.stringify(job));
+    for (const job of await ctx.db.system.query("_scheduled_functions").collect())
+      out.push(JSON.stringify(job));
     return out;
   });
 }

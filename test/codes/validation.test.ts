@@ -16,7 +16,8 @@ async function errorCode(fn: () => unknown): Promise<string> {
     if (e instanceof ConvexError) return (e.data as { code: string }).code;
     // Errors crossing the component boundary in convex-test may arrive re-wrapped.
     const data = (e as { data?: unknown }).data;
-    if (typeof data === "object" && data !== null && "code" in data) return String((data as { code: unknown }).code);
+    if (typeof data === "object" && data !== null && "code" in data)
+      return String((data as { code: unknown }).code);
     return `not a ConvexError: ${String(e)}`;
   }
   return "did not throw";
@@ -53,27 +54,81 @@ describe("client options → INVALID_CONFIG", () => {
     ["audit without a log method", { audit: {} as never }],
   ];
   test.each(cases)("%s", async (_name, options) => {
-    expect(await errorCode(() => new Confirmations(components.guard, { secret: SECRET, ...options } as ConfirmationsOptions))).toBe(
-      "INVALID_CONFIG",
-    );
+    expect(
+      await errorCode(
+        () =>
+          new Confirmations(components.guard, {
+            secret: SECRET,
+            ...options,
+          } as ConfirmationsOptions),
+      ),
+    ).toBe("INVALID_CONFIG");
   });
 });
 
 describe("client calls: bad input throws before any state change", () => {
   const s = setup();
   const cases: [string, string, (ctx: any) => Promise<unknown>][] = [
-    ["issue: empty subject", "INVALID_ARGUMENT", (ctx) => s.c.issue(ctx, { subject: "", action: "x" })],
-    ["issue: empty action", "INVALID_ARGUMENT", (ctx) => s.c.issue(ctx, { subject: "a", action: "" })],
-    ["issue: subject over 256 bytes", "TOO_LARGE", (ctx) => s.c.issue(ctx, { subject: long, action: "x" })],
-    ["issue: action over 256 bytes", "TOO_LARGE", (ctx) => s.c.issue(ctx, { subject: "a", action: long })],
-    ["issue: payload over 8 KB", "TOO_LARGE", (ctx) => s.c.issue(ctx, { subject: "a", action: "x", payload: big })],
-    ["consume: empty subject", "INVALID_ARGUMENT", (ctx) => s.c.consume(ctx, { subject: "", action: "x", code: "1" })],
-    ["consume: empty action", "INVALID_ARGUMENT", (ctx) => s.c.consume(ctx, { subject: "a", action: "", code: "1" })],
-    ["consume: payload over 8 KB", "TOO_LARGE", (ctx) => s.c.consume(ctx, { subject: "a", action: "x", payload: big, code: "1" })],
-    ["consume: code not a string", "INVALID_ARGUMENT", (ctx) => s.c.consume(ctx, { subject: "a", action: "x", code: 123 as never })],
-    ["consume: code over 256 bytes", "TOO_LARGE", (ctx) => s.c.consume(ctx, { subject: "a", action: "x", code: "1".repeat(257) })],
-    ["status: empty subject", "INVALID_ARGUMENT", (ctx) => s.c.status(ctx, { subject: "", action: "x" })],
-    ["revoke: empty action", "INVALID_ARGUMENT", (ctx) => s.c.revoke(ctx, { subject: "a", action: "" })],
+    [
+      "issue: empty subject",
+      "INVALID_ARGUMENT",
+      (ctx) => s.c.issue(ctx, { subject: "", action: "x" }),
+    ],
+    [
+      "issue: empty action",
+      "INVALID_ARGUMENT",
+      (ctx) => s.c.issue(ctx, { subject: "a", action: "" }),
+    ],
+    [
+      "issue: subject over 256 bytes",
+      "TOO_LARGE",
+      (ctx) => s.c.issue(ctx, { subject: long, action: "x" }),
+    ],
+    [
+      "issue: action over 256 bytes",
+      "TOO_LARGE",
+      (ctx) => s.c.issue(ctx, { subject: "a", action: long }),
+    ],
+    [
+      "issue: payload over 8 KB",
+      "TOO_LARGE",
+      (ctx) => s.c.issue(ctx, { subject: "a", action: "x", payload: big }),
+    ],
+    [
+      "consume: empty subject",
+      "INVALID_ARGUMENT",
+      (ctx) => s.c.consume(ctx, { subject: "", action: "x", code: "1" }),
+    ],
+    [
+      "consume: empty action",
+      "INVALID_ARGUMENT",
+      (ctx) => s.c.consume(ctx, { subject: "a", action: "", code: "1" }),
+    ],
+    [
+      "consume: payload over 8 KB",
+      "TOO_LARGE",
+      (ctx) => s.c.consume(ctx, { subject: "a", action: "x", payload: big, code: "1" }),
+    ],
+    [
+      "consume: code not a string",
+      "INVALID_ARGUMENT",
+      (ctx) => s.c.consume(ctx, { subject: "a", action: "x", code: 123 as never }),
+    ],
+    [
+      "consume: code over 256 bytes",
+      "TOO_LARGE",
+      (ctx) => s.c.consume(ctx, { subject: "a", action: "x", code: "1".repeat(257) }),
+    ],
+    [
+      "status: empty subject",
+      "INVALID_ARGUMENT",
+      (ctx) => s.c.status(ctx, { subject: "", action: "x" }),
+    ],
+    [
+      "revoke: empty action",
+      "INVALID_ARGUMENT",
+      (ctx) => s.c.revoke(ctx, { subject: "a", action: "" }),
+    ],
   ];
   test.each(cases)("%s → %s", async (_name, code, call) => {
     expect(await errorCode(() => s.t.mutation(call))).toBe(code);
@@ -93,24 +148,90 @@ describe("component functions (the trust boundary) validate too", () => {
     maxAttempts: 5,
     issueLimit: { rate: 5, period: MINUTE },
   };
-  const okConsume = { subject: "a", action: "x", code: "12345678", secret: SECRET, failureLimit: { rate: 5, period: MINUTE } };
+  const okConsume = {
+    subject: "a",
+    action: "x",
+    code: "12345678",
+    secret: SECRET,
+    failureLimit: { rate: 5, period: MINUTE },
+  };
   const cases: [string, string, (ctx: any) => Promise<unknown>][] = [
-    ["issue: empty subject", "INVALID_ARGUMENT", (ctx) => ctx.runMutation(issue, { ...okIssue, subject: "" })],
-    ["issue: empty action", "INVALID_ARGUMENT", (ctx) => ctx.runMutation(issue, { ...okIssue, action: "" })],
-    ["issue: payload over 8 KB", "TOO_LARGE", (ctx) => ctx.runMutation(issue, { ...okIssue, payload: big })],
-    ["issue: short secret", "INVALID_CONFIG", (ctx) => ctx.runMutation(issue, { ...okIssue, secret: "short" })],
-    ["issue: 5 digits", "INVALID_CONFIG", (ctx) => ctx.runMutation(issue, { ...okIssue, format: { alphabet: "digits", length: 5 } })],
-    ["issue: 13 digits", "INVALID_CONFIG", (ctx) => ctx.runMutation(issue, { ...okIssue, format: { alphabet: "digits", length: 13 } })],
+    [
+      "issue: empty subject",
+      "INVALID_ARGUMENT",
+      (ctx) => ctx.runMutation(issue, { ...okIssue, subject: "" }),
+    ],
+    [
+      "issue: empty action",
+      "INVALID_ARGUMENT",
+      (ctx) => ctx.runMutation(issue, { ...okIssue, action: "" }),
+    ],
+    [
+      "issue: payload over 8 KB",
+      "TOO_LARGE",
+      (ctx) => ctx.runMutation(issue, { ...okIssue, payload: big }),
+    ],
+    [
+      "issue: short secret",
+      "INVALID_CONFIG",
+      (ctx) => ctx.runMutation(issue, { ...okIssue, secret: "short" }),
+    ],
+    [
+      "issue: 5 digits",
+      "INVALID_CONFIG",
+      (ctx) => ctx.runMutation(issue, { ...okIssue, format: { alphabet: "digits", length: 5 } }),
+    ],
+    [
+      "issue: 13 digits",
+      "INVALID_CONFIG",
+      (ctx) => ctx.runMutation(issue, { ...okIssue, format: { alphabet: "digits", length: 13 } }),
+    ],
     ["issue: ttl 0", "INVALID_CONFIG", (ctx) => ctx.runMutation(issue, { ...okIssue, ttl: 0 })],
-    ["issue: ttl over 24 h", "INVALID_CONFIG", (ctx) => ctx.runMutation(issue, { ...okIssue, ttl: DAY + 1 })],
-    ["issue: maxAttempts 0", "INVALID_CONFIG", (ctx) => ctx.runMutation(issue, { ...okIssue, maxAttempts: 0 })],
-    ["issue: issueLimit rate 0", "INVALID_CONFIG", (ctx) => ctx.runMutation(issue, { ...okIssue, issueLimit: { rate: 0, period: MINUTE } })],
-    ["consume: empty subject", "INVALID_ARGUMENT", (ctx) => ctx.runMutation(consume, { ...okConsume, subject: "" })],
-    ["consume: short secret", "INVALID_CONFIG", (ctx) => ctx.runMutation(consume, { ...okConsume, secret: "x".repeat(31) })],
-    ["consume: code over 256 bytes", "TOO_LARGE", (ctx) => ctx.runMutation(consume, { ...okConsume, code: "9".repeat(257) })],
-    ["consume: failureLimit period 0", "INVALID_CONFIG", (ctx) => ctx.runMutation(consume, { ...okConsume, failureLimit: { rate: 5, period: 0 } })],
-    ["status: empty action", "INVALID_ARGUMENT", (ctx) => ctx.runQuery(components.guard.codes.status, { subject: "a", action: "" })],
-    ["revoke: empty subject", "INVALID_ARGUMENT", (ctx) => ctx.runMutation(components.guard.codes.revoke, { subject: "", action: "x" })],
+    [
+      "issue: ttl over 24 h",
+      "INVALID_CONFIG",
+      (ctx) => ctx.runMutation(issue, { ...okIssue, ttl: DAY + 1 }),
+    ],
+    [
+      "issue: maxAttempts 0",
+      "INVALID_CONFIG",
+      (ctx) => ctx.runMutation(issue, { ...okIssue, maxAttempts: 0 }),
+    ],
+    [
+      "issue: issueLimit rate 0",
+      "INVALID_CONFIG",
+      (ctx) => ctx.runMutation(issue, { ...okIssue, issueLimit: { rate: 0, period: MINUTE } }),
+    ],
+    [
+      "consume: empty subject",
+      "INVALID_ARGUMENT",
+      (ctx) => ctx.runMutation(consume, { ...okConsume, subject: "" }),
+    ],
+    [
+      "consume: short secret",
+      "INVALID_CONFIG",
+      (ctx) => ctx.runMutation(consume, { ...okConsume, secret: "x".repeat(31) }),
+    ],
+    [
+      "consume: code over 256 bytes",
+      "TOO_LARGE",
+      (ctx) => ctx.runMutation(consume, { ...okConsume, code: "9".repeat(257) }),
+    ],
+    [
+      "consume: failureLimit period 0",
+      "INVALID_CONFIG",
+      (ctx) => ctx.runMutation(consume, { ...okConsume, failureLimit: { rate: 5, period: 0 } }),
+    ],
+    [
+      "status: empty action",
+      "INVALID_ARGUMENT",
+      (ctx) => ctx.runQuery(components.guard.codes.status, { subject: "a", action: "" }),
+    ],
+    [
+      "revoke: empty subject",
+      "INVALID_ARGUMENT",
+      (ctx) => ctx.runMutation(components.guard.codes.revoke, { subject: "", action: "x" }),
+    ],
   ];
   test.each(cases)("%s → %s", async (_name, code, call) => {
     expect(await errorCode(() => s.t.mutation(call))).toBe(code);

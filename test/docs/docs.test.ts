@@ -4,7 +4,13 @@ import { END, PERFORMANCE_PAGE, START, withResults } from "../../scripts/readme-
 
 const root = new URL("../../", import.meta.url);
 const read = (p: string) => readFileSync(new URL(p, root), "utf8");
-const pages = ["README.md", "src/component/README.md", ...readdirSync(new URL("docs/", root)).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+const pages = [
+  "README.md",
+  "src/component/README.md",
+  ...readdirSync(new URL("docs/", root))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => `docs/${f}`),
+];
 
 describe("README", () => {
   const readme = read("README.md");
@@ -20,7 +26,8 @@ describe("README", () => {
   });
 
   test("links every page of docs/", () => {
-    for (const page of pages.filter((p) => p.startsWith("docs/"))) expect(readme).toContain(`](${page})`);
+    for (const page of pages.filter((p) => p.startsWith("docs/")))
+      expect(readme).toContain(`](${page})`);
   });
 });
 
@@ -39,18 +46,24 @@ function anchors(markdown: string): Set<string> {
 }
 
 describe("docs", () => {
-  test.each(pages.filter((p) => existsSync(new URL(p, root))))("every relative link of %s points at a file and heading that exist", (page) => {
-    const text = read(page).replace(/^```[\s\S]*?^```/gm, "");
-    const dir = new URL(page.replace(/[^/]*$/, ""), root);
-    for (const [, target, anchor] of text.matchAll(/\]\(([^)#\s]*)(?:#([^)\s]*))?\)/g)) {
-      if (/^[a-z]+:/.test(target)) continue;
-      const file = target === "" ? new URL(page, root) : new URL(target, dir);
-      expect(existsSync(file), `${page} links to ${target}`).toBe(true);
-      if (anchor !== undefined && file.pathname.endsWith(".md")) {
-        expect(anchors(readFileSync(file, "utf8")), `${page} links to ${target}#${anchor}`).toContain(anchor);
+  test.each(pages.filter((p) => existsSync(new URL(p, root))))(
+    "every relative link of %s points at a file and heading that exist",
+    (page) => {
+      const text = read(page).replace(/^```[\s\S]*?^```/gm, "");
+      const dir = new URL(page.replace(/[^/]*$/, ""), root);
+      for (const [, target, anchor] of text.matchAll(/\]\(([^)#\s]*)(?:#([^)\s]*))?\)/g)) {
+        if (/^[a-z]+:/.test(target)) continue;
+        const file = target === "" ? new URL(page, root) : new URL(target, dir);
+        expect(existsSync(file), `${page} links to ${target}`).toBe(true);
+        if (anchor !== undefined && file.pathname.endsWith(".md")) {
+          expect(
+            anchors(readFileSync(file, "utf8")),
+            `${page} links to ${target}#${anchor}`,
+          ).toContain(anchor);
+        }
       }
-    }
-  });
+    },
+  );
 });
 
 describe(PERFORMANCE_PAGE, () => {

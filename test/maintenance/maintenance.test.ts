@@ -1,6 +1,10 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { passes } from "../../src/component/maintenance.js";
-import { BUSY_TICK_MS, IDLE_TICK_MS, ensureMaintenance } from "../../src/component/maintenance/kick.js";
+import {
+  BUSY_TICK_MS,
+  IDLE_TICK_MS,
+  ensureMaintenance,
+} from "../../src/component/maintenance/kick.js";
 import { components, guardTest, runInGuard } from "../setup.js";
 
 describe("maintenance loop", () => {
@@ -25,7 +29,9 @@ describe("maintenance loop", () => {
     const state = await runInGuard(t, async (ctx) => ctx.db.query("guardState").collect());
     expect(state).toHaveLength(1);
     const jobs = await scheduled(t);
-    expect(jobs).toEqual([{ name: "maintenance:tick", at: Date.now() + BUSY_TICK_MS, state: "pending" }]);
+    expect(jobs).toEqual([
+      { name: "maintenance:tick", at: Date.now() + BUSY_TICK_MS, state: "pending" },
+    ]);
   });
 
   test("a host mutation that throws after starting the loop leaves no loop", async () => {
@@ -54,7 +60,9 @@ describe("maintenance loop", () => {
 
   test("runNow does one pass and schedules nothing", async () => {
     const t = guardTest();
-    const result = await t.mutation(async (ctx) => ctx.runMutation(components.guard.maintenance.runNow, {}));
+    const result = await t.mutation(async (ctx) =>
+      ctx.runMutation(components.guard.maintenance.runNow, {}),
+    );
     expect(result.more).toBe(false);
     expect(await scheduled(t)).toEqual([]);
   });
@@ -78,11 +86,15 @@ describe("maintenance loop", () => {
     expect(failures).toBe(1);
     const state = await runInGuard(t, async (ctx) => ctx.db.query("guardState").collect());
     expect(state).toHaveLength(1); // the failed pass's insert was rolled back
-    const jobs = await runInGuard(t, async (ctx) => ctx.db.system.query("_scheduled_functions").collect());
+    const jobs = await runInGuard(t, async (ctx) =>
+      ctx.db.system.query("_scheduled_functions").collect(),
+    );
     expect(jobs.filter((j) => j.state.kind === "pending")).toHaveLength(1); // the next tick is scheduled
     vi.advanceTimersByTime(IDLE_TICK_MS);
     await t.finishInProgressScheduledFunctions();
-    const after = await runInGuard(t, async (ctx) => ctx.db.system.query("_scheduled_functions").collect());
+    const after = await runInGuard(t, async (ctx) =>
+      ctx.db.system.query("_scheduled_functions").collect(),
+    );
     expect(after.filter((j) => j.state.kind === "success")).toHaveLength(2);
   });
 });

@@ -24,22 +24,29 @@ describe("cost per call (documents read / written)", () => {
   });
   afterEach(() => vi.useRealTimers());
 
-  test.each(names)("%s: allowed on an existing key = 2 reads (read + patch), 1 write; denied = 1 read, 0 writes", async (name) => {
-    const t = guardTest();
-    await t.mutation(async (ctx) => limiter.limit(ctx, name, { key: "k" }));
-    const allowed = await measure(t, (ctx) => limiter.limit(ctx, name, { key: "k" }));
-    expect(allowed.result.ok).toBe(true);
-    expect(rw(allowed.cost)).toEqual({ read: 2, written: 1 });
-    const denied = await measure(t, (ctx) => limiter.limit(ctx, name, { key: "k" }));
-    expect(denied.result.ok).toBe(false);
-    expect(rw(denied.cost)).toEqual({ read: 1, written: 0 });
-  });
+  test.each(names)(
+    "%s: allowed on an existing key = 2 reads (read + patch), 1 write; denied = 1 read, 0 writes",
+    async (name) => {
+      const t = guardTest();
+      await t.mutation(async (ctx) => limiter.limit(ctx, name, { key: "k" }));
+      const allowed = await measure(t, (ctx) => limiter.limit(ctx, name, { key: "k" }));
+      expect(allowed.result.ok).toBe(true);
+      expect(rw(allowed.cost)).toEqual({ read: 2, written: 1 });
+      const denied = await measure(t, (ctx) => limiter.limit(ctx, name, { key: "k" }));
+      expect(denied.result.ok).toBe(false);
+      expect(rw(denied.cost)).toEqual({ read: 1, written: 0 });
+    },
+  );
 
   test.each(names)("%s: check and getValue write nothing and read 1", async (name) => {
     const t = guardTest();
     await t.mutation(async (ctx) => limiter.limit(ctx, name, { key: "k" }));
-    expect(rw((await measureQuery(t, (ctx) => limiter.check(ctx, name, { key: "k" }))).cost)).toEqual({ read: 1, written: 0 });
-    expect(rw((await measureQuery(t, (ctx) => limiter.getValue(ctx, name, { key: "k" }))).cost)).toEqual({ read: 1, written: 0 });
+    expect(
+      rw((await measureQuery(t, (ctx) => limiter.check(ctx, name, { key: "k" }))).cost),
+    ).toEqual({ read: 1, written: 0 });
+    expect(
+      rw((await measureQuery(t, (ctx) => limiter.getValue(ctx, name, { key: "k" }))).cost),
+    ).toEqual({ read: 1, written: 0 });
   });
 
   test("a new key: 1 write (the insert) plus the maintenance marker read; the very first insert also starts the loop", async () => {
@@ -55,7 +62,8 @@ describe("cost per call (documents read / written)", () => {
   test("sharded (10 shards): one shard when it has room, at most two read otherwise", async () => {
     const t = guardTest();
     // Fill every shard once so all documents exist.
-    for (let i = 0; i < 40; i++) await t.mutation(async (ctx) => limiter.limit(ctx, "sharded", { count: 0 }));
+    for (let i = 0; i < 40; i++)
+      await t.mutation(async (ctx) => limiter.limit(ctx, "sharded", { count: 0 }));
     const roomy = await measure(t, (ctx) => limiter.limit(ctx, "sharded"));
     expect(rw(roomy.cost)).toEqual({ read: 2, written: 1 });
     // Drain: the calls that need a second shard read 2 (+ a patch each).
@@ -70,9 +78,17 @@ describe("cost per call (documents read / written)", () => {
 
   test("limitAll of 2 = the sum of its limits; credit = 2 reads, 1 write; reset = 2 reads (read + delete) and 1 write per shard", async () => {
     const t = guardTest();
-    await t.mutation(async (ctx) => limiter.limitAll(ctx, [{ name: "sliding", key: "k" }, { name: "bucket", key: "k" }]));
+    await t.mutation(async (ctx) =>
+      limiter.limitAll(ctx, [
+        { name: "sliding", key: "k" },
+        { name: "bucket", key: "k" },
+      ]),
+    );
     const all = await measure(t, (ctx) =>
-      limiter.limitAll(ctx, [{ name: "sliding", key: "k" }, { name: "bucket", key: "k" }]),
+      limiter.limitAll(ctx, [
+        { name: "sliding", key: "k" },
+        { name: "bucket", key: "k" },
+      ]),
     );
     expect(rw(all.cost)).toEqual({ read: 4, written: 2 });
     const credit = await measure(t, (ctx) => limiter.credit(ctx, "bucket", { key: "k", count: 1 }));

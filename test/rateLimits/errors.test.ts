@@ -28,10 +28,12 @@ async function snapshot(t: T) {
 /** Runs `fn` in a host mutation; returns the error's code, message, and whether state is unchanged. */
 async function rejected(t: T, fn: (ctx: Ctx) => Promise<unknown>) {
   const before = await snapshot(t);
-  const error = await t.mutation(async (ctx) => fn(ctx)).then(
-    () => null,
-    (e: { data?: { code?: string; message?: string } }) => e,
-  );
+  const error = await t
+    .mutation(async (ctx) => fn(ctx))
+    .then(
+      () => null,
+      (e: { data?: { code?: string; message?: string } }) => e,
+    );
   const after = await snapshot(t);
   return {
     code: error?.data?.code,
@@ -41,7 +43,11 @@ async function rejected(t: T, fn: (ctx: Ctx) => Promise<unknown>) {
 }
 
 const limitDirect = (ctx: Ctx, args: Record<string, unknown>) =>
-  ctx.runMutation(components.guard.rateLimits.limit, { name: "direct", config: ok, ...args } as never);
+  ctx.runMutation(components.guard.rateLimits.limit, {
+    name: "direct",
+    config: ok,
+    ...args,
+  } as never);
 
 describe("bad input is rejected with a code and changes nothing", () => {
   let t: T;
@@ -55,7 +61,10 @@ describe("bad input is rejected with a code and changes nothing", () => {
   afterEach(() => vi.useRealTimers());
 
   const fails = (code: string) => ({ code, unchanged: true });
-  const shape = (r: { code?: string; unchanged: boolean }) => ({ code: r.code, unchanged: r.unchanged });
+  const shape = (r: { code?: string; unchanged: boolean }) => ({
+    code: r.code,
+    unchanged: r.unchanged,
+  });
 
   describe("counts", () => {
     test.each([
@@ -65,7 +74,9 @@ describe("bad input is rejected with a code and changes nothing", () => {
       ["negative", -1],
       ["non-integer", 1.5],
     ])("client: %s count", async (_label, count) => {
-      expect(shape(await rejected(t, (ctx) => limiter.limit(ctx, "bucket", { key: "k", count })))).toEqual(fails("INVALID_ARGUMENT"));
+      expect(
+        shape(await rejected(t, (ctx) => limiter.limit(ctx, "bucket", { key: "k", count }))),
+      ).toEqual(fails("INVALID_ARGUMENT"));
     });
 
     test.each([
@@ -74,38 +85,68 @@ describe("bad input is rejected with a code and changes nothing", () => {
       ["negative", -1],
       ["non-integer", 0.5],
     ])("component: %s count", async (_label, count) => {
-      expect(shape(await rejected(t, (ctx) => limitDirect(ctx, { key: "k", count })))).toEqual(fails("INVALID_ARGUMENT"));
+      expect(shape(await rejected(t, (ctx) => limitDirect(ctx, { key: "k", count })))).toEqual(
+        fails("INVALID_ARGUMENT"),
+      );
     });
 
     test("count above capacity without reserve: TOO_LARGE, the message says what capacity fits it", async () => {
       const r = await rejected(t, (ctx) => limiter.limit(ctx, "bucket", { key: "k", count: 11 }));
-      expect({ ...shape(r), hint: /capacity to at least 11/.test(r.message) }).toEqual({ ...fails("TOO_LARGE"), hint: true });
+      expect({ ...shape(r), hint: /capacity to at least 11/.test(r.message) }).toEqual({
+        ...fails("TOO_LARGE"),
+        hint: true,
+      });
     });
 
     test("count above what two shards hold: TOO_LARGE, the message says how many shards would fit it", async () => {
       const r = await rejected(t, (ctx) => limiter.limit(ctx, "sharded", { key: "k", count: 5 }));
-      expect({ ...shape(r), hint: /use at most 4 shards.*capacity.* to 13 with 5 shards/.test(r.message) }).toEqual({
+      expect({
+        ...shape(r),
+        hint: /use at most 4 shards.*capacity.* to 13 with 5 shards/.test(r.message),
+      }).toEqual({
         ...fails("TOO_LARGE"),
         hint: true,
       });
     });
 
     test("component: count above capacity", async () => {
-      expect(shape(await rejected(t, (ctx) => limitDirect(ctx, { count: 11 })))).toEqual(fails("TOO_LARGE"));
+      expect(shape(await rejected(t, (ctx) => limitDirect(ctx, { count: 11 })))).toEqual(
+        fails("TOO_LARGE"),
+      );
     });
 
     test("reserve with maxReserved: count above capacity + maxReserved", async () => {
-      const config: RateLimitConfig = { kind: "token bucket", rate: 10, period: MINUTE, maxReserved: 5 };
-      expect(shape(await rejected(t, (ctx) => limiter.limit(ctx, "x", { config, count: 16, reserve: true })))).toEqual(fails("TOO_LARGE"));
+      const config: RateLimitConfig = {
+        kind: "token bucket",
+        rate: 10,
+        period: MINUTE,
+        maxReserved: 5,
+      };
+      expect(
+        shape(
+          await rejected(t, (ctx) => limiter.limit(ctx, "x", { config, count: 16, reserve: true })),
+        ),
+      ).toEqual(fails("TOO_LARGE"));
     });
 
     test("credit: negative count", async () => {
-      expect(shape(await rejected(t, (ctx) => limiter.credit(ctx, "bucket", { key: "k", count: -5 })))).toEqual(fails("INVALID_ARGUMENT"));
+      expect(
+        shape(await rejected(t, (ctx) => limiter.credit(ctx, "bucket", { key: "k", count: -5 }))),
+      ).toEqual(fails("INVALID_ARGUMENT"));
     });
 
     test("component credit: NaN count", async () => {
       expect(
-        shape(await rejected(t, (ctx) => ctx.runMutation(components.guard.rateLimits.credit, { name: "bucket", key: "k", count: NaN, config: ok }))),
+        shape(
+          await rejected(t, (ctx) =>
+            ctx.runMutation(components.guard.rateLimits.credit, {
+              name: "bucket",
+              key: "k",
+              count: NaN,
+              config: ok,
+            }),
+          ),
+        ),
       ).toEqual(fails("INVALID_ARGUMENT"));
     });
   });
@@ -123,34 +164,62 @@ describe("bad input is rejected with a code and changes nothing", () => {
       ["shards 0", { kind: "token bucket", rate: 10, period: MINUTE, shards: 0 }],
       ["shards 1.5", { kind: "token bucket", rate: 10, period: MINUTE, shards: 1.5 }],
       ["shards over 1024", { kind: "token bucket", rate: 10, period: MINUTE, shards: 2000 }],
-      ["exact precision with rate > 1000", { kind: "sliding window", rate: 1001, period: MINUTE, precision: "exact" }],
-      ["exact precision with maxReserved > rate", { kind: "sliding window", rate: 10, period: MINUTE, precision: "exact", maxReserved: 11 }],
-      ["non-finite fixed-window start", { kind: "fixed window", rate: 1, period: MINUTE, start: NaN }],
+      [
+        "exact precision with rate > 1000",
+        { kind: "sliding window", rate: 1001, period: MINUTE, precision: "exact" },
+      ],
+      [
+        "exact precision with maxReserved > rate",
+        { kind: "sliding window", rate: 10, period: MINUTE, precision: "exact", maxReserved: 11 },
+      ],
+      [
+        "non-finite fixed-window start",
+        { kind: "fixed window", rate: 1, period: MINUTE, start: NaN },
+      ],
     ];
 
     test.each(bad)("client: %s", async (_label, config) => {
-      expect(shape(await rejected(t, (ctx) => limiter.limit(ctx, "inline", { config })))).toEqual(fails("INVALID_CONFIG"));
+      expect(shape(await rejected(t, (ctx) => limiter.limit(ctx, "inline", { config })))).toEqual(
+        fails("INVALID_CONFIG"),
+      );
     });
 
     test.each(bad)("component: %s", async (_label, config) => {
-      expect(shape(await rejected(t, (ctx) => limitDirect(ctx, { config })))).toEqual(fails("INVALID_CONFIG"));
+      expect(shape(await rejected(t, (ctx) => limitDirect(ctx, { config })))).toEqual(
+        fails("INVALID_CONFIG"),
+      );
     });
 
     // Shapes the types forbid; a host calling the component directly can still send them.
     const untyped: [string, Record<string, unknown>][] = [
       ["unknown kind", { kind: "leaky bucket", rate: 1, period: MINUTE }],
-      ["unknown precision", { kind: "sliding window", rate: 1, period: MINUTE, precision: "rough" }],
-      ["precision on a token bucket", { kind: "token bucket", rate: 1, period: MINUTE, precision: "exact" }],
-      ["capacity on a sliding window", { kind: "sliding window", rate: 1, period: MINUTE, capacity: 5 }],
+      [
+        "unknown precision",
+        { kind: "sliding window", rate: 1, period: MINUTE, precision: "rough" },
+      ],
+      [
+        "precision on a token bucket",
+        { kind: "token bucket", rate: 1, period: MINUTE, precision: "exact" },
+      ],
+      [
+        "capacity on a sliding window",
+        { kind: "sliding window", rate: 1, period: MINUTE, capacity: 5 },
+      ],
       ["start on a token bucket", { kind: "token bucket", rate: 1, period: MINUTE, start: 0 }],
     ];
 
     test.each(untyped)("component: %s", async (_label, config) => {
-      expect(shape(await rejected(t, (ctx) => limitDirect(ctx, { config })))).toEqual(fails("INVALID_CONFIG"));
+      expect(shape(await rejected(t, (ctx) => limitDirect(ctx, { config })))).toEqual(
+        fails("INVALID_CONFIG"),
+      );
     });
 
     test.each(untyped)("client: %s", async (_label, config) => {
-      expect(shape(await rejected(t, (ctx) => limiter.limit(ctx, "inline", { config: config as never })))).toEqual(fails("INVALID_CONFIG"));
+      expect(
+        shape(
+          await rejected(t, (ctx) => limiter.limit(ctx, "inline", { config: config as never })),
+        ),
+      ).toEqual(fails("INVALID_CONFIG"));
     });
 
     test("the constructor rejects an empty limit name at once", () => {
@@ -160,7 +229,10 @@ describe("bad input is rejected with a code and changes nothing", () => {
     });
 
     test("the constructor rejects a bad config at once", () => {
-      expect(() => new RateLimiter(components.guard, { bad: { kind: "token bucket", rate: 0, period: 1 } })).toThrow(
+      expect(
+        () =>
+          new RateLimiter(components.guard, { bad: { kind: "token bucket", rate: 0, period: 1 } }),
+      ).toThrow(
         expect.objectContaining({ data: expect.objectContaining({ code: "INVALID_CONFIG" }) }),
       );
     });
@@ -168,27 +240,43 @@ describe("bad input is rejected with a code and changes nothing", () => {
 
   describe("names and keys", () => {
     test("unknown name without config", async () => {
-      expect(shape(await rejected(t, (ctx) => (limiter.limit as (ctx: Ctx, name: string) => Promise<unknown>)(ctx, "nope")))).toEqual(fails("UNKNOWN_LIMIT"));
+      expect(
+        shape(
+          await rejected(t, (ctx) =>
+            (limiter.limit as (ctx: Ctx, name: string) => Promise<unknown>)(ctx, "nope"),
+          ),
+        ),
+      ).toEqual(fails("UNKNOWN_LIMIT"));
     });
 
     test("client: empty key", async () => {
-      expect(shape(await rejected(t, (ctx) => limiter.limit(ctx, "bucket", { key: "" })))).toEqual(fails("INVALID_ARGUMENT"));
+      expect(shape(await rejected(t, (ctx) => limiter.limit(ctx, "bucket", { key: "" })))).toEqual(
+        fails("INVALID_ARGUMENT"),
+      );
     });
 
     test("client: key over 256 bytes", async () => {
-      expect(shape(await rejected(t, (ctx) => limiter.limit(ctx, "bucket", { key: "é".repeat(129) })))).toEqual(fails("TOO_LARGE"));
+      expect(
+        shape(await rejected(t, (ctx) => limiter.limit(ctx, "bucket", { key: "é".repeat(129) }))),
+      ).toEqual(fails("TOO_LARGE"));
     });
 
     test("component: empty key", async () => {
-      expect(shape(await rejected(t, (ctx) => limitDirect(ctx, { key: "" })))).toEqual(fails("INVALID_ARGUMENT"));
+      expect(shape(await rejected(t, (ctx) => limitDirect(ctx, { key: "" })))).toEqual(
+        fails("INVALID_ARGUMENT"),
+      );
     });
 
     test("component: key over 256 bytes", async () => {
-      expect(shape(await rejected(t, (ctx) => limitDirect(ctx, { key: "x".repeat(257) })))).toEqual(fails("TOO_LARGE"));
+      expect(shape(await rejected(t, (ctx) => limitDirect(ctx, { key: "x".repeat(257) })))).toEqual(
+        fails("TOO_LARGE"),
+      );
     });
 
     test("component: empty name", async () => {
-      expect(shape(await rejected(t, (ctx) => limitDirect(ctx, { name: "" })))).toEqual(fails("INVALID_ARGUMENT"));
+      expect(shape(await rejected(t, (ctx) => limitDirect(ctx, { name: "" })))).toEqual(
+        fails("INVALID_ARGUMENT"),
+      );
     });
 
     // "guard:" names are convex-guard's own (the confirmation codes' issue and
@@ -200,73 +288,123 @@ describe("bad input is rejected with a code and changes nothing", () => {
     });
 
     test("client: a reserved name with an inline config", async () => {
-      expect(shape(await rejected(t, (ctx) => limiter.limit(ctx, "guard:codes:issue", { config: ok })))).toEqual(fails("INVALID_ARGUMENT"));
+      expect(
+        shape(await rejected(t, (ctx) => limiter.limit(ctx, "guard:codes:issue", { config: ok }))),
+      ).toEqual(fails("INVALID_ARGUMENT"));
     });
 
     test("client: reset of a reserved name", async () => {
-      expect(shape(await rejected(t, (ctx) => limiter.reset(ctx, "guard:codes:failure", { key: "k" })))).toEqual(fails("INVALID_ARGUMENT"));
+      expect(
+        shape(await rejected(t, (ctx) => limiter.reset(ctx, "guard:codes:failure", { key: "k" }))),
+      ).toEqual(fails("INVALID_ARGUMENT"));
     });
 
     test("component: limit with a reserved name", async () => {
-      expect(shape(await rejected(t, (ctx) => limitDirect(ctx, { name: "guard:codes:issue" })))).toEqual(fails("INVALID_ARGUMENT"));
+      expect(
+        shape(await rejected(t, (ctx) => limitDirect(ctx, { name: "guard:codes:issue" }))),
+      ).toEqual(fails("INVALID_ARGUMENT"));
     });
 
     test("component: limitAll with a reserved name", async () => {
       const requests = [{ name: "guard:codes:failure", key: "k", config: ok }];
-      expect(shape(await rejected(t, (ctx) => ctx.runMutation(components.guard.rateLimits.limitAll, { requests })))).toEqual(
-        fails("INVALID_ARGUMENT"),
-      );
+      expect(
+        shape(
+          await rejected(t, (ctx) =>
+            ctx.runMutation(components.guard.rateLimits.limitAll, { requests }),
+          ),
+        ),
+      ).toEqual(fails("INVALID_ARGUMENT"));
     });
 
     test("component: reset of a reserved name", async () => {
       expect(
-        shape(await rejected(t, (ctx) => ctx.runMutation(components.guard.rateLimits.reset, { name: "guard:codes:failure", key: "k" }))),
+        shape(
+          await rejected(t, (ctx) =>
+            ctx.runMutation(components.guard.rateLimits.reset, {
+              name: "guard:codes:failure",
+              key: "k",
+            }),
+          ),
+        ),
       ).toEqual(fails("INVALID_ARGUMENT"));
     });
 
     test("component: credit of a reserved name", async () => {
       const args = { name: "guard:codes:failure", key: "k", count: 1, config: ok };
-      expect(shape(await rejected(t, (ctx) => ctx.runMutation(components.guard.rateLimits.credit, args)))).toEqual(fails("INVALID_ARGUMENT"));
+      expect(
+        shape(
+          await rejected(t, (ctx) => ctx.runMutation(components.guard.rateLimits.credit, args)),
+        ),
+      ).toEqual(fails("INVALID_ARGUMENT"));
     });
 
     test("component: check of a reserved name", async () => {
       const r = await t.query(async (ctx) =>
-        ctx.runQuery(components.guard.rateLimits.check, { name: "guard:codes:issue", config: ok }).catch((e) => e.data.code),
+        ctx
+          .runQuery(components.guard.rateLimits.check, { name: "guard:codes:issue", config: ok })
+          .catch((e) => e.data.code),
       );
       expect(r).toBe("INVALID_ARGUMENT");
     });
 
     test("reset: empty key", async () => {
-      expect(shape(await rejected(t, (ctx) => ctx.runMutation(components.guard.rateLimits.reset, { name: "bucket", key: "" })))).toEqual(
-        fails("INVALID_ARGUMENT"),
-      );
+      expect(
+        shape(
+          await rejected(t, (ctx) =>
+            ctx.runMutation(components.guard.rateLimits.reset, { name: "bucket", key: "" }),
+          ),
+        ),
+      ).toEqual(fails("INVALID_ARGUMENT"));
     });
 
     test("getValue: sampleShards out of range", async () => {
-      const r = await t.query(async (ctx) => limiter.getValue(ctx, "sharded", { sampleShards: 6 }).catch((e) => e.data.code));
+      const r = await t.query(async (ctx) =>
+        limiter.getValue(ctx, "sharded", { sampleShards: 6 }).catch((e) => e.data.code),
+      );
       expect(r).toBe("INVALID_ARGUMENT");
     });
   });
 
   describe("limitAll", () => {
     test("empty list", async () => {
-      expect(shape(await rejected(t, (ctx) => limiter.limitAll(ctx, [])))).toEqual(fails("INVALID_ARGUMENT"));
+      expect(shape(await rejected(t, (ctx) => limiter.limitAll(ctx, [])))).toEqual(
+        fails("INVALID_ARGUMENT"),
+      );
     });
 
     test("the same (name, key) twice", async () => {
       expect(
-        shape(await rejected(t, (ctx) => limiter.limitAll(ctx, [{ name: "bucket", key: "k" }, { name: "bucket", key: "k" }]))),
+        shape(
+          await rejected(t, (ctx) =>
+            limiter.limitAll(ctx, [
+              { name: "bucket", key: "k" },
+              { name: "bucket", key: "k" },
+            ]),
+          ),
+        ),
       ).toEqual(fails("INVALID_ARGUMENT"));
     });
 
     test("more than 16 requests", async () => {
-      const many = Array.from({ length: 17 }, (_, i) => ({ name: "bucket" as const, key: `k${i}` }));
-      expect(shape(await rejected(t, (ctx) => limiter.limitAll(ctx, many)))).toEqual(fails("TOO_LARGE"));
+      const many = Array.from({ length: 17 }, (_, i) => ({
+        name: "bucket" as const,
+        key: `k${i}`,
+      }));
+      expect(shape(await rejected(t, (ctx) => limiter.limitAll(ctx, many)))).toEqual(
+        fails("TOO_LARGE"),
+      );
     });
 
     test("one bad request rejects all, consuming nothing", async () => {
       expect(
-        shape(await rejected(t, (ctx) => limiter.limitAll(ctx, [{ name: "bucket", key: "k" }, { name: "bucket", key: "j", count: -1 }]))),
+        shape(
+          await rejected(t, (ctx) =>
+            limiter.limitAll(ctx, [
+              { name: "bucket", key: "k" },
+              { name: "bucket", key: "j", count: -1 },
+            ]),
+          ),
+        ),
       ).toEqual(fails("INVALID_ARGUMENT"));
     });
   });

@@ -18,20 +18,44 @@ import {
 const MIN = 60_000;
 const T = 1_700_000_040_000; // 40 s into a whole minute
 
-function one(config: RateLimitConfig, state: RateLimitState | null, now: number, count = 1, reserve = false) {
+function one(
+  config: RateLimitConfig,
+  state: RateLimitState | null,
+  now: number,
+  count = 1,
+  reserve = false,
+) {
   return decide(normalizeConfig(config), [{ shard: 0, state }], "n\u0000k", now, count, reserve);
 }
 
 describe("normalizeConfig", () => {
   test("applies defaults: capacity = rate, one shard, approximate", () => {
     expect(normalizeConfig({ kind: "token bucket", rate: 5, period: MIN })).toEqual({
-      kind: "token bucket", rate: 5, period: MIN, capacity: 5, maxReserved: undefined, shards: 1, exact: false, start: undefined,
+      kind: "token bucket",
+      rate: 5,
+      period: MIN,
+      capacity: 5,
+      maxReserved: undefined,
+      shards: 1,
+      exact: false,
+      start: undefined,
     });
-    expect(normalizeConfig({ kind: "sliding window", rate: 5, period: MIN, precision: "exact" }).exact).toBe(true);
+    expect(
+      normalizeConfig({ kind: "sliding window", rate: 5, period: MIN, precision: "exact" }).exact,
+    ).toBe(true);
   });
 
   test("a shard gets its share of rate, capacity and maxReserved", () => {
-    const s = shardConfig(normalizeConfig({ kind: "token bucket", rate: 40, period: MIN, capacity: 20, maxReserved: 8, shards: 4 }));
+    const s = shardConfig(
+      normalizeConfig({
+        kind: "token bucket",
+        rate: 40,
+        period: MIN,
+        capacity: 20,
+        maxReserved: 8,
+        shards: 4,
+      }),
+    );
     expect([s.rate, s.capacity, s.maxReserved]).toEqual([10, 5, 2]);
   });
 });
@@ -53,7 +77,10 @@ describe("token bucket", () => {
     const d = one(c, { value: 1, ts: T }, T, 3, true);
     expect(d.ok && d.retryAfter).toBe(12_000);
     expect(d.ok && d.writes[0]!.state.value).toBe(-2);
-    expect(one({ ...c, maxReserved: 1 }, { value: 1, ts: T }, T, 3, true)).toEqual({ ok: false, retryAfter: 6000 });
+    expect(one({ ...c, maxReserved: 1 }, { value: 1, ts: T }, T, 3, true)).toEqual({
+      ok: false,
+      retryAfter: 6000,
+    });
   });
 
   test("idle once full again", () => {
@@ -69,7 +96,10 @@ describe("fixed window", () => {
     const s = shardConfig(normalizeConfig(c));
     const ws = T - 40_000;
     expect(advance(s, { value: 0, ts: ws }, "", T + MIN)).toEqual({ value: 3, ts: ws + MIN });
-    expect(advance(s, { value: 0, ts: ws }, "", T + 5 * MIN)).toEqual({ value: 5, ts: ws + 5 * MIN });
+    expect(advance(s, { value: 0, ts: ws }, "", T + 5 * MIN)).toEqual({
+      value: 5,
+      ts: ws + 5 * MIN,
+    });
     expect(one(c, { value: 0, ts: ws }, T, 4)).toEqual({ ok: false, retryAfter: 20_000 + MIN });
   });
 
@@ -79,7 +109,9 @@ describe("fixed window", () => {
     expect(fixedWindowStart(s, "n\u0000alice", T)).toBe(a);
     expect(a).toBeLessThanOrEqual(T);
     expect(T - a).toBeLessThan(MIN);
-    const offsets = new Set(Array.from({ length: 20 }, (_, i) => fixedWindowStart(s, `n\u0000u${i}`, T) % MIN));
+    const offsets = new Set(
+      Array.from({ length: 20 }, (_, i) => fixedWindowStart(s, `n\u0000u${i}`, T) % MIN),
+    );
     expect(offsets.size).toBeGreaterThan(15);
   });
 });
@@ -123,7 +155,10 @@ describe("exact sliding window", () => {
   test("admits while the last period holds fewer than rate; retryAfter = when the oldest needed leaves", () => {
     const log = [T - 50_000, 1, T - 10_000, 2];
     expect(one(c, { value: 3, ts: T - 10_000, log }, T)).toEqual({ ok: false, retryAfter: 10_000 });
-    expect(one(c, { value: 3, ts: T - 10_000, log }, T, 3)).toEqual({ ok: false, retryAfter: 50_000 });
+    expect(one(c, { value: 3, ts: T - 10_000, log }, T, 3)).toEqual({
+      ok: false,
+      retryAfter: 50_000,
+    });
   });
 
   test("a reservation is logged at the time the work may run", () => {
@@ -159,7 +194,9 @@ describe("credit never raises above capacity", () => {
 describe("checkCount", () => {
   test("messages say what would fit", () => {
     const sharded = normalizeConfig({ kind: "token bucket", rate: 100, period: MIN, shards: 10 });
-    expect(() => checkCount(sharded, 30, false, "llm")).toThrow(/use at most 6 shards, or raise the capacity to 150 with 10 shards/);
+    expect(() => checkCount(sharded, 30, false, "llm")).toThrow(
+      /use at most 6 shards, or raise the capacity to 150 with 10 shards/,
+    );
     expect(checkCount(sharded, 20, false)).toBe(20); // two shards of 10
     expect(checkCount(sharded, 30, true)).toBe(30); // reserving without maxReserved
   });
@@ -174,26 +211,56 @@ describe("checkCount", () => {
       return "";
     };
     const sliding = normalizeConfig({ kind: "sliding window", rate: 10, period: MIN });
-    expect(message(() => checkCount(sliding, 11, false))).toMatch(/Raise the rate to at least 11, or pass reserve: true\.$/);
-    const exact = normalizeConfig({ kind: "sliding window", rate: 5, period: MIN, precision: "exact" });
+    expect(message(() => checkCount(sliding, 11, false))).toMatch(
+      /Raise the rate to at least 11, or pass reserve: true\.$/,
+    );
+    const exact = normalizeConfig({
+      kind: "sliding window",
+      rate: 5,
+      period: MIN,
+      precision: "exact",
+    });
     expect(message(() => checkCount(exact, 6, false))).toMatch(/Raise the rate to at least 6\.$/);
     const bucket = normalizeConfig({ kind: "token bucket", rate: 10, period: MIN, maxReserved: 2 });
-    expect(message(() => checkCount(bucket, 13, false))).toMatch(/Raise the capacity to at least 13\.$/);
-    expect(message(() => checkCount(bucket, 13, true))).toMatch(/Raise the capacity to at least 13, or raise maxReserved to at least 3\.$/);
+    expect(message(() => checkCount(bucket, 13, false))).toMatch(
+      /Raise the capacity to at least 13\.$/,
+    );
+    expect(message(() => checkCount(bucket, 13, true))).toMatch(
+      /Raise the capacity to at least 13, or raise maxReserved to at least 3\.$/,
+    );
   });
 
   test("an exact sharded log: the suggested rate fits whole admissions per shard", () => {
-    const exact = normalizeConfig({ kind: "sliding window", rate: 10, period: MIN, precision: "exact", shards: 4 });
-    expect(() => checkCount(exact, 5, false)).toThrow(/use at most 3 shards, or raise the rate to 12 with 4 shards/);
+    const exact = normalizeConfig({
+      kind: "sliding window",
+      rate: 10,
+      period: MIN,
+      precision: "exact",
+      shards: 4,
+    });
+    expect(() => checkCount(exact, 5, false)).toThrow(
+      /use at most 3 shards, or raise the rate to 12 with 4 shards/,
+    );
     expect(checkCount({ ...exact, rate: 12, capacity: 12 }, 5, false)).toBe(5);
   });
 
   test("a reservation lands on one shard: it fits capacity + maxReserved of one shard", () => {
-    const c = normalizeConfig({ kind: "token bucket", rate: 100, period: MIN, shards: 10, maxReserved: 200 });
+    const c = normalizeConfig({
+      kind: "token bucket",
+      rate: 100,
+      period: MIN,
+      shards: 10,
+      maxReserved: 200,
+    });
     expect(checkCount(c, 30, true)).toBe(30); // 10 + 20 on one shard
     expect(() => checkCount(c, 31, true)).toThrow(/at most 30/);
     // An exact log reserves only what one window holds.
-    const exact = normalizeConfig({ kind: "sliding window", rate: 10, period: MIN, precision: "exact" });
+    const exact = normalizeConfig({
+      kind: "sliding window",
+      rate: 10,
+      period: MIN,
+      precision: "exact",
+    });
     expect(() => checkCount(exact, 11, true)).toThrow(/at most 10/);
   });
 });
@@ -209,7 +276,11 @@ describe("firstTime", () => {
 describe("projectRemaining (what the React hook shows)", () => {
   test("projects a state forward and says when a count fits", () => {
     const c: RateLimitConfig = { kind: "token bucket", rate: 60, period: MIN };
-    expect(projectRemaining(c, { value: 0, ts: T }, T, 1)).toEqual({ value: 0, ok: false, retryAfter: 1000 });
+    expect(projectRemaining(c, { value: 0, ts: T }, T, 1)).toEqual({
+      value: 0,
+      ok: false,
+      retryAfter: 1000,
+    });
     expect(projectRemaining(c, { value: 0, ts: T }, T + 2000, 1)).toEqual({ value: 2, ok: true });
     expect(projectRemaining(c, null, T, 1)).toEqual({ value: 60, ok: true });
   });

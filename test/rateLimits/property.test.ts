@@ -82,7 +82,13 @@ const clockArb = fc.integer({ min: 0, max: 2_000_000_000_000 });
  * call. Admissions are logged at the time the work runs (now + retryAfter for
  * a reservation). Returns the decisions, for comparing runs.
  */
-function run(c: NormalizedConfig, start: number, ops: Op[], each?: (s: Step) => void, sweep = false): Final[] {
+function run(
+  c: NormalizedConfig,
+  start: number,
+  ops: Op[],
+  each?: (s: Step) => void,
+  sweep = false,
+): Final[] {
   const keys = new Map<number, KeyState>();
   const out: Final[] = [];
   let now = start;
@@ -93,7 +99,8 @@ function run(c: NormalizedConfig, start: number, ops: Op[], each?: (s: Step) => 
     const seed = `lim\u0000key${op.key}`;
     const { d, reads } = call(c, k, seed, now, op, sweep);
     each?.({ log: k.log, now, op, d, reads, seed });
-    if (d.ok && op.count > 0) k.log.push({ t: now + (op.reserve ? (d.retryAfter ?? 0) : 0), n: op.count });
+    if (d.ok && op.count > 0)
+      k.log.push({ t: now + (op.reserve ? (d.retryAfter ?? 0) : 0), n: op.count });
     out.push(d);
   }
   return out;
@@ -123,7 +130,6 @@ const configArb = fc
       ? { kind, rate, period, shards, precision: exact ? "exact" : "approximate" }
       : { kind, rate, period, shards },
   );
-
 
 describe("exact sliding window", () => {
   test("matches the exact-log model: same decisions, same retryAfter", () => {
@@ -159,7 +165,13 @@ describe("exact sliding window", () => {
         clockArb,
         fc.array(opArb(600, 10, 1, true), { maxLength: 80 }),
         (rate, period, shards, start, rawOps) => {
-          const c = normalizeConfig({ kind: "sliding window", rate, period, precision: "exact", shards });
+          const c = normalizeConfig({
+            kind: "sliding window",
+            rate,
+            period,
+            precision: "exact",
+            shards,
+          });
           const perShard = Math.floor(rate / shards);
           fc.pre(perShard >= 1);
           const ops = rawOps.map((o) => ({ ...o, count: Math.min(o.count, perShard) }));
@@ -338,7 +350,13 @@ describe("fixed window", () => {
         clockArb,
         fc.array(opArb(300, 30, 1), { maxLength: 80 }),
         (rate, period, capacity, startOpt, start, rawOps) => {
-          const c = normalizeConfig({ kind: "fixed window", rate, period, capacity, start: startOpt });
+          const c = normalizeConfig({
+            kind: "fixed window",
+            rate,
+            period,
+            capacity,
+            start: startOpt,
+          });
           const ops = rawOps.map((o) => ({ ...o, count: Math.min(o.count, capacity) }));
           let log: Admission[] = [];
           let origin: number | undefined;
@@ -367,21 +385,25 @@ describe("fixed window", () => {
 });
 
 describe("every algorithm", () => {
-
   test("sharded: the total over all shards never exceeds the unsharded bound, and retryAfter is exact", () => {
     fc.assert(
-      fc.property(configArb, clockArb, fc.array(opArb(300, 40, 1), { maxLength: 80 }), (config, start, rawOps) => {
-        const c = normalizeConfig(config);
-        const perCall = Math.floor(c.rate / c.shards) * (c.shards >= 3 ? 2 : 1);
-        fc.pre(perCall >= 1);
-        const ops = rawOps.map((o) => ({ ...o, count: Math.min(o.count, perCall) }));
-        let log: Admission[] = [];
-        run(c, start, ops, (s) => {
-          expectExactRetry(c, s);
-          log = s.log;
-        });
-        expectKindBound(c, log);
-      }),
+      fc.property(
+        configArb,
+        clockArb,
+        fc.array(opArb(300, 40, 1), { maxLength: 80 }),
+        (config, start, rawOps) => {
+          const c = normalizeConfig(config);
+          const perCall = Math.floor(c.rate / c.shards) * (c.shards >= 3 ? 2 : 1);
+          fc.pre(perCall >= 1);
+          const ops = rawOps.map((o) => ({ ...o, count: Math.min(o.count, perCall) }));
+          let log: Admission[] = [];
+          run(c, start, ops, (s) => {
+            expectExactRetry(c, s);
+            log = s.log;
+          });
+          expectKindBound(c, log);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -412,14 +434,21 @@ describe("every algorithm", () => {
 
   test("the idle sweep never changes a decision (idle state = no state)", () => {
     fc.assert(
-      fc.property(configArb, clockArb, fc.array(opArb(1200, 40, 2, true), { maxLength: 60 }), (config, start, rawOps) => {
-        const c = normalizeConfig({ ...config, maxReserved: config.rate });
-        const perCall = Math.floor(c.rate / c.shards) * (c.shards >= 3 ? 2 : 1);
-        fc.pre(perCall >= 1);
-        const ops = rawOps.map((o) => ({ ...o, count: Math.min(o.count, perCall) }));
-        const strip = (ds: Final[]) => ds.map((d) => ({ ok: d.ok, retryAfter: d.retryAfter }));
-        expect(strip(run(c, start, ops, undefined, true))).toEqual(strip(run(c, start, ops, undefined, false)));
-      }),
+      fc.property(
+        configArb,
+        clockArb,
+        fc.array(opArb(1200, 40, 2, true), { maxLength: 60 }),
+        (config, start, rawOps) => {
+          const c = normalizeConfig({ ...config, maxReserved: config.rate });
+          const perCall = Math.floor(c.rate / c.shards) * (c.shards >= 3 ? 2 : 1);
+          fc.pre(perCall >= 1);
+          const ops = rawOps.map((o) => ({ ...o, count: Math.min(o.count, perCall) }));
+          const strip = (ds: Final[]) => ds.map((d) => ({ ok: d.ok, retryAfter: d.retryAfter }));
+          expect(strip(run(c, start, ops, undefined, true))).toEqual(
+            strip(run(c, start, ops, undefined, false)),
+          );
+        },
+      ),
       { numRuns: 300 },
     );
   });

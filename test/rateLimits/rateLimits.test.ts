@@ -2,7 +2,16 @@ import { convexTest } from "convex-test";
 import { anyApi, type FunctionReference } from "convex/server";
 import { ConvexError } from "convex/values";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { HOUR, MINUTE, RateLimiter, SECOND, WEEK, isRateLimitError, type GetValueResult, type RateLimitArgs } from "convex-guard";
+import {
+  HOUR,
+  MINUTE,
+  RateLimiter,
+  SECOND,
+  WEEK,
+  isRateLimitError,
+  type GetValueResult,
+  type RateLimitArgs,
+} from "convex-guard";
 import { register } from "../../src/test.js";
 import { components, guardTest, runInGuard } from "../setup.js";
 
@@ -10,7 +19,13 @@ const limiter = new RateLimiter(components.guard, {
   sendMessage: { kind: "sliding window", rate: 3, period: MINUTE },
   login: { kind: "sliding window", rate: 2, period: 15 * MINUTE, precision: "exact" },
   signUp: { kind: "fixed window", rate: 2, period: HOUR, start: 0 },
-  llmTokens: { kind: "token bucket", rate: 4000, period: MINUTE, capacity: 1000, maxReserved: 2000 },
+  llmTokens: {
+    kind: "token bucket",
+    rate: 4000,
+    period: MINUTE,
+    capacity: 1000,
+    maxReserved: 2000,
+  },
   sharded: { kind: "token bucket", rate: 20, period: MINUTE, shards: 4 },
 });
 
@@ -37,14 +52,17 @@ describe("RateLimiter through the component", () => {
 
   test("admits up to the rate, then denies with the exact retryAfter, then admits again", async () => {
     const t = guardTest();
-    const send = () => t.mutation(async (ctx) => limiter.limit(ctx, "sendMessage", { key: "alice" }));
+    const send = () =>
+      t.mutation(async (ctx) => limiter.limit(ctx, "sendMessage", { key: "alice" }));
     expect(await send()).toEqual({ ok: true });
     expect(await send()).toEqual({ ok: true });
     expect(await send()).toEqual({ ok: true });
     const denied = await send();
     expect(denied.ok).toBe(false);
     // Another key is independent.
-    expect(await t.mutation(async (ctx) => limiter.limit(ctx, "sendMessage", { key: "bob" }))).toEqual({ ok: true });
+    expect(
+      await t.mutation(async (ctx) => limiter.limit(ctx, "sendMessage", { key: "bob" })),
+    ).toEqual({ ok: true });
     vi.advanceTimersByTime(denied.retryAfter! - 1);
     expect((await send()).ok).toBe(false);
     vi.advanceTimersByTime(1);
@@ -80,41 +98,63 @@ describe("RateLimiter through the component", () => {
   });
 
   test("a peer user's imports resolve: WEEK and the RateLimitArgs type", () => {
-    const args: RateLimitArgs = { name: "weekly", config: { kind: "token bucket", rate: 1, period: WEEK } };
+    const args: RateLimitArgs = {
+      name: "weekly",
+      config: { kind: "token bucket", rate: 1, period: WEEK },
+    };
     expect(args.config.period).toBe(7 * 24 * HOUR);
   });
 
   test("inline config for a one-off name", async () => {
     const t = guardTest();
     const config = { kind: "fixed window" as const, rate: 1, period: SECOND };
-    expect(await t.mutation(async (ctx) => limiter.limit(ctx, "oneOff", { config }))).toEqual({ ok: true });
-    expect((await t.mutation(async (ctx) => limiter.limit(ctx, "oneOff", { config }))).ok).toBe(false);
+    expect(await t.mutation(async (ctx) => limiter.limit(ctx, "oneOff", { config }))).toEqual({
+      ok: true,
+    });
+    expect((await t.mutation(async (ctx) => limiter.limit(ctx, "oneOff", { config }))).ok).toBe(
+      false,
+    );
   });
 
   test("check consumes nothing and works in a query", async () => {
     const t = guardTest();
     for (let i = 0; i < 5; i++) {
-      expect(await t.query(async (ctx) => limiter.check(ctx, "sendMessage", { key: "a" }))).toEqual({ ok: true });
+      expect(await t.query(async (ctx) => limiter.check(ctx, "sendMessage", { key: "a" }))).toEqual(
+        { ok: true },
+      );
     }
     expect(await rows(t)).toEqual([]);
-    expect((await t.query(async (ctx) => limiter.check(ctx, "sendMessage", { key: "a", count: 4 }).catch((e) => e.data.code)))).toBe("TOO_LARGE");
+    expect(
+      await t.query(async (ctx) =>
+        limiter.check(ctx, "sendMessage", { key: "a", count: 4 }).catch((e) => e.data.code),
+      ),
+    ).toBe("TOO_LARGE");
   });
 
   test("reset deletes the state: the next call starts fresh", async () => {
     const t = guardTest();
-    for (let i = 0; i < 2; i++) await t.mutation(async (ctx) => limiter.limit(ctx, "login", { key: "k" }));
-    expect((await t.mutation(async (ctx) => limiter.limit(ctx, "login", { key: "k" }))).ok).toBe(false);
+    for (let i = 0; i < 2; i++)
+      await t.mutation(async (ctx) => limiter.limit(ctx, "login", { key: "k" }));
+    expect((await t.mutation(async (ctx) => limiter.limit(ctx, "login", { key: "k" }))).ok).toBe(
+      false,
+    );
     await t.mutation(async (ctx) => limiter.reset(ctx, "login", { key: "k" }));
     expect(await rows(t)).toEqual([]);
-    expect(await t.mutation(async (ctx) => limiter.limit(ctx, "login", { key: "k" }))).toEqual({ ok: true });
+    expect(await t.mutation(async (ctx) => limiter.limit(ctx, "login", { key: "k" }))).toEqual({
+      ok: true,
+    });
   });
 
   test("reserve goes negative up to maxReserved; retryAfter says when the reservation is paid", async () => {
     const t = guardTest();
-    const r = await t.mutation(async (ctx) => limiter.limit(ctx, "llmTokens", { count: 1200, reserve: true }));
+    const r = await t.mutation(async (ctx) =>
+      limiter.limit(ctx, "llmTokens", { count: 1200, reserve: true }),
+    );
     // 200 tokens short at 4000/minute: paid in 3 s.
     expect(r).toEqual({ ok: true, retryAfter: 3 * SECOND });
-    const denied = await t.mutation(async (ctx) => limiter.limit(ctx, "llmTokens", { count: 1900, reserve: true }));
+    const denied = await t.mutation(async (ctx) =>
+      limiter.limit(ctx, "llmTokens", { count: 1900, reserve: true }),
+    );
     // -200 - 1900 = -2100 is over maxReserved 2000 until 100 tokens refill: 1.5 s.
     expect(denied).toEqual({ ok: false, retryAfter: 1500 });
     const { value } = await t.query(async (ctx) => limiter.getValue(ctx, "llmTokens"));
@@ -124,14 +164,23 @@ describe("RateLimiter through the component", () => {
   test("credit refunds unused capacity but never above capacity", async () => {
     const t = guardTest();
     await t.mutation(async (ctx) => limiter.limit(ctx, "llmTokens", { count: 800 }));
-    expect(await t.mutation(async (ctx) => limiter.credit(ctx, "llmTokens", { count: 300 }))).toEqual({ credited: 300 });
+    expect(
+      await t.mutation(async (ctx) => limiter.credit(ctx, "llmTokens", { count: 300 })),
+    ).toEqual({ credited: 300 });
     expect((await t.query(async (ctx) => limiter.getValue(ctx, "llmTokens"))).value).toBe(500);
-    expect(await t.mutation(async (ctx) => limiter.credit(ctx, "llmTokens", { count: 10_000 }))).toEqual({ credited: 500 });
+    expect(
+      await t.mutation(async (ctx) => limiter.credit(ctx, "llmTokens", { count: 10_000 })),
+    ).toEqual({ credited: 500 });
     expect((await t.query(async (ctx) => limiter.getValue(ctx, "llmTokens"))).value).toBe(1000);
     // Sliding windows too: the refund frees the window right away.
-    for (let i = 0; i < 3; i++) await t.mutation(async (ctx) => limiter.limit(ctx, "sendMessage", { key: "c" }));
-    expect(await t.mutation(async (ctx) => limiter.credit(ctx, "sendMessage", { key: "c", count: 5 }))).toEqual({ credited: 3 });
-    expect(await t.mutation(async (ctx) => limiter.limit(ctx, "sendMessage", { key: "c", count: 3 }))).toEqual({ ok: true });
+    for (let i = 0; i < 3; i++)
+      await t.mutation(async (ctx) => limiter.limit(ctx, "sendMessage", { key: "c" }));
+    expect(
+      await t.mutation(async (ctx) => limiter.credit(ctx, "sendMessage", { key: "c", count: 5 })),
+    ).toEqual({ credited: 3 });
+    expect(
+      await t.mutation(async (ctx) => limiter.limit(ctx, "sendMessage", { key: "c", count: 3 })),
+    ).toEqual({ ok: true });
   });
 
   test("limitAll consumes nothing when any limit denies", async () => {
@@ -142,12 +191,18 @@ describe("RateLimiter through the component", () => {
       limiter.limitAll(ctx, [{ name: "sendMessage", key: "u" }, { name: "signUp" }]),
     );
     expect(r.ok).toBe(false);
-    expect(r.results.map((x) => [x.name, x.ok])).toEqual([["sendMessage", true], ["signUp", false]]);
+    expect(r.results.map((x) => [x.name, x.ok])).toEqual([
+      ["sendMessage", true],
+      ["signUp", false],
+    ]);
     expect(r.retryAfter).toBe(HOUR - (T0 % HOUR));
     expect(await rows(t)).toEqual(before);
     // All admitted: all consumed.
     const ok = await t.mutation(async (ctx) =>
-      limiter.limitAll(ctx, [{ name: "sendMessage", key: "u" }, { name: "login", key: "u" }]),
+      limiter.limitAll(ctx, [
+        { name: "sendMessage", key: "u" },
+        { name: "login", key: "u" },
+      ]),
     );
     expect(ok.ok).toBe(true);
     expect((await rows(t)).length).toBe(before.length + 2);
@@ -169,7 +224,14 @@ describe("RateLimiter through the component", () => {
     const t = guardTest();
     await t.mutation(async (ctx) => limiter.limit(ctx, "signUp"));
     const v = await t.query(async (ctx) => limiter.getValue(ctx, "signUp"));
-    expect(v).toMatchObject({ value: 1, windowStart: T0 - (T0 % HOUR), shard: 0, shards: 1, capacity: 2, now: T0 });
+    expect(v).toMatchObject({
+      value: 1,
+      windowStart: T0 - (T0 % HOUR),
+      shard: 0,
+      shards: 1,
+      capacity: 2,
+      now: T0,
+    });
     expect(v.config).toEqual({ kind: "fixed window", rate: 2, period: HOUR, start: 0 });
   });
 
@@ -196,14 +258,20 @@ describe("RateLimiter through the component", () => {
     expect((await rows(t)).length).toBe(6);
     // The token bucket refills 10 tokens in 150 ms; the windows empty after 2 minutes.
     vi.advanceTimersByTime(SECOND);
-    expect((await t.mutation(async (ctx) => ctx.runMutation(components.guard.maintenance.runNow, {}))).rateLimits).toBe(1);
+    expect(
+      (await t.mutation(async (ctx) => ctx.runMutation(components.guard.maintenance.runNow, {})))
+        .rateLimits,
+    ).toBe(1);
     expect((await rows(t)).length).toBe(5);
     // Buckets are aligned to whole minutes: T0 is 20 s into one, so the first
     // calls' state is idle once two buckets have passed (T0 + 100 s).
     vi.advanceTimersByTime(90 * SECOND);
     await t.mutation(async (ctx) => limiter.limit(ctx, "sendMessage", { key: "user0" }));
     vi.advanceTimersByTime(40 * SECOND); // T0 + 131 s: user0 is active until T0 + 160 s
-    expect((await t.mutation(async (ctx) => ctx.runMutation(components.guard.maintenance.runNow, {}))).rateLimits).toBe(4);
+    expect(
+      (await t.mutation(async (ctx) => ctx.runMutation(components.guard.maintenance.runNow, {})))
+        .rateLimits,
+    ).toBe(4);
     expect((await rows(t)).map((d) => d.key)).toEqual(["user0"]);
     // The scheduled loop (started by the first insert, ticking every minute
     // when idle) sweeps the last one without any explicit call.
@@ -219,7 +287,9 @@ describe("hookAPI", () => {
   });
   afterEach(() => vi.useRealTimers());
 
-  const hooks = limiter.hookAPI("sendMessage", { key: async (_ctx, fromClient) => `user:${fromClient ?? "anon"}` });
+  const hooks = limiter.hookAPI("sendMessage", {
+    key: async (_ctx, fromClient) => `user:${fromClient ?? "anon"}`,
+  });
   const fixed = limiter.hookAPI("signUp");
 
   function hostTest() {
@@ -232,7 +302,12 @@ describe("hookAPI", () => {
   }
   const api = anyApi as unknown as {
     hooks: {
-      getRateLimit: FunctionReference<"query", "public", { key?: string; sampleShards?: number }, GetValueResult>;
+      getRateLimit: FunctionReference<
+        "query",
+        "public",
+        { key?: string; sampleShards?: number },
+        GetValueResult
+      >;
       getFixed: FunctionReference<"query", "public", { key?: string }, GetValueResult>;
       getServerTime: FunctionReference<"mutation", "public", Record<string, never>, number>;
     };
@@ -249,7 +324,9 @@ describe("hookAPI", () => {
 
   test("a client-sent key is refused unless hookAPI's key is a function", async () => {
     const t = hostTest();
-    await expect(t.query(api.hooks.getFixed, { key: "x" })).rejects.toThrow(/does not accept a key/);
+    await expect(t.query(api.hooks.getFixed, { key: "x" })).rejects.toThrow(
+      /does not accept a key/,
+    );
     expect((await t.query(api.hooks.getFixed, {})).value).toBe(2);
   });
 });

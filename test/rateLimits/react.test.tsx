@@ -11,7 +11,11 @@ import { act } from "react";
 import { createRoot, type Root } from "react-dom/client";
 import { makeFunctionReference } from "convex/server";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { useRateLimit, type GetRateLimitQuery, type GetServerTimeMutation } from "convex-guard/react";
+import {
+  useRateLimit,
+  type GetRateLimitQuery,
+  type GetServerTimeMutation,
+} from "convex-guard/react";
 import type { GetValueResult } from "../../src/component/rateLimits/model.js";
 import type { RateLimitConfig, RateLimitState } from "../../src/component/rateLimits/math.js";
 import { DAY, MINUTE } from "../../src/component/lib/time.js";
@@ -60,8 +64,22 @@ function setQueryValue(value: GetValueResult | undefined) {
 const TOKEN_BUCKET: RateLimitConfig = { kind: "token bucket", rate: 60, period: MINUTE }; // 1 token per second
 
 /** What `getRateLimit` returns for a one-shard limit in `state`, computed at server time `now`. */
-function served(config: RateLimitConfig, state: RateLimitState | null, value: number, now = CLIENT_NOW + SKEW): GetValueResult {
-  return { value, ts: state?.ts ?? now, shard: 0, shards: 1, capacity: config.rate, config, state, now };
+function served(
+  config: RateLimitConfig,
+  state: RateLimitState | null,
+  value: number,
+  now = CLIENT_NOW + SKEW,
+): GetValueResult {
+  return {
+    value,
+    ts: state?.ts ?? now,
+    shard: 0,
+    shards: 1,
+    capacity: config.rate,
+    config,
+    state,
+    now,
+  };
 }
 
 type Hook = ReturnType<typeof useRateLimit>;
@@ -73,19 +91,31 @@ let renders = 0;
  * each render passes a fresh object, as `api.module.fn` (a new proxy per
  * access) does in a host app.
  */
-function SendButton(props: { count?: number; limitKey?: string; sampleShards?: number; serverTime?: boolean }) {
+function SendButton(props: {
+  count?: number;
+  limitKey?: string;
+  sampleShards?: number;
+  serverTime?: boolean;
+}) {
   renders++;
-  latest = useRateLimit(makeFunctionReference<"query">("limits:getRateLimit") as GetRateLimitQuery, {
-    getServerTimeMutation:
-      props.serverTime === false
-        ? undefined
-        : (makeFunctionReference<"mutation">("limits:getServerTime") as GetServerTimeMutation),
-    count: props.count,
-    key: props.limitKey,
-    sampleShards: props.sampleShards,
-  });
+  latest = useRateLimit(
+    makeFunctionReference<"query">("limits:getRateLimit") as GetRateLimitQuery,
+    {
+      getServerTimeMutation:
+        props.serverTime === false
+          ? undefined
+          : (makeFunctionReference<"mutation">("limits:getServerTime") as GetServerTimeMutation),
+      count: props.count,
+      key: props.limitKey,
+      sampleShards: props.sampleShards,
+    },
+  );
   const s = latest.status;
-  return <button disabled={!s?.ok}>{s === undefined ? "loading" : s.ok ? "send" : `retry at ${s.retryAt}`}</button>;
+  return (
+    <button disabled={!s?.ok}>
+      {s === undefined ? "loading" : s.ok ? "send" : `retry at ${s.retryAt}`}
+    </button>
+  );
 }
 
 let container: HTMLDivElement;

@@ -26,7 +26,10 @@ export const AppError = {
   INVALID_ARGUMENT: "INVALID_ARGUMENT",
 } as const;
 
-export function appError(code: keyof typeof AppError, message: string): ConvexError<{ code: string; message: string }> {
+export function appError(
+  code: keyof typeof AppError,
+  message: string,
+): ConvexError<{ code: string; message: string }> {
   return new ConvexError({ code, message });
 }
 
@@ -48,12 +51,16 @@ export async function requireUser(ctx: Pick<QueryCtx, "auth" | "db">): Promise<D
     .query("users")
     .withIndex("by_tokenIdentifier", (q) => q.eq("tokenIdentifier", identity.tokenIdentifier))
     .unique();
-  if (user === null) throw appError("UNAUTHENTICATED", "No account for this identity: sign up first.");
+  if (user === null)
+    throw appError("UNAUTHENTICATED", "No account for this identity: sign up first.");
   return user;
 }
 
 /** The caller, if their role is at least `role`; otherwise FORBIDDEN. */
-export async function requireRole(ctx: Pick<QueryCtx, "auth" | "db">, role: Role): Promise<Doc<"users">> {
+export async function requireRole(
+  ctx: Pick<QueryCtx, "auth" | "db">,
+  role: Role,
+): Promise<Doc<"users">> {
   const user = await requireUser(ctx);
   if (!hasRole(user, role)) throw appError("FORBIDDEN", `This needs the ${role} role.`);
   return user;
@@ -65,7 +72,8 @@ export async function requireRole(ctx: Pick<QueryCtx, "auth" | "db">, role: Role
  * second read.
  */
 export function assertPermission(user: Doc<"users">, permission: Permission): Doc<"users"> {
-  if (!hasRole(user, PERMISSIONS[permission])) throw appError("FORBIDDEN", `Missing permission ${permission}.`);
+  if (!hasRole(user, PERMISSIONS[permission]))
+    throw appError("FORBIDDEN", `Missing permission ${permission}.`);
   return user;
 }
 
@@ -86,7 +94,10 @@ export function normalizeEmail(email: string): string {
  * The account linked to a normalized email. Sign-up keeps emails unique, so
  * there is at most one; should a duplicate exist, this throws rather than pick.
  */
-export async function userByEmail(ctx: Pick<QueryCtx, "db">, email: string): Promise<Doc<"users"> | null> {
+export async function userByEmail(
+  ctx: Pick<QueryCtx, "db">,
+  email: string,
+): Promise<Doc<"users"> | null> {
   return ctx.db
     .query("users")
     .withIndex("by_email", (q) => q.eq("email", email))
@@ -99,6 +110,11 @@ export async function userByEmail(ctx: Pick<QueryCtx, "db">, email: string): Pro
  * password login), so an unverified claim would let anyone stand in for the
  * address's owner.
  */
-export function verifiedEmail(identity: { email?: string; emailVerified?: boolean }): string | undefined {
-  return identity.emailVerified === true && identity.email ? normalizeEmail(identity.email) : undefined;
+export function verifiedEmail(identity: {
+  email?: string;
+  emailVerified?: boolean;
+}): string | undefined {
+  return identity.emailVerified === true && identity.email
+    ? normalizeEmail(identity.email)
+    : undefined;
 }

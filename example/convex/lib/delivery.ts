@@ -25,5 +25,7 @@ export async function deliverOutOfBand(to: string, text: string): Promise<void> 
     devOutbox.push({ to, text });
     return;
   }
-  throw new Error("No code delivery channel: set CODE_WEBHOOK_URL (or GUARD_DEV_OUTBOX=1 in development).");
+  throw new Error(
+    "No code delivery channel: set CODE_WEBHOOK_URL (or GUARD_DEV_OUTBOX=1 in development).",
+  );
 }

@@ -7,7 +7,12 @@
  * Service-only work uses `internalQuery` / `internalMutation` /
  * `internalAction` from `_generated/server` directly: clients cannot call them.
  */
-import { customAction, customCtx, customMutation, customQuery } from "convex-helpers/server/customFunctions";
+import {
+  customAction,
+  customCtx,
+  customMutation,
+  customQuery,
+} from "convex-helpers/server/customFunctions";
 import { action, mutation, query } from "../_generated/server.js";
 import { requireIdentity, requireUser } from "./auth.js";
 

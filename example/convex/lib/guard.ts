@@ -43,7 +43,10 @@ export const audit = new AuditLog(components.guard, {
  */
 export function guardSecret(): string {
   const secret = process.env.GUARD_SECRET;
-  if (!secret) throw new Error("GUARD_SECRET is not set: run `npx convex env set GUARD_SECRET <32+ random bytes>`.");
+  if (!secret)
+    throw new Error(
+      "GUARD_SECRET is not set: run `npx convex env set GUARD_SECRET <32+ random bytes>`.",
+    );
   return secret;
 }
 

@@ -16,7 +16,13 @@ function fromHex(hex: string): Uint8Array {
 }
 
 async function pbkdf2(password: string, salt: Uint8Array): Promise<Uint8Array> {
-  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(password), "PBKDF2", false, ["deriveBits"]);
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(password),
+    "PBKDF2",
+    false,
+    ["deriveBits"],
+  );
   const bits = await crypto.subtle.deriveBits(
     { name: "PBKDF2", hash: "SHA-256", salt: salt as BufferSource, iterations: ITERATIONS },
     key,
@@ -34,7 +40,10 @@ export async function hashPassword(password: string): Promise<{ hash: string; sa
  * True iff `password` matches. With no stored hash it still derives one (from
  * a fixed salt) so an unknown account costs the same time as a wrong password.
  */
-export async function checkPassword(password: string, stored: { hash?: string; salt?: string }): Promise<boolean> {
+export async function checkPassword(
+  password: string,
+  stored: { hash?: string; salt?: string },
+): Promise<boolean> {
   const salt = stored.salt ? fromHex(stored.salt) : new Uint8Array(16);
   const derived = await pbkdf2(password, salt);
   if (!stored.hash) return false;

@@ -4,7 +4,9 @@ import guardTest from "convex-guard/test";
 import { expect, test } from "vitest";
 import { api } from "./_generated/api.js";
 
-const loaded = import.meta.glob(["./**/*.ts", "!./**/*.test.ts", "!./convex.config.ts"], { eager: true });
+const loaded = import.meta.glob(["./**/*.ts", "!./**/*.test.ts", "!./convex.config.ts"], {
+  eager: true,
+});
 const modules = Object.fromEntries(Object.entries(loaded).map(([p, m]) => [p, async () => m]));
 
 test("the installed package limits, audits and confirms inside the host app", async () => {

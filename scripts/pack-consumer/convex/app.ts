@@ -37,7 +37,11 @@ export const recent = query({
 export const confirmRoundTrip = mutation({
   args: { user: v.string() },
   handler: async (ctx, { user }) => {
-    const issued = await confirmations.issue(ctx, { subject: user, action: "account.close", payload: { user } });
+    const issued = await confirmations.issue(ctx, {
+      subject: user,
+      action: "account.close",
+      payload: { user },
+    });
     if (!issued.ok) return false;
     const used = await confirmations.consume(ctx, {
       subject: user,

@@ -1,4 +1,12 @@
-import { canonicalJson, concatBytes, fromHex, sha256, sha256Hex, toHex, utf8 } from "../lib/hash.js";
+import {
+  canonicalJson,
+  concatBytes,
+  fromHex,
+  sha256,
+  sha256Hex,
+  toHex,
+  utf8,
+} from "../lib/hash.js";
 import type { Value } from "convex/values";
 
 /**
@@ -55,7 +63,10 @@ export async function inclusionPath(leaves: readonly string[], index: number): P
   if (index < k) {
     return [...(await inclusionPath(leaves.slice(0, k), index)), await merkleRoot(leaves.slice(k))];
   }
-  return [...(await inclusionPath(leaves.slice(k), index - k)), await merkleRoot(leaves.slice(0, k))];
+  return [
+    ...(await inclusionPath(leaves.slice(k), index - k)),
+    await merkleRoot(leaves.slice(0, k)),
+  ];
 }
 
 /**
@@ -68,7 +79,8 @@ export async function rootFromPath(
   size: number,
   path: readonly string[],
 ): Promise<string | null> {
-  if (!Number.isInteger(index) || !Number.isInteger(size) || index < 0 || index >= size) return null;
+  if (!Number.isInteger(index) || !Number.isInteger(size) || index < 0 || index >= size)
+    return null;
   let fn = index;
   let sn = size - 1;
   let r = leaf;
@@ -104,7 +116,9 @@ export type SealHeader = {
 /** Hash of a seal: SHA-256 over a domain tag and the canonical encoding of its header. */
 export async function sealHash(h: SealHeader): Promise<string> {
   const { n, fromSeq, toSeq, root, prevHash, sealedAt } = h;
-  return sha256Hex(`convex-guard/seal/v1\n${canonicalJson({ n, fromSeq, toSeq, root, prevHash, sealedAt })}`);
+  return sha256Hex(
+    `convex-guard/seal/v1\n${canonicalJson({ n, fromSeq, toSeq, root, prevHash, sealedAt })}`,
+  );
 }
 
 /**

@@ -2,7 +2,13 @@ import { v, type Infer, type Validator, type Value } from "convex/values";
 import { ErrorCode, guardError } from "../lib/errors.js";
 import { canonicalJson, sha256Hex } from "../lib/hash.js";
 import { leafHash } from "./merkle.js";
-import { assertFinite, assertIntInRange, assertKey, assertString, byteLength } from "../lib/validate.js";
+import {
+  assertFinite,
+  assertIntInRange,
+  assertKey,
+  assertString,
+  byteLength,
+} from "../lib/validate.js";
 
 /**
  * The audit log's pure model: event validators, input checks, the canonical
@@ -151,9 +157,13 @@ export function validateEventInput(e: AuditEventInput): void {
   assertSubject(e.actor, "actor");
   const targets = e.targets ?? [];
   if (targets.length > MAX_TARGETS) {
-    throw guardError(ErrorCode.TOO_LARGE, `an event has at most ${MAX_TARGETS} targets, got ${targets.length}`, {
-      limit: MAX_TARGETS,
-    });
+    throw guardError(
+      ErrorCode.TOO_LARGE,
+      `an event has at most ${MAX_TARGETS} targets, got ${targets.length}`,
+      {
+        limit: MAX_TARGETS,
+      },
+    );
   }
   targets.forEach((t, i) => assertSubject(t, `targets[${i}]`));
   if (e.tenant !== undefined) assertKey(e.tenant, "tenant");
@@ -164,20 +174,28 @@ export function validateEventInput(e: AuditEventInput): void {
   }
   if (e.occurredAt !== undefined) {
     assertFinite(e.occurredAt, "occurredAt");
-    if (e.occurredAt < 0) throw guardError(ErrorCode.INVALID_ARGUMENT, "occurredAt must not be negative");
+    if (e.occurredAt < 0)
+      throw guardError(ErrorCode.INVALID_ARGUMENT, "occurredAt must not be negative");
   }
   if (e.metadata !== undefined) {
     let bytes: number;
     try {
       bytes = byteLength(canonicalJson(e.metadata as Value));
     } catch {
-      throw guardError(ErrorCode.INVALID_ARGUMENT, "metadata must be a JSON-like Convex value with finite numbers");
+      throw guardError(
+        ErrorCode.INVALID_ARGUMENT,
+        "metadata must be a JSON-like Convex value with finite numbers",
+      );
     }
     if (bytes > MAX_METADATA_BYTES) {
-      throw guardError(ErrorCode.TOO_LARGE, `metadata is ${bytes} bytes serialized; the limit is ${MAX_METADATA_BYTES}`, {
-        bytes,
-        limit: MAX_METADATA_BYTES,
-      });
+      throw guardError(
+        ErrorCode.TOO_LARGE,
+        `metadata is ${bytes} bytes serialized; the limit is ${MAX_METADATA_BYTES}`,
+        {
+          bytes,
+          limit: MAX_METADATA_BYTES,
+        },
+      );
     }
     assertStringsWithin(e.metadata, "metadata");
   }
@@ -187,10 +205,14 @@ function assertStringsWithin(value: unknown, where: string): void {
   if (typeof value === "string") {
     const bytes = byteLength(value);
     if (bytes > MAX_STRING_BYTES) {
-      throw guardError(ErrorCode.TOO_LARGE, `${where} is ${bytes} bytes; the limit is ${MAX_STRING_BYTES}`, {
-        bytes,
-        limit: MAX_STRING_BYTES,
-      });
+      throw guardError(
+        ErrorCode.TOO_LARGE,
+        `${where} is ${bytes} bytes; the limit is ${MAX_STRING_BYTES}`,
+        {
+          bytes,
+          limit: MAX_STRING_BYTES,
+        },
+      );
     }
   } else if (Array.isArray(value)) {
     value.forEach((x, i) => assertStringsWithin(x, `${where}[${i}]`));
@@ -201,21 +223,45 @@ function assertStringsWithin(value: unknown, where: string): void {
 
 /** Checks `erase`'s subject and actor as the erase event will carry them. */
 export function validateEraseInput(a: { subject: Subject; actor?: Actor }): void {
-  validateEventInput({ action: ERASE_ACTION, actor: a.actor ?? SYSTEM_ACTOR, targets: [a.subject], outcome: "success" });
+  validateEventInput({
+    action: ERASE_ACTION,
+    actor: a.actor ?? SYSTEM_ACTOR,
+    targets: [a.subject],
+    outcome: "success",
+  });
 }
 
 /** Retention in days → milliseconds (undefined: keep forever). */
-export function validateRetentionDays(days: unknown, code: ErrorCode = ErrorCode.INVALID_CONFIG): number {
-  if (typeof days !== "number" || !Number.isFinite(days) || days <= 0 || days > MAX_RETENTION_DAYS) {
-    throw guardError(code, `retention.days must be a number in (0, ${MAX_RETENTION_DAYS}], got ${String(days)}`);
+export function validateRetentionDays(
+  days: unknown,
+  code: ErrorCode = ErrorCode.INVALID_CONFIG,
+): number {
+  if (
+    typeof days !== "number" ||
+    !Number.isFinite(days) ||
+    days <= 0 ||
+    days > MAX_RETENTION_DAYS
+  ) {
+    throw guardError(
+      code,
+      `retention.days must be a number in (0, ${MAX_RETENTION_DAYS}], got ${String(days)}`,
+    );
   }
   return days * 24 * 60 * 60 * 1000;
 }
 
 export function validateRetentionMs(ms: unknown): void {
   if (ms === undefined) return;
-  if (typeof ms !== "number" || !Number.isFinite(ms) || ms <= 0 || ms > MAX_RETENTION_DAYS * 86_400_000) {
-    throw guardError(ErrorCode.INVALID_ARGUMENT, `retentionMs must be a positive number of at most ${MAX_RETENTION_DAYS} days`);
+  if (
+    typeof ms !== "number" ||
+    !Number.isFinite(ms) ||
+    ms <= 0 ||
+    ms > MAX_RETENTION_DAYS * 86_400_000
+  ) {
+    throw guardError(
+      ErrorCode.INVALID_ARGUMENT,
+      `retentionMs must be a positive number of at most ${MAX_RETENTION_DAYS} days`,
+    );
   }
 }
 
@@ -226,9 +272,13 @@ export function validateRetentionMs(ms: unknown): void {
  * (actor/target ids, action, tenant, outcome) cannot be, since the indexes
  * would keep them in clear anyway.
  */
-const REDACTABLE = /^(reason|actor\.name|context\.(ip|userAgent|requestId|sessionId)|metadata(\.[^.]+)+)$/;
+const REDACTABLE =
+  /^(reason|actor\.name|context\.(ip|userAgent|requestId|sessionId)|metadata(\.[^.]+)+)$/;
 
-export function validateRedactPaths(paths: readonly unknown[], code: ErrorCode = ErrorCode.INVALID_CONFIG): void {
+export function validateRedactPaths(
+  paths: readonly unknown[],
+  code: ErrorCode = ErrorCode.INVALID_CONFIG,
+): void {
   if (paths.length > MAX_REDACT_PATHS) {
     throw guardError(code, `at most ${MAX_REDACT_PATHS} redact paths, got ${paths.length}`);
   }
@@ -257,7 +307,9 @@ export function getPath(obj: unknown, path: string): unknown {
 /** Copy of `obj` with `path` set (value undefined removes it). Creates plain objects along the way. */
 export function setPath<T>(obj: T, path: string, value: unknown): T {
   const [head, ...rest] = path.split(".");
-  const base = (obj !== null && typeof obj === "object" && !Array.isArray(obj) ? { ...(obj as Json) } : {}) as Json;
+  const base = (
+    obj !== null && typeof obj === "object" && !Array.isArray(obj) ? { ...(obj as Json) } : {}
+  ) as Json;
   if (rest.length === 0) {
     if (value === undefined) delete base[head!];
     else base[head!] = value;
@@ -323,7 +375,12 @@ export async function eventLeafHash(h: {
   payloadHash: string;
 }): Promise<string> {
   return leafHash(
-    canonicalJson({ v: 1, recordedAt: h.recordedAt, retainUntil: h.retainUntil ?? null, payload: h.payloadHash }),
+    canonicalJson({
+      v: 1,
+      recordedAt: h.recordedAt,
+      retainUntil: h.retainUntil ?? null,
+      payload: h.payloadHash,
+    }),
   );
 }
 
@@ -341,14 +398,25 @@ export async function inputDigest(e: AuditEventInput, redact: readonly string[])
     present.push(path);
     clear = setPath(clear, path, undefined);
   }
-  return sha256Hex(`convex-guard/input/v2\n${canonicalJson({ e: clear as unknown as Value, redacted: present })}`);
+  return sha256Hex(
+    `convex-guard/input/v2\n${canonicalJson({ e: clear as unknown as Value, redacted: present })}`,
+  );
 }
 
 // ---- list planning ----
 
 export type ListPlan =
   | { index: "by_time" | "by_tenant_time"; eq: string[] }
-  | { index: "by_actor" | "by_tenant_actor" | "by_action" | "by_tenant_action" | "by_outcome" | "by_tenant_outcome"; eq: string[] }
+  | {
+      index:
+        | "by_actor"
+        | "by_tenant_actor"
+        | "by_action"
+        | "by_tenant_action"
+        | "by_outcome"
+        | "by_tenant_outcome";
+      eq: string[];
+    }
   | { index: "targets_by_target" | "targets_by_tenant_target"; eq: string[] };
 
 /**
@@ -358,7 +426,9 @@ export type ListPlan =
  * serving it would mean scanning and filtering.
  */
 export function planList(f: AuditListFilter): ListPlan {
-  const chosen = (["actor", "target", "action", "outcome"] as const).filter((k) => f[k] !== undefined);
+  const chosen = (["actor", "target", "action", "outcome"] as const).filter(
+    (k) => f[k] !== undefined,
+  );
   if (chosen.length > 1) {
     throw guardError(
       ErrorCode.INVALID_ARGUMENT,
@@ -376,10 +446,16 @@ export function planList(f: AuditListFilter): ListPlan {
   }
   const t = f.tenant === undefined ? [] : [f.tenant];
   const scoped = f.tenant !== undefined;
-  if (f.actor) return { index: scoped ? "by_tenant_actor" : "by_actor", eq: [...t, subjectKey(f.actor)] };
-  if (f.target) return { index: scoped ? "targets_by_tenant_target" : "targets_by_target", eq: [...t, subjectKey(f.target)] };
+  if (f.actor)
+    return { index: scoped ? "by_tenant_actor" : "by_actor", eq: [...t, subjectKey(f.actor)] };
+  if (f.target)
+    return {
+      index: scoped ? "targets_by_tenant_target" : "targets_by_target",
+      eq: [...t, subjectKey(f.target)],
+    };
   if (f.action) return { index: scoped ? "by_tenant_action" : "by_action", eq: [...t, f.action] };
-  if (f.outcome) return { index: scoped ? "by_tenant_outcome" : "by_outcome", eq: [...t, f.outcome] };
+  if (f.outcome)
+    return { index: scoped ? "by_tenant_outcome" : "by_outcome", eq: [...t, f.outcome] };
   return { index: scoped ? "by_tenant_time" : "by_time", eq: t };
 }
 
@@ -390,7 +466,11 @@ export function validatePageSize(numItems: unknown): void {
 // ---- runtime check of a Convex validator (for typed `actions` metadata) ----
 
 /** Returns a description of the first mismatch, or null when `value` matches `validator`. */
-export function validatorMismatch(validator: Validator<any, any, any>, value: unknown, at = "metadata"): string | null {
+export function validatorMismatch(
+  validator: Validator<any, any, any>,
+  value: unknown,
+  at = "metadata",
+): string | null {
   const j = validator as any;
   if (value === undefined) return j.isOptional === "optional" ? null : `${at} is required`;
   switch (j.kind as string) {
@@ -420,7 +500,8 @@ export function validatorMismatch(validator: Validator<any, any, any>, value: un
       }
       return null;
     case "object": {
-      if (value === null || typeof value !== "object" || Array.isArray(value)) return `${at} must be an object`;
+      if (value === null || typeof value !== "object" || Array.isArray(value))
+        return `${at} must be an object`;
       const obj = value as Json;
       for (const k of Object.keys(obj)) {
         if (obj[k] !== undefined && !(k in j.fields)) return `${at}.${k} is not allowed`;
@@ -432,15 +513,19 @@ export function validatorMismatch(validator: Validator<any, any, any>, value: un
       return null;
     }
     case "record": {
-      if (value === null || typeof value !== "object" || Array.isArray(value)) return `${at} must be an object`;
+      if (value === null || typeof value !== "object" || Array.isArray(value))
+        return `${at} must be an object`;
       for (const [k, x] of Object.entries(value as Json)) {
-        const m = validatorMismatch(j.key, k, `${at} key`) ?? validatorMismatch(j.value, x, `${at}.${k}`);
+        const m =
+          validatorMismatch(j.key, k, `${at} key`) ?? validatorMismatch(j.value, x, `${at}.${k}`);
         if (m) return m;
       }
       return null;
     }
     case "union":
-      return (j.members as Validator<any, any, any>[]).some((m) => validatorMismatch(m, value, at) === null)
+      return (j.members as Validator<any, any, any>[]).some(
+        (m) => validatorMismatch(m, value, at) === null,
+      )
         ? null
         : `${at} matches none of the allowed shapes`;
     default:

@@ -58,7 +58,5 @@ export const auditTables = {
   }).index("by_seq", ["seq"]),
   // The seal chain: seal n covers events fromSeq..toSeq (empty when
   // toSeq < fromSeq), root is their Merkle root, hash chains to seal n-1.
-  auditSeals: defineTable(auditSealFields)
-    .index("by_n", ["n"])
-    .index("by_toSeq", ["toSeq"]),
+  auditSeals: defineTable(auditSealFields).index("by_n", ["n"]).index("by_toSeq", ["toSeq"]),
 };

@@ -41,8 +41,13 @@ export function alphabetChars(alphabet: CodeAlphabet): string {
  * Rejection sampling: a byte is used only if it is below the largest multiple
  * of n that fits in 256, so `byte % n` has no modulo bias.
  */
-export function randomIndices(n: number, count: number, random: (b: Uint8Array) => void = fillRandom): number[] {
-  if (!Number.isInteger(n) || n < 2 || n > 256) throw new Error("randomIndices: alphabet size must be 2..256");
+export function randomIndices(
+  n: number,
+  count: number,
+  random: (b: Uint8Array) => void = fillRandom,
+): number[] {
+  if (!Number.isInteger(n) || n < 2 || n > 256)
+    throw new Error("randomIndices: alphabet size must be 2..256");
   const limit = 256 - (256 % n);
   const out: number[] = [];
   const buf = new Uint8Array(Math.max(16, count * 2));
@@ -118,13 +123,19 @@ export type MacInput = {
 /** The stored MAC of `code` (already normalized). */
 export async function codeMac(input: MacInput, code: string): Promise<string> {
   const { secret, codeId, subject, action } = input;
-  return hmacSha256Hex(secret, encodeFields([CODE_DOMAIN, codeId, subject, action, input.payloadDigest, code]));
+  return hmacSha256Hex(
+    secret,
+    encodeFields([CODE_DOMAIN, codeId, subject, action, input.payloadDigest, code]),
+  );
 }
 
 /** The stored code-free tag binding a code to its payload. */
 export async function payloadMac(input: MacInput): Promise<string> {
   const { secret, codeId, subject, action } = input;
-  return hmacSha256Hex(secret, encodeFields([PAYLOAD_DOMAIN, codeId, subject, action, input.payloadDigest]));
+  return hmacSha256Hex(
+    secret,
+    encodeFields([PAYLOAD_DOMAIN, codeId, subject, action, input.payloadDigest]),
+  );
 }
 
 /**

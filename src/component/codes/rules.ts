@@ -49,33 +49,46 @@ export function checkPayload(payload: Value | undefined): string {
   try {
     json = canonicalJson(payload === undefined ? null : payload);
   } catch {
-    throw guardError(ErrorCode.INVALID_ARGUMENT, "payload must be a Convex value (finite numbers only)");
+    throw guardError(
+      ErrorCode.INVALID_ARGUMENT,
+      "payload must be a Convex value (finite numbers only)",
+    );
   }
   const bytes = byteLength(json);
   if (bytes > MAX_PAYLOAD_BYTES) {
-    throw guardError(ErrorCode.TOO_LARGE, `payload is ${bytes} bytes as canonical JSON; the limit is ${MAX_PAYLOAD_BYTES}`, {
-      bytes,
-      limit: MAX_PAYLOAD_BYTES,
-    });
+    throw guardError(
+      ErrorCode.TOO_LARGE,
+      `payload is ${bytes} bytes as canonical JSON; the limit is ${MAX_PAYLOAD_BYTES}`,
+      {
+        bytes,
+        limit: MAX_PAYLOAD_BYTES,
+      },
+    );
   }
   return json;
 }
 
 /** The code a caller submits: any string up to 256 bytes (a wrong one is a failed attempt, not an error). */
 export function assertCodeInput(code: unknown): asserts code is string {
-  if (typeof code !== "string") throw guardError(ErrorCode.INVALID_ARGUMENT, "code must be a string");
+  if (typeof code !== "string")
+    throw guardError(ErrorCode.INVALID_ARGUMENT, "code must be a string");
   const bytes = byteLength(code);
   if (bytes > MAX_CODE_INPUT_BYTES) {
-    throw guardError(ErrorCode.TOO_LARGE, `code is ${bytes} bytes; the limit is ${MAX_CODE_INPUT_BYTES}`, {
-      bytes,
-      limit: MAX_CODE_INPUT_BYTES,
-    });
+    throw guardError(
+      ErrorCode.TOO_LARGE,
+      `code is ${bytes} bytes; the limit is ${MAX_CODE_INPUT_BYTES}`,
+      {
+        bytes,
+        limit: MAX_CODE_INPUT_BYTES,
+      },
+    );
   }
 }
 
 /** The HMAC key. Its message never includes the value. */
 export function assertSecret(secret: unknown): asserts secret is string {
-  if (typeof secret !== "string") throw guardError(ErrorCode.INVALID_CONFIG, "secret must be a string");
+  if (typeof secret !== "string")
+    throw guardError(ErrorCode.INVALID_CONFIG, "secret must be a string");
   const bytes = byteLength(secret);
   if (bytes < MIN_SECRET_BYTES || bytes > MAX_SECRET_BYTES) {
     throw guardError(
@@ -85,11 +98,20 @@ export function assertSecret(secret: unknown): asserts secret is string {
   }
 }
 
-export function assertFormat(format: { alphabet?: unknown; length?: unknown }): asserts format is CodeFormat {
+export function assertFormat(format: {
+  alphabet?: unknown;
+  length?: unknown;
+}): asserts format is CodeFormat {
   if (format.alphabet === "digits") {
     assertIntInRange(format.length, "digits", MIN_DIGITS, MAX_DIGITS, ErrorCode.INVALID_CONFIG);
   } else if (format.alphabet === "alphanumeric") {
-    assertIntInRange(format.length, "alphanumeric", MIN_ALPHANUMERIC, MAX_ALPHANUMERIC, ErrorCode.INVALID_CONFIG);
+    assertIntInRange(
+      format.length,
+      "alphanumeric",
+      MIN_ALPHANUMERIC,
+      MAX_ALPHANUMERIC,
+      ErrorCode.INVALID_CONFIG,
+    );
   } else {
     throw guardError(ErrorCode.INVALID_CONFIG, `alphabet must be "digits" or "alphanumeric"`);
   }
@@ -97,31 +119,50 @@ export function assertFormat(format: { alphabet?: unknown; length?: unknown }): 
 
 export function assertTtl(ttl: unknown): asserts ttl is number {
   assertPositive(ttl, "ttl", ErrorCode.INVALID_CONFIG);
-  if (ttl > MAX_TTL) throw guardError(ErrorCode.INVALID_CONFIG, `ttl must be at most 24 hours (${MAX_TTL} ms), got ${ttl}`);
+  if (ttl > MAX_TTL)
+    throw guardError(
+      ErrorCode.INVALID_CONFIG,
+      `ttl must be at most 24 hours (${MAX_TTL} ms), got ${ttl}`,
+    );
 }
 
 export function assertMaxAttempts(maxAttempts: unknown): asserts maxAttempts is number {
   assertIntInRange(maxAttempts, "maxAttempts", 1, MAX_ATTEMPTS_LIMIT, ErrorCode.INVALID_CONFIG);
 }
 
-export function assertLimit(limit: { rate?: unknown; period?: unknown }, what: string): asserts limit is CodeLimit {
+export function assertLimit(
+  limit: { rate?: unknown; period?: unknown },
+  what: string,
+): asserts limit is CodeLimit {
   assertIntInRange(limit.rate, `${what}.rate`, 1, MAX_LIMIT_RATE, ErrorCode.INVALID_CONFIG);
   assertPositive(limit.period, `${what}.period`, ErrorCode.INVALID_CONFIG);
   if (limit.period > MAX_LIMIT_PERIOD) {
-    throw guardError(ErrorCode.INVALID_CONFIG, `${what}.period must be at most 30 days, got ${limit.period}`);
+    throw guardError(
+      ErrorCode.INVALID_CONFIG,
+      `${what}.period must be at most 30 days, got ${limit.period}`,
+    );
   }
 }
 
 // ---- checks of whole calls (the client runs them early, the component again as the trust boundary) ----
 
 /** The (subject, action, payload) of `issue`. Returns the payload's canonical JSON. */
-export function assertIssueInput(a: { subject: unknown; action: unknown; payload?: Value }): string {
+export function assertIssueInput(a: {
+  subject: unknown;
+  action: unknown;
+  payload?: Value;
+}): string {
   assertSubjectAction(a.subject, a.action);
   return checkPayload(a.payload);
 }
 
 /** The (subject, action, payload, code) of `consume`. Returns the payload's canonical JSON. */
-export function assertConsumeInput(a: { subject: unknown; action: unknown; payload?: Value; code: unknown }): string {
+export function assertConsumeInput(a: {
+  subject: unknown;
+  action: unknown;
+  payload?: Value;
+  code: unknown;
+}): string {
   const json = assertIssueInput(a);
   assertCodeInput(a.code);
   return json;
@@ -143,7 +184,10 @@ export function assertIssueConfig(c: {
 }
 
 /** The configuration `consume` runs with. */
-export function assertConsumeConfig(c: { secret: unknown; failureLimit: { rate?: unknown; period?: unknown } }): void {
+export function assertConsumeConfig(c: {
+  secret: unknown;
+  failureLimit: { rate?: unknown; period?: unknown };
+}): void {
   assertSecret(c.secret);
   assertLimit(c.failureLimit, "failureLimit");
 }
@@ -173,7 +217,8 @@ export function carriedFailures(
   now: number,
 ): { failures: number } | { locked: true; retryAfter: number } {
   if (row === null || row.state === "consumed" || now >= row.expiresAt) return { failures: 0 };
-  if (row.state === "locked" || row.failures >= maxAttempts) return { locked: true, retryAfter: row.expiresAt - now };
+  if (row.state === "locked" || row.failures >= maxAttempts)
+    return { locked: true, retryAfter: row.expiresAt - now };
   return { failures: row.failures };
 }
 
@@ -190,7 +235,8 @@ export function blockedReason(
   if (row === null || row.state === "revoked") return { reason: "none" };
   if (row.state === "consumed") return { reason: "used" };
   if (now >= row.expiresAt) return { reason: "expired" };
-  if (row.state === "locked" || row.failures >= row.maxAttempts) return { reason: "locked", retryAfter: row.expiresAt - now };
+  if (row.state === "locked" || row.failures >= row.maxAttempts)
+    return { reason: "locked", retryAfter: row.expiresAt - now };
   return null;
 }
 

@@ -20,7 +20,12 @@ export const codeTables = {
     payloadMac: v.string(),
     alphabet: v.union(v.literal("digits"), v.literal("alphanumeric")),
     length: v.number(),
-    state: v.union(v.literal("pending"), v.literal("consumed"), v.literal("revoked"), v.literal("locked")),
+    state: v.union(
+      v.literal("pending"),
+      v.literal("consumed"),
+      v.literal("revoked"),
+      v.literal("locked"),
+    ),
     failures: v.number(),
     maxAttempts: v.number(),
     issuedAt: v.number(),

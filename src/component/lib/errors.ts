@@ -38,10 +38,7 @@ export function guardError(
 }
 
 /** True when `e` is a convex-guard `ConvexError`, optionally with the given code. */
-export function isGuardError(
-  e: unknown,
-  code?: ErrorCode,
-): e is ConvexError<GuardErrorData> {
+export function isGuardError(e: unknown, code?: ErrorCode): e is ConvexError<GuardErrorData> {
   if (!(e instanceof ConvexError)) return false;
   const data = e.data as unknown;
   if (typeof data !== "object" || data === null || !("code" in data)) return false;

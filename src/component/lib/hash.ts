@@ -55,7 +55,10 @@ export async function sha256Hex(data: Uint8Array | string): Promise<string> {
   return toHex(await sha256(data));
 }
 
-export async function hmacSha256(key: Uint8Array | string, data: Uint8Array | string): Promise<Uint8Array> {
+export async function hmacSha256(
+  key: Uint8Array | string,
+  data: Uint8Array | string,
+): Promise<Uint8Array> {
   const keyBytes = typeof key === "string" ? utf8(key) : key;
   const cryptoKey = await crypto.subtle.importKey(
     "raw",
@@ -68,7 +71,10 @@ export async function hmacSha256(key: Uint8Array | string, data: Uint8Array | st
   return new Uint8Array(await crypto.subtle.sign("HMAC", cryptoKey, bytes as BufferSource));
 }
 
-export async function hmacSha256Hex(key: Uint8Array | string, data: Uint8Array | string): Promise<string> {
+export async function hmacSha256Hex(
+  key: Uint8Array | string,
+  data: Uint8Array | string,
+): Promise<string> {
   return toHex(await hmacSha256(key, data));
 }
 
@@ -90,7 +96,8 @@ export function toHex(bytes: Uint8Array): string {
 }
 
 export function fromHex(hex: string): Uint8Array {
-  if (hex.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(hex)) throw new Error("fromHex: not a hex string");
+  if (hex.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(hex))
+    throw new Error("fromHex: not a hex string");
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
   return out;

@@ -17,19 +17,30 @@ export const MAX_KEY_BYTES = 256;
 /** A finite number (not NaN, not ±Infinity). */
 export function assertFinite(value: unknown, what: string): asserts value is number {
   if (typeof value !== "number" || !Number.isFinite(value)) {
-    throw guardError(ErrorCode.INVALID_ARGUMENT, `${what} must be a finite number, got ${String(value)}`);
+    throw guardError(
+      ErrorCode.INVALID_ARGUMENT,
+      `${what} must be a finite number, got ${String(value)}`,
+    );
   }
 }
 
 /** A finite number > 0. */
-export function assertPositive(value: unknown, what: string, code: ErrorCode = ErrorCode.INVALID_ARGUMENT): asserts value is number {
+export function assertPositive(
+  value: unknown,
+  what: string,
+  code: ErrorCode = ErrorCode.INVALID_ARGUMENT,
+): asserts value is number {
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
     throw guardError(code, `${what} must be a finite number greater than 0, got ${String(value)}`);
   }
 }
 
 /** A finite number >= 0. */
-export function assertNonNegative(value: unknown, what: string, code: ErrorCode = ErrorCode.INVALID_ARGUMENT): asserts value is number {
+export function assertNonNegative(
+  value: unknown,
+  what: string,
+  code: ErrorCode = ErrorCode.INVALID_ARGUMENT,
+): asserts value is number {
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
     throw guardError(code, `${what} must be a finite number of at least 0, got ${String(value)}`);
   }
@@ -44,12 +55,19 @@ export function assertIntInRange(
   code: ErrorCode = ErrorCode.INVALID_ARGUMENT,
 ): asserts value is number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw guardError(code, `${what} must be an integer from ${min} to ${max}, got ${String(value)}`);
+    throw guardError(
+      code,
+      `${what} must be an integer from ${min} to ${max}, got ${String(value)}`,
+    );
   }
 }
 
 /** A non-empty string of at most `maxBytes` UTF-8 bytes. */
-export function assertString(value: unknown, what: string, maxBytes: number): asserts value is string {
+export function assertString(
+  value: unknown,
+  what: string,
+  maxBytes: number,
+): asserts value is string {
   if (typeof value !== "string" || value.length === 0) {
     throw guardError(ErrorCode.INVALID_ARGUMENT, `${what} must be a non-empty string`);
   }

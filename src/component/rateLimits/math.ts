@@ -56,7 +56,11 @@ export const RESERVED_NAME_PREFIX = "guard:";
 /** Refuses a name in the reserved "guard:" namespace (INVALID_ARGUMENT). */
 export function assertNotReserved(name: string): void {
   if (name.startsWith(RESERVED_NAME_PREFIX)) {
-    throw guardError(ErrorCode.INVALID_ARGUMENT, `Rate limit name "${name}" is reserved: names starting with "${RESERVED_NAME_PREFIX}" belong to convex-guard`, { name });
+    throw guardError(
+      ErrorCode.INVALID_ARGUMENT,
+      `Rate limit name "${name}" is reserved: names starting with "${RESERVED_NAME_PREFIX}" belong to convex-guard`,
+      { name },
+    );
   }
 }
 
@@ -137,42 +141,74 @@ function checkKindFields(config: RateLimitConfig, name: string) {
 
 /** Checks a config and applies defaults. Throws INVALID_CONFIG. */
 export function normalizeConfig(config: RateLimitConfig, name = "limit"): NormalizedConfig {
-  if (typeof config !== "object" || config === null) throw configError(name, "config must be an object");
+  if (typeof config !== "object" || config === null)
+    throw configError(name, "config must be an object");
   const kind = config.kind;
   if (kind !== "sliding window" && kind !== "token bucket" && kind !== "fixed window") {
-    throw configError(name, `kind must be "sliding window", "token bucket" or "fixed window", got ${String(kind)}`);
+    throw configError(
+      name,
+      `kind must be "sliding window", "token bucket" or "fixed window", got ${String(kind)}`,
+    );
   }
   checkKindFields(config, name);
   const rate = positive(name, "rate", config.rate);
   const period = positive(name, "period", config.period);
   const capacity =
-    kind !== "sliding window" && config.capacity !== undefined ? positive(name, "capacity", config.capacity) : rate;
+    kind !== "sliding window" && config.capacity !== undefined
+      ? positive(name, "capacity", config.capacity)
+      : rate;
   const maxReserved = config.maxReserved;
-  if (maxReserved !== undefined && (typeof maxReserved !== "number" || !Number.isFinite(maxReserved) || maxReserved < 0)) {
-    throw configError(name, `maxReserved must be a finite number of at least 0, got ${String(maxReserved)}`);
+  if (
+    maxReserved !== undefined &&
+    (typeof maxReserved !== "number" || !Number.isFinite(maxReserved) || maxReserved < 0)
+  ) {
+    throw configError(
+      name,
+      `maxReserved must be a finite number of at least 0, got ${String(maxReserved)}`,
+    );
   }
   const shards = config.shards ?? 1;
-  if (typeof shards !== "number" || !Number.isInteger(shards) || shards < 1 || shards > MAX_SHARDS) {
-    throw configError(name, `shards must be an integer from 1 to ${MAX_SHARDS}, got ${String(shards)}`);
+  if (
+    typeof shards !== "number" ||
+    !Number.isInteger(shards) ||
+    shards < 1 ||
+    shards > MAX_SHARDS
+  ) {
+    throw configError(
+      name,
+      `shards must be an integer from 1 to ${MAX_SHARDS}, got ${String(shards)}`,
+    );
   }
   let exact = false;
   if (kind === "sliding window") {
     const precision = config.precision ?? "approximate";
     if (precision !== "approximate" && precision !== "exact") {
-      throw configError(name, `precision must be "approximate" or "exact", got ${String(precision)}`);
+      throw configError(
+        name,
+        `precision must be "approximate" or "exact", got ${String(precision)}`,
+      );
     }
     exact = precision === "exact";
     if (exact && rate > MAX_EXACT_RATE) {
-      throw configError(name, `precision "exact" keeps one entry per admission and allows rate <= ${MAX_EXACT_RATE}, got ${rate}; use the approximate sliding window`);
+      throw configError(
+        name,
+        `precision "exact" keeps one entry per admission and allows rate <= ${MAX_EXACT_RATE}, got ${rate}; use the approximate sliding window`,
+      );
     }
     if (exact && maxReserved !== undefined && maxReserved > rate) {
-      throw configError(name, `precision "exact" allows maxReserved <= rate (${rate}), got ${maxReserved}`);
+      throw configError(
+        name,
+        `precision "exact" allows maxReserved <= rate (${rate}), got ${maxReserved}`,
+      );
     }
   }
   let start: number | undefined;
   if (kind === "fixed window" && config.start !== undefined) {
     if (typeof config.start !== "number" || !Number.isFinite(config.start)) {
-      throw configError(name, `start must be a finite number (ms since epoch), got ${String(config.start)}`);
+      throw configError(
+        name,
+        `start must be a finite number (ms since epoch), got ${String(config.start)}`,
+      );
     }
     start = config.start;
   }
@@ -202,7 +238,11 @@ function shardCapacity(s: ShardConfig): number {
 /** A count is a non-negative safe integer (tokens are whole units). */
 export function assertCount(count: unknown, name = "limit"): asserts count is number {
   if (typeof count !== "number" || !Number.isSafeInteger(count) || count < 0) {
-    throw guardError(ErrorCode.INVALID_ARGUMENT, `count must be a non-negative integer, got ${String(count)}`, { name });
+    throw guardError(
+      ErrorCode.INVALID_ARGUMENT,
+      `count must be a non-negative integer, got ${String(count)}`,
+      { name },
+    );
   }
 }
 
@@ -212,7 +252,11 @@ function maxCount(c: NormalizedConfig, reserve: boolean): number {
   const fits = shardCapacity(s) * (c.shards >= MIN_CHOOSE_TWO ? 2 : 1);
   if (!reserve) return fits;
   // A reservation lands on one shard; an exact log only reserves what a window holds.
-  const reservable = s.exact ? shardCapacity(s) : s.maxReserved === undefined ? Infinity : s.capacity + s.maxReserved;
+  const reservable = s.exact
+    ? shardCapacity(s)
+    : s.maxReserved === undefined
+      ? Infinity
+      : s.capacity + s.maxReserved;
   return Math.max(fits, reservable);
 }
 
@@ -220,7 +264,12 @@ function maxCount(c: NormalizedConfig, reserve: boolean): number {
  * Throws if `count` is not a valid count or could never be admitted (see
  * `maxCount`); the message says what would fit it.
  */
-export function checkCount(c: NormalizedConfig, count: unknown, reserve: boolean, name = "limit"): number {
+export function checkCount(
+  c: NormalizedConfig,
+  count: unknown,
+  reserve: boolean,
+  name = "limit",
+): number {
   assertCount(count, name);
   const limit = maxCount(c, reserve);
   if (count <= limit + EPS) return count;
@@ -231,11 +280,18 @@ export function checkCount(c: NormalizedConfig, count: unknown, reserve: boolean
   });
 }
 
-function tooLargeMessage(name: string, c: NormalizedConfig, count: number, limit: number, reserve: boolean): string {
+function tooLargeMessage(
+  name: string,
+  c: NormalizedConfig,
+  count: number,
+  limit: number,
+  reserve: boolean,
+): string {
   const head = `Rate limit "${name}": count ${count} can never be admitted; one call can take at most ${round2(limit)}`;
   // A sliding window has no `capacity` option: its rate is what a window holds.
   const option = c.kind === "sliding window" ? "rate" : "capacity";
-  if (c.shards === 1) return `${head}. Raise the ${option} to at least ${count}${reserveHint(c, count, reserve)}.`;
+  if (c.shards === 1)
+    return `${head}. Raise the ${option} to at least ${count}${reserveHint(c, count, reserve)}.`;
   // The most shards (fewer than now) with which it would fit.
   let fewer = 0;
   for (let n = c.shards - 1; n >= 1 && fewer === 0; n--) {
@@ -243,8 +299,11 @@ function tooLargeMessage(name: string, c: NormalizedConfig, count: number, limit
   }
   const reads = c.shards >= MIN_CHOOSE_TWO ? 2 : 1;
   // An exact log admits whole units per shard, so each shard needs ceil(count / reads).
-  const needed = c.exact ? c.shards * Math.ceil(count / reads) : Math.ceil((count * c.shards) / reads);
-  const hint = fewer > 0 ? `use at most ${fewer} shard${fewer === 1 ? "" : "s"}` : "use fewer shards";
+  const needed = c.exact
+    ? c.shards * Math.ceil(count / reads)
+    : Math.ceil((count * c.shards) / reads);
+  const hint =
+    fewer > 0 ? `use at most ${fewer} shard${fewer === 1 ? "" : "s"}` : "use fewer shards";
   return `${head} (${option} ${round2(c.capacity)} over ${c.shards} shards; a call reads ${reads}). To fit it, ${hint}, or raise the ${option} to ${needed} with ${c.shards} shards.`;
 }
 
@@ -289,7 +348,9 @@ export function initialState(s: ShardConfig, seed: string, now: number): RateLim
     case "fixed window":
       return { value: s.capacity, ts: fixedWindowStart(s, seed, now) };
     case "sliding window":
-      return s.exact ? { value: 0, ts: now, log: [] } : { value: 0, prev: 0, ts: bucketStart(s, now) };
+      return s.exact
+        ? { value: 0, ts: now, log: [] }
+        : { value: 0, prev: 0, ts: bucketStart(s, now) };
   }
 }
 
@@ -301,12 +362,20 @@ function bucketStart(s: ShardConfig, t: number): number {
  * Brings a state forward to time `t` (refill, window rollover, log pruning).
  * A clock that went backwards (t before the state) changes nothing.
  */
-export function advance(s: ShardConfig, state: RateLimitState | null, seed: string, t: number): RateLimitState {
+export function advance(
+  s: ShardConfig,
+  state: RateLimitState | null,
+  seed: string,
+  t: number,
+): RateLimitState {
   if (state === null) return initialState(s, seed, t);
   switch (s.kind) {
     case "token bucket": {
       if (t <= state.ts) return state;
-      return { value: Math.min(s.capacity, state.value + ((t - state.ts) * s.rate) / s.period), ts: t };
+      return {
+        value: Math.min(s.capacity, state.value + ((t - state.ts) * s.rate) / s.period),
+        ts: t,
+      };
     }
     case "fixed window": {
       const n = Math.floor((t - state.ts) / s.period);
@@ -358,7 +427,12 @@ export function remainingAt(s: ShardConfig, st: RateLimitState, t: number): numb
 }
 
 /** Tokens available at `t` (any state; advances it first). */
-export function remaining(s: ShardConfig, state: RateLimitState | null, seed: string, t: number): number {
+export function remaining(
+  s: ShardConfig,
+  state: RateLimitState | null,
+  seed: string,
+  t: number,
+): number {
   return remainingAt(s, advance(s, state, seed, t), t);
 }
 
@@ -374,7 +448,13 @@ function reservedAt(st: RateLimitState, t: number): number {
  * Records `count` taken by a call at time `t` in a state advanced to `t`.
  * Exact logs record it at `at` (later than `t` for a reservation).
  */
-function take(s: ShardConfig, st: RateLimitState, count: number, t: number, at = t): RateLimitState {
+function take(
+  s: ShardConfig,
+  st: RateLimitState,
+  count: number,
+  t: number,
+  at = t,
+): RateLimitState {
   if (count === 0) return st;
   if (s.kind === "sliding window" && s.exact) {
     const log = [...(st.log ?? [])];
@@ -398,7 +478,10 @@ export function firstTime(now: number, ok: (t: number) => boolean): number {
   let hi = 1;
   for (let i = 0; !ok(now + hi); i++) {
     if (i > 52) {
-      throw guardError(ErrorCode.INVALID_CONFIG, "rate limit: the call would not succeed within 2^52 ms; the rate is too small for this count");
+      throw guardError(
+        ErrorCode.INVALID_CONFIG,
+        "rate limit: the call would not succeed within 2^52 ms; the rate is too small for this count",
+      );
     }
     lo = hi;
     hi *= 2;
@@ -426,16 +509,26 @@ export type Decision =
 type Admit = { writes: { shard: number; state: RateLimitState }[]; payAt?: number } | null;
 
 /** The admission rule at time `t`, for one or two shards. Null if denied. */
-function admitAt(s: ShardConfig, reads: ShardRead[], seed: string, t: number, count: number, reserve: boolean): Admit {
+function admitAt(
+  s: ShardConfig,
+  reads: ShardRead[],
+  seed: string,
+  t: number,
+  count: number,
+  reserve: boolean,
+): Admit {
   const sts = reads.map((r) => advance(s, r.state, seed, t));
   const rem = sts.map((st) => remainingAt(s, st, t));
   // 1. A shard that has enough on its own.
   for (let i = 0; i < sts.length; i++) {
-    if (rem[i]! + EPS >= count) return { writes: [{ shard: reads[i]!.shard, state: take(s, sts[i]!, count, t) }] };
+    if (rem[i]! + EPS >= count)
+      return { writes: [{ shard: reads[i]!.shard, state: take(s, sts[i]!, count, t) }] };
   }
   // 2. Two shards that have enough together: split so both end with the same remainder.
   if (sts.length === 2) {
-    const [r0, r1] = s.exact ? [Math.floor(rem[0]! + EPS), Math.floor(rem[1]! + EPS)] : [rem[0]!, rem[1]!];
+    const [r0, r1] = s.exact
+      ? [Math.floor(rem[0]! + EPS), Math.floor(rem[1]! + EPS)]
+      : [rem[0]!, rem[1]!];
     if (r0 >= 0 && r1 >= 0 && r0 + r1 + EPS >= count) {
       let c0 = (count + r0 - r1) / 2;
       if (s.exact) c0 = Math.floor(c0);
@@ -505,12 +598,15 @@ export function decide(
   }
   const writes = admitted.writes.map((w) => ({ ...w, idleAt: idleAt(s, w.state, seed, t) }));
   const payAt = admitted.payAt;
-  return payAt !== undefined && payAt > now ? { ok: true, retryAfter: payAt - now, writes } : { ok: true, writes };
+  return payAt !== undefined && payAt > now
+    ? { ok: true, retryAfter: payAt - now, writes }
+    : { ok: true, writes };
 }
 
 /** Is the state at `t` the same as having no document at all? */
 function isIdle(s: ShardConfig, st: RateLimitState, _t: number): boolean {
-  if (s.kind === "sliding window") return s.exact ? (st.log ?? []).length === 0 : st.value === 0 && (st.prev ?? 0) === 0;
+  if (s.kind === "sliding window")
+    return s.exact ? (st.log ?? []).length === 0 : st.value === 0 && (st.prev ?? 0) === 0;
   return st.value + EPS >= s.capacity;
 }
 
@@ -555,7 +651,10 @@ export function creditState(
         left = 0;
       }
     }
-    return { state: { value: sumLog(log), ts: Math.max(st.ts, now), log }, credited: amount - left };
+    return {
+      state: { value: sumLog(log), ts: Math.max(st.ts, now), log },
+      credited: amount - left,
+    };
   }
   // Approximate: take from the current bucket (each unit frees 1), then from
   // the previous one (each unit frees its weight, 1 - elapsed fraction).
@@ -575,11 +674,15 @@ export function creditState(
  * `RateLimitError`, so `isRateLimitError` checks keep working after a switch.
  */
 export function rateLimitedError(name: string, retryAfter: number) {
-  return guardError(ErrorCode.RATE_LIMITED, `Rate limit "${name}" exceeded; retry in ${retryAfter} ms`, {
-    kind: "RateLimited",
-    name,
-    retryAfter,
-  });
+  return guardError(
+    ErrorCode.RATE_LIMITED,
+    `Rate limit "${name}" exceeded; retry in ${retryAfter} ms`,
+    {
+      kind: "RateLimited",
+      name,
+      retryAfter,
+    },
+  );
 }
 
 /**
@@ -598,5 +701,9 @@ export function projectRemaining(
   const value = remaining(s, state, "", t);
   if (value + EPS >= count) return { value, ok: true };
   if (count > shardCapacity(s) + EPS) return { value, ok: false, retryAfter: Infinity };
-  return { value, ok: false, retryAfter: firstTime(t, (u) => remaining(s, state, "", u) + EPS >= count) };
+  return {
+    value,
+    ok: false,
+    retryAfter: firstTime(t, (u) => remaining(s, state, "", u) + EPS >= count),
+  };
 }

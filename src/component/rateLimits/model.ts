@@ -76,7 +76,10 @@ const vLimitResultUnion = v.union(
   v.object({ ok: v.literal(false), retryAfter: v.number() }),
 );
 /** Flat at runtime, exact union in types (see vRateLimitConfig). */
-export const vLimitResult = v.object({ ok: v.boolean(), retryAfter: v.optional(v.number()) }) as unknown as typeof vLimitResultUnion;
+export const vLimitResult = v.object({
+  ok: v.boolean(),
+  retryAfter: v.optional(v.number()),
+}) as unknown as typeof vLimitResultUnion;
 
 export const vLimitRequest = v.object({
   name: v.string(),
@@ -88,11 +91,19 @@ export const vLimitRequest = v.object({
 
 export const limitAllArgs = { requests: v.array(vLimitRequest), throws: v.optional(v.boolean()) };
 
-const vLimitAllItem = v.object({ name: v.string(), ok: v.boolean(), retryAfter: v.optional(v.number()) });
+const vLimitAllItem = v.object({
+  name: v.string(),
+  ok: v.boolean(),
+  retryAfter: v.optional(v.number()),
+});
 
 // eslint-disable-next-line @typescript-eslint/no-unused-vars -- only its type is used
 const vLimitAllResultUnion = v.union(
-  v.object({ ok: v.literal(true), retryAfter: v.optional(v.number()), results: v.array(vLimitAllItem) }),
+  v.object({
+    ok: v.literal(true),
+    retryAfter: v.optional(v.number()),
+    results: v.array(vLimitAllItem),
+  }),
   v.object({ ok: v.literal(false), retryAfter: v.number(), results: v.array(vLimitAllItem) }),
 );
 /** Flat at runtime, exact union in types (see vRateLimitConfig). */
