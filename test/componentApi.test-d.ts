@@ -52,7 +52,7 @@ describe("ComponentApi", () => {
         "mutation",
         "internal",
         {},
-        { rateLimits: number; audit: number; codes: number; more: boolean },
+        { rateLimits: number; audit: number; codes: number; apiKeys: number; more: boolean },
         "guard"
       >
     >();

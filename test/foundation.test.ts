@@ -10,7 +10,7 @@ describe("foundation", () => {
     const result = await t.mutation(async (ctx) =>
       ctx.runMutation(components.guard.maintenance.runNow, {}),
     );
-    expect(result).toEqual({ rateLimits: 0, audit: 0, codes: 0, more: false });
+    expect(result).toEqual({ rateLimits: 0, audit: 0, codes: 0, apiKeys: 0, more: false });
   });
 
   test("host transaction metrics are readable around a component call", async () => {

@@ -5,11 +5,12 @@ import { BUSY_TICK_MS, IDLE_TICK_MS } from "./maintenance/kick.js";
 import { maintainRateLimits } from "./rateLimits.js";
 import { maintainAudit } from "./audit.js";
 import { maintainCodes } from "./codes.js";
+import { maintainApiKeys } from "./apiKeys.js";
 
 /**
  * The component's one background loop. It deletes idle rate-limit state,
- * seals audit events, applies audit retention and deletes dead confirmation
- * codes, each in bounded batches. One loop serves all capabilities so an idle
+ * seals audit events, applies audit retention, deletes dead confirmation
+ * codes and the kept metadata of long-dead API keys, each in bounded batches. One loop serves all capabilities so an idle
  * deployment pays for one scheduled call per IDLE_TICK_MS, not one per feature.
  */
 
@@ -18,21 +19,23 @@ export const passes = {
   rateLimits: maintainRateLimits,
   audit: maintainAudit,
   codes: maintainCodes,
+  apiKeys: maintainApiKeys,
 };
 type Capability = keyof typeof passes;
 const CAPABILITIES = Object.keys(passes) as Capability[];
 
-const capabilityV = v.union(v.literal("rateLimits"), v.literal("audit"), v.literal("codes"));
+const capabilityV = v.union(v.literal("rateLimits"), v.literal("audit"), v.literal("codes"), v.literal("apiKeys"));
 const resultV = v.object({ processed: v.number(), more: v.boolean() });
 const passResult = v.object({
   rateLimits: v.number(),
   audit: v.number(),
   codes: v.number(),
+  apiKeys: v.number(),
   more: v.boolean(),
 });
 
 async function runPass(ctx: MutationCtx, now: number) {
-  const out = { rateLimits: 0, audit: 0, codes: 0, more: false };
+  const out = { rateLimits: 0, audit: 0, codes: 0, apiKeys: 0, more: false };
   for (const capability of CAPABILITIES) {
     const r = await passes[capability](ctx, now);
     out[capability] = r.processed;
@@ -59,7 +62,7 @@ export const tick = internalMutation({
   returns: passResult,
   handler: async (ctx) => {
     const now = Date.now();
-    const result = { rateLimits: 0, audit: 0, codes: 0, more: false };
+    const result = { rateLimits: 0, audit: 0, codes: 0, apiKeys: 0, more: false };
     for (const capability of CAPABILITIES) {
       try {
         const r = await ctx.runMutation(internal.maintenance.pass, { capability, now });

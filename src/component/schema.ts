@@ -1,4 +1,5 @@
 import { defineSchema } from "convex/server";
+import { apiKeyTables } from "./apiKeys/tables.js";
 import { auditTables } from "./audit/tables.js";
 import { codeTables } from "./codes/tables.js";
 import { maintenanceTables } from "./maintenance/tables.js";
@@ -10,4 +11,5 @@ export default defineSchema({
   ...rateLimitTables,
   ...auditTables,
   ...codeTables,
+  ...apiKeyTables,
 });

@@ -4,6 +4,13 @@
  * @module
  */
 
+import type * as apiKeys_format from "../apiKeys/format.js";
+import type * as apiKeys_lifecycle from "../apiKeys/lifecycle.js";
+import type * as apiKeys_model from "../apiKeys/model.js";
+import type * as apiKeys_rules from "../apiKeys/rules.js";
+import type * as apiKeys_tables from "../apiKeys/tables.js";
+import type * as apiKeys_verify from "../apiKeys/verify.js";
+import type * as apiKeys from "../apiKeys.js";
 import type * as audit_merkle from "../audit/merkle.js";
 import type * as audit_model from "../audit/model.js";
 import type * as audit_tables from "../audit/tables.js";
@@ -28,6 +35,13 @@ import type { ApiFromModules, FilterApi, FunctionReference } from "convex/server
 import { anyApi, componentsGeneric } from "convex/server";
 
 const fullApi: ApiFromModules<{
+  "apiKeys/format": typeof apiKeys_format;
+  "apiKeys/lifecycle": typeof apiKeys_lifecycle;
+  "apiKeys/model": typeof apiKeys_model;
+  "apiKeys/rules": typeof apiKeys_rules;
+  "apiKeys/tables": typeof apiKeys_tables;
+  "apiKeys/verify": typeof apiKeys_verify;
+  "apiKeys": typeof apiKeys;
   "audit/merkle": typeof audit_merkle;
   "audit/model": typeof audit_model;
   "audit/tables": typeof audit_tables;
