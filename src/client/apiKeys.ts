@@ -13,14 +13,26 @@ import {
   type RegisteredMutation,
   type RegisteredQuery,
 } from "convex/server";
-import { asObjectValidator, v, type GenericValidator, type ObjectType, type PropertyValidators } from "convex/values";
+import {
+  asObjectValidator,
+  v,
+  type GenericValidator,
+  type ObjectType,
+  type PropertyValidators,
+} from "convex/values";
 import type { ComponentApi } from "../component/_generated/component.js";
 import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
 import { ErrorCode, guardError } from "../component/lib/errors.js";
 import { DAY } from "../component/lib/time.js";
 import type { RateLimitConfig } from "../component/rateLimits/math.js";
 import { digestSecret, generateKey, parseKey } from "../component/apiKeys/format.js";
-import type { ApiKeyInfo, ApiKeyOwner, ComponentVerifyResult, DenialDetail, VerifyReason } from "../component/apiKeys/model.js";
+import type {
+  ApiKeyInfo,
+  ApiKeyOwner,
+  ComponentVerifyResult,
+  DenialDetail,
+  VerifyReason,
+} from "../component/apiKeys/model.js";
 import {
   DEFAULT_DENIAL_LIMIT,
   DEFAULT_MAX_KEYS_PER_OWNER,
@@ -47,10 +59,16 @@ import { apiKeyResponse, bearerToken } from "./apiKeysHttp.js";
 export type { ApiKeyInfo, ApiKeyOwner, VerifyReason as ApiKeyDenialReason };
 
 /** Who a verified key is: what `verify` returns on success and wrappers put in `ctx.apiKey`. */
-export type VerifiedApiKey<S extends string = string> = { keyId: string; name: string; owner: ApiKeyOwner; scopes: S[] };
+export type VerifiedApiKey<S extends string = string> = {
+  keyId: string;
+  name: string;
+  owner: ApiKeyOwner;
+  scopes: S[];
+};
 /** A refused key. `retryAfter` (ms) comes with `rate_limited`. */
 export type ApiKeyDenial = { ok: false; reason: VerifyReason; retryAfter?: number };
-export type ApiKeyVerifyResult<S extends string = string> = ({ ok: true } & VerifiedApiKey<S>) | ApiKeyDenial;
+export type ApiKeyVerifyResult<S extends string = string> =
+  ({ ok: true } & VerifiedApiKey<S>) | ApiKeyDenial;
 
 /** The denial a wrapped function returns instead of running its handler. */
 export const vApiKeyDenial = v.object({
@@ -68,7 +86,12 @@ export const vApiKeyDenial = v.object({
 
 /** True when a wrapped function's result is a key denial rather than the handler's value. */
 export function isApiKeyDenial(value: unknown): value is ApiKeyDenial {
-  return typeof value === "object" && value !== null && (value as { ok?: unknown }).ok === false && typeof (value as { reason?: unknown }).reason === "string";
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as { ok?: unknown }).ok === false &&
+    typeof (value as { reason?: unknown }).reason === "string"
+  );
 }
 
 /** An audit event as `ApiKeys` records it: never a key, a secret or a digest. */
@@ -82,7 +105,9 @@ export type ApiKeyAuditEvent = {
   metadata?: unknown;
 };
 /** What `audit` must offer: an `AuditLog` fits. */
-export type ApiKeyAuditSink = { log(ctx: RunMutationCtx, event: ApiKeyAuditEvent): Promise<unknown> };
+export type ApiKeyAuditSink = {
+  log(ctx: RunMutationCtx, event: ApiKeyAuditEvent): Promise<unknown>;
+};
 export type ApiKeyActor = { type: string; id: string; name?: string };
 
 /** Audit action names, in the `guard.` namespace an `AuditLog` always accepts. */
@@ -121,7 +146,12 @@ export type CreateApiKeyArgs<S extends string> = {
   actor?: ApiKeyActor;
 };
 export type CreatedApiKey = { keyId: string; key: string; createdAt: number; expiresAt?: number };
-export type RotatedApiKey = { keyId: string; key: string; rotatedAt: number; previousValidUntil: number };
+export type RotatedApiKey = {
+  keyId: string;
+  key: string;
+  rotatedAt: number;
+  previousValidUntil: number;
+};
 
 const SYSTEM_ACTOR: ApiKeyActor = { type: "system", id: "convex-guard" };
 
@@ -146,18 +176,23 @@ export class ApiKeys<S extends string = string> {
     private readonly component: ComponentApi,
     options: ApiKeysOptions<S>,
   ) {
-    if (typeof options !== "object" || options === null) throw guardError(ErrorCode.INVALID_CONFIG, "options are required");
+    if (typeof options !== "object" || options === null)
+      throw guardError(ErrorCode.INVALID_CONFIG, "options are required");
     assertPrefix(options.prefix);
     assertScopeList(options.scopes, "scopes", MAX_DECLARED_SCOPES, ErrorCode.INVALID_CONFIG);
     if (options.limit !== undefined) assertCallLimit(options.limit);
     const denialLimit = options.denialLimit ?? DEFAULT_DENIAL_LIMIT;
     assertDenialLimit(denialLimit, ErrorCode.INVALID_CONFIG);
-    const retention = options.retention === undefined ? DEFAULT_RETENTION : options.retention.days * DAY;
+    const retention =
+      options.retention === undefined ? DEFAULT_RETENTION : options.retention.days * DAY;
     assertRetention(retention, ErrorCode.INVALID_CONFIG);
     const maxKeysPerOwner = options.maxKeysPerOwner ?? DEFAULT_MAX_KEYS_PER_OWNER;
     assertMaxKeysPerOwner(maxKeysPerOwner, ErrorCode.INVALID_CONFIG);
     if (options.audit !== undefined && typeof options.audit?.log !== "function") {
-      throw guardError(ErrorCode.INVALID_CONFIG, "audit must be an AuditLog (an object with a log method)");
+      throw guardError(
+        ErrorCode.INVALID_CONFIG,
+        "audit must be an AuditLog (an object with a log method)",
+      );
     }
     this.prefix = options.prefix;
     this.scopes = [...options.scopes];
@@ -209,7 +244,10 @@ export class ApiKeys<S extends string = string> {
    * refused here without a database read. Never throws for a bad key; throws
    * INVALID_ARGUMENT for an undeclared scope.
    */
-  async verify(ctx: RunQueryCtx | RunMutationCtx, args: { key: string; scope?: S }): Promise<ApiKeyVerifyResult<S>> {
+  async verify(
+    ctx: RunQueryCtx | RunMutationCtx,
+    args: { key: string; scope?: S },
+  ): Promise<ApiKeyVerifyResult<S>> {
     if (args?.scope !== undefined) assertKnownScopes([args.scope], this.scopes);
     const parsed = parseKey(args?.key, this.prefix);
     if (parsed === null) return { ok: false, reason: "malformed" };
@@ -225,9 +263,13 @@ export class ApiKeys<S extends string = string> {
       "runMutation" in ctx && typeof ctx.runMutation === "function"
         ? await ctx.runMutation(this.component.apiKeys.verify, call)
         : await ctx.runQuery(this.component.apiKeys.check, call);
-    if (r.ok) return { ok: true, keyId: r.keyId, name: r.name, owner: r.owner, scopes: r.scopes as S[] };
-    if (r.audit && "runMutation" in ctx) await this.recordDenial(ctx as RunMutationCtx, r.keyId, r.detail, args.scope);
-    return r.retryAfter === undefined ? { ok: false, reason: r.reason } : { ok: false, reason: r.reason, retryAfter: r.retryAfter };
+    if (r.ok)
+      return { ok: true, keyId: r.keyId, name: r.name, owner: r.owner, scopes: r.scopes as S[] };
+    if (r.audit && "runMutation" in ctx)
+      await this.recordDenial(ctx as RunMutationCtx, r.keyId, r.detail, args.scope);
+    return r.retryAfter === undefined
+      ? { ok: false, reason: r.reason }
+      : { ok: false, reason: r.reason, retryAfter: r.retryAfter };
   }
 
   /**
@@ -236,7 +278,10 @@ export class ApiKeys<S extends string = string> {
    * ms (default one day, at most 30 days), then only the new one does.
    * Throws NOT_FOUND, or INVALID_ARGUMENT for a revoked or expired key.
    */
-  async rotate(ctx: RunMutationCtx, args: { keyId: string; overlap?: number; actor?: ApiKeyActor }): Promise<RotatedApiKey> {
+  async rotate(
+    ctx: RunMutationCtx,
+    args: { keyId: string; overlap?: number; actor?: ApiKeyActor },
+  ): Promise<RotatedApiKey> {
     assertKeyId(args?.keyId);
     const overlap = args.overlap ?? DEFAULT_OVERLAP;
     assertOverlap(overlap);
@@ -254,7 +299,10 @@ export class ApiKeys<S extends string = string> {
   }
 
   /** Revokes the key; it is refused from this transaction on. Throws NOT_FOUND for an unknown key id. */
-  async revoke(ctx: RunMutationCtx, args: { keyId: string; actor?: ApiKeyActor }): Promise<{ revoked: boolean }> {
+  async revoke(
+    ctx: RunMutationCtx,
+    args: { keyId: string; actor?: ApiKeyActor },
+  ): Promise<{ revoked: boolean }> {
     assertKeyId(args?.keyId);
     const r = await ctx.runMutation(this.component.apiKeys.revoke, { keyId: args.keyId });
     if (r.revoked) await this.record(ctx, API_KEY_AUDIT_ACTIONS.revoke, args.actor, args.keyId);
@@ -262,7 +310,10 @@ export class ApiKeys<S extends string = string> {
   }
 
   /** Deletes the key's metadata now (a live key stops working too). */
-  async remove(ctx: RunMutationCtx, args: { keyId: string; actor?: ApiKeyActor }): Promise<{ removed: boolean }> {
+  async remove(
+    ctx: RunMutationCtx,
+    args: { keyId: string; actor?: ApiKeyActor },
+  ): Promise<{ removed: boolean }> {
     assertKeyId(args?.keyId);
     const r = await ctx.runMutation(this.component.apiKeys.remove, { keyId: args.keyId });
     if (r.removed) await this.record(ctx, API_KEY_AUDIT_ACTIONS.remove, args.actor, args.keyId);
@@ -276,7 +327,10 @@ export class ApiKeys<S extends string = string> {
   }
 
   /** A page of key metadata, newest first, of one owner or all. Never a key or a digest. */
-  async list(ctx: RunQueryCtx, args: { owner?: ApiKeyOwner; paginationOpts: PaginationOptions }): Promise<PaginationResult<ApiKeyInfo>> {
+  async list(
+    ctx: RunQueryCtx,
+    args: { owner?: ApiKeyOwner; paginationOpts: PaginationOptions },
+  ): Promise<PaginationResult<ApiKeyInfo>> {
     if (args?.owner !== undefined) assertOwner(args.owner);
     return ctx.runQuery(this.component.apiKeys.list, {
       ...(args.owner === undefined ? {} : { owner: { type: args.owner.type, id: args.owner.id } }),
@@ -298,9 +352,18 @@ export class ApiKeys<S extends string = string> {
     return <Args extends PropertyValidators, Output>(def: {
       args: Args;
       returns?: GenericValidator | PropertyValidators;
-      handler: (ctx: GenericMutationCtx<DataModel> & { apiKey: VerifiedApiKey<S> }, args: ObjectType<Args>) => Output | Promise<Output>;
-    }): RegisteredMutation<Visibility, ObjectType<Args> & { apiKey: string }, Promise<Awaited<Output> | ApiKeyDenial>> =>
-      (builder as (d: unknown) => RegisteredMutation<Visibility, any, any>)(this.wrapped(def, options.scope));
+      handler: (
+        ctx: GenericMutationCtx<DataModel> & { apiKey: VerifiedApiKey<S> },
+        args: ObjectType<Args>,
+      ) => Output | Promise<Output>;
+    }): RegisteredMutation<
+      Visibility,
+      ObjectType<Args> & { apiKey: string },
+      Promise<Awaited<Output> | ApiKeyDenial>
+    > =>
+      (builder as (d: unknown) => RegisteredMutation<Visibility, any, any>)(
+        this.wrapped(def, options.scope),
+      );
   }
 
   /** The same for queries: the key is checked read-only (see `verify`). */
@@ -311,9 +374,18 @@ export class ApiKeys<S extends string = string> {
     return <Args extends PropertyValidators, Output>(def: {
       args: Args;
       returns?: GenericValidator | PropertyValidators;
-      handler: (ctx: GenericQueryCtx<DataModel> & { apiKey: VerifiedApiKey<S> }, args: ObjectType<Args>) => Output | Promise<Output>;
-    }): RegisteredQuery<Visibility, ObjectType<Args> & { apiKey: string }, Promise<Awaited<Output> | ApiKeyDenial>> =>
-      (builder as (d: unknown) => RegisteredQuery<Visibility, any, any>)(this.wrapped(def, options.scope));
+      handler: (
+        ctx: GenericQueryCtx<DataModel> & { apiKey: VerifiedApiKey<S> },
+        args: ObjectType<Args>,
+      ) => Output | Promise<Output>;
+    }): RegisteredQuery<
+      Visibility,
+      ObjectType<Args> & { apiKey: string },
+      Promise<Awaited<Output> | ApiKeyDenial>
+    > =>
+      (builder as (d: unknown) => RegisteredQuery<Visibility, any, any>)(
+        this.wrapped(def, options.scope),
+      );
   }
 
   /**
@@ -323,40 +395,78 @@ export class ApiKeys<S extends string = string> {
    * missing scope, 429 with Retry-After when rate-limited.
    */
   httpAction(
-    handler: (ctx: GenericActionCtx<GenericDataModel>, request: Request, apiKey: VerifiedApiKey<S>) => Promise<Response>,
+    handler: (
+      ctx: GenericActionCtx<GenericDataModel>,
+      request: Request,
+      apiKey: VerifiedApiKey<S>,
+    ) => Promise<Response>,
     options: { scope?: S } = {},
   ): PublicHttpAction {
     if (options.scope !== undefined) assertKnownScopes([options.scope], this.scopes);
     return httpActionGeneric(async (ctx, request) => {
       const key = bearerToken(request);
-      const r = key === null ? ({ ok: false, reason: "malformed" } as const) : await this.verify(ctx, { key, ...options });
+      const r =
+        key === null
+          ? ({ ok: false, reason: "malformed" } as const)
+          : await this.verify(ctx, { key, ...options });
       if (!r.ok) return apiKeyResponse(r);
-      return handler(ctx, request, { keyId: r.keyId, name: r.name, owner: r.owner, scopes: r.scopes });
+      return handler(ctx, request, {
+        keyId: r.keyId,
+        name: r.name,
+        owner: r.owner,
+        scopes: r.scopes,
+      });
     });
   }
 
   /** The definition a wrapper registers: `apiKey` added to args, verified before the handler. */
   private wrapped(
-    def: { args: PropertyValidators; returns?: GenericValidator | PropertyValidators; handler: (ctx: any, args: any) => unknown },
+    def: {
+      args: PropertyValidators;
+      returns?: GenericValidator | PropertyValidators;
+      handler: (ctx: any, args: any) => unknown;
+    },
     scope: S | undefined,
   ) {
     if (scope !== undefined) assertKnownScopes([scope], this.scopes);
-    if (typeof def !== "object" || def === null || typeof def.args !== "object" || def.args === null) {
+    if (
+      typeof def !== "object" ||
+      def === null ||
+      typeof def.args !== "object" ||
+      def.args === null
+    ) {
       throw guardError(ErrorCode.INVALID_CONFIG, "an API-key function needs an `args` object");
     }
-    if ("apiKey" in def.args) throw guardError(ErrorCode.INVALID_CONFIG, "`apiKey` is added by the wrapper; remove it from args");
+    if ("apiKey" in def.args)
+      throw guardError(
+        ErrorCode.INVALID_CONFIG,
+        "`apiKey` is added by the wrapper; remove it from args",
+      );
     return {
       args: { ...def.args, apiKey: v.string() },
-      ...(def.returns === undefined ? {} : { returns: v.union(asObjectValidator(def.returns), vApiKeyDenial) }),
+      ...(def.returns === undefined
+        ? {}
+        : { returns: v.union(asObjectValidator(def.returns), vApiKeyDenial) }),
       handler: async (ctx: RunQueryCtx, { apiKey, ...args }: { apiKey: string }) => {
-        const r = await this.verify(ctx, { key: apiKey, ...(scope === undefined ? {} : { scope }) });
+        const r = await this.verify(ctx, {
+          key: apiKey,
+          ...(scope === undefined ? {} : { scope }),
+        });
         if (!r.ok) return r;
-        return def.handler({ ...ctx, apiKey: { keyId: r.keyId, name: r.name, owner: r.owner, scopes: r.scopes } }, args);
+        return def.handler(
+          { ...ctx, apiKey: { keyId: r.keyId, name: r.name, owner: r.owner, scopes: r.scopes } },
+          args,
+        );
       },
     };
   }
 
-  private async recordDenial(ctx: RunMutationCtx, keyId: string, detail: DenialDetail, scope: string | undefined) {
+  private async recordDenial(
+    ctx: RunMutationCtx,
+    keyId: string,
+    detail: DenialDetail,
+    scope: string | undefined,
+  ) {
     await this.audit!.log(ctx, {
       action: API_KEY_AUDIT_ACTIONS.deny,
       actor: { type: "apiKey", id: keyId },

@@ -24,7 +24,12 @@ export const passes = {
 type Capability = keyof typeof passes;
 const CAPABILITIES = Object.keys(passes) as Capability[];
 
-const capabilityV = v.union(v.literal("rateLimits"), v.literal("audit"), v.literal("codes"), v.literal("apiKeys"));
+const capabilityV = v.union(
+  v.literal("rateLimits"),
+  v.literal("audit"),
+  v.literal("codes"),
+  v.literal("apiKeys"),
+);
 const resultV = v.object({ processed: v.number(), more: v.boolean() });
 const passResult = v.object({
   rateLimits: v.number(),

@@ -3,7 +3,18 @@ import { DAY, HOUR, MINUTE } from "../../src/component/lib/time.js";
 import { AuditLog } from "../../src/client/auditLog.js";
 import { ApiKeys } from "../../src/client/apiKeys.js";
 import { components, runInGuard } from "../setup.js";
-import { OWNER, SCOPES, advance, dumpComponent, keyRows, partsOf, setup, unknownKey, useClock, wrongSecret } from "./helpers.js";
+import {
+  OWNER,
+  SCOPES,
+  advance,
+  dumpComponent,
+  keyRows,
+  partsOf,
+  setup,
+  unknownKey,
+  useClock,
+  wrongSecret,
+} from "./helpers.js";
 
 beforeEach(useClock);
 afterEach(() => vi.useRealTimers());
@@ -84,7 +95,10 @@ describe("rotate and revoke", () => {
     expect(next.previousValidUntil).toBe(Date.now() + HOUR);
     expect(await s.verify(old.key)).toMatchObject({ ok: true });
     expect(await s.verify(next.key)).toMatchObject({ ok: true });
-    expect(await s.get(old.keyId)).toMatchObject({ rotatedAt: Date.now(), previousValidUntil: Date.now() + HOUR });
+    expect(await s.get(old.keyId)).toMatchObject({
+      rotatedAt: Date.now(),
+      previousValidUntil: Date.now() + HOUR,
+    });
     advance(HOUR);
     expect(await s.verify(old.key)).toEqual({ ok: false, reason: "unknown" });
     expect(await s.verify(next.key)).toMatchObject({ ok: true });
@@ -132,8 +146,13 @@ describe("rotate and revoke", () => {
     const a = await s.create();
     const live = await s.create();
     await s.revoke(a.keyId);
-    expect(await s.get(a.keyId)).toMatchObject({ state: "revoked", revokedAt: Date.now(), purgeAt: Date.now() + 7 * DAY });
-    const run = () => s.t.mutation(async (ctx) => ctx.runMutation(components.guard.maintenance.runNow, {}));
+    expect(await s.get(a.keyId)).toMatchObject({
+      state: "revoked",
+      revokedAt: Date.now(),
+      purgeAt: Date.now() + 7 * DAY,
+    });
+    const run = () =>
+      s.t.mutation(async (ctx) => ctx.runMutation(components.guard.maintenance.runNow, {}));
     await run();
     expect(await s.get(a.keyId)).not.toBeNull();
     advance(7 * DAY);
@@ -145,9 +164,13 @@ describe("rotate and revoke", () => {
   test("remove deletes a key at once", async () => {
     const s = setup();
     const a = await s.create();
-    expect(await s.t.mutation((ctx) => s.keys.remove(ctx, { keyId: a.keyId }))).toEqual({ removed: true });
+    expect(await s.t.mutation((ctx) => s.keys.remove(ctx, { keyId: a.keyId }))).toEqual({
+      removed: true,
+    });
     expect(await s.verify(a.key)).toEqual({ ok: false, reason: "unknown" });
-    expect(await s.t.mutation((ctx) => s.keys.remove(ctx, { keyId: a.keyId }))).toEqual({ removed: false });
+    expect(await s.t.mutation((ctx) => s.keys.remove(ctx, { keyId: a.keyId }))).toEqual({
+      removed: false,
+    });
   });
 });
 
@@ -158,10 +181,14 @@ describe("list", () => {
     advance(1);
     const b = await s.create({ name: "b" });
     await s.create({ name: "other", owner: { type: "team", id: "team-2" } });
-    const page = await s.t.query((ctx) => s.keys.list(ctx, { owner: OWNER, paginationOpts: { numItems: 10, cursor: null } }));
+    const page = await s.t.query((ctx) =>
+      s.keys.list(ctx, { owner: OWNER, paginationOpts: { numItems: 10, cursor: null } }),
+    );
     expect(page.page.map((k) => k.keyId)).toEqual([b.keyId, a.keyId]);
     expect(page.isDone).toBe(true);
-    const all = await s.t.query((ctx) => s.keys.list(ctx, { paginationOpts: { numItems: 10, cursor: null } }));
+    const all = await s.t.query((ctx) =>
+      s.keys.list(ctx, { paginationOpts: { numItems: 10, cursor: null } }),
+    );
     expect(all.page).toHaveLength(3);
     const json = JSON.stringify(all);
     expect(json).not.toContain("digest");
@@ -188,13 +215,18 @@ describe("limits", () => {
     const s = setup({ denialLimit: { rate: 3, period: MINUTE } });
     const a = await s.create();
     const other = await s.create();
-    for (let i = 0; i < 3; i++) expect(await s.verify(wrongSecret(a.key))).toEqual({ ok: false, reason: "unknown" });
+    for (let i = 0; i < 3; i++)
+      expect(await s.verify(wrongSecret(a.key))).toEqual({ ok: false, reason: "unknown" });
     expect(await s.verify(wrongSecret(a.key))).toMatchObject({ ok: false, reason: "rate_limited" });
     expect(await s.verify(a.key)).toMatchObject({ ok: true });
     expect(await s.verify(wrongSecret(other.key))).toEqual({ ok: false, reason: "unknown" });
     const denials = s.events.filter((e) => e.action === "guard.apiKey.deny");
     expect(denials).toHaveLength(4);
-    expect(denials.slice(0, 3).every((e) => e.reason === "wrong_secret" && e.targets![0]!.id === a.keyId)).toBe(true);
+    expect(
+      denials
+        .slice(0, 3)
+        .every((e) => e.reason === "wrong_secret" && e.targets![0]!.id === a.keyId),
+    ).toBe(true);
   });
 
   test("denied verifications are audited within the denial budget only", async () => {
@@ -242,13 +274,19 @@ describe("malformed keys", () => {
       const { result, reads } = await s.t.mutation(async (ctx) => {
         const before = (await ctx.meta.getTransactionMetrics()).documentsRead.used;
         const result = await s.keys.verify(ctx, { key: k });
-        return { result, reads: (await ctx.meta.getTransactionMetrics()).documentsRead.used - before };
+        return {
+          result,
+          reads: (await ctx.meta.getTransactionMetrics()).documentsRead.used - before,
+        };
       });
       expect(result, JSON.stringify(k)).toEqual({ ok: false, reason: "malformed" });
       expect(reads).toBe(0);
     }
     for (const k of [null, undefined, 42, {}, ["a"]]) {
-      expect(await s.t.mutation((ctx) => s.keys.verify(ctx, { key: k as never }))).toEqual({ ok: false, reason: "malformed" });
+      expect(await s.t.mutation((ctx) => s.keys.verify(ctx, { key: k as never }))).toEqual({
+        ok: false,
+        reason: "malformed",
+      });
     }
   });
 });
@@ -257,22 +295,42 @@ describe("no plaintext anywhere", () => {
   test("no table, scheduled job or audit event holds a key or a secret", async () => {
     const t = setup().t;
     const audit = new AuditLog(components.guard);
-    const keys = new ApiKeys(components.guard, { prefix: "sk_live", scopes: SCOPES, audit, limit: { kind: "token bucket", rate: 2, period: MINUTE } });
+    const keys = new ApiKeys(components.guard, {
+      prefix: "sk_live",
+      scopes: SCOPES,
+      audit,
+      limit: { kind: "token bucket", rate: 2, period: MINUTE },
+    });
     const made: string[] = [];
-    const a = await t.mutation((ctx) => keys.create(ctx, { name: "a", owner: OWNER, scopes: ["orders:read"], expiresAt: Date.now() + DAY }));
+    const a = await t.mutation((ctx) =>
+      keys.create(ctx, {
+        name: "a",
+        owner: OWNER,
+        scopes: ["orders:read"],
+        expiresAt: Date.now() + DAY,
+      }),
+    );
     made.push(a.key);
     const r = await t.mutation((ctx) => keys.rotate(ctx, { keyId: a.keyId, overlap: HOUR }));
     made.push(r.key);
-    for (let i = 0; i < 4; i++) await t.mutation((ctx) => keys.verify(ctx, { key: a.key, scope: "orders:read" }));
+    for (let i = 0; i < 4; i++)
+      await t.mutation((ctx) => keys.verify(ctx, { key: a.key, scope: "orders:read" }));
     await t.mutation((ctx) => keys.verify(ctx, { key: wrongSecret(a.key) }));
     await t.mutation((ctx) => keys.verify(ctx, { key: r.key, scope: "orders:write" }));
     await t.mutation((ctx) => keys.revoke(ctx, { keyId: a.keyId }));
     await t.mutation((ctx) => keys.verify(ctx, { key: r.key }));
     const dump = (await dumpComponent(t)).join("\n");
-    const events = await t.query((ctx) => audit.list(ctx, { paginationOpts: { numItems: 100, cursor: null } }));
+    const events = await t.query((ctx) =>
+      audit.list(ctx, { paginationOpts: { numItems: 100, cursor: null } }),
+    );
     expect(events.page.map((e) => e.action).sort()).toEqual(
       // 2 over the limit, 1 wrong secret, 1 missing scope, 1 revoked.
-      ["guard.apiKey.create", "guard.apiKey.rotate", "guard.apiKey.revoke", ...Array(5).fill("guard.apiKey.deny")].sort(),
+      [
+        "guard.apiKey.create",
+        "guard.apiKey.rotate",
+        "guard.apiKey.revoke",
+        ...Array(5).fill("guard.apiKey.deny"),
+      ].sort(),
     );
     const all = dump + JSON.stringify(events);
     for (const key of made) {
@@ -300,7 +358,16 @@ describe("bad input", () => {
       return "no error";
     };
     const create = (args: Record<string, unknown>) =>
-      code(s.t.mutation((ctx) => s.keys.create(ctx, { name: "n", owner: OWNER, scopes: ["orders:read"], ...args } as never)));
+      code(
+        s.t.mutation((ctx) =>
+          s.keys.create(ctx, {
+            name: "n",
+            owner: OWNER,
+            scopes: ["orders:read"],
+            ...args,
+          } as never),
+        ),
+      );
     expect(await create({ name: "" })).toBe("INVALID_ARGUMENT");
     expect(await create({ name: "   " })).toBe("INVALID_ARGUMENT");
     expect(await create({ name: "a\nb" })).toBe("INVALID_ARGUMENT");
@@ -320,7 +387,11 @@ describe("bad input", () => {
     expect(await code(s.rotate("0".repeat(16)))).toBe("NOT_FOUND");
     expect(await code(s.revoke("0".repeat(16)))).toBe("NOT_FOUND");
     expect(await code(s.verify(a.key, "orders:delete" as never))).toBe("INVALID_ARGUMENT");
-    expect(await code(s.t.query((ctx) => s.keys.list(ctx, { paginationOpts: { numItems: 0, cursor: null } })))).toBe("INVALID_ARGUMENT");
+    expect(
+      await code(
+        s.t.query((ctx) => s.keys.list(ctx, { paginationOpts: { numItems: 0, cursor: null } })),
+      ),
+    ).toBe("INVALID_ARGUMENT");
     expect(await dumpComponent(s.t)).toEqual(before);
   });
 
@@ -342,7 +413,9 @@ describe("bad input", () => {
     await expect(call({ digest: "zz" })).rejects.toThrow(/digest/);
     await expect(call({ scope: "" })).rejects.toThrow(/scope/);
     await expect(call({ denialLimit: { rate: 0, period: MINUTE } })).rejects.toThrow(/denialLimit/);
-    await expect(call({ limit: { kind: "token bucket", rate: -1, period: MINUTE } })).rejects.toThrow();
+    await expect(
+      call({ limit: { kind: "token bucket", rate: -1, period: MINUTE } }),
+    ).rejects.toThrow();
     const create = (args: Record<string, unknown>) =>
       s.t.mutation((ctx) =>
         ctx.runMutation(components.guard.apiKeys.create, {
@@ -374,7 +447,8 @@ describe("bad input", () => {
   });
 
   test("bad options are INVALID_CONFIG", () => {
-    const make = (o: Record<string, unknown>) => () => new ApiKeys(components.guard, { prefix: "sk_live", scopes: ["a"], ...o } as never);
+    const make = (o: Record<string, unknown>) => () =>
+      new ApiKeys(components.guard, { prefix: "sk_live", scopes: ["a"], ...o } as never);
     for (const o of [
       { prefix: "" },
       { prefix: "sk live" },
@@ -389,7 +463,9 @@ describe("bad input", () => {
       { maxKeysPerOwner: 0 },
       { audit: {} },
     ]) {
-      expect(make(o), JSON.stringify(o)).toThrow(expect.objectContaining({ data: expect.objectContaining({ code: "INVALID_CONFIG" }) }));
+      expect(make(o), JSON.stringify(o)).toThrow(
+        expect.objectContaining({ data: expect.objectContaining({ code: "INVALID_CONFIG" }) }),
+      );
     }
   });
 });
@@ -401,7 +477,15 @@ test("keys of one prefix never verify under another, even relabelled", async () 
   const { keyId, secret } = partsOf(key);
   const { forge } = await import("./forge.js");
   const relabelled = forge("sk_live", keyId, secret);
-  expect(await s.t.mutation((ctx) => live.verify(ctx, { key }))).toEqual({ ok: false, reason: "malformed" });
-  expect(await s.t.mutation((ctx) => live.verify(ctx, { key: relabelled }))).toEqual({ ok: false, reason: "unknown" });
-  expect(await runInGuard(s.t, async (ctx) => (await ctx.db.query("apiKeys").collect()).length)).toBe(1);
+  expect(await s.t.mutation((ctx) => live.verify(ctx, { key }))).toEqual({
+    ok: false,
+    reason: "malformed",
+  });
+  expect(await s.t.mutation((ctx) => live.verify(ctx, { key: relabelled }))).toEqual({
+    ok: false,
+    reason: "unknown",
+  });
+  expect(
+    await runInGuard(s.t, async (ctx) => (await ctx.db.query("apiKeys").collect()).length),
+  ).toBe(1);
 });

@@ -16,9 +16,13 @@ async function withKey(options: { limit?: boolean } = {}) {
   const keys = new ApiKeys(components.guard, {
     prefix: "sk_live",
     scopes: SCOPES,
-    ...(options.limit ? { limit: { kind: "token bucket" as const, rate: 600, period: MINUTE } } : {}),
+    ...(options.limit
+      ? { limit: { kind: "token bucket" as const, rate: 600, period: MINUTE } }
+      : {}),
   });
-  const { key } = await t.mutation((ctx) => keys.create(ctx, { name: "n", owner: OWNER, scopes: ["orders:read"] }));
+  const { key } = await t.mutation((ctx) =>
+    keys.create(ctx, { name: "n", owner: OWNER, scopes: ["orders:read"] }),
+  );
   return { t, keys, key };
 }
 
@@ -32,7 +36,10 @@ describe("verify cost (documents read / written)", () => {
     expect(rw(again.cost)).toEqual({ read: 1, written: 0 });
     expect(again.cost.databaseQueries).toBe(1);
     advance(MINUTE);
-    expect(rw((await measure(t, (ctx) => keys.verify(ctx, { key }))).cost)).toEqual({ read: 2, written: 1 });
+    expect(rw((await measure(t, (ctx) => keys.verify(ctx, { key }))).cost)).toEqual({
+      read: 2,
+      written: 1,
+    });
   });
 
   test("in a query a valid key reads 1 document and writes nothing", async () => {
@@ -64,7 +71,8 @@ describe("verify cost (documents read / written)", () => {
     const counted = await measure(t, (ctx) => keys.verify(ctx, { key: wrongSecret(key) }));
     expect(counted.result).toEqual({ ok: false, reason: "unknown" });
     expect(rw(counted.cost)).toEqual({ read: 3, written: 1 });
-    for (let i = 0; i < 10; i++) await t.mutation((ctx) => keys.verify(ctx, { key: wrongSecret(key) }));
+    for (let i = 0; i < 10; i++)
+      await t.mutation((ctx) => keys.verify(ctx, { key: wrongSecret(key) }));
     const over = await measure(t, (ctx) => keys.verify(ctx, { key: wrongSecret(key) }));
     expect(over.result).toMatchObject({ ok: false, reason: "rate_limited" });
     expect(rw(over.cost)).toEqual({ read: 2, written: 0 });

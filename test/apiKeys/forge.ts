@@ -1,10 +1,20 @@
-import { BASE62, CHECKSUM_LENGTH, SECRET_LENGTH, crc32, toBase62 } from "../../src/component/apiKeys/format.js";
+import {
+  BASE62,
+  CHECKSUM_LENGTH,
+  SECRET_LENGTH,
+  crc32,
+  toBase62,
+} from "../../src/component/apiKeys/format.js";
 
 /** Splits a well-formed key into its parts. */
 export function partsOf(key: string) {
   const tailAt = key.lastIndexOf("_");
   const idAt = key.lastIndexOf("_", tailAt - 1);
-  return { prefix: key.slice(0, idAt), keyId: key.slice(idAt + 1, tailAt), secret: key.slice(tailAt + 1, tailAt + 1 + SECRET_LENGTH) };
+  return {
+    prefix: key.slice(0, idAt),
+    keyId: key.slice(idAt + 1, tailAt),
+    secret: key.slice(tailAt + 1, tailAt + 1 + SECRET_LENGTH),
+  };
 }
 
 /** Builds a well-formed key (valid checksum) from parts. */

@@ -28,14 +28,34 @@ export function setup(options: Partial<ApiKeysOptions<Scope>> = {}) {
       return "id";
     },
   };
-  const keys = new ApiKeys(components.guard, { prefix: "sk_test", scopes: SCOPES, audit: sink, ...options });
-  const create = (args: { name?: string; scopes?: Scope[]; expiresAt?: number; owner?: { type: string; id: string } } = {}) =>
+  const keys = new ApiKeys(components.guard, {
+    prefix: "sk_test",
+    scopes: SCOPES,
+    audit: sink,
+    ...options,
+  });
+  const create = (
+    args: {
+      name?: string;
+      scopes?: Scope[];
+      expiresAt?: number;
+      owner?: { type: string; id: string };
+    } = {},
+  ) =>
     t.mutation(async (ctx) =>
-      keys.create(ctx, { name: args.name ?? "Next.js server", owner: args.owner ?? OWNER, scopes: args.scopes ?? ["orders:read"], expiresAt: args.expiresAt }),
+      keys.create(ctx, {
+        name: args.name ?? "Next.js server",
+        owner: args.owner ?? OWNER,
+        scopes: args.scopes ?? ["orders:read"],
+        expiresAt: args.expiresAt,
+      }),
     );
-  const verify = (key: string, scope?: Scope) => t.mutation(async (ctx) => keys.verify(ctx, { key, scope }));
-  const verifyQuery = (key: string, scope?: Scope) => t.query(async (ctx) => keys.verify(ctx, { key, scope }));
-  const rotate = (keyId: string, overlap?: number) => t.mutation(async (ctx) => keys.rotate(ctx, { keyId, overlap }));
+  const verify = (key: string, scope?: Scope) =>
+    t.mutation(async (ctx) => keys.verify(ctx, { key, scope }));
+  const verifyQuery = (key: string, scope?: Scope) =>
+    t.query(async (ctx) => keys.verify(ctx, { key, scope }));
+  const rotate = (keyId: string, overlap?: number) =>
+    t.mutation(async (ctx) => keys.rotate(ctx, { keyId, overlap }));
   const revoke = (keyId: string) => t.mutation(async (ctx) => keys.revoke(ctx, { keyId }));
   const get = (keyId: string) => t.query(async (ctx) => keys.get(ctx, { keyId }));
   return { t, keys, events, create, verify, verifyQuery, rotate, revoke, get };
@@ -48,7 +68,8 @@ export async function dumpComponent(t: ReturnType<typeof guardTest>): Promise<st
     for (const table of Object.keys(schema.tables)) {
       for (const doc of await ctx.db.query(table as any).collect()) out.push(JSON.stringify(doc));
     }
-    for (const job of await ctx.db.system.query("_scheduled_functions").collect()) out.push(JSON.stringify(job));
+    for (const job of await ctx.db.system.query("_scheduled_functions").collect())
+      out.push(JSON.stringify(job));
     return out;
   });
 }
@@ -56,6 +77,5 @@ export async function dumpComponent(t: ReturnType<typeof guardTest>): Promise<st
 export async function keyRows(t: ReturnType<typeof guardTest>) {
   return runInGuard(t, async (ctx) => ctx.db.query("apiKeys").collect());
 }
-
 
 export { forge, partsOf, unknownKey, wrongSecret } from "./forge.js";

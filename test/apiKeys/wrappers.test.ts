@@ -25,19 +25,32 @@ const serviceQuery = keys.query(queryGeneric, { scope: "orders:read" });
 const createOrder = serviceMutation({
   args: { item: v.string() },
   returns: v.object({ item: v.string(), by: v.string(), sawKey: v.boolean() }),
-  handler: async (ctx, args) => ({ item: args.item, by: ctx.apiKey.name, sawKey: "apiKey" in args }),
+  handler: async (ctx, args) => ({
+    item: args.item,
+    by: ctx.apiKey.name,
+    sawKey: "apiKey" in args,
+  }),
 });
 const whoAmI = serviceQuery({
   args: {},
-  handler: async (ctx) => ({ keyId: ctx.apiKey.keyId, owner: ctx.apiKey.owner, scopes: ctx.apiKey.scopes }),
+  handler: async (ctx) => ({
+    keyId: ctx.apiKey.keyId,
+    owner: ctx.apiKey.owner,
+    scopes: ctx.apiKey.scopes,
+  }),
 });
 const makeKey = mutationGeneric({
   args: { scopes: v.array(v.string()) },
-  handler: async (ctx, { scopes }) => keys.create(ctx, { name: "worker", owner: OWNER, scopes: scopes as never }),
+  handler: async (ctx, { scopes }) =>
+    keys.create(ctx, { name: "worker", owner: OWNER, scopes: scopes as never }),
 });
-const http = keys.httpAction(async (_ctx, request, apiKey) => new Response(`hello ${apiKey.name} ${new URL(request.url).pathname}`), {
-  scope: "orders:read",
-});
+const http = keys.httpAction(
+  async (_ctx, request, apiKey) =>
+    new Response(`hello ${apiKey.name} ${new URL(request.url).pathname}`),
+  {
+    scope: "orders:read",
+  },
+);
 
 function host() {
   const t = convexTest(undefined, {
@@ -52,9 +65,19 @@ const api = anyApi.service!;
 describe("function wrappers", () => {
   test("a valid key runs the handler with ctx.apiKey and without the key in args", async () => {
     const t = host();
-    const { key, keyId } = await t.mutation(api.makeKey, { scopes: ["orders:read", "orders:write"] });
-    expect(await t.mutation(api.createOrder, { apiKey: key, item: "tea" })).toEqual({ item: "tea", by: "worker", sawKey: false });
-    expect(await t.query(api.whoAmI, { apiKey: key })).toEqual({ keyId, owner: OWNER, scopes: ["orders:read", "orders:write"] });
+    const { key, keyId } = await t.mutation(api.makeKey, {
+      scopes: ["orders:read", "orders:write"],
+    });
+    expect(await t.mutation(api.createOrder, { apiKey: key, item: "tea" })).toEqual({
+      item: "tea",
+      by: "worker",
+      sawKey: false,
+    });
+    expect(await t.query(api.whoAmI, { apiKey: key })).toEqual({
+      keyId,
+      owner: OWNER,
+      scopes: ["orders:read", "orders:write"],
+    });
   });
 
   test("a refused key returns the denial instead of running the handler, and the denial persists", async () => {
@@ -64,23 +87,48 @@ describe("function wrappers", () => {
     const scope = await t.mutation(api.createOrder, { apiKey: key, item: "tea" });
     expect(scope).toEqual({ ok: false, reason: "scope" });
     expect(isApiKeyDenial(scope)).toBe(true);
-    expect(await t.mutation(api.createOrder, { apiKey: wrongSecret(key), item: "tea" })).toEqual({ ok: false, reason: "unknown" });
-    expect(await t.mutation(api.createOrder, { apiKey: "nope", item: "tea" })).toEqual({ ok: false, reason: "malformed" });
-    expect(await t.query(api.whoAmI, { apiKey: "nope" })).toEqual({ ok: false, reason: "malformed" });
+    expect(await t.mutation(api.createOrder, { apiKey: wrongSecret(key), item: "tea" })).toEqual({
+      ok: false,
+      reason: "unknown",
+    });
+    expect(await t.mutation(api.createOrder, { apiKey: "nope", item: "tea" })).toEqual({
+      ok: false,
+      reason: "malformed",
+    });
+    expect(await t.query(api.whoAmI, { apiKey: "nope" })).toEqual({
+      ok: false,
+      reason: "malformed",
+    });
     // The denials' audit events committed with the (normally returning) mutation.
-    expect(events.filter((e) => e.action === "guard.apiKey.deny").map((e) => e.reason)).toEqual(["scope", "wrong_secret"]);
+    expect(events.filter((e) => e.action === "guard.apiKey.deny").map((e) => e.reason)).toEqual([
+      "scope",
+      "wrong_secret",
+    ]);
   });
 
   test("the per-key limit applies to wrapped mutations", async () => {
     const t = host();
     const { key } = await t.mutation(api.makeKey, { scopes: ["orders:write"] });
-    for (let i = 0; i < 5; i++) expect(await t.mutation(api.createOrder, { apiKey: key, item: "x" })).toMatchObject({ item: "x" });
-    expect(await t.mutation(api.createOrder, { apiKey: key, item: "x" })).toMatchObject({ ok: false, reason: "rate_limited" });
+    for (let i = 0; i < 5; i++)
+      expect(await t.mutation(api.createOrder, { apiKey: key, item: "x" })).toMatchObject({
+        item: "x",
+      });
+    expect(await t.mutation(api.createOrder, { apiKey: key, item: "x" })).toMatchObject({
+      ok: false,
+      reason: "rate_limited",
+    });
   });
 
   test("wrappers refuse definitions that declare apiKey themselves or use an undeclared scope", () => {
-    expect(() => serviceMutation({ args: { apiKey: v.string() }, handler: async () => null })).toThrow(/apiKey/);
-    expect(() => keys.mutation(mutationGeneric, { scope: "nope" as never })({ args: {}, handler: async () => null })).toThrow(/unknown scope/);
+    expect(() =>
+      serviceMutation({ args: { apiKey: v.string() }, handler: async () => null }),
+    ).toThrow(/apiKey/);
+    expect(() =>
+      keys.mutation(mutationGeneric, { scope: "nope" as never })({
+        args: {},
+        handler: async () => null,
+      }),
+    ).toThrow(/unknown scope/);
   });
 });
 
@@ -89,21 +137,43 @@ describe("httpAction", () => {
     const t = host();
     // convex-test routes t.fetch through an app's http.ts router; this calls the registered handler itself.
     const invoke = async (authorization?: string) => {
-      const request = new Request("https://example.test/orders", { headers: authorization === undefined ? {} : { authorization } });
+      const request = new Request("https://example.test/orders", {
+        headers: authorization === undefined ? {} : { authorization },
+      });
       return t.action(async (ctx) => {
         const r: Response = await (http as any)._handler(ctx, request);
-        return { status: r.status, body: await r.text(), retryAfter: r.headers.get("retry-after"), www: r.headers.get("www-authenticate") };
+        return {
+          status: r.status,
+          body: await r.text(),
+          retryAfter: r.headers.get("retry-after"),
+          www: r.headers.get("www-authenticate"),
+        };
       });
     };
     const { key } = await t.mutation(api.makeKey, { scopes: ["orders:read"] });
     const { key: writer } = await t.mutation(api.makeKey, { scopes: ["orders:write"] });
-    expect(await invoke(`Bearer ${key}`)).toMatchObject({ status: 200, body: "hello worker /orders" });
+    expect(await invoke(`Bearer ${key}`)).toMatchObject({
+      status: 200,
+      body: "hello worker /orders",
+    });
     const unauthorized = { status: 401, body: JSON.stringify({ error: "unauthorized" }) };
-    for (const h of [undefined, "", "Bearer", "Basic abc", `Bearer ${wrongSecret(key)}`, `Bearer ${key}x`, `Token ${key}`, "Bearer " + "x".repeat(600)]) {
+    for (const h of [
+      undefined,
+      "",
+      "Bearer",
+      "Basic abc",
+      `Bearer ${wrongSecret(key)}`,
+      `Bearer ${key}x`,
+      `Token ${key}`,
+      "Bearer " + "x".repeat(600),
+    ]) {
       expect(await invoke(h), String(h)).toMatchObject(unauthorized);
     }
     expect((await invoke(undefined)).www).toMatch(/^Bearer/);
-    expect(await invoke(`Bearer ${writer}`)).toMatchObject({ status: 403, body: JSON.stringify({ error: "forbidden" }) });
+    expect(await invoke(`Bearer ${writer}`)).toMatchObject({
+      status: 403,
+      body: JSON.stringify({ error: "forbidden" }),
+    });
     for (let i = 0; i < 4; i++) await invoke(`Bearer ${key}`);
     const limited = await invoke(`Bearer ${key}`);
     expect(limited).toMatchObject({ status: 429, body: JSON.stringify({ error: "rate_limited" }) });

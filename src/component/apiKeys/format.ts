@@ -24,7 +24,8 @@ export const SECRET_LENGTH = 43;
 export const CHECKSUM_LENGTH = 6;
 export const MAX_PREFIX_LENGTH = 32;
 /** Longer input is malformed without being parsed (the longest well-formed key is 99 characters). */
-export const MAX_KEY_LENGTH = MAX_PREFIX_LENGTH + 1 + KEY_ID_LENGTH + 1 + SECRET_LENGTH + CHECKSUM_LENGTH;
+export const MAX_KEY_LENGTH =
+  MAX_PREFIX_LENGTH + 1 + KEY_ID_LENGTH + 1 + SECRET_LENGTH + CHECKSUM_LENGTH;
 
 const DIGEST_DOMAIN = "convex-guard/api-key/v1";
 const PREFIX_RE = /^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*$/;
@@ -81,7 +82,10 @@ function checksum(body: string): string {
 }
 
 /** A new key for `prefix` (which must be valid). The caller shows it once and keeps only its digest. */
-export function generateKey(prefix: string, keyId: string = randomBase62(KEY_ID_LENGTH)): { keyId: string; secret: string; key: string } {
+export function generateKey(
+  prefix: string,
+  keyId: string = randomBase62(KEY_ID_LENGTH),
+): { keyId: string; secret: string; key: string } {
   const secret = randomBase62(SECRET_LENGTH);
   const body = `${prefix}_${keyId}_${secret}`;
   return { keyId, secret, key: body + checksum(body) };

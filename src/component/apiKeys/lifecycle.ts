@@ -91,17 +91,23 @@ export function assertCreateArgs(args: CreateArgs, now: number): void {
 export async function createKey(ctx: MutationCtx, args: CreateArgs, now: number) {
   assertCreateArgs(args, now);
   if ((await findKey(ctx.db, args.keyId)) !== null) {
-    throw guardError(ErrorCode.CONFLICT, "this keyId already exists; generate a new key", { keyId: args.keyId });
+    throw guardError(ErrorCode.CONFLICT, "this keyId already exists; generate a new key", {
+      keyId: args.keyId,
+    });
   }
   const owned = await ctx.db
     .query("apiKeys")
     .withIndex("by_owner", (q) => q.eq("ownerType", args.owner.type).eq("ownerId", args.owner.id))
     .take(args.maxKeysPerOwner);
   if (owned.length >= args.maxKeysPerOwner) {
-    throw guardError(ErrorCode.TOO_LARGE, `this owner already has ${owned.length} API keys; remove revoked ones first`, {
-      count: owned.length,
-      limit: args.maxKeysPerOwner,
-    });
+    throw guardError(
+      ErrorCode.TOO_LARGE,
+      `this owner already has ${owned.length} API keys; remove revoked ones first`,
+      {
+        count: owned.length,
+        limit: args.maxKeysPerOwner,
+      },
+    );
   }
   const fields = {
     keyId: args.keyId,
@@ -118,7 +124,11 @@ export async function createKey(ctx: MutationCtx, args: CreateArgs, now: number)
   const purge = purgeAt(fields, args.retention);
   await ctx.db.insert("apiKeys", { ...fields, ...(purge === undefined ? {} : { purgeAt: purge }) });
   await ensureMaintenance(ctx, now);
-  return { keyId: args.keyId, createdAt: now, ...(args.expiresAt === undefined ? {} : { expiresAt: args.expiresAt }) };
+  return {
+    keyId: args.keyId,
+    createdAt: now,
+    ...(args.expiresAt === undefined ? {} : { expiresAt: args.expiresAt }),
+  };
 }
 
 export type RotateArgs = { keyId: string; digest: string; prefix: string; overlap: number };
@@ -135,12 +145,20 @@ export async function rotateKey(ctx: MutationCtx, args: RotateArgs, now: number)
   assertPrefix(args.prefix);
   const row = await requireKey(ctx, args.keyId);
   const state = keyState(row, now);
-  if (state !== "active") throw guardError(ErrorCode.INVALID_ARGUMENT, `cannot rotate a ${state} key`, { keyId: args.keyId, state });
+  if (state !== "active")
+    throw guardError(ErrorCode.INVALID_ARGUMENT, `cannot rotate a ${state} key`, {
+      keyId: args.keyId,
+      state,
+    });
   if (row.prefix !== args.prefix) {
-    throw guardError(ErrorCode.INVALID_ARGUMENT, `this key has prefix "${row.prefix}", not "${args.prefix}"`, { keyId: args.keyId });
+    throw guardError(
+      ErrorCode.INVALID_ARGUMENT,
+      `this key has prefix "${row.prefix}", not "${args.prefix}"`,
+      { keyId: args.keyId },
+    );
   }
   const previousValidUntil = now + args.overlap;
-  await ctx.db.patch(row._id, {
+  await ctx.db.patch("apiKeys", row._id, {
     digest: args.digest,
     previousDigest: args.overlap > 0 ? row.digest : undefined,
     previousValidUntil: args.overlap > 0 ? previousValidUntil : undefined,
@@ -154,7 +172,10 @@ export async function revokeKey(ctx: MutationCtx, keyId: string, now: number) {
   const row = await requireKey(ctx, keyId);
   if (row.revokedAt !== undefined) return { revoked: false };
   const revokedAt = now;
-  await ctx.db.patch(row._id, { revokedAt, purgeAt: purgeAt({ ...row, revokedAt }, row.retention) });
+  await ctx.db.patch("apiKeys", row._id, {
+    revokedAt,
+    purgeAt: purgeAt({ ...row, revokedAt }, row.retention),
+  });
   return { revoked: true };
 }
 
@@ -163,11 +184,15 @@ export async function removeKey(ctx: MutationCtx, keyId: string) {
   assertKeyId(keyId);
   const row = await findKey(ctx.db, keyId);
   if (row === null) return { removed: false };
-  await ctx.db.delete(row._id);
+  await ctx.db.delete("apiKeys", row._id);
   return { removed: true };
 }
 
-export async function getKey(ctx: QueryCtx, keyId: string, now: number): Promise<ApiKeyInfo | null> {
+export async function getKey(
+  ctx: QueryCtx,
+  keyId: string,
+  now: number,
+): Promise<ApiKeyInfo | null> {
   assertKeyId(keyId);
   const row = await findKey(ctx.db, keyId);
   return row === null ? null : toInfo(row, now);
@@ -185,7 +210,9 @@ export async function listKeys(
   const query =
     owner === undefined
       ? ctx.db.query("apiKeys")
-      : ctx.db.query("apiKeys").withIndex("by_owner", (q) => q.eq("ownerType", owner.type).eq("ownerId", owner.id));
+      : ctx.db
+          .query("apiKeys")
+          .withIndex("by_owner", (q) => q.eq("ownerType", owner.type).eq("ownerId", owner.id));
   const page = await query.order("desc").paginate(args.paginationOpts);
   return { ...page, page: page.page.map((row) => toInfo(row, now)) };
 }
@@ -197,7 +224,7 @@ export async function maintainApiKeys(ctx: MutationCtx, now: number): Promise<Ma
     .withIndex("by_purgeAt", (q) => q.gte("purgeAt", 0).lte("purgeAt", now))
     .take(API_KEY_SWEEP_BATCH + 1);
   const batch = rows.slice(0, API_KEY_SWEEP_BATCH);
-  for (const row of batch) await ctx.db.delete(row._id);
+  for (const row of batch) await ctx.db.delete("apiKeys", row._id);
   return { processed: batch.length, more: rows.length > API_KEY_SWEEP_BATCH };
 }
 

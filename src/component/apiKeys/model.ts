@@ -81,8 +81,16 @@ export const vComponentVerifyResult = v.union(
 );
 export type ComponentVerifyResult = Infer<typeof vComponentVerifyResult>;
 
-export const vCreateResult = v.object({ keyId: v.string(), createdAt: v.number(), expiresAt: v.optional(v.number()) });
-export const vRotateResult = v.object({ keyId: v.string(), rotatedAt: v.number(), previousValidUntil: v.number() });
+export const vCreateResult = v.object({
+  keyId: v.string(),
+  createdAt: v.number(),
+  expiresAt: v.optional(v.number()),
+});
+export const vRotateResult = v.object({
+  keyId: v.string(),
+  rotatedAt: v.number(),
+  previousValidUntil: v.number(),
+});
 export const vRevokeResult = v.object({ revoked: v.boolean() });
 export const vRemoveResult = v.object({ removed: v.boolean() });
 
@@ -113,5 +121,10 @@ export const verifyArgs = {
   audit: v.boolean(),
 };
 
-export const rotateArgs = { keyId: v.string(), digest: v.string(), prefix: v.string(), overlap: v.number() };
+export const rotateArgs = {
+  keyId: v.string(),
+  digest: v.string(),
+  prefix: v.string(),
+  overlap: v.number(),
+};
 export const keyIdArgs = { keyId: v.string() };

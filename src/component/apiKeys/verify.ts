@@ -55,7 +55,13 @@ function callLimit(keyId: string, config: RateLimitConfig) {
 }
 
 function verified(row: Doc<"apiKeys">): ComponentVerifyResult {
-  return { ok: true, keyId: row.keyId, name: row.name, owner: { type: row.ownerType, id: row.ownerId }, scopes: row.scopes };
+  return {
+    ok: true,
+    keyId: row.keyId,
+    name: row.name,
+    owner: { type: row.ownerType, id: row.ownerId },
+    scopes: row.scopes,
+  };
 }
 
 const DETAIL: Record<Refusal, DenialDetail> = {
@@ -97,13 +103,24 @@ async function deny(
     {
       name: DENIAL_LIMIT_NAME,
       key: known ? args.keyId : "",
-      config: { kind: "sliding window", rate: args.denialLimit.rate, period: args.denialLimit.period },
+      config: {
+        kind: "sliding window",
+        rate: args.denialLimit.rate,
+        period: args.denialLimit.period,
+      },
     },
     now,
   );
   const keyId = args.keyId;
   if (detail === "wrong_secret" && !budget.ok) {
-    return { ok: false, reason: "rate_limited", retryAfter: budget.retryAfter, keyId, detail, audit: false };
+    return {
+      ok: false,
+      reason: "rate_limited",
+      retryAfter: budget.retryAfter,
+      keyId,
+      detail,
+      audit: false,
+    };
   }
   return {
     ok: false,
@@ -116,21 +133,30 @@ async function deny(
 }
 
 /** Verification in a mutation: consumes the call limit, counts denials, records lastUsedAt. */
-export async function verifyInMutation(ctx: MutationCtx, args: VerifyArgs, now: number): Promise<ComponentVerifyResult> {
+export async function verifyInMutation(
+  ctx: MutationCtx,
+  args: VerifyArgs,
+  now: number,
+): Promise<ComponentVerifyResult> {
   assertVerifyArgs(args);
   const row = await findKey(ctx.db, args.keyId);
   const why = refusal(row, args.digest, args.scope, now);
-  if (row === null || why !== null) return deny(ctx, args, row !== null, DETAIL[why ?? "unknown"], now);
+  if (row === null || why !== null)
+    return deny(ctx, args, row !== null, DETAIL[why ?? "unknown"], now);
   if (args.limit !== undefined) {
     const limited = await consumeRateLimit(ctx, callLimit(row.keyId, args.limit), now);
     if (!limited.ok) return deny(ctx, args, true, "rate_limited", now, limited.retryAfter);
   }
-  if (shouldTouch(row.lastUsedAt, now)) await ctx.db.patch(row._id, { lastUsedAt: now });
+  if (shouldTouch(row.lastUsedAt, now)) await ctx.db.patch("apiKeys", row._id, { lastUsedAt: now });
   return verified(row);
 }
 
 /** Verification in a query: reads only. The call limit is checked, not consumed; denials are not counted. */
-export async function verifyInQuery(ctx: QueryCtx, args: VerifyArgs, now: number): Promise<ComponentVerifyResult> {
+export async function verifyInQuery(
+  ctx: QueryCtx,
+  args: VerifyArgs,
+  now: number,
+): Promise<ComponentVerifyResult> {
   assertVerifyArgs(args);
   const row = await findKey(ctx.db, args.keyId);
   const why = refusal(row, args.digest, args.scope, now);
@@ -141,7 +167,14 @@ export async function verifyInQuery(ctx: QueryCtx, args: VerifyArgs, now: number
   if (args.limit !== undefined) {
     const limited = await peekRateLimit(ctx, callLimit(row.keyId, args.limit), now);
     if (!limited.ok) {
-      return { ok: false, reason: "rate_limited", retryAfter: limited.retryAfter, keyId: row.keyId, detail: "rate_limited", audit: false };
+      return {
+        ok: false,
+        reason: "rate_limited",
+        retryAfter: limited.retryAfter,
+        keyId: row.keyId,
+        detail: "rate_limited",
+        audit: false,
+      };
     }
   }
   return verified(row);
