@@ -1,4 +1,5 @@
 import type { Value } from "convex/values";
+import type { CodeAlphabet, CodeFormat } from "./model.js";
 import { canonicalJson, concatBytes, hmacSha256Hex, sha256Hex, toHex, utf8 } from "../lib/hash.js";
 
 /**
@@ -28,9 +29,6 @@ export const DIGITS = "0123456789";
  * symbols, so each one carries log2(31) ≈ 4.95 bits.
  */
 export const ALPHANUMERIC = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
-
-export type CodeAlphabet = "digits" | "alphanumeric";
-export type CodeFormat = { alphabet: CodeAlphabet; length: number };
 
 export function alphabetChars(alphabet: CodeAlphabet): string {
   return alphabet === "digits" ? DIGITS : ALPHANUMERIC;

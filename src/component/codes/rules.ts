@@ -3,11 +3,12 @@ import { ErrorCode, guardError } from "../lib/errors.js";
 import { canonicalJson } from "../lib/hash.js";
 import { assertIntInRange, assertKey, assertPositive, byteLength } from "../lib/validate.js";
 import { DAY, HOUR, MINUTE } from "../lib/time.js";
-import type { CodeFormat } from "./crypto.js";
+import type { CodeFormat, CodeLimit, CodeState } from "./model.js";
 
 /**
- * Confirmation-code rules as pure functions: input checks shared by the
- * client and the component, and the state machine of one (subject, action).
+ * Confirmation-code rules as pure functions: the component's input checks
+ * (the client reuses only the configuration checks, in its constructor) and
+ * the state machine of one (subject, action).
  */
 
 export const MIN_DIGITS = 6; // NIST SP 800-63B: at least 20 bits.
@@ -35,8 +36,6 @@ export const DEFAULTS = {
 /** Reserved limiter names; the host's own limit names cannot start with "guard:". */
 export const ISSUE_LIMIT_NAME = "guard:codes:issue";
 export const FAILURE_LIMIT_NAME = "guard:codes:failure";
-
-export type CodeLimit = { rate: number; period: number };
 
 export function assertSubjectAction(subject: unknown, action: unknown): void {
   assertKey(subject, "subject");
@@ -144,7 +143,7 @@ export function assertLimit(
   }
 }
 
-// ---- checks of whole calls (the client runs them early, the component again as the trust boundary) ----
+// ---- checks of whole calls (run by the component, the trust boundary) ----
 
 /** The (subject, action, payload) of `issue`. Returns the payload's canonical JSON. */
 export function assertIssueInput(a: {
@@ -194,8 +193,6 @@ export function assertConsumeConfig(c: {
 
 // ---- state machine ----
 
-export type CodeState = "pending" | "consumed" | "revoked" | "locked";
-
 /** The part of a stored code the rules look at. */
 export type CodeRecord = {
   state: CodeState;
@@ -221,8 +218,6 @@ export function carriedFailures(
     return { locked: true, retryAfter: row.expiresAt - now };
   return { failures: row.failures };
 }
-
-export type ConsumeFailure = "invalid" | "expired" | "used" | "locked" | "mismatch" | "none";
 
 /**
  * Why a code cannot be tried at all (the attempt is not counted, since it

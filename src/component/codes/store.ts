@@ -1,0 +1,218 @@
+import type { Doc } from "../_generated/dataModel.js";
+import type { MutationCtx, QueryCtx } from "../_generated/server.js";
+import { ensureMaintenance, type MaintenanceResult } from "../maintenance/kick.js";
+import { consumeRateLimit, peekThenConsume, type LimitRequest } from "../rateLimits.js";
+import { constantTimeEqual } from "../lib/hash.js";
+import {
+  MAC_VERSION,
+  codeMac,
+  generateCode,
+  limitKey,
+  newCodeId,
+  normalizeCode,
+  payloadDigestOfJson,
+  payloadMac,
+} from "./crypto.js";
+import type {
+  CodeFormat,
+  CodeLimit,
+  CodeStatus,
+  CodeTarget,
+  ConsumeResult,
+  IssueResult,
+  RevokeResult,
+} from "./model.js";
+import {
+  FAILURE_LIMIT_NAME,
+  ISSUE_LIMIT_NAME,
+  afterFailure,
+  blockedReason,
+  carriedFailures,
+} from "./rules.js";
+
+/*
+ * The ctx side of confirmation codes: one row per (subject, action) read
+ * through `by_subject_action`, and the two exact sliding windows (issue and
+ * failure) kept by the rate-limit module. The rules it applies are pure
+ * (rules.ts); the MACs come from crypto.ts.
+ */
+
+type CodeRow = Doc<"confirmationCodes">;
+
+async function findCode(ctx: QueryCtx, { subject, action }: CodeTarget): Promise<CodeRow | null> {
+  return ctx.db
+    .query("confirmationCodes")
+    .withIndex("by_subject_action", (q) => q.eq("subject", subject).eq("action", action))
+    .unique();
+}
+
+/** The limiter request for a (subject, action) pair. Exact precision: the bound is strict. */
+async function limitRequest(
+  name: string,
+  { subject, action }: CodeTarget,
+  limit: CodeLimit,
+): Promise<LimitRequest> {
+  return {
+    name,
+    key: await limitKey(subject, action),
+    config: { kind: "sliding window", rate: limit.rate, period: limit.period, precision: "exact" },
+  };
+}
+
+export type IssueInput = CodeTarget & {
+  secret: string;
+  payloadJson: string;
+  format: CodeFormat;
+  ttl: number;
+  maxAttempts: number;
+  issueLimit: CodeLimit;
+};
+
+export async function issueCode(
+  ctx: MutationCtx,
+  input: IssueInput,
+  now: number,
+): Promise<IssueResult> {
+  const { subject, action, secret, format, ttl, maxAttempts, issueLimit } = input;
+  const row = await findCode(ctx, input);
+  const carried = carriedFailures(row, maxAttempts, now);
+  if ("locked" in carried) return { ok: false, reason: "locked", retryAfter: carried.retryAfter };
+  const limited = await consumeRateLimit(
+    ctx,
+    await limitRequest(ISSUE_LIMIT_NAME, input, issueLimit),
+    now,
+  );
+  if (!limited.ok) return { ok: false, reason: "rate_limited", retryAfter: limited.retryAfter };
+
+  const codeId = newCodeId();
+  const code = generateCode(format);
+  const macInput = {
+    secret,
+    codeId,
+    subject,
+    action,
+    payloadDigest: await payloadDigestOfJson(input.payloadJson),
+  };
+  const expiresAt = now + ttl;
+  const fields = {
+    codeId,
+    version: MAC_VERSION,
+    mac: await codeMac(macInput, code),
+    payloadMac: await payloadMac(macInput),
+    alphabet: format.alphabet,
+    length: format.length,
+    state: "pending" as const,
+    failures: carried.failures,
+    maxAttempts,
+    issuedAt: now,
+    expiresAt,
+  };
+  if (row !== null) {
+    await ctx.db.patch("confirmationCodes", row._id, fields);
+  } else {
+    await ctx.db.insert("confirmationCodes", { subject, action, ...fields });
+    await ensureMaintenance(ctx, now);
+  }
+  return { ok: true, codeId, code, expiresAt };
+}
+
+export type ConsumeInput = CodeTarget & {
+  secret: string;
+  payloadJson: string;
+  code: string;
+  failureLimit: CodeLimit;
+};
+
+export async function consumeCode(
+  ctx: MutationCtx,
+  input: ConsumeInput,
+  now: number,
+): Promise<ConsumeResult> {
+  const row = await findCode(ctx, input);
+  const blocked = blockedReason(row, now);
+  if (row === null || blocked?.reason === "none") return { ok: false, reason: "none" };
+  if (blocked?.reason === "locked")
+    return { ok: false, ...blocked, attemptsLeft: 0, codeId: row.codeId };
+  if (blocked !== null) return { ok: false, reason: blocked.reason, codeId: row.codeId };
+  const attemptsLeft = row.maxAttempts - row.failures;
+  // Check the cross-code failure budget BEFORE looking at the code, so a
+  // guess beyond the budget is never evaluated; a failure below takes from it.
+  const failureReq = await limitRequest(FAILURE_LIMIT_NAME, input, input.failureLimit);
+  const budget = await peekThenConsume(ctx, failureReq, now);
+  if (!budget.result.ok) {
+    const { retryAfter } = budget.result;
+    return { ok: false, reason: "locked", retryAfter, attemptsLeft, codeId: row.codeId };
+  }
+
+  const macInput = {
+    secret: input.secret,
+    codeId: row.codeId,
+    subject: input.subject,
+    action: input.action,
+    payloadDigest: await payloadDigestOfJson(input.payloadJson),
+  };
+  // Both MACs are always computed and compared in constant time.
+  const payloadOk = constantTimeEqual(await payloadMac(macInput), row.payloadMac);
+  const candidate = await codeMac(macInput, normalizeCode(row.alphabet, input.code));
+  const codeOk = constantTimeEqual(candidate, row.mac);
+  if (payloadOk && codeOk) {
+    await ctx.db.patch("confirmationCodes", row._id, { state: "consumed" });
+    return { ok: true, codeId: row.codeId };
+  }
+  const next = afterFailure(row);
+  await ctx.db.patch("confirmationCodes", row._id, next);
+  await budget.consume();
+  return {
+    ok: false,
+    reason: payloadOk ? "invalid" : "mismatch",
+    attemptsLeft: row.maxAttempts - next.failures,
+    codeId: row.codeId,
+  };
+}
+
+export async function codeStatus(
+  ctx: QueryCtx,
+  target: CodeTarget,
+  now: number,
+): Promise<CodeStatus> {
+  const row = await findCode(ctx, target);
+  if (row === null) return { state: "none", pending: false };
+  const base = { codeId: row.codeId, expiresAt: row.expiresAt };
+  if (row.state === "consumed" || row.state === "revoked")
+    return { state: row.state, pending: false, ...base };
+  if (now >= row.expiresAt) return { state: "expired", pending: false, ...base };
+  const attemptsLeft = Math.max(0, row.maxAttempts - row.failures);
+  if (row.state === "locked" || attemptsLeft === 0)
+    return { state: "locked", pending: false, ...base, attemptsLeft: 0 };
+  return { state: "pending", pending: true, ...base, attemptsLeft };
+}
+
+/** Revokes a live pending or locked code; the row keeps its failure count until expiry. */
+export async function revokeCode(
+  ctx: MutationCtx,
+  target: CodeTarget,
+  now: number,
+): Promise<RevokeResult> {
+  const row = await findCode(ctx, target);
+  if (row === null || now >= row.expiresAt || row.state === "consumed" || row.state === "revoked")
+    return { revoked: false };
+  await ctx.db.patch("confirmationCodes", row._id, { state: "revoked" });
+  return { revoked: true, codeId: row.codeId };
+}
+
+/** Rows deleted per maintenance pass. */
+export const CODE_SWEEP_BATCH = 200;
+
+/**
+ * Deletes rows whose code has expired (pending, consumed, revoked or locked
+ * alike) in one bounded batch, through the `by_expiresAt` index.
+ */
+export async function sweepCodes(ctx: MutationCtx, now: number): Promise<MaintenanceResult> {
+  const rows = await ctx.db
+    .query("confirmationCodes")
+    .withIndex("by_expiresAt", (q) => q.lte("expiresAt", now))
+    .take(CODE_SWEEP_BATCH + 1);
+  const batch = rows.slice(0, CODE_SWEEP_BATCH);
+  for (const row of batch) await ctx.db.delete("confirmationCodes", row._id);
+  return { processed: batch.length, more: rows.length > CODE_SWEEP_BATCH };
+}
