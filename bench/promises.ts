@@ -93,6 +93,34 @@ export const PROMISES: Promise_[] = [
     "`consume` reads at most 4 documents (code row, failure limit; a patch counts as a read)",
   ),
   p("codes.consume.writes", 2, "`consume` writes at most 2 documents"),
+  // API keys.
+  p(
+    "apiKeys.verify.reads",
+    1,
+    "`verify` of a valid key reads 1 document (warm key: lastUsedAt is at most a minute old)",
+  ),
+  p("apiKeys.verify.query.writes", 0, "`verify` in a query writes nothing"),
+  p(
+    "apiKeys.verify.limited.reads",
+    3,
+    "`verify` with a per-key limit reads at most 3 documents (key, limiter shard read and patched)",
+  ),
+  p(
+    "apiKeys.verify.wrong.writes",
+    1,
+    "`verify` with a wrong secret writes at most 1 document (its denial count)",
+  ),
+  p("apiKeys.verify.malformed.reads", 0, "`verify` of a malformed key reads nothing"),
+  p(
+    "apiKeys.hot.writesPerMinute",
+    1,
+    "one key verified 100 times a second: no document is written more than once a minute",
+  ),
+  p(
+    "apiKeys.hot.conflictPct",
+    1,
+    "one key verified 100 times a second: at most 1% of calls would retry (modelled)",
+  ),
   // Accuracy and storage.
   p(
     "exact.overPct",

@@ -5,6 +5,7 @@ import type { SpeedRow } from "./speed.js";
 import type { AccuracyRow } from "./accuracy.js";
 import type { ScaleResult } from "./scale.js";
 import type { ContentionRow } from "./contention.js";
+import type { HotKeyRow } from "./costApiKeys.js";
 import type { PromiseCheck } from "./promises.js";
 import type { MetricStats } from "./stats.js";
 
@@ -25,6 +26,7 @@ export type Results = {
   accuracy?: AccuracyRow[];
   scale?: ScaleResult;
   contention?: ContentionRow[];
+  apiKeysHot?: HotKeyRow[];
   promises: PromiseCheck[];
 };
 
@@ -95,7 +97,7 @@ export function renderMarkdown(r: Results): string {
     );
   }
   if (r.guardCosts || r.audit) {
-    out.push(`### Cost per call: audit log and confirmations`, "");
+    out.push(`### Cost per call: audit log, confirmations and API keys`, "");
     const rows = [...(r.audit?.costs ?? []), ...(r.guardCosts ?? [])];
     out.push(
       table(
@@ -233,6 +235,31 @@ export function renderMarkdown(r: Results): string {
         "",
       );
     }
+  }
+  if (r.apiKeysHot) {
+    out.push(`### One API key at 100 verifications per second`, "");
+    out.push(
+      table(
+        [
+          "Scenario",
+          "Calls",
+          "Most writes to one document in a minute",
+          "Calls that would retry %",
+        ],
+        r.apiKeysHot.map((h) => [
+          h.scenario,
+          `${n(h.calls)} (${h.seconds} s)`,
+          `${h.maxWritesPerDocPerMinute} (${h.hottestTable})`,
+          n(h.conflictPct, 2),
+        ]),
+      ),
+      "",
+      `Every call is committed, with its read and write sets recorded at the syscall layer. A call counts as retried when a call that ` +
+        `committed less than ${r.apiKeysHot[0]?.overlapMs ?? "–"} ms before it (the time assumed between a mutation's snapshot and its commit) wrote a ` +
+        `document it read. \`lastUsedAt\` is written at most once a minute, so the key document is not hot; a per-key \`limit\` writes its ` +
+        `limiter document on every call, so a key this busy needs a sharded limit (or none), like any hot rate-limit key.`,
+      "",
+    );
   }
   if (r.contention) {
     out.push(`### Contention model`, "");

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { installClock, uninstallClock } from "./harness.js";
 import { limitCosts, type LimitCall, type LimitCostRow } from "./costLimits.js";
 import { auditBench, confirmationsBench } from "./costGuard.js";
+import { apiKeyCosts, apiKeysHot } from "./costApiKeys.js";
 import { speed } from "./speed.js";
 import { accuracy } from "./accuracy.js";
 import { rateLimitScale } from "./scale.js";
@@ -58,6 +59,8 @@ export function parseArgs(args: string[]) {
     periods: quick ? 3 : 10,
     auditSizes: quick ? [1_000, 10_000] : [1_000, 10_000, 20_000],
     contentionN: 10,
+    // One key at 100 verifications/s: 2 minutes covers two lastUsedAt writes.
+    hotSeconds: quick ? 10 : 120,
     contentionRounds: quick ? 3 : 20,
   };
 }
@@ -112,6 +115,10 @@ export async function main(argv: string[]): Promise<number> {
       });
       await section("cost: confirmations", async () => {
         r.guardCosts = await confirmationsBench(o.samples);
+      });
+      await section("cost: api keys", async () => {
+        r.guardCosts = [...(r.guardCosts ?? []), ...(await apiKeyCosts(o.samples))];
+        r.apiKeysHot = await apiKeysHot(o.hotSeconds, log);
       });
     }
     if (
@@ -227,6 +234,19 @@ export async function main(argv: string[]): Promise<number> {
     m["codes.issue.writes"] = max("confirmations.issue", "documentsWritten");
     m["codes.consume.reads"] = max("confirmations.consume", "documentsRead");
     m["codes.consume.writes"] = max("confirmations.consume", "documentsWritten");
+    m["apiKeys.verify.reads"] = max("apiKeys.verify, valid key (", "documentsRead");
+    m["apiKeys.verify.query.writes"] = max("apiKeys.verify, valid key (query)", "documentsWritten");
+    m["apiKeys.verify.limited.reads"] = max(
+      "apiKeys.verify, valid key with per-key limit",
+      "documentsRead",
+    );
+    m["apiKeys.verify.wrong.writes"] = max("apiKeys.verify, wrong secret", "documentsWritten");
+    m["apiKeys.verify.malformed.reads"] = max("apiKeys.verify, malformed", "documentsRead");
+  }
+  if (r.apiKeysHot) {
+    const plain = r.apiKeysHot.find((h) => h.scenario.includes("no per-key limit"));
+    m["apiKeys.hot.writesPerMinute"] = plain ? plain.maxWritesPerDocPerMinute : null;
+    m["apiKeys.hot.conflictPct"] = plain ? plain.conflictPct : null;
   }
   if (r.accuracy) {
     const exact = r.accuracy.map((a) =>
