@@ -3,24 +3,19 @@ import type { Infer, Validator } from "convex/values";
 import type { ComponentApi } from "../component/_generated/component.js";
 import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
 import { ErrorCode, guardError } from "../component/lib/errors.js";
+import { metadataJson, retentionDaysToMs } from "../component/audit/checks.js";
+import { formatEvents } from "../component/audit/export.js";
+import { eventLeaf } from "../component/audit/leaf.js";
+import { GENESIS_HASH, rootFromPath, sealHash } from "../component/audit/merkle.js";
+import { assertRedactPaths } from "../component/audit/redaction.js";
 import {
   SYSTEM_ACTION_PREFIX,
-  eventLeafHash,
-  payloadHash,
-  payloadOf,
-  planList,
-  validateEraseInput,
-  validateEventInput,
-  validatePageSize,
-  validateRedactPaths,
-  validateRetentionDays,
-  validatorMismatch,
   type AuditEvent,
   type AuditEventInput,
   type AuditListFilter,
   type Subject,
 } from "../component/audit/model.js";
-import { GENESIS_HASH, rootFromPath, sealHash } from "../component/audit/merkle.js";
+import { validatorMismatch } from "./validatorMismatch.js";
 
 export type { AuditEvent, AuditEventInput, AuditListFilter } from "../component/audit/model.js";
 
@@ -39,6 +34,7 @@ export type AuditActions = Record<string, Validator<any, "required" | "optional"
 
 /** Actions convex-guard logs itself (retention runs, erasures, confirmations). Always accepted. */
 export { SYSTEM_ACTION_PREFIX };
+export { CSV_COLUMNS } from "../component/audit/export.js";
 
 type ActionName<A extends AuditActions> = [keyof A] extends [never]
   ? string
@@ -87,9 +83,9 @@ export class AuditLog<A extends AuditActions = {}> {
     private readonly options: AuditLogOptions<A> = {},
   ) {
     this.redact = [...(options.redact ?? [])];
-    validateRedactPaths(this.redact, ErrorCode.INVALID_CONFIG);
+    assertRedactPaths(this.redact, ErrorCode.INVALID_CONFIG);
     this.retentionMs =
-      options.retention === undefined ? undefined : validateRetentionDays(options.retention.days);
+      options.retention === undefined ? undefined : retentionDaysToMs(options.retention.days);
     if (
       options.actions !== undefined &&
       (typeof options.actions !== "object" || options.actions === null)
@@ -109,27 +105,32 @@ export class AuditLog<A extends AuditActions = {}> {
    */
   async log(ctx: AuditMutationCtx, event: AuditLogEvent<A>): Promise<string> {
     const e = event as AuditEventInput;
-    validateEventInput(e);
-    const actions = this.options.actions;
-    if (actions !== undefined && !e.action.startsWith(SYSTEM_ACTION_PREFIX)) {
-      const validator = Object.prototype.hasOwnProperty.call(actions, e.action)
-        ? actions[e.action]
-        : undefined;
-      if (validator === undefined) {
-        throw guardError(
-          ErrorCode.INVALID_ARGUMENT,
-          `unknown audit action ${JSON.stringify(e.action)}`,
-        );
-      }
-      const mismatch = validatorMismatch(validator, e.metadata);
-      if (mismatch !== null)
-        throw guardError(ErrorCode.INVALID_ARGUMENT, `action ${e.action}: ${mismatch}`);
-    }
+    // Metadata that is not a Convex value never reaches the component: check it here.
+    if (e.metadata !== undefined) metadataJson(e.metadata);
     return ctx.runMutation(this.component.audit.log, {
       event: e,
       redact: this.redact.length > 0 ? this.redact : undefined,
       retentionMs: this.retentionMs,
+      actionMismatch: this.actionMismatch(e) ?? undefined,
     });
+  }
+
+  /**
+   * Why typed `actions` reject the event, or null. The validators are the
+   * host's and cannot cross the boundary, so this runs here; the component
+   * throws it after its own input checks, so error codes do not depend on
+   * which side found a problem first.
+   */
+  private actionMismatch(e: AuditEventInput): string | null {
+    const actions = this.options.actions;
+    if (actions === undefined || typeof e.action !== "string") return null;
+    if (e.action.startsWith(SYSTEM_ACTION_PREFIX)) return null;
+    const validator = Object.prototype.hasOwnProperty.call(actions, e.action)
+      ? actions[e.action]
+      : undefined;
+    if (validator === undefined) return `unknown audit action ${JSON.stringify(e.action)}`;
+    const mismatch = validatorMismatch(validator, e.metadata);
+    return mismatch === null ? null : `action ${e.action}: ${mismatch}`;
   }
 
   /**
@@ -139,9 +140,6 @@ export class AuditLog<A extends AuditActions = {}> {
    * INVALID_ARGUMENT. Redacted fields are absent (see `get` with reveal).
    */
   async list(ctx: AuditQueryCtx, args: AuditListArgs): Promise<PaginationResult<AuditEvent>> {
-    const { paginationOpts, ...filter } = args;
-    planList(filter);
-    validatePageSize(paginationOpts.numItems);
     return ctx.runQuery(this.component.audit.list, args) as Promise<PaginationResult<AuditEvent>>;
   }
 
@@ -205,7 +203,6 @@ export class AuditLog<A extends AuditActions = {}> {
     ctx: AuditMutationCtx,
     args: { subject: Subject; actor?: { type: string; id: string; name?: string } },
   ): Promise<{ erased: number; done: boolean }> {
-    validateEraseInput(args);
     return ctx.runMutation(this.component.audit.erase, { ...args, retentionMs: this.retentionMs });
   }
 
@@ -219,72 +216,10 @@ export class AuditLog<A extends AuditActions = {}> {
       );
     }
     const page = await this.list(ctx, listArgs);
-    const data =
-      format === "jsonl"
-        ? page.page.map((e) => JSON.stringify(e) + "\n").join("")
-        : (args.paginationOpts.cursor === null ? csvRow(CSV_COLUMNS) : "") +
-          page.page.map((e) => csvRow(csvCells(e))).join("");
+    const first = args.paginationOpts.cursor === null;
+    const data = formatEvents(page.page, format, first);
     return { data, isDone: page.isDone, continueCursor: page.continueCursor };
   }
-}
-
-// ---- export formatting ----
-
-export const CSV_COLUMNS = [
-  "id",
-  "seq",
-  "recordedAt",
-  "occurredAt",
-  "action",
-  "outcome",
-  "severity",
-  "tenant",
-  "actorType",
-  "actorId",
-  "actorName",
-  "targets",
-  "reason",
-  "ip",
-  "userAgent",
-  "requestId",
-  "metadata",
-  "eventId",
-  "leafHash",
-];
-
-function csvCells(e: AuditEvent): string[] {
-  const s = (x: unknown) => (x === undefined ? "" : typeof x === "string" ? x : JSON.stringify(x));
-  return [
-    e.id,
-    s(e.seq),
-    new Date(e.recordedAt).toISOString(),
-    new Date(e.occurredAt).toISOString(),
-    e.action,
-    e.outcome,
-    s(e.severity),
-    s(e.tenant),
-    e.actor.type,
-    e.actor.id,
-    s(e.actor.name),
-    s(e.targets),
-    s(e.reason),
-    s(e.context?.ip),
-    s(e.context?.userAgent),
-    s(e.context?.requestId),
-    s(e.metadata),
-    s(e.eventId),
-    e.leafHash,
-  ];
-}
-
-/** RFC 4180 quoting, plus a leading quote on cells a spreadsheet would run as a formula. */
-function csvCell(cell: string): string {
-  const safe = /^[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
-function csvRow(cells: string[]): string {
-  return cells.map(csvCell).join(",") + "\r\n";
 }
 
 // ---- proofs ----
@@ -300,11 +235,7 @@ export async function verifyProof(
   headHash: string,
 ): Promise<boolean> {
   if (event.seq === undefined || event.seq !== proof.seq || proof.seals.length === 0) return false;
-  const leaf = await eventLeafHash({
-    recordedAt: event.recordedAt,
-    retainUntil: event.retainUntil,
-    payloadHash: await payloadHash(payloadOf(event)),
-  });
+  const leaf = await eventLeaf(event);
   const first = proof.seals[0]!;
   if (first.fromSeq + proof.index !== event.seq || first.toSeq - first.fromSeq + 1 !== proof.size)
     return false;

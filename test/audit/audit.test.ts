@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { v } from "convex/values";
 import { AuditLog, verifyProof, ErrorCode, DAY, isGuardError } from "convex-guard";
 import { components, guardTest, runInGuard } from "../setup.js";
-import { EMPTY_SEAL_INTERVAL } from "../../src/component/audit.js";
+import { EMPTY_SEAL_INTERVAL } from "../../src/component/audit/model.js";
 import { BUSY_TICK_MS, IDLE_TICK_MS } from "../../src/component/maintenance/kick.js";
 
 const audit = new AuditLog(components.guard, {
@@ -225,7 +225,7 @@ describe("audit log API", () => {
   test("sealing takes bounded batches and never skips an event", async () => {
     const t = guardTest();
     await runInGuard(t, async (ctx) => {
-      const { insertEvent } = await import("../../src/component/audit.js");
+      const { insertEvent } = await import("../../src/component/audit/append.js");
       for (let i = 0; i < 600; i++)
         await insertEvent(
           ctx,

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { AuditLog } from "convex-guard";
 import { components, guardTest, measure, readMetrics, runInGuard } from "../setup.js";
-import { insertEvent } from "../../src/component/audit.js";
+import { insertEvent } from "../../src/component/audit/append.js";
 import { subjectKey } from "../../src/component/audit/model.js";
 import type { AuditListArgs } from "../../src/client/auditLog.js";
 

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import fc from "fast-check";
 import { AuditLog, DAY, HOUR } from "convex-guard";
 import { components, guardTest } from "../setup.js";
-import { eventLeafHash, payloadHash, payloadOf } from "../../src/component/audit/model.js";
+import { eventLeaf, payloadHash, payloadOf } from "../../src/component/audit/leaf.js";
 import { sealHash } from "../../src/component/audit/merkle.js";
 
 /*
@@ -103,11 +103,7 @@ async function tamper(t: T, kind: Kind, pick: number, pick2: number) {
         return { kind: "event_edited", seq: e.seq };
       case "editFieldAndLeaf": {
         const edited = { ...e, metadata: { n: -1 } };
-        const leaf = await eventLeafHash({
-          recordedAt: e.recordedAt,
-          retainUntil: e.retainUntil,
-          payloadHash: await payloadHash(payloadOf(edited)),
-        });
+        const leaf = await eventLeaf(edited);
         await ctx.db.patch(e._id, { metadata: { n: -1 }, leafHash: leaf });
         return { kind: "root_mismatch", seal: sealOfSeq(e.seq) };
       }

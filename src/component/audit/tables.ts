@@ -1,6 +1,6 @@
 import { defineTable } from "convex/server";
 import { v } from "convex/values";
-import { sealFields as auditSealFields, storedEventFields as auditEventFields } from "./model.js";
+import { vSeal, vStoredEvent } from "./model.js";
 
 /** The audit log's tables. */
 export const auditTables = {
@@ -9,7 +9,7 @@ export const auditTables = {
   // filter has its own index ending in recordedAt, so a page reads only the
   // rows it returns. `tenantKey` is "" for events without a tenant.
   auditEvents: defineTable({
-    ...auditEventFields,
+    ...vStoredEvent.fields,
     actorKey: v.string(),
     tenantKey: v.string(),
     inputHash: v.optional(v.string()),
@@ -58,5 +58,5 @@ export const auditTables = {
   }).index("by_seq", ["seq"]),
   // The seal chain: seal n covers events fromSeq..toSeq (empty when
   // toSeq < fromSeq), root is their Merkle root, hash chains to seal n-1.
-  auditSeals: defineTable(auditSealFields).index("by_n", ["n"]).index("by_toSeq", ["toSeq"]),
+  auditSeals: defineTable(vSeal).index("by_n", ["n"]).index("by_toSeq", ["toSeq"]),
 };

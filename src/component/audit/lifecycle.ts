@@ -1,0 +1,126 @@
+import type { Doc, Id } from "../_generated/dataModel.js";
+import type { MutationCtx } from "../_generated/server.js";
+import type { MaintenanceResult } from "../maintenance/kick.js";
+import { insertEvent } from "./append.js";
+import { payloadHash, payloadOf } from "./leaf.js";
+import {
+  ERASE_ACTION,
+  ERASE_BATCH,
+  RETAIN_BATCH,
+  RETENTION_ACTION,
+  SYSTEM_ACTOR,
+  subjectKey,
+  type Actor,
+  type Subject,
+} from "./model.js";
+
+/**
+ * An event's end of life: retention deletes its payload (a stub keeps what
+ * rebuilds its leaf), erasure deletes the values and salts of its redacted
+ * fields (the commitments stay). Both keep every hash verifiable and record
+ * themselves as events.
+ */
+
+/** Deletes the payload of one event: index rows, secrets, the event; keeps a stub that rebuilds its leaf. */
+async function retainEvent(ctx: MutationCtx, e: Doc<"auditEvents">, now: number): Promise<void> {
+  await ctx.db.insert("auditRetained", {
+    seq: e.seq!,
+    recordedAt: e.recordedAt,
+    retainUntil: e.retainUntil!,
+    payloadHash: await payloadHash(payloadOf(e)),
+    retainedAt: now,
+  });
+  for (const t of await ctx.db
+    .query("auditTargets")
+    .withIndex("by_event", (q) => q.eq("event", e._id))
+    .take(64)) {
+    await ctx.db.delete("auditTargets", t._id);
+  }
+  const secret = await ctx.db
+    .query("auditSecrets")
+    .withIndex("by_event", (q) => q.eq("event", e._id))
+    .first();
+  if (secret !== null) await deleteSecret(ctx, secret._id);
+  await ctx.db.delete("auditEvents", e._id);
+}
+
+async function deleteSecret(ctx: MutationCtx, secret: Id<"auditSecrets">): Promise<void> {
+  for (const r of await ctx.db
+    .query("auditSecretRefs")
+    .withIndex("by_secret", (q) => q.eq("secret", secret))
+    .take(64)) {
+    await ctx.db.delete("auditSecretRefs", r._id);
+  }
+  await ctx.db.delete("auditSecrets", secret);
+}
+
+/** Applies retention to one bounded batch of sealed events past their horizon, and records it. */
+export async function retainBatch(ctx: MutationCtx, now: number): Promise<MaintenanceResult> {
+  const due = await ctx.db
+    .query("auditEvents")
+    .withIndex("by_retainUntil", (q) => q.gte("retainUntil", 0).lte("retainUntil", now))
+    .take(RETAIN_BATCH + 1);
+  // Unsealed events wait for their seal: the stub needs a seq.
+  const batch = due.slice(0, RETAIN_BATCH).filter((e) => e.seq !== undefined);
+  for (const e of batch) await retainEvent(ctx, e, now);
+  const more = due.length > RETAIN_BATCH || batch.length < Math.min(due.length, RETAIN_BATCH);
+  // Record the run, unless it only removed earlier retention records (that would never end).
+  const real = batch.filter((e) => e.action !== RETENTION_ACTION);
+  if (real.length > 0) {
+    const seqs = batch.map((e) => e.seq!).sort((a, b) => a - b);
+    const horizon = Math.max(...batch.map((e) => e.retainUntil! - e.recordedAt));
+    await insertEvent(
+      ctx,
+      now,
+      {
+        action: RETENTION_ACTION,
+        actor: { ...SYSTEM_ACTOR },
+        outcome: "success",
+        metadata: { events: batch.length, fromSeq: seqs[0]!, toSeq: seqs[seqs.length - 1]! },
+      },
+      [],
+      horizon,
+    );
+  }
+  return { processed: batch.length, more };
+}
+
+/**
+ * Right to erasure, one bounded batch: deletes the secrets rows that concern
+ * `subject` and records the call as an event.
+ */
+export async function eraseBatch(
+  ctx: MutationCtx,
+  now: number,
+  args: { subject: Subject; actor?: Actor; retentionMs?: number },
+): Promise<{ erased: number; done: boolean }> {
+  const refs = await ctx.db
+    .query("auditSecretRefs")
+    .withIndex("by_subject", (q) => q.eq("subjectKey", subjectKey(args.subject)))
+    .take(ERASE_BATCH + 1);
+  let erased = 0;
+  for (const ref of refs.slice(0, ERASE_BATCH)) {
+    const secret = await ctx.db.get("auditSecrets", ref.secret);
+    if (secret !== null) {
+      await deleteSecret(ctx, secret._id);
+      erased++;
+    } else {
+      await ctx.db.delete("auditSecretRefs", ref._id);
+    }
+  }
+  const done = refs.length <= ERASE_BATCH;
+  await insertEvent(
+    ctx,
+    now,
+    {
+      action: ERASE_ACTION,
+      actor: args.actor ?? { ...SYSTEM_ACTOR },
+      targets: [{ type: args.subject.type, id: args.subject.id }],
+      outcome: "success",
+      metadata: { erased, done },
+    },
+    [],
+    args.retentionMs,
+  );
+  return { erased, done };
+}
