@@ -4,18 +4,22 @@
  * Writes, deterministically:
  * - src/component/_generated/{api,server,dataModel,component}.ts for the
  *   component. `ComponentApi` is derived from the component's `typeof api`,
- *   so it can never drift from the functions' validators.
+ *   i.e. from the handlers' TypeScript types; the official CLI derives it from
+ *   the runtime validators instead, and `npm run codegen:check` (CI) fails
+ *   where the two disagree.
  * - example/convex/_generated/{api,server,dataModel}.ts for the example app,
  *   with `components.guard` typed by the package's `ComponentApi`.
  *
  * Usage: `npm run codegen` (add `--check` to fail instead of writing when a
  * file is stale, as CI does). `--app DIR` generates only the app in DIR (a
- * host's `convex/` folder), for a project that installs convex-guard and
- * cannot reach a deployment either.
+ * host's `convex/` folder; scripts/readme-check.ts uses it for the docs'
+ * code blocks). `npm run codegen:check` compares the committed files with
+ * what the official CLI generates (scripts/codegen-check.ts).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { installedComponents } from "./convex/installedComponents.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const check = process.argv.includes("--check");
@@ -128,6 +132,14 @@ export const internalAction: ActionBuilder<DataModel, "internal"> = internalActi
 /** An HTTP endpoint, routed in \`http.ts\`. */
 export const httpAction: HttpActionBuilder = httpActionGeneric;
 
+/** Environment variables the platform provides (none are declared in convex.config.ts). */
+type Env = {
+  readonly CONVEX_CLOUD_URL: string;
+  readonly CONVEX_SITE_URL: string;
+};
+/** Typed environment variables, as the official codegen declares them. */
+export const env: Env = (globalThis as unknown as { process: { env: Env } }).process.env;
+
 export type QueryCtx = GenericQueryCtx<DataModel>;
 export type MutationCtx = GenericMutationCtx<DataModel>;
 export type ActionCtx = GenericActionCtx<DataModel>;
@@ -201,25 +213,6 @@ function write(path: string, content: string): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, content);
   console.log(`codegen: wrote ${rel}`);
-}
-
-/** Component names installed by an app's convex.config.ts, with their import path. */
-function installedComponents(configPath: string): Array<{ name: string; from: string }> {
-  const src = readFileSync(configPath, "utf8");
-  const imports = new Map<string, string>();
-  for (const m of src.matchAll(/import\s+(\w+)\s+from\s+["']([^"']+)["']/g))
-    imports.set(m[1], m[2]);
-  const out: Array<{ name: string; from: string }> = [];
-  for (const m of src.matchAll(
-    /\.use\(\s*(\w+)\s*(?:,\s*\{[^}]*name:\s*["']([^"']+)["'][^}]*\})?\s*\)/g,
-  )) {
-    const from = imports.get(m[1]);
-    if (!from) throw new Error(`codegen: ${configPath}: cannot find the import of ${m[1]}`);
-    const pkgDefault = from.replace(/\/convex\.config(\.js)?$/, "");
-    const defaultName = pkgDefault === "convex-guard" ? "guard" : m[1];
-    out.push({ name: m[2] ?? defaultName, from: pkgDefault });
-  }
-  return out;
 }
 
 function generate(dir: string, opts: { component: boolean }): void {

@@ -38,8 +38,10 @@ export const log = mutation({
     /** Why the client's typed `actions` reject this event: thrown after the input checks. */
     actionMismatch: v.optional(v.string()),
   },
+  // The id crosses the component boundary, where the host sees a plain string
+  // (what the official codegen writes for it), not an `Id` of our table.
   returns: v.string(),
-  handler: async (ctx, args) => {
+  handler: async (ctx, args): Promise<string> => {
     const now = Date.now();
     assertEventInput(args.event);
     assertRedactPaths(args.redact ?? [], ErrorCode.INVALID_ARGUMENT);

@@ -41,6 +41,14 @@ export const internalAction: ActionBuilder<DataModel, "internal"> = internalActi
 /** An HTTP endpoint, routed in `http.ts`. */
 export const httpAction: HttpActionBuilder = httpActionGeneric;
 
+/** Environment variables the platform provides (none are declared in convex.config.ts). */
+type Env = {
+  readonly CONVEX_CLOUD_URL: string;
+  readonly CONVEX_SITE_URL: string;
+};
+/** Typed environment variables, as the official codegen declares them. */
+export const env: Env = (globalThis as unknown as { process: { env: Env } }).process.env;
+
 export type QueryCtx = GenericQueryCtx<DataModel>;
 export type MutationCtx = GenericMutationCtx<DataModel>;
 export type ActionCtx = GenericActionCtx<DataModel>;
