@@ -27,7 +27,7 @@ describe("README", () => {
 
   test("links every page of docs/", () => {
     for (const page of pages.filter((p) => p.startsWith("docs/")))
-      expect(readme).toContain(`](${page})`);
+      expect(readme.includes(`](${page})`), `README.md has no link to ${page}`).toBe(true);
   });
 });
 
