@@ -24,7 +24,7 @@ import type { ComponentApi } from "../component/_generated/component.js";
 import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
 import { ErrorCode, guardError } from "../component/lib/errors.js";
 import { DAY } from "../component/lib/time.js";
-import type { RateLimitConfig } from "../component/rateLimits/math.js";
+import type { RateLimitConfig } from "../component/rateLimits/model.js";
 import { digestSecret, generateKey, parseKey } from "../component/apiKeys/format.js";
 import type {
   ApiKeyInfo,

@@ -9,31 +9,24 @@ import { ConvexError, v } from "convex/values";
 import type { ComponentApi } from "../component/_generated/component.js";
 import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
 import { ErrorCode, guardError } from "../component/lib/errors.js";
-import {
-  assertCount,
-  assertLimitName,
-  checkCount,
-  normalizeConfig,
-  rateLimitedError,
-  type NormalizedConfig,
-  type RateLimitConfig,
-  type RateLimitResult,
-} from "../component/rateLimits/math.js";
+import { assertLimitName, normalizeConfig } from "../component/rateLimits/config.js";
 import {
   vGetValueResult,
   type GetValueResult,
   type LimitAllResult,
+  type RateLimitConfig,
+  type RateLimitResult,
 } from "../component/rateLimits/model.js";
-import { assertKey } from "../component/lib/validate.js";
 
 export type {
+  FixedWindowConfig,
+  GetValueResult,
+  LimitAllResult,
   RateLimitConfig,
   RateLimitResult,
   SlidingWindowConfig,
   TokenBucketConfig,
-  FixedWindowConfig,
-} from "../component/rateLimits/math.js";
-export type { GetValueResult, LimitAllResult } from "../component/rateLimits/model.js";
+} from "../component/rateLimits/model.js";
 export { projectRemaining } from "../component/rateLimits/math.js";
 
 /** Same shape as `@convex-dev/rate-limiter`'s `RateLimitReturns`. */
@@ -113,6 +106,21 @@ export type HookOptions<DataModel extends GenericDataModel> = {
   config?: RateLimitConfig;
 };
 
+/** Configs already checked host side (each object once: constructor configs and inline ones). */
+const checkedConfigs = new WeakSet<object>();
+
+/**
+ * Checks a config completely, host side, so a bad one fails where it is
+ * written (INVALID_CONFIG naming the field) rather than as a raw argument
+ * validator error at the first call. Everything else about a call (name, key,
+ * count, values) is the component's to check.
+ */
+function assertConfig(config: RateLimitConfig, name: string): void {
+  if (typeof config === "object" && config !== null && checkedConfigs.has(config)) return;
+  normalizeConfig(config, name);
+  checkedConfigs.add(config);
+}
+
 /**
  * Typed rate limits, checked inside the caller's own transaction.
  *
@@ -124,20 +132,18 @@ export type HookOptions<DataModel extends GenericDataModel> = {
  * ```
  *
  * Calls throw only for bad input (`ConvexError` with `data.code`) or, with
- * `throws: true`, when denied.
+ * `throws: true`, when denied. The component checks every argument; the
+ * client checks only configs (at construction, or when first given inline)
+ * and that a name without a config is one it knows.
  */
 export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record<never, never>> {
-  /** Names checked by the constructor: not re-checked per call (each check encodes the string). */
-  private readonly checkedNames = new Set<string>();
-
   constructor(
     public readonly component: ComponentApi,
     public readonly limits: Limits = {} as Limits,
   ) {
     for (const [name, config] of Object.entries(limits)) {
       assertLimitName(name);
-      normalizeConfig(config, name);
-      this.checkedNames.add(name);
+      assertConfig(config, name);
     }
   }
 
@@ -152,10 +158,7 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     name: Name,
     ...options: Opts<Limits, Name, RateLimitOptions>
   ): Promise<RateLimitResult> {
-    const args = this.limitArgs(name, options[0]);
-    const result = await ctx.runMutation(this.component.rateLimits.limit, args);
-    if (!result.ok && options[0]?.throws) throw rateLimitedError(name, result.retryAfter);
-    return result;
+    return ctx.runMutation(this.component.rateLimits.limit, this.limitArgs(name, options[0]));
   }
 
   /** Would `limit` succeed now? Consumes nothing; works in queries. Throws as `limit` does. */
@@ -164,10 +167,7 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     name: Name,
     ...options: Opts<Limits, Name, RateLimitOptions>
   ): Promise<RateLimitResult> {
-    const args = this.limitArgs(name, options[0]);
-    const result = await ctx.runQuery(this.component.rateLimits.check, args);
-    if (!result.ok && options[0]?.throws) throw rateLimitedError(name, result.retryAfter);
-    return result;
+    return ctx.runQuery(this.component.rateLimits.check, this.limitArgs(name, options[0]));
   }
 
   /**
@@ -182,21 +182,13 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     requests: LimitAllRequest<Limits>[],
     options?: { throws?: boolean },
   ): Promise<LimitAllResult> {
-    const prepared = requests.map((r) => this.limitArgs(r.name, r));
-    const result = await ctx.runMutation(this.component.rateLimits.limitAll, {
-      requests: prepared.map(({ name, key, count, reserve, config }) => ({
-        name,
-        key,
-        count,
-        reserve,
-        config,
-      })),
+    return ctx.runMutation(this.component.rateLimits.limitAll, {
+      requests: requests.map((r) => {
+        const { name, key, count, reserve, config } = this.limitArgs(r.name, r);
+        return { name, key, count, reserve, config };
+      }),
+      throws: options?.throws,
     });
-    if (!result.ok && options?.throws) {
-      const first = result.results.find((r) => !r.ok);
-      throw rateLimitedError(first?.name ?? requests[0]!.name, result.retryAfter);
-    }
-    return result;
   }
 
   /** Deletes the state of (name, key) on every shard; the next call starts fresh. Throws INVALID_ARGUMENT / TOO_LARGE for a bad name or key. */
@@ -205,8 +197,6 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     name: Name,
     args?: { key?: string; config?: RateLimitConfig },
   ): Promise<void> {
-    assertLimitName(name);
-    if (args?.key !== undefined) assertKey(args.key);
     await ctx.runMutation(this.component.rateLimits.reset, { name, key: args?.key });
   }
 
@@ -224,14 +214,11 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
       : [options: { key?: string; count: number; config: RateLimitConfig }]
   ): Promise<{ credited: number }> {
     const o = options[0];
-    const { config } = this.configFor(name, o.config);
-    if (o.key !== undefined) assertKey(o.key);
-    assertCount(o.count, name);
     return ctx.runMutation(this.component.rateLimits.credit, {
       name,
       key: o.key,
       count: o.count,
-      config,
+      config: this.configFor(name, o.config),
     });
   }
 
@@ -245,13 +232,11 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     ...options: Opts<Limits, Name, { key?: string; sampleShards?: number }>
   ): Promise<GetValueResult> {
     const o = options[0];
-    const { config } = this.configFor(name, o?.config);
-    if (o?.key !== undefined) assertKey(o.key);
     return ctx.runQuery(this.component.rateLimits.getValue, {
       name,
       key: o?.key,
       sampleShards: o?.sampleShards,
-      config,
+      config: this.configFor(name, o?.config),
     });
   }
 
@@ -272,7 +257,7 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
       : [options: HookOptions<DataModel> & { config: RateLimitConfig }]
   ) {
     const o = options[0];
-    const { config } = this.configFor(name, o?.config);
+    const config = this.configFor(name, o?.config);
     const component = this.component;
     return {
       getRateLimit: queryGeneric({
@@ -280,6 +265,7 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
         returns: vGetValueResult,
         handler: async (ctx, args): Promise<GetValueResult> => {
           const keyOpt = o?.key;
+          // Host side by nature: only the host knows whether its clients may pick the key.
           if (args.key !== undefined && typeof keyOpt !== "function") {
             throw guardError(
               ErrorCode.INVALID_ARGUMENT,
@@ -290,7 +276,6 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
             typeof keyOpt === "function"
               ? await keyOpt(ctx as GenericQueryCtx<DataModel>, args.key)
               : keyOpt;
-          if (key !== undefined) assertKey(key);
           return ctx.runQuery(component.rateLimits.getValue, {
             name,
             key,
@@ -307,39 +292,31 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     };
   }
 
-  /** Resolves and validates everything before calling the component (which validates again). */
+  /** The component arguments of `limit` / `check`. */
   private limitArgs(
     name: string,
     o: (RateLimitOptions & { config?: RateLimitConfig }) | undefined,
   ) {
-    const { config, normalized } = this.configFor(name, o?.config, o?.maxReserved);
-    if (o?.key !== undefined) assertKey(o.key);
-    checkCount(normalized, o?.count ?? 1, o?.reserve ?? false, name);
-    return { name, key: o?.key, count: o?.count, reserve: o?.reserve, config };
+    let config = this.configFor(name, o?.config);
+    if (o?.maxReserved !== undefined) config = { ...config, maxReserved: o.maxReserved };
+    return { name, key: o?.key, count: o?.count, reserve: o?.reserve, throws: o?.throws, config };
   }
 
   /**
-   * The config a call runs with (inline, else configured; with a per-call
-   * `maxReserved`), checked once. Throws UNKNOWN_LIMIT, INVALID_ARGUMENT for
-   * a bad or reserved name, INVALID_CONFIG.
+   * The config a call runs with: inline (checked once), else configured.
+   * Throws UNKNOWN_LIMIT for a name with neither, INVALID_CONFIG.
    */
-  private configFor(
-    name: string,
-    inline: RateLimitConfig | undefined,
-    maxReserved?: number,
-  ): { config: RateLimitConfig; normalized: NormalizedConfig } {
-    if (!this.checkedNames.has(name)) assertLimitName(name);
-    let config =
-      inline ?? (Object.hasOwn(this.limits, name) ? this.limits[name as keyof Limits] : undefined);
-    if (config === undefined) {
-      throw guardError(
-        ErrorCode.UNKNOWN_LIMIT,
-        `Rate limit "${name}" is not defined: add it to the RateLimiter or pass \`config\``,
-        { name },
-      );
+  private configFor(name: string, inline: RateLimitConfig | undefined): RateLimitConfig {
+    if (inline !== undefined) {
+      assertConfig(inline, name);
+      return inline;
     }
-    if (maxReserved !== undefined) config = { ...config, maxReserved };
-    return { config, normalized: normalizeConfig(config, name) };
+    if (Object.hasOwn(this.limits, name)) return this.limits[name as keyof Limits];
+    throw guardError(
+      ErrorCode.UNKNOWN_LIMIT,
+      `Rate limit "${name}" is not defined: add it to the RateLimiter or pass \`config\``,
+      { name },
+    );
   }
 }
 

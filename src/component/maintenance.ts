@@ -2,7 +2,7 @@ import { v } from "convex/values";
 import { internal } from "./_generated/api.js";
 import { internalMutation, mutation, type MutationCtx } from "./_generated/server.js";
 import { BUSY_TICK_MS, IDLE_TICK_MS } from "./maintenance/kick.js";
-import { maintainRateLimits } from "./rateLimits.js";
+import { maintainRateLimits } from "./rateLimits/store.js";
 import { maintainAudit } from "./audit.js";
 import { maintainCodes } from "./codes.js";
 import { maintainApiKeys } from "./apiKeys.js";

@@ -1,36 +1,11 @@
+/**
+ * Public rate-limit functions (hosts call them through the RateLimiter
+ * client). Each reads the clock once, validates through ./rateLimits/store.ts
+ * and is the one place a denied call throws for `throws: true`.
+ */
 import { v } from "convex/values";
-import type { Doc } from "./_generated/dataModel.js";
-import {
-  mutation,
-  query,
-  type DatabaseReader,
-  type MutationCtx,
-  type QueryCtx,
-} from "./_generated/server.js";
-import { ensureMaintenance, type MaintenanceResult } from "./maintenance/kick.js";
-import {
-  MAX_NAME_BYTES,
-  MAX_SHARDS,
-  advance,
-  assertLimitName,
-  assertNotReserved,
-  assertCount,
-  checkCount,
-  creditState,
-  decide,
-  idleAt,
-  normalizeConfig,
-  rateLimitedError,
-  remaining,
-  shardConfig,
-  type Decision,
-  type NormalizedConfig,
-  type RateLimitConfig,
-  type RateLimitResult,
-  type RateLimitState,
-  type ShardRead,
-  type ShardWrite,
-} from "./rateLimits/math.js";
+import { mutation, query } from "./_generated/server.js";
+import { rateLimitedError } from "./rateLimits/math.js";
 import {
   creditArgs,
   getValueArgs,
@@ -41,258 +16,24 @@ import {
   vGetValueResult,
   vLimitAllResult,
   vLimitResult,
-  type GetValueResult,
-  type LimitAllResult,
 } from "./rateLimits/model.js";
-import { ErrorCode, guardError } from "./lib/errors.js";
-import { assertIntInRange, assertKey, assertString } from "./lib/validate.js";
-
-/*
- * CONTRACT for other component modules (codes.ts uses these for its issue and
- * failure limits). Names and signatures are fixed.
- */
-export type LimitRequest = {
-  name: string;
-  /** "" is the name's single shared value (public functions map an omitted key to it). */
-  key: string;
-  config: RateLimitConfig;
-  count?: number;
-  reserve?: boolean;
-};
-
-/** Most requests one `limitAll` may combine. */
-export const MAX_LIMIT_ALL = 16;
-/** Documents the idle-key sweep deletes per maintenance pass. */
-export const SWEEP_BATCH = 256;
-
-type Prepared = {
-  name: string;
-  key: string;
-  config: NormalizedConfig;
-  count: number;
-  reserve: boolean;
-  /** Seeds the per-key fixed-window alignment. */
-  seed: string;
-};
-
-/** Validates a request (throws before any read or write). Reserved names pass: codes.ts uses them. */
-function prepare(req: LimitRequest): Prepared {
-  assertString(req.name, "name", MAX_NAME_BYTES);
-  if (typeof req.key !== "string")
-    throw guardError(ErrorCode.INVALID_ARGUMENT, "key must be a string");
-  if (req.key !== "") assertKey(req.key);
-  const config = normalizeConfig(req.config, req.name);
-  const reserve = req.reserve ?? false;
-  const count = checkCount(config, req.count ?? 1, reserve, req.name);
-  return { name: req.name, key: req.key, config, count, reserve, seed: seedOf(req.name, req.key) };
-}
-
-function seedOf(name: string, key: string): string {
-  return `${name}\u0000${key}`;
-}
-
-/** A public caller's key: omitted means shared; an explicit key must be a valid key. */
-function publicKey(key: string | undefined): string {
-  if (key === undefined) return "";
-  assertKey(key);
-  return key;
-}
-
-function readShard(db: DatabaseReader, name: string, key: string, shard: number) {
-  return db
-    .query("rateLimits")
-    .withIndex("by_name_key_shard", (q) => q.eq("name", name).eq("key", key).eq("shard", shard))
-    .unique();
-}
-
-function toState(doc: Doc<"rateLimits"> | null): RateLimitState | null {
-  if (doc === null) return null;
-  const { value, ts, prev, log } = doc;
-  return { value, ts, prev, log };
-}
-
-function randomInt(n: number): number {
-  return Math.floor(Math.random() * n);
-}
-
-type Evaluated = {
-  p: Prepared;
-  decision: Exclude<Decision, { needSecondShard: true }>;
-  docs: Map<number, Doc<"rateLimits"> | null>;
-};
-
-/**
- * Reads one random shard; reads a second (never more) only when the limit has
- * >= 3 shards and the first cannot admit the call alone.
- */
-async function evaluate(db: DatabaseReader, p: Prepared, now: number): Promise<Evaluated> {
-  const n = p.config.shards;
-  const first = n === 1 ? 0 : randomInt(n);
-  const docs = new Map<number, Doc<"rateLimits"> | null>();
-  docs.set(first, await readShard(db, p.name, p.key, first));
-  const reads: ShardRead[] = [{ shard: first, state: toState(docs.get(first)!) }];
-  let decision = decide(p.config, reads, p.seed, now, p.count, p.reserve);
-  if (!decision.ok && decision.needSecondShard) {
-    const second = (first + 1 + randomInt(n - 1)) % n;
-    docs.set(second, await readShard(db, p.name, p.key, second));
-    reads.push({ shard: second, state: toState(docs.get(second)!) });
-    decision = decide(p.config, reads, p.seed, now, p.count, p.reserve);
-  }
-  if (!decision.ok && decision.needSecondShard) throw new Error("unreachable: two shards read");
-  return { p, decision, docs };
-}
-
-/** Patches existing shard documents, inserts new ones (starting maintenance only then). */
-async function applyWrites(
-  ctx: MutationCtx,
-  e: { p: Prepared; docs: Map<number, Doc<"rateLimits"> | null> },
-  writes: ShardWrite[],
-  now: number,
-) {
-  let inserted = false;
-  for (const w of writes) {
-    const doc = e.docs.get(w.shard);
-    const fields = stateFields(w, doc ?? null);
-    if (doc) {
-      await ctx.db.patch("rateLimits", doc._id, fields);
-    } else {
-      await ctx.db.insert("rateLimits", {
-        name: e.p.name,
-        key: e.p.key,
-        shard: w.shard,
-        ...fields,
-      });
-      inserted = true;
-    }
-  }
-  if (inserted) await ensureMaintenance(ctx, now);
-}
-
-/**
- * The fields to write. `prev` and `log` appear only when the state or the
- * document has them (a patch with `undefined` deletes the field), so the
- * common patch stays small.
- */
-function stateFields(w: ShardWrite, doc: Doc<"rateLimits"> | null) {
-  const { value, ts, prev, log } = w.state;
-  return {
-    value,
-    ts,
-    idleAt: w.idleAt,
-    ...(prev !== undefined || doc?.prev !== undefined ? { prev } : {}),
-    ...(log !== undefined || doc?.log !== undefined ? { log } : {}),
-  };
-}
-
-function result(d: Evaluated["decision"]): RateLimitResult {
-  if (!d.ok) return { ok: false, retryAfter: d.retryAfter };
-  return d.retryAfter !== undefined ? { ok: true, retryAfter: d.retryAfter } : { ok: true };
-}
-
-/** Consumes `count` (default 1) if allowed; a denied call writes nothing. Throws only for bad input. */
-export async function consumeRateLimit(
-  ctx: MutationCtx,
-  req: LimitRequest,
-  now: number,
-): Promise<RateLimitResult> {
-  const peeked = await peekThenConsume(ctx, req, now);
-  await peeked.consume();
-  return peeked.result;
-}
-
-/**
- * Decides now, consumes later: `consume()` writes what the decision admitted
- * (nothing if denied) without reading the state again. codes.ts checks the
- * failure budget before evaluating a guess and counts the failure after, at
- * the cost of one read. Valid while nothing else writes this limit in between.
- */
-export async function peekThenConsume(
-  ctx: MutationCtx,
-  req: LimitRequest,
-  now: number,
-): Promise<{ result: RateLimitResult; consume: () => Promise<void> }> {
-  const e = await evaluate(ctx.db, prepare(req), now);
-  const d = e.decision;
-  return {
-    result: result(d),
-    consume: async () => (d.ok ? applyWrites(ctx, e, d.writes, now) : undefined),
-  };
-}
-
-/** Would `count` be allowed now? Reads only. */
-export async function peekRateLimit(
-  ctx: QueryCtx,
-  req: LimitRequest,
-  now: number,
-): Promise<RateLimitResult> {
-  return result((await evaluate(ctx.db, prepare(req), now)).decision);
-}
-
-/** Deletes the state of (name, key) on every shard. */
-export async function resetRateLimit(ctx: MutationCtx, name: string, key: string): Promise<void> {
-  const docs = await ctx.db
-    .query("rateLimits")
-    .withIndex("by_name_key_shard", (q) => q.eq("name", name).eq("key", key))
-    .take(MAX_SHARDS);
-  for (const doc of docs) await ctx.db.delete("rateLimits", doc._id);
-}
-
-/** Deletes state of idle keys (idleAt passed: equivalent to no state) in one bounded batch. */
-export async function maintainRateLimits(
-  ctx: MutationCtx,
-  now: number,
-): Promise<MaintenanceResult> {
-  const idle = await ctx.db
-    .query("rateLimits")
-    .withIndex("by_idleAt", (q) => q.lt("idleAt", now))
-    .take(SWEEP_BATCH);
-  for (const doc of idle) await ctx.db.delete("rateLimits", doc._id);
-  return { processed: idle.length, more: idle.length === SWEEP_BATCH };
-}
-
-// ---------------------------------------------------------------------------
-// Public component functions (hosts call them through the RateLimiter client).
-// Each reads Date.now() once and passes it down.
-// ---------------------------------------------------------------------------
-
-type PublicRequest = {
-  name: string;
-  key?: string;
-  count?: number;
-  reserve?: boolean;
-  config: RateLimitConfig;
-};
-
-/**
- * Maps a public request to an internal one; `prepare` validates name and key.
- * Refused here: reserved names (only convex-guard's own limits use them) and
- * an explicit "" key (internally "" means the shared value).
- */
-function fromPublic(args: PublicRequest): LimitRequest {
-  assertNotReserved(args.name);
-  if (args.key === "") assertKey(args.key);
-  return {
-    name: args.name,
-    key: args.key ?? "",
-    config: args.config,
-    count: args.count,
-    reserve: args.reserve,
-  };
-}
-
-/** Name and key of a call that does not go through `prepare` (credit, getValue). */
-function publicTarget(args: { name: string; key?: string }): { name: string; key: string } {
-  assertLimitName(args.name);
-  return { name: args.name, key: publicKey(args.key) };
-}
+import {
+  consumeRateLimit,
+  creditRateLimit,
+  fromPublic,
+  getRateLimitValue,
+  limitAllRequests,
+  peekRateLimit,
+  resetPublic,
+} from "./rateLimits/store.js";
 
 /** Consume `count` (default 1). Returns `{ ok, retryAfter }`; throws only for bad input or `throws: true`. */
 export const limit = mutation({
   args: limitArgs,
   returns: vLimitResult,
-  handler: async (ctx, args) => {
+  handler: async (ctx, { throws, ...args }) => {
     const r = await consumeRateLimit(ctx, fromPublic(args), Date.now());
-    if (!r.ok && args.throws) throw rateLimitedError(args.name, r.retryAfter);
+    if (!r.ok && throws) throw rateLimitedError(args.name, r.retryAfter);
     return r;
   },
 });
@@ -301,9 +42,9 @@ export const limit = mutation({
 export const check = query({
   args: limitArgs,
   returns: vLimitResult,
-  handler: async (ctx, args) => {
+  handler: async (ctx, { throws, ...args }) => {
     const r = await peekRateLimit(ctx, fromPublic(args), Date.now());
-    if (!r.ok && args.throws) throw rateLimitedError(args.name, r.retryAfter);
+    if (!r.ok && throws) throw rateLimitedError(args.name, r.retryAfter);
     return r;
   },
 });
@@ -316,45 +57,10 @@ export const check = query({
 export const limitAll = mutation({
   args: limitAllArgs,
   returns: vLimitAllResult,
-  handler: async (ctx, args): Promise<LimitAllResult> => {
-    const now = Date.now();
-    const n = args.requests.length;
-    if (n === 0)
-      throw guardError(ErrorCode.INVALID_ARGUMENT, "limitAll needs at least one request");
-    if (n > MAX_LIMIT_ALL) {
-      throw guardError(
-        ErrorCode.TOO_LARGE,
-        `limitAll takes at most ${MAX_LIMIT_ALL} requests, got ${n}`,
-        { count: n, limit: MAX_LIMIT_ALL },
-      );
-    }
-    const prepared = args.requests.map((r) => prepare(fromPublic(r)));
-    const seen = new Set<string>();
-    for (const p of prepared) {
-      if (seen.has(p.seed)) {
-        throw guardError(
-          ErrorCode.INVALID_ARGUMENT,
-          `limitAll got rate limit "${p.name}" twice for the same key; combine the counts`,
-          { name: p.name },
-        );
-      }
-      seen.add(p.seed);
-    }
-    const evaluated: Evaluated[] = [];
-    for (const p of prepared) evaluated.push(await evaluate(ctx.db, p, now));
-    const results = evaluated.map(({ p, decision }) => ({ name: p.name, ...result(decision) }));
-    const denied = evaluated.filter((e) => !e.decision.ok);
-    if (denied.length > 0) {
-      const retryAfter = Math.max(
-        ...denied.map((e) => (e.decision.ok ? 0 : e.decision.retryAfter)),
-      );
-      if (args.throws) throw rateLimitedError(denied[0]!.p.name, retryAfter);
-      return { ok: false, retryAfter, results };
-    }
-    for (const e of evaluated) if (e.decision.ok) await applyWrites(ctx, e, e.decision.writes, now);
-    const waits = results.map((r) => r.retryAfter ?? 0);
-    const wait = Math.max(...waits);
-    return wait > 0 ? { ok: true, retryAfter: wait, results } : { ok: true, results };
+  handler: async (ctx, args) => {
+    const { denied, ...r } = await limitAllRequests(ctx, args.requests, Date.now());
+    if (!r.ok && args.throws) throw rateLimitedError(denied!, r.retryAfter);
+    return r;
   },
 });
 
@@ -363,8 +69,7 @@ export const reset = mutation({
   args: resetArgs,
   returns: v.null(),
   handler: async (ctx, args) => {
-    const { name, key } = publicTarget(args);
-    await resetRateLimit(ctx, name, key);
+    await resetPublic(ctx, args);
     return null;
   },
 });
@@ -377,31 +82,7 @@ export const reset = mutation({
 export const credit = mutation({
   args: creditArgs,
   returns: vCreditResult,
-  handler: async (ctx, args) => {
-    const now = Date.now();
-    const req = publicTarget(args);
-    const config = normalizeConfig(args.config, args.name);
-    assertCount(args.count, args.name);
-    const s = shardConfig(config);
-    const seed = seedOf(req.name, req.key);
-    const n = config.shards;
-    const first = n === 1 ? 0 : randomInt(n);
-    const order = n === 1 ? [first] : [first, (first + 1 + randomInt(n - 1)) % n];
-    let left = args.count;
-    for (const shard of order) {
-      if (left <= 0) break;
-      const doc = await readShard(ctx.db, req.name, req.key, shard);
-      if (doc === null) continue; // no document = full
-      const c = creditState(s, toState(doc)!, seed, now, left);
-      if (c.credited <= 0) continue;
-      left -= c.credited;
-      await ctx.db.patch("rateLimits", doc._id, {
-        ...c.state,
-        idleAt: idleAt(s, c.state, seed, now),
-      });
-    }
-    return { credited: args.count - left };
-  },
+  handler: async (ctx, args) => creditRateLimit(ctx, args, Date.now()),
 });
 
 /**
@@ -411,46 +92,8 @@ export const credit = mutation({
 export const getValue = query({
   args: getValueArgs,
   returns: vGetValueResult,
-  handler: async (ctx, args): Promise<GetValueResult> => {
-    const now = Date.now();
-    const req = publicTarget(args);
-    const config = normalizeConfig(args.config, args.name);
-    const samples = args.sampleShards ?? 1;
-    assertIntInRange(samples, "sampleShards", 1, config.shards);
-    const s = shardConfig(config);
-    const seed = seedOf(req.name, req.key);
-    const pool = Array.from({ length: config.shards }, (_, i) => i);
-    let best: { shard: number; doc: Doc<"rateLimits"> | null; value: number } | null = null;
-    for (let i = 0; i < samples; i++) {
-      const j = i + randomInt(pool.length - i);
-      [pool[i], pool[j]] = [pool[j]!, pool[i]!];
-      const shard = pool[i]!;
-      const doc = await readShard(ctx.db, req.name, req.key, shard);
-      const value = remaining(s, toState(doc), seed, now);
-      if (best === null || value > best.value) best = { shard, doc, value };
-    }
-    const state = toState(best!.doc);
-    const ts = state?.ts ?? now;
-    return {
-      value: best!.value,
-      ts,
-      ...(config.kind === "fixed window" ? { windowStart: advance(s, state, seed, now).ts } : {}),
-      shard: best!.shard,
-      shards: config.shards,
-      capacity: s.exact ? Math.floor(s.capacity + 1e-9) : s.capacity,
-      config: args.config,
-      state: state === null ? null : stripUndefined(state),
-      now,
-    };
-  },
+  handler: async (ctx, args) => getRateLimitValue(ctx, args, Date.now()),
 });
-
-function stripUndefined(st: RateLimitState): RateLimitState {
-  const out: RateLimitState = { value: st.value, ts: st.ts };
-  if (st.prev !== undefined) out.prev = st.prev;
-  if (st.log !== undefined) out.log = st.log;
-  return out;
-}
 
 /** The server's clock, for the React hook to correct client clock skew. */
 export const getServerTime = mutation({

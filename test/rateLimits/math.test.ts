@@ -1,19 +1,16 @@
 import { describe, expect, test } from "vitest";
+import { fixedWindowStart } from "../../src/component/rateLimits/algorithms/fixedWindow.js";
+import { checkCount, normalizeConfig, shardConfig } from "../../src/component/rateLimits/config.js";
 import {
   advance,
-  checkCount,
   creditState,
   decide,
-  firstTime,
-  fixedWindowStart,
   idleAt,
-  normalizeConfig,
   projectRemaining,
   remaining,
-  shardConfig,
-  type RateLimitConfig,
-  type RateLimitState,
 } from "../../src/component/rateLimits/math.js";
+import type { RateLimitConfig, RateLimitState } from "../../src/component/rateLimits/model.js";
+import { firstTime } from "../../src/component/rateLimits/numeric.js";
 
 const MIN = 60_000;
 const T = 1_700_000_040_000; // 40 s into a whole minute
@@ -30,19 +27,22 @@ function one(
 
 describe("normalizeConfig", () => {
   test("applies defaults: capacity = rate, one shard, approximate", () => {
-    expect(normalizeConfig({ kind: "token bucket", rate: 5, period: MIN })).toEqual({
+    const { algorithm, ...rest } = normalizeConfig({ kind: "token bucket", rate: 5, period: MIN });
+    expect({ algorithm: algorithm.id, ...rest }).toEqual({
+      algorithm: "token bucket",
       kind: "token bucket",
       rate: 5,
       period: MIN,
       capacity: 5,
       maxReserved: undefined,
       shards: 1,
-      exact: false,
       start: undefined,
     });
-    expect(
-      normalizeConfig({ kind: "sliding window", rate: 5, period: MIN, precision: "exact" }).exact,
-    ).toBe(true);
+    const sliding = { kind: "sliding window", rate: 5, period: MIN } as const;
+    expect(normalizeConfig(sliding).algorithm.id).toBe("sliding window");
+    expect(normalizeConfig({ ...sliding, precision: "exact" }).algorithm.id).toBe(
+      "exact sliding window",
+    );
   });
 
   test("a shard gets its share of rate, capacity and maxReserved", () => {

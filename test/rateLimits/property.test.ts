@@ -7,14 +7,11 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import {
   checkCount,
-  decide,
   normalizeConfig,
-  type Decision,
   type NormalizedConfig,
-  type RateLimitConfig,
-  type RateLimitState,
-  type ShardRead,
-} from "../../src/component/rateLimits/math.js";
+} from "../../src/component/rateLimits/config.js";
+import { decide, type Decision, type ShardRead } from "../../src/component/rateLimits/math.js";
+import type { RateLimitConfig, RateLimitState } from "../../src/component/rateLimits/model.js";
 
 type Op = { dt: number; key: number; count: number; r1: number; r2: number; reserve: boolean };
 type Admission = { t: number; n: number };
@@ -320,7 +317,7 @@ describe("token bucket", () => {
 /** Each algorithm's guaranteed bound (no reservations), for the whole limit. */
 function expectKindBound(c: NormalizedConfig, log: Admission[]) {
   if (c.kind === "token bucket") expectRateBound(log, c.capacity, c.rate, c.period);
-  else if (c.kind === "sliding window" && c.exact) {
+  else if (c.algorithm.id === "exact sliding window") {
     for (const a of log) expect(windowSum(log, a.t, c.period)).toBeLessThanOrEqual(c.rate);
   } else {
     // Fixed windows and the approximate sliding window: < 2 * rate in any period.

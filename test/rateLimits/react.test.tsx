@@ -16,8 +16,11 @@ import {
   type GetRateLimitQuery,
   type GetServerTimeMutation,
 } from "convex-guard/react";
-import type { GetValueResult } from "../../src/component/rateLimits/model.js";
-import type { RateLimitConfig, RateLimitState } from "../../src/component/rateLimits/math.js";
+import type {
+  GetValueResult,
+  RateLimitConfig,
+  RateLimitState,
+} from "../../src/component/rateLimits/model.js";
 import { DAY, MINUTE } from "../../src/component/lib/time.js";
 
 /** The client's clock at the start of each test. */

@@ -2,7 +2,8 @@ import { ErrorCode, guardError } from "../lib/errors.js";
 import { constantTimeEqual } from "../lib/hash.js";
 import { DAY, MINUTE } from "../lib/time.js";
 import { assertIntInRange, assertKey, assertString } from "../lib/validate.js";
-import { normalizeConfig, type RateLimitConfig } from "../rateLimits/math.js";
+import { normalizeConfig } from "../rateLimits/config.js";
+import type { RateLimitConfig } from "../rateLimits/model.js";
 import { isValidDigest, isValidKeyId, isValidPrefix, MAX_PREFIX_LENGTH } from "./format.js";
 
 /*

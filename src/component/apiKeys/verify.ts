@@ -1,7 +1,7 @@
 import type { Doc } from "../_generated/dataModel.js";
 import type { DatabaseReader, MutationCtx, QueryCtx } from "../_generated/server.js";
-import { consumeRateLimit, peekRateLimit } from "../rateLimits.js";
-import type { RateLimitConfig } from "../rateLimits/math.js";
+import { consumeRateLimit, peekRateLimit } from "../rateLimits/store.js";
+import type { RateLimitConfig } from "../rateLimits/model.js";
 import type { ComponentVerifyResult, DenialDetail, VerifyReason } from "./model.js";
 import {
   CALL_LIMIT_NAME,

@@ -1,7 +1,7 @@
 import type { Doc } from "../_generated/dataModel.js";
 import type { MutationCtx, QueryCtx } from "../_generated/server.js";
 import { ensureMaintenance, type MaintenanceResult } from "../maintenance/kick.js";
-import { consumeRateLimit, peekThenConsume, type LimitRequest } from "../rateLimits.js";
+import { consumeRateLimit, peekThenConsume, type LimitRequest } from "../rateLimits/store.js";
 import { constantTimeEqual } from "../lib/hash.js";
 import {
   MAC_VERSION,

@@ -1,19 +1,16 @@
 import { v, type Infer } from "convex/values";
 
 /**
- * Validators for the rate-limit functions, declared once: the component uses
- * them for `args` and `returns`, the client's `hookAPI` for the host query it
- * builds. Shapes match `@convex-dev/rate-limiter` where the peer has the field.
+ * Validators for the rate-limit functions, declared once, and the types
+ * `Infer`'d from them: the component uses them for `args` and `returns`, the
+ * client and the React hook import the types. Shapes match
+ * `@convex-dev/rate-limiter` where the peer has the field.
+ *
+ * Union members are ordered most-used first: convex-test checks a union by
+ * trying each member in turn, and each miss costs a thrown error. With token
+ * bucket and fixed window first, a call pays what the peer's own
+ * `v.union(tokenBucket, fixedWindow)` costs.
  */
-
-export const vSlidingWindowConfig = v.object({
-  kind: v.literal("sliding window"),
-  rate: v.number(),
-  period: v.number(),
-  precision: v.optional(v.union(v.literal("approximate"), v.literal("exact"))),
-  maxReserved: v.optional(v.number()),
-  shards: v.optional(v.number()),
-});
 
 export const vTokenBucketConfig = v.object({
   kind: v.literal("token bucket"),
@@ -31,34 +28,37 @@ export const vFixedWindowConfig = v.object({
   capacity: v.optional(v.number()),
   maxReserved: v.optional(v.number()),
   shards: v.optional(v.number()),
+  /** Window alignment in ms since epoch; per key (a hash of name and key) by default. */
   start: v.optional(v.number()),
 });
 
-// eslint-disable-next-line @typescript-eslint/no-unused-vars -- only its type is used
-const vRateLimitConfigUnion = v.union(vSlidingWindowConfig, vTokenBucketConfig, vFixedWindowConfig);
-
-/*
- * Why some runtime validators are flat objects typed as unions: convex-test
- * checks a union by trying each member and throwing on each miss (about
- * 20 µs per miss, the largest single cost of a `limit` call there; a real
- * deployment validates in the backend). So the runtime validator is one
- * object with every kind's fields and no unions inside; the static type (and
- * `ComponentApi`) stays the exact union. What the flat shape lets through,
- * `normalizeConfig` rejects with INVALID_CONFIG: an unknown `kind` or
- * `precision`, and a field the kind does not have.
- */
-const vRateLimitConfigFlat = v.object({
-  kind: v.string(),
+export const vSlidingWindowConfig = v.object({
+  kind: v.literal("sliding window"),
   rate: v.number(),
   period: v.number(),
-  precision: v.optional(v.string()),
-  capacity: v.optional(v.number()),
+  /** "approximate" (default): two-bucket weighted counter. "exact": admission log, rate <= 1000. */
+  precision: v.optional(v.union(v.literal("approximate"), v.literal("exact"))),
   maxReserved: v.optional(v.number()),
   shards: v.optional(v.number()),
-  start: v.optional(v.number()),
 });
 
-export const vRateLimitConfig = vRateLimitConfigFlat as unknown as typeof vRateLimitConfigUnion;
+export const vRateLimitConfig = v.union(
+  vTokenBucketConfig,
+  vFixedWindowConfig,
+  vSlidingWindowConfig,
+);
+
+export type TokenBucketConfig = Infer<typeof vTokenBucketConfig>;
+export type FixedWindowConfig = Infer<typeof vFixedWindowConfig>;
+export type SlidingWindowConfig = Infer<typeof vSlidingWindowConfig>;
+export type RateLimitConfig = Infer<typeof vRateLimitConfig>;
+
+/** `retryAfter` is in ms from now: the earliest time the same call would succeed. */
+export const vLimitResult = v.union(
+  v.object({ ok: v.literal(true), retryAfter: v.optional(v.number()) }),
+  v.object({ ok: v.literal(false), retryAfter: v.number() }),
+);
+export type RateLimitResult = Infer<typeof vLimitResult>;
 
 /** `limit` and `check`. `key` omitted = one shared value for the name. */
 export const limitArgs = {
@@ -70,17 +70,6 @@ export const limitArgs = {
   config: vRateLimitConfig,
 };
 
-// eslint-disable-next-line @typescript-eslint/no-unused-vars -- only its type is used
-const vLimitResultUnion = v.union(
-  v.object({ ok: v.literal(true), retryAfter: v.optional(v.number()) }),
-  v.object({ ok: v.literal(false), retryAfter: v.number() }),
-);
-/** Flat at runtime, exact union in types (see vRateLimitConfig). */
-export const vLimitResult = v.object({
-  ok: v.boolean(),
-  retryAfter: v.optional(v.number()),
-}) as unknown as typeof vLimitResultUnion;
-
 export const vLimitRequest = v.object({
   name: v.string(),
   key: v.optional(v.string()),
@@ -91,14 +80,12 @@ export const vLimitRequest = v.object({
 
 export const limitAllArgs = { requests: v.array(vLimitRequest), throws: v.optional(v.boolean()) };
 
-const vLimitAllItem = v.object({
-  name: v.string(),
-  ok: v.boolean(),
-  retryAfter: v.optional(v.number()),
-});
+const vLimitAllItem = v.union(
+  v.object({ name: v.string(), ok: v.literal(true), retryAfter: v.optional(v.number()) }),
+  v.object({ name: v.string(), ok: v.literal(false), retryAfter: v.number() }),
+);
 
-// eslint-disable-next-line @typescript-eslint/no-unused-vars -- only its type is used
-const vLimitAllResultUnion = v.union(
+export const vLimitAllResult = v.union(
   v.object({
     ok: v.literal(true),
     retryAfter: v.optional(v.number()),
@@ -106,12 +93,7 @@ const vLimitAllResultUnion = v.union(
   }),
   v.object({ ok: v.literal(false), retryAfter: v.number(), results: v.array(vLimitAllItem) }),
 );
-/** Flat at runtime, exact union in types (see vRateLimitConfig). */
-export const vLimitAllResult = v.object({
-  ok: v.boolean(),
-  retryAfter: v.optional(v.number()),
-  results: v.array(vLimitAllItem),
-}) as unknown as typeof vLimitAllResultUnion;
+export type LimitAllResult = Infer<typeof vLimitAllResult>;
 
 export const resetArgs = { name: v.string(), key: v.optional(v.string()) };
 
@@ -130,13 +112,17 @@ export const getValueArgs = {
   config: vRateLimitConfig,
 };
 
-/** A shard's stored state (see `RateLimitState`). */
+/**
+ * What one shard stores. Each algorithm (./algorithms/) documents what the
+ * fields mean for it; `prev` and `log` are used by the sliding windows only.
+ */
 export const vRateLimitState = v.object({
   value: v.number(),
   ts: v.number(),
   prev: v.optional(v.number()),
   log: v.optional(v.array(v.number())),
 });
+export type RateLimitState = Infer<typeof vRateLimitState>;
 
 export const vGetValueResult = v.object({
   /** Tokens left now in the returned shard (negative while reservations are outstanding). */
@@ -155,7 +141,4 @@ export const vGetValueResult = v.object({
   /** The time the server computed `value` at. */
   now: v.number(),
 });
-
-export type LimitResult = Infer<typeof vLimitResult>;
-export type LimitAllResult = Infer<typeof vLimitAllResult>;
 export type GetValueResult = Infer<typeof vGetValueResult>;

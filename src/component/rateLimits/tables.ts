@@ -4,7 +4,7 @@ import { v } from "convex/values";
 /** The rate limiter's tables. */
 export const rateLimitTables = {
   // One document per (name, key, shard); `key` "" is the name's shared value.
-  // State per algorithm: see RateLimitState in ./math.ts.
+  // State per algorithm: see each file in ./algorithms/.
   // `idleAt`: after it the state equals "no document", so the sweep deletes it.
   rateLimits: defineTable({
     name: v.string(),

@@ -1,0 +1,116 @@
+import type { RateLimitState, SlidingWindowConfig } from "../model.js";
+import { EPS, firstTime } from "../numeric.js";
+import { configError, remainingFrom } from "./shared.js";
+import type { Algorithm, ShardConfig } from "./types.js";
+
+/** Largest `rate` for `precision: "exact"`: the log then holds at most 2 * 1000 entries. */
+export const MAX_EXACT_RATE = 1000;
+
+function sumLog(log: number[]): number {
+  let sum = 0;
+  for (let i = 1; i < log.length; i += 2) sum += log[i]!;
+  return sum;
+}
+
+/** Reservations at `t`: admissions logged after `t`. */
+function reservedAt(state: RateLimitState, t: number): number {
+  const log = state.log ?? [];
+  let sum = 0;
+  for (let i = 0; i < log.length; i += 2) if (log[i]! > t) sum += log[i + 1]!;
+  return sum;
+}
+
+/** Logs `count` admitted at `at` (later than the call time `t` for a reservation). */
+function logAt(state: RateLimitState, count: number, t: number, at: number): RateLimitState {
+  if (count === 0) return state;
+  const log = [...(state.log ?? [])];
+  let i = log.length;
+  while (i > 0 && log[i - 2]! > at) i -= 2;
+  if (i > 0 && log[i - 2] === at) log[i - 1]! += count;
+  else log.splice(i, 0, at, count);
+  return { value: state.value + count, ts: Math.max(state.ts, t), log };
+}
+
+/** Whole admissions a shard holds. */
+function wholeCapacity(s: ShardConfig): number {
+  return Math.floor(s.capacity + EPS);
+}
+
+/**
+ * Exact sliding window (`precision: "exact"`): `log` = [t0, n0, t1, n1, ...]
+ * admissions sorted by time (entries after `now` are reservations); `value` =
+ * their sum, `ts` = the latest call time that wrote it. The log never goes
+ * back in time: a call whose clock is behind `ts` (transactions commit out of
+ * timestamp order) is decided as of `ts`.
+ */
+export const exactSlidingWindow: Algorithm = {
+  id: "exact sliding window",
+  kind: "sliding window",
+  selects: (config) => (config as SlidingWindowConfig).precision === "exact",
+  options: ["precision"],
+  sizeOption: "rate",
+  wholeUnits: true,
+  configure: (config, name, rate) => {
+    if (rate > MAX_EXACT_RATE) {
+      throw configError(
+        name,
+        `precision "exact" keeps one entry per admission and allows rate <= ${MAX_EXACT_RATE}, got ${rate}; use the approximate sliding window`,
+        "rate",
+      );
+    }
+    const maxReserved = config.maxReserved;
+    if (typeof maxReserved === "number" && maxReserved > rate) {
+      throw configError(
+        name,
+        `precision "exact" allows maxReserved <= rate (${rate}), got ${maxReserved}`,
+        "maxReserved",
+      );
+    }
+    // A log reserves at most one window's worth, so its size stays bounded.
+    return { capacity: rate, maxReserved: maxReserved ?? rate };
+  },
+  initial: (_s, _seed, now) => ({ value: 0, ts: now, log: [] }),
+  advance: (s, state, _seed, t) => {
+    // A clock that steps back never un-prunes entries: it counts as `ts`.
+    const horizon = Math.max(t, state.ts) - s.period;
+    const log = state.log ?? [];
+    let i = 0;
+    while (i < log.length && log[i]! <= horizon) i += 2;
+    if (i === 0) return t <= state.ts ? state : { ...state, ts: t };
+    const kept = log.slice(i);
+    return { value: sumLog(kept), ts: Math.max(state.ts, t), log: kept };
+  },
+  remaining: (s, state) => wholeCapacity(s) - sumLog(state.log ?? []),
+  capacity: wholeCapacity,
+  take: (_s, state, count, t) => logAt(state, count, t, t),
+  reserveLimit: wholeCapacity,
+  reserve: (s, state, seed, t, count) => {
+    // The work runs at the earliest time x whose window has room, and is logged at x.
+    if (count > wholeCapacity(s) || reservedAt(state, t) + count > s.maxReserved! + EPS) {
+      return null;
+    }
+    const at = t + firstTime(t, (u) => remainingFrom(s, state, seed, u) + EPS >= count);
+    return { state: logAt(state, count, t, at), payAt: at };
+  },
+  idle: (_s, state) => (state.log ?? []).length === 0,
+  credit: (_s, state, t, amount) => {
+    // Remove the most recent admissions (reservations first).
+    const log = [...(state.log ?? [])];
+    let left = amount;
+    while (left > 0 && log.length > 0) {
+      const n = log[log.length - 1]!;
+      if (n <= left) {
+        left -= n;
+        log.length -= 2;
+      } else {
+        log[log.length - 1] = n - left;
+        left = 0;
+      }
+    }
+    return {
+      state: { value: sumLog(log), ts: Math.max(state.ts, t), log },
+      credited: amount - left,
+    };
+  },
+  decisionTime: (states, now) => Math.max(now, ...states.map((st) => st?.ts ?? now)),
+};

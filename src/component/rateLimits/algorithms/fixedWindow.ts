@@ -1,0 +1,66 @@
+import type { FixedWindowConfig } from "../model.js";
+import { capacityOption, configError, debtReserveLimit, reserveAsDebt, tokens } from "./shared.js";
+import type { Algorithm, ShardConfig } from "./types.js";
+
+/** FNV-1a: a stable 32-bit hash, so a key's window alignment is the same after its state is swept. */
+export function hash32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/**
+ * Start of the fixed window containing `now`. Windows are aligned to
+ * `config.start`, or else to an offset in [0, period) derived from the hash of
+ * (name, key): spread across keys like the peer's random start, but
+ * deterministic, so a swept (idle) key comes back with the same windows.
+ */
+export function fixedWindowStart(s: ShardConfig, seed: string, now: number): number {
+  const origin = s.start ?? Math.floor((hash32(seed) / 2 ** 32) * s.period);
+  return origin + Math.floor((now - origin) / s.period) * s.period;
+}
+
+/**
+ * Fixed window: `value` tokens left in the window that starts at `ts`; each
+ * new window adds `rate`, up to `capacity`. Idle state equals no state
+ * because the alignment depends on (name, key), not on the stored state.
+ */
+export const fixedWindow: Algorithm = {
+  id: "fixed window",
+  kind: "fixed window",
+  options: ["capacity", "start"],
+  sizeOption: "capacity",
+  wholeUnits: false,
+  configure: (config, name, rate) => {
+    const { start } = config as FixedWindowConfig;
+    if (start !== undefined && (typeof start !== "number" || !Number.isFinite(start))) {
+      throw configError(
+        name,
+        `start must be a finite number (ms since epoch), got ${String(start)}`,
+        "start",
+      );
+    }
+    return {
+      capacity: capacityOption(config as FixedWindowConfig, name, rate),
+      maxReserved: config.maxReserved,
+      start,
+    };
+  },
+  initial: (s, seed, now) => ({ value: s.capacity, ts: fixedWindowStart(s, seed, now) }),
+  advance: (s, state, _seed, t) => {
+    const windows = Math.floor((t - state.ts) / s.period);
+    if (windows <= 0) return state;
+    return {
+      value: Math.min(s.capacity, state.value + windows * s.rate),
+      ts: state.ts + windows * s.period,
+    };
+  },
+  ...tokens,
+  reserveLimit: debtReserveLimit,
+  reserve: reserveAsDebt,
+  windowStart: (s, state, seed, now) =>
+    state === null ? fixedWindowStart(s, seed, now) : fixedWindow.advance(s, state, seed, now).ts,
+};

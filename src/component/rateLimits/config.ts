@@ -1,0 +1,213 @@
+import { ErrorCode, guardError } from "../lib/errors.js";
+import { assertString } from "../lib/validate.js";
+import {
+  ALGORITHMS,
+  KINDS,
+  algorithmFor,
+  type Algorithm,
+  type ShardConfig,
+} from "./algorithms/index.js";
+import { assertPositiveOption, configError } from "./algorithms/shared.js";
+import type { RateLimitConfig } from "./model.js";
+import { EPS, round2 } from "./numeric.js";
+
+/** Longest limit name, in UTF-8 bytes. */
+export const MAX_NAME_BYTES = 256;
+/**
+ * Names starting with this belong to convex-guard's own limits (confirmation
+ * codes' issue and failure budgets). Hosts cannot use them, so no host limit,
+ * `reset` or `credit` can touch the budgets that bound code guessing.
+ */
+export const RESERVED_NAME_PREFIX = "guard:";
+/** Most shards a limit may have (a reset deletes them all in one bounded query). */
+export const MAX_SHARDS = 1024;
+/** Shards below this read only one shard per call: reading both of two would touch every shard. */
+export const MIN_CHOOSE_TWO = 3;
+
+/** Refuses a name in the reserved "guard:" namespace (INVALID_ARGUMENT). */
+export function assertNotReserved(name: string): void {
+  if (name.startsWith(RESERVED_NAME_PREFIX)) {
+    throw guardError(
+      ErrorCode.INVALID_ARGUMENT,
+      `Rate limit name "${name}" is reserved: names starting with "${RESERVED_NAME_PREFIX}" belong to convex-guard`,
+      { name },
+    );
+  }
+}
+
+/** A name a host may give a limit: non-empty, at most 256 bytes, not reserved. */
+export function assertLimitName(name: unknown): asserts name is string {
+  assertString(name, "name", MAX_NAME_BYTES);
+  assertNotReserved(name);
+}
+
+/** A checked config with defaults applied. Numbers are for the whole limit (all shards). */
+export type NormalizedConfig = {
+  kind: RateLimitConfig["kind"];
+  algorithm: Algorithm;
+  rate: number;
+  period: number;
+  capacity: number;
+  maxReserved: number | undefined;
+  shards: number;
+  start: number | undefined;
+};
+
+/** Fields every kind has; each algorithm lists the others it accepts. */
+const COMMON_FIELDS = new Set(["kind", "rate", "period", "maxReserved", "shards"]);
+const ALL_OPTIONS = new Set(ALGORITHMS.flatMap((a) => a.options));
+
+/** Rejects a field the config's algorithm does not have, naming it. */
+function assertKnownFields(config: RateLimitConfig, algorithm: Algorithm, name: string) {
+  for (const [field, value] of Object.entries(config)) {
+    if (value === undefined || COMMON_FIELDS.has(field) || algorithm.options.includes(field)) {
+      continue;
+    }
+    throw configError(
+      name,
+      ALL_OPTIONS.has(field)
+        ? `${field} is not an option of a ${config.kind} limit`
+        : `unknown field "${field}" in a ${config.kind} config`,
+      field,
+    );
+  }
+}
+
+/**
+ * Checks a config completely (shape, every field's kind and value) and applies
+ * defaults. Throws INVALID_CONFIG naming the field. The client runs it on every
+ * config it is given, so a bad config fails at construction, before any call.
+ */
+export function normalizeConfig(config: RateLimitConfig, name = "limit"): NormalizedConfig {
+  if (typeof config !== "object" || config === null || Array.isArray(config)) {
+    throw configError(name, "config must be an object");
+  }
+  const algorithm = algorithmFor(config);
+  if (algorithm === undefined) {
+    const kinds = KINDS.map((k) => `"${k}"`).join(", ");
+    throw configError(name, `kind must be one of ${kinds}, got ${String(config.kind)}`, "kind");
+  }
+  assertKnownFields(config, algorithm, name);
+  const rate = assertPositiveOption(name, "rate", config.rate);
+  const period = assertPositiveOption(name, "period", config.period);
+  const maxReserved = config.maxReserved;
+  if (
+    maxReserved !== undefined &&
+    (typeof maxReserved !== "number" || !Number.isFinite(maxReserved) || maxReserved < 0)
+  ) {
+    throw configError(
+      name,
+      `maxReserved must be a finite number of at least 0, got ${String(maxReserved)}`,
+      "maxReserved",
+    );
+  }
+  const shards = config.shards ?? 1;
+  if (
+    typeof shards !== "number" ||
+    !Number.isInteger(shards) ||
+    shards < 1 ||
+    shards > MAX_SHARDS
+  ) {
+    throw configError(
+      name,
+      `shards must be an integer from 1 to ${MAX_SHARDS}, got ${String(shards)}`,
+      "shards",
+    );
+  }
+  const options = algorithm.configure(config, name, rate);
+  return {
+    kind: config.kind,
+    algorithm,
+    rate,
+    period,
+    capacity: options.capacity,
+    maxReserved: options.maxReserved,
+    shards,
+    start: options.start,
+  };
+}
+
+/** One shard's share of the limit. The shares add up to the whole, so the total never exceeds the rate. */
+export function shardConfig(c: NormalizedConfig): ShardConfig {
+  const n = c.shards;
+  return {
+    algorithm: c.algorithm,
+    rate: c.rate / n,
+    period: c.period,
+    capacity: c.capacity / n,
+    maxReserved: c.maxReserved !== undefined ? c.maxReserved / n : undefined,
+    start: c.start,
+  };
+}
+
+/** A count is a non-negative safe integer (tokens are whole units). */
+export function assertCount(count: unknown, name = "limit"): asserts count is number {
+  if (typeof count !== "number" || !Number.isSafeInteger(count) || count < 0) {
+    throw guardError(
+      ErrorCode.INVALID_ARGUMENT,
+      `count must be a non-negative integer, got ${String(count)}`,
+      { name },
+    );
+  }
+}
+
+/** Largest count one call can ever take: what the shards it reads hold, or one shard's reservation bound. */
+function maxCount(c: NormalizedConfig, reserve: boolean): number {
+  const s = shardConfig(c);
+  const fits = c.algorithm.capacity(s) * (c.shards >= MIN_CHOOSE_TWO ? 2 : 1);
+  return reserve ? Math.max(fits, c.algorithm.reserveLimit(s)) : fits;
+}
+
+/**
+ * Throws if `count` is not a valid count or could never be admitted (see
+ * `maxCount`); the message says what would fit it.
+ */
+export function checkCount(
+  c: NormalizedConfig,
+  count: unknown,
+  reserve: boolean,
+  name = "limit",
+): number {
+  assertCount(count, name);
+  const limit = maxCount(c, reserve);
+  if (count <= limit + EPS) return count;
+  throw guardError(ErrorCode.TOO_LARGE, tooLargeMessage(name, c, count, limit, reserve), {
+    name,
+    count,
+    max: round2(limit),
+  });
+}
+
+function tooLargeMessage(
+  name: string,
+  c: NormalizedConfig,
+  count: number,
+  limit: number,
+  reserve: boolean,
+): string {
+  const head = `Rate limit "${name}": count ${count} can never be admitted; one call can take at most ${round2(limit)}`;
+  const option = c.algorithm.sizeOption;
+  if (c.shards === 1)
+    return `${head}. Raise the ${option} to at least ${count}${reserveHint(c, count, reserve)}.`;
+  // The most shards (fewer than now) with which it would fit.
+  let fewer = 0;
+  for (let n = c.shards - 1; n >= 1 && fewer === 0; n--) {
+    if (count <= maxCount({ ...c, shards: n }, reserve) + EPS) fewer = n;
+  }
+  const reads = c.shards >= MIN_CHOOSE_TWO ? 2 : 1;
+  // Whole-unit algorithms admit whole units per shard, so each shard needs ceil(count / reads).
+  const needed = c.algorithm.wholeUnits
+    ? c.shards * Math.ceil(count / reads)
+    : Math.ceil((count * c.shards) / reads);
+  const hint =
+    fewer > 0 ? `use at most ${fewer} shard${fewer === 1 ? "" : "s"}` : "use fewer shards";
+  return `${head} (${option} ${round2(c.capacity)} over ${c.shards} shards; a call reads ${reads}). To fit it, ${hint}, or raise the ${option} to ${needed} with ${c.shards} shards.`;
+}
+
+/** Suggests reserving, or a larger maxReserved, only where that would hold `count`. */
+function reserveHint(c: NormalizedConfig, count: number, reserve: boolean): string {
+  if (!reserve) return count <= maxCount(c, true) + EPS ? ", or pass reserve: true" : "";
+  if (c.maxReserved === undefined) return "";
+  if (count > maxCount({ ...c, maxReserved: Infinity }, true) + EPS) return "";
+  return `, or raise maxReserved to at least ${Math.ceil(count - c.capacity)}`;
+}

@@ -1,0 +1,386 @@
+/**
+ * The rate limiter's reads and writes: one shard document per (name, key,
+ * shard), read by index, decided by ./math.ts, written back. The public
+ * functions in ../rateLimits.ts and codes.ts's budgets call these.
+ */
+import type { Doc } from "../_generated/dataModel.js";
+import type { DatabaseReader, MutationCtx, QueryCtx } from "../_generated/server.js";
+import { ErrorCode, guardError } from "../lib/errors.js";
+import { assertIntInRange, assertKey, assertString } from "../lib/validate.js";
+import { ensureMaintenance, type MaintenanceResult } from "../maintenance/kick.js";
+import {
+  MAX_NAME_BYTES,
+  MAX_SHARDS,
+  assertCount,
+  assertLimitName,
+  assertNotReserved,
+  checkCount,
+  normalizeConfig,
+  shardConfig,
+  type NormalizedConfig,
+} from "./config.js";
+import {
+  creditState,
+  decide,
+  idleAt,
+  remaining,
+  type Decision,
+  type ShardRead,
+  type ShardWrite,
+} from "./math.js";
+import type {
+  GetValueResult,
+  LimitAllResult,
+  RateLimitConfig,
+  RateLimitResult,
+  RateLimitState,
+} from "./model.js";
+
+/** A request as component modules make it (codes.ts uses these for its issue and failure limits). */
+export type LimitRequest = {
+  name: string;
+  /** "" is the name's single shared value (public functions map an omitted key to it). */
+  key: string;
+  config: RateLimitConfig;
+  count?: number;
+  reserve?: boolean;
+};
+
+/** A request as a public function receives it: `key` omitted = shared. */
+export type PublicRequest = {
+  name: string;
+  key?: string;
+  count?: number;
+  reserve?: boolean;
+  config: RateLimitConfig;
+};
+
+/** Most requests one `limitAll` may combine. */
+export const MAX_LIMIT_ALL = 16;
+/** Documents the idle-key sweep deletes per maintenance pass. */
+export const SWEEP_BATCH = 256;
+
+type Prepared = {
+  name: string;
+  key: string;
+  config: NormalizedConfig;
+  count: number;
+  reserve: boolean;
+  /** Seeds the per-key fixed-window alignment. */
+  seed: string;
+};
+
+/** Validates a request (throws before any read or write). Reserved names pass: codes.ts uses them. */
+function prepare(req: LimitRequest): Prepared {
+  assertString(req.name, "name", MAX_NAME_BYTES);
+  if (typeof req.key !== "string")
+    throw guardError(ErrorCode.INVALID_ARGUMENT, "key must be a string");
+  if (req.key !== "") assertKey(req.key);
+  const config = normalizeConfig(req.config, req.name);
+  const reserve = req.reserve ?? false;
+  const count = checkCount(config, req.count ?? 1, reserve, req.name);
+  return { name: req.name, key: req.key, config, count, reserve, seed: seedOf(req.name, req.key) };
+}
+
+function seedOf(name: string, key: string): string {
+  return `${name}\u0000${key}`;
+}
+
+/**
+ * Maps a public request to an internal one; `prepare` validates name and key.
+ * Refused here: reserved names (only convex-guard's own limits use them) and
+ * an explicit "" key (internally "" means the shared value).
+ */
+export function fromPublic(args: PublicRequest): LimitRequest {
+  assertNotReserved(args.name);
+  if (args.key === "") assertKey(args.key);
+  return {
+    name: args.name,
+    key: args.key ?? "",
+    config: args.config,
+    count: args.count,
+    reserve: args.reserve,
+  };
+}
+
+/** Name and key of a public call that does not go through `prepare` (credit, getValue, reset). */
+function publicTarget(args: { name: string; key?: string }): { name: string; key: string } {
+  assertLimitName(args.name);
+  if (args.key === undefined) return { name: args.name, key: "" };
+  assertKey(args.key);
+  return { name: args.name, key: args.key };
+}
+
+function readShard(db: DatabaseReader, name: string, key: string, shard: number) {
+  return db
+    .query("rateLimits")
+    .withIndex("by_name_key_shard", (q) => q.eq("name", name).eq("key", key).eq("shard", shard))
+    .unique();
+}
+
+function toState(doc: Doc<"rateLimits"> | null): RateLimitState | null {
+  if (doc === null) return null;
+  const { value, ts, prev, log } = doc;
+  return { value, ts, prev, log };
+}
+
+function randomInt(n: number): number {
+  return Math.floor(Math.random() * n);
+}
+
+type Evaluated = {
+  p: Prepared;
+  decision: Exclude<Decision, { needSecondShard: true }>;
+  docs: Map<number, Doc<"rateLimits"> | null>;
+};
+
+/**
+ * Reads one random shard; reads a second (never more) only when the limit has
+ * >= 3 shards and the first cannot admit the call alone.
+ */
+async function evaluate(db: DatabaseReader, p: Prepared, now: number): Promise<Evaluated> {
+  const n = p.config.shards;
+  const first = n === 1 ? 0 : randomInt(n);
+  const docs = new Map<number, Doc<"rateLimits"> | null>();
+  docs.set(first, await readShard(db, p.name, p.key, first));
+  const reads: ShardRead[] = [{ shard: first, state: toState(docs.get(first)!) }];
+  let decision = decide(p.config, reads, p.seed, now, p.count, p.reserve);
+  if (!decision.ok && decision.needSecondShard) {
+    const second = (first + 1 + randomInt(n - 1)) % n;
+    docs.set(second, await readShard(db, p.name, p.key, second));
+    reads.push({ shard: second, state: toState(docs.get(second)!) });
+    decision = decide(p.config, reads, p.seed, now, p.count, p.reserve);
+  }
+  if (!decision.ok && decision.needSecondShard) throw new Error("unreachable: two shards read");
+  return { p, decision, docs };
+}
+
+/** Patches existing shard documents, inserts new ones (starting maintenance only then). */
+async function applyWrites(ctx: MutationCtx, e: Evaluated, writes: ShardWrite[], now: number) {
+  let inserted = false;
+  for (const w of writes) {
+    const doc = e.docs.get(w.shard);
+    const fields = stateFields(w, doc ?? null);
+    if (doc) {
+      await ctx.db.patch("rateLimits", doc._id, fields);
+    } else {
+      await ctx.db.insert("rateLimits", {
+        name: e.p.name,
+        key: e.p.key,
+        shard: w.shard,
+        ...fields,
+      });
+      inserted = true;
+    }
+  }
+  if (inserted) await ensureMaintenance(ctx, now);
+}
+
+/**
+ * The fields to write. `prev` and `log` appear only when the state or the
+ * document has them (a patch with `undefined` deletes the field), so the
+ * common patch stays small.
+ */
+function stateFields(w: ShardWrite, doc: Doc<"rateLimits"> | null) {
+  const { value, ts, prev, log } = w.state;
+  return {
+    value,
+    ts,
+    idleAt: w.idleAt,
+    ...(prev !== undefined || doc?.prev !== undefined ? { prev } : {}),
+    ...(log !== undefined || doc?.log !== undefined ? { log } : {}),
+  };
+}
+
+function result(d: Evaluated["decision"]): RateLimitResult {
+  if (!d.ok) return { ok: false, retryAfter: d.retryAfter };
+  return d.retryAfter !== undefined ? { ok: true, retryAfter: d.retryAfter } : { ok: true };
+}
+
+/** Consumes `count` (default 1) if allowed; a denied call writes nothing. Throws only for bad input. */
+export async function consumeRateLimit(
+  ctx: MutationCtx,
+  req: LimitRequest,
+  now: number,
+): Promise<RateLimitResult> {
+  const peeked = await peekThenConsume(ctx, req, now);
+  await peeked.consume();
+  return peeked.result;
+}
+
+/**
+ * Decides now, consumes later: `consume()` writes what the decision admitted
+ * (nothing if denied) without reading the state again. codes.ts checks the
+ * failure budget before evaluating a guess and counts the failure after, at
+ * the cost of one read. Valid while nothing else writes this limit in between.
+ */
+export async function peekThenConsume(
+  ctx: MutationCtx,
+  req: LimitRequest,
+  now: number,
+): Promise<{ result: RateLimitResult; consume: () => Promise<void> }> {
+  const e = await evaluate(ctx.db, prepare(req), now);
+  const d = e.decision;
+  return {
+    result: result(d),
+    consume: async () => (d.ok ? applyWrites(ctx, e, d.writes, now) : undefined),
+  };
+}
+
+/** Would `count` be allowed now? Reads only. */
+export async function peekRateLimit(
+  ctx: QueryCtx,
+  req: LimitRequest,
+  now: number,
+): Promise<RateLimitResult> {
+  return result((await evaluate(ctx.db, prepare(req), now)).decision);
+}
+
+/**
+ * All or nothing: consumes every request if each would be admitted, else
+ * nothing. `retryAfter` when denied is the latest of the denials; `denied`
+ * names the first denied request (for `throws`).
+ */
+export async function limitAllRequests(
+  ctx: MutationCtx,
+  requests: PublicRequest[],
+  now: number,
+): Promise<LimitAllResult & { denied?: string }> {
+  const n = requests.length;
+  if (n === 0) throw guardError(ErrorCode.INVALID_ARGUMENT, "limitAll needs at least one request");
+  if (n > MAX_LIMIT_ALL) {
+    throw guardError(
+      ErrorCode.TOO_LARGE,
+      `limitAll takes at most ${MAX_LIMIT_ALL} requests, got ${n}`,
+      { count: n, limit: MAX_LIMIT_ALL },
+    );
+  }
+  const prepared = requests.map((r) => prepare(fromPublic(r)));
+  const seen = new Set<string>();
+  for (const p of prepared) {
+    if (seen.has(p.seed)) {
+      throw guardError(
+        ErrorCode.INVALID_ARGUMENT,
+        `limitAll got rate limit "${p.name}" twice for the same key; combine the counts`,
+        { name: p.name },
+      );
+    }
+    seen.add(p.seed);
+  }
+  const evaluated: Evaluated[] = [];
+  for (const p of prepared) evaluated.push(await evaluate(ctx.db, p, now));
+  const results = evaluated.map(({ p, decision }) => ({ name: p.name, ...result(decision) }));
+  const denied = evaluated.filter((e) => !e.decision.ok);
+  if (denied.length > 0) {
+    const retryAfter = Math.max(...denied.map((e) => (e.decision.ok ? 0 : e.decision.retryAfter)));
+    return { ok: false, retryAfter, results, denied: denied[0]!.p.name };
+  }
+  for (const e of evaluated) if (e.decision.ok) await applyWrites(ctx, e, e.decision.writes, now);
+  const wait = Math.max(...results.map((r) => r.retryAfter ?? 0));
+  return wait > 0 ? { ok: true, retryAfter: wait, results } : { ok: true, results };
+}
+
+/** Deletes the state of (name, key) on every shard. */
+export async function resetRateLimit(ctx: MutationCtx, name: string, key: string): Promise<void> {
+  const docs = await ctx.db
+    .query("rateLimits")
+    .withIndex("by_name_key_shard", (q) => q.eq("name", name).eq("key", key))
+    .take(MAX_SHARDS);
+  for (const doc of docs) await ctx.db.delete("rateLimits", doc._id);
+}
+
+/** `reset` for a public caller: validates name (not reserved) and key. */
+export async function resetPublic(ctx: MutationCtx, args: { name: string; key?: string }) {
+  const { name, key } = publicTarget(args);
+  await resetRateLimit(ctx, name, key);
+}
+
+/** Deletes state of idle keys (idleAt passed: equivalent to no state) in one bounded batch. */
+export async function maintainRateLimits(
+  ctx: MutationCtx,
+  now: number,
+): Promise<MaintenanceResult> {
+  const idle = await ctx.db
+    .query("rateLimits")
+    .withIndex("by_idleAt", (q) => q.lt("idleAt", now))
+    .take(SWEEP_BATCH);
+  for (const doc of idle) await ctx.db.delete("rateLimits", doc._id);
+  return { processed: idle.length, more: idle.length === SWEEP_BATCH };
+}
+
+/**
+ * Gives back up to `count` unused tokens, never above a shard's capacity;
+ * touches at most two shards. Returns how much was credited.
+ */
+export async function creditRateLimit(
+  ctx: MutationCtx,
+  args: { name: string; key?: string; count: number; config: RateLimitConfig },
+  now: number,
+): Promise<{ credited: number }> {
+  const { name, key } = publicTarget(args);
+  const config = normalizeConfig(args.config, name);
+  assertCount(args.count, name);
+  const s = shardConfig(config);
+  const seed = seedOf(name, key);
+  const n = config.shards;
+  const first = n === 1 ? 0 : randomInt(n);
+  const order = n === 1 ? [first] : [first, (first + 1 + randomInt(n - 1)) % n];
+  let left = args.count;
+  for (const shard of order) {
+    if (left <= 0) break;
+    const doc = await readShard(ctx.db, name, key, shard);
+    if (doc === null) continue; // no document = full
+    const c = creditState(s, toState(doc)!, seed, now, left);
+    if (c.credited <= 0) continue;
+    left -= c.credited;
+    await ctx.db.patch("rateLimits", doc._id, {
+      ...c.state,
+      idleAt: idleAt(s, c.state, seed, now),
+    });
+  }
+  return { credited: args.count - left };
+}
+
+/** Samples `sampleShards` (default 1) random shards and describes the fullest. */
+export async function getRateLimitValue(
+  ctx: QueryCtx,
+  args: { name: string; key?: string; sampleShards?: number; config: RateLimitConfig },
+  now: number,
+): Promise<GetValueResult> {
+  const { name, key } = publicTarget(args);
+  const config = normalizeConfig(args.config, name);
+  const samples = args.sampleShards ?? 1;
+  assertIntInRange(samples, "sampleShards", 1, config.shards);
+  const s = shardConfig(config);
+  const alg = config.algorithm;
+  const seed = seedOf(name, key);
+  const pool = Array.from({ length: config.shards }, (_, i) => i);
+  let best: { shard: number; doc: Doc<"rateLimits"> | null; value: number } | null = null;
+  for (let i = 0; i < samples; i++) {
+    const j = i + randomInt(pool.length - i);
+    [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+    const shard = pool[i]!;
+    const doc = await readShard(ctx.db, name, key, shard);
+    const value = remaining(s, toState(doc), seed, now);
+    if (best === null || value > best.value) best = { shard, doc, value };
+  }
+  const state = toState(best!.doc);
+  return {
+    value: best!.value,
+    ts: state?.ts ?? now,
+    ...(alg.windowStart ? { windowStart: alg.windowStart(s, state, seed, now) } : {}),
+    shard: best!.shard,
+    shards: config.shards,
+    capacity: alg.capacity(s),
+    config: args.config,
+    state: state === null ? null : stripUndefined(state),
+    now,
+  };
+}
+
+function stripUndefined(st: RateLimitState): RateLimitState {
+  const out: RateLimitState = { value: st.value, ts: st.ts };
+  if (st.prev !== undefined) out.prev = st.prev;
+  if (st.log !== undefined) out.log = st.log;
+  return out;
+}
