@@ -42,8 +42,10 @@ describe("ComponentApi", () => {
   });
 
   test("internal functions are not reachable by hosts", () => {
-    expectTypeOf<keyof typeof internal.maintenance>().toEqualTypeOf<"tick" | "pass">();
-    expectTypeOf<Extract<keyof Host["maintenance"], "tick" | "pass">>().toEqualTypeOf<never>();
+    expectTypeOf<keyof typeof internal.maintenance>().toEqualTypeOf<"tick" | "pass" | "peek">();
+    expectTypeOf<
+      Extract<keyof Host["maintenance"], "tick" | "pass" | "peek">
+    >().toEqualTypeOf<never>();
   });
 
   test("a known function has its exact types", () => {

@@ -1,100 +1,304 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { passes } from "../../src/component/maintenance.js";
+import { AuditLog, Confirmations, RateLimiter, MINUTE } from "convex-guard";
+import { internal } from "../../src/component/_generated/api.js";
+import { SEAL_DELAY_MS, SWEEP_SLACK_MS } from "../../src/component/maintenance/due.js";
+import { ensureMaintenance } from "../../src/component/maintenance/kick.js";
+import { capabilities } from "../../src/component/maintenance/registry.js";
 import {
   BUSY_TICK_MS,
-  IDLE_TICK_MS,
-  ensureMaintenance,
-} from "../../src/component/maintenance/kick.js";
+  KICK_DELAY_MS,
+  LOST_TICK_GRACE_MS,
+} from "../../src/component/maintenance/schedule.js";
 import { components, guardTest, runInGuard } from "../setup.js";
+
+type T = ReturnType<typeof guardTest>;
+const T0 = 1_700_000_000_000;
+const actor = { type: "user", id: "u1" };
+const audit = new AuditLog(components.guard);
+const limiter = new RateLimiter(components.guard, {
+  send: { kind: "token bucket", rate: 10, period: MINUTE },
+});
+const codes = new Confirmations(components.guard, {
+  secret: "test-secret-0123456789-abcdefghij-KLMNOP",
+});
+
+/** The component's scheduled functions, by state. */
+async function jobs(t: T) {
+  return runInGuard(t, async (ctx) => {
+    const all = await ctx.db.system.query("_scheduled_functions").collect();
+    return all.map((j) => ({
+      name: j.name,
+      at: j.scheduledTime,
+      state: j.state.kind,
+      generation: (j.args[0] as { generation?: string }).generation,
+    }));
+  });
+}
+const pending = async (t: T) => (await jobs(t)).filter((j) => j.state === "pending");
+
+async function loopState(t: T) {
+  return runInGuard(t, async (ctx) => ctx.db.query("guardState").collect());
+}
+
+/**
+ * At most one loop: at most one pending tick carries the state's generation
+ * (any other pending tick is stale and exits when it runs).
+ */
+async function expectOneLoopAtMost(t: T) {
+  const states = await loopState(t);
+  expect(states.length).toBeLessThanOrEqual(1);
+  const live = (await pending(t)).filter((j) => j.generation === states[0]?.generation);
+  expect(live.length).toBeLessThanOrEqual(1);
+}
+
+/** Everything the loop had to do is done: nothing pending, all sealed, the log verifies. */
+async function expectSettled(t: T) {
+  expect(await pending(t)).toEqual([]);
+  const unsealed = await runInGuard(t, async (ctx) =>
+    ctx.db
+      .query("auditEvents")
+      .withIndex("by_seq", (q) => q.eq("seq", undefined))
+      .collect(),
+  );
+  expect(unsealed).toEqual([]);
+  expect((await t.query((ctx) => audit.verify(ctx))).ok).toBe(true);
+}
+
+const log = (t: T, action = "x") =>
+  t.mutation((ctx) => audit.log(ctx, { action, actor, outcome: "success" }));
+const status = (t: T) => t.query((ctx) => ctx.runQuery(components.guard.maintenance.status, {}));
 
 describe("maintenance loop", () => {
   beforeEach(() => {
     vi.useFakeTimers();
-    vi.setSystemTime(1_700_000_000_000);
+    vi.setSystemTime(T0);
   });
   afterEach(() => vi.useRealTimers());
 
-  async function scheduled(t: ReturnType<typeof guardTest>) {
-    return runInGuard(t, async (ctx) => {
-      const jobs = await ctx.db.system.query("_scheduled_functions").collect();
-      return jobs.map((j) => ({ name: j.name, at: j.scheduledTime, state: j.state.kind }));
-    });
-  }
-
-  test("starts exactly once, however many insert paths call it", async () => {
-    const t = guardTest();
-    for (let i = 0; i < 3; i++) {
-      await runInGuard(t, async (ctx) => ensureMaintenance(ctx, Date.now()));
-    }
-    const state = await runInGuard(t, async (ctx) => ctx.db.query("guardState").collect());
-    expect(state).toHaveLength(1);
-    const jobs = await scheduled(t);
-    expect(jobs).toEqual([
-      { name: "maintenance:tick", at: Date.now() + BUSY_TICK_MS, state: "pending" },
-    ]);
-  });
-
-  test("a host mutation that throws after starting the loop leaves no loop", async () => {
-    const t = guardTest();
-    await expect(
-      runInGuard(t, async (ctx) => {
-        await ensureMaintenance(ctx, Date.now());
-        throw new Error("host failed");
-      }),
-    ).rejects.toThrow("host failed");
-    expect(await scheduled(t)).toEqual([]);
-  });
-
-  test("each tick schedules the next one: soon while work remains, else after the idle interval", async () => {
-    const t = guardTest();
-    await runInGuard(t, async (ctx) => ensureMaintenance(ctx, Date.now()));
-    const start = Date.now();
-    vi.advanceTimersByTime(BUSY_TICK_MS);
-    await t.finishInProgressScheduledFunctions();
-    const jobs = await scheduled(t);
-    expect(jobs.filter((j) => j.state === "pending")).toEqual([
-      { name: "maintenance:tick", at: start + BUSY_TICK_MS + IDLE_TICK_MS, state: "pending" },
-    ]);
-    expect(jobs.filter((j) => j.state === "success")).toHaveLength(1);
-  });
-
-  test("runNow does one pass and schedules nothing", async () => {
+  test("an unused deployment schedules nothing, and runNow with nothing due schedules nothing", async () => {
     const t = guardTest();
     const result = await t.mutation(async (ctx) =>
       ctx.runMutation(components.guard.maintenance.runNow, {}),
     );
-    expect(result.more).toBe(false);
-    expect(await scheduled(t)).toEqual([]);
+    expect(result).toEqual({ rateLimits: 0, audit: 0, codes: 0, apiKeys: 0, more: false });
+    expect(await jobs(t)).toEqual([]);
+    expect((await status(t)).summary).toEqual(["idle: nothing is due"]);
   });
 
-  test("a failing pass rolls back only its own writes, and the loop keeps running", async () => {
+  test("a log schedules one tick for its seal; later logs neither write the state nor add ticks", async () => {
     const t = guardTest();
-    await runInGuard(t, async (ctx) => ensureMaintenance(ctx, Date.now()));
-    const original = passes.codes;
+    await log(t);
+    const [state] = await loopState(t);
+    expect(await pending(t)).toEqual([
+      expect.objectContaining({ name: "maintenance:tick", at: T0 + SEAL_DELAY_MS }),
+    ]);
+    for (let i = 0; i < 5; i++) await log(t);
+    expect(await loopState(t)).toEqual([state]); // same document, same version
+    expect(await pending(t)).toHaveLength(1);
+  });
+
+  test("earlier work moves the one pending tick earlier; later work leaves it alone", async () => {
+    const t = guardTest();
+    await t.mutation((ctx) => limiter.limit(ctx, "send", { key: "a" }));
+    const [first] = await pending(t);
+    expect(first!.at).toBeGreaterThan(T0 + SEAL_DELAY_MS);
+    await log(t);
+    const after = await pending(t);
+    expect(after).toEqual([expect.objectContaining({ at: T0 + SEAL_DELAY_MS })]);
+    await t.mutation((ctx) => limiter.limit(ctx, "send", { key: "b" }));
+    expect(await pending(t)).toEqual(after);
+    expect((await jobs(t)).filter((j) => j.state === "canceled")).toHaveLength(1);
+  });
+
+  test("limit, log, issue and consume, then finishAllScheduledFunctions returns with everything done", async () => {
+    const t = guardTest();
+    await t.mutation((ctx) => limiter.limit(ctx, "send", { key: "alice" }));
+    await log(t);
+    const issued = await t.mutation((ctx) => codes.issue(ctx, { subject: "u1", action: "delete" }));
+    if (!issued.ok) throw new Error("issue failed");
+    await t.mutation((ctx) =>
+      codes.consume(ctx, { subject: "u1", action: "delete", code: issued.code }),
+    );
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    await expectSettled(t);
+    const rows = await runInGuard(t, async (ctx) => ({
+      limits: await ctx.db.query("rateLimits").collect(),
+      codes: await ctx.db.query("confirmationCodes").collect(),
+    }));
+    expect(rows).toEqual({ limits: [], codes: [] }); // swept once idle / expired
+    // Idle again: a day passes without a single execution.
+    const before = (await jobs(t)).length;
+    vi.advanceTimersByTime(24 * 60 * MINUTE);
+    await t.finishInProgressScheduledFunctions();
+    expect((await jobs(t)).length).toBe(before);
+    expect((await status(t)).state).toBe("idle");
+  });
+
+  test("two wake-ups in one transaction schedule one tick", async () => {
+    const t = guardTest();
+    await runInGuard(t, async (ctx) => {
+      await ensureMaintenance(ctx, Date.now(), Date.now() + 5000);
+      await ensureMaintenance(ctx, Date.now(), Date.now() + 5000);
+      await ensureMaintenance(ctx, Date.now());
+    });
+    expect(await pending(t)).toHaveLength(1);
+    expect(await loopState(t)).toHaveLength(1);
+  });
+
+  test("a host mutation that throws after waking the loop leaves no loop", async () => {
+    const t = guardTest();
+    await expect(
+      t.mutation(async (ctx) => {
+        await audit.log(ctx, { action: "x", actor, outcome: "success" });
+        throw new Error("host failed");
+      }),
+    ).rejects.toThrow("host failed");
+    expect(await jobs(t)).toEqual([]);
+    expect(await loopState(t)).toEqual([]);
+  });
+
+  test("a cancelled tick is detected by the next insert once its time is past the grace", async () => {
+    const t = guardTest();
+    await log(t);
+    const [job] = await runInGuard(t, async (ctx) =>
+      ctx.db.system.query("_scheduled_functions").collect(),
+    );
+    await runInGuard(t, async (ctx) => ctx.scheduler.cancel(job!._id));
+    vi.setSystemTime(T0 + SEAL_DELAY_MS + LOST_TICK_GRACE_MS + 1);
+    expect((await status(t)).state).toBe("lost");
+    await log(t, "after");
+    expect(await pending(t)).toHaveLength(1);
+    await expectOneLoopAtMost(t);
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    await expectSettled(t);
+  });
+
+  test("runNow heals a cancelled tick", async () => {
+    const t = guardTest();
+    await t.mutation((ctx) => limiter.limit(ctx, "send", { key: "a" }));
+    const [job] = await runInGuard(t, async (ctx) =>
+      ctx.db.system.query("_scheduled_functions").collect(),
+    );
+    await runInGuard(t, async (ctx) => ctx.scheduler.cancel(job!._id));
+    vi.setSystemTime(job!.scheduledTime + LOST_TICK_GRACE_MS + 1);
+    await t.mutation((ctx) => ctx.runMutation(components.guard.maintenance.runNow, {}));
+    await t.mutation((ctx) => limiter.limit(ctx, "send", { key: "b" }));
+    expect(await pending(t)).toHaveLength(1);
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    await expectSettled(t);
+    expect(await runInGuard(t, async (ctx) => ctx.db.query("rateLimits").collect())).toEqual([]);
+  });
+
+  test("a deleted state row is recreated without a second loop", async () => {
+    const t = guardTest();
+    await log(t);
+    const del = () =>
+      runInGuard(t, async (ctx) => {
+        for (const s of await ctx.db.query("guardState").collect())
+          await ctx.db.delete("guardState", s._id);
+      });
+    await del();
+    await log(t, "second");
+    await expectOneLoopAtMost(t);
+    await del(); // and once more, with no insert after it: the pending tick adopts the loop
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    await expectSettled(t);
+    expect(await loopState(t)).toHaveLength(1);
+    const ran = (await jobs(t)).filter((j) => j.state === "success");
+    expect(ran.length).toBeLessThanOrEqual(4);
+  });
+
+  test("a crashing pass is recorded, backs off, and its work is done once it recovers", async () => {
+    const t = guardTest();
+    const original = capabilities.audit.pass;
     let failures = 0;
-    passes.codes = async (ctx) => {
+    capabilities.audit.pass = async (ctx) => {
       failures++;
       await ctx.db.insert("guardState", { kind: "maintenance", startedAt: -1 });
       throw new Error("injected failure (expected in this test)");
     };
+    const spy = vi.spyOn(console, "error").mockImplementation(() => {});
     try {
-      vi.advanceTimersByTime(BUSY_TICK_MS);
+      await log(t);
+      await t.mutation((ctx) => limiter.limit(ctx, "send", { key: "a" }));
+      vi.advanceTimersByTime(SEAL_DELAY_MS);
       await t.finishInProgressScheduledFunctions();
+      expect(failures).toBe(1);
+      expect(await loopState(t)).toHaveLength(1); // the failed pass's insert was rolled back
+      const s = await status(t);
+      expect(s.summary).toContain(
+        "last pass failed: audit: injected failure (expected in this test)",
+      );
+      expect(s.summary).toContain("audit: sealing is 1 events behind");
+      const [next] = await pending(t);
+      expect(next!.at).toBe(Date.now() + 2 * BUSY_TICK_MS); // backs off
+      vi.advanceTimersByTime(2 * BUSY_TICK_MS);
+      await t.finishInProgressScheduledFunctions();
+      expect(failures).toBe(2);
+      expect((await pending(t))[0]!.at).toBe(Date.now() + 4 * BUSY_TICK_MS);
     } finally {
-      passes.codes = original;
+      capabilities.audit.pass = original;
+      spy.mockRestore();
     }
-    expect(failures).toBe(1);
-    const state = await runInGuard(t, async (ctx) => ctx.db.query("guardState").collect());
-    expect(state).toHaveLength(1); // the failed pass's insert was rolled back
-    const jobs = await runInGuard(t, async (ctx) =>
-      ctx.db.system.query("_scheduled_functions").collect(),
-    );
-    expect(jobs.filter((j) => j.state.kind === "pending")).toHaveLength(1); // the next tick is scheduled
-    vi.advanceTimersByTime(IDLE_TICK_MS);
+    await expectOneLoopAtMost(t);
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    await expectSettled(t);
+    expect((await status(t)).lastTick?.consecutiveFailures).toBe(0);
+  });
+
+  test("a stale tick exits without doing anything", async () => {
+    const t = guardTest();
+    await runInGuard(t, async (ctx) => {
+      await ctx.scheduler.runAfter(0, internal.maintenance.tick, { generation: "stale" });
+    });
+    await log(t);
+    vi.advanceTimersByTime(1);
     await t.finishInProgressScheduledFunctions();
-    const after = await runInGuard(t, async (ctx) =>
-      ctx.db.system.query("_scheduled_functions").collect(),
+    const unsealed = await runInGuard(t, async (ctx) =>
+      ctx.db
+        .query("auditEvents")
+        .withIndex("by_seq", (q) => q.eq("seq", undefined))
+        .collect(),
     );
-    expect(after.filter((j) => j.state.kind === "success")).toHaveLength(2);
+    expect(unsealed).toHaveLength(1); // the stale tick sealed nothing
+    expect(await pending(t)).toHaveLength(1);
+  });
+
+  test("under steady traffic the sealer stays armed: one tick per seal interval, no wake-up writes", async () => {
+    const t = guardTest();
+    await log(t);
+    const writes: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      vi.advanceTimersByTime(1000);
+      await t.finishInProgressScheduledFunctions();
+      const before = (await loopState(t))[0]!;
+      await log(t, `e${i}`);
+      const after = (await loopState(t))[0]!;
+      if (after.generation !== before.generation) writes.push(i);
+    }
+    expect(writes).toEqual([]);
+    const ticks = (await jobs(t)).filter((j) => j.state === "success").length;
+    expect(ticks).toBeLessThanOrEqual(60_000 / SEAL_DELAY_MS + 1);
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    await expectSettled(t);
+  });
+
+  test("idle rate-limit keys are swept together, one tick per slack window", async () => {
+    const t = guardTest();
+    for (let i = 0; i < 20; i++) {
+      await t.mutation((ctx) => limiter.limit(ctx, "send", { key: `k${i}` }));
+      vi.setSystemTime(Date.now() + 1000);
+    }
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const ran = (await jobs(t)).filter((j) => j.state === "success").length;
+    expect(ran).toBeLessThanOrEqual(2);
+    expect(SWEEP_SLACK_MS).toBeGreaterThan(20_000);
+    expect(await runInGuard(t, async (ctx) => ctx.db.query("rateLimits").collect())).toEqual([]);
+  });
+
+  test("a wake-up schedules no sooner than KICK_DELAY_MS", async () => {
+    const t = guardTest();
+    await runInGuard(t, async (ctx) => ensureMaintenance(ctx, Date.now(), Date.now() - 5));
+    expect((await pending(t))[0]!.at).toBe(T0 + KICK_DELAY_MS);
   });
 });

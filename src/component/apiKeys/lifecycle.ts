@@ -1,6 +1,7 @@
 import type { PaginationOptions, PaginationResult } from "convex/server";
 import type { Doc } from "../_generated/dataModel.js";
 import type { MutationCtx, QueryCtx } from "../_generated/server.js";
+import { sweepDue } from "../maintenance/due.js";
 import { ensureMaintenance, type MaintenanceResult } from "../maintenance/kick.js";
 import { ErrorCode, guardError } from "../lib/errors.js";
 import { assertIntInRange } from "../lib/validate.js";
@@ -123,7 +124,7 @@ export async function createKey(ctx: MutationCtx, args: CreateArgs, now: number)
   };
   const purge = purgeAt(fields, args.retention);
   await ctx.db.insert("apiKeys", { ...fields, ...(purge === undefined ? {} : { purgeAt: purge }) });
-  await ensureMaintenance(ctx, now);
+  if (purge !== undefined) await ensureMaintenance(ctx, now, sweepDue(purge));
   return {
     keyId: args.keyId,
     createdAt: now,
@@ -172,10 +173,9 @@ export async function revokeKey(ctx: MutationCtx, keyId: string, now: number) {
   const row = await requireKey(ctx, keyId);
   if (row.revokedAt !== undefined) return { revoked: false };
   const revokedAt = now;
-  await ctx.db.patch("apiKeys", row._id, {
-    revokedAt,
-    purgeAt: purgeAt({ ...row, revokedAt }, row.retention),
-  });
+  const purge = purgeAt({ ...row, revokedAt }, row.retention);
+  await ctx.db.patch("apiKeys", row._id, { revokedAt, purgeAt: purge });
+  if (purge !== undefined) await ensureMaintenance(ctx, now, sweepDue(purge));
   return { revoked: true };
 }
 

@@ -2,6 +2,7 @@ import type { Id } from "../_generated/dataModel.js";
 import type { MutationCtx } from "../_generated/server.js";
 import { ErrorCode, guardError } from "../lib/errors.js";
 import { toHex } from "../lib/hash.js";
+import { SEAL_DELAY_MS } from "../maintenance/due.js";
 import { ensureMaintenance } from "../maintenance/kick.js";
 import { eventLeaf, inputDigest, payloadOf } from "./leaf.js";
 import { commitment } from "./merkle.js";
@@ -110,6 +111,6 @@ export async function insertEvent(
       await ctx.db.insert("auditSecretRefs", { subjectKey: key, secret });
     }
   }
-  await ensureMaintenance(ctx, now);
+  await ensureMaintenance(ctx, now, now + SEAL_DELAY_MS);
   return id;
 }

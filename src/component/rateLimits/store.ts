@@ -7,6 +7,7 @@ import type { Doc } from "../_generated/dataModel.js";
 import type { DatabaseReader, MutationCtx, QueryCtx } from "../_generated/server.js";
 import { ErrorCode, guardError } from "../lib/errors.js";
 import { assertIntInRange, assertKey, assertString } from "../lib/validate.js";
+import { sweepDue } from "../maintenance/due.js";
 import { ensureMaintenance, type MaintenanceResult } from "../maintenance/kick.js";
 import {
   MAX_NAME_BYTES,
@@ -157,7 +158,7 @@ async function evaluate(db: DatabaseReader, p: Prepared, now: number): Promise<E
 
 /** Patches existing shard documents, inserts new ones (starting maintenance only then). */
 async function applyWrites(ctx: MutationCtx, e: Evaluated, writes: ShardWrite[], now: number) {
-  let inserted = false;
+  let firstIdleAt = Infinity;
   for (const w of writes) {
     const doc = e.docs.get(w.shard);
     const fields = stateFields(w, doc ?? null);
@@ -170,10 +171,10 @@ async function applyWrites(ctx: MutationCtx, e: Evaluated, writes: ShardWrite[],
         shard: w.shard,
         ...fields,
       });
-      inserted = true;
+      firstIdleAt = Math.min(firstIdleAt, fields.idleAt);
     }
   }
-  if (inserted) await ensureMaintenance(ctx, now);
+  if (firstIdleAt < Infinity) await ensureMaintenance(ctx, now, sweepDue(firstIdleAt));
 }
 
 /**

@@ -1,0 +1,114 @@
+import type { QueryCtx } from "../_generated/server.js";
+import { MINUTE, SECOND } from "../lib/time.js";
+
+/**
+ * Each capability's `nextDue`: the earliest time its pending work is due, read
+ * by index (one or two documents), or null when it has none. They read the
+ * capabilities' tables without importing their modules.
+ */
+
+/** Audit events are sealed within about this long of being logged. */
+export const SEAL_DELAY_MS = 10 * SECOND;
+/**
+ * Sweeps of state that only costs storage (idle rate-limit keys, dead codes,
+ * retention) wait this long past the due time, so one tick takes everything
+ * that fell due meanwhile instead of one tick per key.
+ */
+export const SWEEP_SLACK_MS = 1 * MINUTE;
+
+/** When work that became due at `at` gets swept. */
+export const sweepDue = (at: number) => at + SWEEP_SLACK_MS;
+
+/** Rate limits: the earliest `idleAt` (the state then equals "no document", so it is deleted). */
+export async function rateLimitsDue(ctx: QueryCtx): Promise<number | null> {
+  const first = await ctx.db.query("rateLimits").withIndex("by_idleAt").first();
+  return first === null ? null : sweepDue(first.idleAt);
+}
+
+/** Codes: the earliest `expiresAt` plus the time an expired code still answers. */
+export async function codesDue(ctx: QueryCtx, graceMs: number): Promise<number | null> {
+  const first = await ctx.db.query("confirmationCodes").withIndex("by_expiresAt").first();
+  return first === null ? null : sweepDue(first.expiresAt + graceMs);
+}
+
+/**
+ * Audit: the oldest unsealed event's seal time, else the next retention. After
+ * a seal that sealed events the sealer stays armed for one more
+ * SEAL_DELAY_MS, so under steady traffic `log` finds a tick already pending
+ * and never has to write the loop state; one empty tick ends a burst.
+ */
+export async function auditDue(ctx: QueryCtx, now: number): Promise<number | null> {
+  const unsealed = await ctx.db
+    .query("auditEvents")
+    .withIndex("by_seq", (q) => q.eq("seq", undefined))
+    .first();
+  if (unsealed !== null) return unsealed._creationTime + SEAL_DELAY_MS;
+  const due: number[] = [];
+  const last = await ctx.db.query("auditSeals").withIndex("by_n").order("desc").first();
+  if (last !== null && last.toSeq >= last.fromSeq && last.sealedAt > now - SEAL_DELAY_MS)
+    due.push(last.sealedAt + SEAL_DELAY_MS);
+  const retain = await ctx.db
+    .query("auditEvents")
+    .withIndex("by_retainUntil", (q) => q.gte("retainUntil", 0))
+    .first();
+  if (retain !== null) due.push(sweepDue(retain.retainUntil!));
+  return due.length === 0 ? null : Math.min(...due);
+}
+
+/** Items counted per backlog by `maintenance.status` (bounded reads); more shows as "at least". */
+export const STATUS_COUNT_LIMIT = 2000;
+
+/** One backlog of a capability: `template` is a sentence with `{n}` for the count. */
+export type Backlog = { template: string; count: number; atLeast: boolean };
+
+async function count(rows: Promise<unknown[]>): Promise<{ count: number; atLeast: boolean }> {
+  const n = (await rows).length;
+  return { count: Math.min(n, STATUS_COUNT_LIMIT), atLeast: n > STATUS_COUNT_LIMIT };
+}
+
+/** Rate limits' backlog: keys already idle, waiting for the sweep. */
+export async function rateLimitsBacklog(ctx: QueryCtx, now: number): Promise<Backlog[]> {
+  const idle = ctx.db
+    .query("rateLimits")
+    .withIndex("by_idleAt", (q) => q.lt("idleAt", now))
+    .take(STATUS_COUNT_LIMIT + 1);
+  return [{ template: "{n} idle keys to delete", ...(await count(idle)) }];
+}
+
+/** Audit's backlog: unsealed events, and sealed events past their retention. */
+export async function auditBacklog(ctx: QueryCtx, now: number): Promise<Backlog[]> {
+  const unsealed = ctx.db
+    .query("auditEvents")
+    .withIndex("by_seq", (q) => q.eq("seq", undefined))
+    .take(STATUS_COUNT_LIMIT + 1);
+  const retain = ctx.db
+    .query("auditEvents")
+    .withIndex("by_retainUntil", (q) => q.gte("retainUntil", 0).lte("retainUntil", now))
+    .take(STATUS_COUNT_LIMIT + 1);
+  return [
+    { template: "sealing is {n} events behind", ...(await count(unsealed)) },
+    { template: "{n} events past their retention", ...(await count(retain)) },
+  ];
+}
+
+/** Codes' backlog: rows whose code expired more than `graceMs` ago. */
+export async function codesBacklog(
+  ctx: QueryCtx,
+  now: number,
+  graceMs: number,
+): Promise<Backlog[]> {
+  const dead = ctx.db
+    .query("confirmationCodes")
+    .withIndex("by_expiresAt", (q) => q.lte("expiresAt", now - graceMs))
+    .take(STATUS_COUNT_LIMIT + 1);
+  return [{ template: "{n} expired codes to delete", ...(await count(dead)) }];
+}
+
+/** API keys' backlog: metadata of dead keys past its retention. */
+export async function apiKeysBacklog(ctx: QueryCtx, now: number): Promise<Backlog[]> {
+  const dead = ctx.db
+    .query("apiKeys")
+    .withIndex("by_purgeAt", (q) => q.gte("purgeAt", 0).lte("purgeAt", now))
+    .take(STATUS_COUNT_LIMIT + 1);
+  return [{ template: "{n} dead API keys to delete", ...(await count(dead)) }];
+}

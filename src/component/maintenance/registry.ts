@@ -1,0 +1,45 @@
+import { maintainApiKeys, nextApiKeyDue } from "../apiKeys/lifecycle.js";
+import { maintainAudit } from "../audit.js";
+import { maintainCodes } from "../codes.js";
+import { maintainRateLimits } from "../rateLimits/store.js";
+import {
+  apiKeysBacklog,
+  auditBacklog,
+  auditDue,
+  codesBacklog,
+  codesDue,
+  rateLimitsBacklog,
+  rateLimitsDue,
+  sweepDue,
+} from "./due.js";
+import type { MaintenancePass } from "./kick.js";
+
+/**
+ * Every capability's part of the maintenance loop, by name. A new capability
+ * adds one entry here (its `pass` and `nextDue`) and calls
+ * `ensureMaintenance` where it creates work; nothing else in the loop changes.
+ */
+export const capabilities = {
+  rateLimits: {
+    pass: maintainRateLimits,
+    nextDue: (ctx) => rateLimitsDue(ctx),
+    backlog: rateLimitsBacklog,
+  },
+  audit: { pass: maintainAudit, nextDue: auditDue, backlog: auditBacklog },
+  codes: {
+    pass: maintainCodes,
+    nextDue: (ctx) => codesDue(ctx, 0),
+    backlog: (ctx, now) => codesBacklog(ctx, now, 0),
+  },
+  apiKeys: {
+    pass: maintainApiKeys,
+    nextDue: async (ctx) => {
+      const due = await nextApiKeyDue(ctx);
+      return due === null ? null : sweepDue(due);
+    },
+    backlog: apiKeysBacklog,
+  },
+} satisfies Record<string, MaintenancePass>;
+
+export type Capability = keyof typeof capabilities;
+export const CAPABILITIES = Object.keys(capabilities) as Capability[];
