@@ -19,7 +19,7 @@ node - "$work/pack.json" <<'NODE'
 const [info] = require(process.argv[2]);
 const files = info.files.map((f) => f.path);
 const banned = files.filter((f) =>
-  /^(test|bench|scripts|example|\.ci|\.tmp|node_modules)\//.test(f) || /\.(test|test-d|spec)\.[cm]?[jt]sx?(\.map)?$/.test(f),
+  /^(test|bench|scripts|example|\.ci|\.tmp|node_modules)\//.test(f) || /\.(test|test-d|spec)\.(d\.)?[cm]?[jt]sx?(\.map)?$/.test(f),
 );
 const required = ["LICENSE", "README.md", "package.json", "dist/client/index.js", "dist/component/convex.config.js",
   "dist/component/_generated/component.d.ts", "dist/component/_generated/api.js"];
