@@ -8,12 +8,21 @@
  * decisions differ from an independent run of the exact reference
  * (differences there compound: one early extra admission shifts later ones).
  * The burst column is the most requests admitted in any interval of one
- * period, relative to the rate (1.00 = never above the rate).
+ * period, relative to the rate (1.00 = never above the rate). The retryAfter
+ * column is the worst excess of a denied call's `retryAfter` over what the
+ * exact window would answer given the same admissions, as a fraction of the
+ * period.
  */
 import { MINUTE } from "convex-guard";
 import { newInstance, setNow } from "./harness.js";
 import { ours, peer, type Config, type Limiter } from "./limiters.js";
-import { decisionErrors, exactReference, makeTraces, maxInWindow } from "./traces.js";
+import {
+  decisionErrors,
+  exactReference,
+  exactRetryAfter,
+  makeTraces,
+  maxInWindow,
+} from "./traces.js";
 import { pct, round } from "./stats.js";
 
 export type AccuracyAlgo = { label: string; impl: "ours" | "peer"; config: Config };
@@ -27,11 +36,14 @@ export type AccuracyCell = {
   /** Decided differently from an independent run of the reference. */
   diffPct: number;
   burst: number;
+  /** Worst (retryAfter - exact window's answer) over denied calls, / period. */
+  retryExcess: number;
 };
 export type AccuracyRow = {
   trace: string;
   description: string;
   requests: number;
+  rate: number;
   reference: { admitted: number; burst: number };
   results: AccuracyCell[];
 };
@@ -39,11 +51,11 @@ export type AccuracyRow = {
 export const RATE = 50;
 export const PERIOD = MINUTE;
 
-export function accuracyAlgos(t0: number): AccuracyAlgo[] {
-  const base = { rate: RATE, period: PERIOD };
+export function accuracyAlgos(t0: number, rate = RATE): AccuracyAlgo[] {
+  const base = { rate, period: PERIOD };
   return [
     {
-      label: "ours: sliding window (approximate)",
+      label: "ours: sliding window (default)",
       impl: "ours",
       config: { kind: "sliding window", ...base },
     },
@@ -67,15 +79,17 @@ export function accuracyAlgos(t0: number): AccuracyAlgo[] {
   ];
 }
 
-async function replay(limiter: Limiter, times: number[]): Promise<boolean[]> {
+async function replay(limiter: Limiter, times: number[]) {
   const t = newInstance();
-  const out: boolean[] = [];
+  const ok: boolean[] = [];
+  const retryAfter: number[] = [];
   for (const at of times) {
     setNow(at);
     const s = await t.mutation((ctx: any) => limiter.limit(ctx, "l", { key: "trace" }));
-    out.push(s.ok);
+    ok.push(s.ok);
+    retryAfter.push(s.ok ? 0 : (s.retryAfter ?? 0));
   }
-  return out;
+  return { ok, retryAfter };
 }
 
 export async function accuracy(
@@ -85,36 +99,45 @@ export async function accuracy(
 ): Promise<AccuracyRow[]> {
   const rows: AccuracyRow[] = [];
   for (const trace of makeTraces(t0, RATE, PERIOD, periods)) {
-    const ref = exactReference(trace.times, RATE, PERIOD);
+    const rate = trace.rate ?? RATE;
+    const ref = exactReference(trace.times, rate, PERIOD);
     const results: AccuracyCell[] = [];
-    for (const algo of accuracyAlgos(t0)) {
+    for (const algo of accuracyAlgos(t0, rate)) {
       log(`  accuracy: ${trace.name} (${trace.times.length} requests), ${algo.label}`);
       let admittedFlags: boolean[];
+      let retryAfter: number[];
       try {
         const limiter = algo.impl === "ours" ? ours({ l: algo.config }) : peer({ l: algo.config });
-        admittedFlags = await replay(limiter, trace.times);
+        ({ ok: admittedFlags, retryAfter } = await replay(limiter, trace.times));
       } catch (e) {
         log(`    failed: ${(e as Error).message}`);
         continue;
       }
-      const { over, under } = decisionErrors(trace.times, admittedFlags, RATE, PERIOD);
+      const { over, under } = decisionErrors(trace.times, admittedFlags, rate, PERIOD);
       const diff = admittedFlags.filter((a, i) => a !== ref[i]).length;
+      const exactWait = exactRetryAfter(trace.times, admittedFlags, rate, PERIOD);
+      let excess = 0;
+      admittedFlags.forEach((a, i) => {
+        if (!a) excess = Math.max(excess, retryAfter[i]! - exactWait[i]!);
+      });
       results.push({
         label: algo.label,
         admitted: admittedFlags.filter(Boolean).length,
         overPct: pct(over, trace.times.length),
         underPct: pct(under, trace.times.length),
         diffPct: pct(diff, trace.times.length),
-        burst: round(maxInWindow(trace.times, admittedFlags, PERIOD) / RATE),
+        burst: round(maxInWindow(trace.times, admittedFlags, PERIOD) / rate),
+        retryExcess: round(excess / PERIOD, 4),
       });
     }
     rows.push({
       trace: trace.name,
       description: trace.description,
       requests: trace.times.length,
+      rate,
       reference: {
         admitted: ref.filter(Boolean).length,
-        burst: round(maxInWindow(trace.times, ref, PERIOD) / RATE),
+        burst: round(maxInWindow(trace.times, ref, PERIOD) / rate),
       },
       results,
     });

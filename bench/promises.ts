@@ -129,6 +129,22 @@ export const PROMISES: Promise_[] = [
   ),
   p("exact.burst", 1, '`precision: "exact"`: most admitted in any period / rate'),
   p(
+    "default.overPct",
+    0.5,
+    "default sliding window: over-admission vs the exact rule at most 0.5% of requests (every trace)",
+  ),
+  p(
+    "default.underPct",
+    0.5,
+    "default sliding window: under-admission vs the exact rule at most 0.5% of requests (every trace)",
+  ),
+  p("default.burst", 1.05, "default sliding window: most admitted in any period / rate <= 1.05"),
+  p(
+    "default.retryExcess",
+    0.0625,
+    "default sliding window: no denied call's retryAfter exceeds the exact window's by more than period/16",
+  ),
+  p(
     "sweep.docsLeft",
     0,
     "after every key went idle and the sweep ran, no rate-limit document is left",

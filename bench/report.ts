@@ -156,22 +156,32 @@ export function renderMarkdown(r: Results): string {
   if (r.accuracy) {
     out.push(`### Accuracy against an exact sliding window`, "");
     out.push(
-      `Limit: 50 per minute, one key. Every request of a trace is a real \`limit\` call at its time on a fake clock; the reference is an exact ` +
+      `Limit: 50 per minute (the low-rate trace: its own rate), one key. Every request of a trace is a real \`limit\` call at its time on a fake clock; the reference is an exact ` +
         `sliding-window log (admit iff fewer than 50 admitted in the preceding minute). **Over**: the fewest admitted requests that ` +
         `must be removed so that no one-minute interval holds more than 50. **Under**: denied requests that could also have been admitted ` +
         `without any one-minute interval exceeding 50. Both as % of the trace's requests. ` +
         `**Diff vs ref run**: requests decided differently from an independent run of the reference. ` +
-        `**Burst**: most admissions in any one-minute interval ÷ rate. Fixed windows start at a known boundary (the adversary's best case).`,
+        `**Burst**: most admissions in any one-minute interval ÷ rate. ` +
+        `**retryAfter excess**: the worst amount by which a denied call's \`retryAfter\` exceeds what the exact window answers given the same admissions, ÷ period (the default's bound: 1/16 = 0.0625). ` +
+        `Fixed windows start at a known boundary (the adversary's best case).`,
       "",
     );
     for (const a of r.accuracy) {
       out.push(
-        `**${a.trace}** — ${a.description}; ${n(a.requests)} requests, reference admits ${n(a.reference.admitted)}.`,
+        `**${a.trace}** — ${a.description}; rate ${n(a.rate ?? 50)} per minute, ${n(a.requests)} requests, reference admits ${n(a.reference.admitted)}.`,
         "",
       );
       out.push(
         table(
-          ["Algorithm", "Admitted", "Over %", "Under %", "Diff vs ref run %", "Burst"],
+          [
+            "Algorithm",
+            "Admitted",
+            "Over %",
+            "Under %",
+            "Diff vs ref run %",
+            "Burst",
+            "retryAfter excess",
+          ],
           a.results.map((c) => [
             c.label,
             n(c.admitted),
@@ -179,6 +189,7 @@ export function renderMarkdown(r: Results): string {
             n(c.underPct),
             n(c.diffPct),
             n(c.burst),
+            c.retryExcess === undefined ? "–" : n(c.retryExcess, 4),
           ]),
         ),
         "",

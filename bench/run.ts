@@ -256,6 +256,15 @@ export async function main(argv: string[]): Promise<number> {
       m["exact.overPct"] = Math.max(...exact.map((c) => c!.overPct));
       m["exact.burst"] = Math.max(...exact.map((c) => c!.burst));
     }
+    const def = r.accuracy.map((a) =>
+      a.results.find((c) => c.label === "ours: sliding window (default)"),
+    );
+    if (def.every((c) => c !== undefined)) {
+      m["default.overPct"] = Math.max(...def.map((c) => c!.overPct));
+      m["default.underPct"] = Math.max(...def.map((c) => c!.underPct));
+      m["default.burst"] = Math.max(...def.map((c) => c!.burst));
+      m["default.retryExcess"] = Math.max(...def.map((c) => c!.retryExcess));
+    }
   }
   if (r.scale) m["sweep.docsLeft"] = r.scale.ours.afterSweep.docs;
   // Only promises whose section ran are checked (a partial run with --only checks what it measured).

@@ -6,7 +6,16 @@
  */
 import { rng } from "./stats.js";
 
-export type Trace = { name: string; description: string; times: number[] };
+export type Trace = {
+  name: string;
+  description: string;
+  times: number[];
+  /** The limit's rate for this trace (default: the section's rate). */
+  rate?: number;
+};
+
+/** Rate of the low-rate trace: the issue's "3 to 5 per minute" case. */
+export const LOW_RATE = 4;
 
 /** Exact sliding-window log: admit at t iff admissions in (t - period, t] are fewer than rate. */
 export function exactReference(times: number[], rate: number, period: number): boolean[] {
@@ -82,6 +91,27 @@ export function decisionErrors(times: number[], admitted: boolean[], rate: numbe
   return { over, under };
 }
 
+/**
+ * What the exact window answers a denied call at `times[i]` (ms to wait for
+ * one admission), given the admissions the algorithm itself made: 0 if the
+ * exact rule would admit it now.
+ */
+export function exactRetryAfter(
+  times: number[],
+  admitted: boolean[],
+  rate: number,
+  period: number,
+): number[] {
+  const log: number[] = [];
+  let head = 0;
+  return times.map((t, i) => {
+    while (head < log.length && log[head] <= t - period) head++;
+    const wait = log.length - head < rate ? 0 : log[log.length - rate] + period - t;
+    if (admitted[i]) log.push(t);
+    return wait;
+  });
+}
+
 /** Most admissions in any interval (t - period, t]: the burst an algorithm lets through. */
 export function maxInWindow(times: number[], admitted: boolean[], period: number): number {
   const a = times.filter((_, i) => admitted[i]);
@@ -143,6 +173,19 @@ export function makeTraces(t0: number, rate: number, period: number, periods: nu
   }
   const drainSorted = [...new Set(drain)].sort((a, b) => a - b).filter((t) => t < end);
 
+  // A person at a low limit: clusters of 2-6 calls (retries, double clicks) at random moments.
+  const low: number[] = [];
+  const lowPeriods = periods * 4;
+  for (let k = 0; k < lowPeriods; k++) {
+    let at = t0 + Math.floor(r() * lowPeriods * period);
+    const n = 2 + Math.floor(r() * 5);
+    for (let i = 0; i < n; i++) {
+      low.push(at);
+      at += Math.floor(r() * 5_000);
+    }
+  }
+  low.sort((a, b) => a - b);
+
   return [
     { name: "steady", description: "Poisson arrivals at 1.5x the rate", times: steady },
     {
@@ -162,6 +205,12 @@ export function makeTraces(t0: number, rate: number, period: number, periods: nu
       description:
         "adversarial: `rate` requests at once, then a trickle at exactly the refill rate",
       times: drainSorted,
+    },
+    {
+      name: "low rate",
+      description: `${LOW_RATE} per period; clusters of 2-6 calls a few seconds apart at random moments`,
+      times: low,
+      rate: LOW_RATE,
     },
   ];
 }
