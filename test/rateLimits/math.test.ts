@@ -116,36 +116,37 @@ describe("fixed window", () => {
   });
 });
 
-describe("approximate sliding window", () => {
-  const c: RateLimitConfig = { kind: "sliding window", rate: 10, period: MIN };
-  const bucket = T - 40_000;
+describe("default sliding window", () => {
+  const c: RateLimitConfig = { kind: "sliding window", rate: 3, period: MIN };
 
-  test("estimate = previous bucket weighted by the part still in the window + current bucket", () => {
-    const s = shardConfig(normalizeConfig(c));
-    // 40 s into the bucket: 1/3 of the previous bucket still counts.
-    expect(remaining(s, { value: 2, prev: 9, ts: bucket }, "", T)).toBeCloseTo(10 - (9 / 3 + 2));
+  test("a rolling period: three calls at T leave room again exactly at T + period", () => {
+    let st: RateLimitState | null = null;
+    for (let i = 0; i < 3; i++) {
+      const d = one(c, st, T + i);
+      expect(d.ok).toBe(true);
+      st = d.ok ? d.writes[0]!.state : st;
+    }
+    // The case: the fourth waits until the first leaves the window, 60 s later.
+    expect(one(c, st, T + 3)).toEqual({ ok: false, retryAfter: MIN - 3 });
+    expect(one(c, st, T + MIN).ok).toBe(true);
   });
 
-  test("retryAfter is the exact ms the weighted estimate makes room", () => {
-    // remaining = 10 - (9 * (1 - f) + 6); needs 2 => 9 * (1 - f) <= 2 => f >= 7/9.
-    const d = one(c, { value: 6, prev: 9, ts: bucket }, T, 2);
-    expect(d).toEqual({ ok: false, retryAfter: Math.ceil((7 / 9) * MIN) - 40_000 });
+  test("a reservation is logged when the work may run", () => {
+    const full = one({ ...c, rate: 2 }, null, T, 2);
+    const st = full.ok ? full.writes[0]!.state : null;
+    const d = one({ ...c, rate: 2 }, st, T + 10, 1, true);
+    expect(d).toMatchObject({ ok: true, retryAfter: MIN - 10 });
   });
 
-  test("a reservation spills into later buckets and is paid at rate per period", () => {
-    const d = one(c, { value: 0, prev: 0, ts: bucket }, T, 25, true);
-    expect(d.ok).toBe(true);
-    const st = d.ok ? d.writes[0]!.state : null;
+  test("idle once its last admission leaves the window; old two-bucket documents still decide", () => {
     const s = shardConfig(normalizeConfig(c));
-    // 25 taken in one bucket: it holds 10, 10 spill to the next, 5 to the one
-    // after. Two buckets later the estimate is 10 (full previous) + 5 = 15.
-    expect(remaining(s, st, "", bucket + 2 * MIN)).toBeCloseTo(-5);
-    expect(d.ok && d.retryAfter).toBe(bucket + 2 * MIN + MIN / 2 - T);
-  });
-
-  test("idle when both buckets are empty", () => {
-    const s = shardConfig(normalizeConfig(c));
-    expect(idleAt(s, { value: 3, prev: 0, ts: bucket }, "", T)).toBe(bucket + 2 * MIN);
+    const d = one(c, null, T);
+    expect(d.ok && d.writes[0]!.idleAt).toBe(T + MIN);
+    // Written by the previous encoding: 2 in the bucket starting 40 s ago, 1 before it.
+    const old = { value: 2, prev: 1, ts: T - 40_000 };
+    expect(remaining(s, old, "", T)).toBe(0);
+    expect(idleAt(s, old, "", T)).toBeGreaterThan(T);
+    expect(one(c, old, T + 2 * MIN).ok).toBe(true);
   });
 });
 
@@ -210,9 +211,14 @@ describe("checkCount", () => {
       }
       return "";
     };
+    // Sliding windows reserve at most one window: reserving cannot help.
     const sliding = normalizeConfig({ kind: "sliding window", rate: 10, period: MIN });
     expect(message(() => checkCount(sliding, 11, false))).toMatch(
-      /Raise the rate to at least 11, or pass reserve: true\.$/,
+      /Raise the rate to at least 11\.$/,
+    );
+    const fixed = normalizeConfig({ kind: "fixed window", rate: 10, period: MIN });
+    expect(message(() => checkCount(fixed, 11, false))).toMatch(
+      /Raise the capacity to at least 11, or pass reserve: true\.$/,
     );
     const exact = normalizeConfig({
       kind: "sliding window",

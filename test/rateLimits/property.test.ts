@@ -111,7 +111,9 @@ function expectExactRetry(c: NormalizedConfig, s: Step) {
   if (s.d.retryAfter > 1) expect(at(s.now + s.d.retryAfter - 1)).toBe(false);
 }
 
-const kinds: RateLimitConfig["kind"][] = ["sliding window", "token bucket", "fixed window"];
+/** The kinds with a rate per period (quotas have their own test: calendar.test.ts). */
+type RateConfig = Exclude<RateLimitConfig, { kind: "quota" }>;
+const kinds: RateConfig["kind"][] = ["sliding window", "token bucket", "fixed window"];
 
 /** Any algorithm, precision and shard count. */
 const configArb = fc
@@ -122,7 +124,7 @@ const configArb = fc
     period: fc.integer({ min: 5, max: 400 }),
     shards: fc.integer({ min: 1, max: 8 }),
   })
-  .map(({ kind, exact, rate, period, shards }): RateLimitConfig =>
+  .map(({ kind, exact, rate, period, shards }): RateConfig =>
     kind === "sliding window"
       ? { kind, rate, period, shards, precision: exact ? "exact" : "approximate" }
       : { kind, rate, period, shards },
@@ -216,22 +218,8 @@ describe("clocks that step backwards (concurrent transactions commit out of time
   });
 });
 
-describe("approximate sliding window (two-bucket counter)", () => {
-  /** The model: aligned buckets computed from the admission log. */
-  function buckets(log: Admission[], t: number, period: number) {
-    const k = Math.floor(t / period);
-    let cur = 0;
-    let prev = 0;
-    for (const a of log) {
-      const b = Math.floor(a.t / period);
-      if (b === k) cur += a.n;
-      else if (b === k - 1) prev += a.n;
-    }
-    const f = (t - k * period) / period;
-    return { cur, prev, f, estimate: prev * (1 - f) + cur };
-  }
-
-  test("matches the weighted-counter model computed from the log, and retryAfter is exact", () => {
+describe("default sliding window (compressed admission log)", () => {
+  test("while a window holds at most 24 admissions it is the exact log: same decisions, same retryAfter", () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 20 }),
@@ -242,11 +230,10 @@ describe("approximate sliding window (two-bucket counter)", () => {
           const c = normalizeConfig({ kind: "sliding window", rate, period });
           const ops = rawOps.map((o) => ({ ...o, count: Math.min(o.count, rate) }));
           run(c, start, ops, ({ log, now, op, d }) => {
-            const m = (t: number) => buckets(log, t, period).estimate + op.count <= rate + 1e-9;
-            expect(d.ok).toBe(m(now));
+            expect(d.ok).toBe(windowSum(log, now, period) + op.count <= rate);
             if (!d.ok) {
               let wait = 1;
-              while (!m(now + wait)) wait++;
+              while (windowSum(log, now + wait, period) + op.count > rate) wait++;
               expect(d.retryAfter).toBe(wait);
             }
           });
@@ -256,26 +243,25 @@ describe("approximate sliding window (two-bucket counter)", () => {
     );
   });
 
-  test("stays within the stated bound: any window (t - period, t] holds at most rate + prev * f < 2 * rate", () => {
+  test("at any rate, with shards and reservations, no period ever holds more than rate", () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 1, max: 400 }),
         fc.integer({ min: 5, max: 400 }),
+        fc.integer({ min: 1, max: 4 }),
         clockArb,
-        fc.array(opArb(300, 20, 1), { maxLength: 100 }),
-        (rate, period, start, rawOps) => {
-          const c = normalizeConfig({ kind: "sliding window", rate, period });
-          const ops = rawOps.map((o) => ({ ...o, count: Math.min(o.count, rate) }));
+        fc.array(opArb(40, 30, 1, true), { maxLength: 150 }),
+        (rate, period, shards, start, rawOps) => {
+          const c = normalizeConfig({ kind: "sliding window", rate, period, shards });
+          const perShard = Math.floor(rate / shards);
+          fc.pre(perShard >= 1);
+          const ops = rawOps.map((o) => ({ ...o, count: Math.min(o.count, perShard) }));
           let log: Admission[] = [];
-          run(c, start, ops, (s) => (log = s.log));
-          for (const a of log) {
-            const { prev, f } = buckets(log, a.t, period);
-            const w = windowSum(log, a.t, period);
-            expect(w).toBeLessThanOrEqual(rate + prev * f + 1e-9);
-            expect(w).toBeLessThan(2 * rate);
-            // Each aligned bucket holds at most rate.
-            expect(buckets(log, a.t, period).cur).toBeLessThanOrEqual(rate);
-          }
+          run(c, start, ops, (s) => {
+            expectExactRetry(c, s);
+            log = s.log;
+          });
+          for (const a of log) expect(windowSum(log, a.t, period)).toBeLessThanOrEqual(rate);
         },
       ),
       { numRuns: 200 },
@@ -317,10 +303,11 @@ describe("token bucket", () => {
 /** Each algorithm's guaranteed bound (no reservations), for the whole limit. */
 function expectKindBound(c: NormalizedConfig, log: Admission[]) {
   if (c.kind === "token bucket") expectRateBound(log, c.capacity, c.rate, c.period);
-  else if (c.algorithm.id === "exact sliding window") {
+  else if (c.kind === "sliding window") {
+    // Both sliding windows: never more than rate in any period.
     for (const a of log) expect(windowSum(log, a.t, c.period)).toBeLessThanOrEqual(c.rate);
   } else {
-    // Fixed windows and the approximate sliding window: < 2 * rate in any period.
+    // Fixed windows: < 2 * rate in any period.
     for (const a of log) expect(windowSum(log, a.t, c.period)).toBeLessThan(2 * c.rate + 1e-9);
   }
 }

@@ -78,7 +78,7 @@ function served(
     ts: state?.ts ?? now,
     shard: 0,
     shards: 1,
-    capacity: config.rate,
+    capacity: (config as { rate: number }).rate,
     config,
     state,
     now,

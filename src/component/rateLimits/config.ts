@@ -51,6 +51,7 @@ export type NormalizedConfig = {
   maxReserved: number | undefined;
   shards: number;
   start: number | undefined;
+  calendar?: ShardConfig["calendar"];
 };
 
 /** Fields every kind has; each algorithm lists the others it accepts. */
@@ -60,7 +61,10 @@ const ALL_OPTIONS = new Set(ALGORITHMS.flatMap((a) => a.options));
 /** Rejects a field the config's algorithm does not have, naming it. */
 function assertKnownFields(config: RateLimitConfig, algorithm: Algorithm, name: string) {
   for (const [field, value] of Object.entries(config)) {
-    if (value === undefined || COMMON_FIELDS.has(field) || algorithm.options.includes(field)) {
+    // A kind with its own shape (quotas: limit, per) has no rate or period field.
+    const common =
+      COMMON_FIELDS.has(field) && !(algorithm.shape && (field === "rate" || field === "period"));
+    if (value === undefined || common || algorithm.options.includes(field)) {
       continue;
     }
     throw configError(
@@ -88,8 +92,12 @@ export function normalizeConfig(config: RateLimitConfig, name = "limit"): Normal
     throw configError(name, `kind must be one of ${kinds}, got ${String(config.kind)}`, "kind");
   }
   assertKnownFields(config, algorithm, name);
-  const rate = assertPositiveOption(name, "rate", config.rate);
-  const period = assertPositiveOption(name, "period", config.period);
+  const { rate, period } = algorithm.shape
+    ? algorithm.shape(config, name)
+    : {
+        rate: assertPositiveOption(name, "rate", (config as { rate?: unknown }).rate),
+        period: assertPositiveOption(name, "period", (config as { period?: unknown }).period),
+      };
   const maxReserved = config.maxReserved;
   if (
     maxReserved !== undefined &&
@@ -124,6 +132,7 @@ export function normalizeConfig(config: RateLimitConfig, name = "limit"): Normal
     maxReserved: options.maxReserved,
     shards,
     start: options.start,
+    ...(options.calendar ? { calendar: options.calendar } : {}),
   };
 }
 
@@ -137,6 +146,7 @@ export function shardConfig(c: NormalizedConfig): ShardConfig {
     capacity: c.capacity / n,
     maxReserved: c.maxReserved !== undefined ? c.maxReserved / n : undefined,
     start: c.start,
+    ...(c.calendar ? { calendar: c.calendar } : {}),
   };
 }
 

@@ -36,8 +36,21 @@ export const vSlidingWindowConfig = v.object({
   kind: v.literal("sliding window"),
   rate: v.number(),
   period: v.number(),
-  /** "approximate" (default): two-bucket weighted counter. "exact": admission log, rate <= 1000. */
+  /** "approximate" (default): compressed admission log, never above the exact window. "exact": one entry per admission, rate <= 1000. */
   precision: v.optional(v.union(v.literal("approximate"), v.literal("exact"))),
+  maxReserved: v.optional(v.number()),
+  shards: v.optional(v.number()),
+});
+
+/** At most `limit` per calendar hour, day, week or month in a time zone. */
+export const vQuotaConfig = v.object({
+  kind: v.literal("quota"),
+  limit: v.number(),
+  per: v.union(v.literal("hour"), v.literal("day"), v.literal("week"), v.literal("month")),
+  /** IANA zone name, e.g. "America/New_York"; "UTC" by default. */
+  timeZone: v.optional(v.string()),
+  /** Weeks only: 0 = Sunday ... 6 = Saturday; 1 (Monday) by default. */
+  weekStartsOn: v.optional(v.number()),
   maxReserved: v.optional(v.number()),
   shards: v.optional(v.number()),
 });
@@ -46,11 +59,13 @@ export const vRateLimitConfig = v.union(
   vTokenBucketConfig,
   vFixedWindowConfig,
   vSlidingWindowConfig,
+  vQuotaConfig,
 );
 
 export type TokenBucketConfig = Infer<typeof vTokenBucketConfig>;
 export type FixedWindowConfig = Infer<typeof vFixedWindowConfig>;
 export type SlidingWindowConfig = Infer<typeof vSlidingWindowConfig>;
+export type QuotaConfig = Infer<typeof vQuotaConfig>;
 export type RateLimitConfig = Infer<typeof vRateLimitConfig>;
 
 /** `retryAfter` is in ms from now: the earliest time the same call would succeed. */
@@ -140,5 +155,13 @@ export const vGetValueResult = v.object({
   state: v.union(vRateLimitState, v.null()),
   /** The time the server computed `value` at. */
   now: v.number(),
+  /** Quotas: used this period (of this shard). */
+  used: v.optional(v.number()),
+  /** Quotas: this shard's limit per period. */
+  limit: v.optional(v.number()),
+  /** Quotas: when the period ends and the quota is full again (ms since epoch). */
+  resetsAt: v.optional(v.number()),
+  /** Quotas: `resetsAt` as local time in the quota's zone, e.g. "2026-03-09T00:00:00-04:00". */
+  resetsAtLocal: v.optional(v.string()),
 });
 export type GetValueResult = Infer<typeof vGetValueResult>;

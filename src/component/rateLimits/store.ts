@@ -370,6 +370,7 @@ export async function getRateLimitValue(
     value: best!.value,
     ts: state?.ts ?? now,
     ...(alg.windowStart ? { windowStart: alg.windowStart(s, state, seed, now) } : {}),
+    ...(alg.describe ? alg.describe(s, state, seed, now) : {}),
     shard: best!.shard,
     shards: config.shards,
     capacity: alg.capacity(s),

@@ -19,6 +19,7 @@
 import type { RateLimitConfig } from "../model.js";
 import { exactSlidingWindow } from "./exactSlidingWindow.js";
 import { fixedWindow } from "./fixedWindow.js";
+import { quota } from "./quota.js";
 import { slidingWindow } from "./slidingWindow.js";
 import { tokenBucket } from "./tokenBucket.js";
 import type { Algorithm } from "./types.js";
@@ -30,6 +31,7 @@ export const ALGORITHMS: readonly Algorithm[] = [
   fixedWindow,
   slidingWindow,
   exactSlidingWindow,
+  quota,
 ];
 
 /** Every config `kind`, for messages. */

@@ -1,21 +1,30 @@
 import type { SlidingWindowConfig } from "../model.js";
-import { configError, debtReserveLimit, reserveAsDebt } from "./shared.js";
+import { EPS, firstTime } from "../numeric.js";
+import {
+  MAX_ENTRY_COUNT,
+  MAX_RESERVED_PERIODS,
+  advanceWindow,
+  creditWindow,
+  emptyWindow,
+  logWindow,
+  windowCount,
+  windowIsEmpty,
+  windowReservedAt,
+} from "../windowLog.js";
+import { configError, remainingFrom } from "./shared.js";
 import type { Algorithm, ShardConfig } from "./types.js";
 
-function bucketStart(s: ShardConfig, t: number): number {
-  return Math.floor(t / s.period) * s.period;
-}
-
-/** How far `t` is into the bucket that starts at `ts`, as a fraction in [0, 1]. */
-function elapsed(s: ShardConfig, ts: number, t: number): number {
-  return Math.min(Math.max((t - ts) / s.period, 0), 1);
+/** Whole admissions a shard holds. */
+function wholeCapacity(s: ShardConfig): number {
+  return Math.floor(s.capacity + EPS);
 }
 
 /**
- * Approximate sliding window (the two-counter estimate Cloudflare and Upstash
- * use): `value` admitted in the bucket that starts at `ts` (buckets aligned to
- * multiples of `period`), `prev` in the bucket before; the estimate weighs
- * `prev` by the part of the window still covering it.
+ * The default sliding window: a compressed admission log (../windowLog.ts).
+ * Never admits more than the exact window; exact while a window holds at most
+ * 24 distinct admission times; a denied call's `retryAfter` is at most
+ * period/16 later than the exact window's. Reservations are logged at the
+ * time they may run, as in the exact log.
  */
 export const slidingWindow: Algorithm = {
   id: "sliding window",
@@ -23,7 +32,7 @@ export const slidingWindow: Algorithm = {
   selects: (config) => (config as SlidingWindowConfig).precision !== "exact",
   options: ["precision"],
   sizeOption: "rate",
-  wholeUnits: false,
+  wholeUnits: true,
   configure: (config, name, rate) => {
     const { precision } = config as SlidingWindowConfig;
     if (precision !== undefined && precision !== "approximate") {
@@ -33,39 +42,40 @@ export const slidingWindow: Algorithm = {
         "precision",
       );
     }
-    return { capacity: rate, maxReserved: config.maxReserved };
+    const shards = typeof config.shards === "number" && config.shards >= 1 ? config.shards : 1;
+    if (rate / shards > MAX_ENTRY_COUNT) {
+      throw configError(
+        name,
+        `the sliding window allows at most ${MAX_ENTRY_COUNT} per shard, got rate ${rate} over ${shards} shard(s); add shards or use a token bucket`,
+        "rate",
+      );
+    }
+    const most = MAX_RESERVED_PERIODS * rate;
+    const maxReserved = config.maxReserved;
+    if (typeof maxReserved === "number" && maxReserved > most) {
+      throw configError(
+        name,
+        `the sliding window reserves at most ${MAX_RESERVED_PERIODS} periods ahead: maxReserved <= ${most}, got ${maxReserved}`,
+        "maxReserved",
+      );
+    }
+    return { capacity: rate, maxReserved: maxReserved ?? most };
   },
-  initial: (s, _seed, now) => ({ value: 0, prev: 0, ts: bucketStart(s, now) }),
-  advance: (s, state, _seed, t) => {
-    const buckets = Math.floor((t - state.ts) / s.period);
-    if (buckets <= 0) return state;
-    // A bucket never holds more than `rate`: reserved overflow spills into the
-    // next bucket, so a reservation is paid off at `rate` per period and the
-    // estimate is continuous and non-increasing between calls.
-    const current = state.value;
-    return {
-      value: Math.max(0, current - buckets * s.rate),
-      prev: Math.min(Math.max(0, current - (buckets - 1) * s.rate), s.rate),
-      ts: state.ts + buckets * s.period,
-    };
+  initial: (_s, _seed, now) => emptyWindow(now),
+  advance: (s, state, _seed, t) => advanceWindow(s, state, t),
+  remaining: (s, state, t) => wholeCapacity(s) - windowCount(s, state, t),
+  capacity: wholeCapacity,
+  take: (s, state, count, t) => logWindow(s, state, count, t),
+  reserveLimit: wholeCapacity,
+  reserve: (s, state, seed, t, count) => {
+    if (count > wholeCapacity(s) || windowReservedAt(s, state, t) + count > s.maxReserved! + EPS) {
+      return null;
+    }
+    const at = t + firstTime(t, (u) => remainingFrom(s, state, seed, u) + EPS >= count);
+    return { state: logWindow(s, state, count, at), payAt: at };
   },
-  remaining: (s, state, t) =>
-    s.rate - ((state.prev ?? 0) * (1 - elapsed(s, state.ts, t)) + state.value),
-  capacity: (s) => s.capacity,
-  take: (_s, state, count) => (count === 0 ? state : { ...state, value: state.value + count }),
-  reserveLimit: debtReserveLimit,
-  reserve: reserveAsDebt,
-  idle: (_s, state) => state.value === 0 && (state.prev ?? 0) === 0,
-  credit: (s, state, t, amount) => {
-    // Take from the current bucket (each unit frees 1), then from the
-    // previous one (each unit frees its weight, 1 - elapsed fraction).
-    const fromCurrent = Math.min(state.value, amount);
-    const weight = 1 - elapsed(s, state.ts, t);
-    const prev = state.prev ?? 0;
-    const fromPrev = weight > 0 ? Math.min(prev, (amount - fromCurrent) / weight) : 0;
-    return {
-      state: { value: state.value - fromCurrent, prev: prev - fromPrev, ts: state.ts },
-      credited: fromCurrent + fromPrev * weight,
-    };
-  },
+  idle: (_s, state) => windowIsEmpty(state),
+  credit: (s, state, t, amount) => creditWindow(s, state, t, amount),
+  // Like the exact log, the window never goes back in time (its anchor is a past call).
+  decisionTime: (states, now) => Math.max(now, ...states.map((st) => st?.ts ?? now)),
 };

@@ -1,3 +1,4 @@
+import type { Calendar } from "../calendar.js";
 import type { RateLimitConfig, RateLimitState } from "../model.js";
 
 /** One shard's share of a limit: rate, capacity and maxReserved divided by the shard count. */
@@ -10,6 +11,8 @@ export type ShardConfig = {
   maxReserved: number | undefined;
   /** Fixed-window alignment (ms since epoch), when the config sets one. */
   start: number | undefined;
+  /** Calendar quotas: the period unit and time zone. */
+  calendar?: Calendar;
 };
 
 /** What an algorithm's `configure` returns: its defaults and options, for the whole limit. */
@@ -17,6 +20,7 @@ export type ConfiguredOptions = {
   capacity: number;
   maxReserved: number | undefined;
   start?: number;
+  calendar?: Calendar;
 };
 
 /**
@@ -35,7 +39,13 @@ export type Algorithm = {
   /** Config fields beyond kind, rate, period, maxReserved and shards. */
   options: readonly string[];
   /** The option a message tells the user to raise so a larger count fits. */
-  sizeOption: "rate" | "capacity";
+  sizeOption: "rate" | "capacity" | "limit";
+  /**
+   * For kinds without `rate` and `period` fields (quotas): checks the fields
+   * that stand for them (INVALID_CONFIG) and returns the rate and a nominal
+   * period. Omitted: `rate` and `period` are read from the config.
+   */
+  shape?(config: RateLimitConfig, name: string): { rate: number; period: number };
   /** Tokens are whole admissions (an admission log): splits and capacities round down. */
   wholeUnits: boolean;
   /** Checks its own options (INVALID_CONFIG) and applies defaults. `rate` is already checked. */
@@ -73,6 +83,13 @@ export type Algorithm = {
   ): { state: RateLimitState; credited: number };
   /** The time to decide at: later than `now` when the state must never go back in time. */
   decisionTime?(states: (RateLimitState | null)[], now: number): number;
+  /** Extra `getValue` fields (quotas: used, limit, resetsAt). */
+  describe?(
+    s: ShardConfig,
+    state: RateLimitState | null,
+    seed: string,
+    now: number,
+  ): { used: number; limit: number; resetsAt: number; resetsAtLocal: string };
   /** Start of the current window, for `getValue` (windowed algorithms). */
   windowStart?(s: ShardConfig, state: RateLimitState | null, seed: string, now: number): number;
 };

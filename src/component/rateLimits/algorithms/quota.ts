@@ -1,0 +1,61 @@
+import { NOMINAL_LENGTH, assertCalendar, localIso, type Calendar } from "../calendar.js";
+import type { QuotaConfig } from "../model.js";
+import { EPS } from "../numeric.js";
+import { advanceQuota, initialQuota, quotaResetsAt, type QuotaParams } from "../quota.js";
+import { assertPositiveOption, debtReserveLimit, reserveAsDebt } from "./shared.js";
+import type { Algorithm, ShardConfig } from "./types.js";
+
+/** One shard's share: its part of `limit`, in the limit's calendar. */
+function params(s: ShardConfig): QuotaParams {
+  return { limit: s.capacity, calendar: s.calendar as Calendar };
+}
+
+/**
+ * Calendar quota (`kind: "quota"`): at most `limit` per calendar hour, day,
+ * week or month in `timeZone` (../calendar.ts, ../quota.ts). `value` = used
+ * this period, `ts` = the period's start. A denied call's `retryAfter` is the
+ * time until the next period starts.
+ */
+export const quota: Algorithm = {
+  id: "quota",
+  kind: "quota",
+  options: ["limit", "per", "timeZone", "weekStartsOn"],
+  sizeOption: "limit",
+  wholeUnits: false,
+  shape: (config, name) => {
+    const c = config as QuotaConfig;
+    const limit = assertPositiveOption(name, "limit", c.limit);
+    const calendar = assertCalendar(c, name);
+    return { rate: limit, period: NOMINAL_LENGTH[calendar.per] };
+  },
+  configure: (config, name, rate) => ({
+    capacity: rate,
+    maxReserved: config.maxReserved,
+    calendar: assertCalendar(config as QuotaConfig, name),
+  }),
+  initial: (s, _seed, now) => initialQuota(params(s), now),
+  advance: (s, state, _seed, t) => advanceQuota(params(s), state, t),
+  remaining: (s, state) => s.capacity - state.value,
+  capacity: (s) => s.capacity,
+  take: (_s, state, count) => (count === 0 ? state : { ...state, value: state.value + count }),
+  reserveLimit: debtReserveLimit,
+  reserve: reserveAsDebt,
+  idle: (_s, state) => state.value <= EPS,
+  credit: (_s, state, _t, amount) => {
+    const credited = Math.max(0, Math.min(amount, state.value));
+    return { state: { ...state, value: state.value - credited }, credited };
+  },
+  windowStart: (s, state, _seed, now) =>
+    state === null ? initialQuota(params(s), now).ts : advanceQuota(params(s), state, now).ts,
+  describe: (s, state, _seed, now) => {
+    const p = params(s);
+    const st = state === null ? initialQuota(p, now) : advanceQuota(p, state, now);
+    const resetsAt = quotaResetsAt(p, st);
+    return {
+      used: st.value,
+      limit: s.capacity,
+      resetsAt,
+      resetsAtLocal: localIso(p.calendar.timeZone, resetsAt),
+    };
+  },
+};
