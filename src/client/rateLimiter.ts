@@ -22,6 +22,7 @@ export type {
   FixedWindowConfig,
   GetValueResult,
   LimitAllResult,
+  QuotaConfig,
   RateLimitConfig,
   RateLimitResult,
   SlidingWindowConfig,
