@@ -147,6 +147,7 @@ export function compareGenerated(
       out.push(`${p.name}: committed, but the official CLI does not generate it`);
     return p.committed && p.official;
   });
+  if (present.length === 0) return out;
   const all = present.flatMap((p) => [p.committed!, p.official!]);
   const probe: string[] = [];
   const probes: Array<{ where: string; c: string; o: string }> = [];
