@@ -201,6 +201,8 @@ describe("two-step user deletion", () => {
       return all;
     });
     expect(JSON.stringify(stored)).not.toContain(code);
+    // The HMAC secret stays in the app's functions: nothing of the component's holds it.
+    expect(JSON.stringify(stored)).not.toContain(process.env.GUARD_SECRET!);
   });
 
   test("wrong code, then another user's id, then the right code: only the last deletes, once", async () => {

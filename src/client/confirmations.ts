@@ -2,12 +2,23 @@ import type { FunctionReturnType } from "convex/server";
 import type { Value } from "convex/values";
 import type { ComponentApi } from "../component/_generated/component.js";
 import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
-import type { CodeFormat, CodeLimit } from "../component/codes/model.js";
+import type { CodeFormat, CodeLimit, CodeMacs } from "../component/codes/model.js";
+import {
+  codeMac,
+  generateCode,
+  normalizeCode,
+  payloadDigestOfJson,
+  payloadMac,
+} from "../component/codes/crypto.js";
 import {
   DEFAULTS,
   assertCodeInput,
+  assertFormat,
   assertIssueConfig,
   assertLimit,
+  assertSecrets,
+  assertSubjectAction,
+  checkPayload,
 } from "../component/codes/rules.js";
 import { ErrorCode, guardError } from "../component/lib/errors.js";
 
@@ -18,8 +29,12 @@ export type ConfirmationsQueryCtx = RunQueryCtx;
 /** Any ctx that can run a component mutation: a mutation ctx (or an action ctx, outside a transaction). */
 export type ConfirmationsMutationCtx = RunMutationCtx;
 
+type StoredIssueResult = FunctionReturnType<Api["codes"]["issue"]>;
 /** `{ ok: true, codeId, code, expiresAt }` or `{ ok: false, reason: "rate_limited" | "locked", retryAfter }`. */
-export type ConfirmationIssueResult = FunctionReturnType<Api["codes"]["issue"]>;
+export type ConfirmationIssueResult =
+  | Flat<Extract<StoredIssueResult, { ok: true }> & { code: string }>
+  | Extract<StoredIssueResult, { ok: false }>;
+type Flat<T> = { [K in keyof T]: T[K] };
 /** `{ ok: true, codeId }` or `{ ok: false, reason, attemptsLeft?, retryAfter?, codeId? }`. */
 export type ConfirmationConsumeResult = FunctionReturnType<Api["codes"]["consume"]>;
 export type ConfirmationStatus = FunctionReturnType<Api["codes"]["status"]>;
@@ -41,8 +56,17 @@ export type ConfirmationAuditSink = {
 };
 
 export type ConfirmationsOptions = {
-  /** HMAC key, 32 to 4096 bytes (e.g. `openssl rand -hex 32`). Never stored. */
+  /**
+   * HMAC key, 32 to 4096 bytes (e.g. `openssl rand -hex 32`). Used only in
+   * the host's own functions: never stored, never passed to the component.
+   */
   secret: string;
+  /**
+   * Secrets you rotated away from, newest first (at most 4). New codes use
+   * `secret`; a code issued under one of these is still accepted until it
+   * expires. Drop them once the longest `ttl` has passed since the rotation.
+   */
+  previousSecrets?: string[];
   /** Numeric codes of this many digits, 6..12. Default 8. */
   digits?: number;
   /**
@@ -83,7 +107,8 @@ export const CONFIRMATION_AUDIT_ACTIONS = {
  * every outcome of a real attempt is returned, so it persists.
  */
 export class Confirmations {
-  private readonly secret: string;
+  /** The secret codes are issued under, then the previous ones still accepted. */
+  private readonly secrets: readonly string[];
   private readonly format: CodeFormat;
   private readonly ttl: number;
   private readonly maxAttempts: number;
@@ -104,8 +129,10 @@ export class Confirmations {
       options.alphanumeric !== undefined
         ? { alphabet: "alphanumeric", length: options.alphanumeric }
         : { alphabet: "digits", length: options.digits ?? DEFAULTS.digits };
+    const previousSecrets = options.previousSecrets ?? [];
+    assertSecrets(options.secret, previousSecrets);
+    assertFormat(format);
     const config = {
-      secret: options.secret,
       format,
       ttl: options.ttl ?? DEFAULTS.ttl,
       maxAttempts: options.maxAttempts ?? DEFAULTS.maxAttempts,
@@ -120,7 +147,7 @@ export class Confirmations {
         "audit must be an AuditLog (an object with a log method)",
       );
     }
-    this.secret = config.secret;
+    this.secrets = [options.secret, ...previousSecrets];
     this.format = format;
     this.ttl = config.ttl;
     this.maxAttempts = config.maxAttempts;
@@ -140,13 +167,18 @@ export class Confirmations {
     ctx: ConfirmationsMutationCtx,
     args: ConfirmationIssueArgs,
   ): Promise<ConfirmationIssueResult> {
-    const result = await ctx.runMutation(this.component.codes.issue, {
-      ...this.bound(args),
-      format: this.format,
+    const digest = await this.payloadDigestOf(args);
+    const code = generateCode(this.format);
+    const macs = await this.macs(this.secrets[0], args, digest, code);
+    const stored = await ctx.runMutation(this.component.codes.issue, {
+      subject: args.subject,
+      action: args.action,
+      ...macs,
       ttl: this.ttl,
       maxAttempts: this.maxAttempts,
       issueLimit: this.issueLimit,
     });
+    const result: ConfirmationIssueResult = stored.ok ? { ...stored, code } : stored;
     await this.record(
       ctx,
       args,
@@ -172,11 +204,15 @@ export class Confirmations {
     ctx: ConfirmationsMutationCtx,
     args: ConfirmationConsumeArgs,
   ): Promise<ConfirmationConsumeResult> {
-    // The code is what the user typed: a wrong type is the host's bug, reported as one.
+    const digest = await this.payloadDigestOf(args);
     assertCodeInput(args.code);
+    const code = normalizeCode(args.code);
+    const candidates: CodeMacs[] = [];
+    for (const secret of this.secrets) candidates.push(await this.macs(secret, args, digest, code));
     const result = await ctx.runMutation(this.component.codes.consume, {
-      ...this.bound(args),
-      code: args.code,
+      subject: args.subject,
+      action: args.action,
+      candidates,
       failureLimit: this.failureLimit,
     });
     if (result.ok) {
@@ -228,14 +264,25 @@ export class Confirmations {
     return result;
   }
 
-  /** The arguments every code call shares: target, payload (only when given) and the HMAC key. */
-  private bound(args: ConfirmationIssueArgs) {
-    return {
-      subject: args.subject,
-      action: args.action,
-      ...(args.payload === undefined ? {} : { payload: args.payload }),
-      secret: this.secret,
-    };
+  /**
+   * The payload's digest. Subject, action and payload are checked here, not
+   * only in the component, because the MACs are built from them host-side
+   * and the payload itself never reaches the component.
+   */
+  private async payloadDigestOf(args: ConfirmationIssueArgs): Promise<string> {
+    assertSubjectAction(args?.subject, args?.action);
+    return payloadDigestOfJson(checkPayload(args.payload));
+  }
+
+  /** The MAC pair of `code` for (subject, action, payload) under `secret`. */
+  private async macs(
+    secret: string,
+    target: ConfirmationTarget,
+    payloadDigest: string,
+    code: string,
+  ): Promise<CodeMacs> {
+    const input = { secret, subject: target.subject, action: target.action, payloadDigest };
+    return { codeMac: await codeMac(input, code), payloadMac: await payloadMac(input) };
   }
 
   /** One audit event, without the code, the secret or the payload. */

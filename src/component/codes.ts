@@ -1,73 +1,63 @@
 import { v } from "convex/values";
 import { mutation, query } from "./_generated/server.js";
 import {
-  vCodeFormat,
   vCodeLimit,
+  vCodeMacs,
   vCodeStatus,
   vConsumeResult,
   vIssueResult,
   vRevokeResult,
   vTarget,
 } from "./codes/model.js";
-import {
-  assertConsumeConfig,
-  assertConsumeInput,
-  assertIssueConfig,
-  assertIssueInput,
-  assertSubjectAction,
-} from "./codes/rules.js";
+import { assertConsumeArgs, assertIssueArgs, assertSubjectAction } from "./codes/rules.js";
 import { codeStatus, consumeCode, issueCode, revokeCode } from "./codes/store.js";
 
 /*
  * Confirmation codes' public functions: each validates its whole input (the
  * component is the trust boundary), then runs the logic in codes/store.ts.
- * The host's client (`Confirmations`) passes the HMAC secret as an argument
- * of a direct `ctx.runMutation`, which Convex does not persist (unlike
- * scheduler arguments). The plaintext code exists only in `issue`'s result.
+ * No argument carries a secret or a code: the host's client (`Confirmations`)
+ * generates the code and passes only HMACs of it (codes/crypto.ts), so an
+ * argument-validation error, which a deployment logs with the whole
+ * argument object, can never expose either.
  */
 
 export type { CodeStatus, ConsumeResult, IssueResult, RevokeResult } from "./codes/model.js";
 export { CODE_SWEEP_BATCH, sweepCodes as maintainCodes } from "./codes/store.js";
 
-/** What binds a code: its target and payload, plus the HMAC key (passed per call, never stored). */
-const boundArgs = { ...vTarget, payload: v.optional(v.any()), secret: v.string() };
-
 /**
- * Issues a code for (subject, action, payload), superseding any pending one;
- * the failure count carries over. Returns the plaintext code: the only place
- * it ever exists outside the host.
+ * Stores a code the host generated for (subject, action, payload),
+ * superseding any pending one; the failure count carries over. Refusals
+ * (`rate_limited`, `locked`) are returned.
  */
 export const issue = mutation({
   args: {
-    ...boundArgs,
-    format: vCodeFormat,
+    ...vTarget,
+    ...vCodeMacs.fields,
     ttl: v.number(),
     maxAttempts: v.number(),
     issueLimit: vCodeLimit,
   },
   returns: vIssueResult,
   handler: async (ctx, args) => {
-    const payloadJson = assertIssueInput(args);
-    assertIssueConfig(args);
-    return issueCode(ctx, { ...args, payloadJson }, Date.now());
+    assertIssueArgs(args);
+    return issueCode(ctx, args, Date.now());
   },
 });
 
 /**
- * Tries a code. Never throws for a wrong, expired, used or locked code: it
- * returns the failure, so the counted attempt persists when the host returns
- * normally. Throws only for malformed input (nothing changes then).
+ * Tries a code, given as one MAC pair per secret the host accepts. Never
+ * throws for a wrong, expired, used or locked code: it returns the failure,
+ * so the counted attempt persists when the host returns normally. Throws
+ * only for malformed input (nothing changes then).
  */
 export const consume = mutation({
-  args: { ...boundArgs, code: v.string(), failureLimit: vCodeLimit },
+  args: { ...vTarget, candidates: v.array(vCodeMacs), failureLimit: vCodeLimit },
   returns: vConsumeResult,
   handler: async (ctx, args) => {
-    const payloadJson = assertConsumeInput(args);
-    assertConsumeConfig(args);
-    return consumeCode(ctx, { ...args, payloadJson }, Date.now());
+    assertConsumeArgs(args);
+    return consumeCode(ctx, args, Date.now());
   },
 });
-
 /** The state of (subject, action)'s code. Never the code. Reads one document. */
 export const status = query({
   args: vTarget,

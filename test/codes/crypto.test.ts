@@ -4,12 +4,14 @@ import {
   ALPHANUMERIC,
   DIGITS,
   codeMac,
+  codeVerifier,
   encodeFields,
   generateCode,
   limitKey,
   normalizeCode,
   payloadDigest,
   payloadMac,
+  payloadVerifier,
   randomIndices,
   type MacInput,
 } from "../../src/component/codes/crypto.js";
@@ -95,7 +97,6 @@ describe("MAC encoding", () => {
 
   const base: MacInput = {
     secret: "k".repeat(32),
-    codeId: "id",
     subject: "s",
     action: "a",
     payloadDigest: "d",
@@ -105,7 +106,6 @@ describe("MAC encoding", () => {
     const mac = await codeMac(base, "123456");
     const variants = [
       codeMac({ ...base, secret: "j".repeat(32) }, "123456"),
-      codeMac({ ...base, codeId: "id2" }, "123456"),
       codeMac({ ...base, subject: "s2" }, "123456"),
       codeMac({ ...base, action: "a2" }, "123456"),
       codeMac({ ...base, payloadDigest: "e" }, "123456"),
@@ -134,9 +134,18 @@ describe("MAC encoding", () => {
     expect(await limitKey("a|b", "c")).not.toBe(await limitKey("a", "b|c"));
   });
 
-  test("normalization removes spaces and hyphens; only alphanumeric codes are upper-cased", () => {
-    expect(normalizeCode("digits", " 123-456 ")).toBe("123456");
-    expect(normalizeCode("alphanumeric", "abc-def")).toBe("ABCDEF");
-    expect(normalizeCode("digits", "abc")).toBe("abc");
+  test("normalization removes spaces and hyphens and upper-cases (both alphabets are upper-case)", () => {
+    expect(normalizeCode(" 123-456 ")).toBe("123456");
+    expect(normalizeCode("abc-def")).toBe("ABCDEF");
+    expect(normalizeCode("12.34")).toBe("12.34");
+  });
+
+  test("stored verifiers are salted by the code id and keep the two domains apart", async () => {
+    const mac = await codeMac(base, "123456");
+    const v1 = await codeVerifier("id1", mac);
+    expect(v1).toMatch(/^[0-9a-f]{64}$/);
+    expect(await codeVerifier("id2", mac)).not.toBe(v1);
+    expect(await payloadVerifier("id1", mac)).not.toBe(v1);
+    expect(v1).not.toContain(mac);
   });
 });

@@ -139,11 +139,12 @@ describe("component functions (the trust boundary) validate too", () => {
   const s = setup();
   const issue = components.guard.codes.issue;
   const consume = components.guard.codes.consume;
+  const mac = "ab".repeat(32);
+  const macs = { codeMac: mac, payloadMac: mac };
   const okIssue = {
     subject: "a",
     action: "x",
-    secret: SECRET,
-    format: { alphabet: "digits" as const, length: 8 },
+    ...macs,
     ttl: MINUTE,
     maxAttempts: 5,
     issueLimit: { rate: 5, period: MINUTE },
@@ -151,8 +152,7 @@ describe("component functions (the trust boundary) validate too", () => {
   const okConsume = {
     subject: "a",
     action: "x",
-    code: "12345678",
-    secret: SECRET,
+    candidates: [macs],
     failureLimit: { rate: 5, period: MINUTE },
   };
   const cases: [string, string, (ctx: any) => Promise<unknown>][] = [
@@ -167,24 +167,14 @@ describe("component functions (the trust boundary) validate too", () => {
       (ctx) => ctx.runMutation(issue, { ...okIssue, action: "" }),
     ],
     [
-      "issue: payload over 8 KB",
-      "TOO_LARGE",
-      (ctx) => ctx.runMutation(issue, { ...okIssue, payload: big }),
+      "issue: codeMac not hex",
+      "INVALID_ARGUMENT",
+      (ctx) => ctx.runMutation(issue, { ...okIssue, codeMac: "12345678" }),
     ],
     [
-      "issue: short secret",
-      "INVALID_CONFIG",
-      (ctx) => ctx.runMutation(issue, { ...okIssue, secret: "short" }),
-    ],
-    [
-      "issue: 5 digits",
-      "INVALID_CONFIG",
-      (ctx) => ctx.runMutation(issue, { ...okIssue, format: { alphabet: "digits", length: 5 } }),
-    ],
-    [
-      "issue: 13 digits",
-      "INVALID_CONFIG",
-      (ctx) => ctx.runMutation(issue, { ...okIssue, format: { alphabet: "digits", length: 13 } }),
+      "issue: payloadMac upper-case hex",
+      "INVALID_ARGUMENT",
+      (ctx) => ctx.runMutation(issue, { ...okIssue, payloadMac: mac.toUpperCase() }),
     ],
     ["issue: ttl 0", "INVALID_CONFIG", (ctx) => ctx.runMutation(issue, { ...okIssue, ttl: 0 })],
     [
@@ -192,6 +182,7 @@ describe("component functions (the trust boundary) validate too", () => {
       "INVALID_CONFIG",
       (ctx) => ctx.runMutation(issue, { ...okIssue, ttl: DAY + 1 }),
     ],
+    ["issue: ttl NaN", "INVALID_CONFIG", (ctx) => ctx.runMutation(issue, { ...okIssue, ttl: NaN })],
     [
       "issue: maxAttempts 0",
       "INVALID_CONFIG",
@@ -208,14 +199,19 @@ describe("component functions (the trust boundary) validate too", () => {
       (ctx) => ctx.runMutation(consume, { ...okConsume, subject: "" }),
     ],
     [
-      "consume: short secret",
-      "INVALID_CONFIG",
-      (ctx) => ctx.runMutation(consume, { ...okConsume, secret: "x".repeat(31) }),
+      "consume: no candidates",
+      "INVALID_ARGUMENT",
+      (ctx) => ctx.runMutation(consume, { ...okConsume, candidates: [] }),
     ],
     [
-      "consume: code over 256 bytes",
-      "TOO_LARGE",
-      (ctx) => ctx.runMutation(consume, { ...okConsume, code: "9".repeat(257) }),
+      "consume: six candidates",
+      "INVALID_ARGUMENT",
+      (ctx) => ctx.runMutation(consume, { ...okConsume, candidates: Array(6).fill(macs) }),
+    ],
+    [
+      "consume: a candidate's codeMac too short",
+      "INVALID_ARGUMENT",
+      (ctx) => ctx.runMutation(consume, { ...okConsume, candidates: [{ ...macs, codeMac: "ab" }] }),
     ],
     [
       "consume: failureLimit period 0",
@@ -245,15 +241,29 @@ describe("component functions (the trust boundary) validate too", () => {
     for (const [, , call] of cases) await errorCode(() => fresh.t.mutation(call));
     expect(await dumpComponent(fresh.t)).toEqual(before);
   });
+});
 
-  test("error messages never echo the secret", async () => {
+describe("host-side checks: the secret and the code never reach the component", () => {
+  test("a bad secret fails in the constructor, and the message never echoes it", async () => {
     const secret = "short-secret-value";
     let message = "";
     try {
-      await s.t.mutation((ctx) => ctx.runMutation(issue, { ...okIssue, secret }));
+      new Confirmations(components.guard, { secret });
     } catch (e) {
       message = JSON.stringify((e as ConvexError<string>).data ?? String(e));
     }
-    expect(message.includes(secret) || message === "").toBe(false);
+    expect(message).toContain("INVALID_CONFIG");
+    expect(message).not.toContain(secret);
+  });
+
+  test.each([
+    ["not an array", { previousSecrets: SECRET as never }],
+    ["five previous secrets", { previousSecrets: [1, 2, 3, 4, 5].map((i) => SECRET + i) }],
+    ["a short previous secret", { previousSecrets: ["short"] }],
+    ["a previous secret equal to the current one", { previousSecrets: [SECRET] }],
+  ])("previousSecrets %s → INVALID_CONFIG", async (_name, options) => {
+    expect(
+      await errorCode(() => new Confirmations(components.guard, { secret: SECRET, ...options })),
+    ).toBe("INVALID_CONFIG");
   });
 });

@@ -39,7 +39,9 @@ export const audit = new AuditLog(components.guard, {
  * The HMAC key for confirmation codes. It comes from the deployment's
  * environment (`npx convex env set GUARD_SECRET $(openssl rand -hex 32)`);
  * tests and the demo set `process.env.GUARD_SECRET` themselves. There is no
- * fallback: a deployment without the secret fails loudly on first use.
+ * fallback: a deployment without the secret fails loudly on first use. It
+ * stays in this app's functions: `Confirmations` computes the codes' HMACs
+ * here and hands the component only the MACs, never the secret or a code.
  */
 export function guardSecret(): string {
   const secret = process.env.GUARD_SECRET;
@@ -50,11 +52,26 @@ export function guardSecret(): string {
   return secret;
 }
 
+/**
+ * Secrets rotated away from, still accepted for codes issued before the
+ * rotation (comma-separated `GUARD_PREVIOUS_SECRETS`; empty when unset). To
+ * rotate: move GUARD_SECRET into it, set a new GUARD_SECRET, and clear it
+ * once the longest ttl (10 minutes here) has passed.
+ */
+export function previousGuardSecrets(): string[] {
+  const list = process.env.GUARD_PREVIOUS_SECRETS ?? "";
+  return list
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
 let confirmationsInstance: Confirmations | undefined;
 /** Built on first use, so the secret is read when a function runs, not at import. */
 export function confirmations(): Confirmations {
   confirmationsInstance ??= new Confirmations(components.guard, {
     secret: guardSecret(),
+    previousSecrets: previousGuardSecrets(),
     digits: 8,
     ttl: 10 * MINUTE,
     maxAttempts: 5,

@@ -3,24 +3,35 @@ import type { CodeAlphabet, CodeFormat } from "./model.js";
 import { canonicalJson, concatBytes, hmacSha256Hex, sha256Hex, toHex, utf8 } from "../lib/hash.js";
 
 /**
- * Confirmation-code cryptography. Pure: no `ctx`, only WebCrypto.
+ * Confirmation-code cryptography. Pure: no `ctx`, only WebCrypto. Split by
+ * where it runs, so that no secret and no plaintext code ever crosses the
+ * component boundary:
  *
- * A code is stored only as
- *   mac = HMAC-SHA-256(secret, "convex-guard/code/v1" | codeId | subject | action | payloadDigest | code)
+ * Host side (the `Confirmations` client, inside the host's mutation, which
+ * holds the secret and sees the code):
+ *   codeMac    = HMAC-SHA-256(secret, "convex-guard/code/v2" | subject | action | payloadDigest | code)
+ *   payloadMac = HMAC-SHA-256(secret, "convex-guard/payload/v2" | subject | action | payloadDigest)
+ *   payloadDigest = hex SHA-256 of canonicalJson(payload)
  * where `|` is unambiguous framing (each field is its UTF-8 bytes preceded by
- * their length as 4 bytes big-endian, so no two field lists encode alike) and
- *   payloadDigest = hex SHA-256 of canonicalJson(payload).
- * A second, code-free tag
- *   payloadMac = HMAC-SHA-256(secret, "convex-guard/payload/v1" | codeId | subject | action | payloadDigest)
- * tells a wrong payload (`mismatch`) from a wrong code (`invalid`) without
- * storing the payload or an unkeyed digest of it. The different first fields
- * separate the two MAC domains.
+ * their length as 4 bytes big-endian, so no two field lists encode alike).
+ * Only these two MACs are passed to the component.
+ *
+ * Component side (stores and compares MACs only, never computes one):
+ *   codeVerifier    = SHA-256("convex-guard/code-verifier/v2" | codeId | codeMac)
+ *   payloadVerifier = SHA-256("convex-guard/payload-verifier/v2" | codeId | payloadMac)
+ * The random `codeId` salts each issued code's stored values, so two rows
+ * never show the same value, and a copy of the table holds nothing a caller
+ * could pass back as a MAC. The code-free payload tag tells a wrong payload
+ * (`mismatch`) from a wrong code (`invalid`) without storing the payload or
+ * an unkeyed digest of it.
  */
 
 /** Version of the MAC encoding, stored with each code so it can change later. */
-export const MAC_VERSION = 1;
-const CODE_DOMAIN = "convex-guard/code/v1";
-const PAYLOAD_DOMAIN = "convex-guard/payload/v1";
+export const MAC_VERSION = 2;
+const CODE_DOMAIN = "convex-guard/code/v2";
+const PAYLOAD_DOMAIN = "convex-guard/payload/v2";
+const CODE_VERIFIER_DOMAIN = "convex-guard/code-verifier/v2";
+const PAYLOAD_VERIFIER_DOMAIN = "convex-guard/payload-verifier/v2";
 
 /** Decimal digits. */
 export const DIGITS = "0123456789";
@@ -80,12 +91,12 @@ export function newCodeId(): string {
 
 /**
  * What a person types, as the code was generated: spaces and hyphens removed
- * ("123 456", "ABCD-EFGH"), letters upper-cased for alphanumeric codes.
- * Anything else is kept, so it simply fails to match.
+ * ("123 456", "ABCD-EFGH") and letters upper-cased (both alphabets are
+ * upper-case only, so this is right for digits too). Anything else is kept,
+ * so it simply fails to match.
  */
-export function normalizeCode(alphabet: CodeAlphabet, input: string): string {
-  const stripped = input.replace(/[\s-]/g, "");
-  return alphabet === "alphanumeric" ? stripped.toUpperCase() : stripped;
+export function normalizeCode(input: string): string {
+  return input.replace(/[\s-]/g, "").toUpperCase();
 }
 
 /** Length-prefixed framing of string fields (4-byte big-endian byte length, then UTF-8 bytes). */
@@ -110,30 +121,37 @@ export async function payloadDigestOfJson(canonical: string): Promise<string> {
   return sha256Hex(canonical);
 }
 
+// ---- host side: the MACs (need the secret) ----
+
 export type MacInput = {
   secret: string;
-  codeId: string;
   subject: string;
   action: string;
   payloadDigest: string;
 };
 
-/** The stored MAC of `code` (already normalized). */
+/** The MAC of `code` (already normalized) that the host passes to the component. */
 export async function codeMac(input: MacInput, code: string): Promise<string> {
-  const { secret, codeId, subject, action } = input;
-  return hmacSha256Hex(
-    secret,
-    encodeFields([CODE_DOMAIN, codeId, subject, action, input.payloadDigest, code]),
-  );
+  const { secret, subject, action, payloadDigest } = input;
+  return hmacSha256Hex(secret, encodeFields([CODE_DOMAIN, subject, action, payloadDigest, code]));
 }
 
-/** The stored code-free tag binding a code to its payload. */
+/** The code-free tag binding a code to its payload. */
 export async function payloadMac(input: MacInput): Promise<string> {
-  const { secret, codeId, subject, action } = input;
-  return hmacSha256Hex(
-    secret,
-    encodeFields([PAYLOAD_DOMAIN, codeId, subject, action, input.payloadDigest]),
-  );
+  const { secret, subject, action, payloadDigest } = input;
+  return hmacSha256Hex(secret, encodeFields([PAYLOAD_DOMAIN, subject, action, payloadDigest]));
+}
+
+// ---- component side: stored verifiers (no secret) ----
+
+/** What the component stores for a code MAC, salted by the code's id. */
+export async function codeVerifier(codeId: string, mac: string): Promise<string> {
+  return sha256Hex(encodeFields([CODE_VERIFIER_DOMAIN, codeId, mac]));
+}
+
+/** What the component stores for a payload MAC, salted by the code's id. */
+export async function payloadVerifier(codeId: string, mac: string): Promise<string> {
+  return sha256Hex(encodeFields([PAYLOAD_VERIFIER_DOMAIN, codeId, mac]));
 }
 
 /**

@@ -28,8 +28,16 @@ export const vCodeState = v.union(
 );
 export type CodeState = Infer<typeof vCodeState>;
 
+/**
+ * The two MACs the host computes for one code under one secret (see
+ * crypto.ts): never the code or the secret themselves.
+ */
+export const vCodeMacs = v.object({ codeMac: v.string(), payloadMac: v.string() });
+export type CodeMacs = Infer<typeof vCodeMacs>;
+
+/** `issue`'s result. The plaintext code is added by the host's client, which generated it. */
 export const vIssueResult = v.union(
-  v.object({ ok: v.literal(true), codeId: v.string(), code: v.string(), expiresAt: v.number() }),
+  v.object({ ok: v.literal(true), codeId: v.string(), expiresAt: v.number() }),
   v.object({
     ok: v.literal(false),
     reason: v.union(v.literal("rate_limited"), v.literal("locked")),

@@ -3,12 +3,12 @@ import { ErrorCode, guardError } from "../lib/errors.js";
 import { canonicalJson } from "../lib/hash.js";
 import { assertIntInRange, assertKey, assertPositive, byteLength } from "../lib/validate.js";
 import { DAY, HOUR, MINUTE } from "../lib/time.js";
-import type { CodeFormat, CodeLimit, CodeState } from "./model.js";
+import type { CodeFormat, CodeLimit, CodeMacs, CodeState, CodeTarget } from "./model.js";
 
 /**
- * Confirmation-code rules as pure functions: the component's input checks
- * (the client reuses only the configuration checks, in its constructor) and
- * the state machine of one (subject, action).
+ * Confirmation-code rules as pure functions: the component's input checks,
+ * the checks of what only the host sees (secrets, code format, payload, the
+ * typed code), and the state machine of one (subject, action).
  */
 
 export const MIN_DIGITS = 6; // NIST SP 800-63B: at least 20 bits.
@@ -84,15 +84,15 @@ export function assertCodeInput(code: unknown): asserts code is string {
   }
 }
 
-/** The HMAC key. Its message never includes the value. */
-export function assertSecret(secret: unknown): asserts secret is string {
+/** An HMAC key. Its message never includes the value. */
+export function assertSecret(secret: unknown, what = "secret"): asserts secret is string {
   if (typeof secret !== "string")
-    throw guardError(ErrorCode.INVALID_CONFIG, "secret must be a string");
+    throw guardError(ErrorCode.INVALID_CONFIG, `${what} must be a string`);
   const bytes = byteLength(secret);
   if (bytes < MIN_SECRET_BYTES || bytes > MAX_SECRET_BYTES) {
     throw guardError(
       ErrorCode.INVALID_CONFIG,
-      `secret must be ${MIN_SECRET_BYTES} to ${MAX_SECRET_BYTES} bytes (e.g. \`openssl rand -hex 32\`), got ${bytes}`,
+      `${what} must be ${MIN_SECRET_BYTES} to ${MAX_SECRET_BYTES} bytes (e.g. \`openssl rand -hex 32\`), got ${bytes}`,
     );
   }
 }
@@ -143,52 +143,70 @@ export function assertLimit(
   }
 }
 
-// ---- checks of whole calls (run by the component, the trust boundary) ----
+/** The most secrets a client tries a code under: the current one and up to 4 previous. */
+export const MAX_PREVIOUS_SECRETS = 4;
+export const MAX_CANDIDATES = 1 + MAX_PREVIOUS_SECRETS;
 
-/** The (subject, action, payload) of `issue`. Returns the payload's canonical JSON. */
-export function assertIssueInput(a: {
-  subject: unknown;
-  action: unknown;
-  payload?: Value;
-}): string {
-  assertSubjectAction(a.subject, a.action);
-  return checkPayload(a.payload);
+/** A MAC from the host: lower-case hex of 32 bytes (HMAC-SHA-256). */
+export function assertMac(mac: unknown, what: string): asserts mac is string {
+  if (typeof mac !== "string" || !/^[0-9a-f]{64}$/.test(mac))
+    throw guardError(ErrorCode.INVALID_ARGUMENT, `${what} must be 64 lower-case hex characters`);
 }
 
-/** The (subject, action, payload, code) of `consume`. Returns the payload's canonical JSON. */
-export function assertConsumeInput(a: {
-  subject: unknown;
-  action: unknown;
-  payload?: Value;
-  code: unknown;
-}): string {
-  const json = assertIssueInput(a);
-  assertCodeInput(a.code);
-  return json;
+export function assertCodeMacs(macs: CodeMacs, what: string): void {
+  assertMac(macs.codeMac, `${what}.codeMac`);
+  assertMac(macs.payloadMac, `${what}.payloadMac`);
 }
 
-/** The configuration `issue` runs with. */
+/** The configuration `issue` runs with (the code format is the client's own). */
 export function assertIssueConfig(c: {
-  secret: unknown;
-  format: { alphabet?: unknown; length?: unknown };
   ttl: unknown;
   maxAttempts: unknown;
   issueLimit: { rate?: unknown; period?: unknown };
 }): void {
-  assertSecret(c.secret);
-  assertFormat(c.format);
   assertTtl(c.ttl);
   assertMaxAttempts(c.maxAttempts);
   assertLimit(c.issueLimit, "issueLimit");
 }
 
-/** The configuration `consume` runs with. */
-export function assertConsumeConfig(c: {
-  secret: unknown;
-  failureLimit: { rate?: unknown; period?: unknown };
-}): void {
-  assertSecret(c.secret);
-  assertLimit(c.failureLimit, "failureLimit");
+/** `issue`'s whole input, checked by the component (the trust boundary). */
+export function assertIssueArgs(
+  a: CodeTarget & CodeMacs & Parameters<typeof assertIssueConfig>[0],
+) {
+  assertSubjectAction(a.subject, a.action);
+  assertCodeMacs(a, "issue");
+  assertIssueConfig(a);
+}
+
+/** `consume`'s whole input: one MAC pair per secret the code may be under. */
+export function assertConsumeArgs(
+  a: CodeTarget & { candidates: CodeMacs[]; failureLimit: { rate?: unknown; period?: unknown } },
+) {
+  assertSubjectAction(a.subject, a.action);
+  if (a.candidates.length < 1 || a.candidates.length > MAX_CANDIDATES) {
+    throw guardError(
+      ErrorCode.INVALID_ARGUMENT,
+      `candidates must hold 1 to ${MAX_CANDIDATES} MAC pairs, got ${a.candidates.length}`,
+    );
+  }
+  a.candidates.forEach((c, i) => assertCodeMacs(c, `candidates[${i}]`));
+  assertLimit(a.failureLimit, "failureLimit");
+}
+
+// ---- host-side checks (the client runs them: these values never reach the component) ----
+
+/** The secrets of a `Confirmations` client: the current one and those it still accepts. */
+export function assertSecrets(secret: unknown, previous: unknown): asserts previous is string[] {
+  assertSecret(secret);
+  if (!Array.isArray(previous) || previous.length > MAX_PREVIOUS_SECRETS) {
+    throw guardError(
+      ErrorCode.INVALID_CONFIG,
+      `previousSecrets must be an array of at most ${MAX_PREVIOUS_SECRETS} secrets`,
+    );
+  }
+  previous.forEach((p) => assertSecret(p, "previousSecrets[]"));
+  if (new Set([secret, ...previous]).size !== previous.length + 1)
+    throw guardError(ErrorCode.INVALID_CONFIG, "secret and previousSecrets must all differ");
 }
 
 // ---- state machine ----

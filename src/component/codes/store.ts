@@ -3,19 +3,10 @@ import type { MutationCtx, QueryCtx } from "../_generated/server.js";
 import { ensureMaintenance, type MaintenanceResult } from "../maintenance/kick.js";
 import { consumeRateLimit, peekThenConsume, type LimitRequest } from "../rateLimits/store.js";
 import { constantTimeEqual } from "../lib/hash.js";
-import {
-  MAC_VERSION,
-  codeMac,
-  generateCode,
-  limitKey,
-  newCodeId,
-  normalizeCode,
-  payloadDigestOfJson,
-  payloadMac,
-} from "./crypto.js";
+import { MAC_VERSION, codeVerifier, limitKey, newCodeId, payloadVerifier } from "./crypto.js";
 import type {
-  CodeFormat,
   CodeLimit,
+  CodeMacs,
   CodeStatus,
   CodeTarget,
   ConsumeResult,
@@ -34,7 +25,8 @@ import {
  * The ctx side of confirmation codes: one row per (subject, action) read
  * through `by_subject_action`, and the two exact sliding windows (issue and
  * failure) kept by the rate-limit module. The rules it applies are pure
- * (rules.ts); the MACs come from crypto.ts.
+ * (rules.ts). It receives MACs from the host and stores only salted
+ * verifiers of them (crypto.ts); it never sees a secret or a code.
  */
 
 type CodeRow = Doc<"confirmationCodes">;
@@ -59,21 +51,16 @@ async function limitRequest(
   };
 }
 
-export type IssueInput = CodeTarget & {
-  secret: string;
-  payloadJson: string;
-  format: CodeFormat;
-  ttl: number;
-  maxAttempts: number;
-  issueLimit: CodeLimit;
-};
+export type IssueInput = CodeTarget &
+  CodeMacs & { ttl: number; maxAttempts: number; issueLimit: CodeLimit };
 
+/** Stores a code the host generated, as verifiers of its MACs (the code is never seen here). */
 export async function issueCode(
   ctx: MutationCtx,
   input: IssueInput,
   now: number,
 ): Promise<IssueResult> {
-  const { subject, action, secret, format, ttl, maxAttempts, issueLimit } = input;
+  const { subject, action, ttl, maxAttempts, issueLimit } = input;
   const row = await findCode(ctx, input);
   const carried = carriedFailures(row, maxAttempts, now);
   if ("locked" in carried) return { ok: false, reason: "locked", retryAfter: carried.retryAfter };
@@ -85,22 +72,12 @@ export async function issueCode(
   if (!limited.ok) return { ok: false, reason: "rate_limited", retryAfter: limited.retryAfter };
 
   const codeId = newCodeId();
-  const code = generateCode(format);
-  const macInput = {
-    secret,
-    codeId,
-    subject,
-    action,
-    payloadDigest: await payloadDigestOfJson(input.payloadJson),
-  };
   const expiresAt = now + ttl;
   const fields = {
     codeId,
     version: MAC_VERSION,
-    mac: await codeMac(macInput, code),
-    payloadMac: await payloadMac(macInput),
-    alphabet: format.alphabet,
-    length: format.length,
+    codeVerifier: await codeVerifier(codeId, input.codeMac),
+    payloadVerifier: await payloadVerifier(codeId, input.payloadMac),
     state: "pending" as const,
     failures: carried.failures,
     maxAttempts,
@@ -113,15 +90,34 @@ export async function issueCode(
     await ctx.db.insert("confirmationCodes", { subject, action, ...fields });
     await ensureMaintenance(ctx, now);
   }
-  return { ok: true, codeId, code, expiresAt };
+  return { ok: true, codeId, expiresAt };
 }
 
-export type ConsumeInput = CodeTarget & {
-  secret: string;
-  payloadJson: string;
-  code: string;
-  failureLimit: CodeLimit;
-};
+/**
+ * Compares every candidate (one MAC pair per secret the host accepts) with
+ * the row, always all of them, in constant time. A pair whose payload tag
+ * matches was made under the secret the code was issued with; the code is
+ * right when that same pair's code MAC matches too.
+ */
+async function matchCandidates(
+  row: CodeRow,
+  candidates: CodeMacs[],
+): Promise<{ payloadOk: boolean; codeOk: boolean }> {
+  let payloadOk = false;
+  let codeOk = false;
+  for (const c of candidates) {
+    const p = constantTimeEqual(
+      await payloadVerifier(row.codeId, c.payloadMac),
+      row.payloadVerifier,
+    );
+    const k = constantTimeEqual(await codeVerifier(row.codeId, c.codeMac), row.codeVerifier);
+    payloadOk ||= p;
+    codeOk ||= p && k;
+  }
+  return { payloadOk, codeOk };
+}
+
+export type ConsumeInput = CodeTarget & { candidates: CodeMacs[]; failureLimit: CodeLimit };
 
 export async function consumeCode(
   ctx: MutationCtx,
@@ -144,18 +140,8 @@ export async function consumeCode(
     return { ok: false, reason: "locked", retryAfter, attemptsLeft, codeId: row.codeId };
   }
 
-  const macInput = {
-    secret: input.secret,
-    codeId: row.codeId,
-    subject: input.subject,
-    action: input.action,
-    payloadDigest: await payloadDigestOfJson(input.payloadJson),
-  };
-  // Both MACs are always computed and compared in constant time.
-  const payloadOk = constantTimeEqual(await payloadMac(macInput), row.payloadMac);
-  const candidate = await codeMac(macInput, normalizeCode(row.alphabet, input.code));
-  const codeOk = constantTimeEqual(candidate, row.mac);
-  if (payloadOk && codeOk) {
+  const { payloadOk, codeOk } = await matchCandidates(row, input.candidates);
+  if (codeOk) {
     await ctx.db.patch("confirmationCodes", row._id, { state: "consumed" });
     return { ok: true, codeId: row.codeId };
   }
