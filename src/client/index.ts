@@ -4,4 +4,5 @@ export type { ComponentApi } from "../component/_generated/component.js";
 export * from "./auditLog.js";
 export * from "./confirmations.js";
 export * from "./rateLimiter.js";
+export { default } from "./rateLimiter.js";
 export * from "./apiKeys.js";

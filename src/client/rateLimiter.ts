@@ -2,7 +2,9 @@ import {
   mutationGeneric,
   queryGeneric,
   type Expand,
+  type GenericActionCtx,
   type GenericDataModel,
+  type GenericMutationCtx,
   type GenericQueryCtx,
 } from "convex/server";
 import { ConvexError, v } from "convex/values";
@@ -11,7 +13,9 @@ import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
 import { ErrorCode, guardError } from "../component/lib/errors.js";
 import { assertLimitName, normalizeConfig } from "../component/rateLimits/config.js";
 import {
+  applyUpdatesOf,
   vGetValueResult,
+  vRateLimitConfig,
   type GetValueResult,
   type LimitAllResult,
   type RateLimitConfig,
@@ -29,6 +33,21 @@ export type {
   TokenBucketConfig,
 } from "../component/rateLimits/model.js";
 export { projectRemaining } from "../component/rateLimits/math.js";
+export { calculateRateLimit, type CalculatedRateLimit } from "../component/rateLimits/calculate.js";
+
+/** The ctx types `@convex-dev/rate-limiter` exports: what each method needs of a ctx. */
+export type QueryCtx = Pick<GenericQueryCtx<GenericDataModel>, "runQuery" | "meta">;
+export type MutationCtx = Pick<
+  GenericMutationCtx<GenericDataModel>,
+  "runQuery" | "runMutation" | "meta"
+>;
+export type ActionCtx = Pick<
+  GenericActionCtx<GenericDataModel>,
+  "runQuery" | "runMutation" | "runAction" | "meta"
+>;
+
+/** `getValue`'s result under the peer's name (ours adds fields; see {@link GetValueResult}). */
+export type GetValueReturns = GetValueResult;
 
 /** Same shape as `@convex-dev/rate-limiter`'s `RateLimitReturns`. */
 export type RateLimitReturns = RateLimitResult;
@@ -107,6 +126,13 @@ export type HookOptions<DataModel extends GenericDataModel> = {
   config?: RateLimitConfig;
 };
 
+/** Is `ctx` a mutation's? (Only there can a nested query use a stale snapshot.) */
+async function inMutation(ctx: object): Promise<boolean> {
+  const meta = (ctx as Partial<Pick<QueryCtx, "meta">>).meta;
+  if (meta === undefined || !("runMutation" in ctx)) return false;
+  return (await meta.getFunctionMetadata()).type === "mutation";
+}
+
 /** Configs already checked host side (each object once: constructor configs and inline ones). */
 const checkedConfigs = new WeakSet<object>();
 
@@ -118,7 +144,7 @@ const checkedConfigs = new WeakSet<object>();
  */
 function assertConfig(config: RateLimitConfig, name: string): void {
   if (typeof config === "object" && config !== null && checkedConfigs.has(config)) return;
-  normalizeConfig(config, name);
+  normalizeConfig(config, name, false);
   checkedConfigs.add(config);
 }
 
@@ -168,7 +194,13 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     name: Name,
     ...options: Opts<Limits, Name, RateLimitOptions>
   ): Promise<RateLimitResult> {
-    return ctx.runQuery(this.component.rateLimits.check, this.limitArgs(name, options[0]));
+    const args = this.limitArgs(name, options[0]);
+    if (applyUpdatesOf(args.config) === "asynchronously" && (await inMutation(ctx))) {
+      // Like `limit`: read without a read dependency, so hot keys never conflict.
+      const stale = ctx as unknown as Pick<MutationCtx, "runQuery">;
+      return stale.runQuery(this.component.rateLimits.check, args, { useStaleSnapshot: true });
+    }
+    return ctx.runQuery(this.component.rateLimits.check, args);
   }
 
   /**
@@ -258,16 +290,24 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
       : [options: HookOptions<DataModel> & { config: RateLimitConfig }]
   ) {
     const o = options[0];
-    const config = this.configFor(name, o?.config);
+    // Checked here, so a bad hook config fails at import like a constructor config.
+    if (o?.config !== undefined) this.configFor(name, o.config);
     const component = this.component;
+    const configFor = (n: string, inline: RateLimitConfig | undefined) =>
+      this.configFor(n, inline ?? (n === name ? o?.config : undefined));
     return {
       getRateLimit: queryGeneric({
-        args: { key: v.optional(v.string()), sampleShards: v.optional(v.number()) },
+        args: {
+          name: v.optional(v.string()),
+          key: v.optional(v.string()),
+          sampleShards: v.optional(v.number()),
+          config: v.optional(vRateLimitConfig),
+        },
         returns: vGetValueResult,
         handler: async (ctx, args): Promise<GetValueResult> => {
           const keyOpt = o?.key;
           // Host side by nature: only the host knows whether its clients may pick the key.
-          if (args.key !== undefined && typeof keyOpt !== "function") {
+          if (args.key !== undefined && keyOpt === undefined) {
             throw guardError(
               ErrorCode.INVALID_ARGUMENT,
               "this rate limit query does not accept a key from the client; pass a `key` function to hookAPI",
@@ -277,11 +317,12 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
             typeof keyOpt === "function"
               ? await keyOpt(ctx as GenericQueryCtx<DataModel>, args.key)
               : keyOpt;
+          const limitName = args.name ?? name;
           return ctx.runQuery(component.rateLimits.getValue, {
-            name,
+            name: limitName,
             key,
             sampleShards: args.sampleShards ?? o?.sampleShards,
-            config,
+            config: configFor(limitName, args.config),
           });
         },
       }),

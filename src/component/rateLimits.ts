@@ -4,9 +4,11 @@
  * and is the one place a denied call throws for `throws: true`.
  */
 import { v } from "convex/values";
+import { api } from "./_generated/api.js";
 import { mutation, query } from "./_generated/server.js";
 import { rateLimitedError } from "./rateLimits/math.js";
 import {
+  applyUpdatesOf,
   creditArgs,
   getValueArgs,
   limitAllArgs,
@@ -16,6 +18,7 @@ import {
   vGetValueResult,
   vLimitAllResult,
   vLimitResult,
+  type RateLimitResult,
 } from "./rateLimits/model.js";
 import {
   consumeRateLimit,
@@ -24,6 +27,7 @@ import {
   getRateLimitValue,
   limitAllRequests,
   peekRateLimit,
+  recordAsync,
   resetPublic,
 } from "./rateLimits/store.js";
 
@@ -31,8 +35,16 @@ import {
 export const limit = mutation({
   args: limitArgs,
   returns: vLimitResult,
-  handler: async (ctx, { throws, ...args }) => {
-    const r = await consumeRateLimit(ctx, fromPublic(args), Date.now());
+  handler: async (ctx, { throws, ...args }): Promise<RateLimitResult> => {
+    const now = Date.now();
+    let r: RateLimitResult;
+    if (applyUpdatesOf(args.config) === "asynchronously") {
+      // Decide on a stale snapshot (no read dependency), then append.
+      r = await ctx.runQuery(api.rateLimits.check, args, { useStaleSnapshot: true });
+      if (r.ok) await recordAsync(ctx, fromPublic(args), now);
+    } else {
+      r = await consumeRateLimit(ctx, fromPublic(args), now);
+    }
     if (!r.ok && throws) throw rateLimitedError(args.name, r.retryAfter);
     return r;
   },
@@ -42,7 +54,7 @@ export const limit = mutation({
 export const check = query({
   args: limitArgs,
   returns: vLimitResult,
-  handler: async (ctx, { throws, ...args }) => {
+  handler: async (ctx, { throws, ...args }): Promise<RateLimitResult> => {
     const r = await peekRateLimit(ctx, fromPublic(args), Date.now());
     if (!r.ok && throws) throw rateLimitedError(args.name, r.retryAfter);
     return r;

@@ -1,14 +1,14 @@
 import { useCallback, useEffect, useMemo, useReducer, useState } from "react";
 import { useConvex, useQuery } from "convex/react";
 import { getFunctionName, type FunctionReference } from "convex/server";
-import { projectRemaining } from "../component/rateLimits/math.js";
-import type { GetValueResult } from "../component/rateLimits/model.js";
+import { calculateRateLimit } from "../component/rateLimits/calculate.js";
+import type { GetValueResult, RateLimitConfig } from "../component/rateLimits/model.js";
 
 /** The host query `limiter.hookAPI(...).getRateLimit` defines. */
 export type GetRateLimitQuery = FunctionReference<
   "query",
   "public",
-  { key?: string; sampleShards?: number },
+  { name?: string; key?: string; sampleShards?: number; config?: RateLimitConfig },
   GetValueResult
 >;
 
@@ -31,6 +31,9 @@ export type UseRateLimitOptions = {
   /** Sent to the host query; honoured only if its hookAPI `key` is a function. */
   key?: string;
   sampleShards?: number;
+  /** Another limit than the one hookAPI names (it must be defined or given a `config`). */
+  name?: string;
+  config?: RateLimitConfig;
 };
 
 /** setTimeout's largest delay (2^31 - 1 ms); a longer one fires at once. */
@@ -49,7 +52,7 @@ export function useRateLimit(getRateLimitQuery: GetRateLimitQuery, opts?: UseRat
   const [offset, setOffset] = useState(0);
   const [tick, refresh] = useReducer((c: number) => c + 1, 0);
   const convex = useConvex();
-  const { getServerTimeMutation, count, key, sampleShards } = opts ?? {};
+  const { getServerTimeMutation, count, key, sampleShards, name, config } = opts ?? {};
   // Keyed by name, not identity: `api.module.fn` is a new object on every
   // access, and re-asking each render would re-render and re-ask forever.
   const serverTimeName = getServerTimeMutation ? getFunctionName(getServerTimeMutation) : undefined;
@@ -68,17 +71,26 @@ export function useRateLimit(getRateLimitQuery: GetRateLimitQuery, opts?: UseRat
     // Only these two select the mutation; `getServerTime` itself may be a new reference per render.
   }, [convex, serverTimeName]);
 
-  const data = useQuery(getRateLimitQuery, { key, sampleShards });
+  const data = useQuery(getRateLimitQuery, { name, key, sampleShards, config });
 
+  /**
+   * The value at client time `ts` (default now) after taking `n` (default 0):
+   * `ok` if it is not negative, else `retryAt` (client clock) when it will be.
+   * Projects `getValue`'s full state when the query returns one (every
+   * algorithm, exactly), else its `value` and `ts` as the peer's hook does.
+   */
   const check = useCallback(
     (ts?: number, n?: number) => {
       if (!data) return undefined;
       const clientTime = ts ?? Date.now();
-      const p = projectRemaining(data.config, data.state, clientTime + offset, n ?? 0);
+      const serverTime = clientTime + offset;
+      const existing = data.state !== undefined ? data.state : { value: data.value, ts: data.ts };
+      const p = calculateRateLimit(existing, data.config, serverTime, n ?? 0);
       return {
         value: p.value,
-        ok: p.ok,
-        retryAt: p.retryAfter !== undefined ? clientTime + p.retryAfter : undefined,
+        ts: p.ts - offset,
+        ok: p.value >= 0,
+        retryAt: p.retryAfter !== undefined ? serverTime + p.retryAfter - offset : undefined,
         shard: data.shard,
         shards: data.shards,
         config: data.config,

@@ -37,6 +37,7 @@ describe("normalizeConfig", () => {
       maxReserved: undefined,
       shards: 1,
       start: undefined,
+      async: false,
     });
     const sliding = { kind: "sliding window", rate: 5, period: MIN } as const;
     expect(normalizeConfig(sliding).algorithm.id).toBe("sliding window");

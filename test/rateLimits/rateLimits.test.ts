@@ -232,7 +232,15 @@ describe("RateLimiter through the component", () => {
       capacity: 2,
       now: T0,
     });
-    expect(v.config).toEqual({ kind: "fixed window", rate: 2, period: HOUR, start: 0 });
+    // Defaults filled in, as the peer's getValue does.
+    expect(v.config).toEqual({
+      kind: "fixed window",
+      rate: 2,
+      period: HOUR,
+      start: 0,
+      shards: 1,
+      capacity: 2,
+    });
   });
 
   test("sharded: the total admitted never exceeds the rate", async () => {

@@ -49,6 +49,8 @@ import type * as rateLimits_algorithms_shared from "../rateLimits/algorithms/sha
 import type * as rateLimits_algorithms_slidingWindow from "../rateLimits/algorithms/slidingWindow.js";
 import type * as rateLimits_algorithms_tokenBucket from "../rateLimits/algorithms/tokenBucket.js";
 import type * as rateLimits_algorithms_types from "../rateLimits/algorithms/types.js";
+import type * as rateLimits_async from "../rateLimits/async.js";
+import type * as rateLimits_calculate from "../rateLimits/calculate.js";
 import type * as rateLimits_calendar from "../rateLimits/calendar.js";
 import type * as rateLimits_config from "../rateLimits/config.js";
 import type * as rateLimits_math from "../rateLimits/math.js";
@@ -109,6 +111,8 @@ const fullApi: ApiFromModules<{
   "rateLimits/algorithms/slidingWindow": typeof rateLimits_algorithms_slidingWindow;
   "rateLimits/algorithms/tokenBucket": typeof rateLimits_algorithms_tokenBucket;
   "rateLimits/algorithms/types": typeof rateLimits_algorithms_types;
+  "rateLimits/async": typeof rateLimits_async;
+  "rateLimits/calculate": typeof rateLimits_calculate;
   "rateLimits/calendar": typeof rateLimits_calendar;
   "rateLimits/config": typeof rateLimits_config;
   "rateLimits/math": typeof rateLimits_math;

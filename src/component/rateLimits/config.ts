@@ -8,7 +8,7 @@ import {
   type ShardConfig,
 } from "./algorithms/index.js";
 import { assertPositiveOption, configError } from "./algorithms/shared.js";
-import type { RateLimitConfig } from "./model.js";
+import { applyUpdatesOf, type RateLimitConfig } from "./model.js";
 import { EPS, round2 } from "./numeric.js";
 
 /** Longest limit name, in UTF-8 bytes. */
@@ -52,10 +52,12 @@ export type NormalizedConfig = {
   shards: number;
   start: number | undefined;
   calendar?: ShardConfig["calendar"];
+  /** `applyUpdates: "asynchronously"`: decided on a stale snapshot, consumption folded later. */
+  async: boolean;
 };
 
 /** Fields every kind has; each algorithm lists the others it accepts. */
-const COMMON_FIELDS = new Set(["kind", "rate", "period", "maxReserved", "shards"]);
+const COMMON_FIELDS = new Set(["kind", "rate", "period", "maxReserved", "shards", "applyUpdates"]);
 const ALL_OPTIONS = new Set(ALGORITHMS.flatMap((a) => a.options));
 
 /** Rejects a field the config's algorithm does not have, naming it. */
@@ -82,7 +84,12 @@ function assertKnownFields(config: RateLimitConfig, algorithm: Algorithm, name: 
  * defaults. Throws INVALID_CONFIG naming the field. The client runs it on every
  * config it is given, so a bad config fails at construction, before any call.
  */
-export function normalizeConfig(config: RateLimitConfig, name = "limit"): NormalizedConfig {
+export function normalizeConfig(
+  config: RateLimitConfig,
+  name = "limit",
+  /** False for a config only declared (not yet used): see the sharded-async check below. */
+  used = true,
+): NormalizedConfig {
   if (typeof config !== "object" || config === null || Array.isArray(config)) {
     throw configError(name, "config must be an object");
   }
@@ -122,6 +129,25 @@ export function normalizeConfig(config: RateLimitConfig, name = "limit"): Normal
       "shards",
     );
   }
+  const applyUpdates = applyUpdatesOf(config) ?? "transactionally";
+  if (applyUpdates !== "transactionally" && applyUpdates !== "asynchronously") {
+    throw configError(
+      name,
+      `applyUpdates must be "transactionally" or "asynchronously", got ${String(applyUpdates)}`,
+      "applyUpdates",
+    );
+  }
+  const async = applyUpdates === "asynchronously";
+  // Refused when used, not when declared: `@convex-dev/rate-limiter` declares
+  // such limits in its own tests and refuses them at the call (its types
+  // already reject them).
+  if (used && async && config.shards !== undefined && config.shards !== 1) {
+    throw configError(
+      name,
+      "an asynchronous limit can't be sharded: it never conflicts, so it needs no shards",
+      "shards",
+    );
+  }
   const options = algorithm.configure(config, name, rate);
   return {
     kind: config.kind,
@@ -133,6 +159,7 @@ export function normalizeConfig(config: RateLimitConfig, name = "limit"): Normal
     shards,
     start: options.start,
     ...(options.calendar ? { calendar: options.calendar } : {}),
+    async,
   };
 }
 

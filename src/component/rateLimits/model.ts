@@ -12,6 +12,15 @@ import { v, type Infer } from "convex/values";
  * `v.union(tokenBucket, fixedWindow)` costs.
  */
 
+/**
+ * "transactionally" (default): each call reads and writes the limit's state in
+ * the caller's transaction. "asynchronously": for hot keys; a call decides on
+ * a stale snapshot (no read dependency), appends its consumption, and the
+ * maintenance loop folds it into the state (see docs/rate-limits.md). Not
+ * with shards, nor with the exact sliding window.
+ */
+export const vApplyUpdates = v.union(v.literal("transactionally"), v.literal("asynchronously"));
+
 export const vTokenBucketConfig = v.object({
   kind: v.literal("token bucket"),
   rate: v.number(),
@@ -19,6 +28,9 @@ export const vTokenBucketConfig = v.object({
   capacity: v.optional(v.number()),
   maxReserved: v.optional(v.number()),
   shards: v.optional(v.number()),
+  applyUpdates: v.optional(vApplyUpdates),
+  /** Accepted for `@convex-dev/rate-limiter` configs: a token bucket has no window to align. */
+  start: v.optional(v.null()),
 });
 
 export const vFixedWindowConfig = v.object({
@@ -28,6 +40,7 @@ export const vFixedWindowConfig = v.object({
   capacity: v.optional(v.number()),
   maxReserved: v.optional(v.number()),
   shards: v.optional(v.number()),
+  applyUpdates: v.optional(vApplyUpdates),
   /** Window alignment in ms since epoch; per key (a hash of name and key) by default. */
   start: v.optional(v.number()),
 });
@@ -40,6 +53,7 @@ export const vSlidingWindowConfig = v.object({
   precision: v.optional(v.union(v.literal("approximate"), v.literal("exact"))),
   maxReserved: v.optional(v.number()),
   shards: v.optional(v.number()),
+  applyUpdates: v.optional(vApplyUpdates),
 });
 
 /** At most `limit` per calendar hour, day, week or month in a time zone. */
@@ -165,3 +179,10 @@ export const vGetValueResult = v.object({
   resetsAtLocal: v.optional(v.string()),
 });
 export type GetValueResult = Infer<typeof vGetValueResult>;
+
+/** A config's `applyUpdates` (kinds without the option are transactional). */
+export function applyUpdatesOf(
+  config: RateLimitConfig,
+): "transactionally" | "asynchronously" | undefined {
+  return "applyUpdates" in config ? config.applyUpdates : undefined;
+}

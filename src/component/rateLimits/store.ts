@@ -21,6 +21,15 @@ import {
   type NormalizedConfig,
 } from "./config.js";
 import {
+  FOLD_WAIT_MS,
+  MAX_UNFOLDED,
+  appendPending,
+  deletePending,
+  foldPending,
+  foldRows,
+  readPending,
+} from "./async.js";
+import {
   creditState,
   decide,
   idleAt,
@@ -67,6 +76,7 @@ type Prepared = {
   config: NormalizedConfig;
   count: number;
   reserve: boolean;
+  rawConfig: RateLimitConfig;
   /** Seeds the per-key fixed-window alignment. */
   seed: string;
 };
@@ -80,7 +90,8 @@ function prepare(req: LimitRequest): Prepared {
   const config = normalizeConfig(req.config, req.name);
   const reserve = req.reserve ?? false;
   const count = checkCount(config, req.count ?? 1, reserve, req.name);
-  return { name: req.name, key: req.key, config, count, reserve, seed: seedOf(req.name, req.key) };
+  const seed = seedOf(req.name, req.key);
+  return { name: req.name, key: req.key, config, count, reserve, rawConfig: req.config, seed };
 }
 
 function seedOf(name: string, key: string): string {
@@ -140,6 +151,7 @@ type Evaluated = {
  * >= 3 shards and the first cannot admit the call alone.
  */
 async function evaluate(db: DatabaseReader, p: Prepared, now: number): Promise<Evaluated> {
+  if (p.config.async) return evaluateAsync(db, p, now);
   const n = p.config.shards;
   const first = n === 1 ? 0 : randomInt(n);
   const docs = new Map<number, Doc<"rateLimits"> | null>();
@@ -156,8 +168,29 @@ async function evaluate(db: DatabaseReader, p: Prepared, now: number): Promise<E
   return { p, decision, docs };
 }
 
+/** An asynchronous limit's view: its folded state plus every unfolded row this snapshot holds. */
+async function evaluateAsync(db: DatabaseReader, p: Prepared, now: number): Promise<Evaluated> {
+  const doc = await readShard(db, p.name, p.key, 0);
+  const docs = new Map([[0, doc]]);
+  const rows = await readPending(db, p.name, p.key);
+  if (rows.length > MAX_UNFOLDED) {
+    return { p, decision: { ok: false, retryAfter: FOLD_WAIT_MS }, docs };
+  }
+  const state = foldRows(shardConfig(p.config), toState(doc), p.seed, rows);
+  const reads: ShardRead[] = [{ shard: 0, state }];
+  const decision = decide(p.config, reads, p.seed, now, p.count, p.reserve);
+  if (!decision.ok && decision.needSecondShard) throw new Error("unreachable: one shard");
+  return { p, decision, docs };
+}
+
 /** Patches existing shard documents, inserts new ones (starting maintenance only then). */
 async function applyWrites(ctx: MutationCtx, e: Evaluated, writes: ShardWrite[], now: number) {
+  if (e.p.config.async) {
+    const { name, key, count } = e.p;
+    if (count > 0) await appendPending(ctx, { name, key, count, ts: now, config: e.p.rawConfig });
+    await ensureMaintenance(ctx, now);
+    return;
+  }
   let firstIdleAt = Infinity;
   for (const w of writes) {
     const doc = e.docs.get(w.shard);
@@ -228,6 +261,24 @@ export async function peekThenConsume(
   };
 }
 
+/**
+ * Records an admitted call of an asynchronous limit (decided by `check` on a
+ * stale snapshot): one append, no read of the limit's state.
+ */
+export async function recordAsync(ctx: MutationCtx, req: LimitRequest, now: number) {
+  const p = prepare(req);
+  if (p.count > 0) {
+    await appendPending(ctx, {
+      name: p.name,
+      key: p.key,
+      count: p.count,
+      ts: now,
+      config: p.rawConfig,
+    });
+  }
+  await ensureMaintenance(ctx, now);
+}
+
 /** Would `count` be allowed now? Reads only. */
 export async function peekRateLimit(
   ctx: QueryCtx,
@@ -288,6 +339,7 @@ export async function resetRateLimit(ctx: MutationCtx, name: string, key: string
     .withIndex("by_name_key_shard", (q) => q.eq("name", name).eq("key", key))
     .take(MAX_SHARDS);
   for (const doc of docs) await ctx.db.delete("rateLimits", doc._id);
+  await deletePending(ctx, name, key);
 }
 
 /** `reset` for a public caller: validates name (not reserved) and key. */
@@ -306,7 +358,11 @@ export async function maintainRateLimits(
     .withIndex("by_idleAt", (q) => q.lt("idleAt", now))
     .take(SWEEP_BATCH);
   for (const doc of idle) await ctx.db.delete("rateLimits", doc._id);
-  return { processed: idle.length, more: idle.length === SWEEP_BATCH };
+  const folded = await foldPending(ctx, now);
+  return {
+    processed: idle.length + folded.processed,
+    more: idle.length === SWEEP_BATCH || folded.more,
+  };
 }
 
 /**
@@ -356,28 +412,50 @@ export async function getRateLimitValue(
   const alg = config.algorithm;
   const seed = seedOf(name, key);
   const pool = Array.from({ length: config.shards }, (_, i) => i);
-  let best: { shard: number; doc: Doc<"rateLimits"> | null; value: number } | null = null;
+  let best: { shard: number; state: RateLimitState | null; value: number } | null = null;
   for (let i = 0; i < samples; i++) {
     const j = i + randomInt(pool.length - i);
     [pool[i], pool[j]] = [pool[j]!, pool[i]!];
     const shard = pool[i]!;
-    const doc = await readShard(ctx.db, name, key, shard);
-    const value = remaining(s, toState(doc), seed, now);
-    if (best === null || value > best.value) best = { shard, doc, value };
+    let state = toState(await readShard(ctx.db, name, key, shard));
+    if (config.async) state = foldRows(s, state, seed, await readPending(ctx.db, name, key));
+    // A shard never written reports the whole capacity, as the peer's getValue does.
+    const value = state === null ? config.capacity : remaining(s, state, seed, now);
+    if (best === null || value > best.value) best = { shard, state, value };
   }
-  const state = toState(best!.doc);
+  const { state } = best!;
+  const windowStart = alg.windowStart?.(s, state, seed, now);
+  // Token-based kinds report the stored `{ value, ts }` as the peer does
+  // (`calculateRateLimit` projects it); sliding windows, what is left now.
+  const stored = state !== null && alg.sizeOption === "capacity";
   return {
-    value: best!.value,
-    ts: state?.ts ?? now,
-    ...(alg.windowStart ? { windowStart: alg.windowStart(s, state, seed, now) } : {}),
+    value: stored ? state.value : best!.value,
+    ts: stored ? state.ts : now,
+    ...(windowStart !== undefined ? { windowStart } : {}),
     ...(alg.describe ? alg.describe(s, state, seed, now) : {}),
     shard: best!.shard,
     shards: config.shards,
     capacity: alg.capacity(s),
-    config: args.config,
+    config: withDefaults(args.config, config, windowStart),
     state: state === null ? null : stripUndefined(state),
     now,
   };
+}
+
+/** The config with the defaults the peer's getValue fills in: capacity, shards, a fixed window's start. */
+function withDefaults(
+  config: RateLimitConfig,
+  normalized: NormalizedConfig,
+  windowStart: number | undefined,
+): RateLimitConfig {
+  const shards = normalized.shards;
+  if (config.kind !== "token bucket" && config.kind !== "fixed window")
+    return { ...config, shards };
+  const filled = { ...config, shards, capacity: normalized.capacity };
+  if (config.kind === "fixed window" && config.start === undefined && windowStart !== undefined) {
+    return { ...filled, kind: "fixed window", start: windowStart };
+  }
+  return filled;
 }
 
 function stripUndefined(st: RateLimitState): RateLimitState {

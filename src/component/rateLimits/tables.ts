@@ -1,5 +1,6 @@
 import { defineTable } from "convex/server";
 import { v } from "convex/values";
+import { vRateLimitConfig } from "./model.js";
 
 /** The rate limiter's tables. */
 export const rateLimitTables = {
@@ -18,4 +19,17 @@ export const rateLimitTables = {
   })
     .index("by_name_key_shard", ["name", "key", "shard"])
     .index("by_idleAt", ["idleAt"]),
+  // Consumption of asynchronous limits, appended by `limit` and folded into
+  // `rateLimits` (shard 0) by the maintenance pass in commit order, then
+  // deleted. `at` is the commit timestamp; `ts` the call's clock.
+  rateLimitPending: defineTable({
+    name: v.string(),
+    key: v.string(),
+    count: v.number(),
+    ts: v.number(),
+    config: vRateLimitConfig,
+    at: v.commitTs(),
+  })
+    .index("by_name_key_at", ["name", "key", "at"])
+    .index("by_at", ["at"]),
 };

@@ -66,6 +66,13 @@ export const exactSlidingWindow: Algorithm = {
         "maxReserved",
       );
     }
+    if ((config as SlidingWindowConfig).applyUpdates === "asynchronously") {
+      throw configError(
+        name,
+        'precision "exact" needs applyUpdates "transactionally": an admission log is decided on the current log, not a stale one',
+        "applyUpdates",
+      );
+    }
     // A log reserves at most one window's worth, so its size stays bounded.
     return { capacity: rate, maxReserved: maxReserved ?? rate };
   },

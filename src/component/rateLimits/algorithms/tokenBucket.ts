@@ -1,5 +1,5 @@
 import type { TokenBucketConfig } from "../model.js";
-import { capacityOption, debtReserveLimit, reserveAsDebt, tokens } from "./shared.js";
+import { capacityOption, configError, debtReserveLimit, reserveAsDebt, tokens } from "./shared.js";
 import type { Algorithm } from "./types.js";
 
 /**
@@ -9,13 +9,20 @@ import type { Algorithm } from "./types.js";
 export const tokenBucket: Algorithm = {
   id: "token bucket",
   kind: "token bucket",
-  options: ["capacity"],
+  options: ["capacity", "start"],
   sizeOption: "capacity",
   wholeUnits: false,
-  configure: (config, name, rate) => ({
-    capacity: capacityOption(config as TokenBucketConfig, name, rate),
-    maxReserved: config.maxReserved,
-  }),
+  configure: (config, name, rate) => {
+    // `start: null` is how the peer's configs say "no alignment".
+    const { start } = config as TokenBucketConfig;
+    if (start !== undefined && start !== null) {
+      throw configError(name, "start is not an option of a token bucket limit", "start");
+    }
+    return {
+      capacity: capacityOption(config as TokenBucketConfig, name, rate),
+      maxReserved: config.maxReserved,
+    };
+  },
   initial: (s, _seed, now) => ({ value: s.capacity, ts: now }),
   advance: (s, state, _seed, t) => {
     if (t <= state.ts) return state;

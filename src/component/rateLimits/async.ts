@@ -1,0 +1,120 @@
+/**
+ * Asynchronous limits (`applyUpdates: "asynchronously"`), for hot keys.
+ *
+ * `limit` decides in a nested query on a stale snapshot, which adds nothing
+ * to the caller's read set, and records an admitted call by appending one
+ * `rateLimitPending` row stamped with its commit timestamp. No call writes a
+ * document another call reads, so calls on one key never conflict. The
+ * decision counts every row the snapshot holds (the folded state plus the
+ * unfolded rows), so over-admission is bounded by the calls that commit
+ * between a decision's snapshot and its own commit, whatever the fold lag.
+ *
+ * `foldPending` (a maintenance pass) applies rows in commit order to the
+ * state document (shard 0) and deletes them, in one transaction: a failed
+ * pass changes nothing and the next one folds the same rows. It reads rows
+ * only up to its snapshot timestamp, so racing appends (which commit later)
+ * are outside its read set too.
+ */
+import type { Doc } from "../_generated/dataModel.js";
+import type { DatabaseReader, MutationCtx } from "../_generated/server.js";
+import type { MaintenanceResult } from "../maintenance/kick.js";
+import type { ShardConfig } from "./algorithms/index.js";
+import { normalizeConfig, shardConfig } from "./config.js";
+import { advance, idleAt } from "./math.js";
+import type { RateLimitConfig, RateLimitState } from "./model.js";
+
+/** Most unfolded rows a decision reads for one key; beyond it the call waits for a fold. */
+export const MAX_UNFOLDED = 256;
+/** How long a call told to wait for a fold waits (about one busy maintenance tick). */
+export const FOLD_WAIT_MS = 1000;
+/** Pending rows one fold pass applies. */
+export const FOLD_BATCH = 512;
+
+type PendingRow = Pick<Doc<"rateLimitPending">, "count" | "ts">;
+
+/** Up to MAX_UNFOLDED + 1 unfolded rows of (name, key), in commit order. */
+export function readPending(db: DatabaseReader, name: string, key: string) {
+  return db
+    .query("rateLimitPending")
+    .withIndex("by_name_key_at", (q) => q.eq("name", name).eq("key", key))
+    .take(MAX_UNFOLDED + 1);
+}
+
+/**
+ * Applies consumption rows to a state in order. Each is taken at its call's
+ * clock, never before the state's time (clocks of racing calls interleave).
+ */
+export function foldRows(
+  s: ShardConfig,
+  state: RateLimitState | null,
+  seed: string,
+  rows: PendingRow[],
+): RateLimitState | null {
+  let st = state;
+  for (const row of rows) {
+    const t = Math.max(row.ts, st?.ts ?? row.ts);
+    st = s.algorithm.take(s, advance(s, st, seed, t), row.count, t);
+  }
+  return st;
+}
+
+/** Records an admitted asynchronous call: one append, nothing read. */
+export async function appendPending(
+  ctx: MutationCtx,
+  row: { name: string; key: string; count: number; ts: number; config: RateLimitConfig },
+) {
+  await ctx.db.insert("rateLimitPending", { ...row, at: ctx.db.vars.commitTs });
+}
+
+/** Deletes the unfolded consumption of (name, key) (part of `reset`). */
+export async function deletePending(ctx: MutationCtx, name: string, key: string) {
+  for (;;) {
+    const rows = await readPending(ctx.db, name, key);
+    for (const row of rows) await ctx.db.delete("rateLimitPending", row._id);
+    if (rows.length <= MAX_UNFOLDED) return;
+  }
+}
+
+function seedOf(name: string, key: string): string {
+  return `${name}\u0000${key}`;
+}
+
+/** Folds up to FOLD_BATCH rows committed at or before this pass's snapshot, in commit order. */
+export async function foldPending(ctx: MutationCtx, now: number): Promise<MaintenanceResult> {
+  const snapshot = ctx.meta.getSnapshotTs();
+  const rows = await ctx.db
+    .query("rateLimitPending")
+    .withIndex("by_at", (q) => q.lte("at", snapshot))
+    .take(FOLD_BATCH);
+  const byKey = new Map<string, Doc<"rateLimitPending">[]>();
+  for (const row of rows) {
+    const id = seedOf(row.name, row.key);
+    byKey.set(id, [...(byKey.get(id) ?? []), row]);
+  }
+  for (const group of byKey.values()) await foldKey(ctx, group, now);
+  for (const row of rows) await ctx.db.delete("rateLimitPending", row._id);
+  return { processed: rows.length, more: rows.length === FOLD_BATCH };
+}
+
+async function foldKey(ctx: MutationCtx, rows: Doc<"rateLimitPending">[], now: number) {
+  const { name, key } = rows[0]!;
+  // The latest call's config wins, as it would for a transactional call.
+  const s = shardConfig(normalizeConfig(rows[rows.length - 1]!.config, name));
+  const seed = seedOf(name, key);
+  const doc = await ctx.db
+    .query("rateLimits")
+    .withIndex("by_name_key_shard", (q) => q.eq("name", name).eq("key", key).eq("shard", 0))
+    .unique();
+  const state = foldRows(s, doc && { value: doc.value, ts: doc.ts, prev: doc.prev }, seed, rows);
+  if (state === null) return;
+  const fields = { value: state.value, ts: state.ts, idleAt: idleAt(s, state, seed, now) };
+  const prev = state.prev !== undefined ? { prev: state.prev } : {};
+  if (doc) await ctx.db.patch("rateLimits", doc._id, { ...fields, ...prev });
+  else await ctx.db.insert("rateLimits", { name, key, shard: 0, ...fields, ...prev });
+}
+
+/** When this capability next has work: now if any consumption waits to be folded. */
+export async function pendingDue(db: DatabaseReader, now: number): Promise<number | null> {
+  const first = await db.query("rateLimitPending").withIndex("by_at").first();
+  return first === null ? null : now;
+}
