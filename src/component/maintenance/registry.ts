@@ -1,6 +1,7 @@
 import { maintainApiKeys, nextApiKeyDue } from "../apiKeys/lifecycle.js";
 import { maintainAudit } from "../audit.js";
 import { maintainCodes } from "../codes.js";
+import { pendingDue } from "../rateLimits/async.js";
 import { maintainRateLimits } from "../rateLimits/store.js";
 import {
   apiKeysBacklog,
@@ -22,7 +23,11 @@ import type { MaintenancePass } from "./kick.js";
 export const capabilities = {
   rateLimits: {
     pass: maintainRateLimits,
-    nextDue: (ctx) => rateLimitsDue(ctx),
+    // Idle keys to sweep, and consumption of asynchronous limits to fold.
+    nextDue: async (ctx) => {
+      const due = [await rateLimitsDue(ctx), await pendingDue(ctx.db)].filter((d) => d !== null);
+      return due.length === 0 ? null : Math.min(...due);
+    },
     backlog: rateLimitsBacklog,
   },
   audit: { pass: maintainAudit, nextDue: auditDue, backlog: auditBacklog },

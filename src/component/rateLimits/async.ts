@@ -27,6 +27,8 @@ import type { RateLimitConfig, RateLimitState } from "./model.js";
 export const MAX_UNFOLDED = 256;
 /** How long a call told to wait for a fold waits (about one busy maintenance tick). */
 export const FOLD_WAIT_MS = 1000;
+/** How soon after a call its consumption is folded (the maintenance tick it wakes). */
+export const FOLD_DELAY_MS = 1000;
 /** Pending rows one fold pass applies. */
 export const FOLD_BATCH = 512;
 
@@ -113,8 +115,8 @@ async function foldKey(ctx: MutationCtx, rows: Doc<"rateLimitPending">[], now: n
   else await ctx.db.insert("rateLimits", { name, key, shard: 0, ...fields, ...prev });
 }
 
-/** When this capability next has work: now if any consumption waits to be folded. */
-export async function pendingDue(db: DatabaseReader, now: number): Promise<number | null> {
+/** When folding is next due: FOLD_DELAY_MS after the oldest unfolded call (one index read). */
+export async function pendingDue(db: DatabaseReader): Promise<number | null> {
   const first = await db.query("rateLimitPending").withIndex("by_at").first();
-  return first === null ? null : now;
+  return first === null ? null : first.ts + FOLD_DELAY_MS;
 }

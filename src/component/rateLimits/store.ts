@@ -21,6 +21,7 @@ import {
   type NormalizedConfig,
 } from "./config.js";
 import {
+  FOLD_DELAY_MS,
   FOLD_WAIT_MS,
   MAX_UNFOLDED,
   appendPending,
@@ -188,7 +189,7 @@ async function applyWrites(ctx: MutationCtx, e: Evaluated, writes: ShardWrite[],
   if (e.p.config.async) {
     const { name, key, count } = e.p;
     if (count > 0) await appendPending(ctx, { name, key, count, ts: now, config: e.p.rawConfig });
-    await ensureMaintenance(ctx, now);
+    await ensureMaintenance(ctx, now, now + FOLD_DELAY_MS);
     return;
   }
   let firstIdleAt = Infinity;
@@ -275,8 +276,8 @@ export async function recordAsync(ctx: MutationCtx, req: LimitRequest, now: numb
       ts: now,
       config: p.rawConfig,
     });
+    await ensureMaintenance(ctx, now, now + FOLD_DELAY_MS);
   }
-  await ensureMaintenance(ctx, now);
 }
 
 /** Would `count` be allowed now? Reads only. */
