@@ -154,36 +154,73 @@ export async function main(): Promise<number> {
       return "getMessage(<alice's message id>) as bob → NOT_FOUND, same as a missing message";
     });
 
-    // ---------------------------------------------------------------- trusted server
+    // ---------------------------------------------------------------- service API keys
     console.log(
-      "\nTrusted server login (POST /service/verify-password: shared secret, 5 failures per 15 min, exact)",
+      "\nService API keys (the login server calls POST /service/verify-password with its own key; 30 calls a minute per key)",
     );
     await alice.as.mutation(api.users.setMyPassword, { password: "correct horse battery" });
-    const login = async (password: string, secret = process.env.SERVICE_SECRET) => {
+    const masked = (key: string) => `${key.slice(0, 30)}…`;
+    const login = async (password: string, key: string, email = alice.email) => {
       const res = await t.fetch("/service/verify-password", {
         method: "POST",
-        headers: { authorization: `Bearer ${secret}`, "x-service-name": "login-server" },
-        body: JSON.stringify({ email: alice.email, password }),
+        headers: { authorization: `Bearer ${key}` },
+        body: JSON.stringify({ email, password }),
       });
-      return { status: res.status, body: await res.json() };
+      return {
+        status: res.status,
+        body: await res.json(),
+        retryAfter: res.headers.get("retry-after"),
+      };
     };
+    let loginKey = { keyId: "", key: "" };
     await step(
-      "a caller without the shared secret is refused (compared in constant time)",
+      "root creates a key for the login server: shown once, stored as a digest",
       async () => {
-        const r = await login("correct horse battery", "not-the-secret");
-        expect(r.status === 401, `401, got ${r.status}`);
-        return `Authorization: Bearer not-the-secret → ${r.status} ${show(r.body)}`;
+        loginKey = await root.as.mutation(api.apiKeys.createKey, {
+          name: "login server",
+          scopes: ["login:verify"],
+        });
+        expect(
+          /^sk_example_[0-9A-Za-z]{16}_[0-9A-Za-z]{49}$/.test(loginKey.key),
+          "a well-formed key",
+        );
+        const stored = await runInGuard(t, async (ctx) =>
+          JSON.stringify(await ctx.db.query("apiKeys").collect()),
+        );
+        expect(!stored.includes(loginKey.key.slice(-49, -6)), "no table holds the secret");
+        const listed = await root.as.query(api.apiKeys.listKeys, {
+          paginationOpts: { numItems: 5, cursor: null },
+        });
+        expect(!JSON.stringify(listed).includes("sk_example_"), "listKeys returns metadata only");
+        return [
+          `createKey → ${masked(loginKey.key)} (the only time it exists in plaintext)`,
+          `listKeys → ${show({ name: listed.page[0].name, state: listed.page[0].state, scopes: listed.page[0].scopes })}`,
+        ];
       },
     );
+    await step("the login server verifies alice's password with its key", async () => {
+      const r = await login("correct horse battery", loginKey.key);
+      expect(
+        r.status === 200 && r.body.ok === true,
+        `200 ok, got ${r.status} ${JSON.stringify(r.body)}`,
+      );
+      return `Authorization: Bearer ${masked(loginKey.key)} → 200 { ok: true, userId: <alice> }`;
+    });
+    await step("a mistyped key is refused without a database read", async () => {
+      const typo = loginKey.key.slice(0, -1) + (loginKey.key.endsWith("x") ? "y" : "x");
+      const r = await login("correct horse battery", typo);
+      expect(r.status === 401, `401, got ${r.status}`);
+      return `one character off (checksum) → ${r.status} ${show(r.body)}`;
+    });
     let lockedFor = 0;
     await step("5 wrong passwords lock alice's login, even for the right password", async () => {
       const reasons: string[] = [];
-      for (let i = 0; i < 5; i++) reasons.push((await login("hunter2")).body.reason);
+      for (let i = 0; i < 5; i++) reasons.push((await login("hunter2", loginKey.key)).body.reason);
       expect(
         reasons.every((x) => x === "invalid"),
         "5 × invalid",
       );
-      const r = await login("correct horse battery");
+      const r = await login("correct horse battery", loginKey.key);
       expect(r.body.reason === "locked", `locked, got ${JSON.stringify(r.body)}`);
       lockedFor = r.body.retryAfter;
       return [
@@ -192,14 +229,79 @@ export async function main(): Promise<number> {
       ];
     });
     await step(
-      "when the oldest failure leaves the window, the right password works and resets the count",
+      "when the oldest failure leaves the window, the right password works again",
       async () => {
         await advance(lockedFor);
-        const r = await login("correct horse battery");
+        const r = await login("correct horse battery", loginKey.key);
         expect(r.status === 200 && r.body.ok === true, `ok, got ${JSON.stringify(r.body)}`);
         return `after ${secs(lockedFor)} → { ok: true, userId: <alice> }`;
       },
     );
+    await step(
+      "root rotates the key: both work for the 1-minute overlap, then only the new one",
+      async () => {
+        const next = await root.as.mutation(api.apiKeys.rotateKey, {
+          keyId: loginKey.keyId,
+          overlap: 60_000,
+        });
+        const during = [
+          (await login("correct horse battery", loginKey.key)).status,
+          (await login("correct horse battery", next.key)).status,
+        ];
+        await advance(60_000);
+        const after = [
+          (await login("correct horse battery", loginKey.key)).status,
+          (await login("correct horse battery", next.key)).status,
+        ];
+        expect(
+          during.join() === "200,200" && after.join() === "401,200",
+          `200,200 then 401,200; got ${during} then ${after}`,
+        );
+        const old = loginKey.key;
+        loginKey = { keyId: next.keyId, key: next.key };
+        return [
+          `rotateKey → ${masked(next.key)} (same key id; ${masked(old)} valid until ${clockTime(next.previousValidUntil)})`,
+          `during the overlap: old → ${during[0]}, new → ${during[1]}; after: old → ${after[0]}, new → ${after[1]}`,
+        ];
+      },
+    );
+    await step(
+      "a busy key is rate-limited on its own: the 31st call in a minute gets 429",
+      async () => {
+        const batch = await root.as.mutation(api.apiKeys.createKey, {
+          name: "batch job",
+          scopes: ["login:verify"],
+        });
+        const statuses: number[] = [];
+        for (let i = 0; i < 30; i++)
+          statuses.push((await login("x", batch.key, "nobody@example.com")).status);
+        const r = await login("x", batch.key, "nobody@example.com");
+        expect(
+          statuses.every((x) => x === 200) && r.status === 429,
+          `30 × 200 then 429, got ${r.status}`,
+        );
+        const other = await login("correct horse battery", loginKey.key);
+        expect(other.status === 200, "the login server's key is not affected");
+        return [
+          `batch job: 30 × 200, then → ${r.status} ${show(r.body)}, Retry-After: ${r.retryAfter} s`,
+          `the login server's key meanwhile → ${other.status}`,
+        ];
+      },
+    );
+    await step("root revokes the key: refused from that transaction on, and audited", async () => {
+      await root.as.mutation(api.apiKeys.revokeKey, { keyId: loginKey.keyId });
+      const r = await login("correct horse battery", loginKey.key);
+      expect(r.status === 401, `401, got ${r.status}`);
+      const denied = await ada.as.query(api.auditDashboard.list, {
+        action: "guard.apiKey.deny",
+        paginationOpts: { numItems: 5, cursor: null },
+      });
+      expect(denied.page[0]?.reason === "revoked", "a guard.apiKey.deny event with reason revoked");
+      return [
+        `revoked key → ${r.status} ${show(r.body)} (the same answer as an unknown key)`,
+        `audit: guard.apiKey.deny, reason ${denied.page[0].reason}, target apiKey:${denied.page[0].targets[0]?.id}`,
+      ];
+    });
 
     // ---------------------------------------------------------------- confirmation codes
     console.log(

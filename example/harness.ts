@@ -36,7 +36,6 @@ function randomHex(bytes: number): string {
  */
 export function setTestEnv(): void {
   process.env.GUARD_SECRET ??= randomHex(32);
-  process.env.SERVICE_SECRET ??= randomHex(32);
   process.env.GUARD_DEV_OUTBOX = "1";
 }
 
@@ -84,4 +83,13 @@ export async function runInGuard<T>(t: App, fn: (ctx: any) => Promise<T>): Promi
   return (
     t as unknown as { runInComponent: (name: string, f: typeof fn) => Promise<T> }
   ).runInComponent("guard", fn);
+}
+
+/** A service API key, created by `admin` (a superadmin) through the app's admin function. */
+export async function serviceKey(
+  admin: { as: { mutation: App["mutation"] } },
+  name: string,
+  scopes: ("login:verify" | "messages:moderate")[],
+): Promise<{ keyId: string; key: string }> {
+  return admin.as.mutation(api.apiKeys.createKey, { name, scopes });
 }

@@ -22,6 +22,21 @@ import { identityAction, userMutation } from "./lib/functions.js";
 import { audit, confirmations } from "./lib/guard.js";
 
 const DELETE_ACTION = "user.delete";
+
+/**
+ * A user-supplied name as it may appear in the email's text: one line, at most
+ * 80 characters, quoted. Names are checked on write (users.ts), but a row
+ * written before that check, or by a dashboard edit, must not inject lines
+ * ("...\nYour code is 00000000") into a message that carries a real code.
+ */
+function oneLine(name: string): string {
+  return JSON.stringify(
+    name
+      .replace(/[\p{Cc}\u2028\u2029]+/gu, " ")
+      .trim()
+      .slice(0, 80),
+  );
+}
 const payloadFor = (userId: Id<"users">) => ({ userId });
 
 /**
@@ -71,7 +86,7 @@ export const requestUserDeletion = identityAction({
     if (!issued.ok) return { ok: false, reason: issued.reason, retryAfter: issued.retryAfter };
     await deliverOutOfBand(
       deliverTo,
-      `Your code to delete ${targetName} is ${issued.code}. It expires at ${new Date(issued.expiresAt).toISOString()}.`,
+      `Your code to delete ${oneLine(targetName)} is ${issued.code}. It expires at ${new Date(issued.expiresAt).toISOString()}.`,
     );
     return { ok: true, expiresAt: issued.expiresAt };
   },

@@ -1,7 +1,6 @@
 /**
  * The example app's flows end to end, on fake timers: rate-limited messages,
- * the sign-up throttle, the trusted server's login endpoint, two-step user
- * deletion with a confirmation code, and the admin audit dashboard.
+ * the sign-up throttle, two-step user deletion with a confirmation code, and the admin audit dashboard.
  */
 import guardTest from "convex-guard/test";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
@@ -11,9 +10,11 @@ import {
   lastDeliveredCode,
   newApp,
   runInGuard,
+  serviceKey,
   type App,
 } from "../harness.js";
 import { api } from "./_generated/api.js";
+import { devOutbox } from "./lib/delivery.js";
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -87,93 +88,6 @@ describe("sign-up throttle", () => {
   });
 });
 
-describe("trusted server: POST /service/verify-password", () => {
-  async function setup() {
-    const t = newApp();
-    const alice = await addUser(t, "alice");
-    await alice.as.mutation(api.users.setMyPassword, { password: "correct horse battery" });
-    const call = (password: string, opts: { secret?: string; name?: string } = {}) =>
-      t.fetch("/service/verify-password", {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${opts.secret ?? process.env.SERVICE_SECRET}`,
-          "x-service-name": opts.name ?? "login-server",
-        },
-        body: JSON.stringify({ email: alice.email, password }),
-      });
-    return { t, alice, call };
-  }
-
-  test("a wrong or missing shared secret is refused, and the refusal is audited", async () => {
-    const { t, call } = await setup();
-    expect((await call("correct horse battery", { secret: "guess" })).status).toBe(401);
-    expect((await t.fetch("/service/verify-password", { method: "POST", body: "{}" })).status).toBe(
-      401,
-    );
-    const admin = await addUser(t, "admin", "admin");
-    const denied = await admin.as.query(api.auditDashboard.list, {
-      action: "service.call",
-      ...page(10),
-    });
-    expect(denied.page.map((e) => e.outcome)).toEqual(["denied", "denied"]);
-  });
-
-  test("a SERVICE_SECRET under 32 bytes refuses every call, even one that sends it", async () => {
-    const { call } = await setup();
-    const configured = process.env.SERVICE_SECRET;
-    process.env.SERVICE_SECRET = "too-short-to-resist-guessing";
-    try {
-      expect(
-        (await call("correct horse battery", { secret: "too-short-to-resist-guessing" })).status,
-      ).toBe(401);
-    } finally {
-      process.env.SERVICE_SECRET = configured;
-    }
-  });
-
-  test("5 failed logins in 15 minutes lock the account, even for the right password; success resets the count", async () => {
-    const { t, alice, call } = await setup();
-    for (let i = 0; i < 5; i++)
-      expect(await (await call("wrong password")).json()).toEqual({ ok: false, reason: "invalid" });
-    const locked = await (await call("correct horse battery")).json();
-    expect(locked).toMatchObject({ ok: false, reason: "locked" });
-    await advance(t, locked.retryAfter);
-    expect(await (await call("correct horse battery")).json()).toEqual({
-      ok: true,
-      userId: alice.id,
-    });
-    // Reset on success: 4 new failures do not lock.
-    for (let i = 0; i < 4; i++) await call("wrong password");
-    expect(await (await call("correct horse battery")).json()).toEqual({
-      ok: true,
-      userId: alice.id,
-    });
-  });
-
-  test("an unknown email gets the same answer as a wrong password", async () => {
-    const { t } = await setup();
-    const res = await t.fetch("/service/verify-password", {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${process.env.SERVICE_SECRET}`,
-        "x-service-name": "login-server",
-      },
-      body: JSON.stringify({ email: "nobody@example.com", password: "whatever" }),
-    });
-    expect(await res.json()).toEqual({ ok: false, reason: "invalid" });
-  });
-
-  test("each caller has its own window (30 calls per minute): the 31st gets 429 with Retry-After", async () => {
-    const { call } = await setup();
-    for (let i = 0; i < 30; i++)
-      expect((await call("wrong", { name: "batch-job" })).status).toBe(200);
-    const res = await call("wrong", { name: "batch-job" });
-    expect(res.status).toBe(429);
-    expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
-    expect((await call("correct horse battery", { name: "login-server" })).status).toBe(200);
-  });
-});
-
 describe("two-step user deletion", () => {
   async function setup() {
     const t = newApp();
@@ -235,18 +149,19 @@ describe("two-step user deletion", () => {
     ).toBe(false);
   });
 
-  test("deletion erases the user's personal audit fields, and the log still verifies", async () => {
+  test("deletion erases the user's personal audit fields (lockouts too), and the log still verifies", async () => {
     const { t, root, bob } = await setup();
     await bob.as.mutation(api.users.setMyPassword, { password: "bob's long password" });
-    const login = await t.fetch("/service/verify-password", {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${process.env.SERVICE_SECRET}`,
-        "x-service-name": "login-server",
-      },
-      body: JSON.stringify({ email: bob.email, password: "bob's long password" }),
-    });
-    expect(await login.json()).toMatchObject({ ok: true });
+    const { key } = await serviceKey(root, "login server", ["login:verify"]);
+    const login = (password: string) =>
+      t.fetch("/service/verify-password", {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}` },
+        body: JSON.stringify({ email: bob.email, password }),
+      });
+    expect(await (await login("bob's long password")).json()).toMatchObject({ ok: true });
+    for (let i = 0; i < 5; i++) await login("wrong");
+    expect(await (await login("bob's long password")).json()).toMatchObject({ reason: "locked" });
     await root.as.action(api.admin.requestUserDeletion, { userId: bob.id });
     await root.as.mutation(api.admin.confirmUserDeletion, {
       userId: bob.id,
@@ -257,17 +172,41 @@ describe("two-step user deletion", () => {
       target: { type: "user", id: bob.id },
       ...page(50),
     });
-    const loginEvent = aboutBob.page.find((e) => e.action === "auth.login")!;
-    expect(loginEvent.metadata?.email).toBeUndefined(); // stored only as a commitment
-    expect(loginEvent.redacted?.map((r) => r.path)).toEqual(["metadata.email"]);
+    const logins = aboutBob.page.filter((e) => e.action === "auth.login");
+    expect(logins.map((e) => e.outcome).sort()).toEqual([
+      "denied", // the lockout names bob as its target, so erasure finds it
+      ...Array(5).fill("failure"),
+      "success",
+    ]);
+    for (const e of logins) {
+      expect(e.metadata?.email).toBeUndefined(); // stored only as a commitment, now erased
+      expect(e.redacted?.map((r) => r.path)).toEqual(["metadata.email"]);
+    }
+    const everything = await root.as.query(api.auditDashboard.list, page(200));
+    expect(JSON.stringify(everything)).not.toContain(bob.email);
     expect(aboutBob.page.find((e) => e.action === "guard.audit.erase")?.metadata).toEqual({
-      erased: 1,
+      erased: 7,
       done: true,
     });
     expect(await root.as.query(api.auditDashboard.verify, {})).toMatchObject({
       ok: true,
       break: null,
     });
+  });
+
+  test("a name is one line: newlines are refused, and a name written around that check stays one quoted line in the email", async () => {
+    const { t, root, bob } = await setup();
+    expect(
+      await rejection(
+        bob.as.mutation(api.users.updateMyName, { name: "bob\nYour code is 00000000." }),
+      ),
+    ).toMatchObject({ code: "INVALID_ARGUMENT" });
+    await t.run((ctx) => ctx.db.patch("users", bob.id, { name: "bob\nYour code is 00000000." }));
+    await root.as.action(api.admin.requestUserDeletion, { userId: bob.id });
+    const text = devOutbox.at(-1)!.text;
+    expect(text).not.toContain("\n");
+    expect(text).toMatch(/^Your code to delete "bob Your code is 00000000\." is \d{8}\./);
+    expect(lastDeliveredCode(root.email)).toMatch(/^\d{8}$/);
   });
 
   test("five wrong guesses lock the code: the right one no longer works", async () => {

@@ -1,94 +1,75 @@
 /**
- * The HTTP API for a trusted server (for example the service that signs your
- * users' JWTs and wants to check a password). It authenticates with a shared
- * secret, compared in constant time, and is rate-limited per caller.
+ * The HTTP API for the app's trusted login server (for example the service
+ * that signs your users' JWTs and wants to check a password). It
+ * authenticates with its own API key, which a superadmin created
+ * (apiKeys.ts), and needs the "login:verify" scope. Each key has its own rate
+ * limit (30 calls a minute) and every refused key is audited.
  *
  *   POST /service/verify-password
- *   Authorization: Bearer <SERVICE_SECRET>
- *   X-Service-Name: login-server
+ *   Authorization: Bearer sk_example_...
  *   {"email": "...", "password": "..."}
  */
 import { httpRouter } from "convex/server";
 import { internal } from "./_generated/api.js";
-import { httpAction } from "./_generated/server.js";
-import { secretsEqual } from "./lib/passwords.js";
+import { normalizeEmail } from "./lib/auth.js";
+import { serviceKeys } from "./lib/guard.js";
 
 const http = httpRouter();
 
-function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+function json(status: number, body: unknown): Response {
   return new Response(JSON.stringify(body), {
     status,
-    headers: { "content-type": "application/json", ...headers },
+    headers: { "content-type": "application/json", "cache-control": "no-store" },
   });
 }
 
-/**
- * Below this the secret could be guessed, and no rate limit prevents that: a
- * right guess is admitted under its caller's own window, so the answers tell
- * a guesser when they are right however slowly wrong guesses are served.
- */
-const MIN_SECRET_BYTES = 32;
+const MAX_EMAIL_BYTES = 254;
+const MAX_PASSWORD_LENGTH = 256;
+const MAX_BODY_BYTES = 4096;
 
 /**
- * The shared secret: `npx convex env set SERVICE_SECRET $(openssl rand -hex 32)`.
- * Unset or shorter than 32 bytes means every call is refused.
+ * The request's email (normalized) and password, or null for anything else:
+ * a body that is not a JSON object (`null`, an array, a string), a missing,
+ * empty or whitespace-only email, an email over 254 bytes AFTER normalizing
+ * (lower-casing "İ" turns 2 bytes into 3, so 127 of them pass a check on the
+ * raw input and then overflow every key derived from it), a missing or
+ * oversized password.
  */
-function serviceSecret(): string {
-  const secret = process.env.SERVICE_SECRET ?? "";
-  return new TextEncoder().encode(secret).length >= MIN_SECRET_BYTES ? secret : "";
+async function credentials(request: Request): Promise<{ email: string; password: string } | null> {
+  const text = await request.text();
+  if (text.length > MAX_BODY_BYTES) return null;
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return null;
+  const { email, password } = body as { email?: unknown; password?: unknown };
+  if (typeof email !== "string" || typeof password !== "string") return null;
+  const normalized = normalizeEmail(email);
+  if (normalized.length === 0 || new TextEncoder().encode(normalized).length > MAX_EMAIL_BYTES)
+    return null;
+  if (password.length === 0 || password.length > MAX_PASSWORD_LENGTH) return null;
+  return { email: normalized, password };
 }
 
-const VERIFY_PATH = "/service/verify-password";
-
 http.route({
-  path: VERIFY_PATH,
+  path: "/service/verify-password",
   method: "POST",
-  handler: httpAction(async (ctx, request) => {
-    const rawName = request.headers.get("x-service-name") ?? "";
-    const caller = /^[a-z0-9][a-z0-9-]{0,63}$/.test(rawName) ? rawName : "unnamed";
-    const auth = request.headers.get("authorization") ?? "";
-    const given = auth.startsWith("Bearer ") ? auth.slice("Bearer ".length) : "";
-    const expected = serviceSecret();
-    const authenticated = expected.length > 0 && (await secretsEqual(given, expected));
-
-    const admission = await ctx.runMutation(internal.service.admit, {
-      caller,
-      authenticated,
-      path: VERIFY_PATH,
-    });
-    if (!admission.ok) {
-      if (admission.reason === "rate_limited") {
-        const seconds = Math.ceil((admission.retryAfter ?? 0) / 1000);
-        return json(
-          429,
-          { error: "rate_limited", retryAfter: admission.retryAfter },
-          { "retry-after": String(seconds) },
-        );
-      }
-      return json(401, { error: "unauthenticated" });
-    }
-
-    let body: { email?: unknown; password?: unknown };
-    try {
-      body = await request.json();
-    } catch {
-      return json(400, { error: "invalid_json" });
-    }
-    if (
-      typeof body.email !== "string" ||
-      typeof body.password !== "string" ||
-      new TextEncoder().encode(body.email).length > 254 ||
-      body.password.length > 256
-    ) {
-      return json(400, { error: "invalid_argument" });
-    }
-    const result = await ctx.runMutation(internal.login.verifyPassword, {
-      email: body.email,
-      password: body.password,
-      caller,
-    });
-    return json(200, result);
-  }),
+  // 401 / 403 / 429 for a missing, wrong, revoked, unscoped or rate-limited key, before the body is read.
+  handler: serviceKeys.httpAction(
+    async (ctx, request, apiKey) => {
+      const input = await credentials(request);
+      if (input === null) return json(400, { error: "invalid_argument" });
+      const result = await ctx.runMutation(internal.login.verifyPassword, {
+        ...input,
+        caller: { keyId: apiKey.keyId, name: apiKey.name },
+      });
+      return json(200, result);
+    },
+    { scope: "login:verify" },
+  ),
 });
 
 export default http;

@@ -15,10 +15,16 @@ import { roleValidator } from "./schema.js";
 
 const MAX_NAME = 80;
 
+/** Control characters and line or paragraph separators: a name is one line wherever it is shown. */
+const CONTROL = /[\p{Cc}\u2028\u2029]/u;
+
 function checkName(name: string): string {
   const trimmed = name.trim();
   if (trimmed.length === 0 || trimmed.length > MAX_NAME) {
     throw appError("INVALID_ARGUMENT", `A name has 1 to ${MAX_NAME} characters.`);
+  }
+  if (CONTROL.test(trimmed)) {
+    throw appError("INVALID_ARGUMENT", "A name is one line, without control characters.");
   }
   return trimmed;
 }

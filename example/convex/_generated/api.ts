@@ -5,6 +5,7 @@
  */
 
 import type * as admin from "../admin.js";
+import type * as apiKeys from "../apiKeys.js";
 import type * as auditDashboard from "../auditDashboard.js";
 import type * as http from "../http.js";
 import type * as lib_auth from "../lib/auth.js";
@@ -23,6 +24,7 @@ import { anyApi, componentsGeneric } from "convex/server";
 
 const fullApi: ApiFromModules<{
   "admin": typeof admin;
+  "apiKeys": typeof apiKeys;
   "auditDashboard": typeof auditDashboard;
   "http": typeof http;
   "lib/auth": typeof lib_auth;

@@ -15,6 +15,7 @@ export const PERMISSIONS = {
   "audit.read": "admin",
   "users.setRole": "superadmin",
   "users.delete": "superadmin",
+  "apiKeys.manage": "superadmin",
 } as const satisfies Record<string, Role>;
 export type Permission = keyof typeof PERMISSIONS;
 

@@ -4,7 +4,7 @@
  * component through these typed clients, inside their own transactions, and
  * never hand a component function reference to a client.
  */
-import { AuditLog, Confirmations, HOUR, MINUTE, RateLimiter } from "convex-guard";
+import { ApiKeys, AuditLog, Confirmations, HOUR, MINUTE, RateLimiter } from "convex-guard";
 import { v } from "convex/values";
 import { components } from "../_generated/api.js";
 
@@ -17,8 +17,6 @@ export const limiter = new RateLimiter(components.guard, {
   signUp: { kind: "fixed window", rate: 100, period: HOUR },
   // Per account: 5 failed logins in any 15 minutes, counted exactly; reset on success.
   failedLogins: { kind: "sliding window", rate: 5, period: 15 * MINUTE, precision: "exact" },
-  // Per trusted caller of the HTTP API (http.ts).
-  serviceCalls: { kind: "sliding window", rate: 30, period: MINUTE },
 });
 
 export const audit = new AuditLog(components.guard, {
@@ -28,7 +26,6 @@ export const audit = new AuditLog(components.guard, {
     "user.delete": v.object({ reason: v.string() }),
     "auth.login": v.object({ email: v.string() }),
     "message.remove": v.object({ reason: v.string() }),
-    "service.call": v.object({ path: v.string() }),
   },
   // Stored as salted commitments: erasable later, while the log still verifies.
   redact: ["metadata.email", "context.ip"],
@@ -82,3 +79,17 @@ export function confirmations(): Confirmations {
   });
   return confirmationsInstance;
 }
+
+/**
+ * Keys for the app's own servers (the login server calling http.ts, a
+ * moderation worker calling service.ts). Superadmins create, rotate and revoke
+ * them (apiKeys.ts); each key is rate-limited on its own and every denial is
+ * audited (guard.apiKey.deny). No shared secret exists anywhere.
+ */
+export const serviceKeys = new ApiKeys(components.guard, {
+  prefix: "sk_example",
+  scopes: ["login:verify", "messages:moderate"],
+  limit: { kind: "sliding window", rate: 30, period: MINUTE },
+  audit,
+});
+export type ServiceScope = "login:verify" | "messages:moderate";
