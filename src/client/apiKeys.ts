@@ -21,17 +21,20 @@ import {
   type PropertyValidators,
 } from "convex/values";
 import type { ComponentApi } from "../component/_generated/component.js";
+import type { AuditEventInput } from "../component/audit/model.js";
 import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
 import { ErrorCode, guardError } from "../component/lib/errors.js";
 import { DAY } from "../component/lib/time.js";
 import type { RateLimitConfig } from "../component/rateLimits/model.js";
 import { digestSecret, generateKey, parseKey } from "../component/apiKeys/format.js";
-import type {
-  ApiKeyInfo,
-  ApiKeyOwner,
-  ComponentVerifyResult,
-  DenialDetail,
-  VerifyReason,
+import {
+  vApiKeyDenial,
+  type ApiKeyDenial,
+  type ApiKeyInfo,
+  type ApiKeyOwner,
+  type ComponentVerifyResult,
+  type DenialDetail,
+  type VerifyReason,
 } from "../component/apiKeys/model.js";
 import {
   DEFAULT_DENIAL_LIMIT,
@@ -56,7 +59,8 @@ import {
 } from "../component/apiKeys/rules.js";
 import { apiKeyResponse, bearerToken } from "./apiKeysHttp.js";
 
-export type { ApiKeyInfo, ApiKeyOwner, VerifyReason as ApiKeyDenialReason };
+export { vApiKeyDenial };
+export type { ApiKeyDenial, ApiKeyInfo, ApiKeyOwner, VerifyReason as ApiKeyDenialReason };
 
 /** Who a verified key is: what `verify` returns on success and wrappers put in `ctx.apiKey`. */
 export type VerifiedApiKey<S extends string = string> = {
@@ -65,24 +69,8 @@ export type VerifiedApiKey<S extends string = string> = {
   owner: ApiKeyOwner;
   scopes: S[];
 };
-/** A refused key. `retryAfter` (ms) comes with `rate_limited`. */
-export type ApiKeyDenial = { ok: false; reason: VerifyReason; retryAfter?: number };
 export type ApiKeyVerifyResult<S extends string = string> =
   ({ ok: true } & VerifiedApiKey<S>) | ApiKeyDenial;
-
-/** The denial a wrapped function returns instead of running its handler. */
-export const vApiKeyDenial = v.object({
-  ok: v.literal(false),
-  reason: v.union(
-    v.literal("malformed"),
-    v.literal("unknown"),
-    v.literal("expired"),
-    v.literal("revoked"),
-    v.literal("scope"),
-    v.literal("rate_limited"),
-  ),
-  retryAfter: v.optional(v.number()),
-});
 
 /** True when a wrapped function's result is a key denial rather than the handler's value. */
 export function isApiKeyDenial(value: unknown): value is ApiKeyDenial {
@@ -94,16 +82,8 @@ export function isApiKeyDenial(value: unknown): value is ApiKeyDenial {
   );
 }
 
-/** An audit event as `ApiKeys` records it: never a key, a secret or a digest. */
-export type ApiKeyAuditEvent = {
-  action: string;
-  actor: { type: string; id: string; name?: string };
-  targets?: { type: string; id: string; name?: string }[];
-  outcome: "success" | "failure" | "denied";
-  reason?: string;
-  severity?: "info" | "warning" | "critical";
-  metadata?: unknown;
-};
+/** An audit event as `ApiKeys` records it (never a key, a secret or a digest): what `AuditLog.log` takes. */
+export type ApiKeyAuditEvent = AuditEventInput;
 /** What `audit` must offer: an `AuditLog` fits. */
 export type ApiKeyAuditSink = {
   log(ctx: RunMutationCtx, event: ApiKeyAuditEvent): Promise<unknown>;

@@ -1,5 +1,4 @@
 import { vi } from "vitest";
-import schema from "../../src/component/schema.js";
 import { ApiKeys, type ApiKeyAuditEvent, type ApiKeysOptions } from "../../src/client/apiKeys.js";
 import { components, guardTest, runInGuard } from "../setup.js";
 
@@ -61,18 +60,7 @@ export function setup(options: Partial<ApiKeysOptions<Scope>> = {}) {
   return { t, keys, events, create, verify, verifyQuery, rotate, revoke, get };
 }
 
-/** Every document of every component table, plus scheduled jobs (their args), as JSON strings. */
-export async function dumpComponent(t: ReturnType<typeof guardTest>): Promise<string[]> {
-  return runInGuard(t, async (ctx) => {
-    const out: string[] = [];
-    for (const table of Object.keys(schema.tables)) {
-      for (const doc of await ctx.db.query(table as any).collect()) out.push(JSON.stringify(doc));
-    }
-    for (const job of await ctx.db.system.query("_scheduled_functions").collect())
-      out.push(JSON.stringify(job));
-    return out;
-  });
-}
+export { dumpComponent } from "../codes/helpers.js";
 
 export async function keyRows(t: ReturnType<typeof guardTest>) {
   return runInGuard(t, async (ctx) => ctx.db.query("apiKeys").collect());

@@ -46,6 +46,14 @@ export const vVerifyReason = v.union(
 );
 export type VerifyReason = Infer<typeof vVerifyReason>;
 
+/** A refused key, as `verify` returns it to the host and a wrapped function returns it to its caller. */
+export const vApiKeyDenial = v.object({
+  ok: v.literal(false),
+  reason: vVerifyReason,
+  retryAfter: v.optional(v.number()),
+});
+export type ApiKeyDenial = Infer<typeof vApiKeyDenial>;
+
 /** Why the component refused, for the audit event: "wrong_secret" is answered to the caller as "unknown". */
 export const vDenialDetail = v.union(
   v.literal("unknown_key"),
