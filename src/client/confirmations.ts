@@ -76,6 +76,11 @@ export type ConfirmationsOptions = {
   alphanumeric?: number;
   /** Validity in ms, at most 24 hours. Default 10 minutes. */
   ttl?: number;
+  /**
+   * How long (ms) an expired or used code keeps answering `expired` / `used`
+   * before its row is deleted, 0..7 days. Default 24 hours.
+   */
+  grace?: number;
   /** Wrong tries before a code locks, 1..100. Default 5. */
   maxAttempts?: number;
   /** Codes issued per (subject, action), exact sliding window. Default 5 per 10 minutes. */
@@ -111,6 +116,7 @@ export class Confirmations {
   private readonly secrets: readonly string[];
   private readonly format: CodeFormat;
   private readonly ttl: number;
+  private readonly grace: number;
   private readonly maxAttempts: number;
   private readonly issueLimit: CodeLimit;
   private readonly failureLimit: CodeLimit;
@@ -135,6 +141,7 @@ export class Confirmations {
     const config = {
       format,
       ttl: options.ttl ?? DEFAULTS.ttl,
+      grace: options.grace ?? DEFAULTS.grace,
       maxAttempts: options.maxAttempts ?? DEFAULTS.maxAttempts,
       issueLimit: { ...(options.issueLimit ?? DEFAULTS.issueLimit) },
       failureLimit: { ...(options.failureLimit ?? DEFAULTS.failureLimit) },
@@ -150,6 +157,7 @@ export class Confirmations {
     this.secrets = [options.secret, ...previousSecrets];
     this.format = format;
     this.ttl = config.ttl;
+    this.grace = config.grace;
     this.maxAttempts = config.maxAttempts;
     this.issueLimit = { rate: config.issueLimit.rate, period: config.issueLimit.period };
     this.failureLimit = { rate: config.failureLimit.rate, period: config.failureLimit.period };
@@ -175,6 +183,7 @@ export class Confirmations {
       action: args.action,
       ...macs,
       ttl: this.ttl,
+      grace: this.grace,
       maxAttempts: this.maxAttempts,
       issueLimit: this.issueLimit,
     });

@@ -34,6 +34,7 @@ export const issue = mutation({
     ...vTarget,
     ...vCodeMacs.fields,
     ttl: v.number(),
+    grace: v.number(),
     maxAttempts: v.number(),
     issueLimit: vCodeLimit,
   },

@@ -301,7 +301,7 @@ describe("storage", () => {
   });
 
   test("expired rows (pending, consumed, revoked, locked) are deleted in bounded batches", async () => {
-    const s = setup({ ttl: MINUTE });
+    const s = setup({ ttl: MINUTE, grace: 0 });
     await runInGuard(s.t, async (ctx) => {
       for (let i = 0; i < CODE_SWEEP_BATCH + 5; i++) {
         await ctx.db.insert("confirmationCodes", {
@@ -316,6 +316,7 @@ describe("storage", () => {
           maxAttempts: 5,
           issuedAt: Date.now(),
           expiresAt: Date.now() + MINUTE,
+          deleteAt: Date.now() + MINUTE,
         });
       }
     });
@@ -331,6 +332,41 @@ describe("storage", () => {
     const left = await codeRows(s.t);
     expect(left.map((r) => r.codeId)).toEqual([live2.codeId]);
     expect(live.codeId).not.toBe(live2.codeId);
+  });
+});
+
+describe("grace after expiry", () => {
+  const runNow = (s: ReturnType<typeof setup>) =>
+    s.t.mutation(async (ctx) => ctx.runMutation(components.guard.maintenance.runNow, {}));
+
+  test("an expired code answers expired and a consumed one used until the grace ends, then none", async () => {
+    const s = setup({ ttl: MINUTE, grace: HOUR });
+    const a = await issued(s.issue("a", "x"));
+    const b = await issued(s.issue("b", "x"));
+    expect(await s.consume("b", "x", undefined, b.code)).toMatchObject({ ok: true });
+    advance(MINUTE + HOUR - 1);
+    expect((await runNow(s)).codes).toBe(0);
+    expect(await s.consume("a", "x", undefined, a.code)).toMatchObject({ reason: "expired" });
+    expect(await s.consume("b", "x", undefined, b.code)).toMatchObject({ reason: "used" });
+    advance(1);
+    expect((await runNow(s)).codes).toBe(2);
+    expect(await s.consume("a", "x", undefined, a.code)).toMatchObject({ reason: "none" });
+    expect(await codeRows(s.t)).toEqual([]);
+  });
+
+  test("the default grace is 24 hours; the loop's next due time is expiresAt + grace", async () => {
+    const s = setup({ ttl: MINUTE });
+    const a = await issued(s.issue("a", "x"));
+    const [row] = await codeRows(s.t);
+    expect(row.deleteAt).toBe(a.expiresAt + 24 * HOUR);
+    const status = await s.t.query(async (ctx) =>
+      ctx.runQuery(components.guard.maintenance.status, {}),
+    );
+    expect(JSON.stringify(status)).toContain("codes");
+  });
+
+  test.each([-1, 1.5, NaN, 7 * 24 * HOUR + 1])("grace %s → INVALID_CONFIG", (grace) => {
+    expect(() => new Confirmations(components.guard, { secret: SECRET, grace })).toThrow(/grace/);
   });
 });
 

@@ -146,6 +146,7 @@ describe("component functions (the trust boundary) validate too", () => {
     action: "x",
     ...macs,
     ttl: MINUTE,
+    grace: DAY,
     maxAttempts: 5,
     issueLimit: { rate: 5, period: MINUTE },
   };
@@ -183,6 +184,16 @@ describe("component functions (the trust boundary) validate too", () => {
       (ctx) => ctx.runMutation(issue, { ...okIssue, ttl: DAY + 1 }),
     ],
     ["issue: ttl NaN", "INVALID_CONFIG", (ctx) => ctx.runMutation(issue, { ...okIssue, ttl: NaN })],
+    [
+      "issue: grace negative",
+      "INVALID_CONFIG",
+      (ctx) => ctx.runMutation(issue, { ...okIssue, grace: -1 }),
+    ],
+    [
+      "issue: grace over 7 days",
+      "INVALID_CONFIG",
+      (ctx) => ctx.runMutation(issue, { ...okIssue, grace: 7 * DAY + 1 }),
+    ],
     [
       "issue: maxAttempts 0",
       "INVALID_CONFIG",

@@ -16,6 +16,8 @@ export const MAX_DIGITS = 12;
 export const MIN_ALPHANUMERIC = 6;
 export const MAX_ALPHANUMERIC = 64;
 export const MAX_TTL = DAY;
+/** How long an expired or consumed code keeps answering "expired"/"used" before it is deleted. */
+export const MAX_GRACE = 7 * DAY;
 export const MAX_ATTEMPTS_LIMIT = 100; // NIST: no more than 100 consecutive failures.
 export const MIN_SECRET_BYTES = 32;
 export const MAX_SECRET_BYTES = 4096;
@@ -28,6 +30,7 @@ export const MAX_LIMIT_PERIOD = 30 * DAY;
 export const DEFAULTS = {
   digits: 8,
   ttl: 10 * MINUTE,
+  grace: DAY,
   maxAttempts: 5,
   issueLimit: { rate: 5, period: 10 * MINUTE },
   failureLimit: { rate: 10, period: HOUR },
@@ -125,6 +128,10 @@ export function assertTtl(ttl: unknown): asserts ttl is number {
     );
 }
 
+export function assertGrace(grace: unknown): asserts grace is number {
+  assertIntInRange(grace, "grace", 0, MAX_GRACE, ErrorCode.INVALID_CONFIG);
+}
+
 export function assertMaxAttempts(maxAttempts: unknown): asserts maxAttempts is number {
   assertIntInRange(maxAttempts, "maxAttempts", 1, MAX_ATTEMPTS_LIMIT, ErrorCode.INVALID_CONFIG);
 }
@@ -161,10 +168,12 @@ export function assertCodeMacs(macs: CodeMacs, what: string): void {
 /** The configuration `issue` runs with (the code format is the client's own). */
 export function assertIssueConfig(c: {
   ttl: unknown;
+  grace: unknown;
   maxAttempts: unknown;
   issueLimit: { rate?: unknown; period?: unknown };
 }): void {
   assertTtl(c.ttl);
+  assertGrace(c.grace);
   assertMaxAttempts(c.maxAttempts);
   assertLimit(c.issueLimit, "issueLimit");
 }

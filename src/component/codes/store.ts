@@ -1,5 +1,6 @@
 import type { Doc } from "../_generated/dataModel.js";
 import type { MutationCtx, QueryCtx } from "../_generated/server.js";
+import { sweepDue } from "../maintenance/due.js";
 import { ensureMaintenance, type MaintenanceResult } from "../maintenance/kick.js";
 import { consumeRateLimit, peekThenConsume, type LimitRequest } from "../rateLimits/store.js";
 import { constantTimeEqual } from "../lib/hash.js";
@@ -52,7 +53,7 @@ async function limitRequest(
 }
 
 export type IssueInput = CodeTarget &
-  CodeMacs & { ttl: number; maxAttempts: number; issueLimit: CodeLimit };
+  CodeMacs & { ttl: number; grace: number; maxAttempts: number; issueLimit: CodeLimit };
 
 /** Stores a code the host generated, as verifiers of its MACs (the code is never seen here). */
 export async function issueCode(
@@ -73,6 +74,7 @@ export async function issueCode(
 
   const codeId = newCodeId();
   const expiresAt = now + ttl;
+  const deleteAt = expiresAt + input.grace;
   const fields = {
     codeId,
     version: MAC_VERSION,
@@ -83,13 +85,16 @@ export async function issueCode(
     maxAttempts,
     issuedAt: now,
     expiresAt,
+    deleteAt,
   };
   if (row !== null) {
     await ctx.db.patch("confirmationCodes", row._id, fields);
   } else {
     await ctx.db.insert("confirmationCodes", { subject, action, ...fields });
-    await ensureMaintenance(ctx, now);
   }
+  // A later deleteAt than the row had needs no wake-up: the sweep reschedules itself.
+  if (row === null || deleteAt < row.deleteAt)
+    await ensureMaintenance(ctx, now, sweepDue(deleteAt));
   return { ok: true, codeId, expiresAt };
 }
 
@@ -190,15 +195,22 @@ export async function revokeCode(
 export const CODE_SWEEP_BATCH = 200;
 
 /**
- * Deletes rows whose code has expired (pending, consumed, revoked or locked
- * alike) in one bounded batch, through the `by_expiresAt` index.
+ * Deletes rows past `deleteAt` (pending, consumed, revoked or locked alike)
+ * in one bounded batch, through the `by_deleteAt` index. Until then an
+ * expired code answers "expired" and a consumed one "used".
  */
 export async function sweepCodes(ctx: MutationCtx, now: number): Promise<MaintenanceResult> {
   const rows = await ctx.db
     .query("confirmationCodes")
-    .withIndex("by_expiresAt", (q) => q.lte("expiresAt", now))
+    .withIndex("by_deleteAt", (q) => q.lte("deleteAt", now))
     .take(CODE_SWEEP_BATCH + 1);
   const batch = rows.slice(0, CODE_SWEEP_BATCH);
   for (const row of batch) await ctx.db.delete("confirmationCodes", row._id);
   return { processed: batch.length, more: rows.length > CODE_SWEEP_BATCH };
+}
+
+/** The earliest `deleteAt`: when the sweep next has work, or null. Reads one index entry. */
+export async function nextCodeDue(ctx: QueryCtx): Promise<number | null> {
+  const first = await ctx.db.query("confirmationCodes").withIndex("by_deleteAt").first();
+  return first === null ? null : first.deleteAt;
 }

@@ -24,7 +24,9 @@ export const codeTables = {
     maxAttempts: v.number(),
     issuedAt: v.number(),
     expiresAt: v.number(),
+    /** expiresAt + the grace during which it still answers "expired"/"used"; then swept. */
+    deleteAt: v.number(),
   })
     .index("by_subject_action", ["subject", "action"])
-    .index("by_expiresAt", ["expiresAt"]),
+    .index("by_deleteAt", ["deleteAt"]),
 };

@@ -25,12 +25,6 @@ export async function rateLimitsDue(ctx: QueryCtx): Promise<number | null> {
   return first === null ? null : sweepDue(first.idleAt);
 }
 
-/** Codes: the earliest `expiresAt` plus the time an expired code still answers. */
-export async function codesDue(ctx: QueryCtx, graceMs: number): Promise<number | null> {
-  const first = await ctx.db.query("confirmationCodes").withIndex("by_expiresAt").first();
-  return first === null ? null : sweepDue(first.expiresAt + graceMs);
-}
-
 /**
  * Audit: the oldest unsealed event's seal time, else the next retention. After
  * a seal that sealed events the sealer stays armed for one more
@@ -91,15 +85,11 @@ export async function auditBacklog(ctx: QueryCtx, now: number): Promise<Backlog[
   ];
 }
 
-/** Codes' backlog: rows whose code expired more than `graceMs` ago. */
-export async function codesBacklog(
-  ctx: QueryCtx,
-  now: number,
-  graceMs: number,
-): Promise<Backlog[]> {
+/** Codes' backlog: rows past their grace (`deleteAt`). */
+export async function codesBacklog(ctx: QueryCtx, now: number): Promise<Backlog[]> {
   const dead = ctx.db
     .query("confirmationCodes")
-    .withIndex("by_expiresAt", (q) => q.lte("expiresAt", now - graceMs))
+    .withIndex("by_deleteAt", (q) => q.lte("deleteAt", now))
     .take(STATUS_COUNT_LIMIT + 1);
   return [{ template: "{n} expired codes to delete", ...(await count(dead)) }];
 }

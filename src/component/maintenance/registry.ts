@@ -1,6 +1,7 @@
 import { maintainApiKeys, nextApiKeyDue } from "../apiKeys/lifecycle.js";
 import { maintainAudit } from "../audit.js";
 import { maintainCodes } from "../codes.js";
+import { nextCodeDue } from "../codes/store.js";
 import { pendingDue } from "../rateLimits/async.js";
 import { maintainRateLimits } from "../rateLimits/store.js";
 import {
@@ -8,7 +9,6 @@ import {
   auditBacklog,
   auditDue,
   codesBacklog,
-  codesDue,
   rateLimitsBacklog,
   rateLimitsDue,
   sweepDue,
@@ -33,8 +33,11 @@ export const capabilities = {
   audit: { pass: maintainAudit, nextDue: auditDue, backlog: auditBacklog },
   codes: {
     pass: maintainCodes,
-    nextDue: (ctx) => codesDue(ctx, 0),
-    backlog: (ctx, now) => codesBacklog(ctx, now, 0),
+    nextDue: async (ctx) => {
+      const due = await nextCodeDue(ctx);
+      return due === null ? null : sweepDue(due);
+    },
+    backlog: codesBacklog,
   },
   apiKeys: {
     pass: maintainApiKeys,
