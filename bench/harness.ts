@@ -97,3 +97,11 @@ export function uninstallClock() {
 export function setNow(ms: number) {
   clock!.setSystemTime(ms);
 }
+/** Moves the clock by `ms`, firing the timers that come due (scheduled functions start). */
+export function advanceTimers(ms: number) {
+  clock!.tick(ms);
+}
+/** Fires every pending timer, including ones they schedule (for `finishAllScheduledFunctions`). */
+export function runAllTimers() {
+  clock!.runAll();
+}

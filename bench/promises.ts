@@ -121,6 +121,27 @@ export const PROMISES: Promise_[] = [
     1,
     "one key verified 100 times a second: at most 1% of calls would retry (modelled)",
   ),
+  // Background maintenance.
+  p(
+    "maintenance.idlePerDay",
+    0,
+    "an idle deployment runs no scheduled function (executions per day, unused or after its work is done)",
+  ),
+  p(
+    "maintenance.ticksPer1000",
+    30,
+    "steady traffic at 10 calls/s runs at most 30 maintenance ticks per 1,000 calls",
+  ),
+  p(
+    "maintenance.log.retriedWhenScheduled",
+    0,
+    "with a tick pending, concurrent `audit.log` calls never retry on the loop state (nor when the tick commits)",
+  ),
+  p(
+    "maintenance.log.stateWrites",
+    0,
+    "with a tick pending, `audit.log` never writes the loop state",
+  ),
   // Accuracy and storage.
   p(
     "exact.overPct",

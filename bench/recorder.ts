@@ -9,7 +9,8 @@
  * is how Convex's optimistic concurrency control decides). Write set: every
  * document inserted, patched, replaced or deleted, with its new field values.
  * A query's whole range counts as read even when `.take(n)` stopped early:
- * conservative (it can only over-count conflicts).
+ * conservative (it can only over-count conflicts). Reads of a nested query
+ * run with `useStaleSnapshot` are not recorded: it has no read dependency.
  */
 type RangeFilter = { type: "Eq" | "Gt" | "Gte" | "Lt" | "Lte"; fieldPath: string; value: unknown };
 type Range = { table: string; filters: RangeFilter[] };
@@ -62,6 +63,16 @@ export function installRecorder() {
     get asyncSyscall() {
       const f = orig.asyncSyscall;
       return async (op: string, json: string) => {
+        // A stale-snapshot query adds nothing to the caller's read set: record none of its reads.
+        if (current && op === "1.0/runUdf" && JSON.parse(json).udfType === "snapshotQuery") {
+          const caller = current;
+          current = null;
+          try {
+            return await f(op, json);
+          } finally {
+            current = caller;
+          }
+        }
         const out = await f(op, json);
         if (!current) return out;
         const args = JSON.parse(json);

@@ -6,6 +6,7 @@ import type { AccuracyRow } from "./accuracy.js";
 import type { ScaleResult } from "./scale.js";
 import type { ContentionRow } from "./contention.js";
 import type { HotKeyRow } from "./costApiKeys.js";
+import type { MaintenanceBench } from "./maintenance.js";
 import type { PromiseCheck } from "./promises.js";
 import type { MetricStats } from "./stats.js";
 
@@ -27,6 +28,7 @@ export type Results = {
   scale?: ScaleResult;
   contention?: ContentionRow[];
   apiKeysHot?: HotKeyRow[];
+  maintenance?: MaintenanceBench;
   promises: PromiseCheck[];
 };
 
@@ -272,6 +274,7 @@ export function renderMarkdown(r: Results): string {
       "",
     );
   }
+  if (r.maintenance) out.push(...maintenanceSection(r.maintenance));
   if (r.contention) {
     out.push(`### Contention model`, "");
     out.push(
@@ -318,4 +321,48 @@ export function renderMarkdown(r: Results): string {
     "",
   );
   return out.join("\n");
+}
+
+function maintenanceSection(M: MaintenanceBench): string[] {
+  const S = M.steady;
+  return [
+    `### Background maintenance`,
+    "",
+    table(
+      ["Deployment", "Scheduled executions"],
+      [
+        ["never used, 24 hours", n(M.unusedPerDay)],
+        ["idle after using every capability (work done), 24 hours", n(M.idlePerDay)],
+        [
+          `steady traffic: ${n(S.calls)} calls at ${S.callsPerSecond}/s (limit, log, issue, check)`,
+          `${n(S.ticks)} ticks = ${n(S.ticksPer1000, 1)} per 1,000 calls`,
+        ],
+        ["after that traffic stops, until nothing is scheduled", n(S.drainExecutions)],
+      ],
+    ),
+    "",
+    `Wake-up writes of the loop state during that traffic: ${n(S.wakeWritesPer1000, 1)} per 1,000 calls.`,
+    "",
+    table(
+      [
+        "Concurrent `audit.log` calls",
+        "N",
+        "Retried per round (conflict with an earlier call)",
+        "Retried per round if the tick commits meanwhile",
+        "Calls writing the loop state per round",
+      ],
+      M.wake.map((w) => [
+        w.scenario,
+        n(w.n),
+        n(w.retriedPerRound, 2),
+        w.retriedByTick === null ? "–" : n(w.retriedByTick, 2),
+        n(w.stateWritesPerRound, 2),
+      ]),
+    ),
+    "",
+    `Same read/write-set model as the contention table below. A wake-up reads the loop state through a stale snapshot ` +
+      `(no read dependency); only an idle loop, a later tick or a tick due within the trust lead makes it read the state ` +
+      `for real, and only an idle loop or a later tick makes it write.`,
+    "",
+  ];
 }

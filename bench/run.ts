@@ -17,13 +17,14 @@ import { speed } from "./speed.js";
 import { accuracy } from "./accuracy.js";
 import { rateLimitScale } from "./scale.js";
 import { limitContention } from "./contention.js";
+import { maintenanceBench } from "./maintenance.js";
 import { ours, peer } from "./limiters.js";
 import { checkPromises } from "./promises.js";
 import { renderMarkdown, type Results } from "./report.js";
 import { MINUTE } from "convex-guard";
 import { syncPerformancePage } from "../scripts/readme-sync.js";
 
-const SECTIONS = ["cost", "speed", "accuracy", "scale", "contention"] as const;
+const SECTIONS = ["cost", "speed", "accuracy", "scale", "contention", "maintenance"] as const;
 type Section = (typeof SECTIONS)[number];
 
 export function parseArgs(args: string[]) {
@@ -62,6 +63,7 @@ export function parseArgs(args: string[]) {
     // One key at 100 verifications/s: 2 minutes covers two lastUsedAt writes.
     hotSeconds: quick ? 10 : 120,
     contentionRounds: quick ? 3 : 20,
+    steadyCalls: quick ? 400 : 1_000,
   };
 }
 
@@ -170,6 +172,14 @@ export async function main(argv: string[]): Promise<number> {
         ];
       });
     }
+    if (o.sections.includes("maintenance")) {
+      await section("maintenance", async () => {
+        r.maintenance = await maintenanceBench(
+          { steadyCalls: o.steadyCalls, n: o.contentionN, rounds: o.contentionRounds },
+          log,
+        );
+      });
+    }
   } finally {
     uninstallClock();
   }
@@ -267,6 +277,16 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
   if (r.scale) m["sweep.docsLeft"] = r.scale.ours.afterSweep.docs;
+  if (r.maintenance) {
+    const M = r.maintenance;
+    m["maintenance.idlePerDay"] = Math.max(M.unusedPerDay, M.idlePerDay);
+    m["maintenance.ticksPer1000"] = M.steady.ticksPer1000;
+    const pendingRow = M.wake.find((w) => w.scenario === "audit.log, tick pending");
+    m["maintenance.log.retriedWhenScheduled"] = pendingRow
+      ? pendingRow.retriedPerRound + (pendingRow.retriedByTick ?? 0)
+      : null;
+    m["maintenance.log.stateWrites"] = pendingRow ? pendingRow.stateWritesPerRound : null;
+  }
   // Only promises whose section ran are checked (a partial run with --only checks what it measured).
   const ran = new Set(Object.keys(m));
   r.promises = checkPromises(m).filter(

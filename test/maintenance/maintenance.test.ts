@@ -8,6 +8,7 @@ import {
   BUSY_TICK_MS,
   KICK_DELAY_MS,
   LOST_TICK_GRACE_MS,
+  MAX_TICK_DELAY_MS,
 } from "../../src/component/maintenance/schedule.js";
 import { components, guardTest, runInGuard } from "../setup.js";
 
@@ -300,5 +301,15 @@ describe("maintenance loop", () => {
     const t = guardTest();
     await runInGuard(t, async (ctx) => ensureMaintenance(ctx, Date.now(), Date.now() - 5));
     expect((await pending(t))[0]!.at).toBe(T0 + KICK_DELAY_MS);
+  });
+
+  test("work due beyond a JavaScript timer's range gets a tick at most MAX_TICK_DELAY_MS ahead", async () => {
+    const t = guardTest();
+    await runInGuard(t, async (ctx) =>
+      ensureMaintenance(ctx, Date.now(), Date.now() + 400 * 24 * 60 * MINUTE),
+    );
+    expect((await pending(t))[0]!.at).toBe(T0 + MAX_TICK_DELAY_MS);
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    expect(await pending(t)).toEqual([]);
   });
 });

@@ -2,7 +2,13 @@ import { internal } from "../_generated/api.js";
 import type { Doc } from "../_generated/dataModel.js";
 import type { MutationCtx, QueryCtx } from "../_generated/server.js";
 import { toHex } from "../lib/hash.js";
-import { KICK_DELAY_MS, staleViewCovers, stateCovers, type LoopView } from "./schedule.js";
+import {
+  KICK_DELAY_MS,
+  MAX_TICK_DELAY_MS,
+  staleViewCovers,
+  stateCovers,
+  type LoopView,
+} from "./schedule.js";
 
 /**
  * What insert paths need from the maintenance loop: wake it when they create
@@ -69,7 +75,8 @@ export async function ensureMaintenance(
   if (staleViewCovers(view, now, needBy)) return;
   const state = await readLoopState(ctx);
   if (stateCovers(loopView(state), now, needBy)) return;
-  await scheduleTick(ctx, state, now, Math.max(dueAt ?? now, now + KICK_DELAY_MS));
+  const at = Math.max(dueAt ?? now, now + KICK_DELAY_MS);
+  await scheduleTick(ctx, state, now, Math.min(at, now + MAX_TICK_DELAY_MS));
 }
 
 /**

@@ -1,4 +1,4 @@
-import { HOUR, MINUTE, SECOND } from "../lib/time.js";
+import { DAY, HOUR, MINUTE, SECOND } from "../lib/time.js";
 
 /**
  * Pure scheduling rules of the maintenance loop (no `ctx`): when a wake-up
@@ -21,6 +21,12 @@ export const LOST_TICK_GRACE_MS = 1 * MINUTE;
  * after the caller's commit and sees its work. Nearer ticks are re-read for real.
  */
 export const TRUST_LEAD_MS = 2 * SECOND;
+/**
+ * Furthest ahead a tick is scheduled. Work due later (a year's retention) gets
+ * a tick that finds nothing due and reschedules: JavaScript timers, which
+ * convex-test and Node use, fire at once for delays over 2^31 ms (24.8 days).
+ */
+export const MAX_TICK_DELAY_MS = 20 * DAY;
 /** Longest back-off after consecutive failing passes. */
 export const MAX_FAILURE_BACKOFF_MS = 1 * HOUR;
 
@@ -73,5 +79,5 @@ export function nextTickAt(
   let at = more ? now + BUSY_TICK_MS : nextDue;
   if (at === null) return null;
   at = Math.max(at, now + BUSY_TICK_MS, now + failureBackoff(failures));
-  return at;
+  return Math.min(at, now + MAX_TICK_DELAY_MS);
 }
