@@ -31,7 +31,7 @@ export const PROMISES: Promise_[] = [
   p(
     "limit.first.reads",
     1,
-    "the first `limit` on a new key reads only the write-once maintenance document",
+    "the first `limit` on a new key reads only the maintenance state (stale snapshot, no read dependency)",
   ),
   p("limit.first.writes", 1, "the first `limit` on a new key writes 1 document"),
   p("check.writes", 0, "`check` writes nothing"),
@@ -53,7 +53,7 @@ export const PROMISES: Promise_[] = [
   p(
     "audit.log.reads",
     1,
-    "`audit.log` reads at most 1 document (the write-once maintenance document)",
+    "`audit.log` reads at most 1 document (the maintenance state, on a stale snapshot)",
   ),
   p(
     "audit.log.conflictPct",

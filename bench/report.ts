@@ -94,7 +94,7 @@ export function renderMarkdown(r: Results): string {
       "",
       `Peer rows exist for the algorithms it has (token bucket, fixed window). It has no \`limitAll\`: its row is two \`limit\` calls. ` +
         `“Docs ratio” is ours / peer documents read + written (below 1: we touch fewer). ` +
-        `Our first call on a new key also reads the write-once maintenance document that starts the idle-key sweep (the peer never deletes idle keys).`,
+        `Our first call on a new key also reads the maintenance state (on a stale snapshot) to schedule the idle-key sweep (the peer never deletes idle keys).`,
       "",
     );
   }

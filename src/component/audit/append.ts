@@ -20,7 +20,7 @@ import {
 /**
  * Appending an event: idempotency by `eventId`, redaction into salted
  * commitments, the leaf hash, index rows. It writes only its own rows and
- * reads only its idempotency key (and the write-once maintenance doc), so
+ * reads only its idempotency key (and the loop state, on a stale snapshot), so
  * concurrent host mutations never conflict because of the log.
  */
 
