@@ -1,6 +1,7 @@
 import type { Value } from "convex/values";
 import { ErrorCode, guardError } from "../lib/errors.js";
 import { canonicalJson } from "../lib/hash.js";
+import { assertStorableValue } from "../lib/values.js";
 import {
   assertFinite,
   assertIntInRange,
@@ -26,6 +27,9 @@ import {
  * ConvexError (INVALID_ARGUMENT, TOO_LARGE, INVALID_CONFIG) and changes no
  * state; the component runs them, the client only for its own config.
  */
+
+/** Containers around metadata on the way in: the arguments object and the event. */
+const METADATA_WRAP_DEPTH = 2;
 
 function assertOptString(value: unknown, what: string): void {
   if (value !== undefined) assertString(value, what, MAX_STRING_BYTES);
@@ -71,6 +75,8 @@ export function assertEventInput(e: AuditEventInput): void {
  * an uncoded error first).
  */
 export function metadataJson(metadata: unknown): string {
+  // Stored as event.metadata and passed as args.event.metadata: two levels around it.
+  assertStorableValue(metadata, "metadata", METADATA_WRAP_DEPTH);
   try {
     return canonicalJson(metadata as Value);
   } catch {

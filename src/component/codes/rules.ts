@@ -1,4 +1,5 @@
 import type { Value } from "convex/values";
+import { assertStorableValue } from "../lib/values.js";
 import { ErrorCode, guardError } from "../lib/errors.js";
 import { canonicalJson } from "../lib/hash.js";
 import { assertIntInRange, assertKey, assertPositive, byteLength } from "../lib/validate.js";
@@ -47,6 +48,7 @@ export function assertSubjectAction(subject: unknown, action: unknown): void {
 
 /** Checks the payload's size and returns its canonical JSON. */
 export function checkPayload(payload: Value | undefined): string {
+  assertStorableValue(payload ?? null, "payload", 0);
   let json: string;
   try {
     json = canonicalJson(payload === undefined ? null : payload);
