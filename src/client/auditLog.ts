@@ -5,9 +5,9 @@ import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
 import { ErrorCode, guardError } from "../component/lib/errors.js";
 import { metadataJson, retentionDaysToMs } from "../component/audit/checks.js";
 import { formatEvents } from "../component/audit/export.js";
-import { eventLeaf } from "../component/audit/leaf.js";
+import { eventLeaf, secretMatches } from "../component/audit/leaf.js";
 import { GENESIS_HASH, rootFromPath, sealHash } from "../component/audit/merkle.js";
-import { assertRedactPaths } from "../component/audit/redaction.js";
+import { assertRedactPaths, getPath } from "../component/audit/redaction.js";
 import {
   SYSTEM_ACTION_PREFIX,
   type AuditEvent,
@@ -154,21 +154,31 @@ export class AuditLog<A extends AuditActions = {}> {
 
   /**
    * Verifies one bounded page of the chain (at most `maxEvents` events, default
-   * and maximum 512); call again with `cursor` while `done` is false. A break
-   * is reported in the result, never thrown; throws INVALID_ARGUMENT only for
-   * a bad `cursor` or `maxEvents`.
+   * and maximum 512); call again with `cursor` while `done` is false. With
+   * `anchor` (a `head().anchor` published outside Convex) it fails unless the
+   * chain extends that head. The last page reports the unsealed backlog and
+   * fails with `sealing_stalled` when its oldest event is older than
+   * `stalledAfterMs` (default 5 minutes). A break is reported in the result,
+   * never thrown; throws INVALID_ARGUMENT only for a cursor or anchor this
+   * log did not issue, or a bad `maxEvents` / `stalledAfterMs`.
    */
   async verify(
     ctx: AuditQueryCtx,
-    args: { cursor?: string | null; maxEvents?: number } = {},
+    args: {
+      cursor?: string | null;
+      maxEvents?: number;
+      anchor?: string;
+      stalledAfterMs?: number;
+    } = {},
   ): Promise<AuditVerifyResult> {
-    return ctx.runQuery(this.component.audit.verify, {
-      cursor: args.cursor ?? null,
-      maxEvents: args.maxEvents,
-    });
+    return ctx.runQuery(this.component.audit.verify, { ...args, cursor: args.cursor ?? null });
   }
 
-  /** The latest seal `{ n, toSeq, hash, sealedAt }`, or null before the first seal. */
+  /**
+   * The latest seal `{ n, toSeq, root, hash, sealedAt, anchor }`, or null
+   * before the first seal. Publish `anchor` (a short string) somewhere an
+   * admin of this deployment cannot rewrite, and pass it to `verify` later.
+   */
   async head(ctx: AuditQueryCtx): Promise<AuditHead> {
     return ctx.runQuery(this.component.audit.head, {});
   }
@@ -235,6 +245,13 @@ export async function verifyProof(
   headHash: string,
 ): Promise<boolean> {
   if (event.seq === undefined || event.seq !== proof.seq || proof.seals.length === 0) return false;
+  // A revealed value counts only with the salt that binds it to its commitment.
+  for (const c of event.redacted ?? []) {
+    const value = getPath(event, c.path);
+    if (value === undefined) continue;
+    const salt = event.salts?.find((s) => s.path === c.path)?.salt;
+    if (!(await secretMatches(salt, value, c.commitment))) return false;
+  }
   const leaf = await eventLeaf(event);
   const first = proof.seals[0]!;
   if (first.fromSeq + proof.index !== event.seq || first.toSeq - first.fromSeq + 1 !== proof.size)

@@ -4,7 +4,8 @@ import { mutation, query, type MutationCtx } from "./_generated/server.js";
 import type { MaintenanceResult } from "./maintenance/kick.js";
 import { ErrorCode, guardError } from "./lib/errors.js";
 import { insertEvent } from "./audit/append.js";
-import { buildProof, headOf, lastSeal, sealBatch, verifyPage } from "./audit/chain.js";
+import { buildProof, headOf, lastSeal, sealBatch } from "./audit/chain.js";
+import { verifyPage } from "./audit/verify.js";
 import { assertEraseInput, assertEventInput, assertRetentionMs } from "./audit/checks.js";
 import { eraseBatch, retainBatch } from "./audit/lifecycle.js";
 import { getEvent, listPage } from "./audit/reads.js";
@@ -120,11 +121,19 @@ export const proof = query({
 });
 
 /**
- * Recomputes leaves, Merkle roots and the seal chain from seal `cursor` on,
- * for at most VERIFY_PAGE_EVENTS events, and reports the first break.
+ * Recomputes leaves, Merkle roots, the seal chain and the rows serving each
+ * event from `cursor` on, for at most VERIFY_PAGE_EVENTS events, and reports
+ * the first break; the last page also reports the unsealed backlog.
  */
 export const verify = query({
-  args: { cursor: v.optional(v.union(v.string(), v.null())), maxEvents: v.optional(v.number()) },
+  args: {
+    cursor: v.optional(v.union(v.string(), v.null())),
+    maxEvents: v.optional(v.number()),
+    /** A head published earlier (`head().anchor`): fails unless the chain extends it. */
+    anchor: v.optional(v.string()),
+    /** An unsealed event older than this is `sealing_stalled` (default 5 minutes). */
+    stalledAfterMs: v.optional(v.number()),
+  },
   returns: vVerifyResult,
   handler: async (ctx, args) => verifyPage(ctx, Date.now(), args),
 });

@@ -89,17 +89,20 @@ export async function insertEvent(
   );
   const { payload, secrets } = await redactPayload(given, redact);
   const retainUntil = retentionMs === undefined ? undefined : now + retentionMs;
-  const stored = pick({ ...payload, recordedAt: now, retainUntil }, [
+  const stored = pick({ ...payload, recordedAt: now, retainUntil, inputHash }, [
     ...PAYLOAD_FIELDS,
     "recordedAt",
     "retainUntil",
+    "inputHash",
   ]);
+  const payloadSalt = randomSaltHex();
   const id = await ctx.db.insert("auditEvents", {
     ...stored,
+    payloadSalt,
+    commitTs: ctx.db.vars.commitTs,
     actorKey: subjectKey(payload.actor),
     tenantKey: tk,
-    ...(inputHash === undefined ? {} : { inputHash }),
-    leafHash: await eventLeaf(stored),
+    leafHash: await eventLeaf({ ...stored, payloadSalt }),
   });
   const targetKeys = [...new Set(payload.targets.map(subjectKey))];
   for (const targetKey of targetKeys) {

@@ -2,19 +2,16 @@ import type { Infer } from "convex/values";
 import type { Doc } from "../_generated/dataModel.js";
 import type { MutationCtx, QueryCtx } from "../_generated/server.js";
 import { ErrorCode, guardError } from "../lib/errors.js";
-import { assertIntInRange } from "../lib/validate.js";
 import type { MaintenanceResult } from "../maintenance/kick.js";
-import { eventLeaf, sealedLeaf } from "./leaf.js";
+import { committedAt, eventProblem } from "./integrity.js";
+import { isHash, sealedLeaf } from "./leaf.js";
 import { GENESIS_HASH, inclusionPath, merkleRoot, sealHash } from "./merkle.js";
 import { normalizeEventId } from "./reads.js";
 import {
   EMPTY_SEAL_INTERVAL,
   MAX_PROOF_SEALS,
   SEAL_BATCH,
-  VERIFY_PAGE_EVENTS,
   type AuditSeal,
-  type Break,
-  type VerifyResult,
   vHead,
   vProof,
 } from "./model.js";
@@ -34,6 +31,7 @@ async function writeSeal(
   prev: Doc<"auditSeals"> | null,
   leaves: string[],
   now: number,
+  upTo: bigint | undefined,
 ): Promise<void> {
   const n = prev === null ? 0 : prev.n + 1;
   const fromSeq = prev === null ? 0 : prev.toSeq + 1;
@@ -44,60 +42,139 @@ async function writeSeal(
     root: await merkleRoot(leaves),
     prevHash: prev === null ? GENESIS_HASH : prev.hash,
     sealedAt: now,
+    ...(upTo === undefined ? {} : { upTo }),
   };
   await ctx.db.insert("auditSeals", { ...header, hash: await sealHash(header) });
 }
 
+/** Records an unsealed event the sealer will not seal, once, and says so in the logs. */
+async function setAside(ctx: MutationCtx, e: Doc<"auditEvents">, reason: string, now: number) {
+  const known = await ctx.db
+    .query("auditSetAside")
+    .withIndex("by_event", (q) => q.eq("event", e._id))
+    .first();
+  if (known !== null) return;
+  await ctx.db.insert("auditSetAside", { event: e._id, reason, at: now });
+  console.error(`convex-guard: audit event ${e._id} set aside, not sealed: ${reason}`);
+}
+
+/** The newest seal, checked enough to extend: a malformed head stops sealing with a coded error. */
+async function extendableHead(ctx: QueryCtx): Promise<Doc<"auditSeals"> | null> {
+  const prev = await lastSeal(ctx);
+  if (prev === null) return null;
+  const ints = [prev.n, prev.toSeq].every((x) => Number.isSafeInteger(x) && x >= -1);
+  if (!ints || !isHash(prev.hash)) {
+    throw guardError(
+      ErrorCode.CONFLICT,
+      `the newest audit seal (${String(prev.n)}) is malformed, so no seal can extend it; run verify`,
+    );
+  }
+  return prev;
+}
+
 /**
- * Seals one batch of unsealed events, oldest first. Unsealed events are found
- * by the `seq`-unset index range, never by `recordedAt`, so an event that
- * commits late with an early `recordedAt` is still sealed. The range ends at
- * this call's clock (`_creationTime`, the index's implicit last field): `log`
- * calls that start while the sealer runs insert after that end, outside its
- * read set, so a busy log does not make every seal attempt conflict and retry.
- * Their events go into the next seal.
+ * Seals one batch of events in commit order. It reads unsealed events by
+ * commit timestamp, above the newest seal's watermark `upTo` and at most its
+ * own snapshot timestamp: every event that committed before this transaction
+ * is visible, in commit order, and racing appends commit later, outside the
+ * range read, so they never make the sealer retry. The new seal's `upTo`
+ * states that every event committed up to it is sealed, so an unsealed event
+ * at or below it (inserted by hand, or set aside) is tampering `verify`
+ * reports. Events that fail `eventProblem` are set aside, not sealed.
  */
 export async function sealBatch(ctx: MutationCtx, now: number): Promise<MaintenanceResult> {
+  const snapshot = ctx.meta.getSnapshotTs();
+  const prev = await extendableHead(ctx);
+  const after = prev?.upTo;
   const unsealed = await ctx.db
     .query("auditEvents")
-    .withIndex("by_seq", (q) => q.eq("seq", undefined).lt("_creationTime", now + 1))
+    .withIndex("by_seq", (q) =>
+      after === undefined
+        ? q.eq("seq", undefined).lte("commitTs", snapshot)
+        : q.eq("seq", undefined).gt("commitTs", after).lte("commitTs", snapshot),
+    )
     .take(SEAL_BATCH + 1);
-  const prev = await lastSeal(ctx);
-  if (unsealed.length === 0) {
+  const more = unsealed.length > SEAL_BATCH;
+  const batch = unsealed.slice(0, SEAL_BATCH);
+  if (batch.length === 0) {
     if (prev !== null && now - prev.sealedAt >= EMPTY_SEAL_INTERVAL)
-      await writeSeal(ctx, prev, [], now);
+      await writeSeal(ctx, prev, [], now, snapshot);
     return { processed: 0, more: false };
   }
-  const batch = unsealed.slice(0, SEAL_BATCH);
+  const good: Doc<"auditEvents">[] = [];
+  for (const e of batch) {
+    const problem = await eventProblem(e);
+    if (problem === null) good.push(e);
+    else await setAside(ctx, e, problem.message, now);
+  }
   const fromSeq = prev === null ? 0 : prev.toSeq + 1;
-  for (let i = 0; i < batch.length; i++)
-    await ctx.db.patch("auditEvents", batch[i]!._id, { seq: fromSeq + i });
+  for (let i = 0; i < good.length; i++)
+    await ctx.db.patch("auditEvents", good[i]!._id, { seq: fromSeq + i });
   await writeSeal(
     ctx,
     prev,
-    batch.map((e) => e.leafHash),
+    good.map((e) => e.leafHash),
     now,
+    more ? watermarkBefore(batch, unsealed[SEAL_BATCH]!) : snapshot,
   );
-  return { processed: batch.length, more: unsealed.length > SEAL_BATCH };
+  return { processed: batch.length, more };
+}
+
+/**
+ * Watermark of a full batch: its last commit timestamp, or one less when the
+ * next unsealed event committed in the same transaction (it goes into the next
+ * seal). Undefined while draining events logged before commit timestamps.
+ */
+function watermarkBefore(batch: Doc<"auditEvents">[], next: Doc<"auditEvents">) {
+  const last = committedAt(batch[batch.length - 1]!);
+  if (last === undefined) return undefined;
+  return committedAt(next) === last ? last - 1n : last;
+}
+
+/** The small, stable text form of a head: `cg1:<n>:<hash>`. */
+export function anchorOf(s: { n: number; hash: string }): string {
+  return `cg1:${s.n}:${s.hash}`;
+}
+
+/** Parses an anchor; INVALID_ARGUMENT when it is not one `head` returns. */
+export function parseAnchor(anchor: string): { n: number; hash: string } {
+  const m = /^cg1:(\d{1,15}):([0-9a-f]{64})$/.exec(anchor);
+  if (m === null)
+    throw guardError(
+      ErrorCode.INVALID_ARGUMENT,
+      `${JSON.stringify(anchor.slice(0, 100))} is not an audit anchor`,
+    );
+  return { n: Number(m[1]), hash: m[2]! };
 }
 
 export function headOf(s: Doc<"auditSeals"> | null): Infer<typeof vHead> {
-  return s === null ? null : { n: s.n, toSeq: s.toSeq, hash: s.hash, sealedAt: s.sealedAt };
+  if (s === null) return null;
+  const { n, toSeq, root, hash, sealedAt } = s;
+  return { n, toSeq, root, hash, sealedAt, anchor: anchorOf(s) };
 }
 
 function sealOf(d: Doc<"auditSeals">): AuditSeal {
-  const { n, fromSeq, toSeq, root, prevHash, hash, sealedAt } = d;
-  return { n, fromSeq, toSeq, root, prevHash, hash, sealedAt };
+  const { n, fromSeq, toSeq, root, prevHash, hash, sealedAt, upTo } = d;
+  return {
+    n,
+    fromSeq,
+    toSeq,
+    root,
+    prevHash,
+    hash,
+    sealedAt,
+    ...(upTo === undefined ? {} : { upTo }),
+  };
 }
 
 /** Whether a seal's range is one the sealer could have written (checked before reading its events). */
-function sealRangeOk(s: Doc<"auditSeals">, prevTo: number): boolean {
+export function sealRangeOk(s: Doc<"auditSeals">, prevTo: number): boolean {
   const count = s.toSeq - s.fromSeq + 1;
   return s.fromSeq === prevTo + 1 && Number.isInteger(count) && count >= 0 && count <= SEAL_BATCH;
 }
 
 /** Events and retention stubs holding seq range [fromSeq, toSeq], as stored. */
-async function storedLeaves(ctx: QueryCtx, fromSeq: number, toSeq: number) {
+export async function storedLeaves(ctx: QueryCtx, fromSeq: number, toSeq: number) {
   const count = toSeq - fromSeq + 1;
   const events = await ctx.db
     .query("auditEvents")
@@ -169,224 +246,4 @@ export async function buildProof(
     path: await inclusionPath(leaves, seq - sealDoc.fromSeq),
     seals: seals.map(sealOf),
   };
-}
-
-/**
- * Recomputes leaves, Merkle roots and the seal chain from seal `cursor` on,
- * for at most `maxEvents` events, and reports the first break.
- */
-export async function verifyPage(
-  ctx: QueryCtx,
-  now: number,
-  args: { cursor?: string | null; maxEvents?: number },
-): Promise<VerifyResult> {
-  if (args.maxEvents !== undefined)
-    assertIntInRange(args.maxEvents, "maxEvents", 1, VERIFY_PAGE_EVENTS);
-  const pageEvents = args.maxEvents ?? VERIFY_PAGE_EVENTS;
-  const start = args.cursor == null ? 0 : Number(args.cursor);
-  if (!Number.isInteger(start) || start < 0) {
-    throw guardError(
-      ErrorCode.INVALID_ARGUMENT,
-      `cursor ${JSON.stringify(args.cursor)} is not a verify cursor`,
-    );
-  }
-  const result: VerifyResult = {
-    ok: true,
-    done: false,
-    cursor: null,
-    checkedSeals: 0,
-    checkedEvents: 0,
-    retained: [],
-    head: null,
-    break: null,
-  };
-  const fail = (b: Break): VerifyResult => ({
-    ...result,
-    ok: false,
-    done: true,
-    cursor: null,
-    break: b,
-  });
-
-  let prev: Doc<"auditSeals"> | null = null;
-  if (start > 0) {
-    prev = await ctx.db
-      .query("auditSeals")
-      .withIndex("by_n", (q) => q.eq("n", start - 1))
-      .first();
-    if (prev === null)
-      return fail({
-        kind: "seal_deleted",
-        seal: start - 1,
-        message: `seal ${start - 1} is missing`,
-      });
-  } else {
-    // Events sequenced below 0 cannot come from the sealer.
-    const stray = await ctx.db
-      .query("auditEvents")
-      .withIndex("by_seq", (q) => q.gte("seq", -Infinity).lt("seq", 0))
-      .first();
-    if (stray !== null) {
-      return fail({
-        kind: "event_inserted",
-        seq: stray.seq,
-        message: `an event has negative seq ${stray.seq}`,
-      });
-    }
-  }
-  const seals = await ctx.db
-    .query("auditSeals")
-    .withIndex("by_n", (q) => q.gte("n", start))
-    .take(pageEvents + 1);
-  let budget = pageEvents;
-  let i = 0;
-  for (; i < seals.length; i++) {
-    const s = seals[i]!;
-    const count = s.toSeq - s.fromSeq + 1;
-    if (result.checkedSeals > 0 && count > budget) break;
-    const b = await checkSeal(ctx, prev, s, now, result);
-    if (b !== null) return fail(b);
-    result.checkedSeals++;
-    result.checkedEvents += count;
-    result.head = { n: s.n, hash: s.hash };
-    budget -= count;
-    prev = s;
-  }
-  if (i < seals.length) return { ...result, cursor: String(seals[i]!.n) };
-  // Whole chain checked: nothing may carry a seq beyond the last seal.
-  const lastTo = prev === null ? -1 : prev.toSeq;
-  const extra = await ctx.db
-    .query("auditEvents")
-    .withIndex("by_seq", (q) => q.gt("seq", lastTo))
-    .first();
-  const extraStub = await ctx.db
-    .query("auditRetained")
-    .withIndex("by_seq", (q) => q.gt("seq", lastTo))
-    .first();
-  const stray = extra?.seq ?? extraStub?.seq;
-  if (stray !== undefined) {
-    return fail({
-      kind: "event_inserted",
-      seq: stray,
-      message: `seq ${stray} is beyond the last seal (toSeq ${lastTo}): inserted, or the newest seal was deleted`,
-    });
-  }
-  return { ...result, done: true };
-}
-
-/** Checks a seal's own fields against its predecessor. */
-async function checkSealHeader(
-  prev: Doc<"auditSeals"> | null,
-  s: Doc<"auditSeals">,
-): Promise<Break | null> {
-  const expectedN = prev === null ? 0 : prev.n + 1;
-  if (s.n > expectedN)
-    return { kind: "seal_deleted", seal: expectedN, message: `seal ${expectedN} is missing` };
-  if (s.n !== expectedN)
-    return {
-      kind: "seal_inserted",
-      seal: s.n,
-      message: `seal number ${s.n} repeats or is not an integer`,
-    };
-  if ((await sealHash(s)) !== s.hash)
-    return { kind: "seal_edited", seal: s.n, message: `seal ${s.n} does not match its hash` };
-  const prevHash = prev === null ? GENESIS_HASH : prev.hash;
-  if (s.prevHash !== prevHash) {
-    return {
-      kind: "seal_edited",
-      seal: s.n,
-      message: `seal ${s.n} does not chain to seal ${s.n - 1}`,
-    };
-  }
-  if (!sealRangeOk(s, prev === null ? -1 : prev.toSeq)) {
-    return {
-      kind: "seal_edited",
-      seal: s.n,
-      message: `seal ${s.n} covers an impossible range ${s.fromSeq}..${s.toSeq}`,
-    };
-  }
-  return null;
-}
-
-type Holder = { event?: Doc<"auditEvents">; stub?: Doc<"auditRetained"> };
-
-/** Checks one seal against its predecessor and its events. Returns the first break or null. */
-async function checkSeal(
-  ctx: QueryCtx,
-  prev: Doc<"auditSeals"> | null,
-  s: Doc<"auditSeals">,
-  now: number,
-  result: VerifyResult,
-): Promise<Break | null> {
-  const header = await checkSealHeader(prev, s);
-  if (header !== null) return header;
-  const { events, stubs } = await storedLeaves(ctx, s.fromSeq, s.toSeq);
-  const bySeq = new Map<number, Holder[]>();
-  const add = (seq: number, item: Holder) => bySeq.set(seq, [...(bySeq.get(seq) ?? []), item]);
-  for (const e of events) add(e.seq!, { event: e });
-  for (const st of stubs) add(st.seq, { stub: st });
-  for (const seq of bySeq.keys()) {
-    if (!Number.isInteger(seq)) {
-      return {
-        kind: "event_inserted",
-        seal: s.n,
-        seq,
-        message: `an event has non-integer seq ${seq} inside seal ${s.n}`,
-      };
-    }
-  }
-  const leaves: string[] = [];
-  for (let seq = s.fromSeq; seq <= s.toSeq; seq++) {
-    const items = bySeq.get(seq) ?? [];
-    if (items.length === 0) {
-      return {
-        kind: "event_deleted",
-        seal: s.n,
-        seq,
-        message: `the event with seq ${seq} (seal ${s.n}) is missing`,
-      };
-    }
-    if (items.length > 1) {
-      return {
-        kind: "event_inserted",
-        seal: s.n,
-        seq,
-        message: `seq ${seq} (seal ${s.n}) is held by ${items.length} events`,
-      };
-    }
-    const { event, stub } = items[0]!;
-    if (event !== undefined) {
-      const leaf = await eventLeaf(event);
-      if (leaf !== event.leafHash) {
-        return {
-          kind: "event_edited",
-          seal: s.n,
-          seq,
-          message: `the event with seq ${seq} (seal ${s.n}) was edited`,
-        };
-      }
-      leaves.push(leaf);
-    } else {
-      if (!(stub!.retainUntil <= now)) {
-        return {
-          kind: "retained_early",
-          seal: s.n,
-          seq,
-          message: `the event with seq ${seq} was removed before its retention horizon`,
-        };
-      }
-      leaves.push(await sealedLeaf(stub!));
-      const last = result.retained[result.retained.length - 1];
-      if (last !== undefined && last.toSeq === seq - 1) last.toSeq = seq;
-      else result.retained.push({ fromSeq: seq, toSeq: seq });
-    }
-  }
-  if ((await merkleRoot(leaves)) !== s.root) {
-    return {
-      kind: "root_mismatch",
-      seal: s.n,
-      message: `the events of seal ${s.n} (seq ${s.fromSeq}..${s.toSeq}) were reordered or replaced, or its root was edited`,
-    };
-  }
-  return null;
 }

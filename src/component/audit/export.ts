@@ -51,10 +51,15 @@ function csvCells(e: AuditEvent): string[] {
   ];
 }
 
-/** RFC 4180 quoting, plus a leading quote on cells a spreadsheet would run as a formula. */
+/**
+ * A cell a spreadsheet shows as text: a leading quote on anything it could
+ * run as a formula (`=`, `+`, `-`, `@`, tab or CR, after any leading
+ * whitespace), and RFC 4180 quoting of cells holding a quote, a newline or a
+ * delimiter (`,`, or `;` for locales that split on it).
+ */
 export function csvCell(cell: string): string {
-  const safe = /^[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+  const safe = /^[\s\u00a0\ufeff]*[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell;
+  return /[",;\r\n\t]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
 function csvRow(cells: string[]): string {

@@ -1,6 +1,6 @@
 import type { Value } from "convex/values";
 import { canonicalJson, sha256Hex } from "../lib/hash.js";
-import { leafHash } from "./merkle.js";
+import { commitment, leafHash } from "./merkle.js";
 import { getPath, setPath } from "./redaction.js";
 import { PAYLOAD_FIELDS, pick, type AuditEventInput, type EventPayload } from "./model.js";
 
@@ -8,7 +8,24 @@ import { PAYLOAD_FIELDS, pick, type AuditEventInput, type EventPayload } from ".
  * The canonical leaf encoding of an event. `eventLeaf` is the one function
  * that turns an event (stored, returned, revealed or not) into its leaf hash;
  * `sealedLeaf` rebuilds it from what a retention stub keeps.
+ *
+ * Version 2 (events with a `payloadSalt`) salts the payload digest, so a
+ * retention stub cannot be tested against guesses of the deleted event, and
+ * covers the idempotency digest. Version 1 events (logged before) keep their
+ * unsalted digest and stay verifiable.
  */
+
+/** Salts are 16 random bytes, always 32 hex characters: a commitment binds its value. */
+export const SALT_HEX_LENGTH = 32;
+const HEX64 = /^[0-9a-f]{64}$/;
+const SALT = /^[0-9a-f]{32}$/;
+
+export function isHash(x: unknown): x is string {
+  return typeof x === "string" && HEX64.test(x);
+}
+export function isSalt(x: unknown): x is string {
+  return typeof x === "string" && SALT.test(x);
+}
 
 /** Extracts the hashed payload from a stored or returned event, dropping revealed redacted values. */
 export function payloadOf(e: EventPayload): EventPayload {
@@ -19,24 +36,42 @@ export function payloadOf(e: EventPayload): EventPayload {
   return p;
 }
 
-export async function payloadHash(p: EventPayload): Promise<string> {
-  return sha256Hex(`convex-guard/event/v1\n${canonicalJson(p as Value)}`);
+/** What an event's leaf commits to beyond its payload. */
+type LeafExtras = {
+  recordedAt: number;
+  retainUntil?: number;
+  payloadSalt?: string;
+  inputHash?: string;
+};
+
+/** The payload digest a leaf (and a retention stub) holds. */
+export async function payloadHash(
+  p: EventPayload,
+  extras: { payloadSalt?: string; inputHash?: string } = {},
+): Promise<string> {
+  if (extras.payloadSalt === undefined) {
+    return sha256Hex(`convex-guard/event/v1\n${canonicalJson(p as Value)}`);
+  }
+  const body = canonicalJson({ p: p as Value, input: extras.inputHash ?? null });
+  return sha256Hex(`convex-guard/event/v2\n${extras.payloadSalt}\n${body}`);
 }
 
 /**
- * The leaf of an event: it commits to the payload only through its hash, and
- * to `recordedAt` and `retainUntil` in clear, so that after retention deletes
- * the payload a stub {recordedAt, retainUntil, payloadHash} still rebuilds the
- * leaf, and a retention horizon cannot be moved without breaking the root.
+ * The leaf of an event: it commits to the payload only through its digest,
+ * and to `recordedAt` and `retainUntil` in clear, so that after retention
+ * deletes the payload a stub {recordedAt, retainUntil, payloadHash} still
+ * rebuilds the leaf, and a retention horizon cannot be moved without breaking
+ * the root.
  */
 export async function sealedLeaf(h: {
   recordedAt: number;
   retainUntil?: number;
   payloadHash: string;
+  leafVersion?: 2;
 }): Promise<string> {
   return leafHash(
     canonicalJson({
-      v: 1,
+      v: h.leafVersion ?? 1,
       recordedAt: h.recordedAt,
       retainUntil: h.retainUntil ?? null,
       payload: h.payloadHash,
@@ -45,14 +80,27 @@ export async function sealedLeaf(h: {
 }
 
 /** The leaf hash of an event, recomputed from its payload (never from a stored leafHash). */
-export async function eventLeaf(
-  e: EventPayload & { recordedAt: number; retainUntil?: number },
-): Promise<string> {
+export async function eventLeaf(e: EventPayload & LeafExtras): Promise<string> {
   return sealedLeaf({
     recordedAt: e.recordedAt,
     retainUntil: e.retainUntil,
-    payloadHash: await payloadHash(payloadOf(e)),
+    payloadHash: await payloadHash(payloadOf(e), e),
+    leafVersion: e.payloadSalt === undefined ? undefined : 2,
   });
+}
+
+/** Whether a revealed value matches its commitment (a fixed-length salt makes it binding). */
+export async function secretMatches(
+  salt: unknown,
+  value: unknown,
+  expected: string,
+): Promise<boolean> {
+  if (!isSalt(salt)) return false;
+  try {
+    return (await commitment(salt, value as Value)) === expected;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -27,7 +27,8 @@ async function retainEvent(ctx: MutationCtx, e: Doc<"auditEvents">, now: number)
     seq: e.seq!,
     recordedAt: e.recordedAt,
     retainUntil: e.retainUntil!,
-    payloadHash: await payloadHash(payloadOf(e)),
+    payloadHash: await payloadHash(payloadOf(e), e),
+    ...(e.payloadSalt === undefined ? {} : { leafVersion: 2 as const }),
     retainedAt: now,
   });
   for (const t of await ctx.db

@@ -111,14 +111,20 @@ export type SealHeader = {
   root: string;
   prevHash: string;
   sealedAt: number;
+  /** Commit-timestamp watermark; seals written before commit-ordered sealing have none (v1). */
+  upTo?: bigint;
 };
 
 /** Hash of a seal: SHA-256 over a domain tag and the canonical encoding of its header. */
 export async function sealHash(h: SealHeader): Promise<string> {
-  const { n, fromSeq, toSeq, root, prevHash, sealedAt } = h;
-  return sha256Hex(
-    `convex-guard/seal/v1\n${canonicalJson({ n, fromSeq, toSeq, root, prevHash, sealedAt })}`,
-  );
+  const { n, fromSeq, toSeq, root, prevHash, sealedAt, upTo } = h;
+  if (upTo === undefined) {
+    return sha256Hex(
+      `convex-guard/seal/v1\n${canonicalJson({ n, fromSeq, toSeq, root, prevHash, sealedAt })}`,
+    );
+  }
+  const header = { n, fromSeq, toSeq, root, prevHash, sealedAt, upTo: upTo.toString() };
+  return sha256Hex(`convex-guard/seal/v2\n${canonicalJson(header)}`);
 }
 
 /**

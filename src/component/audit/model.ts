@@ -30,6 +30,19 @@ export const EMPTY_SEAL_INTERVAL = HOUR;
 export const VERIFY_PAGE_EVENTS = 512;
 /** Seals returned by one `proof` (the chain from the event's seal to the head). */
 export const MAX_PROOF_SEALS = 1000;
+/** Unsealed events `verify` counts before it reports the backlog as "at least". */
+export const BACKLOG_COUNT_CAP = 1000;
+
+// ---- time bounds (stated in docs/audit-log.md) ----
+/**
+ * How far an event's `recordedAt` (the mutation's clock) may be from its
+ * `_creationTime` and its commit timestamp. A mutation commits within seconds
+ * of reading the clock; a row inserted by hand with a back-dated (or
+ * future-dated) `recordedAt` falls outside.
+ */
+export const CLOCK_BOUND_MS = 60_000;
+/** Default of `verify`'s `stalledAfterMs`: an unsealed event older than this is `sealing_stalled`. */
+export const DEFAULT_STALLED_AFTER_MS = 5 * 60_000;
 
 // ---- event parts ----
 export const vOutcome = v.union(v.literal("success"), v.literal("failure"), v.literal("denied"));
@@ -91,20 +104,33 @@ export const PAYLOAD_FIELDS = Object.keys(vEventPayload.fields) as (keyof EventP
 export const vStoredEvent = v.object({
   ...vEventPayload.fields,
   recordedAt: v.number(),
+  /** Commit timestamp (database clock, ns); absent on events logged before commit-ordered sealing. */
+  commitTs: v.optional(v.commitTs()),
+  /** Salt of the payload digest (leaf version 2); absent on events logged before it. */
+  payloadSalt: v.optional(v.string()),
+  /** Idempotency digest of the input (with `eventId`); covered by version 2 leaves. */
+  inputHash: v.optional(v.string()),
   retainUntil: v.optional(v.number()),
   /** Position in the sealed log; absent until the event is sealed. */
   seq: v.optional(v.number()),
   leafHash: v.string(),
 });
 export type StoredEvent = Infer<typeof vStoredEvent>;
-export const STORED_EVENT_FIELDS = Object.keys(vStoredEvent.fields) as (keyof StoredEvent)[];
+
+/** The fields of a stored event that `get` and `list` return. */
+const { commitTs: _commitTs, ...servedEventFields } = vStoredEvent.fields;
+export const SERVED_EVENT_FIELDS = Object.keys(servedEventFields) as (keyof StoredEvent)[];
 
 /** An event as `get` and `list` return it. */
 export const vAuditEvent = v.object({
   id: v.string(),
-  ...vStoredEvent.fields,
+  ...servedEventFields,
   /** With `reveal`: redacted paths whose value was erased. */
   erased: v.optional(v.array(v.string())),
+  /** With `reveal`: redacted paths whose stored value does not match its commitment (not revealed). */
+  mismatched: v.optional(v.array(v.string())),
+  /** With `reveal`: the salt of each revealed value, so `verifyProof` can check it. */
+  salts: v.optional(v.array(v.object({ path: v.string(), salt: v.string() }))),
 });
 export type AuditEvent = Infer<typeof vAuditEvent>;
 
@@ -119,12 +145,22 @@ export const vSeal = v.object({
   prevHash: v.string(),
   hash: v.string(),
   sealedAt: v.number(),
+  /** Every event that committed at or before this timestamp is sealed (absent on seals before it). */
+  upTo: v.optional(v.int64()),
 });
 export type AuditSeal = Infer<typeof vSeal>;
 
 export const vHead = v.union(
   v.null(),
-  v.object({ n: v.number(), toSeq: v.number(), hash: v.string(), sealedAt: v.number() }),
+  v.object({
+    n: v.number(),
+    toSeq: v.number(),
+    root: v.string(),
+    hash: v.string(),
+    sealedAt: v.number(),
+    /** `cg1:<n>:<hash>`: publish it outside Convex, pass it back as `verify({ anchor })`. */
+    anchor: v.string(),
+  }),
 );
 
 export const vProof = v.object({
@@ -147,7 +183,15 @@ export const vBreakKind = v.union(
   v.literal("seal_edited"),
   v.literal("seal_deleted"),
   v.literal("seal_inserted"),
+  v.literal("event_unsealed"),
+  v.literal("time_mismatch"),
+  v.literal("index_mismatch"),
+  v.literal("secret_mismatch"),
+  v.literal("malformed"),
+  v.literal("sealing_stalled"),
+  v.literal("anchor_mismatch"),
 );
+export type BreakKind = Infer<typeof vBreakKind>;
 export const vBreak = v.object({
   kind: vBreakKind,
   seal: v.optional(v.number()),
@@ -170,6 +214,19 @@ export const vVerifyResult = v.object({
   /** The last seal this page verified: compare with an anchored `head`. */
   head: v.union(v.null(), v.object({ n: v.number(), hash: v.string() })),
   break: v.union(v.null(), vBreak),
+  /** On the last page: how far sealing is behind (null on earlier pages). */
+  liveness: v.union(
+    v.null(),
+    v.object({
+      /** Events committed but not sealed yet (at most BACKLOG_COUNT_CAP, then `unsealedCapped`). */
+      unsealed: v.number(),
+      unsealedCapped: v.boolean(),
+      /** Commit time (ms) of the oldest unsealed event. */
+      oldestUnsealedAt: v.union(v.number(), v.null()),
+      /** When the newest seal was written. */
+      headSealedAt: v.union(v.number(), v.null()),
+    }),
+  ),
 });
 export type VerifyResult = Infer<typeof vVerifyResult>;
 

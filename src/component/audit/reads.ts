@@ -4,9 +4,10 @@ import type { QueryCtx } from "../_generated/server.js";
 import { ErrorCode, guardError } from "../lib/errors.js";
 import { assertFinite, assertKey } from "../lib/validate.js";
 import { assertPageSize, assertSubject } from "./checks.js";
+import { secretMatches } from "./leaf.js";
 import { setPath } from "./redaction.js";
 import {
-  STORED_EVENT_FIELDS,
+  SERVED_EVENT_FIELDS,
   pick,
   subjectKey,
   type AuditEvent,
@@ -83,7 +84,7 @@ export function planList(f: AuditListFilter): ListPlan {
 
 /** The event as `get` and `list` return it: stored fields only, no index keys. */
 export function toEvent(d: Doc<"auditEvents">): AuditEvent {
-  return { id: d._id, ...pick(d, STORED_EVENT_FIELDS) };
+  return { id: d._id, ...pick(d, SERVED_EVENT_FIELDS) };
 }
 
 export function normalizeEventId(ctx: QueryCtx, id: string): Id<"auditEvents"> {
@@ -133,7 +134,12 @@ export async function listPage(
   return { ...res, page: docs.filter((d): d is Doc<"auditEvents"> => d !== null).map(toEvent) };
 }
 
-/** One event; with `reveal`, redacted values that were not erased are put back. */
+/**
+ * One event; with `reveal`, redacted values that were not erased are put
+ * back, each only after its value matches the event's commitment (a value
+ * edited in `auditSecrets`, or a secrets row moved from another event, is
+ * listed in `mismatched` instead).
+ */
 export async function getEvent(
   ctx: QueryCtx,
   id: string,
@@ -148,10 +154,16 @@ export async function getEvent(
     .withIndex("by_event", (q) => q.eq("event", doc._id))
     .first();
   const erased: string[] = [];
+  const mismatched: string[] = [];
+  const salts: { path: string; salt: string }[] = [];
   for (const c of doc.redacted) {
     const s = secret?.values.find((x) => x.path === c.path);
     if (s === undefined) erased.push(c.path);
-    else event = setPath(event, c.path, s.value);
+    else if (!(await secretMatches(s.salt, s.value, c.commitment))) mismatched.push(c.path);
+    else {
+      event = setPath(event, c.path, s.value);
+      salts.push({ path: c.path, salt: s.salt });
+    }
   }
-  return { ...event, erased };
+  return { ...event, erased, ...(mismatched.length > 0 ? { mismatched } : {}), salts };
 }

@@ -34,12 +34,17 @@ export function assertRedactPaths(
 
 type Json = Record<string, unknown>;
 
-/** Reads a dotted path; undefined when any step is missing or not a plain object. */
+/**
+ * Reads a dotted path through own data properties only; undefined when any
+ * step is missing, inherited (`constructor`, `__proto__`) or not a plain object.
+ */
 export function getPath(obj: unknown, path: string): unknown {
   let at: unknown = obj;
   for (const k of path.split(".")) {
     if (at === null || typeof at !== "object" || Array.isArray(at)) return undefined;
-    at = (at as Json)[k];
+    const d = Object.getOwnPropertyDescriptor(at, k);
+    if (d === undefined || !("value" in d)) return undefined;
+    at = d.value;
   }
   return at;
 }
@@ -50,11 +55,24 @@ export function setPath<T>(obj: T, path: string, value: unknown): T {
   const base = (
     obj !== null && typeof obj === "object" && !Array.isArray(obj) ? { ...(obj as Json) } : {}
   ) as Json;
+  const own = Object.prototype.hasOwnProperty.call(base, head!);
   if (rest.length === 0) {
     if (value === undefined) delete base[head!];
-    else base[head!] = value;
-  } else {
-    base[head!] = setPath(base[head!], rest.join("."), value);
+    else
+      Object.defineProperty(base, head!, {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+  } else if (value !== undefined || own) {
+    const next = setPath(own ? base[head!] : undefined, rest.join("."), value);
+    Object.defineProperty(base, head!, {
+      value: next,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return base as T;
 }

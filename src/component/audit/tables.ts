@@ -5,16 +5,16 @@ import { vSeal, vStoredEvent } from "./model.js";
 /** The audit log's tables. */
 export const auditTables = {
   // Events are written by `log` alone (no shared row is read or written);
-  // `seq` stays unset until the maintenance loop seals the event. Every list
+  // `seq` stays unset until the sealer seals the event; `commitTs` (the
+  // commit timestamp) orders unsealed events in `by_seq` for the sealer. Every list
   // filter has its own index ending in recordedAt, so a page reads only the
   // rows it returns. `tenantKey` is "" for events without a tenant.
   auditEvents: defineTable({
     ...vStoredEvent.fields,
     actorKey: v.string(),
     tenantKey: v.string(),
-    inputHash: v.optional(v.string()),
   })
-    .index("by_seq", ["seq"])
+    .index("by_seq", ["seq", "commitTs"])
     .index("by_tenant_eventId", ["tenantKey", "eventId"])
     .index("by_retainUntil", ["retainUntil"])
     .index("by_time", ["recordedAt"])
@@ -54,8 +54,17 @@ export const auditTables = {
     recordedAt: v.number(),
     retainUntil: v.number(),
     payloadHash: v.string(),
+    /** 2 for events whose payload digest is salted (the salt went with the payload). */
+    leafVersion: v.optional(v.literal(2)),
     retainedAt: v.number(),
   }).index("by_seq", ["seq"]),
+  // Unsealed events the sealer could not seal (malformed, edited, back-dated):
+  // sealed around, kept as evidence, reported by verify.
+  auditSetAside: defineTable({
+    event: v.id("auditEvents"),
+    reason: v.string(),
+    at: v.number(),
+  }).index("by_event", ["event"]),
   // The seal chain: seal n covers events fromSeq..toSeq (empty when
   // toSeq < fromSeq), root is their Merkle root, hash chains to seal n-1.
   auditSeals: defineTable(vSeal).index("by_n", ["n"]).index("by_toSeq", ["toSeq"]),

@@ -1,0 +1,117 @@
+import type { Doc } from "../_generated/dataModel.js";
+import type { QueryCtx } from "../_generated/server.js";
+import { eventLeaf, isHash, isSalt, secretMatches } from "./leaf.js";
+import { CLOCK_BOUND_MS, MAX_TARGETS, subjectKey, tenantKey, type BreakKind } from "./model.js";
+
+/**
+ * What makes one stored event trustworthy, checked the same way by the sealer
+ * (which sets a failing row aside instead of sealing it) and by `verify`.
+ * Each check returns a problem with a reason, never throws: the rows were
+ * possibly written by hand and may hold any value their validators allow
+ * (NaN, negative numbers, strings that are not hex).
+ */
+
+export type Problem = { kind: BreakKind; message: string };
+
+const isInt = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x);
+const isTime = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x) && x >= 0;
+
+/** An event's resolved commit timestamp (a placeholder only inside the writing mutation). */
+export function committedAt(e: { commitTs?: unknown }): bigint | undefined {
+  return typeof e.commitTs === "bigint" ? e.commitTs : undefined;
+}
+
+/** Commit timestamp (ns on the database clock) in milliseconds. */
+export function commitMs(ts: bigint): number {
+  return Number(ts / 1_000_000n);
+}
+
+/** Checks one event document by itself: field types, leaf, index keys and clocks. */
+export async function eventProblem(e: Doc<"auditEvents">): Promise<Problem | null> {
+  const at = `event ${e._id}`;
+  if (e.seq !== undefined && !(isInt(e.seq) && e.seq >= 0))
+    return { kind: "malformed", message: `${at} has an impossible seq ${String(e.seq)}` };
+  if (!isHash(e.leafHash))
+    return { kind: "malformed", message: `${at} has a leafHash that is not 64 hex digits` };
+  if (!isTime(e.recordedAt) || !isTime(e.occurredAt))
+    return {
+      kind: "malformed",
+      message: `${at} has a recordedAt or occurredAt that is not a time`,
+    };
+  if (e.payloadSalt !== undefined && !isSalt(e.payloadSalt))
+    return { kind: "malformed", message: `${at} has a payloadSalt that is not 32 hex digits` };
+  if (e.commitTs !== undefined && typeof e.commitTs !== "bigint")
+    return { kind: "malformed", message: `${at} has a commitTs that is not a timestamp` };
+  let leaf: string;
+  try {
+    leaf = await eventLeaf(e);
+  } catch {
+    return { kind: "malformed", message: `${at} holds a value that cannot be hashed` };
+  }
+  if (leaf !== e.leafHash) return { kind: "event_edited", message: `${at} was edited` };
+  if (e.actorKey !== subjectKey(e.actor) || e.tenantKey !== tenantKey(e.tenant))
+    return {
+      kind: "index_mismatch",
+      message: `${at} has an actorKey or tenantKey of another event`,
+    };
+  // Version 2 events (salted payload) are always written with a commit timestamp.
+  if (e.payloadSalt !== undefined && e.commitTs === undefined)
+    return { kind: "event_inserted", message: `${at} has no commit timestamp` };
+  if (Math.abs(e.recordedAt - e._creationTime) > CLOCK_BOUND_MS)
+    return {
+      kind: "time_mismatch",
+      message: `${at} has recordedAt ${e.recordedAt} but was created at ${Math.round(e._creationTime)}: back- or future-dated`,
+    };
+  const ts = committedAt(e);
+  if (ts !== undefined && Math.abs(commitMs(ts) - e.recordedAt) > CLOCK_BOUND_MS)
+    return {
+      kind: "time_mismatch",
+      message: `${at} has recordedAt ${e.recordedAt} but committed at ${commitMs(ts)}`,
+    };
+  return null;
+}
+
+/**
+ * Checks the rows that serve an event (target rows for `list({ target })`,
+ * the secrets row for `get(reveal)`): exactly the event's targets, and
+ * values that match the event's commitments.
+ */
+export async function servingRowsProblem(
+  ctx: QueryCtx,
+  e: Doc<"auditEvents">,
+): Promise<Problem | null> {
+  const at = `event ${e._id}`;
+  const rows = await ctx.db
+    .query("auditTargets")
+    .withIndex("by_event", (q) => q.eq("event", e._id))
+    .take(MAX_TARGETS + 1);
+  const want = new Set(e.targets.map(subjectKey));
+  const seen = new Set<string>();
+  for (const r of rows) {
+    if (!want.has(r.targetKey) || seen.has(r.targetKey))
+      return { kind: "index_mismatch", message: `a target row of ${at} names another target` };
+    if (r.tenantKey !== e.tenantKey || r.recordedAt !== e.recordedAt)
+      return { kind: "index_mismatch", message: `a target row of ${at} was edited` };
+    seen.add(r.targetKey);
+  }
+  if (seen.size !== want.size)
+    return { kind: "index_mismatch", message: `${at} is missing a target row` };
+  const secrets = await ctx.db
+    .query("auditSecrets")
+    .withIndex("by_event", (q) => q.eq("event", e._id))
+    .take(2);
+  if (secrets.length > 1)
+    return { kind: "secret_mismatch", message: `${at} has more than one secrets row` };
+  const secret = secrets[0];
+  if (secret === undefined) return null;
+  const commitments = new Map((e.redacted ?? []).map((c) => [c.path, c.commitment]));
+  for (const s of secret.values) {
+    const expected = commitments.get(s.path);
+    if (expected === undefined || !(await secretMatches(s.salt, s.value, expected)))
+      return {
+        kind: "secret_mismatch",
+        message: `the stored value of ${s.path} does not match the commitment of ${at}`,
+      };
+  }
+  return null;
+}
