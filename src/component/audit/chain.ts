@@ -5,12 +5,14 @@ import { ErrorCode, guardError } from "../lib/errors.js";
 import type { MaintenanceResult } from "../maintenance/kick.js";
 import { committedAt, eventProblem } from "./integrity.js";
 import { isHash, sealedLeaf } from "./leaf.js";
-import { GENESIS_HASH, inclusionPath, merkleRoot, sealHash } from "./merkle.js";
+import { GENESIS_HASH, commitsDigest, inclusionPath, merkleRoot, sealHash } from "./merkle.js";
 import { normalizeEventId } from "./reads.js";
 import {
   EMPTY_SEAL_INTERVAL,
   MAX_PROOF_SEALS,
   SEAL_BATCH,
+  SEAL_FIELDS,
+  pick,
   type AuditSeal,
   vHead,
   vProof,
@@ -29,10 +31,11 @@ export async function lastSeal(ctx: QueryCtx): Promise<Doc<"auditSeals"> | null>
 async function writeSeal(
   ctx: MutationCtx,
   prev: Doc<"auditSeals"> | null,
-  leaves: string[],
+  events: Doc<"auditEvents">[],
   now: number,
   upTo: bigint | undefined,
 ): Promise<void> {
+  const leaves = events.map((e) => e.leafHash);
   const n = prev === null ? 0 : prev.n + 1;
   const fromSeq = prev === null ? 0 : prev.toSeq + 1;
   const header = {
@@ -42,7 +45,7 @@ async function writeSeal(
     root: await merkleRoot(leaves),
     prevHash: prev === null ? GENESIS_HASH : prev.hash,
     sealedAt: now,
-    ...(upTo === undefined ? {} : { upTo }),
+    ...(upTo === undefined ? {} : { upTo, commits: await commitsDigest(events.map(committedAt)) }),
   };
   await ctx.db.insert("auditSeals", { ...header, hash: await sealHash(header) });
 }
@@ -113,7 +116,7 @@ export async function sealBatch(ctx: MutationCtx, now: number): Promise<Maintena
   await writeSeal(
     ctx,
     prev,
-    good.map((e) => e.leafHash),
+    good,
     now,
     more ? watermarkBefore(batch, unsealed[SEAL_BATCH]!) : snapshot,
   );
@@ -154,17 +157,7 @@ export function headOf(s: Doc<"auditSeals"> | null): Infer<typeof vHead> {
 }
 
 function sealOf(d: Doc<"auditSeals">): AuditSeal {
-  const { n, fromSeq, toSeq, root, prevHash, hash, sealedAt, upTo } = d;
-  return {
-    n,
-    fromSeq,
-    toSeq,
-    root,
-    prevHash,
-    hash,
-    sealedAt,
-    ...(upTo === undefined ? {} : { upTo }),
-  };
+  return pick(d, SEAL_FIELDS);
 }
 
 /** Whether a seal's range is one the sealer could have written (checked before reading its events). */
@@ -201,6 +194,8 @@ export async function buildProof(
   if (doc === null) throw guardError(ErrorCode.NOT_FOUND, `audit event ${id} does not exist`);
   if (doc.seq === undefined) return null;
   const seq = doc.seq;
+  if (!Number.isSafeInteger(seq) || seq < 0)
+    throw guardError(ErrorCode.CONFLICT, `audit event ${id} has an impossible seq; run verify`);
   const sealDoc = await ctx.db
     .query("auditSeals")
     .withIndex("by_toSeq", (q) => q.gte("toSeq", seq))
@@ -226,7 +221,12 @@ export async function buildProof(
   for (const e of events) bySeq.set(e.seq!, e.leafHash);
   for (const s of stubs) bySeq.set(s.seq, await sealedLeaf(s));
   const leaves: string[] = [];
-  for (let s = sealDoc.fromSeq; s <= sealDoc.toSeq; s++) leaves.push(bySeq.get(s) ?? "");
+  for (let s = sealDoc.fromSeq; s <= sealDoc.toSeq; s++) {
+    const leaf = bySeq.get(s);
+    if (!isHash(leaf))
+      throw guardError(ErrorCode.CONFLICT, `seal ${sealDoc.n} is missing a leaf; run verify`);
+    leaves.push(leaf);
+  }
   const seals = await ctx.db
     .query("auditSeals")
     .withIndex("by_n", (q) =>

@@ -1,7 +1,14 @@
 import type { Doc } from "../_generated/dataModel.js";
 import type { QueryCtx } from "../_generated/server.js";
 import { eventLeaf, isHash, isSalt, secretMatches } from "./leaf.js";
-import { CLOCK_BOUND_MS, MAX_TARGETS, subjectKey, tenantKey, type BreakKind } from "./model.js";
+import {
+  CLOCK_BOUND_MS,
+  ERASE_ACTION,
+  MAX_TARGETS,
+  subjectKey,
+  tenantKey,
+  type BreakKind,
+} from "./model.js";
 
 /**
  * What makes one stored event trustworthy, checked the same way by the sealer
@@ -103,15 +110,43 @@ export async function servingRowsProblem(
   if (secrets.length > 1)
     return { kind: "secret_mismatch", message: `${at} has more than one secrets row` };
   const secret = secrets[0];
-  if (secret === undefined) return null;
-  const commitments = new Map((e.redacted ?? []).map((c) => [c.path, c.commitment]));
+  const redacted = e.redacted ?? [];
+  // Before tombstones (version 1 events), erasure deleted the row.
+  if (secret === undefined)
+    return redacted.length === 0 || e.payloadSalt === undefined
+      ? null
+      : { kind: "secret_mismatch", message: `the secrets row of ${at} was deleted` };
+  const mismatch = (what: string): Problem => ({
+    kind: "secret_mismatch",
+    message: `${what} (${at})`,
+  });
+  if (redacted.length === 0)
+    return mismatch("a secrets row belongs to an event without redacted fields");
+  const refs = await ctx.db
+    .query("auditSecretRefs")
+    .withIndex("by_secret", (q) => q.eq("secret", secret._id))
+    .take(MAX_TARGETS + 2);
+  if (secret.erasedBy !== undefined) {
+    if (secret.values.length > 0 || refs.length > 0)
+      return mismatch("an erased secrets row holds values");
+    const erasure = await ctx.db.get("auditEvents", secret.erasedBy);
+    const subjects = new Set([e.actorKey, ...e.targets.map(subjectKey)]);
+    const names = erasure?.targets.some((t) => subjects.has(subjectKey(t)));
+    if (erasure !== null && (erasure.action !== ERASE_ACTION || !names))
+      return mismatch("a secrets row was emptied without an erasure of its subject");
+    return null;
+  }
+  if (secret.values.length !== redacted.length) return mismatch("the secrets row lacks a value");
+  const commitments = new Map(redacted.map((c) => [c.path, c.commitment]));
   for (const s of secret.values) {
     const expected = commitments.get(s.path);
+    commitments.delete(s.path);
     if (expected === undefined || !(await secretMatches(s.salt, s.value, expected)))
-      return {
-        kind: "secret_mismatch",
-        message: `the stored value of ${s.path} does not match the commitment of ${at}`,
-      };
+      return mismatch(`the stored value of ${s.path} does not match its commitment`);
   }
+  const refKeys = new Set([e.actorKey, ...e.targets.map(subjectKey)]);
+  const keys = new Set(refs.map((r) => r.subjectKey));
+  if (refs.length !== refKeys.size || [...refKeys].some((k) => !keys.has(k)))
+    return mismatch("the erasure index of the secrets row was edited");
   return null;
 }

@@ -2,6 +2,7 @@ import type { Doc, Id } from "../_generated/dataModel.js";
 import type { MutationCtx } from "../_generated/server.js";
 import type { MaintenanceResult } from "../maintenance/kick.js";
 import { insertEvent } from "./append.js";
+import { committedAt } from "./integrity.js";
 import { payloadHash, payloadOf } from "./leaf.js";
 import {
   ERASE_ACTION,
@@ -28,8 +29,9 @@ async function retainEvent(ctx: MutationCtx, e: Doc<"auditEvents">, now: number)
     recordedAt: e.recordedAt,
     retainUntil: e.retainUntil!,
     payloadHash: await payloadHash(payloadOf(e), e),
-    ...(e.payloadSalt === undefined ? {} : { leafVersion: 2 as const }),
-    retainedAt: now,
+    ...(e.payloadSalt === undefined
+      ? { retainedAt: now }
+      : { leafVersion: 2 as const, commitTs: committedAt(e) }),
   });
   for (const t of await ctx.db
     .query("auditTargets")
@@ -45,13 +47,17 @@ async function retainEvent(ctx: MutationCtx, e: Doc<"auditEvents">, now: number)
   await ctx.db.delete("auditEvents", e._id);
 }
 
-async function deleteSecret(ctx: MutationCtx, secret: Id<"auditSecrets">): Promise<void> {
+async function deleteRefs(ctx: MutationCtx, secret: Id<"auditSecrets">): Promise<void> {
   for (const r of await ctx.db
     .query("auditSecretRefs")
     .withIndex("by_secret", (q) => q.eq("secret", secret))
     .take(64)) {
     await ctx.db.delete("auditSecretRefs", r._id);
   }
+}
+
+async function deleteSecret(ctx: MutationCtx, secret: Id<"auditSecrets">): Promise<void> {
+  await deleteRefs(ctx, secret);
   await ctx.db.delete("auditSecrets", secret);
 }
 
@@ -99,18 +105,19 @@ export async function eraseBatch(
     .query("auditSecretRefs")
     .withIndex("by_subject", (q) => q.eq("subjectKey", subjectKey(args.subject)))
     .take(ERASE_BATCH + 1);
-  let erased = 0;
+  const emptied: Id<"auditSecrets">[] = [];
   for (const ref of refs.slice(0, ERASE_BATCH)) {
     const secret = await ctx.db.get("auditSecrets", ref.secret);
-    if (secret !== null) {
-      await deleteSecret(ctx, secret._id);
-      erased++;
+    if (secret !== null && secret.erasedBy === undefined) {
+      await deleteRefs(ctx, secret._id);
+      emptied.push(secret._id);
     } else {
       await ctx.db.delete("auditSecretRefs", ref._id);
     }
   }
+  const erased = emptied.length;
   const done = refs.length <= ERASE_BATCH;
-  await insertEvent(
+  const eraseEvent = await insertEvent(
     ctx,
     now,
     {
@@ -123,5 +130,10 @@ export async function eraseBatch(
     [],
     args.retentionMs,
   );
+  // Values and salts go; the emptied row stays as a tombstone naming the erasure,
+  // so a secrets row deleted by hand is told apart from an erasure.
+  for (const secret of emptied) {
+    await ctx.db.patch("auditSecrets", secret, { values: [], erasedBy: eraseEvent });
+  }
   return { erased, done };
 }

@@ -113,18 +113,36 @@ export type SealHeader = {
   sealedAt: number;
   /** Commit-timestamp watermark; seals written before commit-ordered sealing have none (v1). */
   upTo?: bigint;
+  /** `commitsDigest` of the sealed events' commit timestamps (v2). */
+  commits?: string;
 };
 
 /** Hash of a seal: SHA-256 over a domain tag and the canonical encoding of its header. */
 export async function sealHash(h: SealHeader): Promise<string> {
-  const { n, fromSeq, toSeq, root, prevHash, sealedAt, upTo } = h;
+  const { n, fromSeq, toSeq, root, prevHash, sealedAt, upTo, commits } = h;
   if (upTo === undefined) {
     return sha256Hex(
       `convex-guard/seal/v1\n${canonicalJson({ n, fromSeq, toSeq, root, prevHash, sealedAt })}`,
     );
   }
-  const header = { n, fromSeq, toSeq, root, prevHash, sealedAt, upTo: upTo.toString() };
+  const header = {
+    n,
+    fromSeq,
+    toSeq,
+    root,
+    prevHash,
+    sealedAt,
+    upTo: upTo.toString(),
+    commits: commits ?? null,
+  };
   return sha256Hex(`convex-guard/seal/v2\n${canonicalJson(header)}`);
+}
+
+/** Digest of the commit timestamps of a seal's events, in seq order ("-" for events without one). */
+export async function commitsDigest(ts: readonly (bigint | undefined)[]): Promise<string> {
+  return sha256Hex(
+    `convex-guard/commits/v1\n${ts.map((x) => (x === undefined ? "-" : x.toString())).join(",")}`,
+  );
 }
 
 /**

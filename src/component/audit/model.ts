@@ -147,8 +147,11 @@ export const vSeal = v.object({
   sealedAt: v.number(),
   /** Every event that committed at or before this timestamp is sealed (absent on seals before it). */
   upTo: v.optional(v.int64()),
+  /** Digest of the sealed events' commit timestamps, in seq order (with `upTo`). */
+  commits: v.optional(v.string()),
 });
 export type AuditSeal = Infer<typeof vSeal>;
+export const SEAL_FIELDS = Object.keys(vSeal.fields) as (keyof AuditSeal)[];
 
 export const vHead = v.union(
   v.null(),

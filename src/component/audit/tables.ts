@@ -40,6 +40,8 @@ export const auditTables = {
   auditSecrets: defineTable({
     event: v.id("auditEvents"),
     values: v.array(v.object({ path: v.string(), salt: v.string(), value: v.any() })),
+    /** After erasure: the `guard.audit.erase` event that emptied `values`. */
+    erasedBy: v.optional(v.id("auditEvents")),
   }).index("by_event", ["event"]),
   // Which subjects (actor, targets) a secrets row concerns, for erase().
   auditSecretRefs: defineTable({
@@ -56,7 +58,10 @@ export const auditTables = {
     payloadHash: v.string(),
     /** 2 for events whose payload digest is salted (the salt went with the payload). */
     leafVersion: v.optional(v.literal(2)),
-    retainedAt: v.number(),
+    /** The event's commit timestamp (version 2 stubs), covered by its seal's `commits`. */
+    commitTs: v.optional(v.int64()),
+    /** Version 1 stubs only: when retention ran (the retention event records it now). */
+    retainedAt: v.optional(v.number()),
   }).index("by_seq", ["seq"]),
   // Unsealed events the sealer could not seal (malformed, edited, back-dated):
   // sealed around, kept as evidence, reported by verify.

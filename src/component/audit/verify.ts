@@ -5,7 +5,7 @@ import { assertIntInRange } from "../lib/validate.js";
 import { parseAnchor, sealRangeOk, storedLeaves } from "./chain.js";
 import { commitMs, committedAt, eventProblem, servingRowsProblem } from "./integrity.js";
 import { isHash, sealedLeaf } from "./leaf.js";
-import { GENESIS_HASH, merkleRoot, sealHash } from "./merkle.js";
+import { GENESIS_HASH, commitsDigest, merkleRoot, sealHash } from "./merkle.js";
 import {
   BACKLOG_COUNT_CAP,
   CLOCK_BOUND_MS,
@@ -268,6 +268,7 @@ async function checkSeal(
       return { kind: "malformed", seal: s.n, message: `an event has non-integer seq ${seq}` };
   }
   const leaves: string[] = [];
+  const commits: (bigint | undefined)[] = [];
   for (let seq = s.fromSeq; seq <= s.toSeq; seq++) {
     const items = bySeq.get(seq) ?? [];
     const at = { seal: s.n, seq };
@@ -287,6 +288,7 @@ async function checkSeal(
         (await servingRowsProblem(ctx, event));
       if (problem !== null) return { ...problem, ...at };
       leaves.push(event.leafHash);
+      commits.push(committedAt(event));
       continue;
     }
     if (!(stub!.retainUntil <= now))
@@ -295,9 +297,14 @@ async function checkSeal(
         ...at,
         message: `seq ${seq} was removed before its horizon`,
       };
-    if (!isHash(stub!.payloadHash))
+    const v2 = stub!.leafVersion === 2;
+    if (
+      !isHash(stub!.payloadHash) ||
+      (v2 && (stub!.retainedAt !== undefined || stub!.commitTs === undefined))
+    )
       return { kind: "malformed", ...at, message: `the stub of seq ${seq} is malformed` };
     leaves.push(await sealedLeaf(stub!));
+    commits.push(stub!.commitTs);
     const last = result.retained[result.retained.length - 1];
     if (last !== undefined && last.toSeq === seq - 1) last.toSeq = seq;
     else result.retained.push({ fromSeq: seq, toSeq: seq });
@@ -307,6 +314,13 @@ async function checkSeal(
       kind: "root_mismatch",
       seal: s.n,
       message: `the events of seal ${s.n} (seq ${s.fromSeq}..${s.toSeq}) were reordered or replaced, or its root was edited`,
+    };
+  }
+  if (s.upTo !== undefined && s.commits !== (await commitsDigest(commits))) {
+    return {
+      kind: "time_mismatch",
+      seal: s.n,
+      message: `the commit timestamps of the events of seal ${s.n} were edited`,
     };
   }
   return null;
