@@ -11,8 +11,6 @@ import {
   EMPTY_SEAL_INTERVAL,
   MAX_PROOF_SEALS,
   SEAL_BATCH,
-  SEAL_FIELDS,
-  pick,
   type AuditSeal,
   vHead,
   vProof,
@@ -157,7 +155,11 @@ export function headOf(s: Doc<"auditSeals"> | null): Infer<typeof vHead> {
 }
 
 function sealOf(d: Doc<"auditSeals">): AuditSeal {
-  return pick(d, SEAL_FIELDS);
+  const { n, fromSeq, toSeq, root, prevHash, hash, sealedAt, upTo, commits } = d;
+  const seal: AuditSeal = { n, fromSeq, toSeq, root, prevHash, hash, sealedAt };
+  if (upTo !== undefined) seal.upTo = upTo.toString();
+  if (commits !== undefined) seal.commits = commits;
+  return seal;
 }
 
 /** Whether a seal's range is one the sealer could have written (checked before reading its events). */

@@ -129,14 +129,20 @@ export async function servingRowsProblem(
   if (secret.erasedBy !== undefined) {
     if (secret.values.length > 0 || refs.length > 0)
       return mismatch("an erased secrets row holds values");
-    const erasure = await ctx.db.get("auditEvents", secret.erasedBy);
+    const by = ctx.db.normalizeId("auditEvents", secret.erasedBy);
+    if (by === null) return mismatch("an erased secrets row names no erase event");
+    // The erase event must outlive the events it erased (erase with the longest retention).
+    const erasure = await ctx.db.get("auditEvents", by);
     const subjects = new Set([e.actorKey, ...e.targets.map(subjectKey)]);
     const names = erasure?.targets.some((t) => subjects.has(subjectKey(t)));
-    if (erasure !== null && (erasure.action !== ERASE_ACTION || !names))
+    if (erasure === null || erasure.action !== ERASE_ACTION || !names)
       return mismatch("a secrets row was emptied without an erasure of its subject");
     return null;
   }
   if (secret.values.length !== redacted.length) return mismatch("the secrets row lacks a value");
+  // `log` writes values in path order, as the commitments are.
+  if (secret.values.some((x, i) => x.path !== redacted[i]!.path))
+    return mismatch("the secrets row was reordered or relabelled");
   const commitments = new Map(redacted.map((c) => [c.path, c.commitment]));
   for (const s of secret.values) {
     const expected = commitments.get(s.path);

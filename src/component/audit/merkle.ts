@@ -112,7 +112,7 @@ export type SealHeader = {
   prevHash: string;
   sealedAt: number;
   /** Commit-timestamp watermark; seals written before commit-ordered sealing have none (v1). */
-  upTo?: bigint;
+  upTo?: bigint | string;
   /** `commitsDigest` of the sealed events' commit timestamps (v2). */
   commits?: string;
 };

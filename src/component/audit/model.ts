@@ -136,8 +136,8 @@ export type AuditEvent = Infer<typeof vAuditEvent>;
 
 // ---- seals ----
 
-/** A seal: seal n covers events fromSeq..toSeq (none when toSeq < fromSeq); `hash` chains it to seal n-1. */
-export const vSeal = v.object({
+/** A seal as stored: seal n covers events fromSeq..toSeq (none when toSeq < fromSeq); `hash` chains it to seal n-1. */
+export const vStoredSeal = v.object({
   n: v.number(),
   fromSeq: v.number(),
   toSeq: v.number(),
@@ -150,8 +150,9 @@ export const vSeal = v.object({
   /** Digest of the sealed events' commit timestamps, in seq order (with `upTo`). */
   commits: v.optional(v.string()),
 });
+/** A seal as `proof` returns it: `upTo` in decimal, so a proof survives JSON. */
+export const vSeal = v.object({ ...vStoredSeal.fields, upTo: v.optional(v.string()) });
 export type AuditSeal = Infer<typeof vSeal>;
-export const SEAL_FIELDS = Object.keys(vSeal.fields) as (keyof AuditSeal)[];
 
 export const vHead = v.union(
   v.null(),

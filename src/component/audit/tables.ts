@@ -1,6 +1,6 @@
 import { defineTable } from "convex/server";
 import { v } from "convex/values";
-import { vSeal, vStoredEvent } from "./model.js";
+import { vStoredEvent, vStoredSeal } from "./model.js";
 
 /** The audit log's tables. */
 export const auditTables = {
@@ -72,5 +72,5 @@ export const auditTables = {
   }).index("by_event", ["event"]),
   // The seal chain: seal n covers events fromSeq..toSeq (empty when
   // toSeq < fromSeq), root is their Merkle root, hash chains to seal n-1.
-  auditSeals: defineTable(vSeal).index("by_n", ["n"]).index("by_toSeq", ["toSeq"]),
+  auditSeals: defineTable(vStoredSeal).index("by_n", ["n"]).index("by_toSeq", ["toSeq"]),
 };

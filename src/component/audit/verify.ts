@@ -38,14 +38,15 @@ function cursorOf(last: Seal): string {
 
 async function resumeFrom(ctx: QueryCtx, cursor: string): Promise<Seal> {
   const m = /^(\d{1,15}):([0-9a-f]{64})$/.exec(cursor);
-  const prev =
+  const named =
     m === null
-      ? null
+      ? []
       : await ctx.db
           .query("auditSeals")
           .withIndex("by_n", (q) => q.eq("n", Number(m[1])))
-          .first();
-  if (prev === null || prev.hash !== m![2]) {
+          .take(2);
+  const prev = named.find((s) => s.hash === m![2]);
+  if (prev === undefined) {
     throw guardError(
       ErrorCode.INVALID_ARGUMENT,
       `${JSON.stringify(cursor.slice(0, 100))} is not a cursor of this chain; start again from null`,
@@ -102,10 +103,14 @@ export async function verifyPage(
       return fail({ kind: "malformed", message: `event ${stray._id} has seq ${stray.seq}` });
   }
   const pageEvents = args.maxEvents ?? VERIFY_PAGE_EVENTS;
-  const seals = await ctx.db
-    .query("auditSeals")
-    .withIndex("by_n", (q) => (prev === null ? q : q.gte("n", prev.n + 1)))
-    .take(pageEvents + 1);
+  // From the resumed seal's number on, so a duplicate of it is seen too.
+  const resumed = prev;
+  const seals = (
+    await ctx.db
+      .query("auditSeals")
+      .withIndex("by_n", (q) => (resumed === null ? q : q.gte("n", resumed.n)))
+      .take(pageEvents + 2)
+  ).filter((s) => s._id !== resumed?._id);
   let budget = pageEvents;
   for (const s of seals) {
     const count = s.toSeq - s.fromSeq + 1;
