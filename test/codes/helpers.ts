@@ -7,6 +7,9 @@ import {
 } from "../../src/client/confirmations.js";
 import { components, guardTest, runInGuard } from "../setup.js";
 
+/** Audit rows hold commit timestamps (bigint), which JSON cannot encode as numbers. */
+const bigintAsText = (_k: string, v: unknown) => (typeof v === "bigint" ? `${v}` : v);
+
 export const T0 = 1_700_000_000_000;
 export const SECRET = "test-secret-0123456789-abcdefghij-KLMNOP"; // 40 bytes
 
@@ -49,7 +52,8 @@ export async function dumpComponent(t: ReturnType<typeof guardTest>): Promise<st
   return runInGuard(t, async (ctx) => {
     const out: string[] = [];
     for (const table of Object.keys(schema.tables)) {
-      for (const doc of await ctx.db.query(table as any).collect()) out.push(JSON.stringify(doc));
+      for (const doc of await ctx.db.query(table as any).collect())
+        out.push(JSON.stringify(doc, bigintAsText));
     }
     for (const job of await ctx.db.system.query("_scheduled_functions").collect())
       out.push(JSON.stringify(job));
