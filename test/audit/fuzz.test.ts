@@ -32,7 +32,6 @@ type Doc = Record<string, any> & { _id: string; _creationTime: number };
 type Outcome = { cls: "verify" | "anchor" | "window" | "schema"; kind?: BreakKind; op: string };
 
 const ROLLBACK = new Error("rollback");
-const actor = { type: "user", id: "ada" };
 
 async function buildLog() {
   vi.useFakeTimers();

@@ -32,13 +32,17 @@ export async function rateLimitsDue(ctx: QueryCtx): Promise<number | null> {
  * and never has to write the loop state; one empty tick ends a burst.
  */
 export async function auditDue(ctx: QueryCtx, now: number): Promise<number | null> {
+  const last = await ctx.db.query("auditSeals").withIndex("by_n").order("desc").first();
+  // Above the newest seal's watermark only: rows the sealer set aside stay unsealed for good.
+  const upTo = last?.upTo;
   const unsealed = await ctx.db
     .query("auditEvents")
-    .withIndex("by_seq", (q) => q.eq("seq", undefined))
+    .withIndex("by_seq", (q) =>
+      upTo === undefined ? q.eq("seq", undefined) : q.eq("seq", undefined).gt("commitTs", upTo),
+    )
     .first();
   if (unsealed !== null) return unsealed._creationTime + SEAL_DELAY_MS;
   const due: number[] = [];
-  const last = await ctx.db.query("auditSeals").withIndex("by_n").order("desc").first();
   if (last !== null && last.toSeq >= last.fromSeq && last.sealedAt > now - SEAL_DELAY_MS)
     due.push(last.sealedAt + SEAL_DELAY_MS);
   const retain = await ctx.db
