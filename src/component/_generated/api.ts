@@ -35,6 +35,7 @@ import type * as lib_errors from "../lib/errors.js";
 import type * as lib_hash from "../lib/hash.js";
 import type * as lib_time from "../lib/time.js";
 import type * as lib_validate from "../lib/validate.js";
+import type * as lib_values from "../lib/values.js";
 import type * as maintenance_due from "../maintenance/due.js";
 import type * as maintenance_kick from "../maintenance/kick.js";
 import type * as maintenance_loop from "../maintenance/loop.js";
@@ -99,6 +100,7 @@ const fullApi: ApiFromModules<{
   "lib/hash": typeof lib_hash;
   "lib/time": typeof lib_time;
   "lib/validate": typeof lib_validate;
+  "lib/values": typeof lib_values;
   "maintenance/due": typeof maintenance_due;
   "maintenance/kick": typeof maintenance_kick;
   "maintenance/loop": typeof maintenance_loop;
