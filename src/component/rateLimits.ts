@@ -24,12 +24,12 @@ import {
   consumeRateLimit,
   creditRateLimit,
   fromPublic,
-  getRateLimitValue,
   limitAllRequests,
   peekRateLimit,
   recordAsync,
   resetPublic,
 } from "./rateLimits/store.js";
+import { getRateLimitValue } from "./rateLimits/getValue.js";
 
 /** Consume `count` (default 1). Returns `{ ok, retryAfter }`; throws only for bad input or `throws: true`. */
 export const limit = mutation({

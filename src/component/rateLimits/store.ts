@@ -6,14 +6,13 @@
 import type { Doc } from "../_generated/dataModel.js";
 import type { DatabaseReader, MutationCtx, QueryCtx } from "../_generated/server.js";
 import { ErrorCode, guardError } from "../lib/errors.js";
-import { assertIntInRange, assertKey, assertString } from "../lib/validate.js";
+import { assertKey, assertString } from "../lib/validate.js";
 import { sweepDue } from "../maintenance/due.js";
 import { ensureMaintenance, type MaintenanceResult } from "../maintenance/kick.js";
 import {
   MAX_NAME_BYTES,
   MAX_SHARDS,
   assertCount,
-  assertLimitName,
   assertNotReserved,
   checkCount,
   normalizeConfig,
@@ -30,22 +29,16 @@ import {
   foldRows,
   readPending,
 } from "./async.js";
+import { publicTarget, randomInt, readShard, seedOf, toState } from "./shards.js";
 import {
   creditState,
   decide,
   idleAt,
-  remaining,
   type Decision,
   type ShardRead,
   type ShardWrite,
 } from "./math.js";
-import type {
-  GetValueResult,
-  LimitAllResult,
-  RateLimitConfig,
-  RateLimitResult,
-  RateLimitState,
-} from "./model.js";
+import type { LimitAllResult, RateLimitConfig, RateLimitResult } from "./model.js";
 
 /** A request as component modules make it (codes.ts uses these for its issue and failure limits). */
 export type LimitRequest = {
@@ -95,10 +88,6 @@ function prepare(req: LimitRequest): Prepared {
   return { name: req.name, key: req.key, config, count, reserve, rawConfig: req.config, seed };
 }
 
-function seedOf(name: string, key: string): string {
-  return `${name}\u0000${key}`;
-}
-
 /**
  * Maps a public request to an internal one; `prepare` validates name and key.
  * Refused here: reserved names (only convex-guard's own limits use them) and
@@ -114,31 +103,6 @@ export function fromPublic(args: PublicRequest): LimitRequest {
     count: args.count,
     reserve: args.reserve,
   };
-}
-
-/** Name and key of a public call that does not go through `prepare` (credit, getValue, reset). */
-function publicTarget(args: { name: string; key?: string }): { name: string; key: string } {
-  assertLimitName(args.name);
-  if (args.key === undefined) return { name: args.name, key: "" };
-  assertKey(args.key);
-  return { name: args.name, key: args.key };
-}
-
-function readShard(db: DatabaseReader, name: string, key: string, shard: number) {
-  return db
-    .query("rateLimits")
-    .withIndex("by_name_key_shard", (q) => q.eq("name", name).eq("key", key).eq("shard", shard))
-    .unique();
-}
-
-function toState(doc: Doc<"rateLimits"> | null): RateLimitState | null {
-  if (doc === null) return null;
-  const { value, ts, prev, log } = doc;
-  return { value, ts, prev, log };
-}
-
-function randomInt(n: number): number {
-  return Math.floor(Math.random() * n);
 }
 
 type Evaluated = {
@@ -397,71 +361,4 @@ export async function creditRateLimit(
     });
   }
   return { credited: args.count - left };
-}
-
-/** Samples `sampleShards` (default 1) random shards and describes the fullest. */
-export async function getRateLimitValue(
-  ctx: QueryCtx,
-  args: { name: string; key?: string; sampleShards?: number; config: RateLimitConfig },
-  now: number,
-): Promise<GetValueResult> {
-  const { name, key } = publicTarget(args);
-  const config = normalizeConfig(args.config, name);
-  const samples = args.sampleShards ?? 1;
-  assertIntInRange(samples, "sampleShards", 1, config.shards);
-  const s = shardConfig(config);
-  const alg = config.algorithm;
-  const seed = seedOf(name, key);
-  const pool = Array.from({ length: config.shards }, (_, i) => i);
-  let best: { shard: number; state: RateLimitState | null; value: number } | null = null;
-  for (let i = 0; i < samples; i++) {
-    const j = i + randomInt(pool.length - i);
-    [pool[i], pool[j]] = [pool[j]!, pool[i]!];
-    const shard = pool[i]!;
-    let state = toState(await readShard(ctx.db, name, key, shard));
-    if (config.async) state = foldRows(s, state, seed, await readPending(ctx.db, name, key));
-    // A shard never written reports the whole capacity, as the peer's getValue does.
-    const value = state === null ? config.capacity : remaining(s, state, seed, now);
-    if (best === null || value > best.value) best = { shard, state, value };
-  }
-  const { state } = best!;
-  const windowStart = alg.windowStart?.(s, state, seed, now);
-  // Token-based kinds report the stored `{ value, ts }` as the peer does
-  // (`calculateRateLimit` projects it); sliding windows, what is left now.
-  const stored = state !== null && alg.sizeOption === "capacity";
-  return {
-    value: stored ? state.value : best!.value,
-    ts: stored ? state.ts : now,
-    ...(windowStart !== undefined ? { windowStart } : {}),
-    ...(alg.describe ? alg.describe(s, state, seed, now) : {}),
-    shard: best!.shard,
-    shards: config.shards,
-    capacity: alg.capacity(s),
-    config: withDefaults(args.config, config, windowStart),
-    state: state === null ? null : stripUndefined(state),
-    now,
-  };
-}
-
-/** The config with the defaults the peer's getValue fills in: capacity, shards, a fixed window's start. */
-function withDefaults(
-  config: RateLimitConfig,
-  normalized: NormalizedConfig,
-  windowStart: number | undefined,
-): RateLimitConfig {
-  const shards = normalized.shards;
-  if (config.kind !== "token bucket" && config.kind !== "fixed window")
-    return { ...config, shards };
-  const filled = { ...config, shards, capacity: normalized.capacity };
-  if (config.kind === "fixed window" && config.start === undefined && windowStart !== undefined) {
-    return { ...filled, kind: "fixed window", start: windowStart };
-  }
-  return filled;
-}
-
-function stripUndefined(st: RateLimitState): RateLimitState {
-  const out: RateLimitState = { value: st.value, ts: st.ts };
-  if (st.prev !== undefined) out.prev = st.prev;
-  if (st.log !== undefined) out.log = st.log;
-  return out;
 }
