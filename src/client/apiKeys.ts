@@ -13,28 +13,19 @@ import {
   type RegisteredMutation,
   type RegisteredQuery,
 } from "convex/server";
-import {
-  asObjectValidator,
-  v,
-  type GenericValidator,
-  type ObjectType,
-  type PropertyValidators,
-} from "convex/values";
+import type { GenericValidator, ObjectType, PropertyValidators } from "convex/values";
 import type { ComponentApi } from "../component/_generated/component.js";
-import type { AuditEventInput } from "../component/audit/model.js";
 import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
 import { ErrorCode, guardError } from "../component/lib/errors.js";
 import { DAY } from "../component/lib/time.js";
 import type { RateLimitConfig } from "../component/rateLimits/model.js";
 import { digestSecret, generateKey, parseKey } from "../component/apiKeys/format.js";
 import {
-  vApiKeyDenial,
   type ApiKeyDenial,
   type ApiKeyInfo,
   type ApiKeyOwner,
   type ComponentVerifyResult,
   type DenialDetail,
-  type VerifyReason,
 } from "../component/apiKeys/model.js";
 import {
   DEFAULT_DENIAL_LIMIT,
@@ -57,81 +48,21 @@ import {
   assertScopeList,
   type DenialLimit,
 } from "../component/apiKeys/rules.js";
+import { apiKeyFunction } from "./apiKeyFunctions.js";
 import { apiKeyResponse, bearerToken } from "./apiKeysHttp.js";
+import {
+  API_KEY_AUDIT_ACTIONS,
+  type ApiKeyActor,
+  type ApiKeyAuditSink,
+  type ApiKeyVerifyResult,
+  type ApiKeysOptions,
+  type CreateApiKeyArgs,
+  type CreatedApiKey,
+  type RotatedApiKey,
+  type VerifiedApiKey,
+} from "./apiKeyTypes.js";
 
-export { vApiKeyDenial };
-export type { ApiKeyDenial, ApiKeyInfo, ApiKeyOwner, VerifyReason as ApiKeyDenialReason };
-
-/** Who a verified key is: what `verify` returns on success and wrappers put in `ctx.apiKey`. */
-export type VerifiedApiKey<S extends string = string> = {
-  keyId: string;
-  name: string;
-  owner: ApiKeyOwner;
-  scopes: S[];
-};
-export type ApiKeyVerifyResult<S extends string = string> =
-  ({ ok: true } & VerifiedApiKey<S>) | ApiKeyDenial;
-
-/** True when a wrapped function's result is a key denial rather than the handler's value. */
-export function isApiKeyDenial(value: unknown): value is ApiKeyDenial {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    (value as { ok?: unknown }).ok === false &&
-    typeof (value as { reason?: unknown }).reason === "string"
-  );
-}
-
-/** An audit event as `ApiKeys` records it (never a key, a secret or a digest): what `AuditLog.log` takes. */
-export type ApiKeyAuditEvent = AuditEventInput;
-/** What `audit` must offer: an `AuditLog` fits. */
-export type ApiKeyAuditSink = {
-  log(ctx: RunMutationCtx, event: ApiKeyAuditEvent): Promise<unknown>;
-};
-export type ApiKeyActor = { type: string; id: string; name?: string };
-
-/** Audit action names, in the `guard.` namespace an `AuditLog` always accepts. */
-export const API_KEY_AUDIT_ACTIONS = {
-  create: "guard.apiKey.create",
-  rotate: "guard.apiKey.rotate",
-  revoke: "guard.apiKey.revoke",
-  remove: "guard.apiKey.remove",
-  deny: "guard.apiKey.deny",
-} as const;
-
-export type ApiKeysOptions<S extends string> = {
-  /** The visible start of every key, like "sk_live": letters and digits, single underscores. */
-  prefix: string;
-  /** Every scope a key may hold. Scope names are checked at compile time against this list. */
-  scopes: readonly S[];
-  /** Per-key call limit, by our rate limiter (any config it accepts; add `shards` for very hot keys). */
-  limit?: RateLimitConfig;
-  /** Records create, rotate, revoke, remove and denied verifications (as `guard.apiKey.*`). */
-  audit?: ApiKeyAuditSink;
-  /** Denials counted and audited per key id (unknown key ids share one budget). Default 10 per minute. */
-  denialLimit?: DenialLimit;
-  /** Metadata of revoked and expired keys is deleted this long after. Default 90 days. */
-  retention?: { days: number };
-  /** Keys (kept metadata included) one owner may have. Default 100. */
-  maxKeysPerOwner?: number;
-};
-
-export type CreateApiKeyArgs<S extends string> = {
-  name: string;
-  owner: ApiKeyOwner;
-  scopes: readonly S[];
-  /** When the key stops working (ms since epoch); none by default. */
-  expiresAt?: number;
-  /** Who creates it, for the audit event. */
-  actor?: ApiKeyActor;
-};
-export type CreatedApiKey = { keyId: string; key: string; createdAt: number; expiresAt?: number };
-export type RotatedApiKey = {
-  keyId: string;
-  key: string;
-  rotatedAt: number;
-  previousValidUntil: number;
-};
+export * from "./apiKeyTypes.js";
 
 const SYSTEM_ACTOR: ApiKeyActor = { type: "system", id: "convex-guard" };
 
@@ -342,7 +273,7 @@ export class ApiKeys<S extends string = string> {
       Promise<Awaited<Output> | ApiKeyDenial>
     > =>
       (builder as (d: unknown) => RegisteredMutation<Visibility, any, any>)(
-        this.wrapped(def, options.scope),
+        apiKeyFunction(def, options.scope, this.scopes, (ctx, args) => this.verify(ctx, args)),
       );
   }
 
@@ -364,7 +295,7 @@ export class ApiKeys<S extends string = string> {
       Promise<Awaited<Output> | ApiKeyDenial>
     > =>
       (builder as (d: unknown) => RegisteredQuery<Visibility, any, any>)(
-        this.wrapped(def, options.scope),
+        apiKeyFunction(def, options.scope, this.scopes, (ctx, args) => this.verify(ctx, args)),
       );
   }
 
@@ -397,48 +328,6 @@ export class ApiKeys<S extends string = string> {
         scopes: r.scopes,
       });
     });
-  }
-
-  /** The definition a wrapper registers: `apiKey` added to args, verified before the handler. */
-  private wrapped(
-    def: {
-      args: PropertyValidators;
-      returns?: GenericValidator | PropertyValidators;
-      handler: (ctx: any, args: any) => unknown;
-    },
-    scope: S | undefined,
-  ) {
-    if (scope !== undefined) assertKnownScopes([scope], this.scopes);
-    if (
-      typeof def !== "object" ||
-      def === null ||
-      typeof def.args !== "object" ||
-      def.args === null
-    ) {
-      throw guardError(ErrorCode.INVALID_CONFIG, "an API-key function needs an `args` object");
-    }
-    if ("apiKey" in def.args)
-      throw guardError(
-        ErrorCode.INVALID_CONFIG,
-        "`apiKey` is added by the wrapper; remove it from args",
-      );
-    return {
-      args: { ...def.args, apiKey: v.string() },
-      ...(def.returns === undefined
-        ? {}
-        : { returns: v.union(asObjectValidator(def.returns), vApiKeyDenial) }),
-      handler: async (ctx: RunQueryCtx, { apiKey, ...args }: { apiKey: string }) => {
-        const r = await this.verify(ctx, {
-          key: apiKey,
-          ...(scope === undefined ? {} : { scope }),
-        });
-        if (!r.ok) return r;
-        return def.handler(
-          { ...ctx, apiKey: { keyId: r.keyId, name: r.name, owner: r.owner, scopes: r.scopes } },
-          args,
-        );
-      },
-    };
   }
 
   private async recordDenial(

@@ -1,4 +1,4 @@
-import type { ApiKeyDenial } from "./apiKeys.js";
+import type { ApiKeyDenial } from "../component/apiKeys/model.js";
 
 /*
  * The HTTP side of API keys: where the key is read from and how a refusal is

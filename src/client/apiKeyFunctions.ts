@@ -1,0 +1,66 @@
+/**
+ * The function definitions `ApiKeys.mutation` and `ApiKeys.query` register:
+ * the host's definition with an `apiKey` argument added, verified before the
+ * handler runs. Kept apart from the class so the wrapper rules live in one
+ * place.
+ */
+import {
+  asObjectValidator,
+  v,
+  type GenericValidator,
+  type PropertyValidators,
+} from "convex/values";
+import { ErrorCode, guardError } from "../component/lib/errors.js";
+import { vApiKeyDenial } from "../component/apiKeys/model.js";
+import { assertKnownScopes } from "../component/apiKeys/rules.js";
+import type { RunQueryCtx } from "./ctx.js";
+import type { ApiKeyVerifyResult } from "./apiKeyTypes.js";
+
+/** What a host passes to a wrapper: its args, optional returns, and the handler. */
+export type ApiKeyFunctionDefinition = {
+  args: PropertyValidators;
+  returns?: GenericValidator | PropertyValidators;
+  handler: (ctx: any, args: any) => unknown;
+};
+
+type Verify<S extends string> = (
+  ctx: RunQueryCtx,
+  args: { key: string; scope?: S },
+) => Promise<ApiKeyVerifyResult<S>>;
+
+/**
+ * Checks the definition at registration (so a bad one fails at import) and
+ * returns the definition to register. A refused key is returned as the
+ * function's result, never thrown, so its trace persists.
+ */
+export function apiKeyFunction<S extends string>(
+  def: ApiKeyFunctionDefinition,
+  scope: S | undefined,
+  declaredScopes: readonly S[],
+  verify: Verify<S>,
+) {
+  if (scope !== undefined) assertKnownScopes([scope], declaredScopes);
+  assertDefinition(def);
+  return {
+    args: { ...def.args, apiKey: v.string() },
+    ...(def.returns === undefined
+      ? {}
+      : { returns: v.union(asObjectValidator(def.returns), vApiKeyDenial) }),
+    handler: async (ctx: RunQueryCtx, { apiKey, ...args }: { apiKey: string }) => {
+      const r = await verify(ctx, { key: apiKey, ...(scope === undefined ? {} : { scope }) });
+      if (!r.ok) return r;
+      const verified = { keyId: r.keyId, name: r.name, owner: r.owner, scopes: r.scopes };
+      return def.handler({ ...ctx, apiKey: verified }, args);
+    },
+  };
+}
+
+function assertDefinition(def: ApiKeyFunctionDefinition): void {
+  if (typeof def !== "object" || def === null || typeof def.args !== "object" || def.args === null)
+    throw guardError(ErrorCode.INVALID_CONFIG, "an API-key function needs an `args` object");
+  if ("apiKey" in def.args)
+    throw guardError(
+      ErrorCode.INVALID_CONFIG,
+      "`apiKey` is added by the wrapper; remove it from args",
+    );
+}
