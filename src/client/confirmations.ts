@@ -18,7 +18,7 @@ import {
   assertLimit,
   assertSecrets,
   assertSubjectAction,
-  checkPayload,
+  canonicalPayload,
 } from "../component/codes/rules.js";
 import { ErrorCode, guardError } from "../component/lib/errors.js";
 
@@ -280,7 +280,7 @@ export class Confirmations {
    */
   private async payloadDigestOf(args: ConfirmationIssueArgs): Promise<string> {
     assertSubjectAction(args?.subject, args?.action);
-    return payloadDigestOfJson(checkPayload(args.payload));
+    return payloadDigestOfJson(canonicalPayload(args.payload));
   }
 
   /** The MAC pair of `code` for (subject, action, payload) under `secret`. */

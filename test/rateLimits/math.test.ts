@@ -1,6 +1,10 @@
 import { describe, expect, test } from "vitest";
 import { fixedWindowStart } from "../../src/component/rateLimits/algorithms/fixedWindow.js";
-import { checkCount, normalizeConfig, shardConfig } from "../../src/component/rateLimits/config.js";
+import {
+  admissibleCount,
+  normalizeConfig,
+  shardConfig,
+} from "../../src/component/rateLimits/config.js";
 import {
   advance,
   creditState,
@@ -193,14 +197,14 @@ describe("credit never raises above capacity", () => {
   });
 });
 
-describe("checkCount", () => {
+describe("admissibleCount", () => {
   test("messages say what would fit", () => {
     const sharded = normalizeConfig({ kind: "token bucket", rate: 100, period: MIN, shards: 10 });
-    expect(() => checkCount(sharded, 30, false, "llm")).toThrow(
+    expect(() => admissibleCount(sharded, 30, false, "llm")).toThrow(
       /use at most 6 shards, or raise the capacity to 150 with 10 shards/,
     );
-    expect(checkCount(sharded, 20, false)).toBe(20); // two shards of 10
-    expect(checkCount(sharded, 30, true)).toBe(30); // reserving without maxReserved
+    expect(admissibleCount(sharded, 20, false)).toBe(20); // two shards of 10
+    expect(admissibleCount(sharded, 30, true)).toBe(30); // reserving without maxReserved
   });
 
   test("messages name the option the kind has and suggest reserving only where it would help", () => {
@@ -214,11 +218,11 @@ describe("checkCount", () => {
     };
     // Sliding windows reserve at most one window: reserving cannot help.
     const sliding = normalizeConfig({ kind: "sliding window", rate: 10, period: MIN });
-    expect(message(() => checkCount(sliding, 11, false))).toMatch(
+    expect(message(() => admissibleCount(sliding, 11, false))).toMatch(
       /Raise the rate to at least 11\.$/,
     );
     const fixed = normalizeConfig({ kind: "fixed window", rate: 10, period: MIN });
-    expect(message(() => checkCount(fixed, 11, false))).toMatch(
+    expect(message(() => admissibleCount(fixed, 11, false))).toMatch(
       /Raise the capacity to at least 11, or pass reserve: true\.$/,
     );
     const exact = normalizeConfig({
@@ -227,12 +231,14 @@ describe("checkCount", () => {
       period: MIN,
       precision: "exact",
     });
-    expect(message(() => checkCount(exact, 6, false))).toMatch(/Raise the rate to at least 6\.$/);
+    expect(message(() => admissibleCount(exact, 6, false))).toMatch(
+      /Raise the rate to at least 6\.$/,
+    );
     const bucket = normalizeConfig({ kind: "token bucket", rate: 10, period: MIN, maxReserved: 2 });
-    expect(message(() => checkCount(bucket, 13, false))).toMatch(
+    expect(message(() => admissibleCount(bucket, 13, false))).toMatch(
       /Raise the capacity to at least 13\.$/,
     );
-    expect(message(() => checkCount(bucket, 13, true))).toMatch(
+    expect(message(() => admissibleCount(bucket, 13, true))).toMatch(
       /Raise the capacity to at least 13, or raise maxReserved to at least 3\.$/,
     );
   });
@@ -245,10 +251,10 @@ describe("checkCount", () => {
       precision: "exact",
       shards: 4,
     });
-    expect(() => checkCount(exact, 5, false)).toThrow(
+    expect(() => admissibleCount(exact, 5, false)).toThrow(
       /use at most 3 shards, or raise the rate to 12 with 4 shards/,
     );
-    expect(checkCount({ ...exact, rate: 12, capacity: 12 }, 5, false)).toBe(5);
+    expect(admissibleCount({ ...exact, rate: 12, capacity: 12 }, 5, false)).toBe(5);
   });
 
   test("a reservation lands on one shard: it fits capacity + maxReserved of one shard", () => {
@@ -259,8 +265,8 @@ describe("checkCount", () => {
       shards: 10,
       maxReserved: 200,
     });
-    expect(checkCount(c, 30, true)).toBe(30); // 10 + 20 on one shard
-    expect(() => checkCount(c, 31, true)).toThrow(/at most 30/);
+    expect(admissibleCount(c, 30, true)).toBe(30); // 10 + 20 on one shard
+    expect(() => admissibleCount(c, 31, true)).toThrow(/at most 30/);
     // An exact log reserves only what one window holds.
     const exact = normalizeConfig({
       kind: "sliding window",
@@ -268,7 +274,7 @@ describe("checkCount", () => {
       period: MIN,
       precision: "exact",
     });
-    expect(() => checkCount(exact, 11, true)).toThrow(/at most 10/);
+    expect(() => admissibleCount(exact, 11, true)).toThrow(/at most 10/);
   });
 });
 

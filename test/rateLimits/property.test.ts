@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import {
-  checkCount,
+  admissibleCount,
   normalizeConfig,
   type NormalizedConfig,
 } from "../../src/component/rateLimits/config.js";
@@ -404,7 +404,7 @@ describe("every algorithm", () => {
           // Every count the validation lets through, up to its limit.
           const valid = rawOps.filter((o) => {
             try {
-              return checkCount(c, o.count, o.reserve) >= 0;
+              return admissibleCount(c, o.count, o.reserve) >= 0;
             } catch {
               return false;
             }

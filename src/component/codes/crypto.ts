@@ -116,7 +116,7 @@ export async function payloadDigest(payload: Value | undefined): Promise<string>
   return payloadDigestOfJson(canonicalJson(payload === undefined ? null : payload));
 }
 
-/** `payloadDigest` from the canonical JSON already computed (`checkPayload` returns it). */
+/** `payloadDigest` from the canonical JSON already computed (`canonicalPayload` returns it). */
 export async function payloadDigestOfJson(canonical: string): Promise<string> {
   return sha256Hex(canonical);
 }

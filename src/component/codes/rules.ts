@@ -46,8 +46,8 @@ export function assertSubjectAction(subject: unknown, action: unknown): void {
   assertKey(action, "action");
 }
 
-/** Checks the payload's size and returns its canonical JSON. */
-export function checkPayload(payload: Value | undefined): string {
+/** The payload's canonical JSON; throws if it is not a storable value of bounded size. */
+export function canonicalPayload(payload: Value | undefined): string {
   assertStorableValue(payload ?? null, "payload", 0);
   let json: string;
   try {

@@ -196,10 +196,10 @@ function maxCount(c: NormalizedConfig, reserve: boolean): number {
 }
 
 /**
- * Throws if `count` is not a valid count or could never be admitted (see
- * `maxCount`); the message says what would fit it.
+ * `count` if it is a valid count that some state could admit (see
+ * `maxCount`); throws otherwise, with a message saying what would fit.
  */
-export function checkCount(
+export function admissibleCount(
   c: NormalizedConfig,
   count: unknown,
   reserve: boolean,

@@ -14,7 +14,7 @@ import {
   MAX_SHARDS,
   assertCount,
   assertNotReserved,
-  checkCount,
+  admissibleCount,
   normalizeConfig,
   shardConfig,
   type NormalizedConfig,
@@ -83,7 +83,7 @@ function prepare(req: LimitRequest): Prepared {
   if (req.key !== "") assertKey(req.key);
   const config = normalizeConfig(req.config, req.name);
   const reserve = req.reserve ?? false;
-  const count = checkCount(config, req.count ?? 1, reserve, req.name);
+  const count = admissibleCount(config, req.count ?? 1, reserve, req.name);
   const seed = seedOf(req.name, req.key);
   return { name: req.name, key: req.key, config, count, reserve, rawConfig: req.config, seed };
 }
