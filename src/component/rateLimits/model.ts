@@ -21,26 +21,31 @@ import { v, type Infer } from "convex/values";
  */
 export const vApplyUpdates = v.union(v.literal("transactionally"), v.literal("asynchronously"));
 
-export const vTokenBucketConfig = v.object({
-  kind: v.literal("token bucket"),
+/** Fields every kind shares: how much may be reserved ahead, sharding. */
+const sharedFields = {
+  maxReserved: v.optional(v.number()),
+  shards: v.optional(v.number()),
+};
+
+/** Fields of the token-based kinds (token bucket, fixed window), as the peer names them. */
+const tokenFields = {
   rate: v.number(),
   period: v.number(),
   capacity: v.optional(v.number()),
-  maxReserved: v.optional(v.number()),
-  shards: v.optional(v.number()),
+  ...sharedFields,
   applyUpdates: v.optional(vApplyUpdates),
+};
+
+export const vTokenBucketConfig = v.object({
+  kind: v.literal("token bucket"),
+  ...tokenFields,
   /** Accepted for `@convex-dev/rate-limiter` configs: a token bucket has no window to align. */
   start: v.optional(v.null()),
 });
 
 export const vFixedWindowConfig = v.object({
   kind: v.literal("fixed window"),
-  rate: v.number(),
-  period: v.number(),
-  capacity: v.optional(v.number()),
-  maxReserved: v.optional(v.number()),
-  shards: v.optional(v.number()),
-  applyUpdates: v.optional(vApplyUpdates),
+  ...tokenFields,
   /** Window alignment in ms since epoch; per key (a hash of name and key) by default. */
   start: v.optional(v.number()),
 });
@@ -51,8 +56,7 @@ export const vSlidingWindowConfig = v.object({
   period: v.number(),
   /** "approximate" (default): compressed admission log, never above the exact window. "exact": one entry per admission, rate <= 1000. */
   precision: v.optional(v.union(v.literal("approximate"), v.literal("exact"))),
-  maxReserved: v.optional(v.number()),
-  shards: v.optional(v.number()),
+  ...sharedFields,
   applyUpdates: v.optional(vApplyUpdates),
 });
 
@@ -65,8 +69,7 @@ export const vQuotaConfig = v.object({
   timeZone: v.optional(v.string()),
   /** Weeks only: 0 = Sunday ... 6 = Saturday; 1 (Monday) by default. */
   weekStartsOn: v.optional(v.number()),
-  maxReserved: v.optional(v.number()),
-  shards: v.optional(v.number()),
+  ...sharedFields,
 });
 
 export const vRateLimitConfig = v.union(
