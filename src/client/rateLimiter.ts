@@ -1,14 +1,29 @@
 import {
   mutationGeneric,
   queryGeneric,
-  type Expand,
-  type GenericActionCtx,
   type GenericDataModel,
-  type GenericMutationCtx,
   type GenericQueryCtx,
+  type PaginationOptions,
+  type PaginationResult,
 } from "convex/server";
-import { ConvexError, v } from "convex/values";
+import { v } from "convex/values";
 import type { ComponentApi } from "../component/_generated/component.js";
+import {
+  blockKey,
+  listBlocks,
+  unblockKey,
+  type Block,
+  type BlockOptions,
+  type UnblockOptions,
+} from "./rateLimitAdmin.js";
+import type {
+  HookOptions,
+  LimitAllRequest,
+  MutationCtx,
+  Opts,
+  QueryCtx,
+  RateLimitOptions,
+} from "./rateLimiterTypes.js";
 import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
 import { ErrorCode, guardError } from "../component/lib/errors.js";
 import { assertLimitName, normalizeConfig } from "../component/rateLimits/config.js";
@@ -32,99 +47,18 @@ export type {
   SlidingWindowConfig,
   TokenBucketConfig,
 } from "../component/rateLimits/model.js";
+export * from "./rateLimiterTypes.js";
+export {
+  RATE_LIMIT_AUDIT_ACTIONS,
+  type AuditOptions,
+  type Block,
+  type BlockOptions,
+  type RateLimitActor,
+  type RateLimitAuditSink,
+  type UnblockOptions,
+} from "./rateLimitAdmin.js";
 export { projectRemaining } from "../component/rateLimits/math.js";
 export { calculateRateLimit, type CalculatedRateLimit } from "../component/rateLimits/calculate.js";
-
-/** The ctx types `@convex-dev/rate-limiter` exports: what each method needs of a ctx. */
-export type QueryCtx = Pick<GenericQueryCtx<GenericDataModel>, "runQuery" | "meta">;
-export type MutationCtx = Pick<
-  GenericMutationCtx<GenericDataModel>,
-  "runQuery" | "runMutation" | "meta"
->;
-export type ActionCtx = Pick<
-  GenericActionCtx<GenericDataModel>,
-  "runQuery" | "runMutation" | "runAction" | "meta"
->;
-
-/** `getValue`'s result under the peer's name (ours adds fields; see {@link GetValueResult}). */
-export type GetValueReturns = GetValueResult;
-
-/** Same shape as `@convex-dev/rate-limiter`'s `RateLimitReturns`. */
-export type RateLimitReturns = RateLimitResult;
-
-/** `@convex-dev/rate-limiter` exports this too: kept so a switch only changes the import. */
-export type RateLimitArgs = {
-  name: string;
-  key?: string;
-  count?: number;
-  reserve?: boolean;
-  throws?: boolean;
-  config: RateLimitConfig;
-};
-
-/** `ConvexError.data` of a denied call with `throws: true` (the peer's `RateLimitError` plus `code`, `message`). */
-export type RateLimitError = {
-  kind: "RateLimited";
-  code: "RATE_LIMITED";
-  message: string;
-  name: string;
-  retryAfter: number;
-};
-
-/** True for the error a denied `limit(..., { throws: true })` throws (ours or the peer's). */
-export function isRateLimitError(error: unknown): error is ConvexError<RateLimitError> {
-  return (
-    error instanceof ConvexError &&
-    typeof error.data === "object" &&
-    error.data !== null &&
-    (error.data as { kind?: unknown }).kind === "RateLimited"
-  );
-}
-
-/** Options of `limit` and `check`. */
-export type RateLimitOptions = {
-  /** Whose limit: a user id, an IP... Omitted: one value shared by every caller. */
-  key?: string;
-  /** Tokens to take; a non-negative integer, default 1. */
-  count?: number;
-  /** Throw a `ConvexError` (see {@link RateLimitError}) instead of returning `{ ok: false }`. */
-  throws?: boolean;
-  /** Take the tokens even if it drives the limit negative; `retryAfter` says when to run the work. */
-  reserve?: boolean;
-  /** Per-call override of the config's `maxReserved`. */
-  maxReserved?: number;
-};
-
-/** Known names take optional options; other names must pass `config`. */
-type Opts<Limits, Name extends string, Args> = Name extends keyof Limits
-  ? [options?: Expand<Args & { config?: RateLimitConfig }>]
-  : [options: Expand<Args & { config: RateLimitConfig }>];
-
-/** One request of {@link RateLimiter.limitAll}. */
-export type LimitAllRequest<Limits> =
-  | {
-      [N in keyof Limits & string]: {
-        name: N;
-        key?: string;
-        count?: number;
-        reserve?: boolean;
-        config?: RateLimitConfig;
-      };
-    }[keyof Limits & string]
-  | { name: string; key?: string; count?: number; reserve?: boolean; config: RateLimitConfig };
-
-export type HookOptions<DataModel extends GenericDataModel> = {
-  /**
-   * The key to read. A function may derive it from the caller (`ctx.auth`);
-   * it receives the key the client sent, if any. A client-sent key is refused
-   * unless this is a function.
-   */
-  key?:
-    | string
-    | ((ctx: GenericQueryCtx<DataModel>, keyFromClient?: string) => string | Promise<string>);
-  sampleShards?: number;
-  config?: RateLimitConfig;
-};
 
 /** Is `ctx` a mutation's? (Only there can a nested query use a stale snapshot.) */
 async function inMutation(ctx: object): Promise<boolean> {
@@ -253,6 +187,40 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
       count: o.count,
       config: this.configFor(name, o.config),
     });
+  }
+
+  /**
+   * Denies `key` of `name` until `until` (ms since epoch): calls return
+   * `{ ok: false, reason: "blocked", retryAfter }` (with `throws`, RateLimited
+   * data carries the reason). Stored on the key's own state document, so
+   * unblocked calls read nothing more. With `audit`, logs `guard.rateLimit.block`
+   * by `actor` in the same transaction. Throws UNKNOWN_LIMIT, INVALID_ARGUMENT
+   * (name, key, `until` not in the future or over ten years ahead), TOO_LARGE (reason over 512 bytes).
+   */
+  async block<Name extends string = keyof Limits & string>(
+    ctx: RunMutationCtx,
+    name: Name,
+    options: BlockOptions & { config?: RateLimitConfig },
+  ): Promise<void> {
+    await blockKey(this.component, ctx, name, this.configFor(name, options.config), options);
+  }
+
+  /** Lifts a block; returns whether one was in force. With `audit`, logs `guard.rateLimit.unblock`. */
+  async unblock<Name extends string = keyof Limits & string>(
+    ctx: RunMutationCtx,
+    name: Name,
+    options: UnblockOptions = {},
+  ): Promise<{ unblocked: boolean }> {
+    return unblockKey(this.component, ctx, name, options);
+  }
+
+  /** The keys of `name` blocked now, soonest to end first (at most 256 per page), for an admin page. */
+  async listBlocks<Name extends string = keyof Limits & string>(
+    ctx: RunQueryCtx,
+    name: Name,
+    paginationOpts: PaginationOptions,
+  ): Promise<PaginationResult<Block>> {
+    return listBlocks(this.component, ctx, name, paginationOpts);
   }
 
   /**

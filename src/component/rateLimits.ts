@@ -3,17 +3,23 @@
  * client). Each reads the clock once, validates through ./rateLimits/store.ts
  * and is the one place a denied call throws for `throws: true`.
  */
+import { paginationResultValidator } from "convex/server";
 import { v } from "convex/values";
 import { api } from "./_generated/api.js";
 import { mutation, query } from "./_generated/server.js";
 import { rateLimitedError } from "./rateLimits/math.js";
+import { blockKey, listBlockedKeys, unblockKey } from "./rateLimits/blocks.js";
 import {
   applyUpdatesOf,
+  blockArgs,
   creditArgs,
   getValueArgs,
   limitAllArgs,
   limitArgs,
+  listBlocksArgs,
   resetArgs,
+  unblockArgs,
+  vBlock,
   vCreditResult,
   vGetValueResult,
   vLimitAllResult,
@@ -45,7 +51,7 @@ export const limit = mutation({
     } else {
       r = await consumeRateLimit(ctx, fromPublic(args), now);
     }
-    if (!r.ok && throws) throw rateLimitedError(args.name, r.retryAfter);
+    if (!r.ok && throws) throw rateLimitedError(args.name, r.retryAfter, r.reason);
     return r;
   },
 });
@@ -56,7 +62,7 @@ export const check = query({
   returns: vLimitResult,
   handler: async (ctx, { throws, ...args }): Promise<RateLimitResult> => {
     const r = await peekRateLimit(ctx, fromPublic(args), Date.now());
-    if (!r.ok && throws) throw rateLimitedError(args.name, r.retryAfter);
+    if (!r.ok && throws) throw rateLimitedError(args.name, r.retryAfter, r.reason);
     return r;
   },
 });
@@ -112,4 +118,25 @@ export const getServerTime = mutation({
   args: {},
   returns: v.number(),
   handler: async () => Date.now(),
+});
+
+/** Denies (name, key) until `until` with `reason: "blocked"`; a later block replaces an earlier one. */
+export const block = mutation({
+  args: blockArgs,
+  returns: v.null(),
+  handler: async (ctx, args) => blockKey(ctx, args, Date.now()),
+});
+
+/** Lifts a block; `unblocked` is false if the key was not blocked. */
+export const unblock = mutation({
+  args: unblockArgs,
+  returns: v.object({ unblocked: v.boolean() }),
+  handler: async (ctx, args) => unblockKey(ctx, args, Date.now()),
+});
+
+/** The keys of a limit blocked now, soonest to end first (paginated). */
+export const listBlocks = query({
+  args: listBlocksArgs,
+  returns: paginationResultValidator(vBlock),
+  handler: async (ctx, args) => listBlockedKeys(ctx, args, Date.now()),
 });

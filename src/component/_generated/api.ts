@@ -53,6 +53,7 @@ import type * as rateLimits_algorithms_slidingWindow from "../rateLimits/algorit
 import type * as rateLimits_algorithms_tokenBucket from "../rateLimits/algorithms/tokenBucket.js";
 import type * as rateLimits_algorithms_types from "../rateLimits/algorithms/types.js";
 import type * as rateLimits_async from "../rateLimits/async.js";
+import type * as rateLimits_blocks from "../rateLimits/blocks.js";
 import type * as rateLimits_calculate from "../rateLimits/calculate.js";
 import type * as rateLimits_calendar from "../rateLimits/calendar.js";
 import type * as rateLimits_config from "../rateLimits/config.js";
@@ -120,6 +121,7 @@ const fullApi: ApiFromModules<{
   "rateLimits/algorithms/tokenBucket": typeof rateLimits_algorithms_tokenBucket;
   "rateLimits/algorithms/types": typeof rateLimits_algorithms_types;
   "rateLimits/async": typeof rateLimits_async;
+  "rateLimits/blocks": typeof rateLimits_blocks;
   "rateLimits/calculate": typeof rateLimits_calculate;
   "rateLimits/calendar": typeof rateLimits_calendar;
   "rateLimits/config": typeof rateLimits_config;

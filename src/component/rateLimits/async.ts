@@ -20,6 +20,7 @@ import type { DatabaseReader, MutationCtx } from "../_generated/server.js";
 import type { MaintenanceResult } from "../maintenance/kick.js";
 import type { ShardConfig } from "./algorithms/index.js";
 import { normalizeConfig, shardConfig } from "./config.js";
+import { keepWhileBlocked } from "./blocks.js";
 import { advance, idleAt } from "./math.js";
 import type { RateLimitConfig, RateLimitState } from "./model.js";
 
@@ -109,7 +110,11 @@ async function foldKey(ctx: MutationCtx, rows: Doc<"rateLimitPending">[], now: n
     .unique();
   const state = foldRows(s, doc && { value: doc.value, ts: doc.ts, prev: doc.prev }, seed, rows);
   if (state === null) return;
-  const fields = { value: state.value, ts: state.ts, idleAt: idleAt(s, state, seed, now) };
+  const fields = {
+    value: state.value,
+    ts: state.ts,
+    idleAt: keepWhileBlocked(doc, idleAt(s, state, seed, now)),
+  };
   const prev = state.prev !== undefined ? { prev: state.prev } : {};
   if (doc) await ctx.db.patch("rateLimits", doc._id, { ...fields, ...prev });
   else await ctx.db.insert("rateLimits", { name, key, shard: 0, ...fields, ...prev });

@@ -41,7 +41,7 @@ export type ShardWrite = { shard: number; state: RateLimitState; idleAt: number 
 
 export type Decision =
   | { ok: true; retryAfter?: number; writes: ShardWrite[] }
-  | { ok: false; retryAfter: number; needSecondShard?: false }
+  | { ok: false; retryAfter: number; needSecondShard?: false; reason?: "blocked" }
   /** Only for a sharded limit given one shard: read another and decide again. */
   | { ok: false; needSecondShard: true };
 
@@ -160,11 +160,12 @@ export function creditState(
  * `kind`, `name` and `retryAfter` match `@convex-dev/rate-limiter`'s
  * `RateLimitError`, so `isRateLimitError` checks keep working after a switch.
  */
-export function rateLimitedError(name: string, retryAfter: number) {
+export function rateLimitedError(name: string, retryAfter: number, reason?: "blocked") {
+  const what = reason === "blocked" ? "blocked" : "exceeded";
   return guardError(
     ErrorCode.RATE_LIMITED,
-    `Rate limit "${name}" exceeded; retry in ${retryAfter} ms`,
-    { kind: "RateLimited", name, retryAfter },
+    `Rate limit "${name}" ${what}; retry in ${retryAfter} ms`,
+    { kind: "RateLimited", name, retryAfter, ...(reason ? { reason } : {}) },
   );
 }
 

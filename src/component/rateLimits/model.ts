@@ -1,3 +1,4 @@
+import { paginationOptsValidator } from "convex/server";
 import { v, type Infer } from "convex/values";
 
 /**
@@ -88,7 +89,12 @@ export type RateLimitConfig = Infer<typeof vRateLimitConfig>;
 /** `retryAfter` is in ms from now: the earliest time the same call would succeed. */
 export const vLimitResult = v.union(
   v.object({ ok: v.literal(true), retryAfter: v.optional(v.number()) }),
-  v.object({ ok: v.literal(false), retryAfter: v.number() }),
+  /** `reason: "blocked"`: the key is blocked (`block`) until `retryAfter` from now. */
+  v.object({
+    ok: v.literal(false),
+    retryAfter: v.number(),
+    reason: v.optional(v.literal("blocked")),
+  }),
 );
 export type RateLimitResult = Infer<typeof vLimitResult>;
 
@@ -114,7 +120,12 @@ export const limitAllArgs = { requests: v.array(vLimitRequest), throws: v.option
 
 const vLimitAllItem = v.union(
   v.object({ name: v.string(), ok: v.literal(true), retryAfter: v.optional(v.number()) }),
-  v.object({ name: v.string(), ok: v.literal(false), retryAfter: v.number() }),
+  v.object({
+    name: v.string(),
+    ok: v.literal(false),
+    retryAfter: v.number(),
+    reason: v.optional(v.literal("blocked")),
+  }),
 );
 
 export const vLimitAllResult = v.union(
@@ -182,6 +193,23 @@ export const vGetValueResult = v.object({
   resetsAtLocal: v.optional(v.string()),
 });
 export type GetValueResult = Infer<typeof vGetValueResult>;
+
+export const blockArgs = {
+  name: v.string(),
+  key: v.optional(v.string()),
+  /** ms since epoch; the key is denied until then. */
+  until: v.number(),
+  reason: v.optional(v.string()),
+  config: vRateLimitConfig,
+};
+export const unblockArgs = { name: v.string(), key: v.optional(v.string()) };
+export const listBlocksArgs = { name: v.string(), paginationOpts: paginationOptsValidator };
+export const vBlock = v.object({
+  key: v.string(),
+  until: v.number(),
+  reason: v.optional(v.string()),
+});
+export type Block = Infer<typeof vBlock>;
 
 /** A config's `applyUpdates` (kinds without the option are transactional). */
 export function applyUpdatesOf(

@@ -30,6 +30,7 @@ import {
   readPending,
 } from "./async.js";
 import { publicTarget, randomInt, readShard, seedOf, toState } from "./shards.js";
+import { blockedDecision, keepWhileBlocked } from "./blocks.js";
 import {
   creditState,
   decide,
@@ -121,6 +122,8 @@ async function evaluate(db: DatabaseReader, p: Prepared, now: number): Promise<E
   const first = n === 1 ? 0 : randomInt(n);
   const docs = new Map<number, Doc<"rateLimits"> | null>();
   docs.set(first, await readShard(db, p.name, p.key, first));
+  const blocked = blockedDecision(docs.get(first)!, now);
+  if (blocked) return { p, decision: blocked, docs };
   const reads: ShardRead[] = [{ shard: first, state: toState(docs.get(first)!) }];
   let decision = decide(p.config, reads, p.seed, now, p.count, p.reserve);
   if (!decision.ok && decision.needSecondShard) {
@@ -137,6 +140,8 @@ async function evaluate(db: DatabaseReader, p: Prepared, now: number): Promise<E
 async function evaluateAsync(db: DatabaseReader, p: Prepared, now: number): Promise<Evaluated> {
   const doc = await readShard(db, p.name, p.key, 0);
   const docs = new Map([[0, doc]]);
+  const blocked = blockedDecision(doc, now);
+  if (blocked) return { p, decision: blocked, docs };
   const rows = await readPending(db, p.name, p.key);
   if (rows.length > MAX_UNFOLDED) {
     return { p, decision: { ok: false, retryAfter: FOLD_WAIT_MS }, docs };
@@ -192,7 +197,11 @@ function stateFields(w: ShardWrite, doc: Doc<"rateLimits"> | null) {
 }
 
 function result(d: Evaluated["decision"]): RateLimitResult {
-  if (!d.ok) return { ok: false, retryAfter: d.retryAfter };
+  if (!d.ok) {
+    return d.reason
+      ? { ok: false, retryAfter: d.retryAfter, reason: d.reason }
+      : { ok: false, retryAfter: d.retryAfter };
+  }
   return d.retryAfter !== undefined ? { ok: true, retryAfter: d.retryAfter } : { ok: true };
 }
 
@@ -357,7 +366,7 @@ export async function creditRateLimit(
     left -= c.credited;
     await ctx.db.patch("rateLimits", doc._id, {
       ...c.state,
-      idleAt: idleAt(s, c.state, seed, now),
+      idleAt: keepWhileBlocked(doc, idleAt(s, c.state, seed, now)),
     });
   }
   return { credited: args.count - left };

@@ -16,9 +16,16 @@ export const rateLimitTables = {
     prev: v.optional(v.number()),
     log: v.optional(v.array(v.number())),
     idleAt: v.number(),
+    // A block (see ./blocks.ts) lives on every shard document of the key, so
+    // the read `limit` already makes sees it. `blockName` is set on shard 0
+    // only, so `listBlocks` lists each blocked key once.
+    blockedUntil: v.optional(v.number()),
+    blockReason: v.optional(v.string()),
+    blockName: v.optional(v.string()),
   })
     .index("by_name_key_shard", ["name", "key", "shard"])
-    .index("by_idleAt", ["idleAt"]),
+    .index("by_idleAt", ["idleAt"])
+    .index("by_block", ["blockName", "blockedUntil"]),
   // Consumption of asynchronous limits, appended by `limit` and folded into
   // `rateLimits` (shard 0) by the maintenance pass in commit order, then
   // deleted. `at` is the commit timestamp; `ts` the call's clock.
