@@ -8,7 +8,9 @@ import { formatEvents } from "../component/audit/export.js";
 import { eventLeaf, secretMatches } from "../component/audit/leaf.js";
 import { GENESIS_HASH, rootFromPath, sealHash } from "../component/audit/merkle.js";
 import { assertRedactPaths, getPath } from "../component/audit/redaction.js";
+import { linkSlot } from "../component/audit/skips.js";
 import {
+  MAX_PROOF_SEALS,
   SYSTEM_ACTION_PREFIX,
   type AuditEvent,
   type AuditEventInput,
@@ -185,9 +187,10 @@ export class AuditLog<A extends AuditActions = {}> {
 
   /**
    * Inclusion proof of a sealed event up to the head (or seal `headN`); null while unsealed.
+   * It holds the skip path of seals, at most 2·log2(n) + 1 of them however old the event is.
    * Throws INVALID_ARGUMENT (malformed id, bad `headN`), NOT_FOUND (no such event, or no seal
-   * covers it), TOO_LARGE (more than 1,000 seals to the head: pass `headN`), CONFLICT (a
-   * tampered seal range: run `verify`).
+   * covers it), TOO_LARGE (more than 128 seals written before skip links to walk: pass
+   * `headN`), CONFLICT (a tampered seal range or a missing seal: run `verify`).
    */
   async proof(
     ctx: AuditQueryCtx,
@@ -236,8 +239,10 @@ export class AuditLog<A extends AuditActions = {}> {
 
 /**
  * Checks, without any database, that `event` (as `get` returned it, revealed
- * or not) is in the log whose head seal hash is `headHash`: its leaf, the
- * audit path to its seal's root, and the chain of seals to the head.
+ * or not) is in the log whose head seal hash is `headHash`: revealed values
+ * against their commitments, its leaf, the audit path to its seal's root,
+ * and the skip path of seals up to the head (each seal's hash recomputed,
+ * each linked to the one before it by `prevHash` or `skips`).
  */
 export async function verifyProof(
   event: AuditEvent,
@@ -245,6 +250,7 @@ export async function verifyProof(
   headHash: string,
 ): Promise<boolean> {
   if (event.seq === undefined || event.seq !== proof.seq || proof.seals.length === 0) return false;
+  if (proof.seals.length > MAX_PROOF_SEALS) return false;
   // A revealed value counts only with the salt that binds it to its commitment.
   for (const c of event.redacted ?? []) {
     const value = getPath(event, c.path);
@@ -257,11 +263,19 @@ export async function verifyProof(
   if (first.fromSeq + proof.index !== event.seq || first.toSeq - first.fromSeq + 1 !== proof.size)
     return false;
   if ((await rootFromPath(leaf, proof.index, proof.size, proof.path)) !== first.root) return false;
-  let prevHash: string | null = null;
+  let prev: AuditProof["seals"][number] | null = null;
   for (const s of proof.seals) {
-    if (prevHash !== null && s.prevHash !== prevHash) return false;
+    if (prev !== null && !linksTo(s, prev)) return false;
     if ((await sealHash(s)) !== s.hash) return false;
-    prevHash = s.hash;
+    prev = s;
   }
-  return prevHash === headHash && (first.n > 0 || first.prevHash === GENESIS_HASH);
+  return prev!.hash === headHash && (first.n > 0 || first.prevHash === GENESIS_HASH);
+}
+
+/** Whether seal `s` commits to the hash of the older seal `older` (skips.ts). */
+function linksTo(s: AuditProof["seals"][number], older: AuditProof["seals"][number]): boolean {
+  const slot = linkSlot(older.n, s.n);
+  if (slot === null) return false;
+  if (slot === 0) return s.prevHash === older.hash;
+  return s.skips !== undefined && s.skips[slot - 1] === older.hash;
 }

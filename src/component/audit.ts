@@ -4,7 +4,8 @@ import { mutation, query, type MutationCtx } from "./_generated/server.js";
 import type { MaintenanceResult } from "./maintenance/kick.js";
 import { ErrorCode, guardError } from "./lib/errors.js";
 import { insertEvent } from "./audit/append.js";
-import { buildProof, headOf, lastSeal, sealBatch } from "./audit/chain.js";
+import { headOf, lastSeal, sealBatch } from "./audit/chain.js";
+import { buildProof } from "./audit/proof.js";
 import { verifyPage } from "./audit/verify.js";
 import { assertEraseInput, assertEventInput, assertRetentionMs } from "./audit/checks.js";
 import { eraseBatch, retainBatch } from "./audit/lifecycle.js";
@@ -111,8 +112,8 @@ export const head = query({
 
 /**
  * Inclusion proof of a sealed event: its audit path in its seal's batch and
- * the seal chain from there to the head (or to seal `headN`). Null while the
- * event is not sealed yet.
+ * the skip path of seals from there to the head (or to seal `headN`),
+ * O(log n) seals. Null while the event is not sealed yet.
  */
 export const proof = query({
   args: { id: v.string(), headN: v.optional(v.number()) },

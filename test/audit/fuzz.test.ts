@@ -5,6 +5,7 @@ import { components, guardTest, runInGuard, type GuardMutationCtx } from "../set
 import { verifyPage } from "../../src/component/audit/verify.js";
 import type { BreakKind } from "../../src/component/audit/model.js";
 import { sealHash } from "../../src/component/audit/merkle.js";
+import { skipTargets } from "../../src/component/audit/skips.js";
 
 /*
  * The tamper fuzzer: random tamperings of every audit table, each applied to
@@ -178,25 +179,31 @@ async function tamperOnce(
   try {
     switch (op % 7) {
       case 6: {
-        // A consistent rewrite: one seal re-dated, it and every later seal re-hashed.
+        // A consistent rewrite: one seal re-dated, it and every later seal re-hashed
+        // (their prevHash and skip links naming the new hashes).
         name = "rewrite the seal chain";
         const seals = (await ctx.db.query("auditSeals").withIndex("by_n").collect()) as Doc[];
         const from = pick % seals.length;
-        let prevHash: string | undefined;
+        const rehashed = new Map<number, string>();
         for (const s of seals.slice(from)) {
-          const edited = { ...s, prevHash: prevHash ?? s.prevHash } as Doc;
-          if (prevHash === undefined) edited.sealedAt = s.sealedAt + 1;
+          const edited = { ...s } as Doc;
+          edited.prevHash = rehashed.get(s.n - 1) ?? s.prevHash;
+          if (s.skips !== undefined)
+            edited.skips = skipTargets(s.n).map((k, i) => rehashed.get(k) ?? s.skips[i]);
+          if (rehashed.size === 0) edited.sealedAt = s.sealedAt + 1;
           const hash = await sealHash(edited as never);
+          const { sealedAt, prevHash, skips } = edited;
           await ctx.db.patch(
             "auditSeals",
             s._id as never,
             {
-              sealedAt: edited.sealedAt,
-              prevHash: edited.prevHash,
+              sealedAt,
+              prevHash,
+              ...(skips === undefined ? {} : { skips }),
               hash,
             } as never,
           );
-          prevHash = hash;
+          rehashed.set(s.n, hash);
         }
         break;
       }

@@ -4,22 +4,16 @@ import type { MutationCtx, QueryCtx } from "../_generated/server.js";
 import { ErrorCode, guardError } from "../lib/errors.js";
 import type { MaintenanceResult } from "../maintenance/kick.js";
 import { committedAt, eventProblem } from "./integrity.js";
-import { isHash, sealedLeaf } from "./leaf.js";
-import { GENESIS_HASH, commitsDigest, inclusionPath, merkleRoot, sealHash } from "./merkle.js";
-import { normalizeEventId } from "./reads.js";
-import {
-  EMPTY_SEAL_INTERVAL,
-  MAX_PROOF_SEALS,
-  SEAL_BATCH,
-  type AuditSeal,
-  vHead,
-  vProof,
-} from "./model.js";
+import { isHash } from "./leaf.js";
+import { GENESIS_HASH, commitsDigest, merkleRoot, sealHash } from "./merkle.js";
+import { EMPTY_SEAL_INTERVAL, SEAL_BATCH, type AuditSeal, vHead } from "./model.js";
+import { skipTargets } from "./skips.js";
 
 /**
  * The seal chain: the sealer gives unsealed events consecutive `seq` in
- * batches, a Merkle root per batch and a seal chained to the previous one;
- * `proof` shows one event's place in it; `verify` recomputes all of it.
+ * batches, a Merkle root per batch and a seal chained to the previous one
+ * (and skip-linked to older ones, skips.ts); `proof` (proof.ts) shows one
+ * event's place in it; `verify` recomputes all of it.
  */
 
 export async function lastSeal(ctx: QueryCtx): Promise<Doc<"auditSeals"> | null> {
@@ -35,6 +29,7 @@ async function writeSeal(
 ): Promise<void> {
   const leaves = events.map((e) => e.leafHash);
   const n = prev === null ? 0 : prev.n + 1;
+  const skips = await skipHashes(ctx, n);
   const fromSeq = prev === null ? 0 : prev.toSeq + 1;
   const header = {
     n,
@@ -44,8 +39,31 @@ async function writeSeal(
     prevHash: prev === null ? GENESIS_HASH : prev.hash,
     sealedAt: now,
     ...(upTo === undefined ? {} : { upTo, commits: await commitsDigest(events.map(committedAt)) }),
+    skips,
   };
   await ctx.db.insert("auditSeals", { ...header, hash: await sealHash(header) });
+}
+
+/**
+ * Hashes of the seals seal n skips back to (skips.ts): tz(n) reads, one on
+ * average. A missing or malformed one is written as GENESIS_HASH, which no
+ * seal has, so `verify` reports the link and the chain keeps growing.
+ */
+async function skipHashes(ctx: QueryCtx, n: number): Promise<string[]> {
+  const out: string[] = [];
+  for (const target of skipTargets(n)) {
+    const s = await sealNumbered(ctx, target);
+    out.push(s !== null && isHash(s.hash) ? s.hash : GENESIS_HASH);
+  }
+  return out;
+}
+
+/** Seal number n (the first, if an admin duplicated it). */
+export async function sealNumbered(ctx: QueryCtx, n: number): Promise<Doc<"auditSeals"> | null> {
+  return ctx.db
+    .query("auditSeals")
+    .withIndex("by_n", (q) => q.eq("n", n))
+    .first();
 }
 
 /** Records an unsealed event the sealer will not seal, once, and says so in the logs. */
@@ -154,11 +172,12 @@ export function headOf(s: Doc<"auditSeals"> | null): Infer<typeof vHead> {
   return { n, toSeq, root, hash, sealedAt, anchor: anchorOf(s) };
 }
 
-function sealOf(d: Doc<"auditSeals">): AuditSeal {
-  const { n, fromSeq, toSeq, root, prevHash, hash, sealedAt, upTo, commits } = d;
+export function sealOf(d: Doc<"auditSeals">): AuditSeal {
+  const { n, fromSeq, toSeq, root, prevHash, hash, sealedAt, upTo, commits, skips } = d;
   const seal: AuditSeal = { n, fromSeq, toSeq, root, prevHash, hash, sealedAt };
   if (upTo !== undefined) seal.upTo = upTo.toString();
   if (commits !== undefined) seal.commits = commits;
+  if (skips !== undefined) seal.skips = skips;
   return seal;
 }
 
@@ -180,72 +199,4 @@ export async function storedLeaves(ctx: QueryCtx, fromSeq: number, toSeq: number
     .withIndex("by_seq", (q) => q.gte("seq", fromSeq).lte("seq", toSeq))
     .take(count + 1);
   return { events, stubs };
-}
-
-/**
- * Inclusion proof of a sealed event: its audit path in its seal's batch and
- * the seal chain from there to the head (or to seal `headN`). Null while the
- * event is not sealed yet.
- */
-export async function buildProof(
-  ctx: QueryCtx,
-  id: string,
-  headN: number | undefined,
-): Promise<Infer<typeof vProof> | null> {
-  const doc = await ctx.db.get("auditEvents", normalizeEventId(ctx, id));
-  if (doc === null) throw guardError(ErrorCode.NOT_FOUND, `audit event ${id} does not exist`);
-  if (doc.seq === undefined) return null;
-  const seq = doc.seq;
-  if (!Number.isSafeInteger(seq) || seq < 0)
-    throw guardError(ErrorCode.CONFLICT, `audit event ${id} has an impossible seq; run verify`);
-  const sealDoc = await ctx.db
-    .query("auditSeals")
-    .withIndex("by_toSeq", (q) => q.gte("toSeq", seq))
-    .first();
-  if (sealDoc === null || sealDoc.fromSeq > seq) {
-    throw guardError(ErrorCode.NOT_FOUND, `no seal covers seq ${seq}`);
-  }
-  // An edited range would make the proof read (and hash) an unbounded number of events.
-  if (!sealRangeOk(sealDoc, sealDoc.fromSeq - 1)) {
-    throw guardError(
-      ErrorCode.CONFLICT,
-      `seal ${sealDoc.n} covers an impossible range; run verify`,
-    );
-  }
-  if (headN !== undefined && (!Number.isInteger(headN) || headN < sealDoc.n)) {
-    throw guardError(
-      ErrorCode.INVALID_ARGUMENT,
-      `headN must be an integer of at least ${sealDoc.n}`,
-    );
-  }
-  const { events, stubs } = await storedLeaves(ctx, sealDoc.fromSeq, sealDoc.toSeq);
-  const bySeq = new Map<number, string>();
-  for (const e of events) bySeq.set(e.seq!, e.leafHash);
-  for (const s of stubs) bySeq.set(s.seq, await sealedLeaf(s));
-  const leaves: string[] = [];
-  for (let s = sealDoc.fromSeq; s <= sealDoc.toSeq; s++) {
-    const leaf = bySeq.get(s);
-    if (!isHash(leaf))
-      throw guardError(ErrorCode.CONFLICT, `seal ${sealDoc.n} is missing a leaf; run verify`);
-    leaves.push(leaf);
-  }
-  const seals = await ctx.db
-    .query("auditSeals")
-    .withIndex("by_n", (q) =>
-      headN === undefined ? q.gte("n", sealDoc.n) : q.gte("n", sealDoc.n).lte("n", headN),
-    )
-    .take(MAX_PROOF_SEALS + 1);
-  if (seals.length > MAX_PROOF_SEALS) {
-    throw guardError(
-      ErrorCode.TOO_LARGE,
-      `the chain from seal ${sealDoc.n} to the head has more than ${MAX_PROOF_SEALS} seals; pass headN (an anchored seal) closer to it`,
-    );
-  }
-  return {
-    seq,
-    index: seq - sealDoc.fromSeq,
-    size: leaves.length,
-    path: await inclusionPath(leaves, seq - sealDoc.fromSeq),
-    seals: seals.map(sealOf),
-  };
 }

@@ -115,12 +115,17 @@ export type SealHeader = {
   upTo?: bigint | string;
   /** `commitsDigest` of the sealed events' commit timestamps (v2). */
   commits?: string;
+  /** Hashes of seals n-2, n-4, …, n-2^tz(n) (v3; see skips.ts). */
+  skips?: readonly string[];
 };
 
-/** Hash of a seal: SHA-256 over a domain tag and the canonical encoding of its header. */
+/**
+ * Hash of a seal: SHA-256 over a domain tag and the canonical encoding of its
+ * header. v1: no watermark; v2: with `upTo` and `commits`; v3: with `skips`.
+ */
 export async function sealHash(h: SealHeader): Promise<string> {
-  const { n, fromSeq, toSeq, root, prevHash, sealedAt, upTo, commits } = h;
-  if (upTo === undefined) {
+  const { n, fromSeq, toSeq, root, prevHash, sealedAt, upTo, commits, skips } = h;
+  if (upTo === undefined && skips === undefined) {
     return sha256Hex(
       `convex-guard/seal/v1\n${canonicalJson({ n, fromSeq, toSeq, root, prevHash, sealedAt })}`,
     );
@@ -132,10 +137,11 @@ export async function sealHash(h: SealHeader): Promise<string> {
     root,
     prevHash,
     sealedAt,
-    upTo: upTo.toString(),
+    upTo: upTo === undefined ? null : upTo.toString(),
     commits: commits ?? null,
   };
-  return sha256Hex(`convex-guard/seal/v2\n${canonicalJson(header)}`);
+  if (skips === undefined) return sha256Hex(`convex-guard/seal/v2\n${canonicalJson(header)}`);
+  return sha256Hex(`convex-guard/seal/v3\n${canonicalJson({ ...header, skips: [...skips] })}`);
 }
 
 /** Digest of the commit timestamps of a seal's events, in seq order ("-" for events without one). */

@@ -28,8 +28,18 @@ export const ERASE_BATCH = 100;
 export const EMPTY_SEAL_INTERVAL = HOUR;
 /** Events checked per `verify` page (whole seals; at least one): far below the 16 MiB read limit. */
 export const VERIFY_PAGE_EVENTS = 512;
-/** Seals returned by one `proof` (the chain from the event's seal to the head). */
-export const MAX_PROOF_SEALS = 1000;
+/**
+ * Seals one `proof` returns (the skip path from the event's seal to the
+ * head). Skip-linked seals never need more than 107 (2·log2 n + 1); only a
+ * walk through seals written before skip links, one by one, can hit it.
+ */
+export const MAX_PROOF_SEALS = 128;
+/**
+ * Documents one `proof` reads at most: the event, its seal, the head (and
+ * seal `headN`), the seal's events and retention stubs (each at most
+ * SEAL_BATCH + 1), and the seals of the path.
+ */
+export const MAX_PROOF_READS = 4 + 2 * (SEAL_BATCH + 1) + MAX_PROOF_SEALS;
 /** Unsealed events `verify` counts before it reports the backlog as "at least". */
 export const BACKLOG_COUNT_CAP = 1000;
 
@@ -149,6 +159,8 @@ export const vStoredSeal = v.object({
   upTo: v.optional(v.int64()),
   /** Digest of the sealed events' commit timestamps, in seq order (with `upTo`). */
   commits: v.optional(v.string()),
+  /** Hashes of seals n-2, n-4, …, n-2^tz(n), so proofs are O(log n) seals (absent on seals before them). */
+  skips: v.optional(v.array(v.string())),
 });
 /** A seal as `proof` returns it: `upTo` in decimal, so a proof survives JSON. */
 export const vSeal = v.object({ ...vStoredSeal.fields, upTo: v.optional(v.string()) });
@@ -174,7 +186,11 @@ export const vProof = v.object({
   size: v.number(),
   /** RFC 6962 audit path, bottom-up. */
   path: v.array(v.string()),
-  /** The event's seal first, then every later seal up to the head. */
+  /**
+   * The event's seal first, then the seals of the skip path up to the head
+   * (or `headN`), ascending: each one links to the one before it by
+   * `prevHash` or `skips`. At most MAX_PROOF_SEALS.
+   */
   seals: v.array(vSeal),
 });
 
