@@ -31,4 +31,14 @@ export default defineSchema({
     author: v.id("users"),
     body: v.string(),
   }).index("by_author", ["author"]),
+
+  // Audit heads published by the hourly cron (auditAnchors.ts) when no
+  // webhook is configured: insert only, the stand-in for a store outside
+  // the deployment.
+  publishedHeads: defineTable({
+    anchor: v.string(),
+    n: v.number(),
+    sealedAt: v.number(),
+    publishedAt: v.number(),
+  }),
 });

@@ -6,7 +6,9 @@
 
 import type * as admin from "../admin.js";
 import type * as apiKeys from "../apiKeys.js";
+import type * as auditAnchors from "../auditAnchors.js";
 import type * as auditDashboard from "../auditDashboard.js";
+import type * as crons from "../crons.js";
 import type * as http from "../http.js";
 import type * as lib_auth from "../lib/auth.js";
 import type * as lib_delivery from "../lib/delivery.js";
@@ -25,7 +27,9 @@ import { anyApi, componentsGeneric } from "convex/server";
 const fullApi: ApiFromModules<{
   "admin": typeof admin;
   "apiKeys": typeof apiKeys;
+  "auditAnchors": typeof auditAnchors;
   "auditDashboard": typeof auditDashboard;
+  "crons": typeof crons;
   "http": typeof http;
   "lib/auth": typeof lib_auth;
   "lib/delivery": typeof lib_delivery;
