@@ -110,6 +110,12 @@ describe("the public surface", () => {
       .sort();
     expect(internalNames).toEqual([
       "admin:issueDeletionCode",
+      "auditAnchors:currentHead",
+      "auditAnchors:latestPublished",
+      "auditAnchors:publishHead",
+      "auditAnchors:recordHead",
+      "auditAnchors:sealAndReadHead",
+      "auditAnchors:verifyAgainstPublished",
       "login:verifyPassword",
       "users:grantRole",
       "users:purgeUserData",
