@@ -78,6 +78,7 @@ export function useRateLimit(getRateLimitQuery: GetRateLimitQuery, opts?: UseRat
    * `ok` if it is not negative, else `retryAt` (client clock) when it will be.
    * Projects `getValue`'s full state when the query returns one (every
    * algorithm, exactly), else its `value` and `ts` as the peer's hook does.
+   * An asynchronous limit's unfolded consumption counts as already taken.
    */
   const check = useCallback(
     (ts?: number, n?: number) => {
@@ -85,7 +86,8 @@ export function useRateLimit(getRateLimitQuery: GetRateLimitQuery, opts?: UseRat
       const clientTime = ts ?? Date.now();
       const serverTime = clientTime + offset;
       const existing = data.state !== undefined ? data.state : { value: data.value, ts: data.ts };
-      const p = calculateRateLimit(existing, data.config, serverTime, n ?? 0);
+      const taken = (n ?? 0) + (data.unfolded ?? 0);
+      const p = calculateRateLimit(existing, data.config, serverTime, taken);
       return {
         value: p.value,
         ts: p.ts - offset,

@@ -183,23 +183,50 @@ describe("results", () => {
 });
 
 describe("applyUpdates: asynchronously", () => {
-  test("admitted calls append consumption; folding applies it; getValue includes what is unfolded", async () => {
+  test("admitted calls append consumption; folding applies it; getValue reports what is unfolded", async () => {
     const t = guardTest();
     for (let i = 0; i < 3; i++) {
       expect((await t.mutation(async (ctx) => limiter.limit(ctx, "async"))).ok).toBe(true);
     }
     const pending = await runInGuard(t, async (ctx) => ctx.db.query("rateLimitPending").collect());
     expect(pending.length).toBe(3);
-    expect((await t.query(async (ctx) => limiter.getValue(ctx, "async"))).value).toBe(0);
-    expect((await t.mutation(async (ctx) => limiter.limit(ctx, "async"))).ok).toBe(false);
+    // As the peer's: `value` is the folded state; `unfolded` what is queued.
+    const queued = await t.query(async (ctx) => limiter.getValue(ctx, "async"));
+    expect(queued).toMatchObject({ value: 3, unfolded: 3 });
+    // The unfolded 3 exhaust the folded 3: one more call gets in (as the
+    // peer's tests expect), never a second.
+    expect((await t.mutation(async (ctx) => limiter.limit(ctx, "async"))).ok).toBe(true);
+    const denied = await t.mutation(async (ctx) => limiter.limit(ctx, "async"));
+    expect(denied).toEqual({ ok: false, retryAfter: 1000 });
     await fold(t);
     expect(await runInGuard(t, async (ctx) => ctx.db.query("rateLimitPending").collect())).toEqual(
       [],
     );
-    expect((await t.query(async (ctx) => limiter.getValue(ctx, "async"))).value).toBe(0);
+    const folded = await t.query(async (ctx) => limiter.getValue(ctx, "async"));
+    expect(folded).toMatchObject({ value: -1, unfolded: 0 });
     // Folding again changes nothing: every row is applied once.
     await fold(t);
-    expect((await t.query(async (ctx) => limiter.getValue(ctx, "async"))).value).toBe(0);
+    expect((await t.query(async (ctx) => limiter.getValue(ctx, "async"))).value).toBe(-1);
+    expect((await t.mutation(async (ctx) => limiter.limit(ctx, "async"))).ok).toBe(false);
+  });
+
+  test("a hot key's last fold leaves the loop idle; a later tick sweeps its idle state", async () => {
+    const t = guardTest();
+    await t.mutation(async (ctx) => limiter.limit(ctx, "async"));
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    // One tick folded the call, then nothing was scheduled: the clock moved one second.
+    expect(Date.now()).toBeLessThan(T0 + 5_000);
+    const scheduled = await runInGuard(t, async (ctx) =>
+      ctx.db.system.query("_scheduled_functions").collect(),
+    );
+    expect(scheduled.filter((j) => j.state.kind === "pending")).toEqual([]);
+    expect((await t.query(async (ctx) => limiter.getValue(ctx, "async"))).value).toBe(2);
+    // Once idle, the next tick that runs for any other work deletes it.
+    vi.setSystemTime(T0 + HOUR);
+    await t.mutation(async (ctx) => limiter.limit(ctx, "bucket", { key: "other" }));
+    await fold(t);
+    const docs = await runInGuard(t, async (ctx) => ctx.db.query("rateLimits").collect());
+    expect(docs.map((d) => d.key)).toEqual(["other"]);
   });
 
   test("reserve goes into debt and the debt recovers over time", async () => {

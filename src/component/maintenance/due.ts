@@ -19,9 +19,18 @@ export const SWEEP_SLACK_MS = 1 * MINUTE;
 /** When work that became due at `at` gets swept. */
 export const sweepDue = (at: number) => at + SWEEP_SLACK_MS;
 
-/** Rate limits: the earliest `idleAt` (the state then equals "no document", so it is deleted). */
+/**
+ * Rate limits: the earliest `idleAt` of a transactional limit's document (the
+ * state then equals "no document", so it is deleted). Documents of
+ * asynchronous limits (`folded` set) are swept by whichever tick runs next,
+ * for their folds or other work, but never schedule one of their own: after
+ * a hot key's last fold the loop goes idle instead of waking once more.
+ */
 export async function rateLimitsDue(ctx: QueryCtx): Promise<number | null> {
-  const first = await ctx.db.query("rateLimits").withIndex("by_idleAt").first();
+  const first = await ctx.db
+    .query("rateLimits")
+    .withIndex("by_folded_idleAt", (q) => q.eq("folded", undefined))
+    .first();
   return first === null ? null : sweepDue(first.idleAt);
 }
 

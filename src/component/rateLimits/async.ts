@@ -4,10 +4,14 @@
  * `limit` decides in a nested query on a stale snapshot, which adds nothing
  * to the caller's read set, and records an admitted call by appending one
  * `rateLimitPending` row stamped with its commit timestamp. No call writes a
- * document another call reads, so calls on one key never conflict. The
- * decision counts every row the snapshot holds (the folded state plus the
- * unfolded rows), so over-admission is bounded by the calls that commit
- * between a decision's snapshot and its own commit, whatever the fold lag.
+ * document another call reads, so calls on one key never conflict.
+ *
+ * The admission rule (`decideAsync`): a call is admitted when the folded
+ * state has room for it, as in `@convex-dev/rate-limiter`, and the unfolded
+ * consumption the snapshot holds has not used that room up. So the balance
+ * every row leaves once folded never goes below minus one call's count, plus
+ * the consumption of calls that committed between a decision's snapshot and
+ * its own commit (calls in flight at once), whatever the fold lag.
  *
  * `foldPending` (a maintenance pass) applies rows in commit order to the
  * state document (shard 0) and deletes them, in one transaction: a failed
@@ -19,9 +23,9 @@ import type { Doc } from "../_generated/dataModel.js";
 import type { DatabaseReader, MutationCtx } from "../_generated/server.js";
 import type { MaintenanceResult } from "../maintenance/kick.js";
 import type { ShardConfig } from "./algorithms/index.js";
-import { normalizeConfig, shardConfig } from "./config.js";
+import { normalizeConfig, shardConfig, type NormalizedConfig } from "./config.js";
 import { keepWhileBlocked } from "./blocks.js";
-import { advance, idleAt } from "./math.js";
+import { advance, decide, idleAt, type Decision } from "./math.js";
 import type { RateLimitConfig, RateLimitState } from "./model.js";
 
 /** Most unfolded rows a decision reads for one key; beyond it the call waits for a fold. */
@@ -59,6 +63,41 @@ export function foldRows(
     st = s.algorithm.take(s, advance(s, st, seed, t), row.count, t);
   }
   return st;
+}
+
+/** Consumption of the rows a decision read. */
+export function unfoldedCount(rows: PendingRow[]): number {
+  return rows.reduce((sum, row) => sum + row.count, 0);
+}
+
+/**
+ * The asynchronous admission rule, on the folded `state` and the `unfolded`
+ * consumption a snapshot holds. Without `reserve`: admitted while the folded
+ * state has room for `count` and for what is unfolded (`remaining >=
+ * max(count, unfolded)`), so the last call admitted may leave the balance at
+ * most one call below zero once everything folds (the peer's own tests expect
+ * a call admitted on a folded balance its unfolded consumption exhausts).
+ * With `reserve`: `count` plus the unfolded consumption is reserved at once,
+ * so `maxReserved` bounds the whole debt. Unfolded consumption beyond the
+ * capacity waits for a fold.
+ */
+export function decideAsync(
+  c: NormalizedConfig,
+  state: RateLimitState | null,
+  unfolded: number,
+  seed: string,
+  now: number,
+  count: number,
+  reserve: boolean,
+): Exclude<Decision, { needSecondShard: true }> {
+  const reads = [{ shard: 0, state }];
+  const s = shardConfig(c);
+  let d: Decision;
+  if (reserve) d = decide(c, reads, seed, now, count + unfolded, true);
+  else if (unfolded > s.algorithm.capacity(s)) d = { ok: false, retryAfter: FOLD_WAIT_MS };
+  else d = decide(c, reads, seed, now, Math.max(count, unfolded), false);
+  if (!d.ok && d.needSecondShard) throw new Error("unreachable: one shard");
+  return d;
 }
 
 /** Records an admitted asynchronous call: one append, nothing read. */
@@ -110,10 +149,12 @@ async function foldKey(ctx: MutationCtx, rows: Doc<"rateLimitPending">[], now: n
     .unique();
   const state = foldRows(s, doc && { value: doc.value, ts: doc.ts, prev: doc.prev }, seed, rows);
   if (state === null) return;
+  const folded = (doc?.folded ?? 0) + unfoldedCount(rows);
   const fields = {
     value: state.value,
     ts: state.ts,
     idleAt: keepWhileBlocked(doc, idleAt(s, state, seed, now)),
+    folded,
   };
   const prev = state.prev !== undefined ? { prev: state.prev } : {};
   if (doc) await ctx.db.patch("rateLimits", doc._id, { ...fields, ...prev });

@@ -1,10 +1,15 @@
 /**
  * getValue: what a UI or the peer's hook shows for one key, read from up to
  * `sampleShards` shard documents (plus pending rows in asynchronous mode).
+ * For an asynchronous limit `value`, `ts` and `state` describe the folded
+ * state, as the peer's getValue does (its tests expect a value that queued
+ * consumption has not changed yet), and `unfolded` the consumption recorded
+ * but not folded yet: what is really left is `value - unfolded`, which the
+ * React hook shows.
  */
 import type { QueryCtx } from "../_generated/server.js";
 import { assertIntInRange } from "../lib/validate.js";
-import { readPending, foldRows } from "./async.js";
+import { readPending, unfoldedCount } from "./async.js";
 import { normalizeConfig, shardConfig, type NormalizedConfig } from "./config.js";
 import { remaining } from "./math.js";
 import type { GetValueResult, RateLimitConfig, RateLimitState } from "./model.js";
@@ -25,12 +30,13 @@ export async function getRateLimitValue(
   const seed = seedOf(name, key);
   const pool = Array.from({ length: config.shards }, (_, i) => i);
   let best: { shard: number; state: RateLimitState | null; value: number } | null = null;
+  let unfolded = 0;
   for (let i = 0; i < samples; i++) {
     const j = i + randomInt(pool.length - i);
     [pool[i], pool[j]] = [pool[j]!, pool[i]!];
     const shard = pool[i]!;
-    let state = toState(await readShard(ctx.db, name, key, shard));
-    if (config.async) state = foldRows(s, state, seed, await readPending(ctx.db, name, key));
+    const state = toState(await readShard(ctx.db, name, key, shard));
+    if (config.async) unfolded = unfoldedCount(await readPending(ctx.db, name, key));
     // A shard never written reports the whole capacity, as the peer's getValue does.
     const value = state === null ? config.capacity : remaining(s, state, seed, now);
     if (best === null || value > best.value) best = { shard, state, value };
@@ -51,6 +57,7 @@ export async function getRateLimitValue(
     config: withDefaults(args.config, config, windowStart),
     state: state === null ? null : stripUndefined(state),
     now,
+    ...(config.async ? { unfolded } : {}),
   };
 }
 

@@ -183,6 +183,8 @@ export const vGetValueResult = v.object({
   state: v.union(vRateLimitState, v.null()),
   /** The time the server computed `value` at. */
   now: v.number(),
+  /** Asynchronous limits: consumption recorded but not folded into `value` yet. */
+  unfolded: v.optional(v.number()),
   /** Quotas: used this period (of this shard). */
   used: v.optional(v.number()),
   /** Quotas: this shard's limit per period. */

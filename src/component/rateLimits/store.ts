@@ -24,10 +24,11 @@ import {
   FOLD_WAIT_MS,
   MAX_UNFOLDED,
   appendPending,
+  decideAsync,
   deletePending,
   foldPending,
-  foldRows,
   readPending,
+  unfoldedCount,
 } from "./async.js";
 import { publicTarget, randomInt, readShard, seedOf, toState } from "./shards.js";
 import { blockedDecision, keepWhileBlocked } from "./blocks.js";
@@ -136,7 +137,7 @@ async function evaluate(db: DatabaseReader, p: Prepared, now: number): Promise<E
   return { p, decision, docs };
 }
 
-/** An asynchronous limit's view: its folded state plus every unfolded row this snapshot holds. */
+/** An asynchronous limit's view: its folded state and the unfolded rows this snapshot holds. */
 async function evaluateAsync(db: DatabaseReader, p: Prepared, now: number): Promise<Evaluated> {
   const doc = await readShard(db, p.name, p.key, 0);
   const docs = new Map([[0, doc]]);
@@ -146,10 +147,16 @@ async function evaluateAsync(db: DatabaseReader, p: Prepared, now: number): Prom
   if (rows.length > MAX_UNFOLDED) {
     return { p, decision: { ok: false, retryAfter: FOLD_WAIT_MS }, docs };
   }
-  const state = foldRows(shardConfig(p.config), toState(doc), p.seed, rows);
-  const reads: ShardRead[] = [{ shard: 0, state }];
-  const decision = decide(p.config, reads, p.seed, now, p.count, p.reserve);
-  if (!decision.ok && decision.needSecondShard) throw new Error("unreachable: one shard");
+  const { config, seed, count, reserve } = p;
+  const decision = decideAsync(
+    config,
+    toState(doc),
+    unfoldedCount(rows),
+    seed,
+    now,
+    count,
+    reserve,
+  );
   return { p, decision, docs };
 }
 

@@ -7,6 +7,9 @@ export const rateLimitTables = {
   // One document per (name, key, shard); `key` "" is the name's shared value.
   // State per algorithm: see each file in ./algorithms/.
   // `idleAt`: after it the state equals "no document", so the sweep deletes it.
+  // `folded`: asynchronous limits only, the consumption folded into the state
+  // so far; their documents never wake the loop for the sweep on their own
+  // (by_folded_idleAt finds the others' earliest idleAt).
   rateLimits: defineTable({
     name: v.string(),
     key: v.string(),
@@ -22,9 +25,11 @@ export const rateLimitTables = {
     blockedUntil: v.optional(v.number()),
     blockReason: v.optional(v.string()),
     blockName: v.optional(v.string()),
+    folded: v.optional(v.number()),
   })
     .index("by_name_key_shard", ["name", "key", "shard"])
     .index("by_idleAt", ["idleAt"])
+    .index("by_folded_idleAt", ["folded", "idleAt"])
     .index("by_block", ["blockName", "blockedUntil"]),
   // Consumption of asynchronous limits, appended by `limit` and folded into
   // `rateLimits` (shard 0) by the maintenance pass in commit order, then
