@@ -142,6 +142,17 @@ export const PROMISES: Promise_[] = [
     0,
     "with a tick pending, `audit.log` never writes the loop state",
   ),
+  // Audit log integrity.
+  p(
+    "audit.fuzz.other",
+    0,
+    "the tamper fuzzer (CI's seed) finds no tampering that is neither caught by `verify`, caught with an anchor, nor inside the unsealed window",
+  ),
+  p(
+    "audit.sealWindow.maxMs",
+    10_000,
+    "at steady `audit.log` traffic, the loop seals every event within 10 s of its commit (ms, simulated time)",
+  ),
   // Accuracy and storage.
   p(
     "exact.overPct",

@@ -18,13 +18,22 @@ import { accuracy } from "./accuracy.js";
 import { rateLimitScale } from "./scale.js";
 import { limitContention } from "./contention.js";
 import { maintenanceBench } from "./maintenance.js";
+import { auditIntegrity } from "./auditIntegrity.js";
 import { ours, peer } from "./limiters.js";
 import { checkPromises } from "./promises.js";
 import { renderMarkdown, type Results } from "./report.js";
 import { MINUTE } from "convex-guard";
 import { syncPerformancePage } from "../scripts/readme-sync.js";
 
-const SECTIONS = ["cost", "speed", "accuracy", "scale", "contention", "maintenance"] as const;
+const SECTIONS = [
+  "cost",
+  "speed",
+  "accuracy",
+  "scale",
+  "contention",
+  "maintenance",
+  "integrity",
+] as const;
 type Section = (typeof SECTIONS)[number];
 
 export function parseArgs(args: string[]) {
@@ -64,6 +73,9 @@ export function parseArgs(args: string[]) {
     hotSeconds: quick ? 10 : 120,
     contentionRounds: quick ? 3 : 20,
     steadyCalls: quick ? 400 : 1_000,
+    // The tamper fuzzer with CI's seed (a vitest child process), and simulated seconds of audit traffic.
+    fuzzRuns: quick ? 200 : 500,
+    windowSeconds: quick ? 60 : 300,
   };
 }
 
@@ -180,6 +192,14 @@ export async function main(argv: string[]): Promise<number> {
         );
       });
     }
+    if (o.sections.includes("integrity")) {
+      await section("audit integrity", async () => {
+        r.auditIntegrity = await auditIntegrity(
+          { fuzzRuns: o.fuzzRuns, windowSeconds: o.windowSeconds },
+          log,
+        );
+      });
+    }
   } finally {
     uninstallClock();
   }
@@ -286,6 +306,10 @@ export async function main(argv: string[]): Promise<number> {
       ? pendingRow.retriedPerRound + (pendingRow.retriedByTick ?? 0)
       : null;
     m["maintenance.log.stateWrites"] = pendingRow ? pendingRow.stateWritesPerRound : null;
+  }
+  if (r.auditIntegrity) {
+    m["audit.fuzz.other"] = r.auditIntegrity.fuzz.other;
+    m["audit.sealWindow.maxMs"] = r.auditIntegrity.window.maxMs;
   }
   // Only promises whose section ran are checked (a partial run with --only checks what it measured).
   const ran = new Set(Object.keys(m));
