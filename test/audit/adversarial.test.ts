@@ -347,3 +347,57 @@ describe("external anchors", () => {
     await expectCode(verify(t, { anchor: "cg1:x" }), ErrorCode.INVALID_ARGUMENT);
   });
 });
+
+describe("erasure tombstones", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    vi.setSystemTime(10 * DAY);
+  });
+  afterEach(() => vi.useRealTimers());
+
+  const shortLived = new AuditLog(components.guard, {
+    redact: ["context.ip"],
+    retention: { days: 1 },
+  });
+
+  test("a tombstone naming a missing erase event is reported; one whose erase event retention deleted is not", async () => {
+    const t = guardTest();
+    const [id] = await logSome(t, 1); // kept 30 days
+    await seal(t);
+    // The erase event is kept 1 day only: retention deletes it first.
+    await t.mutation((ctx) => shortLived.erase(ctx, { subject: { type: "doc", id: "d0" } }));
+    await seal(t);
+    expect((await verify(t)).break).toBeNull();
+    // An admin points the tombstone at an event that never erased anything (logged, then deleted unsealed).
+    const other = await t.mutation((ctx) =>
+      audit.log(ctx, { action: "x", actor, outcome: "success" }),
+    );
+    const erasedBy = await runInGuard(t, async (ctx) => {
+      const row = (await ctx.db.query("auditSecrets").first())!;
+      await ctx.db.delete("auditEvents", other as never);
+      await ctx.db.patch("auditSecrets", row._id, { erasedBy: other as never });
+      return row.erasedBy!;
+    });
+    expect((await verify(t)).break).toMatchObject({
+      kind: "secret_mismatch",
+      message: expect.stringMatching(/missing erase event/),
+    });
+    await runInGuard(t, async (ctx) => {
+      const row = (await ctx.db.query("auditSecrets").first())!;
+      await ctx.db.patch("auditSecrets", row._id, { erasedBy });
+    });
+    vi.setSystemTime(12 * DAY);
+    await t.mutation((ctx) => ctx.runMutation(components.guard.maintenance.runNow, {}));
+    await seal(t);
+    const retained = await runInGuard(t, async (ctx) => ctx.db.query("auditRetained").collect());
+    expect(retained.length).toBeGreaterThan(0);
+    expect(
+      await t.query((ctx) => ctx.runQuery(components.guard.audit.get, { id: erasedBy })),
+    ).toBeNull(); // the erase event is gone, its stub stays
+    expect((await t.query((ctx) => audit.get(ctx, id!, { reveal: true })))!.erased).toEqual([
+      "context.ip",
+      "metadata.email",
+    ]);
+    expect((await verify(t)).break).toBeNull();
+  });
+});

@@ -339,7 +339,9 @@ describe("audit log API", () => {
       "5.6.7.8",
     );
     const secrets = await runInGuard(t, async (ctx) =>
-      JSON.stringify(await ctx.db.query("auditSecrets").collect()),
+      JSON.stringify(await ctx.db.query("auditSecrets").collect(), (_k, v: unknown) =>
+        typeof v === "bigint" ? v.toString() : v,
+      ),
     );
     expect(secrets).not.toContain("1.2.3.4");
     const log = (

@@ -132,11 +132,22 @@ export async function servingRowsProblem(
     const by = ctx.db.normalizeId("auditEvents", secret.erasedBy);
     if (by === null) return mismatch("an erased secrets row names no erase event");
     // Retention may already have deleted the erase event (it can have a
-    // shorter retention than the events it erased); its leaf survives in the
-    // retention stub, so only an erase event that is still here is checked.
-    // Residual, documented: an emptied row naming a deleted event passes.
+    // shorter retention than the events it erased); its stub, found by the
+    // commit timestamp the tombstone shares with it, must then exist.
+    // Residual, documented: a row emptied by hand that names a retained
+    // erase event (and its commit timestamp) passes.
     const erasure = await ctx.db.get("auditEvents", by);
-    if (erasure === null) return null;
+    const ts = committedAt({ commitTs: secret.erasedCommitTs });
+    if (erasure === null) {
+      if (ts === undefined) return null; // tombstones written before erasedCommitTs
+      const stub = await ctx.db
+        .query("auditRetained")
+        .withIndex("by_commitTs", (q) => q.eq("commitTs", ts))
+        .first();
+      return stub === null ? mismatch("an erased secrets row names a missing erase event") : null;
+    }
+    if (ts !== undefined && committedAt(erasure) !== ts)
+      return mismatch("an erased secrets row names another erase event");
     const subjects = new Set([e.actorKey, ...e.targets.map(subjectKey)]);
     const names = erasure.targets.some((t) => subjects.has(subjectKey(t)));
     if (erasure.action !== ERASE_ACTION || !names)

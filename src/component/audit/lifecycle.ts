@@ -133,7 +133,11 @@ export async function eraseBatch(
   // Values and salts go; the emptied row stays as a tombstone naming the erasure,
   // so a secrets row deleted by hand is told apart from an erasure.
   for (const secret of emptied) {
-    await ctx.db.patch("auditSecrets", secret, { values: [], erasedBy: eraseEvent });
+    await ctx.db.patch("auditSecrets", secret, {
+      values: [],
+      erasedBy: eraseEvent,
+      erasedCommitTs: ctx.db.vars.commitTs,
+    });
   }
   return { erased, done };
 }

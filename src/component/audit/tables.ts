@@ -42,6 +42,8 @@ export const auditTables = {
     values: v.array(v.object({ path: v.string(), salt: v.string(), value: v.any() })),
     /** After erasure: the `guard.audit.erase` event that emptied `values`. */
     erasedBy: v.optional(v.id("auditEvents")),
+    /** The erase event's commit timestamp (the same transaction): finds its stub once retention deleted it. */
+    erasedCommitTs: v.optional(v.commitTs()),
   }).index("by_event", ["event"]),
   // Which subjects (actor, targets) a secrets row concerns, for erase().
   auditSecretRefs: defineTable({
@@ -62,7 +64,9 @@ export const auditTables = {
     commitTs: v.optional(v.int64()),
     /** Version 1 stubs only: when retention ran (the retention event records it now). */
     retainedAt: v.optional(v.number()),
-  }).index("by_seq", ["seq"]),
+  })
+    .index("by_seq", ["seq"])
+    .index("by_commitTs", ["commitTs"]),
   // Unsealed events the sealer could not seal (malformed, edited, back-dated):
   // sealed around, kept as evidence, reported by verify.
   auditSetAside: defineTable({
