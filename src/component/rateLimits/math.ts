@@ -108,6 +108,7 @@ export function decide(
   const alg = c.algorithm;
   const t =
     alg.decisionTime?.(
+      s,
       reads.map((r) => r.state),
       now,
     ) ?? now;

@@ -3,26 +3,29 @@
  *
  * The exact rule is "at most `rate` admissions in any `period`". An exact log
  * needs one entry per admission; this one keeps at most `MAX_ENTRIES` entries
- * of (first time, last time, count, regular?) and is exact whenever a window
- * holds no more than that many distinct admission times (so always for
+ * of (first time, last time, count, lateness bound) and is exact whenever a
+ * window holds no more than that many distinct admission times (so always for
  * `rate <= 24`). Above that, neighbouring entries in the same sub-window cell
  * (`period / 16`, cells aligned to the key's first call, not to the clock)
- * merge, choosing the merge that delays modelled expiry least. A merged entry
- * models its first admission at its first time and the others at its last
- * time, unless it is "regular" (evenly spaced, as a steady trickle is), where
- * every position is known. Every modelled time is at or after the true one, so:
- * - it never admits more than the exact log (no over-admission, burst <= rate);
- * - a denied call's `retryAfter` is at most one cell (< period / 16) later
+ * merge, choosing the merge that moves modelled admission times least. A
+ * merged entry models its admissions as evenly spaced from its first to its
+ * last time (unbiased for Poisson-like traffic, exact for a steady trickle)
+ * and carries `late`, a bound on how much later than modelled any of them
+ * really was. The count never falls more than `slack` = capacity / 20 below
+ * the most that bound allows, and never above the conservative count, so:
+ * - any period holds at most capacity + slack admissions (burst <= 1.05);
+ * - a denied call's `retryAfter` is at most one cell (<= period / 16) later
  *   than the exact log's, because an entry never spans more than a cell;
- * - it admits less only when a merged entry's middle admissions expire,
- *   measured in bench/accuracy.ts and test/rateLimits/windowLog.test.ts.
+ * - it errs both ways by the noise of the even model, measured in
+ *   bench/accuracy.ts and test/rateLimits/windowLog.test.ts.
  * Work per call is O(MAX_ENTRIES) whatever the rate.
  *
  * Stored as `{ value, ts, log }`: `value` = admissions logged, `ts` = the
- * anchor (a cell boundary at or before every entry), `log` = one packed number
- * per entry (see `pack`). A state without `log` is the previous two-bucket
- * encoding (`value` in the bucket starting at `ts`, `prev` in the one before),
- * converted on read (see `fromTwoBuckets`).
+ * anchor (a cell boundary at least one period before the latest call; every
+ * entry after it is kept), `log` = one packed number per entry (see `pack`).
+ * A state without `log` is the previous two-bucket encoding (`value` in the
+ * bucket starting at `ts`, `prev` in the one before), converted on read (see
+ * `fromTwoBuckets`).
  */
 import { ErrorCode, guardError } from "../lib/errors.js";
 
@@ -31,7 +34,12 @@ export const MAX_ENTRIES = 24;
 /** Cells per period: an entry never spans more than one cell. */
 export const CELLS = 16;
 /** Largest count one entry holds (and so the largest per-shard rate). */
-export const MAX_ENTRY_COUNT = 2 ** 20 - 1;
+export const MAX_ENTRY_COUNT = 2 ** 17 - 1;
+/**
+ * Fraction of the capacity one irregular entry may be modelled as expired
+ * early: the most admissions in any period stay <= (1 + SLACK) * capacity.
+ */
+export const SLACK = 1 / 20;
 /** Reservations may run at most this many periods' worth of `rate` ahead. */
 export const MAX_RESERVED_PERIODS = 8;
 
@@ -40,11 +48,19 @@ const SPAN_BITS = 12;
 const OFFSET_MAX = 2 ** OFFSET_BITS - 1;
 const SPAN_MAX = 2 ** SPAN_BITS - 1;
 
-export type WindowParams = { period: number };
+/**
+ * `capacity`: the shard's whole admissions per period; it sets the slack
+ * (omitted: 0, the fully conservative model).
+ */
+export type WindowParams = { period: number; capacity?: number };
 export type StoredWindow = { value: number; ts: number; prev?: number; log?: number[] };
 
-/** One entry: `n` admissions, the first at `f`, the last at `t`. */
-type Entry = { f: number; t: number; n: number; regular: boolean };
+/**
+ * One entry: `n` admissions, the first at `f`, the last at `t`, modelled as
+ * evenly spaced. `late` bounds how much later than its modelled time any of
+ * them was admitted (0: exact, as for a single time or a steady trickle).
+ */
+type Entry = { f: number; t: number; n: number; late: number };
 type Window = { anchor: number; entries: Entry[] };
 
 /** Time resolution: 1 ms up to a period of 65.5 s, else period / 2^16 (times round up). */
@@ -64,20 +80,24 @@ function internal(message: string) {
 
 // ---------------------------------------------------------------------------
 // Encoding: one float64 per entry, exact integers below 2^53:
-// count (20 bits) | regular (1 bit) | span = t - f in quanta (12 bits) | offset of t from the anchor in quanta (20 bits)
+// count (17 bits) | late, in 16ths of the span, rounded up (4 bits) | span = t - f in quanta (12 bits) | offset of t from the anchor in quanta (20 bits)
 // ---------------------------------------------------------------------------
+
+const LATE_STEPS = 15;
 
 function pack(p: WindowParams, anchor: number, e: Entry): number {
   const q = quantum(p.period);
   // Rounding moves times later, never earlier: the model stays conservative.
   const offset = Math.ceil((e.t - anchor) / q - 1e-9);
   const exactSpan = Math.floor((e.t - e.f) / q + 1e-9);
+  // A clamped span moves `f` later: every modelled time moves later, so `late` still holds.
   const span = Math.min(SPAN_MAX, exactSpan);
-  // A clamped run is no longer evenly spaced at its stored times.
-  const regular = e.regular && span === exactSpan;
   if (offset < 0 || offset > OFFSET_MAX) throw internal("entry outside the representable horizon");
   if (e.n > MAX_ENTRY_COUNT) throw internal("entry count too large");
-  return ((e.n * 2 + (regular ? 1 : 0)) * 2 ** SPAN_BITS + span) * 2 ** OFFSET_BITS + offset;
+  // No admission is later than t, nor a modelled time earlier than f: late <= span.
+  const late = span === 0 ? 0 : Math.ceil((e.late / (span * q)) * LATE_STEPS - 1e-9);
+  const head = e.n * (LATE_STEPS + 1) + Math.min(LATE_STEPS, Math.max(0, late));
+  return (head * 2 ** SPAN_BITS + span) * 2 ** OFFSET_BITS + offset;
 }
 
 function unpack(p: WindowParams, anchor: number, x: number): Entry {
@@ -85,9 +105,10 @@ function unpack(p: WindowParams, anchor: number, x: number): Entry {
   const offset = x % 2 ** OFFSET_BITS;
   const rest = Math.floor(x / 2 ** OFFSET_BITS);
   const span = rest % 2 ** SPAN_BITS;
-  const flags = Math.floor(rest / 2 ** SPAN_BITS);
+  const head = Math.floor(rest / 2 ** SPAN_BITS);
   const t = anchor + offset * q;
-  return { t, f: t - span * q, n: Math.floor(flags / 2), regular: flags % 2 === 1 };
+  const late = ((head % (LATE_STEPS + 1)) * span * q) / LATE_STEPS;
+  return { t, f: t - span * q, n: Math.floor(head / (LATE_STEPS + 1)), late };
 }
 
 function decode(p: WindowParams, st: StoredWindow, now: number): Window {
@@ -113,9 +134,11 @@ function fromTwoBuckets(p: WindowParams, st: StoredWindow, now: number): Window 
   const cur = Math.ceil(st.value);
   const prevAt = st.ts - 1;
   const curAt = Math.max(st.ts, Math.min(now, st.ts + p.period - 1));
-  if (prev > 0) entries.push({ f: prevAt, t: prevAt, n: prev, regular: false });
-  if (cur > 0) entries.push({ f: curAt, t: curAt, n: cur, regular: false });
-  return { anchor: prevAt, entries: splitLarge(entries) };
+  if (prev > 0) entries.push({ f: prevAt, t: prevAt, n: prev, late: 0 });
+  if (cur > 0) entries.push({ f: curAt, t: curAt, n: cur, late: 0 });
+  // Anchored as a new window at `now`; what is already out of the window is dropped.
+  const anchor = emptyWindow(p, now).ts;
+  return { anchor, entries: splitLarge(entries.filter((e) => e.t > anchor)) };
 }
 
 /** Old states may hold more than one entry's count: split (same time, still exact). */
@@ -136,44 +159,80 @@ function splitLarge(entries: Entry[]): Entry[] {
 // The model: which admissions are still in the window (t - period, t].
 // ---------------------------------------------------------------------------
 
-/** Admissions of `e` at times after `x`, as modelled (never fewer than the truth). */
-function liveAfter(e: Entry, x: number): number {
+/** How many admissions the model may count as expired before they are known to be. */
+export function slackOf(p: WindowParams): number {
+  return Math.floor((p.capacity ?? 0) * SLACK);
+}
+
+/** Modelled admissions of `e` after `x`: evenly spaced from f to t. */
+function evenAfter(e: Entry, x: number): number {
   if (e.t <= x) return 0;
   if (e.f > x) return e.n;
   // f <= x < t, so n >= 2.
-  if (e.regular) {
-    const step = (e.t - e.f) / (e.n - 1);
-    return e.n - 1 - Math.floor((x - e.f) / step + 1e-9);
-  }
-  return e.n - 1;
+  return e.n - 1 - Math.floor((x - e.f) / stepOf(e) + 1e-9);
+}
+
+/**
+ * Admissions of `e` after `x`, as the window counts them: the even model,
+ * raised to within `slack` of the most that can be live (the even model
+ * shifted `late` later), never above n - 1 once `f` has passed (the first
+ * admission was at f).
+ */
+function liveAfter(e: Entry, x: number, slack: number): number {
+  const even = evenAfter(e, x);
+  if (e.late === 0 || even === e.n) return even;
+  return Math.max(even, Math.min(e.n - 1, evenAfter(e, x - e.late) - slack));
 }
 
 function liveIn(p: WindowParams, w: Window, t: number): number {
+  const slack = slackOf(p);
   let live = 0;
-  for (const e of w.entries) live += liveAfter(e, t - p.period);
+  for (const e of w.entries) live += liveAfter(e, t - p.period, slack);
   return live;
 }
 
-/** Sum of modelled admission times: what a merge may only increase. */
-function mass(e: Entry): number {
-  if (e.regular || e.n <= 2 || e.f === e.t) return (e.n * (e.f + e.t)) / 2;
-  return e.f + (e.n - 1) * e.t;
+/** Modelled spacing of an entry's admissions. */
+function stepOf(e: Entry): number {
+  return e.n <= 1 ? 0 : (e.t - e.f) / (e.n - 1);
+}
+
+/**
+ * How far merging moves modelled admission times: the sum over admissions of
+ * |time in the merged entry - time in its part| (both evenly spaced), which
+ * is linear along each part and 0 at the merged entry's two ends.
+ */
+function mergeCost(a: Entry, b: Entry): number {
+  const n = a.n + b.n;
+  const step = (b.t - a.f) / (n - 1);
+  const endOfA = Math.abs((a.n - 1) * (step - stepOf(a)));
+  // Differences of times only: the cost is the same wherever the clock starts.
+  const startOfB = Math.abs(a.n * step - (b.f - a.f));
+  return (a.n * endOfA + b.n * startOfB) / 2;
 }
 
 function merged(a: Entry, b: Entry): Entry {
   const n = a.n + b.n;
-  const regular = n >= 3 && isRegularMerge(a, b);
-  return { f: a.f, t: b.t, n, regular };
+  return { f: a.f, t: b.t, n, late: isEvenRun(a, b) ? 0 : mergedLate(a, b) };
 }
 
-/** Are a then b one evenly spaced run? (Pairs and singletons are trivially regular.) */
-function isRegularMerge(a: Entry, b: Entry): boolean {
-  const aRegular = a.n <= 2 || a.regular;
-  const bRegular = b.n <= 2 || b.regular;
-  if (!aRegular || !bRegular || b.f <= a.t) return false;
+/** Are a then b one exactly evenly spaced run (a steady trickle)? */
+function isEvenRun(a: Entry, b: Entry): boolean {
+  if (a.late > 0 || b.late > 0 || b.f <= a.t) return false;
   const gap = b.f - a.t;
-  const steps = [a, b].filter((e) => e.n >= 2).map((e) => (e.t - e.f) / (e.n - 1));
-  return steps.every((s) => Math.abs(s - gap) < 1e-6);
+  return [a, b].every((e) => e.n === 1 || (e.f < e.t && Math.abs(stepOf(e) - gap) < 1e-6));
+}
+
+/**
+ * A bound on how much later than its merged model time any admission was:
+ * its part's bound plus how far the part's model is after the merged one
+ * (linear along each part, so largest at a part's ends; 0 at both ends of
+ * the merged entry).
+ */
+function mergedLate(a: Entry, b: Entry): number {
+  const step = (b.t - a.f) / (a.n + b.n - 1);
+  const aShift = Math.max(0, (a.n - 1) * (stepOf(a) - step));
+  const bShift = Math.max(0, b.f - a.f - a.n * step);
+  return Math.min(b.t - a.f, Math.max(a.late + aShift, b.late + bShift));
 }
 
 /** Merges the adjacent pair that adds the least modelled delay, preferring pairs in one cell. */
@@ -188,7 +247,7 @@ function mergeOnce(p: WindowParams, w: Window): void {
     const b = w.entries[i + 1]!;
     if (a.n + b.n > MAX_ENTRY_COUNT) continue;
     const sameCell = cell(a.f) === cell(b.t);
-    const cost = mass(merged(a, b)) - mass(a) - mass(b);
+    const cost = mergeCost(a, b);
     if ((sameCell && !bestSameCell) || (sameCell === bestSameCell && cost < bestCost)) {
       best = i;
       bestCost = cost;
@@ -200,13 +259,17 @@ function mergeOnce(p: WindowParams, w: Window): void {
   w.entries.splice(best, 2, merged(a, b));
 }
 
-/** Drops entries out of the window at `t` and moves the anchor up to the oldest kept cell. */
+/**
+ * Moves the anchor up to the last cell boundary at or before `t - period` and
+ * drops the entries at or before it. Every entry after the anchor is kept, so
+ * a call whose clock is behind (but not before anchor + period) is decided on
+ * the whole window (see `windowDecisionTime`).
+ */
 function prune(p: WindowParams, w: Window, t: number): Window {
-  const entries = w.entries.filter((e) => e.t > t - p.period);
   const width = cellWidth(p.period);
-  const oldest = entries.length > 0 ? Math.min(entries[0]!.f, t) : t;
-  const cells = Math.max(0, Math.floor((oldest - w.anchor) / width + 1e-9));
-  return { anchor: w.anchor + cells * width, entries };
+  const cells = Math.max(0, Math.floor((t - p.period - w.anchor) / width + 1e-9));
+  const anchor = w.anchor + cells * width;
+  return { anchor, entries: w.entries.filter((e) => e.t > anchor) };
 }
 
 /** Rounds a time up to the anchor's quantum grid (times are never modelled early). */
@@ -220,13 +283,23 @@ function onGrid(p: WindowParams, anchor: number, t: number): number {
 // ---------------------------------------------------------------------------
 
 /** The state of a key with no document: empty, anchored at its first call. */
-export function emptyWindow(now: number): StoredWindow {
-  return { value: 0, ts: now, log: [] };
+export function emptyWindow(p: WindowParams, now: number): StoredWindow {
+  const width = cellWidth(p.period);
+  return { value: 0, ts: now - Math.ceil(p.period / width - 1e-9) * width, log: [] };
+}
+
+/**
+ * The earliest time a call may be decided at: anchor + period, which is at or
+ * before every call that advanced the state. A call whose clock is behind that
+ * (transactions commit out of timestamp order) counts as made then, so no
+ * decision ever needs an entry the state has dropped.
+ */
+export function windowDecisionTime(p: WindowParams, st: StoredWindow, now: number): number {
+  return st.log === undefined ? now : Math.max(now, st.ts + p.period);
 }
 
 /** Brings a state to time `t`: converts the old encoding, prunes expired entries. */
 export function advanceWindow(p: WindowParams, st: StoredWindow, t: number): StoredWindow {
-  if (st.log !== undefined && st.log.length === 0) return t > st.ts ? { ...st, ts: t } : st;
   const w = decode(p, st, t);
   const next = prune(p, w, t);
   if (st.log !== undefined && next.entries.length === w.entries.length && next.anchor === w.anchor)
@@ -242,7 +315,7 @@ export function windowCount(p: WindowParams, st: StoredWindow, t: number): numbe
 /** Admissions logged after `t`: outstanding reservations. */
 export function windowReservedAt(p: WindowParams, st: StoredWindow, t: number): number {
   let sum = 0;
-  for (const e of decode(p, st, t).entries) sum += liveAfter(e, t);
+  for (const e of decode(p, st, t).entries) sum += liveAfter(e, t, 0);
   return sum;
 }
 
@@ -260,11 +333,12 @@ export function logWindow(
   let i = entries.length;
   while (i > 0 && entries[i - 1]!.t > t) i--;
   const last = entries[i - 1];
-  if (last !== undefined && last.t === t && last.n + count <= MAX_ENTRY_COUNT) {
-    const n = last.n + count;
-    entries[i - 1] = { ...last, n, regular: last.regular && last.f === last.t };
+  // Only a single-time entry grows in place: more admissions at its last time
+  // would break an entry's even spacing.
+  if (last !== undefined && last.f === t && last.t === t && last.n + count <= MAX_ENTRY_COUNT) {
+    entries[i - 1] = { ...last, n: last.n + count };
   } else {
-    entries.splice(i, 0, { f: t, t, n: count, regular: false });
+    entries.splice(i, 0, { f: t, t, n: count, late: 0 });
   }
   const next = { anchor: w.anchor, entries };
   while (next.entries.length > MAX_ENTRIES) mergeOnce(p, next);
@@ -288,11 +362,12 @@ export function creditWindow(
       entries.pop();
       continue;
     }
-    // Dropping the last admissions of a run keeps its first time; a regular
-    // run keeps its step, so its last time moves back.
+    // Dropping the last admissions of an exact run keeps its step (its last
+    // time moves back). Another keeps f and t: its modelled times only move
+    // later, so `late` still holds.
     const n = e.n - left;
-    const t = e.regular || e.n <= 2 ? e.f + ((e.t - e.f) / (e.n - 1)) * (n - 1) : e.t;
-    entries[entries.length - 1] = { ...e, n, t: n === 1 ? e.f : t };
+    entries[entries.length - 1] =
+      e.late === 0 ? { ...e, n, t: e.f + stepOf(e) * (n - 1) } : { ...e, n };
     left = 0;
   }
   return { state: encode(p, { anchor: w.anchor, entries }), credited: amount - left };

@@ -119,5 +119,5 @@ export const exactSlidingWindow: Algorithm = {
       credited: amount - left,
     };
   },
-  decisionTime: (states, now) => Math.max(now, ...states.map((st) => st?.ts ?? now)),
+  decisionTime: (_s, states, now) => Math.max(now, ...states.map((st) => st?.ts ?? now)),
 };

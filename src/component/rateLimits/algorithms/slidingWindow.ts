@@ -9,6 +9,7 @@ import {
   logWindow,
   windowCount,
   windowIsEmpty,
+  windowDecisionTime,
   windowReservedAt,
 } from "../windowLog.js";
 import { configError, remainingFrom } from "./shared.js";
@@ -21,10 +22,10 @@ function wholeCapacity(s: ShardConfig): number {
 
 /**
  * The default sliding window: a compressed admission log (../windowLog.ts).
- * Never admits more than the exact window; exact while a window holds at most
- * 24 distinct admission times; a denied call's `retryAfter` is at most
- * period/16 later than the exact window's. Reservations are logged at the
- * time they may run, as in the exact log.
+ * Exact while a window holds at most 24 distinct admission times; above
+ * that, at most rate + rate/20 in any period, and a denied call's
+ * `retryAfter` at most period/16 later than the exact window's. Reservations
+ * are logged at the time they may run, as in the exact log.
  */
 export const slidingWindow: Algorithm = {
   id: "sliding window",
@@ -61,7 +62,7 @@ export const slidingWindow: Algorithm = {
     }
     return { capacity: rate, maxReserved: maxReserved ?? most };
   },
-  initial: (_s, _seed, now) => emptyWindow(now),
+  initial: (s, _seed, now) => emptyWindow(s, now),
   advance: (s, state, _seed, t) => advanceWindow(s, state, t),
   remaining: (s, state, t) => wholeCapacity(s) - windowCount(s, state, t),
   capacity: wholeCapacity,
@@ -76,6 +77,7 @@ export const slidingWindow: Algorithm = {
   },
   idle: (_s, state) => windowIsEmpty(state),
   credit: (s, state, t, amount) => creditWindow(s, state, t, amount),
-  // Like the exact log, the window never goes back in time (its anchor is a past call).
-  decisionTime: (states, now) => Math.max(now, ...states.map((st) => st?.ts ?? now)),
+  // The window never goes back before what it has dropped (see windowDecisionTime).
+  decisionTime: (s, states, now) =>
+    Math.max(now, ...states.map((st) => (st === null ? now : windowDecisionTime(s, st, now)))),
 };

@@ -82,7 +82,7 @@ export type Algorithm = {
     amount: number,
   ): { state: RateLimitState; credited: number };
   /** The time to decide at: later than `now` when the state must never go back in time. */
-  decisionTime?(states: (RateLimitState | null)[], now: number): number;
+  decisionTime?(s: ShardConfig, states: (RateLimitState | null)[], now: number): number;
   /** Extra `getValue` fields (quotas: used, limit, resetsAt). */
   describe?(
     s: ShardConfig,
