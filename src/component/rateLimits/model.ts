@@ -55,7 +55,7 @@ export const vSlidingWindowConfig = v.object({
   kind: v.literal("sliding window"),
   rate: v.number(),
   period: v.number(),
-  /** "approximate" (default): compressed admission log, never above the exact window. "exact": one entry per admission, rate <= 1000. */
+  /** "approximate" (default): compressed admission log, at most rate + rate/20 in any period. "exact": one entry per admission, rate <= 1000. */
   precision: v.optional(v.union(v.literal("approximate"), v.literal("exact"))),
   ...sharedFields,
   applyUpdates: v.optional(vApplyUpdates),
