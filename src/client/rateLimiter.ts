@@ -21,7 +21,6 @@ import type {
   LimitAllRequest,
   MutationCtx,
   Opts,
-  QueryCtx,
   RateLimitOptions,
 } from "./rateLimiterTypes.js";
 import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
@@ -60,11 +59,18 @@ export {
 export { projectRemaining } from "../component/rateLimits/math.js";
 export { calculateRateLimit, type CalculatedRateLimit } from "../component/rateLimits/calculate.js";
 
-/** Is `ctx` a mutation's? (Only there can a nested query use a stale snapshot.) */
-async function inMutation(ctx: object): Promise<boolean> {
-  const meta = (ctx as Partial<Pick<QueryCtx, "meta">>).meta;
-  if (meta === undefined || !("runMutation" in ctx)) return false;
-  return (await meta.getFunctionMetadata()).type === "mutation";
+/** A ctx that has a mutation's shape (`runMutation` and `meta`); an action's has no `meta`. */
+function hasMutationShape(ctx: object): ctx is Pick<MutationCtx, "runQuery" | "meta"> {
+  return "runMutation" in ctx && "meta" in ctx;
+}
+
+/**
+ * `ctx` if it is a mutation's (only there can a nested query use a stale
+ * snapshot), else null.
+ */
+async function mutationReader(ctx: object): Promise<Pick<MutationCtx, "runQuery"> | null> {
+  if (!hasMutationShape(ctx)) return null;
+  return (await ctx.meta.getFunctionMetadata()).type === "mutation" ? ctx : null;
 }
 
 /** Configs already checked host side (each object once: constructor configs and inline ones). */
@@ -129,9 +135,9 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     ...options: Opts<Limits, Name, RateLimitOptions>
   ): Promise<RateLimitResult> {
     const args = this.limitArgs(name, options[0]);
-    if (applyUpdatesOf(args.config) === "asynchronously" && (await inMutation(ctx))) {
+    const stale = applyUpdatesOf(args.config) === "asynchronously" && (await mutationReader(ctx));
+    if (stale) {
       // Like `limit`: read without a read dependency, so hot keys never conflict.
-      const stale = ctx as unknown as Pick<MutationCtx, "runQuery">;
       return stale.runQuery(this.component.rateLimits.check, args, { useStaleSnapshot: true });
     }
     return ctx.runQuery(this.component.rateLimits.check, args);

@@ -18,6 +18,7 @@ import RateLimiterDefault, {
   type QueryCtx,
   type RateLimitConfig,
 } from "convex-guard";
+import { foldPending } from "../../src/component/rateLimits/async.js";
 import { components, guardTest, runInGuard } from "../setup.js";
 
 const T0 = 1_700_000_000_000;
@@ -227,6 +228,23 @@ describe("applyUpdates: asynchronously", () => {
     await fold(t);
     const docs = await runInGuard(t, async (ctx) => ctx.db.query("rateLimits").collect());
     expect(docs.map((d) => d.key)).toEqual(["other"]);
+  });
+
+  test("a failed fold pass changes nothing; the next one folds every row once", async () => {
+    const t = guardTest();
+    for (let i = 0; i < 3; i++) await t.mutation(async (ctx) => limiter.limit(ctx, "async"));
+    const crash = runInGuard(t, async (ctx) => {
+      await foldPending(ctx, Date.now());
+      throw new Error("pass crashed");
+    });
+    await expect(crash).rejects.toThrow("pass crashed");
+    const rows = await runInGuard(t, async (ctx) => ctx.db.query("rateLimitPending").collect());
+    expect(rows).toHaveLength(3);
+    expect(await runInGuard(t, async (ctx) => ctx.db.query("rateLimits").collect())).toEqual([]);
+    await fold(t);
+    await fold(t);
+    const [doc] = await runInGuard(t, async (ctx) => ctx.db.query("rateLimits").collect());
+    expect(doc).toMatchObject({ value: 0, folded: 3 });
   });
 
   test("reserve goes into debt and the debt recovers over time", async () => {
