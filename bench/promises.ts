@@ -176,6 +176,22 @@ export const PROMISES: Promise_[] = [
     0.0625,
     "default sliding window: no denied call's retryAfter exceeds the exact window's by more than period/16",
   ),
+  // Asynchronous limits (hot keys).
+  p(
+    "async.conflictPct100",
+    0,
+    "asynchronous `limit`: 100 concurrent calls on one key never conflict through the limiter (conflicting pairs %, modelled)",
+  ),
+  p(
+    "async.over10.vsPeer",
+    0.1,
+    "asynchronous limits at 10× overload admit under a tenth of the peer's asynchronous mode's over-admission (modelled, same run)",
+  ),
+  p(
+    "async.lowest10",
+    21,
+    "asynchronous limits at 10× overload: the balance never goes below minus one call plus the calls in flight (20; modelled)",
+  ),
   p(
     "sweep.docsLeft",
     0,

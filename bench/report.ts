@@ -8,6 +8,8 @@ import type { ContentionRow } from "./contention.js";
 import type { HotKeyRow } from "./costApiKeys.js";
 import type { MaintenanceBench } from "./maintenance.js";
 import type { AuditIntegrity } from "./auditIntegrity.js";
+import type { AsyncBench } from "./async.js";
+import { asyncSection } from "./asyncReport.js";
 import type { PromiseCheck } from "./promises.js";
 import type { MetricStats } from "./stats.js";
 
@@ -31,6 +33,7 @@ export type Results = {
   apiKeysHot?: HotKeyRow[];
   maintenance?: MaintenanceBench;
   auditIntegrity?: AuditIntegrity;
+  async?: AsyncBench;
   promises: PromiseCheck[];
 };
 
@@ -278,6 +281,7 @@ export function renderMarkdown(r: Results): string {
   }
   if (r.maintenance) out.push(...maintenanceSection(r.maintenance));
   if (r.auditIntegrity) out.push(...integritySection(r.auditIntegrity));
+  if (r.async) out.push(...asyncSection(r.async));
   if (r.contention) {
     out.push(`### Contention model`, "");
     out.push(

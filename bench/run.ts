@@ -17,6 +17,7 @@ import { speed } from "./speed.js";
 import { accuracy } from "./accuracy.js";
 import { rateLimitScale } from "./scale.js";
 import { limitContention } from "./contention.js";
+import { asyncBench } from "./async.js";
 import { maintenanceBench } from "./maintenance.js";
 import { auditIntegrity } from "./auditIntegrity.js";
 import { ours, peer } from "./limiters.js";
@@ -182,6 +183,7 @@ export async function main(argv: string[]): Promise<number> {
           ...(await limitContention(o.contentionN, o.contentionRounds, { ours, peer }, log)),
           ...(r.audit?.logContention ?? []),
         ];
+        r.async = await asyncBench(o.contentionRounds, log);
       });
     }
     if (o.sections.includes("maintenance")) {
@@ -297,6 +299,18 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
   if (r.scale) m["sweep.docsLeft"] = r.scale.ours.afterSweep.docs;
+  if (r.async) {
+    const A = r.async;
+    const c100 = A.contention.find(
+      (c) => c.impl === "ours" && c.scenario.includes("asynchronous, 100"),
+    );
+    m["async.conflictPct100"] = c100 ? c100.conflictPct : null;
+    const over = (impl: string) => A.overload.find((o) => o.overload === 10 && o.impl === impl);
+    const [ours10, peer10] = [over("ours"), over("peer")];
+    m["async.over10.vsPeer"] =
+      ours10 && peer10 && peer10.overPct > 0 ? ours10.overPct / peer10.overPct : null;
+    m["async.lowest10"] = ours10 ? -ours10.lowestBalance : null;
+  }
   if (r.maintenance) {
     const M = r.maintenance;
     m["maintenance.idlePerDay"] = Math.max(M.unusedPerDay, M.idlePerDay);

@@ -104,8 +104,7 @@ function run(config: RateLimitConfig, ops: Op[]) {
       const [caller] = inFlight.splice(op.pick % inFlight.length, 1);
       const seen = versions[caller!.snapshot]!;
       if (seen.pending.length > MAX_UNFOLDED) continue;
-      const unfolded = seen.pending.reduce((n, r) => n + r.count, 0);
-      const d = decideAsync(c, seen.state, unfolded, SEED, now, caller!.count, false);
+      const d = decideAsync(c, seen.state, seen.pending, SEED, now, caller!.count, false);
       if (!d.ok) continue;
       const row = { id: nextId++, count: caller!.count, ts: now };
       // Consumption committed after the caller's snapshot (racing callers, stale reads).
@@ -180,9 +179,9 @@ describe("asynchronous limits: over-admission bound", () => {
     const peer: Row[] = [];
     const ours: Row[] = [];
     for (let i = 0; i < 10; i++) {
-      if (decideAsync(c, null, 0, SEED, 1000, 1, false).ok)
+      if (decideAsync(c, null, [], SEED, 1000, 1, false).ok)
         peer.push({ id: i, count: 1, ts: 1000 });
-      if (decideAsync(c, null, ours.length, SEED, 1000, 1, false).ok)
+      if (decideAsync(c, null, ours, SEED, 1000, 1, false).ok)
         ours.push({ id: i, count: 1, ts: 1000 });
     }
     expect(peer).toHaveLength(10);

@@ -71,33 +71,39 @@ export function unfoldedCount(rows: PendingRow[]): number {
 }
 
 /**
- * The asynchronous admission rule, on the folded `state` and the `unfolded`
- * consumption a snapshot holds. Without `reserve`: admitted while the folded
- * state has room for `count` and for what is unfolded (`remaining >=
- * max(count, unfolded)`), so the last call admitted may leave the balance at
- * most one call below zero once everything folds (the peer's own tests expect
- * a call admitted on a folded balance its unfolded consumption exhausts).
- * With `reserve`: `count` plus the unfolded consumption is reserved at once,
- * so `maxReserved` bounds the whole debt. Unfolded consumption beyond the
- * capacity waits for a fold.
+ * The asynchronous admission rule, on the folded `state` and the unfolded
+ * `rows` a snapshot holds. Without `reserve`, a call is admitted when the
+ * folded state has room for `count` (the peer's rule) and the state with the
+ * rows applied is not below zero: the last call admitted may leave the
+ * balance at most its own count below zero once everything folds (the peer's
+ * own tests expect a call admitted on a balance its queued consumption has
+ * just exhausted). With `reserve`, `count` is reserved on the state with the
+ * rows applied, so `maxReserved` bounds the whole debt. Denied: `retryAfter`
+ * until both hold.
  */
 export function decideAsync(
   c: NormalizedConfig,
   state: RateLimitState | null,
-  unfolded: number,
+  rows: PendingRow[],
   seed: string,
   now: number,
   count: number,
   reserve: boolean,
 ): Exclude<Decision, { needSecondShard: true }> {
-  const reads = [{ shard: 0, state }];
   const s = shardConfig(c);
-  let d: Decision;
-  if (reserve) d = decide(c, reads, seed, now, count + unfolded, true);
-  else if (unfolded > s.algorithm.capacity(s)) d = { ok: false, retryAfter: FOLD_WAIT_MS };
-  else d = decide(c, reads, seed, now, Math.max(count, unfolded), false);
+  const applied = [{ shard: 0, state: foldRows(s, state, seed, rows) }];
+  const d = reserve
+    ? decide(c, applied, seed, now, count, true)
+    : both(decide(c, [{ shard: 0, state }], seed, now, count), decide(c, applied, seed, now, 0));
   if (!d.ok && d.needSecondShard) throw new Error("unreachable: one shard");
   return d;
+}
+
+/** Admitted if both are; else denied until both are (the later retryAfter). */
+function both(a: Decision, b: Decision): Decision {
+  if (a.ok && b.ok) return a;
+  const wait = (d: Decision) => (d.ok ? 0 : d.needSecondShard ? 0 : d.retryAfter);
+  return { ok: false, retryAfter: Math.max(wait(a), wait(b)) };
 }
 
 /** Records an admitted asynchronous call: one append, nothing read. */

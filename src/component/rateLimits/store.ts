@@ -28,7 +28,6 @@ import {
   deletePending,
   foldPending,
   readPending,
-  unfoldedCount,
 } from "./async.js";
 import { publicTarget, randomInt, readShard, seedOf, toState } from "./shards.js";
 import { blockedDecision, keepWhileBlocked } from "./blocks.js";
@@ -148,15 +147,7 @@ async function evaluateAsync(db: DatabaseReader, p: Prepared, now: number): Prom
     return { p, decision: { ok: false, retryAfter: FOLD_WAIT_MS }, docs };
   }
   const { config, seed, count, reserve } = p;
-  const decision = decideAsync(
-    config,
-    toState(doc),
-    unfoldedCount(rows),
-    seed,
-    now,
-    count,
-    reserve,
-  );
+  const decision = decideAsync(config, toState(doc), rows, seed, now, count, reserve);
   return { p, decision, docs };
 }
 
