@@ -176,6 +176,19 @@ describe("useRateLimit in a rendered component", () => {
     expect(container.textContent).toBe("send");
   });
 
+  test("an asynchronous limit's unfolded consumption counts as taken", async () => {
+    await render();
+    // Folded: 2 tokens left; 2 more calls recorded but not folded yet.
+    const config: RateLimitConfig = { ...TOKEN_BUCKET, applyUpdates: "asynchronously" };
+    const now = CLIENT_NOW + SKEW;
+    setQueryValue({ ...served(config, { value: 2, ts: now }, 2), unfolded: 2 });
+    expect(latest.check()!.value).toBeCloseTo(0);
+    // One more call needs the next token: in a second.
+    expect(latest.status).toEqual({ ok: false, retryAt: CLIENT_NOW + 1000 });
+    setQueryValue({ ...served(config, { value: 2, ts: now }, 2), unfolded: 0 });
+    expect(latest.status).toEqual({ ok: true, retryAt: undefined });
+  });
+
   test("without a server-time mutation the client clock is taken as the server's", async () => {
     await render({ serverTime: false });
     setQueryValue(served(TOKEN_BUCKET, { value: 0, ts: CLIENT_NOW - 500 }, 0.5));
