@@ -49,6 +49,11 @@ export const PROMISES: Promise_[] = [
   p("sharded.denied.reads", 2, "with shards, a denied `limit` reads at most 2 shards"),
   p("sharded.denied.writes", 0, "with shards, a denied `limit` writes nothing"),
   p("sharded.check.writes", 0, "with shards, `check` writes nothing"),
+  p(
+    "limit.stats.newConflictPct",
+    0,
+    "usage stats add no conflict between concurrent `limit` calls (extra conflicting pairs %, stats on vs off)",
+  ),
   // Audit log.
   p(
     "audit.log.reads",

@@ -18,6 +18,7 @@ import { accuracy } from "./accuracy.js";
 import { rateLimitScale } from "./scale.js";
 import { limitContention } from "./contention.js";
 import { asyncBench } from "./async.js";
+import { newConflictPct, statsContention } from "./statsContention.js";
 import { maintenanceBench } from "./maintenance.js";
 import { auditIntegrity } from "./auditIntegrity.js";
 import { ours, peer } from "./limiters.js";
@@ -181,6 +182,7 @@ export async function main(argv: string[]): Promise<number> {
       await section("contention", async () => {
         r.contention = [
           ...(await limitContention(o.contentionN, o.contentionRounds, { ours, peer }, log)),
+          ...(await statsContention(o.contentionN, o.contentionRounds, t0, log)),
           ...(r.audit?.logContention ?? []),
         ];
         r.async = await asyncBench(o.contentionRounds, log);
@@ -235,6 +237,7 @@ export async function main(argv: string[]): Promise<number> {
     m["sharded.denied.writes"] = worst(L, 10, "limit denied", "documentsWritten");
     m["sharded.check.writes"] = worst(L, 10, "check", "documentsWritten");
   }
+  if (r.contention) m["limit.stats.newConflictPct"] = newConflictPct(r.contention);
   if (r.audit) {
     const A = r.audit;
     m["audit.log.reads"] = Math.max(

@@ -1,5 +1,5 @@
 /**
- * What `RateLimiter`'s operator methods do (block, unblock, listBlocks):
+ * What `RateLimiter`'s operator methods do (block, unblock, listBlocks, stats):
  * the component call plus the audit event, kept here so the client class
  * stays a list of thin methods.
  */
@@ -7,9 +7,11 @@ import type { PaginationOptions, PaginationResult } from "convex/server";
 import type { ComponentApi } from "../component/_generated/component.js";
 import type { AuditEventInput } from "../component/audit/model.js";
 import type { Block, RateLimitConfig } from "../component/rateLimits/model.js";
+import type { StatsArgs, StatsResult } from "../component/rateLimits/statsModel.js";
 import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
 
 export type { Block } from "../component/rateLimits/model.js";
+export type { StatsArgs, StatsResult } from "../component/rateLimits/statsModel.js";
 
 /** What `audit` must offer: an `AuditLog` fits. */
 export type RateLimitAuditSink = {
@@ -87,4 +89,13 @@ export async function listBlocks(
   paginationOpts: PaginationOptions,
 ): Promise<PaginationResult<Block>> {
   return ctx.runQuery(component.rateLimits.listBlocks, { name, paginationOpts });
+}
+
+export async function readStats(
+  component: ComponentApi,
+  ctx: RunQueryCtx,
+  args: StatsArgs,
+): Promise<StatsResult> {
+  const { name, key, from, to, top } = args;
+  return ctx.runQuery(component.rateLimits.stats, { name, key, from, to, top });
 }

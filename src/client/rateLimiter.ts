@@ -11,9 +11,12 @@ import type { ComponentApi } from "../component/_generated/component.js";
 import {
   blockKey,
   listBlocks,
+  readStats,
   unblockKey,
   type Block,
   type BlockOptions,
+  type StatsArgs,
+  type StatsResult,
   type UnblockOptions,
 } from "./rateLimitAdmin.js";
 import type {
@@ -54,6 +57,8 @@ export {
   type BlockOptions,
   type RateLimitActor,
   type RateLimitAuditSink,
+  type StatsArgs,
+  type StatsResult,
   type UnblockOptions,
 } from "./rateLimitAdmin.js";
 export { projectRemaining } from "../component/rateLimits/math.js";
@@ -227,6 +232,19 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     paginationOpts: PaginationOptions,
   ): Promise<PaginationResult<Block>> {
     return listBlocks(this.component, ctx, name, paginationOpts);
+  }
+
+  /**
+   * Usage of a limit configured with `stats: true`: allowed, denied and
+   * consumed counts per UTC hour and day in [from, to) (at most 31 days), for
+   * `key` or the whole limit with its `top` (default 10) most denied keys.
+   * Throws INVALID_ARGUMENT for a bad name, key, range or `top`.
+   */
+  async stats<Name extends string = keyof Limits & string>(
+    ctx: RunQueryCtx,
+    args: StatsArgs & { name: Name },
+  ): Promise<StatsResult> {
+    return readStats(this.component, ctx, args);
   }
 
   /**

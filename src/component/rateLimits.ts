@@ -36,6 +36,9 @@ import {
   resetPublic,
 } from "./rateLimits/store.js";
 import { getRateLimitValue } from "./rateLimits/getValue.js";
+import { recordDenied } from "./rateLimits/stats.js";
+import { statsArgs, vStatsResult } from "./rateLimits/statsModel.js";
+import { readStats } from "./rateLimits/statsQuery.js";
 
 /** Consume `count` (default 1). Returns `{ ok, retryAfter }`; throws only for bad input or `throws: true`. */
 export const limit = mutation({
@@ -48,6 +51,9 @@ export const limit = mutation({
       // Decide on a stale snapshot (no read dependency), then append.
       r = await ctx.runQuery(api.rateLimits.check, args, { useStaleSnapshot: true });
       if (r.ok) await recordAsync(ctx, fromPublic(args), now);
+      else if (args.config.stats === true && args.count !== 0) {
+        await recordDenied(ctx, fromPublic(args), now);
+      }
     } else {
       r = await consumeRateLimit(ctx, fromPublic(args), now);
     }
@@ -139,4 +145,14 @@ export const listBlocks = query({
   args: listBlocksArgs,
   returns: paginationResultValidator(vBlock),
   handler: async (ctx, args) => listBlockedKeys(ctx, args, Date.now()),
+});
+
+/**
+ * Allowed, denied and consumed counts per UTC hour and day of a limit with
+ * `stats: true`, for one key or the whole limit with its top denied keys.
+ */
+export const stats = query({
+  args: statsArgs,
+  returns: vStatsResult,
+  handler: async (ctx, args) => readStats(ctx, args, Date.now()),
 });

@@ -42,6 +42,7 @@ describe("normalizeConfig", () => {
       shards: 1,
       start: undefined,
       async: false,
+      stats: false,
     });
     const sliding = { kind: "sliding window", rate: 5, period: MIN } as const;
     expect(normalizeConfig(sliding).algorithm.id).toBe("sliding window");

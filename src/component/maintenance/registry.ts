@@ -3,6 +3,7 @@ import { maintainAudit } from "../audit.js";
 import { maintainCodes } from "../codes.js";
 import { nextCodeDue } from "../codes/store.js";
 import { pendingDue } from "../rateLimits/async.js";
+import { statsDue } from "../rateLimits/stats.js";
 import { maintainRateLimits } from "../rateLimits/store.js";
 import {
   apiKeysBacklog,
@@ -23,9 +24,11 @@ import type { MaintenancePass } from "./kick.js";
 export const capabilities = {
   rateLimits: {
     pass: maintainRateLimits,
-    // Idle keys to sweep, and consumption of asynchronous limits to fold.
+    // Idle keys to sweep, consumption of asynchronous limits and usage stats to fold.
     nextDue: async (ctx) => {
-      const due = [await rateLimitsDue(ctx), await pendingDue(ctx.db)].filter((d) => d !== null);
+      const due = [await rateLimitsDue(ctx), await pendingDue(ctx.db), await statsDue(ctx)].filter(
+        (d) => d !== null,
+      );
       return due.length === 0 ? null : Math.min(...due);
     },
     backlog: rateLimitsBacklog,

@@ -26,6 +26,7 @@ import type { ShardConfig } from "./algorithms/index.js";
 import { normalizeConfig, shardConfig, type NormalizedConfig } from "./config.js";
 import { keepWhileBlocked } from "./blocks.js";
 import { advance, decide, idleAt, type Decision } from "./math.js";
+import { foldAdmitted } from "./stats.js";
 import type { RateLimitConfig, RateLimitState } from "./model.js";
 
 /** Most unfolded rows a decision reads for one key; beyond it the call waits for a fold. */
@@ -147,12 +148,14 @@ export async function foldPending(ctx: MutationCtx, now: number): Promise<Mainte
 async function foldKey(ctx: MutationCtx, rows: Doc<"rateLimitPending">[], now: number) {
   const { name, key } = rows[0]!;
   // The latest call's config wins, as it would for a transactional call.
-  const s = shardConfig(normalizeConfig(rows[rows.length - 1]!.config, name));
+  const config = normalizeConfig(rows[rows.length - 1]!.config, name);
+  const s = shardConfig(config);
   const seed = seedOf(name, key);
   const doc = await ctx.db
     .query("rateLimits")
     .withIndex("by_name_key_shard", (q) => q.eq("name", name).eq("key", key).eq("shard", 0))
     .unique();
+  if (config.stats) await foldAdmitted(ctx, { name, key }, rows);
   const state = foldRows(s, doc && { value: doc.value, ts: doc.ts, prev: doc.prev }, seed, rows);
   if (state === null) return;
   const folded = (doc?.folded ?? 0) + unfoldedCount(rows);

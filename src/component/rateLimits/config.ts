@@ -54,10 +54,20 @@ export type NormalizedConfig = {
   calendar?: ShardConfig["calendar"];
   /** `applyUpdates: "asynchronously"`: decided on a stale snapshot, consumption folded later. */
   async: boolean;
+  /** `stats: true`: calls are counted for `stats` (see ./stats.ts). */
+  stats: boolean;
 };
 
 /** Fields every kind has; each algorithm lists the others it accepts. */
-const COMMON_FIELDS = new Set(["kind", "rate", "period", "maxReserved", "shards", "applyUpdates"]);
+const COMMON_FIELDS = new Set([
+  "kind",
+  "rate",
+  "period",
+  "maxReserved",
+  "shards",
+  "applyUpdates",
+  "stats",
+]);
 const ALL_OPTIONS = new Set(ALGORITHMS.flatMap((a) => a.options));
 
 /** Rejects a field the config's algorithm does not have, naming it. */
@@ -148,6 +158,9 @@ export function normalizeConfig(
       "shards",
     );
   }
+  if (config.stats !== undefined && typeof config.stats !== "boolean") {
+    throw configError(name, `stats must be true or false, got ${String(config.stats)}`, "stats");
+  }
   const options = algorithm.configure(config, name, rate);
   return {
     kind: config.kind,
@@ -160,6 +173,7 @@ export function normalizeConfig(
     start: options.start,
     ...(options.calendar ? { calendar: options.calendar } : {}),
     async,
+    stats: config.stats === true,
   };
 }
 

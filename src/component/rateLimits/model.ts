@@ -22,10 +22,12 @@ import { v, type Infer } from "convex/values";
  */
 export const vApplyUpdates = v.union(v.literal("transactionally"), v.literal("asynchronously"));
 
-/** Fields every kind shares: how much may be reserved ahead, sharding. */
+/** Fields every kind shares: how much may be reserved ahead, sharding, usage stats. */
 const sharedFields = {
   maxReserved: v.optional(v.number()),
   shards: v.optional(v.number()),
+  /** Count calls for `stats` (allowed, denied, consumed per hour). Off by default. */
+  stats: v.optional(v.boolean()),
 };
 
 /** Fields of the token-based kinds (token bucket, fixed window), as the peer names them. */

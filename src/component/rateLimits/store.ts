@@ -32,6 +32,13 @@ import {
 import { publicTarget, randomInt, readShard, seedOf, toState } from "./shards.js";
 import { blockedDecision, keepWhileBlocked } from "./blocks.js";
 import {
+  admittedStats,
+  flushCounters,
+  foldCounters,
+  maintainStats,
+  recordDenied,
+} from "./stats.js";
+import {
   creditState,
   decide,
   idleAt,
@@ -160,9 +167,15 @@ async function applyWrites(ctx: MutationCtx, e: Evaluated, writes: ShardWrite[],
     return;
   }
   let firstIdleAt = Infinity;
-  for (const w of writes) {
+  for (const [i, w] of writes.entries()) {
     const doc = e.docs.get(w.shard);
-    const fields = stateFields(w, doc ?? null);
+    const fields = {
+      ...stateFields(w, doc ?? null),
+      // The call is counted once, on the first shard it writes.
+      ...(e.p.config.stats
+        ? await admittedStats(ctx, e.p, doc ?? null, i === 0 ? e.p.count : 0, now)
+        : {}),
+    };
     if (doc) {
       await ctx.db.patch("rateLimits", doc._id, fields);
     } else {
@@ -229,7 +242,10 @@ export async function peekThenConsume(
   const d = e.decision;
   return {
     result: result(d),
-    consume: async () => (d.ok ? applyWrites(ctx, e, d.writes, now) : undefined),
+    consume: async () => {
+      if (d.ok) await applyWrites(ctx, e, d.writes, now);
+      else if (e.p.config.stats && e.p.count > 0) await recordDenied(ctx, e.p, now);
+    },
   };
 }
 
@@ -297,6 +313,9 @@ export async function limitAllRequests(
   const denied = evaluated.filter((e) => !e.decision.ok);
   if (denied.length > 0) {
     const retryAfter = Math.max(...denied.map((e) => (e.decision.ok ? 0 : e.decision.retryAfter)));
+    for (const e of denied) {
+      if (e.p.config.stats && e.p.count > 0) await recordDenied(ctx, e.p, now);
+    }
     return { ok: false, retryAfter, results, denied: denied[0]!.p.name };
   }
   for (const e of evaluated) if (e.decision.ok) await applyWrites(ctx, e, e.decision.writes, now);
@@ -310,7 +329,10 @@ export async function resetRateLimit(ctx: MutationCtx, name: string, key: string
     .query("rateLimits")
     .withIndex("by_name_key_shard", (q) => q.eq("name", name).eq("key", key))
     .take(MAX_SHARDS);
-  for (const doc of docs) await ctx.db.delete("rateLimits", doc._id);
+  for (const doc of docs) {
+    await flushCounters(ctx, doc);
+    await ctx.db.delete("rateLimits", doc._id);
+  }
   await deletePending(ctx, name, key);
 }
 
@@ -329,11 +351,13 @@ export async function maintainRateLimits(
     .query("rateLimits")
     .withIndex("by_idleAt", (q) => q.lt("idleAt", now))
     .take(SWEEP_BATCH);
+  await foldCounters(ctx, idle);
   for (const doc of idle) await ctx.db.delete("rateLimits", doc._id);
   const folded = await foldPending(ctx, now);
+  const stats = await maintainStats(ctx, now);
   return {
-    processed: idle.length + folded.processed,
-    more: idle.length === SWEEP_BATCH || folded.more,
+    processed: idle.length + folded.processed + stats.processed,
+    more: idle.length === SWEEP_BATCH || folded.more || stats.more,
   };
 }
 

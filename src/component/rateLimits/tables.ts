@@ -1,6 +1,7 @@
 import { defineTable } from "convex/server";
 import { v } from "convex/values";
 import { vRateLimitConfig } from "./model.js";
+import { statsTables } from "./statsTables.js";
 
 /** The rate limiter's tables. */
 export const rateLimitTables = {
@@ -26,11 +27,18 @@ export const rateLimitTables = {
     blockReason: v.optional(v.string()),
     blockName: v.optional(v.string()),
     folded: v.optional(v.number()),
+    // Usage stats (`stats: true`, see ./stats.ts): this shard's admitted calls
+    // and tokens in the UTC hour starting at `statsHour`, carried by the write
+    // the call makes anyway and flushed when the hour is over.
+    statsHour: v.optional(v.number()),
+    statsAllowed: v.optional(v.number()),
+    statsConsumed: v.optional(v.number()),
   })
     .index("by_name_key_shard", ["name", "key", "shard"])
     .index("by_idleAt", ["idleAt"])
     .index("by_folded_idleAt", ["folded", "idleAt"])
-    .index("by_block", ["blockName", "blockedUntil"]),
+    .index("by_block", ["blockName", "blockedUntil"])
+    .index("by_statsHour", ["statsHour"]),
   // Consumption of asynchronous limits, appended by `limit` and folded into
   // `rateLimits` (shard 0) by the maintenance pass in commit order, then
   // deleted. `at` is the commit timestamp; `ts` the call's clock.
@@ -44,4 +52,5 @@ export const rateLimitTables = {
   })
     .index("by_name_key_at", ["name", "key", "at"])
     .index("by_at", ["at"]),
+  ...statsTables,
 };
