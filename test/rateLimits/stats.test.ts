@@ -240,4 +240,24 @@ describe("usage stats", () => {
     // Once per key and hour: the previous hour's counters appended as a row.
     expect(rw(rollover.cost)).toEqual({ read: 3, written: 2 });
   });
+
+  test("cost: one pass folds 50 keys' hour (2 allowed, 2 denied each)", async () => {
+    const t = guardTest();
+    const quota = new RateLimiter(components.guard, {
+      d: { kind: "quota", limit: 2, per: "day", stats: true },
+    });
+    for (let k = 0; k < 50; k++) {
+      for (let i = 0; i < 4; i++)
+        await t.mutation((ctx) => quota.limit(ctx, "d", { key: `k${k}` }));
+    }
+    vi.setSystemTime(T0 + HOUR + STATS_DELAY_MS);
+    const pass = await measure(t, (ctx) =>
+      ctx.runMutation(components.guard.maintenance.runNow, {}),
+    );
+    expect(pass.result).toMatchObject({ rateLimits: 150, more: false });
+    // 50 documents read and patched, 100 rows read and deleted, 51 aggregates inserted, the loop state.
+    expect(rw(pass.cost)).toEqual({ read: 306, written: 202 });
+    const s = await t.query((ctx) => quota.stats(ctx, { name: "d", from: T0, to: T0 + HOUR }));
+    expect(s.total).toEqual({ allowed: 100, denied: 100, consumed: 100 });
+  });
 });

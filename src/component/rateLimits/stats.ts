@@ -81,8 +81,10 @@ export async function admittedStats(
   let consumed = sameHour ? (doc!.statsConsumed ?? 0) : 0;
   if (!sameHour) {
     if (held !== undefined) await flushCounters(ctx, doc!);
-    // The first count of this hour in this document: make sure a tick folds it.
-    await ensureMaintenance(ctx, now, statsDueAt(held ?? hour));
+    // The first count of this hour in this document: make sure a tick folds it
+    // (and the appended hour). A loop running late is not rushed: a tick within
+    // STATS_DELAY_MS will do.
+    await ensureMaintenance(ctx, now, Math.max(statsDueAt(held ?? hour), now + STATS_DELAY_MS));
   }
   allowed += 1;
   consumed += count;
