@@ -5,6 +5,7 @@
  */
 
 import type * as admin from "../admin.js";
+import type * as adminLimits from "../adminLimits.js";
 import type * as apiKeys from "../apiKeys.js";
 import type * as auditAnchors from "../auditAnchors.js";
 import type * as auditDashboard from "../auditDashboard.js";
@@ -26,6 +27,7 @@ import { anyApi, componentsGeneric } from "convex/server";
 
 const fullApi: ApiFromModules<{
   "admin": typeof admin;
+  "adminLimits": typeof adminLimits;
   "apiKeys": typeof apiKeys;
   "auditAnchors": typeof auditAnchors;
   "auditDashboard": typeof auditDashboard;

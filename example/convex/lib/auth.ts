@@ -13,6 +13,7 @@ export type Role = (typeof ROLES)[number];
 export const PERMISSIONS = {
   "messages.moderate": "moderator",
   "audit.read": "admin",
+  "limits.manage": "admin",
   "users.setRole": "superadmin",
   "users.delete": "superadmin",
   "apiKeys.manage": "superadmin",

@@ -10,7 +10,8 @@ import { components } from "../_generated/api.js";
 
 export const limiter = new RateLimiter(components.guard, {
   // Per user: 5 messages in any rolling minute (approximate sliding window, one document per user).
-  sendMessage: { kind: "sliding window", rate: 5, period: MINUTE },
+  // Usage stats on: the admin page (adminLimits.ts) shows who is refused, and how often.
+  sendMessage: { kind: "sliding window", rate: 5, period: MINUTE, stats: true },
   // Whole app: a sharded token bucket so hot traffic spreads over 4 documents.
   globalMessages: { kind: "token bucket", rate: 1_000, period: MINUTE, capacity: 200, shards: 4 },
   // Whole app: at most 100 new accounts per hour.

@@ -1,0 +1,71 @@
+/**
+ * The admin page for rate limits: who is being limited and how often, and
+ * "block this sender for an hour". Admins and above only. Blocks are audited
+ * (guard.rateLimit.block / unblock, with the admin as actor) in the same
+ * transaction, and a blocked sender's `sendMessage` is denied like any other
+ * limit, without costing other senders anything.
+ */
+import { paginationOptsValidator } from "convex/server";
+import { v } from "convex/values";
+import { DAY, HOUR, MINUTE } from "convex-guard";
+import { appError, assertPermission } from "./lib/auth.js";
+import { userMutation, userQuery } from "./lib/functions.js";
+import { audit, limiter } from "./lib/guard.js";
+
+const actorOf = (user: { _id: string }) => ({ type: "user", id: user._id });
+
+/**
+ * Messages sent and refused per hour and day over the last `hours` (default
+ * 24, at most 31 days), for every sender with the most refused first, or for
+ * one sender. Hours before `completeUntil` are final.
+ */
+export const messageStats = userQuery({
+  args: { sender: v.optional(v.id("users")), hours: v.optional(v.number()) },
+  handler: async (ctx, { sender, hours = 24 }) => {
+    assertPermission(ctx.user, "limits.manage");
+    if (!Number.isInteger(hours) || hours < 1 || hours > (31 * DAY) / HOUR)
+      throw appError("INVALID_ARGUMENT", "hours must be an integer from 1 to 744.");
+    const to = Math.floor(Date.now() / HOUR) * HOUR + HOUR; // through the current hour
+    return limiter.stats(ctx, { name: "sendMessage", key: sender, from: to - hours * HOUR, to });
+  },
+});
+
+/** Blocks a sender's messages for `minutes` (at most a week). */
+export const blockSender = userMutation({
+  args: { sender: v.id("users"), minutes: v.number(), reason: v.string() },
+  returns: v.null(),
+  handler: async (ctx, { sender, minutes, reason }) => {
+    assertPermission(ctx.user, "limits.manage");
+    if (!Number.isInteger(minutes) || minutes < 1 || minutes > (7 * DAY) / MINUTE)
+      throw appError("INVALID_ARGUMENT", "minutes must be an integer from 1 to 10080.");
+    if (sender === ctx.user._id) throw appError("FORBIDDEN", "You cannot block yourself.");
+    if ((await ctx.db.get("users", sender)) === null) throw appError("NOT_FOUND", "No such user.");
+    await limiter.block(ctx, "sendMessage", {
+      key: sender,
+      until: Date.now() + minutes * MINUTE,
+      reason,
+      audit,
+      actor: actorOf(ctx.user),
+    });
+    return null;
+  },
+});
+
+/** Lifts a sender's block early; `unblocked` is false if none was in force. */
+export const unblockSender = userMutation({
+  args: { sender: v.id("users") },
+  returns: v.object({ unblocked: v.boolean() }),
+  handler: async (ctx, { sender }) => {
+    assertPermission(ctx.user, "limits.manage");
+    return limiter.unblock(ctx, "sendMessage", { key: sender, audit, actor: actorOf(ctx.user) });
+  },
+});
+
+/** Senders blocked now, soonest to end first (for `usePaginatedQuery`). */
+export const blockedSenders = userQuery({
+  args: { paginationOpts: paginationOptsValidator },
+  handler: async (ctx, { paginationOpts }) => {
+    assertPermission(ctx.user, "limits.manage");
+    return limiter.listBlocks(ctx, "sendMessage", paginationOpts);
+  },
+});
