@@ -31,13 +31,7 @@ import {
 } from "./async.js";
 import { publicTarget, randomInt, readShard, seedOf, toState } from "./shards.js";
 import { blockedDecision, keepWhileBlocked } from "./blocks.js";
-import {
-  admittedStats,
-  flushCounters,
-  foldCounters,
-  maintainStats,
-  recordDenied,
-} from "./stats.js";
+import * as stats from "./stats.js";
 import {
   creditState,
   decide,
@@ -173,7 +167,7 @@ async function applyWrites(ctx: MutationCtx, e: Evaluated, writes: ShardWrite[],
       ...stateFields(w, doc ?? null),
       // The call is counted once, on the first shard it writes.
       ...(e.p.config.stats
-        ? await admittedStats(ctx, e.p, doc ?? null, i === 0 ? e.p.count : 0, now)
+        ? await stats.admittedStats(ctx, e.p, doc ?? null, i === 0 ? e.p.count : 0, now)
         : {}),
     };
     if (doc) {
@@ -244,7 +238,7 @@ export async function peekThenConsume(
     result: result(d),
     consume: async () => {
       if (d.ok) await applyWrites(ctx, e, d.writes, now);
-      else if (e.p.config.stats && e.p.count > 0) await recordDenied(ctx, e.p, now);
+      else if (e.p.config.stats && e.p.count > 0) await stats.recordDenied(ctx, e.p, now);
     },
   };
 }
@@ -314,7 +308,7 @@ export async function limitAllRequests(
   if (denied.length > 0) {
     const retryAfter = Math.max(...denied.map((e) => (e.decision.ok ? 0 : e.decision.retryAfter)));
     for (const e of denied) {
-      if (e.p.config.stats && e.p.count > 0) await recordDenied(ctx, e.p, now);
+      if (e.p.config.stats && e.p.count > 0) await stats.recordDenied(ctx, e.p, now);
     }
     return { ok: false, retryAfter, results, denied: denied[0]!.p.name };
   }
@@ -330,7 +324,7 @@ export async function resetRateLimit(ctx: MutationCtx, name: string, key: string
     .withIndex("by_name_key_shard", (q) => q.eq("name", name).eq("key", key))
     .take(MAX_SHARDS);
   for (const doc of docs) {
-    await flushCounters(ctx, doc);
+    await stats.flushCounters(ctx, doc);
     await ctx.db.delete("rateLimits", doc._id);
   }
   await deletePending(ctx, name, key);
@@ -351,13 +345,13 @@ export async function maintainRateLimits(
     .query("rateLimits")
     .withIndex("by_idleAt", (q) => q.lt("idleAt", now))
     .take(SWEEP_BATCH);
-  await foldCounters(ctx, idle);
+  await stats.foldCounters(ctx, idle);
   for (const doc of idle) await ctx.db.delete("rateLimits", doc._id);
   const folded = await foldPending(ctx, now);
-  const stats = await maintainStats(ctx, now);
+  const counted = await stats.maintainStats(ctx, now);
   return {
-    processed: idle.length + folded.processed + stats.processed,
-    more: idle.length === SWEEP_BATCH || folded.more || stats.more,
+    processed: idle.length + folded.processed + counted.processed,
+    more: idle.length === SWEEP_BATCH || folded.more || counted.more,
   };
 }
 
