@@ -13,7 +13,9 @@
  * exact window would answer given the same admissions, as a fraction of the
  * period.
  */
-import { MINUTE } from "convex-guard";
+import { HOUR, MINUTE } from "convex-guard";
+import { getConvexSize } from "convex/values";
+import { MAX_ENTRIES, MAX_ENTRY_COUNT } from "../src/component/rateLimits/windowLog.js";
 import { newInstance, setNow } from "./harness.js";
 import { ours, peer, type Config, type Limiter } from "./limiters.js";
 import {
@@ -79,6 +81,63 @@ export function accuracyAlgos(t0: number, rate = RATE): AccuracyAlgo[] {
   ];
 }
 
+/** The quota row's label: the trace stretched 60x and judged per calendar hour. */
+export const QUOTA_LABEL = "ours: quota (per hour; trace 60x slower, judged per calendar hour)";
+
+/**
+ * The quota kind on the same trace stretched to hours (a quota's shortest
+ * period), with `limit` = the trace's rate per hour, judged by its own rule:
+ * admit iff fewer than `limit` were admitted in this calendar hour (UTC).
+ * Over/under are against that rule; burst is per rolling hour (a quota, like
+ * a fixed window, lets up to 2x through across a boundary); the retryAfter
+ * excess is over the time to the next hour.
+ */
+async function quotaCell(times: number[], rate: number, t0: number): Promise<AccuracyCell> {
+  const stretched = times.map((t) => t0 + (t - t0) * 60);
+  const limiter = ours({ l: { kind: "quota", limit: rate, per: "hour" } as unknown as Config });
+  const { ok, retryAfter } = await replay(limiter, stretched);
+  const used = new Map<number, number>();
+  const ref = new Map<number, number>();
+  let over = 0;
+  let under = 0;
+  let diff = 0;
+  let excess = 0;
+  stretched.forEach((t, i) => {
+    const hour = Math.floor(t / HOUR);
+    const u = used.get(hour) ?? 0;
+    if (ok[i] && u >= rate) over++;
+    if (!ok[i] && u < rate) under++;
+    if (!ok[i]) excess = Math.max(excess, retryAfter[i]! - ((hour + 1) * HOUR - t));
+    if (ok[i]) used.set(hour, u + 1);
+    const r = ref.get(hour) ?? 0;
+    if (r < rate !== ok[i]) diff++;
+    if (r < rate) ref.set(hour, r + 1);
+  });
+  return {
+    label: QUOTA_LABEL,
+    admitted: ok.filter(Boolean).length,
+    overPct: pct(over, times.length),
+    underPct: pct(under, times.length),
+    diffPct: pct(diff, times.length),
+    burst: round(maxInWindow(stretched, ok, HOUR) / rate),
+    retryExcess: round(excess / HOUR, 4),
+  };
+}
+
+/**
+ * The largest `{ value, ts, log }` the default sliding window writes: a full
+ * log of `MAX_ENTRIES` entries (every number costs the same 9 bytes whatever
+ * its value), with the largest counts and a fractional anchor.
+ */
+export function defaultStateBytes(): number {
+  const worst = {
+    value: MAX_ENTRIES * MAX_ENTRY_COUNT,
+    ts: 1_767_225_600_000.123,
+    log: new Array<number>(MAX_ENTRIES).fill(2 ** 53 - 1),
+  };
+  return getConvexSize(worst);
+}
+
 async function replay(limiter: Limiter, times: number[]) {
   const t = newInstance();
   const ok: boolean[] = [];
@@ -130,6 +189,8 @@ export async function accuracy(
         retryExcess: round(excess / PERIOD, 4),
       });
     }
+    log(`  accuracy: ${trace.name}, ours: quota (per hour)`);
+    results.push(await quotaCell(trace.times, rate, t0));
     rows.push({
       trace: trace.name,
       description: trace.description,

@@ -198,6 +198,16 @@ export const PROMISES: Promise_[] = [
     "asynchronous limits at 10× overload: the balance never goes below minus one call plus the calls in flight (20; modelled)",
   ),
   p(
+    "default.stateBytes",
+    256,
+    "default sliding window: the largest state it writes ({ value, ts, log }) is at most 256 bytes",
+  ),
+  p(
+    "quota.overPct",
+    0,
+    "quota: never admits more than `limit` in a calendar period (over-admission %, every trace)",
+  ),
+  p(
     "sweep.docsLeft",
     0,
     "after every key went idle and the sweep ran, no rate-limit document is left",

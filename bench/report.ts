@@ -170,7 +170,8 @@ export function renderMarkdown(r: Results): string {
         `**Diff vs ref run**: requests decided differently from an independent run of the reference. ` +
         `**Burst**: most admissions in any one-minute interval ÷ rate. ` +
         `**retryAfter excess**: the worst amount by which a denied call's \`retryAfter\` exceeds what the exact window answers given the same admissions, ÷ period (the default's bound: 1/16 = 0.0625). ` +
-        `Fixed windows start at a known boundary (the adversary's best case).`,
+        `Fixed windows start at a known boundary (the adversary's best case). ` +
+        `The quota row replays each trace 60x slower with \`limit\` = the rate per calendar hour (UTC) and is judged by the quota's own rule (at most \`limit\` per calendar hour; burst per rolling hour; retryAfter against the time to the next hour).`,
       "",
     );
     for (const a of r.accuracy) {

@@ -14,7 +14,7 @@ import { limitCosts, type LimitCall, type LimitCostRow } from "./costLimits.js";
 import { auditBench, confirmationsBench } from "./costGuard.js";
 import { apiKeyCosts, apiKeysHot } from "./costApiKeys.js";
 import { speed } from "./speed.js";
-import { accuracy } from "./accuracy.js";
+import { QUOTA_LABEL, accuracy, defaultStateBytes } from "./accuracy.js";
 import { rateLimitScale } from "./scale.js";
 import { limitContention } from "./contention.js";
 import { asyncBench } from "./async.js";
@@ -299,6 +299,11 @@ export async function main(argv: string[]): Promise<number> {
       m["default.underPct"] = Math.max(...def.map((c) => c!.underPct));
       m["default.burst"] = Math.max(...def.map((c) => c!.burst));
       m["default.retryExcess"] = Math.max(...def.map((c) => c!.retryExcess));
+    }
+    m["default.stateBytes"] = defaultStateBytes();
+    const quota = r.accuracy.map((a) => a.results.find((c) => c.label === QUOTA_LABEL));
+    if (quota.every((c) => c !== undefined)) {
+      m["quota.overPct"] = Math.max(...quota.map((c) => c!.overPct));
     }
   }
   if (r.scale) m["sweep.docsLeft"] = r.scale.ours.afterSweep.docs;
