@@ -14,6 +14,7 @@ import {
   emptyWindow,
   logWindow,
   windowCount,
+  windowDecisionTime,
   windowIsEmpty,
   type StoredWindow,
 } from "../../src/component/rateLimits/windowLog.js";
@@ -225,6 +226,23 @@ describe("default sliding window vs the exact log", () => {
     // A rolling minute: room again exactly 60 s after the three calls.
     expect(at(t0 + 59_999)).toBe(3);
     expect(at(t0 + 60_000)).toBe(0);
+  });
+
+  test("a call whose clock is behind is decided on the whole window, never on dropped entries", () => {
+    // Transactions commit out of timestamp order: after a call at 70 s has
+    // dropped the admissions before 10 s, a call stamped earlier must not be
+    // decided as if those never happened.
+    const p = { period: 60_000, capacity: 5 };
+    const admitted = [0, 5_000, 30_000];
+    let st = emptyWindow(p, 0);
+    for (const t of admitted) st = logWindow(p, advanceWindow(p, st, t), 1, t);
+    st = advanceWindow(p, st, 70_000);
+    for (let behind = 0; behind <= 70_000; behind += 250) {
+      const d = windowDecisionTime(p, st, behind);
+      expect(d).toBeLessThanOrEqual(70_000);
+      const exact = admitted.filter((t) => t > d - p.period && t <= d).length;
+      expect(windowCount(p, advanceWindow(p, st, d), d)).toBe(exact);
+    }
   });
 
   test("credit gives back the most recent admissions", () => {
