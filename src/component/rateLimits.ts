@@ -51,8 +51,9 @@ export const limit = mutation({
       // Decide on a stale snapshot (no read dependency), then append.
       r = await ctx.runQuery(api.rateLimits.check, args, { useStaleSnapshot: true });
       if (r.ok) await recordAsync(ctx, fromPublic(args), now);
-      else if (args.config.stats === true && args.count !== 0) {
-        await recordDenied(ctx, fromPublic(args), now);
+      else {
+        const call = { stats: args.config.stats, count: args.count ?? 1 };
+        await recordDenied(ctx, fromPublic(args), call, now);
       }
     } else {
       r = await consumeRateLimit(ctx, fromPublic(args), now);

@@ -100,8 +100,14 @@ export async function flushCounters(ctx: MutationCtx, doc: Doc<"rateLimits">) {
   await appendRow(ctx, doc, doc.statsHour, { allowed, denied: 0, consumed });
 }
 
-/** Records a denied call: one append, nothing read. */
-export async function recordDenied(ctx: MutationCtx, t: Target, now: number) {
+/** Counts a refused call if its limit keeps stats (a count of 0 is not counted): one append, nothing read. */
+export async function recordDenied(
+  ctx: MutationCtx,
+  t: Target,
+  call: { stats?: boolean; count: number },
+  now: number,
+) {
+  if (call.stats !== true || call.count <= 0) return;
   const hour = hourOf(now);
   await appendRow(ctx, t, hour, { allowed: 0, denied: 1, consumed: 0 });
   await ensureMaintenance(ctx, now, statsDueAt(hour));

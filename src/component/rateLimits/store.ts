@@ -238,7 +238,7 @@ export async function peekThenConsume(
     result: result(d),
     consume: async () => {
       if (d.ok) await applyWrites(ctx, e, d.writes, now);
-      else if (e.p.config.stats && e.p.count > 0) await stats.recordDenied(ctx, e.p, now);
+      else await stats.recordDenied(ctx, e.p, { stats: e.p.config.stats, count: e.p.count }, now);
     },
   };
 }
@@ -307,9 +307,8 @@ export async function limitAllRequests(
   const denied = evaluated.filter((e) => !e.decision.ok);
   if (denied.length > 0) {
     const retryAfter = Math.max(...denied.map((e) => (e.decision.ok ? 0 : e.decision.retryAfter)));
-    for (const e of denied) {
-      if (e.p.config.stats && e.p.count > 0) await stats.recordDenied(ctx, e.p, now);
-    }
+    for (const e of denied)
+      await stats.recordDenied(ctx, e.p, { stats: e.p.config.stats, count: e.p.count }, now);
     return { ok: false, retryAfter, results, denied: denied[0]!.p.name };
   }
   for (const e of evaluated) if (e.decision.ok) await applyWrites(ctx, e, e.decision.writes, now);
