@@ -78,6 +78,16 @@ export function lastDeliveredCode(email: string): string | undefined {
   return undefined;
 }
 
+/** What `p` was rejected with: the error's `data` (a guard error's `{ code, message }`), else its text; "resolved" if it was not. */
+export async function rejection(p: Promise<unknown>): Promise<any> {
+  try {
+    await p;
+  } catch (e) {
+    return (e as { data?: unknown }).data ?? String(e);
+  }
+  return "resolved";
+}
+
 /** Runs `fn` inside the guard component's own tables (to inspect or, in demos, to tamper). */
 export async function runInGuard<T>(t: App, fn: (ctx: any) => Promise<T>): Promise<T> {
   return (

@@ -4,7 +4,7 @@
  * who may do it.
  */
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
-import { addUser, newApp } from "../harness.js";
+import { addUser, newApp, rejection } from "../harness.js";
 import { api } from "./_generated/api.js";
 
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
@@ -13,15 +13,6 @@ beforeEach(() => {
   vi.setSystemTime(T0);
 });
 afterEach(() => vi.useRealTimers());
-
-async function rejection(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (e) {
-    return (e as { data?: unknown }).data ?? String(e);
-  }
-  return "resolved";
-}
 
 test("admins see refused senders per hour, block one, list and lift the block", async () => {
   const t = newApp();

@@ -9,6 +9,7 @@ import {
   identityOf,
   lastDeliveredCode,
   newApp,
+  rejection,
   runInGuard,
   serviceKey,
   type App,
@@ -29,15 +30,6 @@ async function advance(t: App, ms: number) {
     vi.advanceTimersByTime(Math.min(1_000, end - Date.now()));
     await t.finishInProgressScheduledFunctions();
   }
-}
-
-async function rejection(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (e) {
-    return (e as { data?: unknown }).data ?? String(e);
-  }
-  return "resolved";
 }
 
 const page = (numItems: number, cursor: string | null = null) => ({

@@ -18,35 +18,9 @@ import {
   windowIsEmpty,
   type StoredWindow,
 } from "../../src/component/rateLimits/windowLog.js";
+import { rng } from "../../bench/stats.js";
 import { decisionErrors, exactReference, maxInWindow } from "../../bench/traces.js";
-
-/** A seeded generator, so a fast-check seed replays the whole trace. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Smallest d >= 1 with ok(now + d) (ok monotone), as the component searches. */
-function firstTime(now: number, ok: (t: number) => boolean): number {
-  let lo = 0;
-  let hi = 1;
-  while (!ok(now + hi)) {
-    lo = hi;
-    hi *= 2;
-  }
-  while (hi - lo > 1) {
-    const mid = lo + Math.floor((hi - lo) / 2);
-    if (ok(now + mid)) hi = mid;
-    else lo = mid;
-  }
-  return hi;
-}
+import { firstTime } from "../../src/component/rateLimits/numeric.js";
 
 type Run = { admitted: boolean[]; retry: number[]; maxBytes: number };
 
