@@ -119,6 +119,20 @@ describe("usage stats", () => {
     expect(s.topDeniedExact).toBe(false);
   });
 
+  test("reset of an asynchronous limit still counts the calls it had admitted", async () => {
+    // Its admissions are still unfolded rows when `reset` deletes them; the
+    // calls were answered ok, so they must show in the stats all the same.
+    const t = guardTest();
+    await t.mutation((ctx) => limiter.limit(ctx, "hot", { key: "k1", count: 2 }));
+    await t.mutation((ctx) => limiter.reset(ctx, "hot", { key: "k1" }));
+    vi.setSystemTime(T0 + HOUR + STATS_DELAY_MS);
+    await runMaintenance(t);
+    const s = await t.query((ctx) =>
+      limiter.stats(ctx, { name: "hot", key: "k1", from: T0, to: T0 + HOUR }),
+    );
+    expect(s.hours).toEqual([{ hour: T0, allowed: 1, denied: 0, consumed: 2 }]);
+  });
+
   test("random sequences: stats equal a tally of the results", async () => {
     const op = fc.record({
       dt: fc.oneof(fc.integer({ min: 0, max: 20_000 }), fc.integer({ min: 0, max: 50 * MINUTE })),

@@ -115,10 +115,16 @@ export async function appendPending(
   await ctx.db.insert("rateLimitPending", { ...row, at: ctx.db.vars.commitTs });
 }
 
-/** Deletes the unfolded consumption of (name, key) (part of `reset`). */
+/**
+ * Deletes the unfolded consumption of (name, key) (part of `reset`). Calls
+ * were admitted all the same, so a limit with stats counts them first, as
+ * the fold would have.
+ */
 export async function deletePending(ctx: MutationCtx, name: string, key: string) {
   for (;;) {
     const rows = await readPending(ctx.db, name, key);
+    const counted = rows.filter((row) => row.config.stats === true);
+    if (counted.length > 0) await foldAdmitted(ctx, { name, key }, counted);
     for (const row of rows) await ctx.db.delete("rateLimitPending", row._id);
     if (rows.length <= MAX_UNFOLDED) return;
   }
