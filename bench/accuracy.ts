@@ -15,7 +15,11 @@
  */
 import { HOUR, MINUTE } from "convex-guard";
 import { getConvexSize } from "convex/values";
-import { MAX_ENTRIES, MAX_ENTRY_COUNT } from "../src/component/rateLimits/windowLog.js";
+import {
+  MAX_ENTRIES,
+  MAX_ENTRY_COUNT,
+  MAX_LOG_BYTES,
+} from "../src/component/rateLimits/windowCodec.js";
 import { newInstance, setNow } from "./harness.js";
 import { ours, peer, type Config, type Limiter } from "./limiters.js";
 import {
@@ -125,15 +129,15 @@ async function quotaCell(times: number[], rate: number, t0: number): Promise<Acc
 }
 
 /**
- * The largest `{ value, ts, log }` the default sliding window writes: a full
- * log of `MAX_ENTRIES` entries (every number costs the same 9 bytes whatever
- * its value), with the largest counts and a fractional anchor.
+ * The largest `{ value, ts, log }` the default sliding window writes: merging
+ * keeps `log` within `MAX_LOG_BYTES` (a number costs 9 bytes whatever its
+ * value), here with the largest counts and a fractional anchor.
  */
 export function defaultStateBytes(): number {
   const worst = {
     value: MAX_ENTRIES * MAX_ENTRY_COUNT,
     ts: 1_767_225_600_000.123,
-    log: new Array<number>(MAX_ENTRIES).fill(2 ** 53 - 1),
+    log: new ArrayBuffer(MAX_LOG_BYTES),
   };
   return getConvexSize(worst);
 }

@@ -175,7 +175,11 @@ export const PROMISES: Promise_[] = [
     0.5,
     "default sliding window: under-admission vs the exact rule at most 0.5% of requests (every trace)",
   ),
-  p("default.burst", 1.05, "default sliding window: most admitted in any period / rate <= 1.05"),
+  p(
+    "default.burst",
+    1.01,
+    "default sliding window: most admitted in any period / rate <= 1.01 (rate + rate/100)",
+  ),
   p(
     "default.retryExcess",
     0.0625,

@@ -163,7 +163,7 @@ export function renderMarkdown(r: Results): string {
   if (r.accuracy) {
     out.push(`### Accuracy against an exact sliding window`, "");
     out.push(
-      `Limit: 50 per minute (the low-rate trace: its own rate), one key. Every request of a trace is a real \`limit\` call at its time on a fake clock; the reference is an exact ` +
+      `Limit: 50 per minute (the low-rate and high-rate traces: their own rates), one key. Every request of a trace is a real \`limit\` call at its time on a fake clock; the reference is an exact ` +
         `sliding-window log (admit iff fewer than 50 admitted in the preceding minute). **Over**: the fewest admitted requests that ` +
         `must be removed so that no one-minute interval holds more than 50. **Under**: denied requests that could also have been admitted ` +
         `without any one-minute interval exceeding 50. Both as % of the trace's requests. ` +

@@ -16,6 +16,8 @@ export type Trace = {
 
 /** Rate of the low-rate trace: the issue's "3 to 5 per minute" case. */
 export const LOW_RATE = 4;
+/** The high-rate trace's rate: well above the 40 admission times the default window keeps exactly. */
+export const HIGH_RATE = 500;
 
 /** Exact sliding-window log: admit at t iff admissions in (t - period, t] are fewer than rate. */
 export function exactReference(times: number[], rate: number, period: number): boolean[] {
@@ -186,6 +188,15 @@ export function makeTraces(t0: number, rate: number, period: number, periods: nu
   }
   low.sort((a, b) => a - b);
 
+  // Many calls per period: Poisson at 1.5x, and a burst of ~1.2x the rate in 1/20 of every other period.
+  const highPerMs = HIGH_RATE / period;
+  const high = poisson(r, t0, end, 1.5 * highPerMs);
+  for (let k = 0; k < periods; k += 2) {
+    const at = t0 + k * period + Math.floor(r() * (period - period / 20));
+    high.push(...poisson(r, at, at + period / 20, (1.2 * HIGH_RATE) / (period / 20)));
+  }
+  high.sort((a, b) => a - b);
+
   return [
     { name: "steady", description: "Poisson arrivals at 1.5x the rate", times: steady },
     {
@@ -211,6 +222,12 @@ export function makeTraces(t0: number, rate: number, period: number, periods: nu
       description: `${LOW_RATE} per period; clusters of 2-6 calls a few seconds apart at random moments`,
       times: low,
       rate: LOW_RATE,
+    },
+    {
+      name: "high rate",
+      description: `${HIGH_RATE} per period; Poisson at 1.5x, plus a burst of ~1.2x the rate in 1/20 of every other period`,
+      times: high,
+      rate: HIGH_RATE,
     },
   ];
 }

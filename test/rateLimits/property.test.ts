@@ -226,7 +226,7 @@ describe("clocks that step backwards (concurrent transactions commit out of time
 });
 
 describe("default sliding window (compressed admission log)", () => {
-  test("while a window holds at most 24 admissions it is the exact log: same decisions, same retryAfter", () => {
+  test("while a window holds at most 20 admissions it is the exact log: same decisions, same retryAfter", () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 20 }),
@@ -312,7 +312,7 @@ function expectKindBound(c: NormalizedConfig, log: Admission[]) {
   if (c.kind === "token bucket") expectRateBound(log, c.capacity, c.rate, c.period);
   else if (c.kind === "sliding window") {
     // The exact log: never more than rate in any period; the default: within
-    // its slack (rate / 20 per shard).
+    // its slack (rate / 100 per shard).
     const slack =
       c.algorithm.id === "sliding window"
         ? c.shards * Math.floor(shardConfig(c).capacity * SLACK)

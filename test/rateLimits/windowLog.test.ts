@@ -80,7 +80,7 @@ function trace(seed: number, rate: number, period: number, start: number, n: num
   return times.sort((a, b) => a - b).slice(0, n);
 }
 
-type Measured = { overPct: number; underPct: number; burst: number; retryExcess: number };
+type Measured = { overPct: number; underPct: number; most: number; retryExcess: number };
 
 function measure(rate: number, period: number, times: number[]): Measured & { run: Run } {
   const run = replay(rate, period, times);
@@ -93,7 +93,7 @@ function measure(rate: number, period: number, times: number[]): Measured & { ru
   return {
     overPct: (100 * over) / times.length,
     underPct: (100 * under) / times.length,
-    burst: maxInWindow(times, run.admitted, period) / rate,
+    most: maxInWindow(times, run.admitted, period),
     retryExcess,
     run,
   };
@@ -102,9 +102,9 @@ function measure(rate: number, period: number, times: number[]): Measured & { ru
 const PERIODS = [1_000, 60_000, 3_600_000, 86_400_000];
 
 describe("default sliding window vs the exact log", () => {
-  // The target is 0.5% each way. Over 25 random draws it usually
-  // holds; over many more runs the worst seen is below 1% (docs/rate-limits.md),
-  // so that is what the random tests assert. The bounds below are guaranteed.
+  // The target is 0.5% each way against the exact log. Over 4,500 random
+  // draws of these two generators the worst seen was 0.37% (docs/rate-limits.md).
+  // The burst, retryAfter and size bounds are guaranteed by construction.
   test("random traces, rates, periods and start times: within the accuracy targets", () => {
     fc.assert(
       fc.property(
@@ -115,9 +115,9 @@ describe("default sliding window vs the exact log", () => {
         (rate, period, start, seed) => {
           const times = trace(seed, rate, period, start, 1500);
           const m = measure(rate, period, times);
-          expect(m.overPct).toBeLessThanOrEqual(1);
-          expect(m.underPct).toBeLessThanOrEqual(1);
-          expect(m.burst * rate).toBeLessThanOrEqual(rate + Math.floor(rate * SLACK));
+          expect(m.overPct).toBeLessThanOrEqual(0.5);
+          expect(m.underPct).toBeLessThanOrEqual(0.5);
+          expect(m.most).toBeLessThanOrEqual(rate + Math.floor(rate * SLACK));
           expect(m.retryExcess).toBeLessThanOrEqual(period / 16);
           expect(m.run.maxBytes).toBeLessThanOrEqual(256);
         },
@@ -135,9 +135,9 @@ describe("default sliding window vs the exact log", () => {
         (rate, start, seed) => {
           const times = trace(seed, rate, 60_000, start, 3000);
           const m = measure(rate, 60_000, times);
-          expect(m.overPct).toBeLessThanOrEqual(1);
-          expect(m.underPct).toBeLessThanOrEqual(1);
-          expect(m.burst * rate).toBeLessThanOrEqual(rate + Math.floor(rate * SLACK));
+          expect(m.overPct).toBeLessThanOrEqual(0.5);
+          expect(m.underPct).toBeLessThanOrEqual(0.5);
+          expect(m.most).toBeLessThanOrEqual(rate + Math.floor(rate * SLACK));
           expect(m.retryExcess).toBeLessThanOrEqual(60_000 / 16);
           expect(m.run.maxBytes).toBeLessThanOrEqual(256);
         },
@@ -230,6 +230,55 @@ describe("default sliding window vs the exact log", () => {
     const all = creditWindow(p, st, 30_000, 1000);
     expect(all.credited).toBe(st.value);
     expect(windowIsEmpty(all.state)).toBe(true);
+  });
+
+  test("documents in the previous one-number-per-entry encoding keep working", () => {
+    // That encoding packed count | late (4 bits) | span (12) | offset of the
+    // last time from the anchor (20), in ms for a one-minute period.
+    const packed = (n: number, spanMs: number, offsetMs: number) =>
+      (n * 16 * 2 ** 12 + spanMs) * 2 ** 20 + offsetMs;
+    const p = { period: 60_000, capacity: 10 };
+    // Anchor 0: 3 admissions at 70 s, then 4 evenly over 80..83 s (exact, late 0).
+    const old: StoredWindow = {
+      value: 7,
+      ts: 0,
+      log: [packed(3, 0, 70_000), packed(4, 3_000, 83_000)],
+    };
+    expect(windowCount(p, old, 84_000)).toBe(7);
+    expect(windowCount(p, old, 130_000)).toBe(4); // the three at 70 s have expired
+    expect(windowCount(p, old, 141_500)).toBe(2); // 80 s and 81 s expired, 82 s and 83 s live
+    // The next write stores the current encoding, with the same admissions.
+    const next = logWindow(p, advanceWindow(p, old, 90_000), 1, 90_000);
+    expect(next.log).toBeInstanceOf(ArrayBuffer);
+    expect(windowCount(p, next, 130_000)).toBe(5);
+    expect(windowCount(p, next, 141_500)).toBe(3);
+  });
+
+  test("the stored state never exceeds 256 bytes, whatever the counts and times", () => {
+    // Worst case for the varints: large counts, irregular runs, reservations far ahead.
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(fc.integer({ min: 0, max: 3_600_000 }), fc.integer({ min: 1, max: 5000 })),
+          {
+            minLength: 1,
+            maxLength: 300,
+          },
+        ),
+        fc.integer({ min: 0, max: 2 ** 42 }),
+        (calls, start) => {
+          const p = { period: 3_600_000, capacity: 100_000 };
+          let st = emptyWindow(p, start);
+          let t = start;
+          for (const [dt, n] of calls) {
+            t += dt % 7 === 0 ? dt * 3 : dt % 50_000;
+            st = logWindow(p, advanceWindow(p, st, t), n, dt % 11 === 0 ? t + 5 * p.period : t);
+            expect(getConvexSize(st as never)).toBeLessThanOrEqual(256);
+          }
+        },
+      ),
+      { numRuns: 30 },
+    );
   });
 
   test("documents in the old two-bucket encoding keep working, never admitting more", () => {

@@ -71,6 +71,7 @@ import type * as rateLimits_statsQuery from "../rateLimits/statsQuery.js";
 import type * as rateLimits_statsTables from "../rateLimits/statsTables.js";
 import type * as rateLimits_store from "../rateLimits/store.js";
 import type * as rateLimits_tables from "../rateLimits/tables.js";
+import type * as rateLimits_windowCodec from "../rateLimits/windowCodec.js";
 import type * as rateLimits_windowLog from "../rateLimits/windowLog.js";
 import type * as rateLimits from "../rateLimits.js";
 
@@ -145,6 +146,7 @@ const fullApi: ApiFromModules<{
   "rateLimits/statsTables": typeof rateLimits_statsTables;
   "rateLimits/store": typeof rateLimits_store;
   "rateLimits/tables": typeof rateLimits_tables;
+  "rateLimits/windowCodec": typeof rateLimits_windowCodec;
   "rateLimits/windowLog": typeof rateLimits_windowLog;
   "rateLimits": typeof rateLimits;
 }> = anyApi as any;

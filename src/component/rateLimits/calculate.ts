@@ -21,7 +21,7 @@ export type CalculatedRateLimit = {
 };
 
 export function calculateRateLimit(
-  existing: { value: number; ts: number; prev?: number; log?: number[] } | null,
+  existing: { value: number; ts: number; prev?: number; log?: number[] | ArrayBuffer } | null,
   config: RateLimitConfig,
   now: number = Date.now(),
   count: number = 0,

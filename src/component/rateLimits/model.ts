@@ -57,7 +57,7 @@ export const vSlidingWindowConfig = v.object({
   kind: v.literal("sliding window"),
   rate: v.number(),
   period: v.number(),
-  /** "approximate" (default): compressed admission log, at most rate + rate/20 in any period. "exact": one entry per admission, rate <= 1000. */
+  /** "approximate" (default): compressed admission log, at most rate + rate/100 in any period. "exact": one entry per admission, rate <= 1000. */
   precision: v.optional(v.union(v.literal("approximate"), v.literal("exact"))),
   ...sharedFields,
   applyUpdates: v.optional(vApplyUpdates),
@@ -165,7 +165,7 @@ export const vRateLimitState = v.object({
   value: v.number(),
   ts: v.number(),
   prev: v.optional(v.number()),
-  log: v.optional(v.array(v.number())),
+  log: v.optional(v.union(v.bytes(), v.array(v.number()))),
 });
 export type RateLimitState = Infer<typeof vRateLimitState>;
 

@@ -18,7 +18,7 @@ export const rateLimitTables = {
     value: v.number(),
     ts: v.number(),
     prev: v.optional(v.number()),
-    log: v.optional(v.array(v.number())),
+    log: v.optional(v.union(v.bytes(), v.array(v.number()))),
     idleAt: v.number(),
     // A block (see ./blocks.ts) lives on every shard document of the key, so
     // the read `limit` already makes sees it. `blockName` is set on shard 0

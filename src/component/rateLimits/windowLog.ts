@@ -2,18 +2,19 @@
  * The default (approximate) sliding window: a compressed admission log.
  *
  * The exact rule is "at most `rate` admissions in any `period`". An exact log
- * needs one entry per admission; this one keeps at most `MAX_ENTRIES` entries
- * of (first time, last time, count, lateness bound) and is exact whenever a
- * window holds no more than that many distinct admission times (so always for
- * `rate <= 24`). Above that, neighbouring entries in the same sub-window cell
- * (`period / 16`, cells aligned to the key's first call, not to the clock)
- * merge, choosing the merge that moves modelled admission times least. A
+ * needs one entry per admission; this one keeps at most `MAX_ENTRIES` (40)
+ * entries of (first time, last time, count, lateness bound) in at most 221
+ * bytes, and is exact whenever a window holds no more than 40 distinct
+ * admission times (so always for `rate <= 40`). Above that, neighbouring
+ * entries in the same sub-window cell (`period / 16`, cells aligned to the
+ * key's first call, not to the clock) merge, choosing the merge whose model
+ * strays least, in admissions, from its parts' count so far (`mergeCost`). A
  * merged entry models its admissions as evenly spaced from its first to its
  * last time (unbiased for Poisson-like traffic, exact for a steady trickle)
  * and carries `late`, a bound on how much later than modelled any of them
- * really was. The count never falls more than `slack` = capacity / 20 below
+ * really was. The count never falls more than `slack` = capacity / 100 below
  * the most that bound allows, and never above the conservative count, so:
- * - any period holds at most capacity + slack admissions (burst <= 1.05);
+ * - any period holds at most capacity + slack admissions (burst <= 1.01);
  * - a denied call's `retryAfter` is at most one cell (<= period / 16) later
  *   than the exact log's, because an entry never spans more than a cell;
  * - it errs both ways by the noise of the even model, measured in
@@ -22,51 +23,48 @@
  *
  * Stored as `{ value, ts, log }`: `value` = admissions logged, `ts` = the
  * anchor (a cell boundary at least one period before the latest call; every
- * entry after it is kept), `log` = one packed number per entry (see `pack`).
- * A state without `log` is the previous two-bucket encoding (`value` in the
+ * entry after it is kept), `log` = the entries as bytes (./windowCodec.ts,
+ * which also reads the previous one-number-per-entry encoding). A state
+ * without `log` is the two-bucket encoding before that (`value` in the
  * bucket starting at `ts`, `prev` in the one before), converted on read (see
  * `fromTwoBuckets`).
  */
-import { ErrorCode, guardError } from "../lib/errors.js";
+import {
+  MAX_ENTRY_COUNT,
+  decodeLog,
+  encodeLog,
+  fitsBudget,
+  internal,
+  quantum,
+  unpackLegacy,
+  type Entry,
+} from "./windowCodec.js";
 
-/** Most entries a state holds: {value, ts, log} stays <= 256 bytes. */
-export const MAX_ENTRIES = 24;
+export { MAX_ENTRIES, MAX_ENTRY_COUNT } from "./windowCodec.js";
 /** Cells per period: an entry never spans more than one cell. */
 export const CELLS = 16;
-/** Largest count one entry holds (and so the largest per-shard rate). */
-export const MAX_ENTRY_COUNT = 2 ** 17 - 1;
 /**
  * Fraction of the capacity one irregular entry may be modelled as expired
  * early: the most admissions in any period stay <= (1 + SLACK) * capacity.
  */
-export const SLACK = 1 / 20;
+export const SLACK = 1 / 100;
 /** Reservations may run at most this many periods' worth of `rate` ahead. */
 export const MAX_RESERVED_PERIODS = 8;
-
-const OFFSET_BITS = 20;
-const SPAN_BITS = 12;
-const OFFSET_MAX = 2 ** OFFSET_BITS - 1;
-const SPAN_MAX = 2 ** SPAN_BITS - 1;
 
 /**
  * `capacity`: the shard's whole admissions per period; it sets the slack
  * (omitted: 0, the fully conservative model).
  */
 export type WindowParams = { period: number; capacity?: number };
-export type StoredWindow = { value: number; ts: number; prev?: number; log?: number[] };
+/** `log`: bytes (./windowCodec.ts); an array of numbers in the previous encoding. */
+export type StoredWindow = {
+  value: number;
+  ts: number;
+  prev?: number;
+  log?: number[] | ArrayBuffer;
+};
 
-/**
- * One entry: `n` admissions, the first at `f`, the last at `t`, modelled as
- * evenly spaced. `late` bounds how much later than its modelled time any of
- * them was admitted (0: exact, as for a single time or a steady trickle).
- */
-type Entry = { f: number; t: number; n: number; late: number };
 type Window = { anchor: number; entries: Entry[] };
-
-/** Time resolution: 1 ms up to a period of 65.5 s, else period / 2^16 (times round up). */
-export function quantum(period: number): number {
-  return Math.max(1, period / 2 ** 16);
-}
 
 /** Cell width: a whole number of quanta, at most period / 16. */
 export function cellWidth(period: number): number {
@@ -74,52 +72,18 @@ export function cellWidth(period: number): number {
   return q * Math.max(1, Math.floor(period / CELLS / q));
 }
 
-function internal(message: string) {
-  return guardError(ErrorCode.INVALID_ARGUMENT, `sliding window state: ${message}`);
-}
-
-// ---------------------------------------------------------------------------
-// Encoding: one float64 per entry, exact integers below 2^53:
-// count (17 bits) | late, in 16ths of the span, rounded up (4 bits) | span = t - f in quanta (12 bits) | offset of t from the anchor in quanta (20 bits)
-// ---------------------------------------------------------------------------
-
-const LATE_STEPS = 15;
-
-function pack(p: WindowParams, anchor: number, e: Entry): number {
-  const q = quantum(p.period);
-  // Rounding moves times later, never earlier: the model stays conservative.
-  const offset = Math.ceil((e.t - anchor) / q - 1e-9);
-  const exactSpan = Math.floor((e.t - e.f) / q + 1e-9);
-  // A clamped span moves `f` later: every modelled time moves later, so `late` still holds.
-  const span = Math.min(SPAN_MAX, exactSpan);
-  if (offset < 0 || offset > OFFSET_MAX) throw internal("entry outside the representable horizon");
-  if (e.n > MAX_ENTRY_COUNT) throw internal("entry count too large");
-  // No admission is later than t, nor a modelled time earlier than f: late <= span.
-  const late = span === 0 ? 0 : Math.ceil((e.late / (span * q)) * LATE_STEPS - 1e-9);
-  const head = e.n * (LATE_STEPS + 1) + Math.min(LATE_STEPS, Math.max(0, late));
-  return (head * 2 ** SPAN_BITS + span) * 2 ** OFFSET_BITS + offset;
-}
-
-function unpack(p: WindowParams, anchor: number, x: number): Entry {
-  const q = quantum(p.period);
-  const offset = x % 2 ** OFFSET_BITS;
-  const rest = Math.floor(x / 2 ** OFFSET_BITS);
-  const span = rest % 2 ** SPAN_BITS;
-  const head = Math.floor(rest / 2 ** SPAN_BITS);
-  const t = anchor + offset * q;
-  const late = ((head % (LATE_STEPS + 1)) * span * q) / LATE_STEPS;
-  return { t, f: t - span * q, n: Math.floor(head / (LATE_STEPS + 1)), late };
-}
-
 function decode(p: WindowParams, st: StoredWindow, now: number): Window {
   if (st.log === undefined) return fromTwoBuckets(p, st, now);
-  return { anchor: st.ts, entries: st.log.map((x) => unpack(p, st.ts, x)) };
+  const entries = Array.isArray(st.log)
+    ? st.log.map((x) => unpackLegacy(p.period, st.ts, x))
+    : decodeLog(p.period, st.ts, st.log);
+  return { anchor: st.ts, entries };
 }
 
 function encode(p: WindowParams, w: Window): StoredWindow {
   let value = 0;
   for (const e of w.entries) value += e.n;
-  return { value, ts: w.anchor, log: w.entries.map((e) => pack(p, w.anchor, e)) };
+  return { value, ts: w.anchor, log: encodeLog(p.period, w.anchor, w.entries) };
 }
 
 /**
@@ -164,12 +128,18 @@ export function slackOf(p: WindowParams): number {
   return Math.floor((p.capacity ?? 0) * SLACK);
 }
 
-/** Modelled admissions of `e` after `x`: evenly spaced from f to t. */
-function evenAfter(e: Entry, x: number): number {
-  if (e.t <= x) return 0;
-  if (e.f > x) return e.n;
-  // f <= x < t, so n >= 2.
-  return e.n - 1 - Math.floor((x - e.f) / stepOf(e) + 1e-9);
+/**
+ * Modelled admissions of `e` more than `d` after its first (evenly spaced
+ * from f to t). Callers pass differences of times, never absolute times less
+ * a fraction: at epoch-sized times that would round differently depending
+ * on where the clock started.
+ */
+function evenAfter(e: Entry, d: number): number {
+  const span = e.t - e.f;
+  if (span <= d) return 0;
+  if (d < 0) return e.n;
+  // 0 <= d < span, so n >= 2.
+  return e.n - 1 - Math.floor(d / stepOf(e) + 1e-9);
 }
 
 /**
@@ -179,9 +149,10 @@ function evenAfter(e: Entry, x: number): number {
  * admission was at f).
  */
 function liveAfter(e: Entry, x: number, slack: number): number {
-  const even = evenAfter(e, x);
+  const d = x - e.f;
+  const even = evenAfter(e, d);
   if (e.late === 0 || even === e.n) return even;
-  return Math.max(even, Math.min(e.n - 1, evenAfter(e, x - e.late) - slack));
+  return Math.max(even, Math.min(e.n - 1, evenAfter(e, d - e.late) - slack));
 }
 
 function liveIn(p: WindowParams, w: Window, t: number): number {
@@ -201,13 +172,46 @@ function stepOf(e: Entry): number {
  * |time in the merged entry - time in its part| (both evenly spaced), which
  * is linear along each part and 0 at the merged entry's two ends.
  */
-function mergeCost(a: Entry, b: Entry): number {
+function displacement(a: Entry, b: Entry): number {
   const n = a.n + b.n;
   const step = (b.t - a.f) / (n - 1);
   const endOfA = Math.abs((a.n - 1) * (step - stepOf(a)));
   // Differences of times only: the cost is the same wherever the clock starts.
   const startOfB = Math.abs(a.n * step - (b.f - a.f));
   return (a.n * endOfA + b.n * startOfB) / 2;
+}
+
+/** Admissions of an even run (n, `step` apart) at or before `d` after its first. */
+function runUpTo(n: number, step: number, d: number): number {
+  if (d < 0) return 0;
+  return step === 0 ? n : Math.min(n, 1 + Math.floor(d / step + 1e-9));
+}
+
+/** Admissions of an even run strictly before `d` after its first. */
+function runBefore(n: number, step: number, d: number): number {
+  if (d <= 0) return 0;
+  return step === 0 ? n : Math.min(n, Math.ceil(d / step - 1e-9));
+}
+
+/**
+ * What a merge costs, in admissions: how far the merged model's count of
+ * admissions so far strays from its parts' (largest where `a` ends and `b`
+ * begins). That count is what a window decision reads as the boundary
+ * passes, so a merge that keeps it close keeps decisions close. Parts that
+ * are already irregular (`late` > 0) cost a quarter of their count more: a
+ * second merge widens their lateness bound, which the model pays for in
+ * conservative counts.
+ */
+const IRREGULAR_COST = 1 / 4;
+function mergeCost(a: Entry, b: Entry): number {
+  const n = a.n + b.n;
+  const step = (b.t - a.f) / (n - 1);
+  const drift = Math.max(
+    Math.abs(runUpTo(n, step, a.t - a.f) - a.n),
+    Math.abs(runBefore(n, step, b.f - a.f) - a.n),
+  );
+  const irregular = Math.max(a.late > 0 ? a.n : 0, b.late > 0 ? b.n : 0);
+  return drift + IRREGULAR_COST * irregular;
 }
 
 function merged(a: Entry, b: Entry): Entry {
@@ -235,12 +239,13 @@ function mergedLate(a: Entry, b: Entry): number {
   return Math.min(b.t - a.f, Math.max(a.late + aShift, b.late + bShift));
 }
 
-/** Merges the adjacent pair that adds the least modelled delay, preferring pairs in one cell. */
+/** Merges the adjacent pair that costs least (`mergeCost`), preferring pairs in one cell. */
 function mergeOnce(p: WindowParams, w: Window): void {
   const width = cellWidth(p.period);
   const cell = (x: number) => Math.floor((x - w.anchor) / width + 1e-9);
   let best = -1;
   let bestCost = Infinity;
+  let bestMoved = Infinity;
   let bestSameCell = false;
   for (let i = 0; i + 1 < w.entries.length; i++) {
     const a = w.entries[i]!;
@@ -248,9 +253,16 @@ function mergeOnce(p: WindowParams, w: Window): void {
     if (a.n + b.n > MAX_ENTRY_COUNT) continue;
     const sameCell = cell(a.f) === cell(b.t);
     const cost = mergeCost(a, b);
-    if ((sameCell && !bestSameCell) || (sameCell === bestSameCell && cost < bestCost)) {
+    // Ties (e.g. any two single admissions cost 0) go to the merge that moves times least.
+    const moved = displacement(a, b);
+    const better =
+      sameCell !== bestSameCell
+        ? sameCell
+        : cost < bestCost || (cost === bestCost && moved < bestMoved);
+    if (better) {
       best = i;
       bestCost = cost;
+      bestMoved = moved;
       bestSameCell = sameCell;
     }
   }
@@ -341,7 +353,7 @@ export function logWindow(
     entries.splice(i, 0, { f: t, t, n: count, late: 0 });
   }
   const next = { anchor: w.anchor, entries };
-  while (next.entries.length > MAX_ENTRIES) mergeOnce(p, next);
+  while (!fitsBudget(p.period, next.anchor, next.entries)) mergeOnce(p, next);
   return encode(p, next);
 }
 
@@ -375,5 +387,12 @@ export function creditWindow(
 
 /** No admission left: equivalent to no document. */
 export function windowIsEmpty(st: StoredWindow): boolean {
-  return st.log !== undefined ? st.log.length === 0 : st.value <= 0 && (st.prev ?? 0) <= 0;
+  if (st.log === undefined) return st.value <= 0 && (st.prev ?? 0) <= 0;
+  return Array.isArray(st.log) ? st.log.length === 0 : st.log.byteLength === 0;
+}
+
+/** The state as an exact log's [t0, n0, ...], each entry as admitted at its last time. */
+export function windowAsPairs(p: WindowParams, st: StoredWindow, now: number) {
+  const pairs = decode(p, st, now).entries.flatMap((e) => [e.t, e.n]);
+  return { value: st.value, ts: now, log: pairs };
 }

@@ -2,9 +2,18 @@ import type { RateLimitState, SlidingWindowConfig } from "../model.js";
 import { EPS, firstTime } from "../numeric.js";
 import { configError, remainingFrom } from "./shared.js";
 import type { Algorithm, ShardConfig } from "./types.js";
+import { windowAsPairs } from "../windowLog.js";
 
 /** Largest `rate` for `precision: "exact"`: the log then holds at most 2 * 1000 entries. */
 export const MAX_EXACT_RATE = 1000;
+
+/**
+ * The log as [t0, n0, ...]. `advance` converts the default window's bytes (a
+ * key whose `precision` changed) first, so the others only see arrays.
+ */
+function pairs(state: RateLimitState): number[] {
+  return Array.isArray(state.log) ? state.log : [];
+}
 
 function sumLog(log: number[]): number {
   let sum = 0;
@@ -14,7 +23,7 @@ function sumLog(log: number[]): number {
 
 /** Reservations at `t`: admissions logged after `t`. */
 function reservedAt(state: RateLimitState, t: number): number {
-  const log = state.log ?? [];
+  const log = pairs(state);
   let sum = 0;
   for (let i = 0; i < log.length; i += 2) if (log[i]! > t) sum += log[i + 1]!;
   return sum;
@@ -23,7 +32,7 @@ function reservedAt(state: RateLimitState, t: number): number {
 /** Logs `count` admitted at `at` (later than the call time `t` for a reservation). */
 function logAt(state: RateLimitState, count: number, t: number, at: number): RateLimitState {
   if (count === 0) return state;
-  const log = [...(state.log ?? [])];
+  const log = [...pairs(state)];
   let i = log.length;
   while (i > 0 && log[i - 2]! > at) i -= 2;
   if (i > 0 && log[i - 2] === at) log[i - 1]! += count;
@@ -77,17 +86,19 @@ export const exactSlidingWindow: Algorithm = {
     return { capacity: rate, maxReserved: maxReserved ?? rate };
   },
   initial: (_s, _seed, now) => ({ value: 0, ts: now, log: [] }),
-  advance: (s, state, _seed, t) => {
+  advance: (s, stored, _seed, t) => {
+    // Written by the default window: each run as admitted at its last time (never fewer live).
+    const state = stored.log instanceof ArrayBuffer ? windowAsPairs(s, stored, t) : stored;
     // A clock that steps back never un-prunes entries: it counts as `ts`.
     const horizon = Math.max(t, state.ts) - s.period;
-    const log = state.log ?? [];
+    const log = pairs(state);
     let i = 0;
     while (i < log.length && log[i]! <= horizon) i += 2;
     if (i === 0) return t <= state.ts ? state : { ...state, ts: t };
     const kept = log.slice(i);
     return { value: sumLog(kept), ts: Math.max(state.ts, t), log: kept };
   },
-  remaining: (s, state) => wholeCapacity(s) - sumLog(state.log ?? []),
+  remaining: (s, state) => wholeCapacity(s) - sumLog(pairs(state)),
   capacity: wholeCapacity,
   take: (_s, state, count, t) => logAt(state, count, t, t),
   reserveLimit: wholeCapacity,
@@ -99,10 +110,10 @@ export const exactSlidingWindow: Algorithm = {
     const at = t + firstTime(t, (u) => remainingFrom(s, state, seed, u) + EPS >= count);
     return { state: logAt(state, count, t, at), payAt: at };
   },
-  idle: (_s, state) => (state.log ?? []).length === 0,
+  idle: (_s, state) => pairs(state).length === 0,
   credit: (_s, state, t, amount) => {
     // Remove the most recent admissions (reservations first).
-    const log = [...(state.log ?? [])];
+    const log = [...pairs(state)];
     let left = amount;
     while (left > 0 && log.length > 0) {
       const n = log[log.length - 1]!;

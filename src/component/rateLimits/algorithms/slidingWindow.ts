@@ -22,8 +22,8 @@ function wholeCapacity(s: ShardConfig): number {
 
 /**
  * The default sliding window: a compressed admission log (../windowLog.ts).
- * Exact while a window holds at most 24 distinct admission times; above
- * that, at most rate + rate/20 in any period, and a denied call's
+ * Exact while a window holds at most 40 distinct admission times; above
+ * that, at most rate + rate/100 in any period, and a denied call's
  * `retryAfter` at most period/16 later than the exact window's. Reservations
  * are logged at the time they may run, as in the exact log.
  */

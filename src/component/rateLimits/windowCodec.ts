@@ -1,0 +1,159 @@
+/**
+ * How the default sliding window's entries are stored (the model is in
+ * ./windowLog.ts).
+ *
+ * Current encoding: `log` is bytes, one run of unsigned LEB128 varints per
+ * entry, in order of last time:
+ *   1. `t` - the previous entry's `t` (the first: `t` - anchor), in quanta;
+ *   2. the span `t - f`, in quanta;
+ *   3. `n * 16 + late`, `late` in 16ths of the span, rounded up (0..15).
+ * A single admission costs at most 5 bytes, so a state of `MAX_ENTRIES` of
+ * them fits; merged entries cost up to 8, and merging continues until the
+ * log fits `MAX_LOG_BYTES` (see `fitsBudget`).
+ *
+ * Previous encoding (still read, never written): `log` is an array with one
+ * float64 per entry, count (17 bits) | late (4) | span (12) | offset of `t`
+ * from the anchor (20), in quanta. An even older state has no `log` at all
+ * (two buckets, converted in ./windowLog.ts).
+ */
+import { ErrorCode, guardError } from "../lib/errors.js";
+
+/** Most entries a state holds. */
+export const MAX_ENTRIES = 40;
+/**
+ * Most bytes of `log`: a stored `{ value, ts, log }` stays <= 256 bytes
+ * (35 bytes of field names, two numbers and framing, plus the bytes).
+ */
+export const MAX_LOG_BYTES = 221;
+/** Largest count one entry holds (and so the largest per-shard rate). */
+export const MAX_ENTRY_COUNT = 2 ** 17 - 1;
+/** Steps of the lateness bound, in 16ths of an entry's span. */
+const LATE_STEPS = 15;
+
+/**
+ * One entry: `n` admissions, the first at `f`, the last at `t`, modelled as
+ * evenly spaced. `late` bounds how much later than its modelled time any of
+ * them was admitted (0: exact, as for a single time or a steady trickle).
+ */
+export type Entry = { f: number; t: number; n: number; late: number };
+
+/** Time resolution: 1 ms up to a period of 65.5 s, else period / 2^16 (times round up). */
+export function quantum(period: number): number {
+  return Math.max(1, period / 2 ** 16);
+}
+
+export function internal(message: string) {
+  return guardError(ErrorCode.INVALID_ARGUMENT, `sliding window state: ${message}`);
+}
+
+/** Whole quanta from the anchor to `t`, rounded up: times only ever move later. */
+function quantaFrom(anchor: number, t: number, q: number): number {
+  return Math.ceil((t - anchor) / q - 1e-9);
+}
+
+/** The three integers stored for an entry, given its `t` in quanta from the anchor. */
+function fields(e: Entry, q: number): { span: number; head: number } {
+  if (e.n > MAX_ENTRY_COUNT) throw internal("entry count too large");
+  // Rounding `f` up moves every modelled time later, so `late` still holds.
+  const span = Math.floor((e.t - e.f) / q + 1e-9);
+  // No admission is later than t, nor a modelled time earlier than f: late <= span.
+  const late = span === 0 ? 0 : Math.ceil((e.late / (span * q)) * LATE_STEPS - 1e-9);
+  return { span, head: e.n * (LATE_STEPS + 1) + Math.min(LATE_STEPS, Math.max(0, late)) };
+}
+
+function varintBytes(x: number): number {
+  let bytes = 1;
+  for (let rest = Math.floor(x / 128); rest > 0; rest = Math.floor(rest / 128)) bytes++;
+  return bytes;
+}
+
+function writeVarint(out: number[], x: number): void {
+  let rest = x;
+  while (rest >= 128) {
+    out.push((rest % 128) + 128);
+    rest = Math.floor(rest / 128);
+  }
+  out.push(rest);
+}
+
+/** Stored bytes of `entries` (sorted by `t`), without building them. */
+export function logBytes(period: number, anchor: number, entries: Entry[]): number {
+  const q = quantum(period);
+  let bytes = 0;
+  let prev = 0;
+  for (const e of entries) {
+    const at = quantaFrom(anchor, e.t, q);
+    const { span, head } = fields(e, q);
+    bytes += varintBytes(at - prev) + varintBytes(span) + varintBytes(head);
+    prev = at;
+  }
+  return bytes;
+}
+
+/** Does a state of these entries fit the size budget? */
+export function fitsBudget(period: number, anchor: number, entries: Entry[]): boolean {
+  return entries.length <= MAX_ENTRIES && logBytes(period, anchor, entries) <= MAX_LOG_BYTES;
+}
+
+export function encodeLog(period: number, anchor: number, entries: Entry[]): ArrayBuffer {
+  const q = quantum(period);
+  const out: number[] = [];
+  let prev = 0;
+  for (const e of entries) {
+    const at = quantaFrom(anchor, e.t, q);
+    if (at < prev) throw internal("entries out of order");
+    const { span, head } = fields(e, q);
+    writeVarint(out, at - prev);
+    writeVarint(out, span);
+    writeVarint(out, head);
+    prev = at;
+  }
+  return new Uint8Array(out).buffer;
+}
+
+function entryOf(anchor: number, q: number, at: number, span: number, head: number): Entry {
+  const t = anchor + at * q;
+  const late = ((head % (LATE_STEPS + 1)) * span * q) / LATE_STEPS;
+  return { t, f: t - span * q, n: Math.floor(head / (LATE_STEPS + 1)), late };
+}
+
+export function decodeLog(period: number, anchor: number, log: ArrayBuffer): Entry[] {
+  const q = quantum(period);
+  const bytes = new Uint8Array(log);
+  let i = 0;
+  const read = () => {
+    let x = 0;
+    let scale = 1;
+    for (;;) {
+      if (i >= bytes.length || scale > 2 ** 49) throw internal("truncated log");
+      const b = bytes[i++]!;
+      x += (b % 128) * scale;
+      if (b < 128) return x;
+      scale *= 128;
+    }
+  };
+  const entries: Entry[] = [];
+  let at = 0;
+  while (i < bytes.length) {
+    at += read();
+    const span = read();
+    entries.push(entryOf(anchor, q, at, span, read()));
+  }
+  return entries;
+}
+
+const OFFSET_BITS = 20;
+const SPAN_BITS = 12;
+
+/** One entry of the previous encoding (a float64 per entry). */
+export function unpackLegacy(period: number, anchor: number, x: number): Entry {
+  const offset = x % 2 ** OFFSET_BITS;
+  const rest = Math.floor(x / 2 ** OFFSET_BITS);
+  return entryOf(
+    anchor,
+    quantum(period),
+    offset,
+    rest % 2 ** SPAN_BITS,
+    Math.floor(rest / 2 ** SPAN_BITS),
+  );
+}
