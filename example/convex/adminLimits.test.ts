@@ -48,6 +48,14 @@ test("admins see refused senders per hour, block one, list and lift the block", 
   ]);
   const mine = await admin.as.query(api.adminLimits.messageStats, { sender: alice.id });
   expect(mine.hours).toEqual([{ hour: T0, allowed: 5, denied: 3, consumed: 5 }]);
+  // The page sends its zone: the same hour, under the admin's local day.
+  const local = await admin.as.query(api.adminLimits.messageStats, {
+    sender: alice.id,
+    timeZone: "Asia/Tokyo",
+  });
+  expect(local.hours).toEqual(mine.hours);
+  // T0 is 18:00 in Tokyo (UTC+9) on January 5, a day that began at 15:00 UTC on the 4th.
+  expect(local.days.map((d) => d.day)).toEqual([Date.UTC(2026, 0, 4, 15)]);
 
   // The block has ended by itself; unblocking now finds none.
   expect(await admin.as.mutation(api.adminLimits.unblockSender, { sender: bob.id })).toEqual({

@@ -17,16 +17,23 @@ const actorOf = (user: { _id: string }) => ({ type: "user", id: user._id });
 /**
  * Messages sent and refused per hour and day over the last `hours` (default
  * 24, at most 31 days), for every sender with the most refused first, or for
- * one sender. Hours before `completeUntil` are final.
+ * one sender. Days split at the admin's midnight when the page sends its
+ * `timeZone` (the browser's `Intl.DateTimeFormat().resolvedOptions().timeZone`).
+ * Hours before `completeUntil` are final.
  */
 export const messageStats = userQuery({
-  args: { sender: v.optional(v.id("users")), hours: v.optional(v.number()) },
-  handler: async (ctx, { sender, hours = 24 }) => {
+  args: {
+    sender: v.optional(v.id("users")),
+    hours: v.optional(v.number()),
+    timeZone: v.optional(v.string()),
+  },
+  handler: async (ctx, { sender, hours = 24, timeZone }) => {
     assertPermission(ctx.user, "limits.manage");
     if (!Number.isInteger(hours) || hours < 1 || hours > (31 * DAY) / HOUR)
       throw appError("INVALID_ARGUMENT", "hours must be an integer from 1 to 744.");
     const to = Math.floor(Date.now() / HOUR) * HOUR + HOUR; // through the current hour
-    return limiter.stats(ctx, { name: "sendMessage", key: sender, from: to - hours * HOUR, to });
+    const from = to - hours * HOUR;
+    return limiter.stats(ctx, { name: "sendMessage", key: sender, from, to, timeZone });
   },
 });
 

@@ -96,6 +96,6 @@ export async function readStats(
   ctx: RunQueryCtx,
   args: StatsArgs,
 ): Promise<StatsResult> {
-  const { name, key, from, to, top } = args;
-  return ctx.runQuery(component.rateLimits.stats, { name, key, from, to, top });
+  const { name, key, from, to, top, timeZone } = args;
+  return ctx.runQuery(component.rateLimits.stats, { name, key, from, to, top, timeZone });
 }

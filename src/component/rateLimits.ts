@@ -149,7 +149,7 @@ export const listBlocks = query({
 });
 
 /**
- * Allowed, denied and consumed counts per UTC hour and day of a limit with
+ * Allowed, denied and consumed counts per hour and per day (of `timeZone`, UTC by default) of a limit with
  * `stats: true`, for one key or the whole limit with its top denied keys.
  */
 export const stats = query({

@@ -78,7 +78,9 @@ export function useRateLimit(getRateLimitQuery: GetRateLimitQuery, opts?: UseRat
    * `ok` if it is not negative, else `retryAt` (client clock) when it will be.
    * Projects `getValue`'s full state when the query returns one (every
    * algorithm, exactly), else its `value` and `ts` as the peer's hook does.
-   * An asynchronous limit's unfolded consumption counts as already taken.
+   * An asynchronous limit's unfolded consumption counts as already taken; a
+   * blocked key is not `ok` before its block ends (`retryAt` at the latest of
+   * the two).
    */
   const check = useCallback(
     (ts?: number, n?: number) => {
@@ -88,11 +90,14 @@ export function useRateLimit(getRateLimitQuery: GetRateLimitQuery, opts?: UseRat
       const existing = data.state !== undefined ? data.state : { value: data.value, ts: data.ts };
       const taken = (n ?? 0) + (data.unfolded ?? 0);
       const p = calculateRateLimit(existing, data.config, serverTime, taken);
+      // A blocked key is denied until the block ends, whatever its value.
+      const blockedUntil = data.blocked && serverTime < data.blocked.until ? data.blocked.until : 0;
+      const retryAt = p.retryAfter !== undefined ? serverTime + p.retryAfter - offset : undefined;
       return {
         value: p.value,
         ts: p.ts - offset,
-        ok: p.value >= 0,
-        retryAt: p.retryAfter !== undefined ? serverTime + p.retryAfter - offset : undefined,
+        ok: p.value >= 0 && blockedUntil === 0,
+        retryAt: blockedUntil > 0 ? Math.max(blockedUntil - offset, retryAt ?? 0) : retryAt,
         shard: data.shard,
         shards: data.shards,
         config: data.config,

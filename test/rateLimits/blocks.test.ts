@@ -55,7 +55,12 @@ describe("blocks", () => {
     );
     expect(all.ok).toBe(false);
     expect(all.results[0]).toMatchObject({ ok: false, reason: "blocked" });
+    // getValue shows the block (an admin page or the React hook can say why), until it ends.
+    const value = () =>
+      t.query(async (ctx) => limiter.getValue(ctx, "sendMessage", { key: "spammer" }));
+    expect((await value()).blocked).toEqual({ until: T0 + HOUR, reason: "abuse" });
     vi.setSystemTime(T0 + HOUR);
+    expect((await value()).blocked).toBeUndefined();
     expect(await send("spammer")).toEqual({ ok: true });
   });
 

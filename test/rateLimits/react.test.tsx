@@ -189,6 +189,17 @@ describe("useRateLimit in a rendered component", () => {
     expect(latest.status).toEqual({ ok: true, retryAt: undefined });
   });
 
+  test("a blocked key is not ok until its block ends, whatever its value", async () => {
+    await render();
+    const now = CLIENT_NOW + SKEW;
+    const full = served(TOKEN_BUCKET, { value: 10, ts: now }, 10);
+    setQueryValue({ ...full, blocked: { until: now + 60_000, reason: "abuse" } });
+    expect(latest.status).toEqual({ ok: false, retryAt: CLIENT_NOW + 60_000 });
+    expect(latest.check(CLIENT_NOW + 60_000)!.ok).toBe(true);
+    setQueryValue(full);
+    expect(latest.status).toEqual({ ok: true, retryAt: undefined });
+  });
+
   test("without a server-time mutation the client clock is taken as the server's", async () => {
     await render({ serverTime: false });
     setQueryValue(served(TOKEN_BUCKET, { value: 0, ts: CLIENT_NOW - 500 }, 0.5));

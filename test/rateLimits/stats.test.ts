@@ -198,6 +198,29 @@ describe("usage stats", () => {
     );
   });
 
+  test("days split at the midnights of `timeZone`, UTC by default", async () => {
+    // New York is UTC-5 in January: its 2026-01-15 starts at 05:00 UTC.
+    const t = guardTest();
+    const nyMidnight = Date.UTC(2026, 0, 15, 5);
+    for (const at of [nyMidnight - HOUR, nyMidnight, nyMidnight + HOUR]) {
+      vi.setSystemTime(at);
+      await t.mutation((ctx) => limiter.limit(ctx, "send", { key: "k" }));
+    }
+    vi.setSystemTime(nyMidnight + 2 * HOUR + STATS_DELAY_MS);
+    await runMaintenance(t);
+    const range = { name: "send", from: nyMidnight - DAY, to: nyMidnight + DAY };
+    const ny = await t.query((ctx) =>
+      limiter.stats(ctx, { ...range, timeZone: "America/New_York" }),
+    );
+    expect(ny.days.map((d) => [d.day, d.allowed])).toEqual([
+      [nyMidnight - DAY, 1],
+      [nyMidnight, 2],
+    ]);
+    const utc = await t.query((ctx) => limiter.stats(ctx, range));
+    expect(utc.days.map((d) => [d.day, d.allowed])).toEqual([[Date.UTC(2026, 0, 15), 3]]);
+    expect(ny.hours).toEqual(utc.hours);
+  });
+
   test("bad arguments get a coded error", async () => {
     const t = guardTest();
     await t.mutation((ctx) => limiter.limit(ctx, "send", { key: "k" }));
@@ -221,7 +244,10 @@ describe("usage stats", () => {
     expect(await code({ key: "k".repeat(300) })).toBe("TOO_LARGE");
     expect(await code({ name: "" })).toBe("INVALID_ARGUMENT");
     expect(await code({ name: "guard:x" })).toBe("INVALID_ARGUMENT");
+    expect(await code({ timeZone: "Mars/Olympus_Mons" })).toBe("INVALID_ARGUMENT");
+    expect(await code({ timeZone: "x".repeat(100) })).toBe("INVALID_ARGUMENT");
     expect(await code({ to: T0 + 31 * DAY })).toBe("no error");
+    expect(await code({ timeZone: "Europe/Berlin" })).toBe("no error");
     const badConfig = t.mutation((ctx) =>
       limiter.limit(ctx, "x", {
         config: { kind: "token bucket", rate: 1, period: 1, stats: "yes" as never },

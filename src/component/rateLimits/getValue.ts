@@ -5,7 +5,7 @@
  * state, as the peer's getValue does (its tests expect a value that queued
  * consumption has not changed yet), and `unfolded` the consumption recorded
  * but not folded yet: what is really left is `value - unfolded`, which the
- * React hook shows.
+ * React hook shows. `blocked` is set while the key is blocked.
  */
 import type { QueryCtx } from "../_generated/server.js";
 import { assertIntInRange } from "../lib/validate.js";
@@ -31,11 +31,20 @@ export async function getRateLimitValue(
   const pool = Array.from({ length: config.shards }, (_, i) => i);
   let best: { shard: number; state: RateLimitState | null; value: number } | null = null;
   let unfolded = 0;
+  let blocked: GetValueResult["blocked"];
   for (let i = 0; i < samples; i++) {
     const j = i + randomInt(pool.length - i);
     [pool[i], pool[j]] = [pool[j]!, pool[i]!];
     const shard = pool[i]!;
-    const state = toState(await readShard(ctx.db, name, key, shard));
+    const doc = await readShard(ctx.db, name, key, shard);
+    // A block is stored on every shard document, so any sampled one shows it.
+    if (doc?.blockedUntil !== undefined && doc.blockedUntil > now) {
+      blocked = {
+        until: doc.blockedUntil,
+        ...(doc.blockReason ? { reason: doc.blockReason } : {}),
+      };
+    }
+    const state = toState(doc);
     if (config.async) unfolded = unfoldedCount(await readPending(ctx.db, name, key));
     // A shard never written reports the whole capacity, as the peer's getValue does.
     const value = state === null ? config.capacity : remaining(s, state, seed, now);
@@ -58,6 +67,7 @@ export async function getRateLimitValue(
     state: state === null ? null : stripUndefined(state),
     now,
     ...(config.async ? { unfolded } : {}),
+    ...(blocked ? { blocked } : {}),
   };
 }
 

@@ -195,6 +195,8 @@ export const vGetValueResult = v.object({
   resetsAt: v.optional(v.number()),
   /** Quotas: `resetsAt` as local time in the quota's zone, e.g. "2026-03-09T00:00:00-04:00". */
   resetsAtLocal: v.optional(v.string()),
+  /** Set while the key is blocked (`block`): every call is denied until `until`, whatever `value` says. */
+  blocked: v.optional(v.object({ until: v.number(), reason: v.optional(v.string()) })),
 });
 export type GetValueResult = Infer<typeof vGetValueResult>;
 

@@ -11,6 +11,8 @@ export const statsArgs = {
   to: v.number(),
   /** How many top denied keys (default 10, at most 25). */
   top: v.optional(v.number()),
+  /** IANA zone whose midnights split `days` (default "UTC"), e.g. "America/New_York". */
+  timeZone: v.optional(v.string()),
 };
 
 const vCounts = { allowed: v.number(), denied: v.number(), consumed: v.number() };
@@ -18,7 +20,7 @@ const vCounts = { allowed: v.number(), denied: v.number(), consumed: v.number() 
 export const vStatsResult = v.object({
   /** Hours (UTC, start in ms) with any call, oldest first. */
   hours: v.array(v.object({ hour: v.number(), ...vCounts })),
-  /** The same summed per UTC day (start in ms). */
+  /** The same summed per day of `timeZone` (UTC by default; `day` = its local midnight, in ms). */
   days: v.array(v.object({ day: v.number(), ...vCounts })),
   total: v.object(vCounts),
   /** Without `key`: the keys with the most denials in the range, most first. */
@@ -29,4 +31,11 @@ export const vStatsResult = v.object({
   completeUntil: v.number(),
 });
 export type StatsResult = Infer<typeof vStatsResult>;
-export type StatsArgs = { name: string; key?: string; from: number; to: number; top?: number };
+export type StatsArgs = {
+  name: string;
+  key?: string;
+  from: number;
+  to: number;
+  top?: number;
+  timeZone?: string;
+};

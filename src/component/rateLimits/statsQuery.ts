@@ -7,6 +7,7 @@ import type { QueryCtx } from "../_generated/server.js";
 import { ErrorCode, guardError } from "../lib/errors.js";
 import { assertIntInRange, assertKey } from "../lib/validate.js";
 import { DAY, HOUR } from "../lib/time.js";
+import { isTimeZone, periodStart } from "./calendar.js";
 import { assertLimitName } from "./config.js";
 import { KEY_STATS_RETENTION_MS, hourOf, type Counts } from "./stats.js";
 import type { StatsArgs, StatsResult } from "./statsModel.js";
@@ -57,12 +58,29 @@ function add(into: Counts, d: Counts) {
   into.consumed += d.consumed;
 }
 
+/**
+ * The start of the local day an hour belongs to (the day its start falls in:
+ * exact for zones whose offset is a whole number of hours, as almost all are).
+ */
+function localDay(timeZone: string | undefined): (hour: number) => number {
+  if (timeZone === undefined || timeZone === "UTC") return (hour) => Math.floor(hour / DAY) * DAY;
+  if (timeZone.length > 64 || !isTimeZone(timeZone)) {
+    throw guardError(
+      ErrorCode.INVALID_ARGUMENT,
+      `timeZone must be an IANA time zone name such as "America/New_York", got ${timeZone.slice(0, 64)}`,
+      { field: "timeZone" },
+    );
+  }
+  return (hour) => periodStart({ per: "day", timeZone, weekStartsOn: 1 }, hour);
+}
+
 export async function readStats(ctx: QueryCtx, args: StatsArgs, now: number): Promise<StatsResult> {
   assertLimitName(args.name);
   if (args.key !== undefined) assertKey(args.key);
   assertRange(args.from, args.to);
   const top = args.top ?? DEFAULT_TOP;
   assertIntInRange(top, "top", 1, MAX_TOP);
+  const dayOf = localDay(args.timeZone);
   const { name, key } = args;
   // Hours that start inside [from, to).
   const lo = Math.ceil(args.from / HOUR) * HOUR;
@@ -84,7 +102,7 @@ export async function readStats(ctx: QueryCtx, args: StatsArgs, now: number): Pr
   const days = new Map<number, { day: number } & Counts>();
   for (const h of hours) {
     add(total, h);
-    const day = Math.floor(h.hour / DAY) * DAY;
+    const day = dayOf(h.hour);
     const d = days.get(day) ?? { day, allowed: 0, denied: 0, consumed: 0 };
     add(d, h);
     days.set(day, d);
