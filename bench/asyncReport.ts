@@ -1,13 +1,7 @@
 /** Renders the asynchronous-limits rows of bench/async.ts. */
 import type { AsyncBench } from "./async.js";
 
-const n = (x: number, digits = 2) => x.toLocaleString("en-US", { maximumFractionDigits: digits });
-const table = (head: string[], rows: (string | number)[][]) =>
-  [
-    `| ${head.join(" | ")} |`,
-    `| ${head.map(() => "---").join(" | ")} |`,
-    ...rows.map((r) => `| ${r.join(" | ")} |`),
-  ].join("\n");
+import { n, table } from "./markdown.js";
 
 export function asyncSection(a: AsyncBench): string[] {
   return [

@@ -10,6 +10,8 @@ import type { MaintenanceBench } from "./maintenance.js";
 import type { AuditIntegrity } from "./auditIntegrity.js";
 import type { AsyncBench } from "./async.js";
 import { asyncSection } from "./asyncReport.js";
+import { n, table } from "./markdown.js";
+import { integritySection, maintenanceSection } from "./reportSections.js";
 import type { PromiseCheck } from "./promises.js";
 import type { MetricStats } from "./stats.js";
 
@@ -37,16 +39,6 @@ export type Results = {
   promises: PromiseCheck[];
 };
 
-const n = (x: number | null | undefined, digits = 2) =>
-  x === null || x === undefined
-    ? "–"
-    : x.toLocaleString("en-US", { maximumFractionDigits: digits });
-const table = (head: string[], rows: (string | number)[][]) =>
-  [
-    `| ${head.join(" | ")} |`,
-    `| ${head.map(() => "---").join(" | ")} |`,
-    ...rows.map((r) => `| ${r.join(" | ")} |`),
-  ].join("\n");
 const rw = (s: MetricStats | null) =>
   s ? `${n(s.mean.documentsRead)} / ${n(s.mean.documentsWritten)}` : "–";
 const bytes = (s: MetricStats | null) =>
@@ -329,96 +321,4 @@ export function renderMarkdown(r: Results): string {
     "",
   );
   return out.join("\n");
-}
-
-function maintenanceSection(M: MaintenanceBench): string[] {
-  const S = M.steady;
-  return [
-    `### Background maintenance`,
-    "",
-    table(
-      ["Deployment", "Scheduled executions"],
-      [
-        ["never used, 24 hours", n(M.unusedPerDay)],
-        ["idle after using every capability (work done), 24 hours", n(M.idlePerDay)],
-        [
-          `steady traffic: ${n(S.calls)} calls at ${S.callsPerSecond}/s (limit, log, issue, check)`,
-          `${n(S.ticks)} ticks = ${n(S.ticksPer1000, 1)} per 1,000 calls`,
-        ],
-        ["after that traffic stops, until nothing is scheduled", n(S.drainExecutions)],
-      ],
-    ),
-    "",
-    `Wake-up writes of the loop state during that traffic: ${n(S.wakeWritesPer1000, 1)} per 1,000 calls.`,
-    "",
-    table(
-      [
-        "Concurrent `audit.log` calls",
-        "N",
-        "Retried per round (conflict with an earlier call)",
-        "Retried per round if the tick commits meanwhile",
-        "Calls writing the loop state per round",
-      ],
-      M.wake.map((w) => [
-        w.scenario,
-        n(w.n),
-        n(w.retriedPerRound, 2),
-        w.retriedByTick === null ? "–" : n(w.retriedByTick, 2),
-        n(w.stateWritesPerRound, 2),
-      ]),
-    ),
-    "",
-    `Same read/write-set model as the contention table below. A wake-up reads the loop state through a stale snapshot ` +
-      `(no read dependency); only an idle loop, a later tick or a tick due within the trust lead makes it read the state ` +
-      `for real, and only an idle loop or a later tick makes it write.`,
-    "",
-  ];
-}
-
-function integritySection(A: AuditIntegrity): string[] {
-  const F = A.fuzz;
-  const W = A.window;
-  return [
-    `### Audit log integrity`,
-    "",
-    table(
-      [
-        "Tamper fuzzer (seed " + F.seed + ")",
-        "Tamperings",
-        "Caught by verify",
-        "Only with an anchor",
-        "Inside the unsealed window",
-        "No-op (schema refused, no change)",
-        "Other (undetected)",
-      ],
-      [
-        [
-          "every audit table: edit, delete, duplicate, move, forge, rewrite",
-          n(F.runs),
-          n(F.verify),
-          n(F.anchor),
-          n(F.window),
-          n(F.noop),
-          n(F.other),
-        ],
-      ],
-    ),
-    "",
-    table(
-      ["Commit-to-seal window", "Events", "p50", "p99", "max"],
-      [
-        [
-          `steady \`audit.log\` at ${W.eventsPerSecond}/s for ${n(W.seconds)} s (simulated), loop waking on demand`,
-          n(W.events),
-          `${n(W.p50Ms / 1000, 1)} s`,
-          `${n(W.p99Ms / 1000, 1)} s`,
-          `${n(W.maxMs / 1000, 1)} s`,
-        ],
-      ],
-    ),
-    "",
-    `The fuzzer is \`test/audit/fuzz.test.ts\` replayed with CI's seed. The window is each event's seal time minus its ` +
-      `commit time: until then an admin can edit or delete it unseen (\`seal(ctx)\` right after a critical \`log\` closes it).`,
-    "",
-  ];
 }
