@@ -21,7 +21,8 @@ const files = info.files.map((f) => f.path);
 const banned = files.filter((f) =>
   /^(test|bench|scripts|example|\.ci|\.tmp|node_modules)\//.test(f) || /\.(test|test-d|spec)\.(d\.)?[cm]?[jt]sx?(\.map)?$/.test(f),
 );
-const required = ["LICENSE", "README.md", "package.json", "dist/client/index.js", "dist/component/convex.config.js",
+// docs/: the README's links point there, so they must resolve in node_modules too.
+const required = ["LICENSE", "README.md", "docs/rate-limits.md", "package.json", "dist/client/index.js", "dist/component/convex.config.js",
   "dist/component/_generated/component.d.ts", "dist/component/_generated/api.js"];
 const missing = required.filter((f) => !files.includes(f));
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
