@@ -26,14 +26,13 @@ import {
   vLimitResult,
   type RateLimitResult,
 } from "./rateLimits/model.js";
+import { creditRateLimit, resetPublic } from "./rateLimits/lifecycle.js";
 import {
   consumeRateLimit,
-  creditRateLimit,
   fromPublic,
   limitAllRequests,
   peekRateLimit,
   recordAsync,
-  resetPublic,
 } from "./rateLimits/store.js";
 import { getRateLimitValue } from "./rateLimits/getValue.js";
 import { recordDenied } from "./rateLimits/stats.js";

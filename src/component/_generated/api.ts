@@ -60,6 +60,7 @@ import type * as rateLimits_calculate from "../rateLimits/calculate.js";
 import type * as rateLimits_calendar from "../rateLimits/calendar.js";
 import type * as rateLimits_config from "../rateLimits/config.js";
 import type * as rateLimits_getValue from "../rateLimits/getValue.js";
+import type * as rateLimits_lifecycle from "../rateLimits/lifecycle.js";
 import type * as rateLimits_math from "../rateLimits/math.js";
 import type * as rateLimits_model from "../rateLimits/model.js";
 import type * as rateLimits_numeric from "../rateLimits/numeric.js";
@@ -135,6 +136,7 @@ const fullApi: ApiFromModules<{
   "rateLimits/calendar": typeof rateLimits_calendar;
   "rateLimits/config": typeof rateLimits_config;
   "rateLimits/getValue": typeof rateLimits_getValue;
+  "rateLimits/lifecycle": typeof rateLimits_lifecycle;
   "rateLimits/math": typeof rateLimits_math;
   "rateLimits/model": typeof rateLimits_model;
   "rateLimits/numeric": typeof rateLimits_numeric;

@@ -8,15 +8,12 @@ import type { DatabaseReader, MutationCtx, QueryCtx } from "../_generated/server
 import { ErrorCode, guardError } from "../lib/errors.js";
 import { assertKey, assertString } from "../lib/validate.js";
 import { sweepDue } from "../maintenance/due.js";
-import { ensureMaintenance, type MaintenanceResult } from "../maintenance/kick.js";
+import { ensureMaintenance } from "../maintenance/kick.js";
 import {
   MAX_NAME_BYTES,
-  MAX_SHARDS,
-  assertCount,
   assertNotReserved,
   admissibleCount,
   normalizeConfig,
-  shardConfig,
   type NormalizedConfig,
 } from "./config.js";
 import {
@@ -25,21 +22,12 @@ import {
   MAX_UNFOLDED,
   appendPending,
   decideAsync,
-  deletePending,
-  foldPending,
   readPending,
 } from "./async.js";
-import { publicTarget, randomInt, readShard, seedOf, toState } from "./shards.js";
-import { blockedDecision, keepWhileBlocked } from "./blocks.js";
+import { randomInt, readShard, seedOf, toState } from "./shards.js";
+import { blockedDecision } from "./blocks.js";
 import * as stats from "./stats.js";
-import {
-  creditState,
-  decide,
-  idleAt,
-  type Decision,
-  type ShardRead,
-  type ShardWrite,
-} from "./math.js";
+import { decide, type Decision, type ShardRead, type ShardWrite } from "./math.js";
 import type { LimitAllResult, RateLimitConfig, RateLimitResult } from "./model.js";
 
 /** A request as component modules make it (codes.ts uses these for its issue and failure limits). */
@@ -63,8 +51,6 @@ export type PublicRequest = {
 
 /** Most requests one `limitAll` may combine. */
 export const MAX_LIMIT_ALL = 16;
-/** Documents the idle-key sweep deletes per maintenance pass. */
-export const SWEEP_BATCH = 256;
 
 type Prepared = {
   name: string;
@@ -314,75 +300,4 @@ export async function limitAllRequests(
   for (const e of evaluated) if (e.decision.ok) await applyWrites(ctx, e, e.decision.writes, now);
   const wait = Math.max(...results.map((r) => r.retryAfter ?? 0));
   return wait > 0 ? { ok: true, retryAfter: wait, results } : { ok: true, results };
-}
-
-/** Deletes the state of (name, key) on every shard. */
-export async function resetRateLimit(ctx: MutationCtx, name: string, key: string): Promise<void> {
-  const docs = await ctx.db
-    .query("rateLimits")
-    .withIndex("by_name_key_shard", (q) => q.eq("name", name).eq("key", key))
-    .take(MAX_SHARDS);
-  for (const doc of docs) {
-    await stats.flushCounters(ctx, doc);
-    await ctx.db.delete("rateLimits", doc._id);
-  }
-  await deletePending(ctx, name, key);
-}
-
-/** `reset` for a public caller: validates name (not reserved) and key. */
-export async function resetPublic(ctx: MutationCtx, args: { name: string; key?: string }) {
-  const { name, key } = publicTarget(args);
-  await resetRateLimit(ctx, name, key);
-}
-
-/** Deletes state of idle keys (idleAt passed: equivalent to no state) in one bounded batch. */
-export async function maintainRateLimits(
-  ctx: MutationCtx,
-  now: number,
-): Promise<MaintenanceResult> {
-  const idle = await ctx.db
-    .query("rateLimits")
-    .withIndex("by_idleAt", (q) => q.lt("idleAt", now))
-    .take(SWEEP_BATCH);
-  await stats.foldCounters(ctx, idle);
-  for (const doc of idle) await ctx.db.delete("rateLimits", doc._id);
-  const folded = await foldPending(ctx, now);
-  const counted = await stats.maintainStats(ctx, now);
-  return {
-    processed: idle.length + folded.processed + counted.processed,
-    more: idle.length === SWEEP_BATCH || folded.more || counted.more,
-  };
-}
-
-/**
- * Gives back up to `count` unused tokens, never above a shard's capacity;
- * touches at most two shards. Returns how much was credited.
- */
-export async function creditRateLimit(
-  ctx: MutationCtx,
-  args: { name: string; key?: string; count: number; config: RateLimitConfig },
-  now: number,
-): Promise<{ credited: number }> {
-  const { name, key } = publicTarget(args);
-  const config = normalizeConfig(args.config, name);
-  assertCount(args.count, name);
-  const s = shardConfig(config);
-  const seed = seedOf(name, key);
-  const n = config.shards;
-  const first = n === 1 ? 0 : randomInt(n);
-  const order = n === 1 ? [first] : [first, (first + 1 + randomInt(n - 1)) % n];
-  let left = args.count;
-  for (const shard of order) {
-    if (left <= 0) break;
-    const doc = await readShard(ctx.db, name, key, shard);
-    if (doc === null) continue; // no document = full
-    const c = creditState(s, toState(doc)!, seed, now, left);
-    if (c.credited <= 0) continue;
-    left -= c.credited;
-    await ctx.db.patch("rateLimits", doc._id, {
-      ...c.state,
-      idleAt: keepWhileBlocked(doc, idleAt(s, c.state, seed, now)),
-    });
-  }
-  return { credited: args.count - left };
 }
