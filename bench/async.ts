@@ -110,6 +110,21 @@ async function costs(): Promise<Pick<AsyncBench, "costs" | "foldPerCall">> {
       out.push({ impl, call: `limit, ${unfolded} calls unfolded`, ...m });
     }
   }
+  // Calls that overlapped the newest decision (committed after its snapshot):
+  // convex-test runs calls one at a time, so they are appended directly.
+  for (const inFlight of [10, 100]) {
+    const t: any = newInstance();
+    const l = new RateLimiter(components.guard, { l: config });
+    await t.mutation((ctx: any) => l.limit(ctx, "l", { key: "hot" }));
+    await inComponent(t, "guard", async (ctx) => {
+      for (let i = 0; i < inFlight; i++) {
+        const row = { name: "l", key: "hot", count: 1, ts: Date.now(), config };
+        await ctx.db.insert("rateLimitPending", { ...row, at: ctx.db.vars.commitTs });
+      }
+    });
+    const m = await metricsOf(t, (ctx) => l.limit(ctx, "l", { key: "hot" }));
+    out.push({ impl: "ours", call: `limit, ${inFlight} calls in flight at once`, ...m });
+  }
   // The fold: 100 calls on one key, folded in one pass.
   const t: any = newInstance();
   const l = new RateLimiter(components.guard, { l: config });

@@ -202,6 +202,11 @@ export const PROMISES: Promise_[] = [
     "asynchronous limits at 10× overload: the balance never goes below minus one call plus the calls in flight (20; modelled)",
   ),
   p(
+    "async.reads100Unfolded",
+    4,
+    "asynchronous `limit` reads 4 documents with 100 calls unfolded before it: the cost does not grow with fold lag",
+  ),
+  p(
     "default.stateBytes",
     256,
     "default sliding window: the largest state it writes ({ value, ts, log }) is at most 256 bytes",

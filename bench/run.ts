@@ -318,6 +318,10 @@ export async function main(argv: string[]): Promise<number> {
     m["async.over10.vsPeer"] =
       ours10 && peer10 && peer10.overPct > 0 ? ours10.overPct / peer10.overPct : null;
     m["async.lowest10"] = ours10 ? -ours10.lowestBalance : null;
+    const unfolded100 = A.costs.find(
+      (c) => c.impl === "ours" && c.call === "limit, 100 calls unfolded",
+    );
+    m["async.reads100Unfolded"] = unfolded100 ? unfolded100.documentsRead : null;
   }
   if (r.maintenance) {
     const M = r.maintenance;

@@ -5,8 +5,8 @@
  */
 import { paginationResultValidator } from "convex/server";
 import { v } from "convex/values";
-import { api } from "./_generated/api.js";
-import { mutation, query } from "./_generated/server.js";
+import { internal } from "./_generated/api.js";
+import { internalQuery, mutation, query } from "./_generated/server.js";
 import { rateLimitedError } from "./rateLimits/math.js";
 import { blockKey, listBlockedKeys, unblockKey } from "./rateLimits/blocks.js";
 import {
@@ -24,6 +24,7 @@ import {
   vGetValueResult,
   vLimitAllResult,
   vLimitResult,
+  vRateLimitState,
   type RateLimitResult,
 } from "./rateLimits/model.js";
 import { creditRateLimit, resetPublic } from "./rateLimits/lifecycle.js";
@@ -31,6 +32,7 @@ import {
   consumeRateLimit,
   fromPublic,
   limitAllRequests,
+  peekAsyncStale,
   peekRateLimit,
   recordAsync,
 } from "./rateLimits/store.js";
@@ -48,8 +50,11 @@ export const limit = mutation({
     let r: RateLimitResult;
     if (applyUpdatesOf(args.config) === "asynchronously") {
       // Decide on a stale snapshot (no read dependency), then append.
-      r = await ctx.runQuery(api.rateLimits.check, args, { useStaleSnapshot: true });
-      if (r.ok) await recordAsync(ctx, fromPublic(args), now);
+      const peeked = await ctx.runQuery(internal.rateLimits.checkAsync, args, {
+        useStaleSnapshot: true,
+      });
+      r = peeked.result;
+      if (r.ok) await recordAsync(ctx, fromPublic(args), now, peeked.link);
       else {
         const call = { stats: args.config.stats, count: args.count ?? 1 };
         await recordDenied(ctx, fromPublic(args), call, now);
@@ -71,6 +76,20 @@ export const check = query({
     if (!r.ok && throws) throw rateLimitedError(args.name, r.retryAfter, r.reason);
     return r;
   },
+});
+
+/**
+ * `check` of an asynchronous limit, as `limit` runs it on a stale snapshot:
+ * also returns what the admitted call's pending row records for later calls.
+ */
+export const checkAsync = internalQuery({
+  args: limitArgs,
+  returns: v.object({
+    result: vLimitResult,
+    link: v.optional(v.object({ upTo: v.int64(), applied: v.union(vRateLimitState, v.null()) })),
+  }),
+  handler: async (ctx, { throws: _throws, ...args }) =>
+    peekAsyncStale(ctx, fromPublic(args), Date.now()),
 });
 
 /**

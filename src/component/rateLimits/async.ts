@@ -13,6 +13,12 @@
  * the consumption of calls that committed between a decision's snapshot and
  * its own commit (calls in flight at once), whatever the fold lag.
  *
+ * What a decision reads (`readChained`): not every unfolded row, but the
+ * newest row that records the state its call decided on (`applied`, as of
+ * its snapshot `upTo`) and the rows committed after that snapshot, i.e. the
+ * calls in flight at that moment. Without overlapping calls that is the state
+ * document, one link and one row, whatever the fold lag.
+ *
  * `foldPending` (a maintenance pass) applies rows in commit order to the
  * state document (shard 0) and deletes them, in one transaction: a failed
  * pass changes nothing and the next one folds the same rows. It reads rows
@@ -25,11 +31,15 @@ import type { MaintenanceResult } from "../maintenance/kick.js";
 import type { ShardConfig } from "./algorithms/index.js";
 import { normalizeConfig, shardConfig, type NormalizedConfig } from "./config.js";
 import { keepWhileBlocked } from "./blocks.js";
+import { compactState, toState } from "./shards.js";
 import { advance, decide, idleAt, type Decision } from "./math.js";
 import { foldAdmitted } from "./stats.js";
 import type { RateLimitConfig, RateLimitState } from "./model.js";
 
-/** Most unfolded rows a decision reads for one key; beyond it the call waits for a fold. */
+/**
+ * Most pending rows a decision reads for one key after its starting point
+ * (calls in flight at once); beyond it the call waits for a fold.
+ */
 export const MAX_UNFOLDED = 256;
 /** How long a call told to wait for a fold waits (about one busy maintenance tick). */
 export const FOLD_WAIT_MS = 1000;
@@ -40,12 +50,69 @@ export const FOLD_BATCH = 512;
 
 type PendingRow = Pick<Doc<"rateLimitPending">, "count" | "ts">;
 
+/**
+ * A decision's starting point on a stale snapshot: `base`, the state with
+ * every consumption committed by some time applied, and `rows`, the unfolded
+ * rows committed after it (in commit order, at most MAX_UNFOLDED + 1).
+ */
+export type AsyncView = { base: RateLimitState | null; rows: Doc<"rateLimitPending">[] };
+
+/** What an admitted call's row records for later calls: its snapshot and the state it saw. */
+export type ChainLink = { upTo: bigint; applied: RateLimitState | null };
+
 /** Up to MAX_UNFOLDED + 1 unfolded rows of (name, key), in commit order. */
 export function readPending(db: DatabaseReader, name: string, key: string) {
   return db
     .query("rateLimitPending")
     .withIndex("by_name_key_at", (q) => q.eq("name", name).eq("key", key))
     .take(MAX_UNFOLDED + 1);
+}
+
+/**
+ * The view a decision on a stale snapshot starts from, without reading every
+ * unfolded row: the newest row that carries `applied` already holds the
+ * state with everything committed up to its snapshot (`upTo`) applied, so
+ * only the rows committed after that are read, which are calls that were in
+ * flight at that snapshot, not everything since the last fold. When the fold
+ * has gone past that row's snapshot (`foldedThrough` on the state document:
+ * rows committed by then are folded and deleted), the state document is the
+ * newer start. Either way the result equals applying every unfolded row to
+ * the folded state, because folding is the same in-order application.
+ * Only for snapshots of committed data: `at` of a row this transaction wrote
+ * is still a placeholder (`readPending` is the general path).
+ */
+export async function readChained(
+  db: DatabaseReader,
+  doc: Doc<"rateLimits"> | null,
+  name: string,
+  key: string,
+): Promise<AsyncView> {
+  const link = await db
+    .query("rateLimitPending")
+    .withIndex("by_name_key_upTo", (q) => q.eq("name", name).eq("key", key))
+    .order("desc")
+    .first();
+  const through = doc?.foldedThrough;
+  if (link?.upTo !== undefined && link.applied !== undefined) {
+    const upTo = link.upTo;
+    if (through === undefined || upTo >= through) {
+      // Rows committed at `upTo` itself were visible to that call, so: strictly after.
+      const rows = await db
+        .query("rateLimitPending")
+        .withIndex("by_name_key_at", (q) => q.eq("name", name).eq("key", key).gt("at", upTo))
+        .take(MAX_UNFOLDED + 1);
+      return { base: link.applied, rows };
+    }
+  }
+  // Rows of one transaction share `at`; a fold batch may have split them, so: from `through` on.
+  const rows = await db
+    .query("rateLimitPending")
+    .withIndex("by_name_key_at", (q) => {
+      const keyed = q.eq("name", name).eq("key", key);
+      return through === undefined ? keyed : keyed.gte("at", through);
+    })
+    .take(MAX_UNFOLDED + 1);
+  return { base: toState(doc), rows };
 }
 
 /**
@@ -80,7 +147,8 @@ export function unfoldedCount(rows: PendingRow[]): number {
  * own tests expect a call admitted on a balance its queued consumption has
  * just exhausted). With `reserve`, `count` is reserved on the state with the
  * rows applied, so `maxReserved` bounds the whole debt. Denied: `retryAfter`
- * until both hold.
+ * until both hold. `base` (default: `state`) is where the rows start: a
+ * state with earlier unfolded rows already applied (see `readChained`).
  */
 export function decideAsync(
   c: NormalizedConfig,
@@ -90,9 +158,10 @@ export function decideAsync(
   now: number,
   count: number,
   reserve: boolean,
+  base: RateLimitState | null = state,
 ): Exclude<Decision, { needSecondShard: true }> {
   const s = shardConfig(c);
-  const applied = [{ shard: 0, state: foldRows(s, state, seed, rows) }];
+  const applied = [{ shard: 0, state: foldRows(s, base, seed, rows) }];
   const d = reserve
     ? decide(c, applied, seed, now, count, true)
     : both(decide(c, [{ shard: 0, state }], seed, now, count), decide(c, applied, seed, now, 0));
@@ -107,12 +176,20 @@ function both(a: Decision, b: Decision): Decision {
   return { ok: false, retryAfter: Math.max(wait(a), wait(b)) };
 }
 
-/** Records an admitted asynchronous call: one append, nothing read. */
+/**
+ * Records an admitted asynchronous call: one append, nothing read. `link`
+ * (from a stale-snapshot decision) lets later calls start from this row.
+ */
 export async function appendPending(
   ctx: MutationCtx,
   row: { name: string; key: string; count: number; ts: number; config: RateLimitConfig },
+  link?: ChainLink,
 ) {
-  await ctx.db.insert("rateLimitPending", { ...row, at: ctx.db.vars.commitTs });
+  const chain = link && {
+    upTo: link.upTo,
+    applied: link.applied === null ? null : compactState(link.applied),
+  };
+  await ctx.db.insert("rateLimitPending", { ...row, ...chain, at: ctx.db.vars.commitTs });
 }
 
 /**
@@ -165,11 +242,18 @@ async function foldKey(ctx: MutationCtx, rows: Doc<"rateLimitPending">[], now: n
   const state = foldRows(s, doc && { value: doc.value, ts: doc.ts, prev: doc.prev }, seed, rows);
   if (state === null) return;
   const folded = (doc?.folded ?? 0) + unfoldedCount(rows);
+  // Rows are in commit order: the last one's `at` is the newest folded.
+  let foldedThrough = doc?.foldedThrough;
+  for (const row of rows) {
+    if (typeof row.at === "bigint" && (foldedThrough === undefined || row.at > foldedThrough))
+      foldedThrough = row.at;
+  }
   const fields = {
     value: state.value,
     ts: state.ts,
     idleAt: keepWhileBlocked(doc, idleAt(s, state, seed, now)),
     folded,
+    ...(foldedThrough !== undefined ? { foldedThrough } : {}),
   };
   const prev = state.prev !== undefined ? { prev: state.prev } : {};
   if (doc) await ctx.db.patch("rateLimits", doc._id, { ...fields, ...prev });

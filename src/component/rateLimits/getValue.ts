@@ -13,7 +13,7 @@ import { readPending, unfoldedCount } from "./async.js";
 import { normalizeConfig, shardConfig, type NormalizedConfig } from "./config.js";
 import { remaining } from "./math.js";
 import type { GetValueResult, RateLimitConfig, RateLimitState } from "./model.js";
-import { publicTarget, randomInt, readShard, seedOf, toState } from "./shards.js";
+import { compactState, publicTarget, randomInt, readShard, seedOf, toState } from "./shards.js";
 
 /** Samples `sampleShards` (default 1) random shards and describes the fullest. */
 export async function getRateLimitValue(
@@ -64,7 +64,7 @@ export async function getRateLimitValue(
     shards: config.shards,
     capacity: alg.capacity(s),
     config: withDefaults(args.config, config, windowStart),
-    state: state === null ? null : stripUndefined(state),
+    state: state === null ? null : compactState(state),
     now,
     ...(config.async ? { unfolded } : {}),
     ...(blocked ? { blocked } : {}),
@@ -85,11 +85,4 @@ function withDefaults(
     return { ...filled, kind: "fixed window", start: windowStart };
   }
   return filled;
-}
-
-function stripUndefined(st: RateLimitState): RateLimitState {
-  const out: RateLimitState = { value: st.value, ts: st.ts };
-  if (st.prev !== undefined) out.prev = st.prev;
-  if (st.log !== undefined) out.log = st.log;
-  return out;
 }

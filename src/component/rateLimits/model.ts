@@ -73,6 +73,7 @@ export const vQuotaConfig = v.object({
   /** Weeks only: 0 = Sunday ... 6 = Saturday; 1 (Monday) by default. */
   weekStartsOn: v.optional(v.number()),
   ...sharedFields,
+  applyUpdates: v.optional(vApplyUpdates),
 });
 
 export const vRateLimitConfig = v.union(

@@ -14,6 +14,7 @@ import {
   assertNotReserved,
   admissibleCount,
   normalizeConfig,
+  shardConfig,
   type NormalizedConfig,
 } from "./config.js";
 import {
@@ -22,9 +23,13 @@ import {
   MAX_UNFOLDED,
   appendPending,
   decideAsync,
+  foldRows,
+  readChained,
   readPending,
+  type AsyncView,
+  type ChainLink,
 } from "./async.js";
-import { randomInt, readShard, seedOf, toState } from "./shards.js";
+import { compactState, randomInt, readShard, seedOf, toState } from "./shards.js";
 import { blockedDecision } from "./blocks.js";
 import * as stats from "./stats.js";
 import { decide, type Decision, type ShardRead, type ShardWrite } from "./math.js";
@@ -97,6 +102,8 @@ type Evaluated = {
   p: Prepared;
   decision: Exclude<Decision, { needSecondShard: true }>;
   docs: Map<number, Doc<"rateLimits"> | null>;
+  /** Asynchronous, decided on a stale snapshot: what the call's row records (see readChained). */
+  link?: ChainLink;
 };
 
 /**
@@ -123,19 +130,35 @@ async function evaluate(db: DatabaseReader, p: Prepared, now: number): Promise<E
   return { p, decision, docs };
 }
 
-/** An asynchronous limit's view: its folded state and the unfolded rows this snapshot holds. */
-async function evaluateAsync(db: DatabaseReader, p: Prepared, now: number): Promise<Evaluated> {
+/**
+ * An asynchronous limit's view: its folded state and the unfolded rows this
+ * snapshot holds. With `snapshot` (a stale snapshot of committed data), the
+ * rows start after the newest chain link (readChained) and the decision
+ * returns the link its own row records.
+ */
+async function evaluateAsync(
+  db: DatabaseReader,
+  p: Prepared,
+  now: number,
+  snapshot?: bigint,
+): Promise<Evaluated> {
   const doc = await readShard(db, p.name, p.key, 0);
   const docs = new Map([[0, doc]]);
   const blocked = blockedDecision(doc, now);
   if (blocked) return { p, decision: blocked, docs };
-  const rows = await readPending(db, p.name, p.key);
-  if (rows.length > MAX_UNFOLDED) {
+  const view: AsyncView =
+    snapshot === undefined
+      ? { base: toState(doc), rows: await readPending(db, p.name, p.key) }
+      : await readChained(db, doc, p.name, p.key);
+  if (view.rows.length > MAX_UNFOLDED) {
     return { p, decision: { ok: false, retryAfter: FOLD_WAIT_MS }, docs };
   }
   const { config, seed, count, reserve } = p;
-  const decision = decideAsync(config, toState(doc), rows, seed, now, count, reserve);
-  return { p, decision, docs };
+  const { base, rows } = view;
+  const decision = decideAsync(config, toState(doc), rows, seed, now, count, reserve, base);
+  if (snapshot === undefined) return { p, decision, docs };
+  const applied = foldRows(shardConfig(config), base, seed, rows);
+  return { p, decision, docs, link: { upTo: snapshot, applied } };
 }
 
 /** Patches existing shard documents, inserts new ones (starting maintenance only then). */
@@ -233,16 +256,16 @@ export async function peekThenConsume(
  * Records an admitted call of an asynchronous limit (decided by `check` on a
  * stale snapshot): one append, no read of the limit's state.
  */
-export async function recordAsync(ctx: MutationCtx, req: LimitRequest, now: number) {
+export async function recordAsync(
+  ctx: MutationCtx,
+  req: LimitRequest,
+  now: number,
+  link?: ChainLink,
+) {
   const p = prepare(req);
   if (p.count > 0) {
-    await appendPending(ctx, {
-      name: p.name,
-      key: p.key,
-      count: p.count,
-      ts: now,
-      config: p.rawConfig,
-    });
+    const row = { name: p.name, key: p.key, count: p.count, ts: now, config: p.rawConfig };
+    await appendPending(ctx, row, link);
     await ensureMaintenance(ctx, now, now + FOLD_DELAY_MS);
   }
 }
@@ -254,6 +277,21 @@ export async function peekRateLimit(
   now: number,
 ): Promise<RateLimitResult> {
   return result((await evaluate(ctx.db, prepare(req), now)).decision);
+}
+
+/**
+ * `check` of an asynchronous limit for `limit`'s stale-snapshot query: the
+ * result, and the chain link the admitted call's row records.
+ */
+export async function peekAsyncStale(
+  ctx: QueryCtx,
+  req: LimitRequest,
+  now: number,
+): Promise<{ result: RateLimitResult; link?: ChainLink }> {
+  const e = await evaluateAsync(ctx.db, prepare(req), now, ctx.meta.getSnapshotTs());
+  if (!e.link || !e.decision.ok) return { result: result(e.decision) };
+  const { upTo, applied } = e.link;
+  return { result: result(e.decision), link: { upTo, applied: applied && compactState(applied) } };
 }
 
 /**

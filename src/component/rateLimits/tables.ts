@@ -1,6 +1,6 @@
 import { defineTable } from "convex/server";
 import { v } from "convex/values";
-import { vRateLimitConfig } from "./model.js";
+import { vRateLimitConfig, vRateLimitState } from "./model.js";
 import { statsTables } from "./statsTables.js";
 
 /** The rate limiter's tables. */
@@ -27,6 +27,8 @@ export const rateLimitTables = {
     blockReason: v.optional(v.string()),
     blockName: v.optional(v.string()),
     folded: v.optional(v.number()),
+    // Asynchronous limits: the largest `at` of the pending rows folded in (./async.ts).
+    foldedThrough: v.optional(v.int64()),
     // Usage stats (`stats: true`, see ./stats.ts): this shard's admitted calls
     // and tokens in the UTC hour starting at `statsHour`, carried by the write
     // the call makes anyway and flushed when the hour is over.
@@ -41,7 +43,10 @@ export const rateLimitTables = {
     .index("by_statsHour", ["statsHour"]),
   // Consumption of asynchronous limits, appended by `limit` and folded into
   // `rateLimits` (shard 0) by the maintenance pass in commit order, then
-  // deleted. `at` is the commit timestamp; `ts` the call's clock.
+  // deleted. `at` is the commit timestamp; `ts` the call's clock. `upTo` and
+  // `applied` (absent on rows written before they existed): the snapshot the
+  // call decided on, and the state with every consumption committed by then
+  // applied, so a later call starts from the newest of them (./async.ts).
   rateLimitPending: defineTable({
     name: v.string(),
     key: v.string(),
@@ -49,8 +54,11 @@ export const rateLimitTables = {
     ts: v.number(),
     config: vRateLimitConfig,
     at: v.commitTs(),
+    upTo: v.optional(v.int64()),
+    applied: v.optional(v.union(vRateLimitState, v.null())),
   })
     .index("by_name_key_at", ["name", "key", "at"])
+    .index("by_name_key_upTo", ["name", "key", "upTo"])
     .index("by_at", ["at"]),
   ...statsTables,
 };
