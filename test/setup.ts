@@ -26,6 +26,14 @@ export function guardTest() {
 /** `components.guard`, as a host's `_generated/api` would export it. */
 export const components = componentsGeneric() as unknown as { guard: ComponentApi<"guard"> };
 
+/** Runs maintenance passes now until one reports nothing more to do (at most `passes`). */
+export async function drainMaintenance(t: ReturnType<typeof guardTest>, passes = 4) {
+  for (let i = 0; i < passes; i++) {
+    const r = await t.mutation((ctx) => ctx.runMutation(components.guard.maintenance.runNow, {}));
+    if (!r.more) break;
+  }
+}
+
 /** Runs `fn` in a host mutation and returns its result with the transaction's metrics delta. */
 export type Metrics = {
   documentsRead: number;

@@ -9,7 +9,7 @@
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { MINUTE, RateLimiter, type RateLimitConfig } from "convex-guard";
-import { components, guardTest, measure, rw } from "../setup.js";
+import { components, drainMaintenance, guardTest, measure, rw } from "../setup.js";
 
 const T0 = Date.UTC(2026, 4, 1, 12, 0, 0);
 const async = { applyUpdates: "asynchronously" } as const;
@@ -22,14 +22,6 @@ const limits = {
 } satisfies Record<string, RateLimitConfig>;
 type Name = keyof typeof limits;
 const limiter = new RateLimiter(components.guard, limits);
-type T = ReturnType<typeof guardTest>;
-
-const fold = async (t: T) => {
-  for (let i = 0; i < 4; i++) {
-    const r = await t.mutation((ctx) => ctx.runMutation(components.guard.maintenance.runNow, {}));
-    if (!r.more) break;
-  }
-};
 
 describe("asynchronous limits: chained reads", () => {
   beforeEach(() => {
@@ -57,7 +49,7 @@ describe("asynchronous limits: chained reads", () => {
           const expected = await t.query((ctx) => limiter.check(ctx, o.name, args));
           const got = await t.mutation((ctx) => limiter.limit(ctx, o.name, args));
           expect(got).toEqual(expected);
-          if (o.then === "fold") await fold(t);
+          if (o.then === "fold") await drainMaintenance(t);
           if (o.then === "reset")
             await t.mutation((ctx) => limiter.reset(ctx, o.name, { key: o.key }));
         }

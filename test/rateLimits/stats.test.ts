@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { DAY, HOUR, MINUTE, RateLimiter, type RateLimitConfig } from "convex-guard";
 import { dumpComponent } from "../codes/helpers.js";
 import { STATS_DELAY_MS } from "../../src/component/rateLimits/stats.js";
-import { components, guardTest, measure, rw } from "../setup.js";
+import { components, drainMaintenance, guardTest, measure, rw } from "../setup.js";
 
 const T0 = Date.UTC(2026, 2, 1, 10, 0, 0); // an hour start
 const limits = {
@@ -26,14 +26,6 @@ const limits = {
   daily: { kind: "quota", limit: 50, per: "day", stats: true },
 } satisfies Record<string, RateLimitConfig>;
 const limiter = new RateLimiter(components.guard, limits);
-type T = ReturnType<typeof guardTest>;
-
-const runMaintenance = async (t: T) => {
-  for (let i = 0; i < 4; i++) {
-    const r = await t.mutation((ctx) => ctx.runMutation(components.guard.maintenance.runNow, {}));
-    if (!r.more) break;
-  }
-};
 
 type Tally = Map<string, { allowed: number; denied: number; consumed: number }>;
 function bump(tally: Tally, id: string, ok: boolean, count: number) {
@@ -66,7 +58,7 @@ describe("usage stats", () => {
     );
     expect(before.completeUntil).toBe(T0);
     vi.setSystemTime(T0 + 2 * HOUR + STATS_DELAY_MS);
-    await runMaintenance(t);
+    await drainMaintenance(t);
     const s = await t.query((ctx) =>
       limiter.stats(ctx, { name: "send", from: T0, to: T0 + 2 * HOUR, top: 2 }),
     );
@@ -108,7 +100,7 @@ describe("usage stats", () => {
       for (let i = 0; i < n; i++) await t.mutation((ctx) => limiter.limit(ctx, "send", { key }));
     }
     vi.setSystemTime(T0 + HOUR + STATS_DELAY_MS);
-    await runMaintenance(t);
+    await drainMaintenance(t);
     const s = await t.query((ctx) =>
       limiter.stats(ctx, { name: "send", from: T0, to: T0 + HOUR, top: 2 }),
     );
@@ -126,7 +118,7 @@ describe("usage stats", () => {
     await t.mutation((ctx) => limiter.limit(ctx, "hot", { key: "k1", count: 2 }));
     await t.mutation((ctx) => limiter.reset(ctx, "hot", { key: "k1" }));
     vi.setSystemTime(T0 + HOUR + STATS_DELAY_MS);
-    await runMaintenance(t);
+    await drainMaintenance(t);
     const s = await t.query((ctx) =>
       limiter.stats(ctx, { name: "hot", key: "k1", from: T0, to: T0 + HOUR }),
     );
@@ -155,7 +147,7 @@ describe("usage stats", () => {
           for (const o of ops) {
             now += o.dt;
             vi.setSystemTime(now);
-            if (o.maintain) await runMaintenance(t);
+            if (o.maintain) await drainMaintenance(t);
             if (o.reset === 0) {
               await t.mutation((ctx) => limiter.reset(ctx, o.name, { key: o.key }));
             }
@@ -169,7 +161,7 @@ describe("usage stats", () => {
           }
           now = Math.floor(now / HOUR) * HOUR + HOUR + STATS_DELAY_MS;
           vi.setSystemTime(now);
-          await runMaintenance(t);
+          await drainMaintenance(t);
           const from = T0;
           const to = now;
           for (const name of ["send", "sharded", "hot"]) {
@@ -207,7 +199,7 @@ describe("usage stats", () => {
       await t.mutation((ctx) => limiter.limit(ctx, "send", { key: "k" }));
     }
     vi.setSystemTime(nyMidnight + 2 * HOUR + STATS_DELAY_MS);
-    await runMaintenance(t);
+    await drainMaintenance(t);
     const range = { name: "send", from: nyMidnight - DAY, to: nyMidnight + DAY };
     const ny = await t.query((ctx) =>
       limiter.stats(ctx, { ...range, timeZone: "America/New_York" }),
@@ -273,7 +265,7 @@ describe("usage stats", () => {
     // A key still active when its hour ends (a quota's state lives all day).
     await t.mutation((ctx) => limiter.limit(ctx, "daily", { key: "k" }));
     vi.setSystemTime(T0 + HOUR - MINUTE);
-    await runMaintenance(t); // as the deployment's loop would have run meanwhile
+    await drainMaintenance(t); // as the deployment's loop would have run meanwhile
     vi.setSystemTime(T0 + HOUR);
     const rollover = await measure(t, (ctx) => limiter.limit(ctx, "daily", { key: "k" }));
     expect(rollover.result.ok).toBe(true);

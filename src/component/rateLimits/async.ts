@@ -31,7 +31,7 @@ import type { MaintenanceResult } from "../maintenance/kick.js";
 import type { ShardConfig } from "./algorithms/index.js";
 import { normalizeConfig, shardConfig, type NormalizedConfig } from "./config.js";
 import { keepWhileBlocked } from "./blocks.js";
-import { compactState, toState } from "./shards.js";
+import { toState } from "./shards.js";
 import { advance, decide, idleAt, type Decision } from "./math.js";
 import { foldAdmitted } from "./stats.js";
 import type { RateLimitConfig, RateLimitState } from "./model.js";
@@ -93,16 +93,18 @@ export async function readChained(
     .order("desc")
     .first();
   const through = doc?.foldedThrough;
-  if (link?.upTo !== undefined && link.applied !== undefined) {
-    const upTo = link.upTo;
-    if (through === undefined || upTo >= through) {
-      // Rows committed at `upTo` itself were visible to that call, so: strictly after.
-      const rows = await db
-        .query("rateLimitPending")
-        .withIndex("by_name_key_at", (q) => q.eq("name", name).eq("key", key).gt("at", upTo))
-        .take(MAX_UNFOLDED + 1);
-      return { base: link.applied, rows };
-    }
+  const upTo = link?.upTo;
+  if (
+    upTo !== undefined &&
+    link!.applied !== undefined &&
+    (through === undefined || upTo >= through)
+  ) {
+    // Rows committed at `upTo` itself were visible to that call, so: strictly after.
+    const rows = await db
+      .query("rateLimitPending")
+      .withIndex("by_name_key_at", (q) => q.eq("name", name).eq("key", key).gt("at", upTo))
+      .take(MAX_UNFOLDED + 1);
+    return { base: link!.applied, rows };
   }
   // Rows of one transaction share `at`; a fold batch may have split them, so: from `through` on.
   const rows = await db
@@ -147,8 +149,7 @@ export function unfoldedCount(rows: PendingRow[]): number {
  * own tests expect a call admitted on a balance its queued consumption has
  * just exhausted). With `reserve`, `count` is reserved on the state with the
  * rows applied, so `maxReserved` bounds the whole debt. Denied: `retryAfter`
- * until both hold. `base` (default: `state`) is where the rows start: a
- * state with earlier unfolded rows already applied (see `readChained`).
+ * until both hold.
  */
 export function decideAsync(
   c: NormalizedConfig,
@@ -158,13 +159,29 @@ export function decideAsync(
   now: number,
   count: number,
   reserve: boolean,
-  base: RateLimitState | null = state,
 ): Exclude<Decision, { needSecondShard: true }> {
-  const s = shardConfig(c);
-  const applied = [{ shard: 0, state: foldRows(s, base, seed, rows) }];
+  const applied = foldRows(shardConfig(c), state, seed, rows);
+  return decideOnApplied(c, state, applied, seed, now, count, reserve);
+}
+
+/**
+ * `decideAsync` given the state with the rows already applied (`applied`),
+ * e.g. computed from a chain link (`readChained`), which the call's own row
+ * then records.
+ */
+export function decideOnApplied(
+  c: NormalizedConfig,
+  state: RateLimitState | null,
+  applied: RateLimitState | null,
+  seed: string,
+  now: number,
+  count: number,
+  reserve: boolean,
+): Exclude<Decision, { needSecondShard: true }> {
+  const withRows = [{ shard: 0, state: applied }];
   const d = reserve
-    ? decide(c, applied, seed, now, count, true)
-    : both(decide(c, [{ shard: 0, state }], seed, now, count), decide(c, applied, seed, now, 0));
+    ? decide(c, withRows, seed, now, count, true)
+    : both(decide(c, [{ shard: 0, state }], seed, now, count), decide(c, withRows, seed, now, 0));
   if (!d.ok && d.needSecondShard) throw new Error("unreachable: one shard");
   return d;
 }
@@ -185,11 +202,7 @@ export async function appendPending(
   row: { name: string; key: string; count: number; ts: number; config: RateLimitConfig },
   link?: ChainLink,
 ) {
-  const chain = link && {
-    upTo: link.upTo,
-    applied: link.applied === null ? null : compactState(link.applied),
-  };
-  await ctx.db.insert("rateLimitPending", { ...row, ...chain, at: ctx.db.vars.commitTs });
+  await ctx.db.insert("rateLimitPending", { ...row, ...link, at: ctx.db.vars.commitTs });
 }
 
 /**
@@ -242,12 +255,9 @@ async function foldKey(ctx: MutationCtx, rows: Doc<"rateLimitPending">[], now: n
   const state = foldRows(s, doc && { value: doc.value, ts: doc.ts, prev: doc.prev }, seed, rows);
   if (state === null) return;
   const folded = (doc?.folded ?? 0) + unfoldedCount(rows);
-  // Rows are in commit order: the last one's `at` is the newest folded.
-  let foldedThrough = doc?.foldedThrough;
-  for (const row of rows) {
-    if (typeof row.at === "bigint" && (foldedThrough === undefined || row.at > foldedThrough))
-      foldedThrough = row.at;
-  }
+  // Rows are in commit order, and committed (`at` <= the pass's snapshot): the last is the newest.
+  const last = rows[rows.length - 1]!.at;
+  const foldedThrough = typeof last === "bigint" ? last : doc?.foldedThrough;
   const fields = {
     value: state.value,
     ts: state.ts,

@@ -22,11 +22,21 @@ export const MAX_BLOCK_MS = 10 * 366 * 24 * 3_600_000;
 /** Most blocks one `listBlocks` page returns. */
 export const MAX_BLOCKS_PAGE = 256;
 
-/** The denial of a key blocked at `now`, or null. */
-export function blockedDecision(doc: Doc<"rateLimits"> | null, now: number) {
+/** The block a shard document holds while it lasts (at `now`), as `getValue` and `listBlocks` show it. */
+export function activeBlock(
+  doc: Doc<"rateLimits"> | null,
+  now: number,
+): { until: number; reason?: string } | null {
   const until = doc?.blockedUntil;
   if (until === undefined || until <= now) return null;
-  return { ok: false as const, retryAfter: until - now, reason: "blocked" as const };
+  return { until, ...(doc!.blockReason !== undefined ? { reason: doc!.blockReason } : {}) };
+}
+
+/** The denial of a key blocked at `now`, or null. */
+export function blockedDecision(doc: Doc<"rateLimits"> | null, now: number) {
+  const block = activeBlock(doc, now);
+  if (block === null) return null;
+  return { ok: false as const, retryAfter: block.until - now, reason: "blocked" as const };
 }
 
 /** A shard's `idleAt` never falls before its block ends: the sweep must not delete a block. */
@@ -121,10 +131,7 @@ export async function listBlockedKeys(
     .paginate(args.paginationOpts);
   return {
     ...page,
-    page: page.page.map((d) => ({
-      key: d.key,
-      until: d.blockedUntil!,
-      ...(d.blockReason !== undefined ? { reason: d.blockReason } : {}),
-    })),
+    // The index range holds only blocks that last past `now`.
+    page: page.page.map((d) => ({ key: d.key, ...activeBlock(d, now)! })),
   };
 }

@@ -54,6 +54,11 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
+/** An IANA zone name this runtime knows, of a sane length (what `timeZone` options accept). */
+export function isZoneName(timeZone: string): boolean {
+  return timeZone.length <= 64 && isTimeZone(timeZone);
+}
+
 /** Is `timeZone` a zone this runtime knows? */
 export function isTimeZone(timeZone: string): boolean {
   try {
@@ -210,7 +215,7 @@ export function assertCalendar(
     );
   }
   const timeZone = config.timeZone ?? "UTC";
-  if (typeof timeZone !== "string" || timeZone.length > 64 || !isTimeZone(timeZone)) {
+  if (typeof timeZone !== "string" || !isZoneName(timeZone)) {
     throw configError(
       name,
       "timeZone",

@@ -10,10 +10,11 @@
 import type { QueryCtx } from "../_generated/server.js";
 import { assertIntInRange } from "../lib/validate.js";
 import { readPending, unfoldedCount } from "./async.js";
+import { activeBlock } from "./blocks.js";
 import { normalizeConfig, shardConfig, type NormalizedConfig } from "./config.js";
 import { remaining } from "./math.js";
 import type { GetValueResult, RateLimitConfig, RateLimitState } from "./model.js";
-import { compactState, publicTarget, randomInt, readShard, seedOf, toState } from "./shards.js";
+import { publicTarget, randomInt, readShard, seedOf, toState } from "./shards.js";
 
 /** Samples `sampleShards` (default 1) random shards and describes the fullest. */
 export async function getRateLimitValue(
@@ -38,12 +39,7 @@ export async function getRateLimitValue(
     const shard = pool[i]!;
     const doc = await readShard(ctx.db, name, key, shard);
     // A block is stored on every shard document, so any sampled one shows it.
-    if (doc?.blockedUntil !== undefined && doc.blockedUntil > now) {
-      blocked = {
-        until: doc.blockedUntil,
-        ...(doc.blockReason ? { reason: doc.blockReason } : {}),
-      };
-    }
+    blocked = activeBlock(doc, now) ?? blocked;
     const state = toState(doc);
     if (config.async) unfolded = unfoldedCount(await readPending(ctx.db, name, key));
     // A shard never written reports the whole capacity, as the peer's getValue does.
@@ -64,7 +60,7 @@ export async function getRateLimitValue(
     shards: config.shards,
     capacity: alg.capacity(s),
     config: withDefaults(args.config, config, windowStart),
-    state: state === null ? null : compactState(state),
+    state: state === null ? null : stripUndefined(state),
     now,
     ...(config.async ? { unfolded } : {}),
     ...(blocked ? { blocked } : {}),
@@ -85,4 +81,11 @@ function withDefaults(
     return { ...filled, kind: "fixed window", start: windowStart };
   }
   return filled;
+}
+
+function stripUndefined(st: RateLimitState): RateLimitState {
+  const out: RateLimitState = { value: st.value, ts: st.ts };
+  if (st.prev !== undefined) out.prev = st.prev;
+  if (st.log !== undefined) out.log = st.log;
+  return out;
 }

@@ -34,14 +34,6 @@ export function toState(doc: Doc<"rateLimits"> | null): RateLimitState | null {
   return { value, ts, prev, log };
 }
 
-/** The same state without absent fields (as a stored or returned value must be). */
-export function compactState(st: RateLimitState): RateLimitState {
-  const out: RateLimitState = { value: st.value, ts: st.ts };
-  if (st.prev !== undefined) out.prev = st.prev;
-  if (st.log !== undefined) out.log = st.log;
-  return out;
-}
-
 export function randomInt(n: number): number {
   return Math.floor(Math.random() * n);
 }

@@ -7,7 +7,7 @@ import type { QueryCtx } from "../_generated/server.js";
 import { ErrorCode, guardError } from "../lib/errors.js";
 import { assertIntInRange, assertKey } from "../lib/validate.js";
 import { DAY, HOUR } from "../lib/time.js";
-import { isTimeZone, periodStart } from "./calendar.js";
+import { isZoneName, periodStart } from "./calendar.js";
 import { assertLimitName } from "./config.js";
 import { KEY_STATS_RETENTION_MS, hourOf, type Counts } from "./stats.js";
 import type { StatsArgs, StatsResult } from "./statsModel.js";
@@ -64,7 +64,7 @@ function add(into: Counts, d: Counts) {
  */
 function localDay(timeZone: string | undefined): (hour: number) => number {
   if (timeZone === undefined || timeZone === "UTC") return (hour) => Math.floor(hour / DAY) * DAY;
-  if (timeZone.length > 64 || !isTimeZone(timeZone)) {
+  if (!isZoneName(timeZone)) {
     throw guardError(
       ErrorCode.INVALID_ARGUMENT,
       `timeZone must be an IANA time zone name such as "America/New_York", got ${timeZone.slice(0, 64)}`,

@@ -22,14 +22,14 @@ import {
   FOLD_WAIT_MS,
   MAX_UNFOLDED,
   appendPending,
-  decideAsync,
+  decideOnApplied,
   foldRows,
   readChained,
   readPending,
   type AsyncView,
   type ChainLink,
 } from "./async.js";
-import { compactState, randomInt, readShard, seedOf, toState } from "./shards.js";
+import { randomInt, readShard, seedOf, toState } from "./shards.js";
 import { blockedDecision } from "./blocks.js";
 import * as stats from "./stats.js";
 import { decide, type Decision, type ShardRead, type ShardWrite } from "./math.js";
@@ -154,10 +154,9 @@ async function evaluateAsync(
     return { p, decision: { ok: false, retryAfter: FOLD_WAIT_MS }, docs };
   }
   const { config, seed, count, reserve } = p;
-  const { base, rows } = view;
-  const decision = decideAsync(config, toState(doc), rows, seed, now, count, reserve, base);
+  const applied = foldRows(shardConfig(config), view.base, seed, view.rows);
+  const decision = decideOnApplied(config, toState(doc), applied, seed, now, count, reserve);
   if (snapshot === undefined) return { p, decision, docs };
-  const applied = foldRows(shardConfig(config), base, seed, rows);
   return { p, decision, docs, link: { upTo: snapshot, applied } };
 }
 
@@ -289,9 +288,9 @@ export async function peekAsyncStale(
   now: number,
 ): Promise<{ result: RateLimitResult; link?: ChainLink }> {
   const e = await evaluateAsync(ctx.db, prepare(req), now, ctx.meta.getSnapshotTs());
-  if (!e.link || !e.decision.ok) return { result: result(e.decision) };
-  const { upTo, applied } = e.link;
-  return { result: result(e.decision), link: { upTo, applied: applied && compactState(applied) } };
+  return e.link && e.decision.ok
+    ? { result: result(e.decision), link: e.link }
+    : { result: result(e.decision) };
 }
 
 /**

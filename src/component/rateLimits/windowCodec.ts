@@ -61,12 +61,6 @@ function fields(e: Entry, q: number): { span: number; head: number } {
   return { span, head: e.n * (LATE_STEPS + 1) + Math.min(LATE_STEPS, Math.max(0, late)) };
 }
 
-function varintBytes(x: number): number {
-  let bytes = 1;
-  for (let rest = Math.floor(x / 128); rest > 0; rest = Math.floor(rest / 128)) bytes++;
-  return bytes;
-}
-
 function writeVarint(out: number[], x: number): void {
   let rest = x;
   while (rest >= 128) {
@@ -76,23 +70,11 @@ function writeVarint(out: number[], x: number): void {
   out.push(rest);
 }
 
-/** Stored bytes of `entries` (sorted by `t`), without building them. */
-export function logBytes(period: number, anchor: number, entries: Entry[]): number {
-  const q = quantum(period);
-  let bytes = 0;
-  let prev = 0;
-  for (const e of entries) {
-    const at = quantaFrom(anchor, e.t, q);
-    const { span, head } = fields(e, q);
-    bytes += varintBytes(at - prev) + varintBytes(span) + varintBytes(head);
-    prev = at;
-  }
-  return bytes;
-}
-
 /** Does a state of these entries fit the size budget? */
 export function fitsBudget(period: number, anchor: number, entries: Entry[]): boolean {
-  return entries.length <= MAX_ENTRIES && logBytes(period, anchor, entries) <= MAX_LOG_BYTES;
+  return (
+    entries.length <= MAX_ENTRIES && encodeLog(period, anchor, entries).byteLength <= MAX_LOG_BYTES
+  );
 }
 
 export function encodeLog(period: number, anchor: number, entries: Entry[]): ArrayBuffer {

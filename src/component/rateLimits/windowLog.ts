@@ -128,6 +128,12 @@ export function slackOf(p: WindowParams): number {
   return Math.floor((p.capacity ?? 0) * SLACK);
 }
 
+/** Admissions of an even run (n, `step` apart) at or before `d` after its first. */
+function runUpTo(n: number, step: number, d: number): number {
+  if (d < 0) return 0;
+  return step === 0 ? n : Math.min(n, 1 + Math.floor(d / step + 1e-9));
+}
+
 /**
  * Modelled admissions of `e` more than `d` after its first (evenly spaced
  * from f to t). Callers pass differences of times, never absolute times less
@@ -135,11 +141,7 @@ export function slackOf(p: WindowParams): number {
  * on where the clock started.
  */
 function evenAfter(e: Entry, d: number): number {
-  const span = e.t - e.f;
-  if (span <= d) return 0;
-  if (d < 0) return e.n;
-  // 0 <= d < span, so n >= 2.
-  return e.n - 1 - Math.floor(d / stepOf(e) + 1e-9);
+  return e.n - runUpTo(e.n, stepOf(e), d);
 }
 
 /**
@@ -179,12 +181,6 @@ function displacement(a: Entry, b: Entry): number {
   // Differences of times only: the cost is the same wherever the clock starts.
   const startOfB = Math.abs(a.n * step - (b.f - a.f));
   return (a.n * endOfA + b.n * startOfB) / 2;
-}
-
-/** Admissions of an even run (n, `step` apart) at or before `d` after its first. */
-function runUpTo(n: number, step: number, d: number): number {
-  if (d < 0) return 0;
-  return step === 0 ? n : Math.min(n, 1 + Math.floor(d / step + 1e-9));
 }
 
 /** Admissions of an even run strictly before `d` after its first. */
