@@ -1,6 +1,6 @@
 /**
- * Layout rules the lint step holds for src/ (generated code aside): no file
- * over MAX_LINES lines, imports only at the top, no cycle among runtime
+ * Layout rules the lint step holds for src/ (generated code aside): imports
+ * only at the top, no cycle among runtime
  * imports. Type-only imports are left out of the cycle check: Convex's
  * generated api.ts imports every module's types, and those vanish at build.
  */
@@ -8,7 +8,6 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import ts from "typescript";
 
-const MAX_LINES = 400;
 const root = resolve(import.meta.dirname, "..", "src");
 
 function sourceFiles(dir: string): string[] {
@@ -79,9 +78,6 @@ function findCycle(graph: Map<string, string[]>): string[] | null {
 const files = sourceFiles(root);
 const problems: string[] = [];
 for (const file of files) {
-  const lines = readFileSync(file, "utf8").split("\n").length - 1;
-  if (lines > MAX_LINES)
-    problems.push(`${relative(root, file)}: ${lines} lines (max ${MAX_LINES})`);
   const late = lateImports(file);
   if (late > 0) problems.push(`${relative(root, file)}: ${late} import(s) after other statements`);
 }
@@ -92,6 +88,4 @@ if (problems.length > 0) {
   console.error(problems.join("\n"));
   process.exit(1);
 }
-console.log(
-  `structure: ${files.length} source files, none over ${MAX_LINES} lines, no late import, no import cycle`,
-);
+console.log(`structure: ${files.length} source files, no late import, no import cycle`);
