@@ -188,20 +188,14 @@ async function tamperOnce(
         for (const s of seals.slice(from)) {
           const edited = { ...s } as Doc;
           edited.prevHash = rehashed.get(s.n - 1) ?? s.prevHash;
-          if (s.skips !== undefined)
-            edited.skips = skipTargets(s.n).map((k, i) => rehashed.get(k) ?? s.skips[i]);
+          edited.skips = skipTargets(s.n).map((k, i) => rehashed.get(k) ?? s.skips[i]);
           if (rehashed.size === 0) edited.sealedAt = s.sealedAt + 1;
           const hash = await sealHash(edited as never);
           const { sealedAt, prevHash, skips } = edited;
           await ctx.db.patch(
             "auditSeals",
             s._id as never,
-            {
-              sealedAt,
-              prevHash,
-              ...(skips === undefined ? {} : { skips }),
-              hash,
-            } as never,
+            { sealedAt, prevHash, skips, hash } as never,
           );
           rehashed.set(s.n, hash);
         }
