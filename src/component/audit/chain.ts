@@ -155,12 +155,14 @@ export function anchorOf(s: { n: number; hash: string }): string {
 /** Parses an anchor; INVALID_ARGUMENT when it is not one `head` returns. */
 export function parseAnchor(anchor: string): { n: number; hash: string } {
   const m = /^cg1:(\d{1,15}):([0-9a-f]{64})$/.exec(anchor);
-  if (m === null)
+  const n = m?.[1];
+  const hash = m?.[2];
+  if (n === undefined || hash === undefined)
     throw guardError(
       ErrorCode.INVALID_ARGUMENT,
       `${JSON.stringify(anchor.slice(0, 100))} is not an audit anchor`,
     );
-  return { n: Number(m[1]), hash: m[2]! };
+  return { n: Number(n), hash };
 }
 
 export function headOf(s: Doc<"auditSeals"> | null): Infer<typeof vHead> {

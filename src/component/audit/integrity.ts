@@ -159,7 +159,7 @@ export async function servingRowsProblem(
   }
   if (secret.values.length !== redacted.length) return mismatch("the secrets row lacks a value");
   // `log` writes values in path order, as the commitments are.
-  if (secret.values.some((x, i) => x.path !== redacted[i]!.path))
+  if (secret.values.some((x, i) => x.path !== redacted[i]?.path))
     return mismatch("the secrets row was reordered or relabelled");
   const commitments = new Map(redacted.map((c) => [c.path, c.commitment]));
   for (const s of secret.values) {

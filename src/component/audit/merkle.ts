@@ -48,7 +48,8 @@ function splitPoint(n: number): number {
 /** Merkle tree hash (RFC 6962 MTH) of a list of leaf hashes. */
 export async function merkleRoot(leaves: readonly string[]): Promise<string> {
   if (leaves.length === 0) return toHex(await sha256(new Uint8Array(0)));
-  if (leaves.length === 1) return leaves[0]!;
+  const [only] = leaves;
+  if (leaves.length === 1 && only !== undefined) return only;
   const k = splitPoint(leaves.length);
   return nodeHash(await merkleRoot(leaves.slice(0, k)), await merkleRoot(leaves.slice(k)));
 }

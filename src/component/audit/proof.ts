@@ -40,7 +40,7 @@ async function sealHolding(ctx: QueryCtx, seq: number): Promise<Seal> {
 async function batchLeaves(ctx: QueryCtx, s: Seal): Promise<string[]> {
   const { events, stubs } = await storedLeaves(ctx, s.fromSeq, s.toSeq);
   const bySeq = new Map<number, string>();
-  for (const e of events) bySeq.set(e.seq!, e.leafHash);
+  for (const e of events) if (e.seq !== undefined) bySeq.set(e.seq, e.leafHash);
   for (const st of stubs) bySeq.set(st.seq, await sealedLeaf(st));
   const leaves: string[] = [];
   for (let seq = s.fromSeq; seq <= s.toSeq; seq++) {
@@ -57,7 +57,8 @@ async function proofTop(ctx: QueryCtx, from: Seal, headN: number | undefined): P
   if (headN !== undefined && (!Number.isInteger(headN) || headN < from.n)) {
     throw guardError(ErrorCode.INVALID_ARGUMENT, `headN must be an integer of at least ${from.n}`);
   }
-  const head = (await lastSeal(ctx))!;
+  // The newest seal is at least `from`, which exists.
+  const head = (await lastSeal(ctx)) ?? from;
   if (headN === undefined || headN >= head.n) return head;
   const top = await sealNumbered(ctx, headN);
   if (top === null) throw guardError(ErrorCode.CONFLICT, `seal ${headN} is missing; run verify`);

@@ -79,7 +79,7 @@ export async function retainBatch(ctx: MutationCtx, now: number): Promise<Mainte
   // Record the run, unless it only removed earlier retention records (that would never end).
   const real = batch.filter((e) => e.action !== RETENTION_ACTION);
   if (real.length > 0) {
-    const seqs = batch.map((e) => e.seq).sort((a, b) => a - b);
+    const seqs = batch.map((e) => e.seq);
     const horizon = Math.max(...batch.map((e) => e.retainUntil - e.recordedAt));
     await insertEvent(
       ctx,
@@ -88,7 +88,7 @@ export async function retainBatch(ctx: MutationCtx, now: number): Promise<Mainte
         action: RETENTION_ACTION,
         actor: { ...SYSTEM_ACTOR },
         outcome: "success",
-        metadata: { events: batch.length, fromSeq: seqs[0]!, toSeq: seqs[seqs.length - 1]! },
+        metadata: { events: batch.length, fromSeq: Math.min(...seqs), toSeq: Math.max(...seqs) },
       },
       [],
       horizon,

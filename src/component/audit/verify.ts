@@ -118,7 +118,8 @@ export async function verifyPage(
   const known = new Map<number, string>(prev === null ? [] : [[prev.n, prev.hash]]);
   for (const s of seals) {
     const count = s.toSeq - s.fromSeq + 1;
-    if (result.checkedSeals > 0 && count > budget) return { ...result, cursor: cursorOf(prev!) };
+    if (prev !== null && result.checkedSeals > 0 && count > budget)
+      return { ...result, cursor: cursorOf(prev) };
     const b =
       (await checkSealHeader(prev, s, now)) ??
       (await skipsProblem(ctx, s, known)) ??
@@ -131,7 +132,8 @@ export async function verifyPage(
     budget -= count;
     prev = s;
   }
-  if (more) return { ...result, cursor: cursorOf(prev!) };
+  // A full read checked at least one seal, so `prev` is set.
+  if (more && prev !== null) return { ...result, cursor: cursorOf(prev) };
   const b = await checkTail(
     ctx,
     prev,
@@ -246,7 +248,7 @@ async function checkSealHeader(prev: Seal | null, s: Seal, now: number): Promise
   return null;
 }
 
-type Holder = { event?: Doc<"auditEvents">; stub?: Doc<"auditRetained"> };
+type Holder = { event: Doc<"auditEvents"> } | { stub: Doc<"auditRetained"> };
 
 /**
  * Checks a seal's skip links: one per older seal skips.ts names, each the
@@ -279,7 +281,7 @@ async function checkSeal(
   const { events, stubs } = await storedLeaves(ctx, s.fromSeq, s.toSeq);
   const bySeq = new Map<number, Holder[]>();
   const add = (seq: number, item: Holder) => bySeq.set(seq, [...(bySeq.get(seq) ?? []), item]);
-  for (const e of events) add(e.seq!, { event: e });
+  for (const e of events) if (e.seq !== undefined) add(e.seq, { event: e });
   for (const st of stubs) add(st.seq, { stub: st });
   for (const seq of bySeq.keys()) {
     if (!Number.isInteger(seq))
@@ -290,7 +292,8 @@ async function checkSeal(
   for (let seq = s.fromSeq; seq <= s.toSeq; seq++) {
     const items = bySeq.get(seq) ?? [];
     const at = { seal: s.n, seq };
-    if (items.length === 0)
+    const [item] = items;
+    if (item === undefined)
       return { kind: "event_deleted", ...at, message: `the event with seq ${seq} is missing` };
     if (items.length > 1)
       return {
@@ -298,8 +301,8 @@ async function checkSeal(
         ...at,
         message: `seq ${seq} is held by ${items.length} rows`,
       };
-    const { event, stub } = items[0]!;
-    if (event !== undefined) {
+    if ("event" in item) {
+      const { event } = item;
       const problem =
         (await eventProblem(event)) ??
         sealedAfter(event, prev) ??
@@ -309,16 +312,17 @@ async function checkSeal(
       commits.push(committedAt(event));
       continue;
     }
-    if (!(stub!.retainUntil <= now))
+    const { stub } = item;
+    if (!(stub.retainUntil <= now))
       return {
         kind: "retained_early",
         ...at,
         message: `seq ${seq} was removed before its horizon`,
       };
-    if (!isHash(stub!.payloadHash))
+    if (!isHash(stub.payloadHash))
       return { kind: "malformed", ...at, message: `the stub of seq ${seq} is malformed` };
-    leaves.push(await sealedLeaf(stub!));
-    commits.push(stub!.commitTs);
+    leaves.push(await sealedLeaf(stub));
+    commits.push(stub.commitTs);
     const last = result.retained[result.retained.length - 1];
     if (last !== undefined && last.toSeq === seq - 1) last.toSeq = seq;
     else result.retained.push({ fromSeq: seq, toSeq: seq });
