@@ -232,7 +232,7 @@ const claims: Claim[] = [
   },
   {
     what: "string KB",
-    pattern: /(?:every string ≤|strings over|strings at) (?<n>\d+) KiB?/g,
+    pattern: /(?:every string ≤|strings over|strings at) (?<n>\d+) (?:KB|KiB)/g,
     value: audit.MAX_STRING_BYTES / 1024,
   },
   {
