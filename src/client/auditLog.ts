@@ -5,14 +5,18 @@ import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
 import { ErrorCode, guardError } from "../component/lib/errors.js";
 import { metadataJson, retentionDaysToMs } from "../component/audit/checks.js";
 import { formatEvents } from "../component/audit/export.js";
-import { eventLeaf, secretMatches } from "../component/audit/leaf.js";
+import { eventLeaf, isHash, secretMatches } from "../component/audit/leaf.js";
 import { GENESIS_HASH, rootFromPath, sealHash } from "../component/audit/merkle.js";
 import { assertRedactPaths, getPath } from "../component/audit/redaction.js";
 import { linkSlot } from "../component/audit/skips.js";
 import {
   MAX_PROOF_SEALS,
+  SEAL_BATCH,
   SYSTEM_ACTION_PREFIX,
+  vAuditEvent,
+  vProof,
   type AuditEvent,
+  type AuditSeal,
   type AuditEventInput,
   type AuditListFilter,
   type Subject,
@@ -189,8 +193,7 @@ export class AuditLog<A extends AuditActions = {}> {
    * Inclusion proof of a sealed event up to the head (or seal `headN`); null while unsealed.
    * It holds the skip path of seals, at most 2·log2(n) + 1 of them however old the event is.
    * Throws INVALID_ARGUMENT (malformed id, bad `headN`), NOT_FOUND (no such event, or no seal
-   * covers it), TOO_LARGE (more than 128 seals written before skip links to walk: pass
-   * `headN`), CONFLICT (a tampered seal range or a missing seal: run `verify`).
+   * covers it), CONFLICT (a tampered seal range or number, or a missing seal: run `verify`).
    */
   async proof(
     ctx: AuditQueryCtx,
@@ -237,20 +240,58 @@ export class AuditLog<A extends AuditActions = {}> {
 
 // ---- proofs ----
 
+/** Audit path entries a proof can need: one per tree level of a batch of at most SEAL_BATCH. */
+const MAX_AUDIT_PATH = Math.ceil(Math.log2(SEAL_BATCH));
+/** Skip links a seal can hold: tz(n) for a safe seal number. */
+const MAX_SKIPS = 53;
+
+/**
+ * Whether `proof` and `event` have the shapes `proof` and `get` return, with
+ * hex where hashes go; sizes are checked before anything is walked, so a huge
+ * array costs nothing.
+ */
+function wellFormed(event: unknown, proof: unknown, headHash: unknown): boolean {
+  if (!isHash(headHash) || typeof proof !== "object" || proof === null) return false;
+  const { seals, path } = proof as { seals?: unknown; path?: unknown };
+  if (!Array.isArray(seals) || seals.length === 0 || seals.length > MAX_PROOF_SEALS) return false;
+  if (!Array.isArray(path) || path.length > MAX_AUDIT_PATH || !path.every(isHash)) return false;
+  for (const s of seals as unknown[]) {
+    if (typeof s !== "object" || s === null) return false;
+    const { skips, root, prevHash, hash, commits } = s as Record<string, unknown>;
+    if (!Array.isArray(skips) || skips.length > MAX_SKIPS || !skips.every(isHash)) return false;
+    if (![root, prevHash, hash, commits].every(isHash)) return false;
+  }
+  return (
+    validatorMismatch(vProof, proof) === null && validatorMismatch(vAuditEvent, event) === null
+  );
+}
+
 /**
  * Checks, without any database, that `event` (as `get` returned it, revealed
  * or not) is in the log whose head seal hash is `headHash`: revealed values
  * against their commitments, its leaf, the audit path to its seal's root,
  * and the skip path of seals up to the head (each seal's hash recomputed,
- * each linked to the one before it by `prevHash` or `skips`).
+ * each linked to the one before it by `prevHash` or `skips`). Returns false
+ * for anything else, including arguments of the wrong shape; it never throws.
  */
 export async function verifyProof(
   event: AuditEvent,
   proof: AuditProof,
   headHash: string,
 ): Promise<boolean> {
-  if (event.seq === undefined || event.seq !== proof.seq || proof.seals.length === 0) return false;
-  if (proof.seals.length > MAX_PROOF_SEALS) return false;
+  if (!wellFormed(event, proof, headHash)) return false;
+  try {
+    return await proofHolds(event, proof, headHash);
+  } catch {
+    // A value the shape check let through but hashing refuses proves nothing.
+    return false;
+  }
+}
+
+async function proofHolds(event: AuditEvent, proof: AuditProof, headHash: string) {
+  const first = proof.seals[0];
+  const head = proof.seals[proof.seals.length - 1];
+  if (first === undefined || head === undefined || event.seq !== proof.seq) return false;
   // A revealed value counts only with the salt that binds it to its commitment.
   for (const c of event.redacted ?? []) {
     const value = getPath(event, c.path);
@@ -259,23 +300,22 @@ export async function verifyProof(
     if (!(await secretMatches(salt, value, c.commitment))) return false;
   }
   const leaf = await eventLeaf(event);
-  const first = proof.seals[0]!;
   if (first.fromSeq + proof.index !== event.seq || first.toSeq - first.fromSeq + 1 !== proof.size)
     return false;
   if ((await rootFromPath(leaf, proof.index, proof.size, proof.path)) !== first.root) return false;
-  let prev: AuditProof["seals"][number] | null = null;
+  let prev: AuditSeal | null = null;
   for (const s of proof.seals) {
     if (prev !== null && !linksTo(s, prev)) return false;
     if ((await sealHash(s)) !== s.hash) return false;
     prev = s;
   }
-  return prev!.hash === headHash && (first.n > 0 || first.prevHash === GENESIS_HASH);
+  return head.hash === headHash && (first.n > 0 || first.prevHash === GENESIS_HASH);
 }
 
 /** Whether seal `s` commits to the hash of the older seal `older` (skips.ts). */
-function linksTo(s: AuditProof["seals"][number], older: AuditProof["seals"][number]): boolean {
+function linksTo(s: AuditSeal, older: AuditSeal): boolean {
   const slot = linkSlot(older.n, s.n);
   if (slot === null) return false;
   if (slot === 0) return s.prevHash === older.hash;
-  return s.skips !== undefined && s.skips[slot - 1] === older.hash;
+  return s.skips[slot - 1] === older.hash;
 }

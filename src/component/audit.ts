@@ -8,7 +8,7 @@ import { headOf, lastSeal, sealBatch } from "./audit/chain.js";
 import { buildProof } from "./audit/proof.js";
 import { verifyPage } from "./audit/verify.js";
 import { assertEraseInput, assertEventInput, assertRetentionMs } from "./audit/checks.js";
-import { eraseBatch, retainBatch } from "./audit/lifecycle.js";
+import { eraseBatch, retainBatch } from "./audit/retention.js";
 import { getEvent, listPage } from "./audit/reads.js";
 import { assertRedactPaths } from "./audit/redaction.js";
 import {
@@ -27,7 +27,7 @@ import {
  * The audit log's public functions (`components.guard.audit.<fn>`). Each
  * checks its arguments here, the trust boundary, then calls the lifecycle
  * stage that does the work: append (audit/append.ts), chain (seal, proof,
- * verify: audit/chain.ts), lifecycle (retention, erasure: audit/lifecycle.ts)
+ * verify: audit/chain.ts), retention and erasure (audit/retention.ts)
  * and reads (audit/reads.ts).
  */
 

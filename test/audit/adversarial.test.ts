@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { AuditLog, DAY, ErrorCode, isGuardError, verifyProof } from "convex-guard";
 import { components, guardTest, runInGuard } from "../setup.js";
-import { commitment, sealHash } from "../../src/component/audit/merkle.js";
+import { commitment, commitsDigest, sealHash } from "../../src/component/audit/merkle.js";
 import { payloadHash, payloadOf, secretMatches } from "../../src/component/audit/leaf.js";
 import { csvCell } from "../../src/component/audit/export.js";
 import { sha256Hex, canonicalJson } from "../../src/component/lib/hash.js";
@@ -148,6 +148,8 @@ describe("tampering an admin could do in the dashboard", () => {
         prevHash: "0".repeat(64),
         sealedAt,
         upTo: BigInt(sealedAt) * 1_000_000n,
+        commits: await commitsDigest([]),
+        skips: [],
       };
       await ctx.db.insert("auditSeals", { ...header, hash: await sealHash(header) });
     });
@@ -258,10 +260,11 @@ describe("tampering an admin could do in the dashboard", () => {
     vi.setSystemTime(12 * DAY);
     await t.mutation((ctx) => ctx.runMutation(components.guard.maintenance.runNow, {}));
     const stub = await runInGuard(t, async (ctx) => (await ctx.db.query("auditRetained").first())!);
-    // The right guess, hashed the way an unsalted digest would be:
-    const guess = await sha256Hex(`convex-guard/event/v1\n${canonicalJson(payloadOf(event))}`);
-    expect(stub.payloadHash).not.toBe(guess);
-    expect(stub.payloadHash).not.toBe(await payloadHash(payloadOf(event)));
+    // The right guess of the payload, unsalted or with any salt but the deleted one:
+    const guess = payloadOf(event);
+    expect(stub.payloadHash).not.toBe(await sha256Hex(canonicalJson(guess)));
+    expect(stub.payloadHash).not.toBe(await payloadHash(guess, { payloadSalt: "0".repeat(32) }));
+    expect(stub.payloadHash).toBe(await payloadHash(guess, event));
     expect((await verify(t, { stalledAfterMs: 10 * DAY })).break).toBeNull();
   });
 
@@ -375,8 +378,11 @@ describe("erasure tombstones", () => {
     const erasedBy = await runInGuard(t, async (ctx) => {
       const row = (await ctx.db.query("auditSecrets").first())!;
       await ctx.db.delete("auditEvents", other as never);
-      await ctx.db.patch("auditSecrets", row._id, { erasedBy: other as never });
-      return row.erasedBy!;
+      const erased = row.erased!;
+      await ctx.db.patch("auditSecrets", row._id, {
+        erased: { ...erased, by: ctx.db.normalizeId("auditEvents", other)! },
+      });
+      return erased;
     });
     expect((await verify(t)).break).toMatchObject({
       kind: "secret_mismatch",
@@ -384,7 +390,7 @@ describe("erasure tombstones", () => {
     });
     await runInGuard(t, async (ctx) => {
       const row = (await ctx.db.query("auditSecrets").first())!;
-      await ctx.db.patch("auditSecrets", row._id, { erasedBy });
+      await ctx.db.patch("auditSecrets", row._id, { erased: erasedBy });
     });
     vi.setSystemTime(12 * DAY);
     await t.mutation((ctx) => ctx.runMutation(components.guard.maintenance.runNow, {}));
@@ -392,7 +398,7 @@ describe("erasure tombstones", () => {
     const retained = await runInGuard(t, async (ctx) => ctx.db.query("auditRetained").collect());
     expect(retained.length).toBeGreaterThan(0);
     expect(
-      await t.query((ctx) => ctx.runQuery(components.guard.audit.get, { id: erasedBy })),
+      await t.query((ctx) => ctx.runQuery(components.guard.audit.get, { id: erasedBy.by })),
     ).toBeNull(); // the erase event is gone, its stub stays
     expect((await t.query((ctx) => audit.get(ctx, id!, { reveal: true })))!.erased).toEqual([
       "context.ip",

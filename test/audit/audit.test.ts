@@ -195,6 +195,27 @@ describe("audit log API", () => {
     );
   });
 
+  test.each([-1e15, 0.5, 1e300])(
+    "proof refuses a seal numbered %s instead of walking an unbounded path",
+    async (n) => {
+      const t = guardTest();
+      const id = await t.mutation((ctx) =>
+        loose.log(ctx, { action: "x", actor, outcome: "success" }),
+      );
+      await t.mutation((ctx) => loose.seal(ctx));
+      await t.mutation((ctx) => loose.log(ctx, { action: "y", actor, outcome: "success" }));
+      await t.mutation((ctx) => loose.seal(ctx));
+      await runInGuard(t, async (ctx) => {
+        const s = (await ctx.db.query("auditSeals").withIndex("by_n").first())!;
+        await ctx.db.patch("auditSeals", s._id, { n });
+      });
+      await expectCode(
+        t.query((ctx) => loose.proof(ctx, id)),
+        ErrorCode.CONFLICT,
+      );
+    },
+  );
+
   test("occurredAt is kept as given; recordedAt is the component's clock", async () => {
     const t = guardTest();
     const id = await t.mutation((ctx) =>

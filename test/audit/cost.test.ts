@@ -101,6 +101,8 @@ describe("audit log cost", () => {
               outcome: n % 3 === 0 ? "failure" : "success",
               occurredAt: recordedAt,
               recordedAt,
+              commitTs: BigInt(recordedAt) * 1_000_000n,
+              payloadSalt: "00".repeat(16),
               leafHash: "00".repeat(32),
             });
             await ctx.db.insert("auditTargets", {

@@ -71,6 +71,9 @@ describe("RFC 6962 Merkle trees", () => {
       root: "ab".repeat(32),
       prevHash: GENESIS_HASH,
       sealedAt: 5,
+      upTo: 7n,
+      commits: "ef".repeat(32),
+      skips: ["12".repeat(32)],
     };
     const base = await sealHash(h);
     for (const change of [
@@ -80,6 +83,10 @@ describe("RFC 6962 Merkle trees", () => {
       { root: "cd".repeat(32) },
       { prevHash: "1".repeat(64) },
       { sealedAt: 6 },
+      { upTo: 8n },
+      { commits: "fe".repeat(32) },
+      { skips: [] },
+      { skips: ["21".repeat(32)] },
     ]) {
       expect(await sealHash({ ...h, ...change })).not.toBe(base);
     }

@@ -165,8 +165,8 @@ async function tamper(t: T, kind: Kind, pick: number, pick2: number) {
           seq: e.seq,
           recordedAt: e.recordedAt,
           retainUntil: e.retainUntil,
-          retainedAt: e.recordedAt,
-          payloadHash: await payloadHash(payloadOf(e)),
+          payloadHash: await payloadHash(payloadOf(e), e),
+          commitTs: e.commitTs,
         });
         await ctx.db.delete(e._id);
         return { kind: "retained_early", seq: e.seq };

@@ -51,7 +51,7 @@ describe("docs", () => {
     (page) => {
       const text = read(page).replace(/^```[\s\S]*?^```/gm, "");
       const dir = new URL(page.replace(/[^/]*$/, ""), root);
-      for (const [, target, anchor] of text.matchAll(/\]\(([^)#\s]*)(?:#([^)\s]*))?\)/g)) {
+      for (const [, target = "", anchor] of text.matchAll(/\]\(([^)#\s]*)(?:#([^)\s]*))?\)/g)) {
         if (/^[a-z]+:/.test(target)) continue;
         const file = target === "" ? new URL(page, root) : new URL(target, dir);
         expect(existsSync(file), `${page} links to ${target}`).toBe(true);

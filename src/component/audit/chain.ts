@@ -25,7 +25,7 @@ async function writeSeal(
   prev: Doc<"auditSeals"> | null,
   events: Doc<"auditEvents">[],
   now: number,
-  upTo: bigint | undefined,
+  upTo: bigint,
 ): Promise<void> {
   const leaves = events.map((e) => e.leafHash);
   const n = prev === null ? 0 : prev.n + 1;
@@ -38,7 +38,8 @@ async function writeSeal(
     root: await merkleRoot(leaves),
     prevHash: prev === null ? GENESIS_HASH : prev.hash,
     sealedAt: now,
-    ...(upTo === undefined ? {} : { upTo, commits: await commitsDigest(events.map(committedAt)) }),
+    upTo,
+    commits: await commitsDigest(events.map(committedAt)),
     skips,
   };
   await ctx.db.insert("auditSeals", { ...header, hash: await sealHash(header) });
@@ -127,27 +128,23 @@ export async function sealBatch(ctx: MutationCtx, now: number): Promise<Maintena
     else await setAside(ctx, e, problem.message, now);
   }
   const fromSeq = prev === null ? 0 : prev.toSeq + 1;
-  for (let i = 0; i < good.length; i++)
-    await ctx.db.patch("auditEvents", good[i]!._id, { seq: fromSeq + i });
-  await writeSeal(
-    ctx,
-    prev,
-    good,
-    now,
-    more ? watermarkBefore(batch, unsealed[SEAL_BATCH]!) : snapshot,
-  );
+  for (const [i, e] of good.entries())
+    await ctx.db.patch("auditEvents", e._id, { seq: fromSeq + i });
+  const last = unsealed[SEAL_BATCH - 1];
+  const next = unsealed[SEAL_BATCH];
+  const upTo = last === undefined || next === undefined ? snapshot : watermarkBefore(last, next);
+  await writeSeal(ctx, prev, good, now, upTo);
   return { processed: batch.length, more };
 }
 
 /**
  * Watermark of a full batch: its last commit timestamp, or one less when the
  * next unsealed event committed in the same transaction (it goes into the next
- * seal). Undefined while draining events logged before commit timestamps.
+ * seal).
  */
-function watermarkBefore(batch: Doc<"auditEvents">[], next: Doc<"auditEvents">) {
-  const last = committedAt(batch[batch.length - 1]!);
-  if (last === undefined) return undefined;
-  return committedAt(next) === last ? last - 1n : last;
+function watermarkBefore(last: Doc<"auditEvents">, next: Doc<"auditEvents">): bigint {
+  const ts = committedAt(last);
+  return committedAt(next) === ts ? ts - 1n : ts;
 }
 
 /** The small, stable text form of a head: `cg1:<n>:<hash>`. */
@@ -158,12 +155,14 @@ export function anchorOf(s: { n: number; hash: string }): string {
 /** Parses an anchor; INVALID_ARGUMENT when it is not one `head` returns. */
 export function parseAnchor(anchor: string): { n: number; hash: string } {
   const m = /^cg1:(\d{1,15}):([0-9a-f]{64})$/.exec(anchor);
-  if (m === null)
+  const n = m?.[1];
+  const hash = m?.[2];
+  if (n === undefined || hash === undefined)
     throw guardError(
       ErrorCode.INVALID_ARGUMENT,
       `${JSON.stringify(anchor.slice(0, 100))} is not an audit anchor`,
     );
-  return { n: Number(m[1]), hash: m[2]! };
+  return { n: Number(n), hash };
 }
 
 export function headOf(s: Doc<"auditSeals"> | null): Infer<typeof vHead> {
@@ -174,11 +173,18 @@ export function headOf(s: Doc<"auditSeals"> | null): Infer<typeof vHead> {
 
 export function sealOf(d: Doc<"auditSeals">): AuditSeal {
   const { n, fromSeq, toSeq, root, prevHash, hash, sealedAt, upTo, commits, skips } = d;
-  const seal: AuditSeal = { n, fromSeq, toSeq, root, prevHash, hash, sealedAt };
-  if (upTo !== undefined) seal.upTo = upTo.toString();
-  if (commits !== undefined) seal.commits = commits;
-  if (skips !== undefined) seal.skips = skips;
-  return seal;
+  return {
+    n,
+    fromSeq,
+    toSeq,
+    root,
+    prevHash,
+    hash,
+    sealedAt,
+    upTo: upTo.toString(),
+    commits,
+    skips,
+  };
 }
 
 /** Whether a seal's range is one the sealer could have written (checked before reading its events). */

@@ -29,7 +29,7 @@ import {
  */
 
 /** Containers around metadata on the way in: the arguments object and the event. */
-const METADATA_WRAP_DEPTH = 2;
+export const METADATA_WRAP_DEPTH = 2;
 
 function assertOptString(value: unknown, what: string): void {
   if (value !== undefined) assertString(value, what, MAX_STRING_BYTES);

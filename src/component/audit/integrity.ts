@@ -1,5 +1,7 @@
+import type { CommitTsPlaceholder } from "convex/values";
 import type { Doc } from "../_generated/dataModel.js";
 import type { QueryCtx } from "../_generated/server.js";
+import { ErrorCode, guardError } from "../lib/errors.js";
 import { eventLeaf, isHash, isSalt, secretMatches } from "./leaf.js";
 import {
   CLOCK_BOUND_MS,
@@ -23,9 +25,17 @@ export type Problem = { kind: BreakKind; message: string };
 const isInt = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x);
 const isTime = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x) && x >= 0;
 
-/** An event's resolved commit timestamp (a placeholder only inside the writing mutation). */
-export function committedAt(e: { commitTs?: unknown }): bigint | undefined {
-  return typeof e.commitTs === "bigint" ? e.commitTs : undefined;
+/**
+ * A stored commit timestamp. Only the mutation that wrote it sees a
+ * placeholder instead, and none of the audit log's readers runs there: one
+ * would be a broken invariant, a coded error rather than a guess.
+ */
+export function committedAt(e: { _id: string; commitTs: bigint | CommitTsPlaceholder }): bigint {
+  if (typeof e.commitTs === "bigint") return e.commitTs;
+  throw guardError(
+    ErrorCode.CONFLICT,
+    `the commit timestamp of ${e._id} was read in the transaction that wrote it`,
+  );
 }
 
 /** Commit timestamp (ns on the database clock) in milliseconds. */
@@ -45,10 +55,8 @@ export async function eventProblem(e: Doc<"auditEvents">): Promise<Problem | nul
       kind: "malformed",
       message: `${at} has a recordedAt or occurredAt that is not a time`,
     };
-  if (e.payloadSalt !== undefined && !isSalt(e.payloadSalt))
+  if (!isSalt(e.payloadSalt))
     return { kind: "malformed", message: `${at} has a payloadSalt that is not 32 hex digits` };
-  if (e.commitTs !== undefined && typeof e.commitTs !== "bigint")
-    return { kind: "malformed", message: `${at} has a commitTs that is not a timestamp` };
   let leaf: string;
   try {
     leaf = await eventLeaf(e);
@@ -61,16 +69,13 @@ export async function eventProblem(e: Doc<"auditEvents">): Promise<Problem | nul
       kind: "index_mismatch",
       message: `${at} has an actorKey or tenantKey of another event`,
     };
-  // Version 2 events (salted payload) are always written with a commit timestamp.
-  if (e.payloadSalt !== undefined && e.commitTs === undefined)
-    return { kind: "event_inserted", message: `${at} has no commit timestamp` };
   if (Math.abs(e.recordedAt - e._creationTime) > CLOCK_BOUND_MS)
     return {
       kind: "time_mismatch",
       message: `${at} has recordedAt ${e.recordedAt} but was created at ${Math.round(e._creationTime)}: back- or future-dated`,
     };
   const ts = committedAt(e);
-  if (ts !== undefined && Math.abs(commitMs(ts) - e.recordedAt) > CLOCK_BOUND_MS)
+  if (Math.abs(commitMs(ts) - e.recordedAt) > CLOCK_BOUND_MS)
     return {
       kind: "time_mismatch",
       message: `${at} has recordedAt ${e.recordedAt} but committed at ${commitMs(ts)}`,
@@ -111,9 +116,8 @@ export async function servingRowsProblem(
     return { kind: "secret_mismatch", message: `${at} has more than one secrets row` };
   const secret = secrets[0];
   const redacted = e.redacted ?? [];
-  // Before tombstones (version 1 events), erasure deleted the row.
   if (secret === undefined)
-    return redacted.length === 0 || e.payloadSalt === undefined
+    return redacted.length === 0
       ? null
       : { kind: "secret_mismatch", message: `the secrets row of ${at} was deleted` };
   const mismatch = (what: string): Problem => ({
@@ -126,10 +130,10 @@ export async function servingRowsProblem(
     .query("auditSecretRefs")
     .withIndex("by_secret", (q) => q.eq("secret", secret._id))
     .take(MAX_TARGETS + 2);
-  if (secret.erasedBy !== undefined) {
+  if (secret.erased !== undefined) {
     if (secret.values.length > 0 || refs.length > 0)
       return mismatch("an erased secrets row holds values");
-    const by = ctx.db.normalizeId("auditEvents", secret.erasedBy);
+    const by = ctx.db.normalizeId("auditEvents", secret.erased.by);
     if (by === null) return mismatch("an erased secrets row names no erase event");
     // Retention may already have deleted the erase event (it can have a
     // shorter retention than the events it erased); its stub, found by the
@@ -137,16 +141,15 @@ export async function servingRowsProblem(
     // Residual, documented: a row emptied by hand that names a retained
     // erase event (and its commit timestamp) passes.
     const erasure = await ctx.db.get("auditEvents", by);
-    const ts = committedAt({ commitTs: secret.erasedCommitTs });
+    const ts = committedAt({ _id: secret._id, commitTs: secret.erased.commitTs });
     if (erasure === null) {
-      if (ts === undefined) return null; // tombstones written before erasedCommitTs
       const stub = await ctx.db
         .query("auditRetained")
         .withIndex("by_commitTs", (q) => q.eq("commitTs", ts))
         .first();
       return stub === null ? mismatch("an erased secrets row names a missing erase event") : null;
     }
-    if (ts !== undefined && committedAt(erasure) !== ts)
+    if (committedAt(erasure) !== ts)
       return mismatch("an erased secrets row names another erase event");
     const subjects = new Set([e.actorKey, ...e.targets.map(subjectKey)]);
     const names = erasure.targets.some((t) => subjects.has(subjectKey(t)));
@@ -156,7 +159,7 @@ export async function servingRowsProblem(
   }
   if (secret.values.length !== redacted.length) return mismatch("the secrets row lacks a value");
   // `log` writes values in path order, as the commitments are.
-  if (secret.values.some((x, i) => x.path !== redacted[i]!.path))
+  if (secret.values.some((x, i) => x.path !== redacted[i]?.path))
     return mismatch("the secrets row was reordered or relabelled");
   const commitments = new Map(redacted.map((c) => [c.path, c.commitment]));
   for (const s of secret.values) {

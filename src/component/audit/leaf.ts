@@ -9,10 +9,9 @@ import { PAYLOAD_FIELDS, pick, type AuditEventInput, type EventPayload } from ".
  * that turns an event (stored, returned, revealed or not) into its leaf hash;
  * `sealedLeaf` rebuilds it from what a retention stub keeps.
  *
- * Version 2 (events with a `payloadSalt`) salts the payload digest, so a
- * retention stub cannot be tested against guesses of the deleted event, and
- * covers the idempotency digest. Version 1 events (logged before) keep their
- * unsalted digest and stay verifiable.
+ * The payload digest is salted (`payloadSalt`, deleted with the payload), so
+ * a retention stub cannot be tested against guesses of the deleted event, and
+ * covers the idempotency digest.
  */
 
 /** Salts are 16 random bytes, always 32 hex characters: a commitment binds its value. */
@@ -36,22 +35,13 @@ export function payloadOf(e: EventPayload): EventPayload {
   return p;
 }
 
+/** What the payload digest covers beyond the payload. */
+type DigestExtras = { payloadSalt: string; inputHash?: string | undefined };
 /** What an event's leaf commits to beyond its payload. */
-type LeafExtras = {
-  recordedAt: number;
-  retainUntil?: number;
-  payloadSalt?: string;
-  inputHash?: string;
-};
+type LeafExtras = DigestExtras & { recordedAt: number; retainUntil?: number | undefined };
 
 /** The payload digest a leaf (and a retention stub) holds. */
-export async function payloadHash(
-  p: EventPayload,
-  extras: { payloadSalt?: string; inputHash?: string } = {},
-): Promise<string> {
-  if (extras.payloadSalt === undefined) {
-    return sha256Hex(`convex-guard/event/v1\n${canonicalJson(p as Value)}`);
-  }
+export async function payloadHash(p: EventPayload, extras: DigestExtras): Promise<string> {
   const body = canonicalJson({ p: p as Value, input: extras.inputHash ?? null });
   return sha256Hex(`convex-guard/event/v2\n${extras.payloadSalt}\n${body}`);
 }
@@ -65,13 +55,12 @@ export async function payloadHash(
  */
 export async function sealedLeaf(h: {
   recordedAt: number;
-  retainUntil?: number;
+  retainUntil?: number | undefined;
   payloadHash: string;
-  leafVersion?: 2;
 }): Promise<string> {
   return leafHash(
     canonicalJson({
-      v: h.leafVersion ?? 1,
+      v: 2,
       recordedAt: h.recordedAt,
       retainUntil: h.retainUntil ?? null,
       payload: h.payloadHash,
@@ -85,7 +74,6 @@ export async function eventLeaf(e: EventPayload & LeafExtras): Promise<string> {
     recordedAt: e.recordedAt,
     retainUntil: e.retainUntil,
     payloadHash: await payloadHash(payloadOf(e), e),
-    leafVersion: e.payloadSalt === undefined ? undefined : 2,
   });
 }
 

@@ -48,7 +48,8 @@ function splitPoint(n: number): number {
 /** Merkle tree hash (RFC 6962 MTH) of a list of leaf hashes. */
 export async function merkleRoot(leaves: readonly string[]): Promise<string> {
   if (leaves.length === 0) return toHex(await sha256(new Uint8Array(0)));
-  if (leaves.length === 1) return leaves[0]!;
+  const [only] = leaves;
+  if (leaves.length === 1 && only !== undefined) return only;
   const k = splitPoint(leaves.length);
   return nodeHash(await merkleRoot(leaves.slice(0, k)), await merkleRoot(leaves.slice(k)));
 }
@@ -111,25 +112,17 @@ export type SealHeader = {
   root: string;
   prevHash: string;
   sealedAt: number;
-  /** Commit-timestamp watermark; seals written before commit-ordered sealing have none (v1). */
-  upTo?: bigint | string;
-  /** `commitsDigest` of the sealed events' commit timestamps (v2). */
-  commits?: string;
-  /** Hashes of seals n-2, n-4, …, n-2^tz(n) (v3; see skips.ts). */
-  skips?: readonly string[];
+  /** Commit-timestamp watermark: every event committed at or before it is sealed. */
+  upTo: bigint | string;
+  /** `commitsDigest` of the sealed events' commit timestamps. */
+  commits: string;
+  /** Hashes of seals n-2, n-4, …, n-2^tz(n) (see skips.ts). */
+  skips: readonly string[];
 };
 
-/**
- * Hash of a seal: SHA-256 over a domain tag and the canonical encoding of its
- * header. v1: no watermark; v2: with `upTo` and `commits`; v3: with `skips`.
- */
+/** Hash of a seal: SHA-256 over a domain tag and the canonical encoding of its header. */
 export async function sealHash(h: SealHeader): Promise<string> {
   const { n, fromSeq, toSeq, root, prevHash, sealedAt, upTo, commits, skips } = h;
-  if (upTo === undefined && skips === undefined) {
-    return sha256Hex(
-      `convex-guard/seal/v1\n${canonicalJson({ n, fromSeq, toSeq, root, prevHash, sealedAt })}`,
-    );
-  }
   const header = {
     n,
     fromSeq,
@@ -137,18 +130,16 @@ export async function sealHash(h: SealHeader): Promise<string> {
     root,
     prevHash,
     sealedAt,
-    upTo: upTo === undefined ? null : upTo.toString(),
-    commits: commits ?? null,
+    upTo: upTo.toString(),
+    commits,
+    skips: [...skips],
   };
-  if (skips === undefined) return sha256Hex(`convex-guard/seal/v2\n${canonicalJson(header)}`);
-  return sha256Hex(`convex-guard/seal/v3\n${canonicalJson({ ...header, skips: [...skips] })}`);
+  return sha256Hex(`convex-guard/seal/v3\n${canonicalJson(header)}`);
 }
 
-/** Digest of the commit timestamps of a seal's events, in seq order ("-" for events without one). */
-export async function commitsDigest(ts: readonly (bigint | undefined)[]): Promise<string> {
-  return sha256Hex(
-    `convex-guard/commits/v1\n${ts.map((x) => (x === undefined ? "-" : x.toString())).join(",")}`,
-  );
+/** Digest of the commit timestamps of a seal's events, in seq order. */
+export async function commitsDigest(ts: readonly bigint[]): Promise<string> {
+  return sha256Hex(`convex-guard/commits/v1\n${ts.map((x) => x.toString()).join(",")}`);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { v, type Infer } from "convex/values";
 import { canonicalJson } from "../lib/hash.js";
 import { HOUR } from "../lib/time.js";
+import { MAX_SKIP_PATH } from "./skips.js";
 
 /**
  * The audit log's shapes, declared once: validators, the types `Infer`'d from
@@ -29,14 +30,14 @@ export const EMPTY_SEAL_INTERVAL = HOUR;
 /** Events checked per `verify` page (whole seals; at least one): far below the 16 MiB read limit. */
 export const VERIFY_PAGE_EVENTS = 512;
 /**
- * Seals one `proof` returns (the skip path from the event's seal to the
- * head). Skip-linked seals never need more than 107 (2·log2 n + 1); only a
- * walk through seals written before skip links, one by one, can hit it.
+ * Seals one `proof` returns at most (the skip path from the event's seal to
+ * the head, skips.ts): 2·log2(n) + 1 for a log of n seals, so 2·53 + 1 for
+ * any safe seal number.
  */
-export const MAX_PROOF_SEALS = 128;
+export const MAX_PROOF_SEALS = MAX_SKIP_PATH;
 /**
- * Documents one `proof` reads at most: the event, its seal, the head (and
- * seal `headN`), the seal's events and retention stubs (each at most
+ * Documents one `proof` reads at most: the event, its seal, the head, seal
+ * `headN`, the seal's events and retention stubs (each at most
  * SEAL_BATCH + 1), and the seals of the path.
  */
 export const MAX_PROOF_READS = 4 + 2 * (SEAL_BATCH + 1) + MAX_PROOF_SEALS;
@@ -114,11 +115,11 @@ export const PAYLOAD_FIELDS = Object.keys(vEventPayload.fields) as (keyof EventP
 export const vStoredEvent = v.object({
   ...vEventPayload.fields,
   recordedAt: v.number(),
-  /** Commit timestamp (database clock, ns); absent on events logged before commit-ordered sealing. */
-  commitTs: v.optional(v.commitTs()),
-  /** Salt of the payload digest (leaf version 2); absent on events logged before it. */
-  payloadSalt: v.optional(v.string()),
-  /** Idempotency digest of the input (with `eventId`); covered by version 2 leaves. */
+  /** Commit timestamp (database clock, ns): orders unsealed events for the sealer. */
+  commitTs: v.commitTs(),
+  /** Salt of the payload digest (32 hex digits), so a retention stub cannot be tested against guesses. */
+  payloadSalt: v.string(),
+  /** Idempotency digest of the input (only with `eventId`); the leaf covers it. */
   inputHash: v.optional(v.string()),
   retainUntil: v.optional(v.number()),
   /** Position in the sealed log; absent until the event is sealed. */
@@ -155,15 +156,15 @@ export const vStoredSeal = v.object({
   prevHash: v.string(),
   hash: v.string(),
   sealedAt: v.number(),
-  /** Every event that committed at or before this timestamp is sealed (absent on seals before it). */
-  upTo: v.optional(v.int64()),
-  /** Digest of the sealed events' commit timestamps, in seq order (with `upTo`). */
-  commits: v.optional(v.string()),
-  /** Hashes of seals n-2, n-4, …, n-2^tz(n), so proofs are O(log n) seals (absent on seals before them). */
-  skips: v.optional(v.array(v.string())),
+  /** Every event that committed at or before this timestamp is sealed. */
+  upTo: v.int64(),
+  /** Digest of the sealed events' commit timestamps, in seq order. */
+  commits: v.string(),
+  /** Hashes of seals n-2, n-4, …, n-2^tz(n) (skips.ts), so proofs are O(log n) seals. */
+  skips: v.array(v.string()),
 });
 /** A seal as `proof` returns it: `upTo` in decimal, so a proof survives JSON. */
-export const vSeal = v.object({ ...vStoredSeal.fields, upTo: v.optional(v.string()) });
+export const vSeal = v.object({ ...vStoredSeal.fields, upTo: v.string() });
 export type AuditSeal = Infer<typeof vSeal>;
 
 export const vHead = v.union(

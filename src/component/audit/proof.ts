@@ -5,9 +5,9 @@ import { ErrorCode, guardError } from "../lib/errors.js";
 import { lastSeal, sealNumbered, sealOf, sealRangeOk, storedLeaves } from "./chain.js";
 import { isHash, sealedLeaf } from "./leaf.js";
 import { inclusionPath } from "./merkle.js";
-import { MAX_PROOF_SEALS, vProof } from "./model.js";
+import { vProof } from "./model.js";
 import { normalizeEventId } from "./reads.js";
-import { nextHop } from "./skips.js";
+import { skipPath } from "./skips.js";
 
 /**
  * `proof`: one event's audit path in its seal's batch, and the skip path of
@@ -40,7 +40,7 @@ async function sealHolding(ctx: QueryCtx, seq: number): Promise<Seal> {
 async function batchLeaves(ctx: QueryCtx, s: Seal): Promise<string[]> {
   const { events, stubs } = await storedLeaves(ctx, s.fromSeq, s.toSeq);
   const bySeq = new Map<number, string>();
-  for (const e of events) bySeq.set(e.seq!, e.leafHash);
+  for (const e of events) if (e.seq !== undefined) bySeq.set(e.seq, e.leafHash);
   for (const st of stubs) bySeq.set(st.seq, await sealedLeaf(st));
   const leaves: string[] = [];
   for (let seq = s.fromSeq; seq <= s.toSeq; seq++) {
@@ -57,7 +57,8 @@ async function proofTop(ctx: QueryCtx, from: Seal, headN: number | undefined): P
   if (headN !== undefined && (!Number.isInteger(headN) || headN < from.n)) {
     throw guardError(ErrorCode.INVALID_ARGUMENT, `headN must be an integer of at least ${from.n}`);
   }
-  const head = (await lastSeal(ctx))!;
+  // The newest seal is at least `from`, which exists.
+  const head = (await lastSeal(ctx)) ?? from;
   if (headN === undefined || headN >= head.n) return head;
   const top = await sealNumbered(ctx, headN);
   if (top === null) throw guardError(ErrorCode.CONFLICT, `seal ${headN} is missing; run verify`);
@@ -65,25 +66,19 @@ async function proofTop(ctx: QueryCtx, from: Seal, headN: number | undefined): P
 }
 
 /**
- * Seals from `from` up to `top` along the skip path, ascending. Seals
- * written before skip links are walked one by one, so only such a walk can
- * exceed MAX_PROOF_SEALS (TOO_LARGE: pass a nearer `headN`).
+ * Seals from `from` up to `top` along the skip path (skips.ts), ascending:
+ * at most MAX_PROOF_SEALS, once both numbers are ones the sealer writes.
  */
 async function skipPathSeals(ctx: QueryCtx, from: Seal, top: Seal): Promise<Seal[]> {
-  const down: Seal[] = [top];
-  for (let m = top; m.n > from.n;) {
-    if (down.length >= MAX_PROOF_SEALS) {
-      throw guardError(
-        ErrorCode.TOO_LARGE,
-        `the path from seal ${from.n} to seal ${top.n} has more than ${MAX_PROOF_SEALS} seals (seals written before skip links); pass headN (an anchored seal) closer to it`,
-      );
-    }
-    const n = nextHop(m.n, from.n, m.skips !== undefined);
-    const next = n === from.n ? from : await sealNumbered(ctx, n);
-    if (next === null) throw guardError(ErrorCode.CONFLICT, `seal ${n} is missing; run verify`);
-    down.push((m = next));
+  if (![from.n, top.n].every((n) => Number.isSafeInteger(n) && n >= 0) || from.n > top.n)
+    throw guardError(ErrorCode.CONFLICT, `seal ${from.n} has an impossible number; run verify`);
+  const seals: Seal[] = [];
+  for (const n of skipPath(from.n, top.n)) {
+    const s = n === from.n ? from : n === top.n ? top : await sealNumbered(ctx, n);
+    if (s === null) throw guardError(ErrorCode.CONFLICT, `seal ${n} is missing; run verify`);
+    seals.push(s);
   }
-  return down.reverse();
+  return seals;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { PaginationOptions, PaginationResult } from "convex/server";
+import type { IndexRange, PaginationOptions, PaginationResult } from "convex/server";
 import type { Doc, Id } from "../_generated/dataModel.js";
 import type { QueryCtx } from "../_generated/server.js";
 import { ErrorCode, guardError } from "../lib/errors.js";
@@ -12,29 +12,29 @@ import {
   subjectKey,
   type AuditEvent,
   type AuditListFilter,
+  type Outcome,
 } from "./model.js";
 
 /** Reads: `list` by exactly one index, `get` with optional reveal. */
 
-type EventIndex =
-  | "by_time"
-  | "by_tenant_time"
-  | "by_actor"
-  | "by_tenant_actor"
-  | "by_action"
-  | "by_tenant_action"
-  | "by_outcome"
-  | "by_tenant_outcome";
-type TargetIndex = "by_target" | "by_tenant_target";
-
 /**
- * How one `list` call is served: the table and index to read, and the
- * equality prefix of that index (field and value, in index order). The
- * remaining index field is always `recordedAt`, which `from`/`to` bound.
+ * How one `list` call is served: the index to read and the values of its
+ * equality prefix, in index order. The remaining index field is always
+ * `recordedAt`, which `from`/`to` bound. `listPage` turns each plan into a
+ * real `withIndex` call, so an index or field renamed in tables.ts breaks
+ * the build here.
  */
-export type ListPlan = { eq: { field: string; value: string }[] } & (
-  { table: "auditEvents"; index: EventIndex } | { table: "auditTargets"; index: TargetIndex }
-);
+export type ListPlan =
+  | { index: "by_time" }
+  | { index: "by_tenant_time"; tenantKey: string }
+  | { index: "by_actor"; actorKey: string }
+  | { index: "by_tenant_actor"; tenantKey: string; actorKey: string }
+  | { index: "by_action"; action: string }
+  | { index: "by_tenant_action"; tenantKey: string; action: string }
+  | { index: "by_outcome"; outcome: Outcome }
+  | { index: "by_tenant_outcome"; tenantKey: string; outcome: Outcome }
+  | { index: "by_target"; targetKey: string }
+  | { index: "by_tenant_target"; tenantKey: string; targetKey: string };
 
 /**
  * Maps a filter onto one index. Supported: at most ONE of actor, target,
@@ -61,25 +61,32 @@ export function planList(f: AuditListFilter): ListPlan {
   if (f.from !== undefined && f.to !== undefined && f.from > f.to) {
     throw guardError(ErrorCode.INVALID_ARGUMENT, `from (${f.from}) is after to (${f.to})`);
   }
-  const scoped = f.tenant !== undefined;
-  const eq = scoped ? [{ field: "tenantKey", value: f.tenant! }] : [];
-  if (f.actor) {
-    eq.push({ field: "actorKey", value: subjectKey(f.actor) });
-    return { table: "auditEvents", index: scoped ? "by_tenant_actor" : "by_actor", eq };
+  const t = f.tenant;
+  if (f.actor !== undefined) {
+    const actorKey = subjectKey(f.actor);
+    return t === undefined
+      ? { index: "by_actor", actorKey }
+      : { index: "by_tenant_actor", tenantKey: t, actorKey };
   }
-  if (f.target) {
-    eq.push({ field: "targetKey", value: subjectKey(f.target) });
-    return { table: "auditTargets", index: scoped ? "by_tenant_target" : "by_target", eq };
+  if (f.target !== undefined) {
+    const targetKey = subjectKey(f.target);
+    return t === undefined
+      ? { index: "by_target", targetKey }
+      : { index: "by_tenant_target", tenantKey: t, targetKey };
   }
-  if (f.action) {
-    eq.push({ field: "action", value: f.action });
-    return { table: "auditEvents", index: scoped ? "by_tenant_action" : "by_action", eq };
+  if (f.action !== undefined) {
+    const action = f.action;
+    return t === undefined
+      ? { index: "by_action", action }
+      : { index: "by_tenant_action", tenantKey: t, action };
   }
-  if (f.outcome) {
-    eq.push({ field: "outcome", value: f.outcome });
-    return { table: "auditEvents", index: scoped ? "by_tenant_outcome" : "by_outcome", eq };
+  if (f.outcome !== undefined) {
+    const outcome = f.outcome;
+    return t === undefined
+      ? { index: "by_outcome", outcome }
+      : { index: "by_tenant_outcome", tenantKey: t, outcome };
   }
-  return { table: "auditEvents", index: scoped ? "by_tenant_time" : "by_time", eq };
+  return t === undefined ? { index: "by_time" } : { index: "by_tenant_time", tenantKey: t };
 }
 
 /** The event as `get` and `list` return it: stored fields only, no index keys. */
@@ -94,12 +101,62 @@ export function normalizeEventId(ctx: QueryCtx, id: string): Id<"auditEvents"> {
   return norm;
 }
 
-/** The part of an index range builder a plan drives (field names come from the plan). */
-type PlanRange = {
-  eq(field: string, value: string): PlanRange;
-  gte(field: "recordedAt", value: number): PlanRange;
-  lte(field: "recordedAt", value: number): PlanRange;
+/** The `recordedAt` bounds of a list filter, after the index's equality prefix. */
+type TimeBounds = { from?: number | undefined; to?: number | undefined };
+/** An index range builder whose next field is `recordedAt` (a field renamed in tables.ts no longer fits). */
+type TimeRange = IndexRange & {
+  gte(field: "recordedAt", value: number): IndexRange & UpperTime;
+  lte(field: "recordedAt", value: number): IndexRange;
 };
+type UpperTime = { lte(field: "recordedAt", value: number): IndexRange };
+
+function within(q: TimeRange, { from, to }: TimeBounds): IndexRange {
+  const lower = from === undefined ? q : q.gte("recordedAt", from);
+  return to === undefined ? lower : lower.lte("recordedAt", to);
+}
+
+type TargetPlan = Extract<ListPlan, { index: "by_target" | "by_tenant_target" }>;
+
+/** The events query of a plan on `auditEvents`. */
+function eventsQuery(ctx: QueryCtx, plan: Exclude<ListPlan, TargetPlan>, time: TimeBounds) {
+  const events = ctx.db.query("auditEvents");
+  switch (plan.index) {
+    case "by_time":
+      return events.withIndex("by_time", (q) => within(q, time));
+    case "by_tenant_time":
+      return events.withIndex("by_tenant_time", (q) =>
+        within(q.eq("tenantKey", plan.tenantKey), time),
+      );
+    case "by_actor":
+      return events.withIndex("by_actor", (q) => within(q.eq("actorKey", plan.actorKey), time));
+    case "by_tenant_actor":
+      return events.withIndex("by_tenant_actor", (q) =>
+        within(q.eq("tenantKey", plan.tenantKey).eq("actorKey", plan.actorKey), time),
+      );
+    case "by_action":
+      return events.withIndex("by_action", (q) => within(q.eq("action", plan.action), time));
+    case "by_tenant_action":
+      return events.withIndex("by_tenant_action", (q) =>
+        within(q.eq("tenantKey", plan.tenantKey).eq("action", plan.action), time),
+      );
+    case "by_outcome":
+      return events.withIndex("by_outcome", (q) => within(q.eq("outcome", plan.outcome), time));
+    case "by_tenant_outcome":
+      return events.withIndex("by_tenant_outcome", (q) =>
+        within(q.eq("tenantKey", plan.tenantKey).eq("outcome", plan.outcome), time),
+      );
+  }
+}
+
+/** The target rows a target plan reads. */
+function targetsQuery(ctx: QueryCtx, plan: TargetPlan, time: TimeBounds) {
+  const targets = ctx.db.query("auditTargets");
+  return plan.index === "by_target"
+    ? targets.withIndex("by_target", (q) => within(q.eq("targetKey", plan.targetKey), time))
+    : targets.withIndex("by_tenant_target", (q) =>
+        within(q.eq("tenantKey", plan.tenantKey).eq("targetKey", plan.targetKey), time),
+      );
+}
 
 /** One page of events matching the filter, newest first by default. */
 export async function listPage(
@@ -110,26 +167,12 @@ export async function listPage(
   const plan = planList(filter);
   assertPageSize(paginationOpts.numItems);
   const order = filter.order ?? "desc";
-  const range = (q: unknown) => {
-    let b = q as PlanRange;
-    for (const { field, value } of plan.eq) b = b.eq(field, value);
-    if (filter.from !== undefined) b = b.gte("recordedAt", filter.from);
-    if (filter.to !== undefined) b = b.lte("recordedAt", filter.to);
-    return b as never;
-  };
-  if (plan.table === "auditEvents") {
-    const res = await ctx.db
-      .query("auditEvents")
-      .withIndex(plan.index, range)
-      .order(order)
-      .paginate(paginationOpts);
+  const time = { from: filter.from, to: filter.to };
+  if (plan.index !== "by_target" && plan.index !== "by_tenant_target") {
+    const res = await eventsQuery(ctx, plan, time).order(order).paginate(paginationOpts);
     return { ...res, page: res.page.map(toEvent) };
   }
-  const res = await ctx.db
-    .query("auditTargets")
-    .withIndex(plan.index, range)
-    .order(order)
-    .paginate(paginationOpts);
+  const res = await targetsQuery(ctx, plan, time).order(order).paginate(paginationOpts);
   const docs = await Promise.all(res.page.map((r) => ctx.db.get("auditEvents", r.event)));
   return { ...res, page: docs.filter((d): d is Doc<"auditEvents"> => d !== null).map(toEvent) };
 }

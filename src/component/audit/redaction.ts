@@ -51,23 +51,23 @@ export function getPath(obj: unknown, path: string): unknown {
 
 /** Copy of `obj` with `path` set (value undefined removes it). Creates plain objects along the way. */
 export function setPath<T>(obj: T, path: string, value: unknown): T {
-  const [head, ...rest] = path.split(".");
+  const [head = "", ...rest] = path.split(".");
   const base = (
     obj !== null && typeof obj === "object" && !Array.isArray(obj) ? { ...(obj as Json) } : {}
   ) as Json;
-  const own = Object.prototype.hasOwnProperty.call(base, head!);
+  const own = Object.prototype.hasOwnProperty.call(base, head);
   if (rest.length === 0) {
-    if (value === undefined) delete base[head!];
+    if (value === undefined) delete base[head];
     else
-      Object.defineProperty(base, head!, {
+      Object.defineProperty(base, head, {
         value,
         enumerable: true,
         writable: true,
         configurable: true,
       });
   } else if (value !== undefined || own) {
-    const next = setPath(own ? base[head!] : undefined, rest.join("."), value);
-    Object.defineProperty(base, head!, {
+    const next = setPath(own ? base[head] : undefined, rest.join("."), value);
+    Object.defineProperty(base, head, {
       value: next,
       enumerable: true,
       writable: true,

@@ -51,23 +51,18 @@ export function linkSlot(from: number, to: number): number | null {
   return i === 0 || i <= trailingZeros(to) ? i : null;
 }
 
-/**
- * The next seal on the way down from seal m to seal k (k < m): the longest
- * link that does not pass k, or m - 1 when m has no skip links (seals written
- * before them).
- */
-export function nextHop(m: number, k: number, linked: boolean): number {
-  if (!linked) return m - 1;
+/** The next seal on the way down from seal m to seal k (k < m): the longest link that does not pass k. */
+function nextHop(m: number, k: number): number {
   const z = trailingZeros(m);
   let step = 1;
   for (let i = 1, s = 2; i <= z && s <= m - k; i++, s *= 2) step = s;
   return m - step;
 }
 
-/** The seals a proof visits from seal k up to seal h, ascending, when every seal has links. */
+/** The seals a proof visits from seal k up to seal h (k <= h), ascending. */
 export function skipPath(k: number, h: number): number[] {
   const down = [h];
-  for (let m = h; m > k;) down.push((m = nextHop(m, k, true)));
+  for (let m = h; m > k;) down.push((m = nextHop(m, k)));
   return down.reverse();
 }
 

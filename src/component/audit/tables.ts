@@ -40,10 +40,12 @@ export const auditTables = {
   auditSecrets: defineTable({
     event: v.id("auditEvents"),
     values: v.array(v.object({ path: v.string(), salt: v.string(), value: v.any() })),
-    /** After erasure: the `guard.audit.erase` event that emptied `values`. */
-    erasedBy: v.optional(v.id("auditEvents")),
-    /** The erase event's commit timestamp (the same transaction): finds its stub once retention deleted it. */
-    erasedCommitTs: v.optional(v.commitTs()),
+    /**
+     * After erasure (a tombstone): the `guard.audit.erase` event that emptied
+     * `values`, and its commit timestamp (the same transaction), which finds
+     * its stub once retention deleted it.
+     */
+    erased: v.optional(v.object({ by: v.id("auditEvents"), commitTs: v.commitTs() })),
   }).index("by_event", ["event"]),
   // Which subjects (actor, targets) a secrets row concerns, for erase().
   auditSecretRefs: defineTable({
@@ -57,13 +59,10 @@ export const auditTables = {
     seq: v.number(),
     recordedAt: v.number(),
     retainUntil: v.number(),
+    /** The salted payload digest (the salt went with the payload). */
     payloadHash: v.string(),
-    /** 2 for events whose payload digest is salted (the salt went with the payload). */
-    leafVersion: v.optional(v.literal(2)),
-    /** The event's commit timestamp (version 2 stubs), covered by its seal's `commits`. */
-    commitTs: v.optional(v.int64()),
-    /** Version 1 stubs only: when retention ran (the retention event records it now). */
-    retainedAt: v.optional(v.number()),
+    /** The event's commit timestamp, covered by its seal's `commits`. */
+    commitTs: v.int64(),
   })
     .index("by_seq", ["seq"])
     .index("by_commitTs", ["commitTs"]),

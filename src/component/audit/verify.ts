@@ -118,10 +118,11 @@ export async function verifyPage(
   const known = new Map<number, string>(prev === null ? [] : [[prev.n, prev.hash]]);
   for (const s of seals) {
     const count = s.toSeq - s.fromSeq + 1;
-    if (result.checkedSeals > 0 && count > budget) return { ...result, cursor: cursorOf(prev!) };
+    if (prev !== null && result.checkedSeals > 0 && count > budget)
+      return { ...result, cursor: cursorOf(prev) };
     const b =
       (await checkSealHeader(prev, s, now)) ??
-      (await skipsProblem(ctx, prev, s, known)) ??
+      (await skipsProblem(ctx, s, known)) ??
       (await checkSeal(ctx, prev, s, now, result));
     if (b !== null) return fail(b);
     result.checkedSeals++;
@@ -131,7 +132,8 @@ export async function verifyPage(
     budget -= count;
     prev = s;
   }
-  if (more) return { ...result, cursor: cursorOf(prev!) };
+  // A full read checked at least one seal, so `prev` is set.
+  if (more && prev !== null) return { ...result, cursor: cursorOf(prev) };
   const b = await checkTail(
     ctx,
     prev,
@@ -171,11 +173,10 @@ async function checkTail(
       message: `seq ${stray} is beyond the last seal (toSeq ${lastTo}): inserted, or the newest seal was deleted`,
     };
   }
-  const upTo = head?.upTo;
-  if (upTo !== undefined) {
+  if (head !== null) {
     const below = await ctx.db
       .query("auditEvents")
-      .withIndex("by_seq", (q) => q.eq("seq", undefined).lte("commitTs", upTo))
+      .withIndex("by_seq", (q) => q.eq("seq", undefined).lte("commitTs", head.upTo))
       .first();
     if (below !== null) {
       const aside = await ctx.db
@@ -187,24 +188,18 @@ async function checkTail(
         message:
           aside !== null
             ? `the sealer set event ${below._id} aside: ${aside.reason}`
-            : `event ${below._id} committed before seal ${head!.n} but is not sealed: inserted by hand`,
+            : `event ${below._id} committed before seal ${head.n} but is not sealed: inserted by hand`,
       };
     }
   }
   const backlog = await ctx.db
     .query("auditEvents")
     .withIndex("by_seq", (q) =>
-      upTo === undefined ? q.eq("seq", undefined) : q.eq("seq", undefined).gt("commitTs", upTo),
+      head === null ? q.eq("seq", undefined) : q.eq("seq", undefined).gt("commitTs", head.upTo),
     )
     .take(BACKLOG_COUNT_CAP + 1);
   const oldest = backlog[0];
-  const oldestTs = oldest === undefined ? undefined : committedAt(oldest);
-  const oldestAt =
-    oldest === undefined
-      ? null
-      : oldestTs !== undefined
-        ? commitMs(oldestTs)
-        : oldest._creationTime;
+  const oldestAt = oldest === undefined ? null : commitMs(committedAt(oldest));
   result.liveness = {
     unsealed: Math.min(backlog.length, BACKLOG_COUNT_CAP),
     unsealedCapped: backlog.length > BACKLOG_COUNT_CAP,
@@ -212,8 +207,7 @@ async function checkTail(
     headSealedAt: head?.sealedAt ?? null,
   };
   const newest = backlog[backlog.length - 1];
-  const newestTs = newest === undefined ? undefined : committedAt(newest);
-  if (newestTs !== undefined && commitMs(newestTs) > now + CLOCK_BOUND_MS) {
+  if (newest !== undefined && commitMs(committedAt(newest)) > now + CLOCK_BOUND_MS) {
     return { kind: "time_mismatch", message: `event ${newest._id} commits in the future` };
   }
   if (oldestAt !== null && now - oldestAt > stalledAfterMs) {
@@ -235,22 +229,16 @@ async function checkSealHeader(prev: Seal | null, s: Seal, now: number): Promise
     return { kind: "seal_deleted", seal: expectedN, message: `seal ${expectedN} is missing` };
   if (s.n !== expectedN)
     return { kind: "seal_inserted", seal: s.n, message: `seal number ${s.n} repeats` };
-  let hash: string | null;
-  try {
-    hash = await sealHash(s);
-  } catch {
-    hash = null;
-  }
-  if (hash !== s.hash) return edited(`seal ${s.n} does not match its hash`);
+  if ((await sealHash(s)) !== s.hash) return edited(`seal ${s.n} does not match its hash`);
   if (s.prevHash !== (prev === null ? GENESIS_HASH : prev.hash))
     return edited(`seal ${s.n} does not chain to seal ${s.n - 1}`);
   if (!sealRangeOk(s, prev === null ? -1 : prev.toSeq))
     return edited(`seal ${s.n} covers an impossible range ${s.fromSeq}..${s.toSeq}`);
-  // Commit-ordered seals never give way to older ones, and their watermark only grows.
-  if (prev?.upTo !== undefined && (s.upTo === undefined || s.upTo < prev.upTo))
+  // The commit watermark only grows.
+  if (prev !== null && s.upTo < prev.upTo)
     return edited(`seal ${s.n} lowers the commit watermark of seal ${prev.n}`);
   const late = Math.abs(s.sealedAt - s._creationTime) > CLOCK_BOUND_MS;
-  const future = s.upTo !== undefined && commitMs(s.upTo) > s.sealedAt + CLOCK_BOUND_MS;
+  const future = commitMs(s.upTo) > s.sealedAt + CLOCK_BOUND_MS;
   if (late || future || s.sealedAt > now + CLOCK_BOUND_MS)
     return {
       kind: "time_mismatch",
@@ -260,27 +248,22 @@ async function checkSealHeader(prev: Seal | null, s: Seal, now: number): Promise
   return null;
 }
 
-type Holder = { event?: Doc<"auditEvents">; stub?: Doc<"auditRetained"> };
+type Holder = { event: Doc<"auditEvents"> } | { stub: Doc<"auditRetained"> };
 
 /**
  * Checks a seal's skip links: one per older seal skips.ts names, each the
- * hash that seal has in the chain (read when it is not on this page). Once
- * seals carry links, every later one must.
+ * hash that seal has in the chain (read when it is not on this page).
  */
 async function skipsProblem(
   ctx: QueryCtx,
-  prev: Seal | null,
   s: Seal,
   known: Map<number, string>,
 ): Promise<Break | null> {
   const edited = (message: string): Break => ({ kind: "seal_edited", seal: s.n, message });
-  if (s.skips === undefined)
-    return prev?.skips === undefined ? null : edited(`seal ${s.n} dropped its skip links`);
   const targets = skipTargets(s.n);
   if (s.skips.length !== targets.length)
     return edited(`seal ${s.n} has ${s.skips.length} skip links, not ${targets.length}`);
-  for (let i = 0; i < targets.length; i++) {
-    const t = targets[i]!;
+  for (const [i, t] of targets.entries()) {
     const hash = known.get(t) ?? (await sealNumbered(ctx, t))?.hash;
     if (s.skips[i] !== hash) return edited(`seal ${s.n} skips to a seal ${t} not in the chain`);
   }
@@ -298,18 +281,19 @@ async function checkSeal(
   const { events, stubs } = await storedLeaves(ctx, s.fromSeq, s.toSeq);
   const bySeq = new Map<number, Holder[]>();
   const add = (seq: number, item: Holder) => bySeq.set(seq, [...(bySeq.get(seq) ?? []), item]);
-  for (const e of events) add(e.seq!, { event: e });
+  for (const e of events) if (e.seq !== undefined) add(e.seq, { event: e });
   for (const st of stubs) add(st.seq, { stub: st });
   for (const seq of bySeq.keys()) {
     if (!Number.isInteger(seq))
       return { kind: "malformed", seal: s.n, message: `an event has non-integer seq ${seq}` };
   }
   const leaves: string[] = [];
-  const commits: (bigint | undefined)[] = [];
+  const commits: bigint[] = [];
   for (let seq = s.fromSeq; seq <= s.toSeq; seq++) {
     const items = bySeq.get(seq) ?? [];
     const at = { seal: s.n, seq };
-    if (items.length === 0)
+    const [item] = items;
+    if (item === undefined)
       return { kind: "event_deleted", ...at, message: `the event with seq ${seq} is missing` };
     if (items.length > 1)
       return {
@@ -317,8 +301,8 @@ async function checkSeal(
         ...at,
         message: `seq ${seq} is held by ${items.length} rows`,
       };
-    const { event, stub } = items[0]!;
-    if (event !== undefined) {
+    if ("event" in item) {
+      const { event } = item;
       const problem =
         (await eventProblem(event)) ??
         sealedAfter(event, prev) ??
@@ -328,20 +312,17 @@ async function checkSeal(
       commits.push(committedAt(event));
       continue;
     }
-    if (!(stub!.retainUntil <= now))
+    const { stub } = item;
+    if (!(stub.retainUntil <= now))
       return {
         kind: "retained_early",
         ...at,
         message: `seq ${seq} was removed before its horizon`,
       };
-    const v2 = stub!.leafVersion === 2;
-    if (
-      !isHash(stub!.payloadHash) ||
-      (v2 && (stub!.retainedAt !== undefined || stub!.commitTs === undefined))
-    )
+    if (!isHash(stub.payloadHash))
       return { kind: "malformed", ...at, message: `the stub of seq ${seq} is malformed` };
-    leaves.push(await sealedLeaf(stub!));
-    commits.push(stub!.commitTs);
+    leaves.push(await sealedLeaf(stub));
+    commits.push(stub.commitTs);
     const last = result.retained[result.retained.length - 1];
     if (last !== undefined && last.toSeq === seq - 1) last.toSeq = seq;
     else result.retained.push({ fromSeq: seq, toSeq: seq });
@@ -353,7 +334,7 @@ async function checkSeal(
       message: `the events of seal ${s.n} (seq ${s.fromSeq}..${s.toSeq}) were reordered or replaced, or its root was edited`,
     };
   }
-  if (s.upTo !== undefined && s.commits !== (await commitsDigest(commits))) {
+  if (s.commits !== (await commitsDigest(commits))) {
     return {
       kind: "time_mismatch",
       seal: s.n,
@@ -365,12 +346,9 @@ async function checkSeal(
 
 /** An event sealed in seal n committed after seal n-1's watermark (or it was back-dated into it). */
 function sealedAfter(e: Doc<"auditEvents">, prev: Seal | null) {
-  const upTo = prev?.upTo;
-  if (upTo === undefined) return null;
-  const ts = committedAt(e);
-  if (ts !== undefined && ts > upTo) return null;
+  if (prev === null || committedAt(e) > prev.upTo) return null;
   return {
     kind: "time_mismatch" as const,
-    message: `event ${e._id} committed before the watermark of seal ${prev!.n} but is sealed after it`,
+    message: `event ${e._id} committed before the watermark of seal ${prev.n} but is sealed after it`,
   };
 }

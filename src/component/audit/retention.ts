@@ -22,16 +22,21 @@ import {
  * themselves as events.
  */
 
+/** A sealed event past its retention horizon: what retention may delete. */
+type DueEvent = Doc<"auditEvents"> & { seq: number; retainUntil: number };
+
+function isDue(e: Doc<"auditEvents">): e is DueEvent {
+  return e.seq !== undefined && e.retainUntil !== undefined;
+}
+
 /** Deletes the payload of one event: index rows, secrets, the event; keeps a stub that rebuilds its leaf. */
-async function retainEvent(ctx: MutationCtx, e: Doc<"auditEvents">, now: number): Promise<void> {
+async function retainEvent(ctx: MutationCtx, e: DueEvent): Promise<void> {
   await ctx.db.insert("auditRetained", {
-    seq: e.seq!,
+    seq: e.seq,
     recordedAt: e.recordedAt,
-    retainUntil: e.retainUntil!,
+    retainUntil: e.retainUntil,
     payloadHash: await payloadHash(payloadOf(e), e),
-    ...(e.payloadSalt === undefined
-      ? { retainedAt: now }
-      : { leafVersion: 2 as const, commitTs: committedAt(e) }),
+    commitTs: committedAt(e),
   });
   for (const t of await ctx.db
     .query("auditTargets")
@@ -68,14 +73,14 @@ export async function retainBatch(ctx: MutationCtx, now: number): Promise<Mainte
     .withIndex("by_retainUntil", (q) => q.gte("retainUntil", 0).lte("retainUntil", now))
     .take(RETAIN_BATCH + 1);
   // Unsealed events wait for their seal: the stub needs a seq.
-  const batch = due.slice(0, RETAIN_BATCH).filter((e) => e.seq !== undefined);
-  for (const e of batch) await retainEvent(ctx, e, now);
+  const batch = due.slice(0, RETAIN_BATCH).filter(isDue);
+  for (const e of batch) await retainEvent(ctx, e);
   const more = due.length > RETAIN_BATCH || batch.length < Math.min(due.length, RETAIN_BATCH);
   // Record the run, unless it only removed earlier retention records (that would never end).
   const real = batch.filter((e) => e.action !== RETENTION_ACTION);
   if (real.length > 0) {
-    const seqs = batch.map((e) => e.seq!).sort((a, b) => a - b);
-    const horizon = Math.max(...batch.map((e) => e.retainUntil! - e.recordedAt));
+    const seqs = batch.map((e) => e.seq);
+    const horizon = Math.max(...batch.map((e) => e.retainUntil - e.recordedAt));
     await insertEvent(
       ctx,
       now,
@@ -83,7 +88,7 @@ export async function retainBatch(ctx: MutationCtx, now: number): Promise<Mainte
         action: RETENTION_ACTION,
         actor: { ...SYSTEM_ACTOR },
         outcome: "success",
-        metadata: { events: batch.length, fromSeq: seqs[0]!, toSeq: seqs[seqs.length - 1]! },
+        metadata: { events: batch.length, fromSeq: Math.min(...seqs), toSeq: Math.max(...seqs) },
       },
       [],
       horizon,
@@ -108,7 +113,7 @@ export async function eraseBatch(
   const emptied: Id<"auditSecrets">[] = [];
   for (const ref of refs.slice(0, ERASE_BATCH)) {
     const secret = await ctx.db.get("auditSecrets", ref.secret);
-    if (secret !== null && secret.erasedBy === undefined) {
+    if (secret !== null && secret.erased === undefined) {
       await deleteRefs(ctx, secret._id);
       emptied.push(secret._id);
     } else {
@@ -135,8 +140,7 @@ export async function eraseBatch(
   for (const secret of emptied) {
     await ctx.db.patch("auditSecrets", secret, {
       values: [],
-      erasedBy: eraseEvent,
-      erasedCommitTs: ctx.db.vars.commitTs,
+      erased: { by: eraseEvent, commitTs: ctx.db.vars.commitTs },
     });
   }
   return { erased, done };
