@@ -188,9 +188,10 @@ export class AuditLog<A extends AuditActions = {}> {
   /**
    * Inclusion proof of a sealed event up to the head (or seal `headN`); null while unsealed.
    * It holds the skip path of seals, at most 2·log2(n) + 1 of them however old the event is.
-   * Throws INVALID_ARGUMENT (malformed id, bad `headN`), NOT_FOUND (no such event, or no seal
-   * covers it), TOO_LARGE (more than 128 seals written before skip links to walk: pass
-   * `headN`), CONFLICT (a tampered seal range or a missing seal: run `verify`).
+   * Throws INVALID_ARGUMENT (malformed id, bad `headN`), NOT_FOUND (no such event),
+   * TOO_LARGE (more than 128 seals written before skip links to walk: pass `headN`),
+   * CORRUPT_STATE (an impossible seq, no seal covering it, a tampered seal range, a missing
+   * leaf or seal: run `verify`).
    */
   async proof(
     ctx: AuditQueryCtx,

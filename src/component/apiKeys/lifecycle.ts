@@ -88,11 +88,11 @@ export function assertCreateArgs(args: CreateArgs, now: number): void {
   assertMaxKeysPerOwner(args.maxKeysPerOwner);
 }
 
-/** Stores a new key's metadata and digest. Throws CONFLICT for a taken key id, TOO_LARGE past the owner's cap. */
+/** Stores a new key's metadata and digest. Throws ALREADY_EXISTS for a taken key id, TOO_LARGE past the owner's cap. */
 export async function createKey(ctx: MutationCtx, args: CreateArgs, now: number) {
   assertCreateArgs(args, now);
   if ((await findKey(ctx.db, args.keyId)) !== null) {
-    throw guardError(ErrorCode.CONFLICT, "this keyId already exists; generate a new key", {
+    throw guardError(ErrorCode.ALREADY_EXISTS, "this keyId already exists; generate a new key", {
       keyId: args.keyId,
     });
   }

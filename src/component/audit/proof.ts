@@ -24,12 +24,12 @@ async function sealHolding(ctx: QueryCtx, seq: number): Promise<Seal> {
     .withIndex("by_toSeq", (q) => q.gte("toSeq", seq))
     .first();
   if (sealDoc === null || sealDoc.fromSeq > seq) {
-    throw guardError(ErrorCode.NOT_FOUND, `no seal covers seq ${seq}`);
+    throw guardError(ErrorCode.CORRUPT_STATE, `no seal covers seq ${seq}; run verify`);
   }
   // An edited range would make the proof read (and hash) an unbounded number of events.
   if (!sealRangeOk(sealDoc, sealDoc.fromSeq - 1)) {
     throw guardError(
-      ErrorCode.CONFLICT,
+      ErrorCode.CORRUPT_STATE,
       `seal ${sealDoc.n} covers an impossible range; run verify`,
     );
   }
@@ -46,7 +46,7 @@ async function batchLeaves(ctx: QueryCtx, s: Seal): Promise<string[]> {
   for (let seq = s.fromSeq; seq <= s.toSeq; seq++) {
     const leaf = bySeq.get(seq);
     if (!isHash(leaf))
-      throw guardError(ErrorCode.CONFLICT, `seal ${s.n} is missing a leaf; run verify`);
+      throw guardError(ErrorCode.CORRUPT_STATE, `seal ${s.n} is missing a leaf; run verify`);
     leaves.push(leaf);
   }
   return leaves;
@@ -60,7 +60,8 @@ async function proofTop(ctx: QueryCtx, from: Seal, headN: number | undefined): P
   const head = (await lastSeal(ctx))!;
   if (headN === undefined || headN >= head.n) return head;
   const top = await sealNumbered(ctx, headN);
-  if (top === null) throw guardError(ErrorCode.CONFLICT, `seal ${headN} is missing; run verify`);
+  if (top === null)
+    throw guardError(ErrorCode.CORRUPT_STATE, `seal ${headN} is missing; run verify`);
   return top;
 }
 
@@ -80,7 +81,8 @@ async function skipPathSeals(ctx: QueryCtx, from: Seal, top: Seal): Promise<Seal
     }
     const n = nextHop(m.n, from.n, m.skips !== undefined);
     const next = n === from.n ? from : await sealNumbered(ctx, n);
-    if (next === null) throw guardError(ErrorCode.CONFLICT, `seal ${n} is missing; run verify`);
+    if (next === null)
+      throw guardError(ErrorCode.CORRUPT_STATE, `seal ${n} is missing; run verify`);
     down.push((m = next));
   }
   return down.reverse();
@@ -101,7 +103,10 @@ export async function buildProof(
   if (doc.seq === undefined) return null;
   const seq = doc.seq;
   if (!Number.isSafeInteger(seq) || seq < 0)
-    throw guardError(ErrorCode.CONFLICT, `audit event ${id} has an impossible seq; run verify`);
+    throw guardError(
+      ErrorCode.CORRUPT_STATE,
+      `audit event ${id} has an impossible seq; run verify`,
+    );
   const sealDoc = await sealHolding(ctx, seq);
   const top = await proofTop(ctx, sealDoc, headN);
   const leaves = await batchLeaves(ctx, sealDoc);
