@@ -60,7 +60,7 @@ export type ApiKeysOptions<S extends string> = {
   limit?: RateLimitConfig;
   /** Records create, rotate, revoke, remove and denied verifications (as `guard.apiKey.*`). */
   audit?: ApiKeyAuditSink;
-  /** Denials counted and audited per key id (unknown key ids share one budget). Default 10 per minute. */
+  /** Denials counted and audited per presented key id, whether or not a key has it. Default 10 per minute. */
   denialLimit?: DenialLimit;
   /** Metadata of revoked and expired keys is deleted this long after. Default 90 days. */
   retention?: { days: number };
