@@ -21,6 +21,7 @@ import {
   canonicalPayload,
 } from "../component/codes/rules.js";
 import { ErrorCode, guardError } from "../component/lib/errors.js";
+import { assertNoNullFields } from "../component/lib/validate.js";
 
 type Api = ComponentApi;
 
@@ -128,6 +129,7 @@ export class Confirmations {
   ) {
     if (typeof options !== "object" || options === null)
       throw guardError(ErrorCode.INVALID_CONFIG, "options are required");
+    assertNoNullFields(options, ErrorCode.INVALID_CONFIG);
     if (options.digits !== undefined && options.alphanumeric !== undefined) {
       throw guardError(ErrorCode.INVALID_CONFIG, "give either digits or alphanumeric, not both");
     }
