@@ -2,8 +2,8 @@ import type { FunctionReturnType, PaginationOptions, PaginationResult } from "co
 import type { Infer, Validator } from "convex/values";
 import type { ComponentApi } from "../component/_generated/component.js";
 import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
-import { ErrorCode, guardError } from "../component/lib/errors.js";
-import { metadataJson, retentionDaysToMs } from "../component/audit/checks.js";
+import { ErrorCode, guardError, isGuardError } from "../component/lib/errors.js";
+import { assertEventInput, metadataJson, retentionDaysToMs } from "../component/audit/checks.js";
 import { formatEvents } from "../component/audit/export.js";
 import { eventLeaf, secretMatches } from "../component/audit/leaf.js";
 import { GENESIS_HASH, rootFromPath, sealHash } from "../component/audit/merkle.js";
@@ -103,25 +103,34 @@ export class AuditLog<A extends AuditActions = {}> {
    * Appends an event in the caller's transaction (it rolls back with it) and
    * returns its id. With `eventId`, a repeat with the same content returns the
    * first id; different content throws CONFLICT. Throws INVALID_ARGUMENT /
-   * TOO_LARGE for bad input.
+   * TOO_LARGE for bad input, and INVALID_ARGUMENT, before calling the
+   * component, for an event the typed `actions` refuse.
    */
   async log(ctx: AuditMutationCtx, event: AuditLogEvent<A>): Promise<string> {
     const e = event as AuditEventInput;
     // Metadata that is not a Convex value never reaches the component: check it here.
     if (e.metadata !== undefined) metadataJson(e.metadata);
+    const mismatch = this.actionMismatch(e);
+    if (mismatch !== null) {
+      // The component's input checks first, so a code does not depend on which side found a problem.
+      try {
+        assertEventInput(e);
+      } catch (inputError) {
+        if (isGuardError(inputError)) throw inputError;
+      }
+      throw guardError(ErrorCode.INVALID_ARGUMENT, mismatch);
+    }
     return ctx.runMutation(this.component.audit.log, {
       event: e,
       redact: this.redact.length > 0 ? this.redact : undefined,
       retentionMs: this.retentionMs,
-      actionMismatch: this.actionMismatch(e) ?? undefined,
     });
   }
 
   /**
    * Why typed `actions` reject the event, or null. The validators are the
-   * host's and cannot cross the boundary, so this runs here; the component
-   * throws it after its own input checks, so error codes do not depend on
-   * which side found a problem first.
+   * host's and cannot cross the boundary, so the client refuses the event
+   * before calling the component, which takes no message from its caller.
    */
   private actionMismatch(e: AuditEventInput): string | null {
     const actions = this.options.actions;

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { v } from "convex/values";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { AuditLog, DAY, ErrorCode, isGuardError, MINUTE, RateLimiter } from "convex-guard";
 import { components, guardTest, runInGuard } from "../setup.js";
@@ -125,4 +126,40 @@ test("INTERNAL: helpers given values their callers exclude throw a coded error",
   expect(await codeOf(() => fromHex("zz"))).toBe(ErrorCode.INTERNAL);
   expect(await codeOf(inclusionPath(["a", "b"], 2))).toBe(ErrorCode.INTERNAL);
   expect(await codeOf(() => randomIndices(1, 4))).toBe(ErrorCode.INTERNAL);
+});
+
+describe("audit.log takes no message from its caller", () => {
+  const typed = new AuditLog(components.guard, {
+    actions: { "doc.edit": v.object({ n: v.number() }) },
+  });
+  const event = { action: "doc.edit", actor: { type: "u", id: "u" }, outcome: "success" as const };
+
+  test("the client refuses an event its typed actions refuse, before calling the component", async () => {
+    const calls: unknown[] = [];
+    const ctx = { runMutation: async (...args: unknown[]) => calls.push(args) } as never;
+    expect(await codeOf(typed.log(ctx, { ...event, action: "other" } as never))).toBe(
+      ErrorCode.INVALID_ARGUMENT,
+    );
+    expect(await codeOf(typed.log(ctx, { ...event, metadata: { n: "1" } } as never))).toBe(
+      ErrorCode.INVALID_ARGUMENT,
+    );
+    expect(calls).toEqual([]);
+  });
+
+  test("the component has no argument that carries an error message", async () => {
+    const t = guardTest();
+    const refused = await t
+      .mutation((ctx) =>
+        ctx.runMutation(components.guard.audit.log, {
+          event,
+          actionMismatch: "any text a host likes",
+        } as never),
+      )
+      .then(
+        () => "accepted",
+        (e: unknown) => String(e),
+      );
+    expect(refused).not.toBe("accepted");
+    expect(refused).not.toContain("any text a host likes\n");
+  });
 });
