@@ -50,11 +50,11 @@ import {
   type DenialLimit,
 } from "../component/apiKeys/rules.js";
 import { apiKeyFunction } from "./apiKeyFunctions.js";
+import { GUARD_ACTOR, type AuditSink, type GuardAuditEvent } from "./auditSink.js";
 import { apiKeyResponse, bearerToken } from "./apiKeysHttp.js";
 import {
   API_KEY_AUDIT_ACTIONS,
   type ApiKeyActor,
-  type ApiKeyAuditSink,
   type ApiKeyVerifyResult,
   type ApiKeysOptions,
   type CreateApiKeyArgs,
@@ -64,8 +64,6 @@ import {
 } from "./apiKeyTypes.js";
 
 export * from "./apiKeyTypes.js";
-
-const SYSTEM_ACTOR: ApiKeyActor = { type: "system", id: "convex-guard" };
 
 /** A method's arguments: an object in which no field is null (an omitted field means its default). */
 function assertArgs(args: unknown): void {
@@ -86,7 +84,7 @@ export class ApiKeys<S extends string = string> {
   private readonly prefix: string;
   private readonly scopes: S[];
   private readonly limit: RateLimitConfig | undefined;
-  private readonly audit: ApiKeyAuditSink | undefined;
+  private readonly audit: AuditSink | undefined;
   private readonly denialLimit: DenialLimit;
   private readonly retention: number;
   private readonly maxKeysPerOwner: number;
@@ -367,7 +365,7 @@ export class ApiKeys<S extends string = string> {
   /** One audit event about a key, without the key, its secret or its digest. */
   private async record(
     ctx: RunMutationCtx,
-    action: string,
+    action: GuardAuditEvent["action"],
     actor: ApiKeyActor | undefined,
     keyId: string,
     name?: string,
@@ -376,7 +374,7 @@ export class ApiKeys<S extends string = string> {
     if (this.audit === undefined) return;
     await this.audit.log(ctx, {
       action,
-      actor: actor ?? SYSTEM_ACTOR,
+      actor: actor ?? GUARD_ACTOR,
       targets: [{ type: "apiKey", id: keyId, ...(name === undefined ? {} : { name }) }],
       outcome: "success",
       metadata,

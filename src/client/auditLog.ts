@@ -17,6 +17,7 @@ import {
   type AuditListFilter,
   type Subject,
 } from "../component/audit/model.js";
+import type { GuardAuditEvent } from "./auditSink.js";
 import { validatorMismatch } from "./validatorMismatch.js";
 
 export type { AuditEvent, AuditEventInput, AuditListFilter } from "../component/audit/model.js";
@@ -47,13 +48,18 @@ type MetadataOf<A extends AuditActions, K> = K extends keyof A
     : { metadata: Infer<A[K]> }
   : { metadata?: any };
 
-/** The event `log` takes: `action` is one of `actions` (when typed) and `metadata` matches its validator. */
-export type AuditLogEvent<A extends AuditActions = {}> = {
-  [K in ActionName<A>]: Omit<AuditEventInput, "action" | "metadata"> & { action: K } & MetadataOf<
-      A,
-      K
-    >;
-}[ActionName<A>];
+/**
+ * The event `log` takes: `action` is one of `actions` (when typed) and
+ * `metadata` matches its validator, or an event of convex-guard's own clients
+ * (`guard.*`), so every `AuditLog` is an `AuditSink`.
+ */
+export type AuditLogEvent<A extends AuditActions = {}> =
+  | {
+      [K in ActionName<A>]: Omit<AuditEventInput, "action" | "metadata"> & {
+        action: K;
+      } & MetadataOf<A, K>;
+    }[ActionName<A>]
+  | GuardAuditEvent;
 
 export type AuditLogOptions<A extends AuditActions = {}> = {
   /** Metadata validator per action; when given, `log` rejects other actions (except `guard.*`). */

@@ -1,6 +1,7 @@
 import type { FunctionReturnType } from "convex/server";
 import type { Value } from "convex/values";
 import type { ComponentApi } from "../component/_generated/component.js";
+import type { AuditSink, GuardAuditEvent } from "./auditSink.js";
 import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
 import type { CodeFormat, CodeLimit, CodeMacs } from "../component/codes/model.js";
 import {
@@ -41,21 +42,6 @@ export type ConfirmationConsumeResult = FunctionReturnType<Api["codes"]["consume
 export type ConfirmationStatus = FunctionReturnType<Api["codes"]["status"]>;
 export type ConfirmationRevokeResult = FunctionReturnType<Api["codes"]["revoke"]>;
 
-/** An audit event as `Confirmations` records it. It never holds the code or the payload. */
-export type ConfirmationAuditEvent = {
-  action: string;
-  actor: { type: string; id: string };
-  targets?: { type: string; id: string }[];
-  outcome: "success" | "failure" | "denied";
-  reason?: string;
-  severity?: "info" | "warning" | "critical";
-  metadata?: unknown;
-};
-/** What `audit` must offer: an `AuditLog` fits. */
-export type ConfirmationAuditSink = {
-  log(ctx: ConfirmationsMutationCtx, event: ConfirmationAuditEvent): Promise<unknown>;
-};
-
 export type ConfirmationsOptions = {
   /**
    * HMAC key, 32 to 4096 bytes (e.g. `openssl rand -hex 32`). Used only in
@@ -89,7 +75,7 @@ export type ConfirmationsOptions = {
   /** Wrong tries per (subject, action) across codes, exact sliding window. Default 10 per hour. */
   failureLimit?: CodeLimit;
   /** Records each issue, consume, failure, lockout and revoke (as `guard.confirmation.*`). */
-  audit?: ConfirmationAuditSink;
+  audit?: AuditSink;
 };
 
 export type ConfirmationTarget = { subject: string; action: string };
@@ -121,7 +107,7 @@ export class Confirmations {
   private readonly maxAttempts: number;
   private readonly issueLimit: CodeLimit;
   private readonly failureLimit: CodeLimit;
-  private readonly audit: ConfirmationAuditSink | undefined;
+  private readonly audit: AuditSink | undefined;
 
   constructor(
     private readonly component: ComponentApi,
@@ -300,12 +286,12 @@ export class Confirmations {
   private async record(
     ctx: ConfirmationsMutationCtx,
     target: ConfirmationTarget,
-    action: string,
-    outcome: ConfirmationAuditEvent["outcome"],
+    action: GuardAuditEvent["action"],
+    outcome: GuardAuditEvent["outcome"],
     extra: {
       codeId?: string;
       reason?: string;
-      severity?: ConfirmationAuditEvent["severity"];
+      severity?: GuardAuditEvent["severity"];
       metadata?: Record<string, number>;
     },
   ): Promise<void> {
