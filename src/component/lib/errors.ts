@@ -12,11 +12,22 @@ export const ErrorCode = {
    * option, `rotate` of a revoked or expired API key.
    */
   INVALID_ARGUMENT: "INVALID_ARGUMENT",
-  /** A configuration (limit config, client options) is invalid. */
+  /**
+   * A limit config or a client's constructor option is invalid (rate <= 0,
+   * a secret under 32 bytes, ttl over 24 h, an option given as `null`, an
+   * `audit` without `log`...).
+   */
   INVALID_CONFIG: "INVALID_CONFIG",
   /** A rate limit name that is neither configured nor given an inline config. */
   UNKNOWN_LIMIT: "UNKNOWN_LIMIT",
-  /** A value is over a size cap (metadata bytes, string length, number of targets, key bytes). */
+  /**
+   * A value is over a size or count cap: a key, subject, action or id over
+   * 256 bytes, a string over its byte cap, metadata or a payload over 8 KB, a
+   * value nested or wide beyond a deployment's limits, more than 20 targets,
+   * too many scopes or `limitAll` requests, an owner at `maxKeysPerOwner`, a
+   * count no shard could ever admit, a proof through more than 128 seals
+   * written before skip links.
+   */
   TOO_LARGE: "TOO_LARGE",
   /** A rate limit denied the call and the caller asked for `throws: true`. */
   RATE_LIMITED: "RATE_LIMITED",
