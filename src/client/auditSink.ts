@@ -13,9 +13,13 @@ import type { RunMutationCtx } from "./ctx.js";
  */
 export type GuardAuditEvent = Omit<AuditEventInput, "action"> & { action: `guard.${string}` };
 
-/** What a client's `audit` option must offer: an `AuditLog` fits. */
+/**
+ * What a client's `audit` option must offer: an `AuditLog` fits. A property,
+ * not a method, so the compiler checks that `log` accepts every such event
+ * (method parameters are compared both ways, which would let a narrower log in).
+ */
 export type AuditSink = {
-  log(ctx: RunMutationCtx, event: GuardAuditEvent): Promise<unknown>;
+  log: (ctx: RunMutationCtx, event: GuardAuditEvent) => Promise<unknown>;
 };
 
 /** Who an event convex-guard's clients record is by, when the caller names no actor. */

@@ -53,3 +53,12 @@ test("a sink's events are in the guard. namespace a typed AuditLog always accept
   const e: GuardAuditEvent = { action: "user.delete", actor, outcome: "success" };
   void e;
 });
+
+test("a log that accepts fewer events than a sink records is not a sink", () => {
+  const narrow = {
+    log: async (_ctx: unknown, e: { action: "guard.x"; actor: { type: string; id: string } }) => e,
+  };
+  // @ts-expect-error narrower than GuardAuditEvent
+  const sink: AuditSink = narrow;
+  void sink;
+});
