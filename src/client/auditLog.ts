@@ -118,7 +118,9 @@ export class AuditLog<A extends AuditActions = {}> {
     if (e.metadata !== undefined) metadataJson(e.metadata);
     const mismatch = this.actionMismatch(e);
     if (mismatch !== null) {
-      // The component's input checks first, so a code does not depend on which side found a problem.
+      // The component's input checks first, so a code does not depend on which side found a
+      // problem. A malformed shape fails them uncoded (the component's validator would report
+      // it); the mismatch is then the error to give.
       try {
         assertEventInput(e);
       } catch (inputError) {
