@@ -18,6 +18,7 @@ import type { ComponentApi } from "../component/_generated/component.js";
 import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
 import { ErrorCode, guardError } from "../component/lib/errors.js";
 import { DAY } from "../component/lib/time.js";
+import { assertNoNullFields } from "../component/lib/validate.js";
 import type { RateLimitConfig } from "../component/rateLimits/model.js";
 import { digestSecret, generateKey, parseKey } from "../component/apiKeys/format.js";
 import {
@@ -49,11 +50,11 @@ import {
   type DenialLimit,
 } from "../component/apiKeys/rules.js";
 import { apiKeyFunction } from "./apiKeyFunctions.js";
+import { GUARD_ACTOR, type AuditSink, type GuardAuditEvent } from "./auditSink.js";
 import { apiKeyResponse, bearerToken } from "./apiKeysHttp.js";
 import {
   API_KEY_AUDIT_ACTIONS,
   type ApiKeyActor,
-  type ApiKeyAuditSink,
   type ApiKeyVerifyResult,
   type ApiKeysOptions,
   type CreateApiKeyArgs,
@@ -64,7 +65,12 @@ import {
 
 export * from "./apiKeyTypes.js";
 
-const SYSTEM_ACTOR: ApiKeyActor = { type: "system", id: "convex-guard" };
+/** A method's arguments: an object in which no field is null (an omitted field means its default). */
+function assertArgs(args: unknown): void {
+  if (typeof args !== "object" || args === null)
+    throw guardError(ErrorCode.INVALID_ARGUMENT, "arguments must be an object");
+  assertNoNullFields(args);
+}
 
 /**
  * Hashed, scoped, rotatable keys for server-to-server calls, verified inside
@@ -78,7 +84,7 @@ export class ApiKeys<S extends string = string> {
   private readonly prefix: string;
   private readonly scopes: S[];
   private readonly limit: RateLimitConfig | undefined;
-  private readonly audit: ApiKeyAuditSink | undefined;
+  private readonly audit: AuditSink | undefined;
   private readonly denialLimit: DenialLimit;
   private readonly retention: number;
   private readonly maxKeysPerOwner: number;
@@ -89,6 +95,7 @@ export class ApiKeys<S extends string = string> {
   ) {
     if (typeof options !== "object" || options === null)
       throw guardError(ErrorCode.INVALID_CONFIG, "options are required");
+    assertNoNullFields(options, ErrorCode.INVALID_CONFIG);
     assertPrefix(options.prefix);
     assertScopeList(options.scopes, "scopes", MAX_DECLARED_SCOPES, ErrorCode.INVALID_CONFIG);
     if (options.limit !== undefined) assertCallLimit(options.limit);
@@ -121,7 +128,8 @@ export class ApiKeys<S extends string = string> {
    * TOO_LARGE when the owner has `maxKeysPerOwner` keys.
    */
   async create(ctx: RunMutationCtx, args: CreateApiKeyArgs<S>): Promise<CreatedApiKey> {
-    assertKeyName(args?.name);
+    assertArgs(args);
+    assertKeyName(args.name);
     assertOwner(args.owner);
     assertScopeList(args.scopes, "scopes", MAX_KEY_SCOPES);
     assertKnownScopes(args.scopes, this.scopes);
@@ -159,6 +167,8 @@ export class ApiKeys<S extends string = string> {
     ctx: RunQueryCtx | RunMutationCtx,
     args: { key: string; scope?: S },
   ): Promise<ApiKeyVerifyResult<S>> {
+    // A null or missing key is a refusal (it comes from the caller's request); a null scope is ours.
+    assertNoNullFields({ scope: args?.scope });
     if (args?.scope !== undefined) assertKnownScopes([args.scope], this.scopes);
     const parsed = parseKey(args?.key, this.prefix);
     if (parsed === null) return { ok: false, reason: "malformed" };
@@ -193,7 +203,8 @@ export class ApiKeys<S extends string = string> {
     ctx: RunMutationCtx,
     args: { keyId: string; overlap?: number; actor?: ApiKeyActor },
   ): Promise<RotatedApiKey> {
-    assertKeyId(args?.keyId);
+    assertArgs(args);
+    assertKeyId(args.keyId);
     const overlap = args.overlap ?? DEFAULT_OVERLAP;
     assertOverlap(overlap);
     const { secret, key } = generateKey(this.prefix, args.keyId);
@@ -214,7 +225,8 @@ export class ApiKeys<S extends string = string> {
     ctx: RunMutationCtx,
     args: { keyId: string; actor?: ApiKeyActor },
   ): Promise<{ revoked: boolean }> {
-    assertKeyId(args?.keyId);
+    assertArgs(args);
+    assertKeyId(args.keyId);
     const r = await ctx.runMutation(this.component.apiKeys.revoke, { keyId: args.keyId });
     if (r.revoked) await this.record(ctx, API_KEY_AUDIT_ACTIONS.revoke, args.actor, args.keyId);
     return r;
@@ -225,7 +237,8 @@ export class ApiKeys<S extends string = string> {
     ctx: RunMutationCtx,
     args: { keyId: string; actor?: ApiKeyActor },
   ): Promise<{ removed: boolean }> {
-    assertKeyId(args?.keyId);
+    assertArgs(args);
+    assertKeyId(args.keyId);
     const r = await ctx.runMutation(this.component.apiKeys.remove, { keyId: args.keyId });
     if (r.removed) await this.record(ctx, API_KEY_AUDIT_ACTIONS.remove, args.actor, args.keyId);
     return r;
@@ -233,7 +246,8 @@ export class ApiKeys<S extends string = string> {
 
   /** One key's metadata (never the key or its digest), or null. */
   async get(ctx: RunQueryCtx, args: { keyId: string }): Promise<ApiKeyInfo | null> {
-    assertKeyId(args?.keyId);
+    assertArgs(args);
+    assertKeyId(args.keyId);
     return ctx.runQuery(this.component.apiKeys.get, { keyId: args.keyId });
   }
 
@@ -242,7 +256,8 @@ export class ApiKeys<S extends string = string> {
     ctx: RunQueryCtx,
     args: { owner?: ApiKeyOwner; paginationOpts: PaginationOptions },
   ): Promise<PaginationResult<ApiKeyInfo>> {
-    if (args?.owner !== undefined) assertOwner(args.owner);
+    assertArgs(args);
+    if (args.owner !== undefined) assertOwner(args.owner);
     return ctx.runQuery(this.component.apiKeys.list, {
       ...(args.owner === undefined ? {} : { owner: { type: args.owner.type, id: args.owner.id } }),
       paginationOpts: args.paginationOpts,
@@ -350,7 +365,7 @@ export class ApiKeys<S extends string = string> {
   /** One audit event about a key, without the key, its secret or its digest. */
   private async record(
     ctx: RunMutationCtx,
-    action: string,
+    action: GuardAuditEvent["action"],
     actor: ApiKeyActor | undefined,
     keyId: string,
     name?: string,
@@ -359,7 +374,7 @@ export class ApiKeys<S extends string = string> {
     if (this.audit === undefined) return;
     await this.audit.log(ctx, {
       action,
-      actor: actor ?? SYSTEM_ACTOR,
+      actor: actor ?? GUARD_ACTOR,
       targets: [{ type: "apiKey", id: keyId, ...(name === undefined ? {} : { name }) }],
       outcome: "success",
       metadata,

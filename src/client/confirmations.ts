@@ -1,6 +1,7 @@
 import type { FunctionReturnType } from "convex/server";
 import type { Value } from "convex/values";
 import type { ComponentApi } from "../component/_generated/component.js";
+import type { AuditSink, GuardAuditEvent } from "./auditSink.js";
 import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
 import type { CodeFormat, CodeLimit, CodeMacs } from "../component/codes/model.js";
 import {
@@ -21,6 +22,7 @@ import {
   canonicalPayload,
 } from "../component/codes/rules.js";
 import { ErrorCode, guardError } from "../component/lib/errors.js";
+import { assertNoNullFields } from "../component/lib/validate.js";
 
 type Api = ComponentApi;
 
@@ -39,21 +41,6 @@ type Flat<T> = { [K in keyof T]: T[K] };
 export type ConfirmationConsumeResult = FunctionReturnType<Api["codes"]["consume"]>;
 export type ConfirmationStatus = FunctionReturnType<Api["codes"]["status"]>;
 export type ConfirmationRevokeResult = FunctionReturnType<Api["codes"]["revoke"]>;
-
-/** An audit event as `Confirmations` records it. It never holds the code or the payload. */
-export type ConfirmationAuditEvent = {
-  action: string;
-  actor: { type: string; id: string };
-  targets?: { type: string; id: string }[];
-  outcome: "success" | "failure" | "denied";
-  reason?: string;
-  severity?: "info" | "warning" | "critical";
-  metadata?: unknown;
-};
-/** What `audit` must offer: an `AuditLog` fits. */
-export type ConfirmationAuditSink = {
-  log(ctx: ConfirmationsMutationCtx, event: ConfirmationAuditEvent): Promise<unknown>;
-};
 
 export type ConfirmationsOptions = {
   /**
@@ -88,7 +75,7 @@ export type ConfirmationsOptions = {
   /** Wrong tries per (subject, action) across codes, exact sliding window. Default 10 per hour. */
   failureLimit?: CodeLimit;
   /** Records each issue, consume, failure, lockout and revoke (as `guard.confirmation.*`). */
-  audit?: ConfirmationAuditSink;
+  audit?: AuditSink;
 };
 
 export type ConfirmationTarget = { subject: string; action: string };
@@ -120,7 +107,7 @@ export class Confirmations {
   private readonly maxAttempts: number;
   private readonly issueLimit: CodeLimit;
   private readonly failureLimit: CodeLimit;
-  private readonly audit: ConfirmationAuditSink | undefined;
+  private readonly audit: AuditSink | undefined;
 
   constructor(
     private readonly component: ComponentApi,
@@ -128,6 +115,7 @@ export class Confirmations {
   ) {
     if (typeof options !== "object" || options === null)
       throw guardError(ErrorCode.INVALID_CONFIG, "options are required");
+    assertNoNullFields(options, ErrorCode.INVALID_CONFIG);
     if (options.digits !== undefined && options.alphanumeric !== undefined) {
       throw guardError(ErrorCode.INVALID_CONFIG, "give either digits or alphanumeric, not both");
     }
@@ -298,12 +286,12 @@ export class Confirmations {
   private async record(
     ctx: ConfirmationsMutationCtx,
     target: ConfirmationTarget,
-    action: string,
-    outcome: ConfirmationAuditEvent["outcome"],
+    action: GuardAuditEvent["action"],
+    outcome: GuardAuditEvent["outcome"],
     extra: {
       codeId?: string;
       reason?: string;
-      severity?: ConfirmationAuditEvent["severity"];
+      severity?: GuardAuditEvent["severity"];
       metadata?: Record<string, number>;
     },
   ): Promise<void> {

@@ -2,6 +2,7 @@ export { SECOND, MINUTE, HOUR, DAY, WEEK } from "../component/lib/time.js";
 export { ErrorCode, isGuardError, type GuardErrorData } from "../component/lib/errors.js";
 export type { ComponentApi } from "../component/_generated/component.js";
 export * from "./auditLog.js";
+export type { AuditSink, GuardAuditEvent } from "./auditSink.js";
 export * from "./confirmations.js";
 export * from "./rateLimiter.js";
 export { default } from "./rateLimiter.js";

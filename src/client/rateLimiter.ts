@@ -56,7 +56,6 @@ export {
   type Block,
   type BlockOptions,
   type RateLimitActor,
-  type RateLimitAuditSink,
   type StatsArgs,
   type StatsResult,
   type UnblockOptions,

@@ -14,10 +14,8 @@ import { ALPHANUMERIC } from "../../src/component/codes/crypto.js";
 import { CODE_SWEEP_BATCH } from "../../src/component/codes/store.js";
 import * as keys from "../../src/component/apiKeys/rules.js";
 import * as keyFormat from "../../src/component/apiKeys/format.js";
-import {
-  API_KEY_SWEEP_BATCH,
-  MAX_PAGE_SIZE as KEYS_PAGE,
-} from "../../src/component/apiKeys/lifecycle.js";
+import { MAX_PAGE_SIZE as KEYS_PAGE } from "../../src/component/apiKeys/admin.js";
+import { API_KEY_SWEEP_BATCH } from "../../src/component/apiKeys/retention.js";
 import { FOLD_BATCH, MAX_UNFOLDED } from "../../src/component/rateLimits/async.js";
 import { MAX_SHARDS } from "../../src/component/rateLimits/config.js";
 import {

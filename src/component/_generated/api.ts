@@ -4,9 +4,10 @@
  * @module
  */
 
+import type * as apiKeys_admin from "../apiKeys/admin.js";
 import type * as apiKeys_format from "../apiKeys/format.js";
-import type * as apiKeys_lifecycle from "../apiKeys/lifecycle.js";
 import type * as apiKeys_model from "../apiKeys/model.js";
+import type * as apiKeys_retention from "../apiKeys/retention.js";
 import type * as apiKeys_rules from "../apiKeys/rules.js";
 import type * as apiKeys_tables from "../apiKeys/tables.js";
 import type * as apiKeys_verify from "../apiKeys/verify.js";
@@ -80,9 +81,10 @@ import type { ApiFromModules, FilterApi, FunctionReference } from "convex/server
 import { anyApi, componentsGeneric } from "convex/server";
 
 const fullApi: ApiFromModules<{
+  "apiKeys/admin": typeof apiKeys_admin;
   "apiKeys/format": typeof apiKeys_format;
-  "apiKeys/lifecycle": typeof apiKeys_lifecycle;
   "apiKeys/model": typeof apiKeys_model;
+  "apiKeys/retention": typeof apiKeys_retention;
   "apiKeys/rules": typeof apiKeys_rules;
   "apiKeys/tables": typeof apiKeys_tables;
   "apiKeys/verify": typeof apiKeys_verify;

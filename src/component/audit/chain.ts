@@ -85,7 +85,7 @@ async function extendableHead(ctx: QueryCtx): Promise<Doc<"auditSeals"> | null> 
   const ints = [prev.n, prev.toSeq].every((x) => Number.isSafeInteger(x) && x >= -1);
   if (!ints || !isHash(prev.hash)) {
     throw guardError(
-      ErrorCode.CONFLICT,
+      ErrorCode.CORRUPT_STATE,
       `the newest audit seal (${String(prev.n)}) is malformed, so no seal can extend it; run verify`,
     );
   }

@@ -86,3 +86,18 @@ export function assertString(
 export function assertKey(value: unknown, what = "key"): asserts value is string {
   assertString(value, what, MAX_KEY_BYTES);
 }
+
+/**
+ * Refuses an explicit `null` in any field of an options or arguments object:
+ * an omitted option means its default, and null is not a way to ask for it.
+ * The error names the field.
+ */
+export function assertNoNullFields(
+  fields: object,
+  code: ErrorCode = ErrorCode.INVALID_ARGUMENT,
+): void {
+  for (const [name, value] of Object.entries(fields)) {
+    if (value === null)
+      throw guardError(code, `${name} must be omitted or given a value, not null`, { field: name });
+  }
+}

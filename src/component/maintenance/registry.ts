@@ -1,4 +1,4 @@
-import { maintainApiKeys, nextApiKeyDue } from "../apiKeys/lifecycle.js";
+import { maintainApiKeys, nextApiKeyDue } from "../apiKeys/retention.js";
 import { maintainAudit } from "../audit.js";
 import { maintainCodes } from "../codes.js";
 import { nextCodeDue } from "../codes/store.js";

@@ -27,6 +27,7 @@
  */
 import type { Doc } from "../_generated/dataModel.js";
 import type { DatabaseReader, MutationCtx } from "../_generated/server.js";
+import { ErrorCode, guardError } from "../lib/errors.js";
 import type { MaintenanceResult } from "../maintenance/kick.js";
 import type { ShardConfig } from "./algorithms/index.js";
 import { normalizeConfig, shardConfig, type NormalizedConfig } from "./config.js";
@@ -182,7 +183,8 @@ export function decideOnApplied(
   const d = reserve
     ? decide(c, withRows, seed, now, count, true)
     : both(decide(c, [{ shard: 0, state }], seed, now, count), decide(c, withRows, seed, now, 0));
-  if (!d.ok && d.needSecondShard) throw new Error("unreachable: one shard");
+  if (!d.ok && d.needSecondShard)
+    throw guardError(ErrorCode.INTERNAL, "a one-shard decision asked for a second shard");
   return d;
 }
 

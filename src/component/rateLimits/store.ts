@@ -126,7 +126,8 @@ async function evaluate(db: DatabaseReader, p: Prepared, now: number): Promise<E
     reads.push({ shard: second, state: toState(docs.get(second)!) });
     decision = decide(p.config, reads, p.seed, now, p.count, p.reserve);
   }
-  if (!decision.ok && decision.needSecondShard) throw new Error("unreachable: two shards read");
+  if (!decision.ok && decision.needSecondShard)
+    throw guardError(ErrorCode.INTERNAL, "a decision asked for a third shard");
   return { p, decision, docs };
 }
 

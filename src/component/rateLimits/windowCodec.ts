@@ -43,7 +43,7 @@ export function quantum(period: number): number {
 }
 
 export function internal(message: string) {
-  return guardError(ErrorCode.INVALID_ARGUMENT, `sliding window state: ${message}`);
+  return guardError(ErrorCode.INTERNAL, `sliding window log: ${message}`);
 }
 
 /** Whole quanta from the anchor to `t`, rounded up: times only ever move later. */
@@ -107,7 +107,8 @@ export function decodeLog(period: number, anchor: number, log: ArrayBuffer): Ent
     let x = 0;
     let scale = 1;
     for (;;) {
-      if (i >= bytes.length || scale > 2 ** 49) throw internal("truncated log");
+      if (i >= bytes.length || scale > 2 ** 49)
+        throw guardError(ErrorCode.CORRUPT_STATE, "stored sliding window log is truncated");
       const b = bytes[i++]!;
       x += (b % 128) * scale;
       if (b < 128) return x;
