@@ -15,7 +15,7 @@ import {
 } from "convex/server";
 import type { GenericValidator, ObjectType, PropertyValidators } from "convex/values";
 import type { ComponentApi } from "../component/_generated/component.js";
-import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
+import { assertWriteCtx, type RunMutationCtx, type RunQueryCtx } from "./ctx.js";
 import { ErrorCode, guardError } from "../component/lib/errors.js";
 import { DAY } from "../component/lib/time.js";
 import type { RateLimitConfig } from "../component/rateLimits/model.js";
@@ -121,6 +121,7 @@ export class ApiKeys<S extends string = string> {
    * TOO_LARGE when the owner has `maxKeysPerOwner` keys.
    */
   async create(ctx: RunMutationCtx, args: CreateApiKeyArgs<S>): Promise<CreatedApiKey> {
+    assertWriteCtx(ctx, "ApiKeys.create", "verify (it only reads there), get or list");
     assertKeyName(args?.name);
     assertOwner(args.owner);
     assertScopeList(args.scopes, "scopes", MAX_KEY_SCOPES);
@@ -193,6 +194,7 @@ export class ApiKeys<S extends string = string> {
     ctx: RunMutationCtx,
     args: { keyId: string; overlap?: number; actor?: ApiKeyActor },
   ): Promise<RotatedApiKey> {
+    assertWriteCtx(ctx, "ApiKeys.rotate", "verify (it only reads there), get or list");
     assertKeyId(args?.keyId);
     const overlap = args.overlap ?? DEFAULT_OVERLAP;
     assertOverlap(overlap);
@@ -214,6 +216,7 @@ export class ApiKeys<S extends string = string> {
     ctx: RunMutationCtx,
     args: { keyId: string; actor?: ApiKeyActor },
   ): Promise<{ revoked: boolean }> {
+    assertWriteCtx(ctx, "ApiKeys.revoke", "verify (it only reads there), get or list");
     assertKeyId(args?.keyId);
     const r = await ctx.runMutation(this.component.apiKeys.revoke, { keyId: args.keyId });
     if (r.revoked) await this.record(ctx, API_KEY_AUDIT_ACTIONS.revoke, args.actor, args.keyId);
@@ -225,6 +228,7 @@ export class ApiKeys<S extends string = string> {
     ctx: RunMutationCtx,
     args: { keyId: string; actor?: ApiKeyActor },
   ): Promise<{ removed: boolean }> {
+    assertWriteCtx(ctx, "ApiKeys.remove", "verify (it only reads there), get or list");
     assertKeyId(args?.keyId);
     const r = await ctx.runMutation(this.component.apiKeys.remove, { keyId: args.keyId });
     if (r.removed) await this.record(ctx, API_KEY_AUDIT_ACTIONS.remove, args.actor, args.keyId);

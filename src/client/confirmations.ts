@@ -1,7 +1,7 @@
 import type { FunctionReturnType } from "convex/server";
 import type { Value } from "convex/values";
 import type { ComponentApi } from "../component/_generated/component.js";
-import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
+import { assertWriteCtx, type RunMutationCtx, type RunQueryCtx } from "./ctx.js";
 import type { CodeFormat, CodeLimit, CodeMacs } from "../component/codes/model.js";
 import {
   codeMac,
@@ -179,6 +179,7 @@ export class Confirmations {
     ctx: ConfirmationsMutationCtx,
     args: ConfirmationIssueArgs,
   ): Promise<ConfirmationIssueResult> {
+    assertWriteCtx(ctx, "Confirmations.issue", "status");
     const digest = await this.payloadDigestOf(args);
     const code = generateCode(this.format);
     const [secret] = this.secrets();
@@ -218,6 +219,7 @@ export class Confirmations {
     ctx: ConfirmationsMutationCtx,
     args: ConfirmationConsumeArgs,
   ): Promise<ConfirmationConsumeResult> {
+    assertWriteCtx(ctx, "Confirmations.consume", "status");
     const digest = await this.payloadDigestOf(args);
     assertCodeInput(args.code);
     const code = normalizeCode(args.code);
@@ -267,6 +269,7 @@ export class Confirmations {
     ctx: ConfirmationsMutationCtx,
     args: ConfirmationTarget,
   ): Promise<ConfirmationRevokeResult> {
+    assertWriteCtx(ctx, "Confirmations.revoke", "status");
     const result = await ctx.runMutation(this.component.codes.revoke, {
       subject: args.subject,
       action: args.action,
