@@ -129,7 +129,6 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     name: Name,
     options?: RateLimitOptions & { config?: RateLimitConfig },
   ): Promise<RateLimitResult>;
-  /** A name the limiter was not built with, with its config inline. */
   limit(
     ctx: RunMutationCtx,
     name: string,
