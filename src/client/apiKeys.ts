@@ -15,7 +15,7 @@ import {
 } from "convex/server";
 import type { GenericValidator, ObjectType, PropertyValidators } from "convex/values";
 import type { ComponentApi } from "../component/_generated/component.js";
-import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
+import { assertWriteCtx, type RunMutationCtx, type RunQueryCtx } from "./ctx.js";
 import { ErrorCode, guardError } from "../component/lib/errors.js";
 import { DAY } from "../component/lib/time.js";
 import { assertNoNullFields } from "../component/lib/validate.js";
@@ -128,6 +128,7 @@ export class ApiKeys<S extends string = string> {
    * TOO_LARGE when the owner has `maxKeysPerOwner` keys.
    */
   async create(ctx: RunMutationCtx, args: CreateApiKeyArgs<S>): Promise<CreatedApiKey> {
+    assertWriteCtx(ctx, "ApiKeys.create", "verify (it only reads there), get or list");
     assertArgs(args);
     assertKeyName(args.name);
     assertOwner(args.owner);
@@ -203,6 +204,7 @@ export class ApiKeys<S extends string = string> {
     ctx: RunMutationCtx,
     args: { keyId: string; overlap?: number; actor?: ApiKeyActor },
   ): Promise<RotatedApiKey> {
+    assertWriteCtx(ctx, "ApiKeys.rotate", "verify (it only reads there), get or list");
     assertArgs(args);
     assertKeyId(args.keyId);
     const overlap = args.overlap ?? DEFAULT_OVERLAP;
@@ -225,6 +227,7 @@ export class ApiKeys<S extends string = string> {
     ctx: RunMutationCtx,
     args: { keyId: string; actor?: ApiKeyActor },
   ): Promise<{ revoked: boolean }> {
+    assertWriteCtx(ctx, "ApiKeys.revoke", "verify (it only reads there), get or list");
     assertArgs(args);
     assertKeyId(args.keyId);
     const r = await ctx.runMutation(this.component.apiKeys.revoke, { keyId: args.keyId });
@@ -237,6 +240,7 @@ export class ApiKeys<S extends string = string> {
     ctx: RunMutationCtx,
     args: { keyId: string; actor?: ApiKeyActor },
   ): Promise<{ removed: boolean }> {
+    assertWriteCtx(ctx, "ApiKeys.remove", "verify (it only reads there), get or list");
     assertArgs(args);
     assertKeyId(args.keyId);
     const r = await ctx.runMutation(this.component.apiKeys.remove, { keyId: args.keyId });

@@ -1,7 +1,7 @@
 import type { FunctionReturnType, PaginationOptions, PaginationResult } from "convex/server";
 import type { Infer, Validator } from "convex/values";
 import type { ComponentApi } from "../component/_generated/component.js";
-import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
+import { assertWriteCtx, type RunMutationCtx, type RunQueryCtx } from "./ctx.js";
 import { ErrorCode, guardError, isGuardError } from "../component/lib/errors.js";
 import { assertEventInput, metadataJson, retentionDaysToMs } from "../component/audit/checks.js";
 import { formatEvents } from "../component/audit/export.js";
@@ -117,6 +117,7 @@ export class AuditLog<A extends AuditActions = {}> {
    * component, for an event the typed `actions` refuse.
    */
   async log(ctx: AuditMutationCtx, event: AuditLogEvent<A>): Promise<string> {
+    assertWriteCtx(ctx, "AuditLog.log", "list, get, verify, head or proof");
     const e = event as AuditEventInput;
     // Metadata that is not a Convex value never reaches the component: check it here.
     if (e.metadata !== undefined) metadataJson(e.metadata);
@@ -222,6 +223,7 @@ export class AuditLog<A extends AuditActions = {}> {
 
   /** Seals one bounded batch of events now (the maintenance loop also does this on its own). */
   async seal(ctx: AuditMutationCtx): Promise<{ processed: number; more: boolean }> {
+    assertWriteCtx(ctx, "AuditLog.seal", "list, get, verify, head or proof");
     return ctx.runMutation(this.component.audit.seal, {});
   }
 
@@ -236,6 +238,7 @@ export class AuditLog<A extends AuditActions = {}> {
     ctx: AuditMutationCtx,
     args: { subject: Subject; actor?: { type: string; id: string; name?: string } },
   ): Promise<{ erased: number; done: boolean }> {
+    assertWriteCtx(ctx, "AuditLog.erase", "list, get, verify, head or proof");
     return ctx.runMutation(this.component.audit.erase, { ...args, retentionMs: this.retentionMs });
   }
 

@@ -2,7 +2,7 @@ import type { FunctionReturnType } from "convex/server";
 import type { Value } from "convex/values";
 import type { ComponentApi } from "../component/_generated/component.js";
 import type { AuditSink, GuardAuditEvent } from "./auditSink.js";
-import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
+import { assertWriteCtx, type RunMutationCtx, type RunQueryCtx } from "./ctx.js";
 import type { CodeFormat, CodeLimit, CodeMacs } from "../component/codes/model.js";
 import {
   codeMac,
@@ -21,7 +21,7 @@ import {
   assertSubjectAction,
   canonicalPayload,
 } from "../component/codes/rules.js";
-import { ErrorCode, guardError } from "../component/lib/errors.js";
+import { ErrorCode, guardError, isGuardError } from "../component/lib/errors.js";
 import { assertNoNullFields } from "../component/lib/validate.js";
 
 type Api = ComponentApi;
@@ -44,16 +44,21 @@ export type ConfirmationRevokeResult = FunctionReturnType<Api["codes"]["revoke"]
 
 export type ConfirmationsOptions = {
   /**
-   * HMAC key, 32 to 4096 bytes (e.g. `openssl rand -hex 32`). Used only in
-   * the host's own functions: never stored, never passed to the component.
+   * HMAC key, 32 to 4096 bytes: pass `process.env.GUARD_SECRET` (set it with
+   * `npx convex env set GUARD_SECRET "$(openssl rand -hex 32)"`). Read and
+   * checked on the first `issue` or `consume`, not here, so a module that
+   * builds the client loads while the variable is unset (as when Convex
+   * analyses a push); that first call then throws INVALID_CONFIG. Used only
+   * in the host's own functions: never stored, never passed to the component.
    */
-  secret: string;
+  secret: string | undefined;
   /**
-   * Secrets you rotated away from, newest first (at most 4). New codes use
-   * `secret`; a code issued under one of these is still accepted until it
-   * expires. Drop them once the longest `ttl` has passed since the rotation.
+   * Secrets you rotated away from, newest first (at most 4; unset entries,
+   * `undefined` or "", are skipped). New codes use `secret`; a code issued
+   * under one of these is still accepted until it expires. Drop them once the
+   * longest `ttl` has passed since the rotation. Checked with `secret`.
    */
-  previousSecrets?: string[];
+  previousSecrets?: (string | undefined)[];
   /** Numeric codes of this many digits, 6..12. Default 8. */
   digits?: number;
   /**
@@ -99,8 +104,9 @@ export const CONFIRMATION_AUDIT_ACTIONS = {
  * every outcome of a real attempt is returned, so it persists.
  */
 export class Confirmations {
-  /** The secret codes are issued under, then the previous ones still accepted. */
-  private readonly secrets: readonly string[];
+  /** The secret options as given; {@link secrets} checks them on first use. */
+  private readonly secretOptions: Pick<ConfirmationsOptions, "secret" | "previousSecrets">;
+  private checkedSecrets: readonly [string, ...string[]] | undefined;
   private readonly format: CodeFormat;
   private readonly ttl: number;
   private readonly grace: number;
@@ -123,8 +129,6 @@ export class Confirmations {
       options.alphanumeric !== undefined
         ? { alphabet: "alphanumeric", length: options.alphanumeric }
         : { alphabet: "digits", length: options.digits ?? DEFAULTS.digits };
-    const previousSecrets = options.previousSecrets ?? [];
-    assertSecrets(options.secret, previousSecrets);
     assertFormat(format);
     const config = {
       format,
@@ -142,7 +146,7 @@ export class Confirmations {
         "audit must be an AuditLog (an object with a log method)",
       );
     }
-    this.secrets = [options.secret, ...previousSecrets];
+    this.secretOptions = { secret: options.secret, previousSecrets: options.previousSecrets ?? [] };
     this.format = format;
     this.ttl = config.ttl;
     this.grace = config.grace;
@@ -163,9 +167,11 @@ export class Confirmations {
     ctx: ConfirmationsMutationCtx,
     args: ConfirmationIssueArgs,
   ): Promise<ConfirmationIssueResult> {
+    assertWriteCtx(ctx, "Confirmations.issue", "status");
     const digest = await this.payloadDigestOf(args);
     const code = generateCode(this.format);
-    const macs = await this.macs(this.secrets[0], args, digest, code);
+    const [secret] = this.secrets();
+    const macs = await this.macs(secret, args, digest, code);
     const stored = await ctx.runMutation(this.component.codes.issue, {
       subject: args.subject,
       action: args.action,
@@ -201,11 +207,13 @@ export class Confirmations {
     ctx: ConfirmationsMutationCtx,
     args: ConfirmationConsumeArgs,
   ): Promise<ConfirmationConsumeResult> {
+    assertWriteCtx(ctx, "Confirmations.consume", "status");
     const digest = await this.payloadDigestOf(args);
     assertCodeInput(args.code);
     const code = normalizeCode(args.code);
     const candidates: CodeMacs[] = [];
-    for (const secret of this.secrets) candidates.push(await this.macs(secret, args, digest, code));
+    for (const secret of this.secrets())
+      candidates.push(await this.macs(secret, args, digest, code));
     const result = await ctx.runMutation(this.component.codes.consume, {
       subject: args.subject,
       action: args.action,
@@ -249,6 +257,7 @@ export class Confirmations {
     ctx: ConfirmationsMutationCtx,
     args: ConfirmationTarget,
   ): Promise<ConfirmationRevokeResult> {
+    assertWriteCtx(ctx, "Confirmations.revoke", "status");
     const result = await ctx.runMutation(this.component.codes.revoke, {
       subject: args.subject,
       action: args.action,
@@ -259,6 +268,40 @@ export class Confirmations {
       });
     }
     return result;
+  }
+
+  /**
+   * The secret codes are issued under, then the previous ones still accepted:
+   * read and checked on first use (a push's analysis loads the module
+   * without the deployment's environment). Throws INVALID_CONFIG naming the
+   * option and the fix while `secret` is unset or invalid.
+   */
+  private secrets(): readonly [string, ...string[]] {
+    if (this.checkedSecrets === undefined) {
+      const { secret, previousSecrets } = this.secretOptions;
+      if (secret === undefined || secret === "") {
+        throw guardError(
+          ErrorCode.INVALID_CONFIG,
+          "Confirmations: the `secret` option is unset. Set the variable you pass as `secret` once per deployment, " +
+            'e.g. `npx convex env set GUARD_SECRET "$(openssl rand -hex 32)"` for `secret: process.env.GUARD_SECRET`',
+          { client: "Confirmations", option: "secret" },
+        );
+      }
+      const previous: unknown = Array.isArray(previousSecrets)
+        ? previousSecrets.filter((p: unknown) => p !== undefined && p !== "")
+        : previousSecrets;
+      try {
+        assertSecrets(secret, previous);
+      } catch (e) {
+        if (!isGuardError(e)) throw e;
+        throw guardError(ErrorCode.INVALID_CONFIG, `Confirmations: ${e.data.message}`, {
+          client: "Confirmations",
+          option: "secret",
+        });
+      }
+      this.checkedSecrets = [secret, ...previous];
+    }
+    return this.checkedSecrets;
   }
 
   /**

@@ -23,10 +23,9 @@ import type {
   HookOptions,
   LimitAllRequest,
   MutationCtx,
-  Opts,
   RateLimitOptions,
 } from "./rateLimiterTypes.js";
-import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
+import { assertWriteCtx, type RunMutationCtx, type RunQueryCtx } from "./ctx.js";
 import { ErrorCode, guardError } from "../component/lib/errors.js";
 import { assertLimitName, normalizeConfig } from "../component/rateLimits/config.js";
 import {
@@ -124,19 +123,40 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
    * TOO_LARGE (a key over 256 bytes, a count no call could take); with `throws: true`, RATE_LIMITED
    * when denied.
    */
-  async limit<Name extends string = keyof Limits & string>(
+  limit<Name extends keyof Limits & string>(
     ctx: RunMutationCtx,
     name: Name,
-    ...options: Opts<Limits, Name, RateLimitOptions>
+    options?: RateLimitOptions & { config?: RateLimitConfig },
+  ): Promise<RateLimitResult>;
+  limit(
+    ctx: RunMutationCtx,
+    name: string,
+    options: RateLimitOptions & { config: RateLimitConfig },
+  ): Promise<RateLimitResult>;
+  async limit(
+    ctx: RunMutationCtx,
+    name: string,
+    ...options: [(RateLimitOptions & { config?: RateLimitConfig })?]
   ): Promise<RateLimitResult> {
+    assertWriteCtx(ctx, "RateLimiter.limit", "check or getValue");
     return ctx.runMutation(this.component.rateLimits.limit, this.limitArgs(name, options[0]));
   }
 
   /** Would `limit` succeed now? Consumes nothing; works in queries. Throws as `limit` does. */
-  async check<Name extends string = keyof Limits & string>(
+  check<Name extends keyof Limits & string>(
     ctx: RunQueryCtx,
     name: Name,
-    ...options: Opts<Limits, Name, RateLimitOptions>
+    options?: RateLimitOptions & { config?: RateLimitConfig },
+  ): Promise<RateLimitResult>;
+  check(
+    ctx: RunQueryCtx,
+    name: string,
+    options: RateLimitOptions & { config: RateLimitConfig },
+  ): Promise<RateLimitResult>;
+  async check(
+    ctx: RunQueryCtx,
+    name: string,
+    ...options: [(RateLimitOptions & { config?: RateLimitConfig })?]
   ): Promise<RateLimitResult> {
     const args = this.limitArgs(name, options[0]);
     const stale = applyUpdatesOf(args.config) === "asynchronously" && (await mutationReader(ctx));
@@ -159,6 +179,7 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     requests: LimitAllRequest<Limits>[],
     options?: { throws?: boolean },
   ): Promise<LimitAllResult> {
+    assertWriteCtx(ctx, "RateLimiter.limitAll", "check or getValue");
     return ctx.runMutation(this.component.rateLimits.limitAll, {
       requests: requests.map((r) => {
         const { name, key, count, reserve, config } = this.limitArgs(r.name, r);
@@ -174,6 +195,7 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     name: Name,
     args?: { key?: string; config?: RateLimitConfig },
   ): Promise<void> {
+    assertWriteCtx(ctx, "RateLimiter.reset", "check or getValue");
     await ctx.runMutation(this.component.rateLimits.reset, { name, key: args?.key });
   }
 
@@ -183,13 +205,22 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
    * Returns how much was credited. Throws UNKNOWN_LIMIT, INVALID_ARGUMENT,
    * INVALID_CONFIG for bad input.
    */
-  async credit<Name extends string = keyof Limits & string>(
+  credit<Name extends keyof Limits & string>(
     ctx: RunMutationCtx,
     name: Name,
-    ...options: Name extends keyof Limits
-      ? [options: { key?: string; count: number; config?: RateLimitConfig }]
-      : [options: { key?: string; count: number; config: RateLimitConfig }]
+    options: { key?: string; count: number; config?: RateLimitConfig },
+  ): Promise<{ credited: number }>;
+  credit(
+    ctx: RunMutationCtx,
+    name: string,
+    options: { key?: string; count: number; config: RateLimitConfig },
+  ): Promise<{ credited: number }>;
+  async credit(
+    ctx: RunMutationCtx,
+    name: string,
+    ...options: [{ key?: string; count: number; config?: RateLimitConfig }]
   ): Promise<{ credited: number }> {
+    assertWriteCtx(ctx, "RateLimiter.credit", "check or getValue");
     const o = options[0];
     return ctx.runMutation(this.component.rateLimits.credit, {
       name,
@@ -212,6 +243,7 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     name: Name,
     options: BlockOptions & { config?: RateLimitConfig },
   ): Promise<void> {
+    assertWriteCtx(ctx, "RateLimiter.block", "listBlocks or getValue");
     await blockKey(this.component, ctx, name, this.configFor(name, options.config), options);
   }
 
@@ -221,6 +253,7 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     name: Name,
     options: UnblockOptions = {},
   ): Promise<{ unblocked: boolean }> {
+    assertWriteCtx(ctx, "RateLimiter.unblock", "listBlocks or getValue");
     return unblockKey(this.component, ctx, name, options);
   }
 
@@ -250,10 +283,20 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
    * Remaining value now, state time/window, config and shard info. Writes nothing.
    * Throws UNKNOWN_LIMIT, INVALID_ARGUMENT (also `sampleShards` outside 1..shards), INVALID_CONFIG.
    */
-  async getValue<Name extends string = keyof Limits & string>(
+  getValue<Name extends keyof Limits & string>(
     ctx: RunQueryCtx,
     name: Name,
-    ...options: Opts<Limits, Name, { key?: string; sampleShards?: number }>
+    options?: { key?: string; sampleShards?: number; config?: RateLimitConfig },
+  ): Promise<GetValueResult>;
+  getValue(
+    ctx: RunQueryCtx,
+    name: string,
+    options: { key?: string; sampleShards?: number; config: RateLimitConfig },
+  ): Promise<GetValueResult>;
+  async getValue(
+    ctx: RunQueryCtx,
+    name: string,
+    ...options: [{ key?: string; sampleShards?: number; config?: RateLimitConfig }?]
   ): Promise<GetValueResult> {
     const o = options[0];
     return ctx.runQuery(this.component.rateLimits.getValue, {
