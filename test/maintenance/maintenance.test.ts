@@ -411,6 +411,11 @@ describe("maintenance loop", () => {
       vi.advanceTimersByTime(SEAL_DELAY_MS);
       await t.finishInProgressScheduledFunctions();
       expect(failures).toBe(1);
+      expect(spy).toHaveBeenCalledWith(
+        "convex-guard:",
+        "the audit maintenance pass failed:",
+        "injected failure (expected in this test)",
+      );
       expect(await loopState(t)).toHaveLength(1); // the failed pass's insert was rolled back
       const s = await status(t);
       expect(s.summary).toContain(
@@ -431,6 +436,72 @@ describe("maintenance loop", () => {
     await t.finishAllScheduledFunctions(vi.runAllTimers);
     await expectSettled(t);
     expect((await status(t)).lastTick?.consecutiveFailures).toBe(0);
+  });
+
+  describe("logging", () => {
+    const setLevel = (t: T, level: "DEBUG" | "INFO" | "WARN" | "ERROR") =>
+      t.mutation((ctx) => ctx.runMutation(components.guard.maintenance.setLogLevel, { level }));
+    /** A tick recorded in the row that will not run, found by the next wake-up (a warning). */
+    async function lostTick(t: T) {
+      await log(t);
+      const [job] = await jobs(t);
+      await runInGuard(t, async (ctx) => ctx.scheduler.cancel(job!.id));
+      vi.setSystemTime(job!.at + LOST_TICK_GRACE_MS + 1);
+      await log(t, "after");
+    }
+
+    test("WARN by default: a tick that did not run is reported, prefixed, and nothing below it", async () => {
+      const t = guardTest();
+      const spies = (["debug", "info", "warn", "error"] as const).map((m) =>
+        vi.spyOn(console, m).mockImplementation(() => {}),
+      );
+      try {
+        expect((await status(t)).logLevel).toBe("WARN");
+        await lostTick(t);
+        await t.finishAllScheduledFunctions(vi.runAllTimers);
+        const [debug, info, warn] = spies;
+        expect(warn!.mock.calls).toEqual([
+          ["convex-guard:", expect.stringMatching(/maintenance tick recorded for .* did not run/)],
+        ]);
+        expect(debug!.mock.calls).toEqual([]);
+        expect(info!.mock.calls).toEqual([]);
+      } finally {
+        for (const s of spies) s.mockRestore();
+      }
+    });
+
+    test("the stored level filters: ERROR hides the warning, DEBUG shows the ticks", async () => {
+      const t = guardTest();
+      const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+      const debug = vi.spyOn(console, "debug").mockImplementation(() => {});
+      try {
+        await setLevel(t, "ERROR");
+        expect((await status(t)).logLevel).toBe("ERROR");
+        await lostTick(t);
+        expect(warn).not.toHaveBeenCalled();
+        await setLevel(t, "DEBUG");
+        await t.finishAllScheduledFunctions(vi.runAllTimers);
+        expect(debug).toHaveBeenCalledWith(
+          "convex-guard:",
+          "maintenance tick done",
+          expect.anything(),
+        );
+        await expectSettled(t);
+      } finally {
+        warn.mockRestore();
+        debug.mockRestore();
+      }
+    });
+
+    test("setLogLevel refuses an unknown level and changes nothing", async () => {
+      const t = guardTest();
+      await expect(
+        t.mutation((ctx) =>
+          ctx.runMutation(components.guard.maintenance.setLogLevel, { level: "LOUD" as "WARN" }),
+        ),
+      ).rejects.toThrow(/Validator error/); // Convex's own check of the argument
+      expect(await loopState(t)).toEqual([]);
+    });
   });
 
   test("a stale tick exits without doing anything", async () => {
