@@ -9,6 +9,7 @@ import {
   KICK_DELAY_MS,
   LOST_TICK_GRACE_MS,
   MAX_TICK_DELAY_MS,
+  TRUST_LEAD_MS,
 } from "../../src/component/maintenance/schedule.js";
 import { components, guardTest, runInGuard } from "../setup.js";
 
@@ -569,4 +570,18 @@ describe("maintenance loop", () => {
     await t.finishAllScheduledFunctions(vi.runAllTimers);
     expect(await pending(t)).toEqual([]);
   });
+});
+
+test("docs/maintenance.md states the loop's delays as the constants have them", async () => {
+  const { readFileSync } = await import("node:fs");
+  const doc = readFileSync(new URL("../../docs/maintenance.md", import.meta.url), "utf8");
+  const { FOLD_DELAY_MS } = await import("../../src/component/rateLimits/async.js");
+  const { STATS_DELAY_MS } = await import("../../src/component/rateLimits/stats.js");
+  const lines = doc.replace(/\s+/g, " ");
+  expect(lines).toContain(`every call (its seal, ${SEAL_DELAY_MS / 1000} s later)`);
+  expect(lines).toContain(`for the fold ${FOLD_DELAY_MS / 1000} s later (\`FOLD_DELAY_MS\`)`);
+  expect(lines).toContain(`an hour is folded ${STATS_DELAY_MS / MINUTE} minutes after it ends`);
+  expect(lines).toContain(`at least ${TRUST_LEAD_MS / 1000} s ahead`);
+  expect(LOST_TICK_GRACE_MS).toBe(MINUTE);
+  expect(lines).toContain("more than a minute late (`LOST_TICK_GRACE_MS`)");
 });
