@@ -72,7 +72,7 @@ export async function readLoopState(ctx: QueryCtx): Promise<LoopState | null> {
  * `claimLoopState` that also deletes state rows after the first (a stray row
  * an admin inserted), a few per call; as cheap as it when there is none.
  */
-export async function claimLoopStateAlone(
+export async function claimLoopStateDroppingStrays(
   ctx: MutationCtx,
   now: number,
 ): Promise<LoopState | null> {
@@ -121,9 +121,9 @@ export async function orphanTick(ctx: QueryCtx): Promise<TickJob | null> {
 }
 
 /**
- * The state row, recreated if it was deleted: naming the orphan tick if there
- * is one (so it stays the one tick), else with nothing scheduled. Null only
- * when there is neither a row nor an orphan tick (nothing to write yet).
+ * The state row. If it was deleted and an orphan tick will run, the row is
+ * recreated naming it, so it stays the one tick; null when there is neither
+ * (nothing to write until something is scheduled).
  */
 export async function claimLoopState(ctx: MutationCtx, now: number): Promise<LoopState | null> {
   const state = await readLoopState(ctx);

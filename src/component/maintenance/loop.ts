@@ -1,6 +1,6 @@
 import type { Infer } from "convex/values";
 import type { MutationCtx } from "../_generated/server.js";
-import { claimLoopStateAlone, liveTick, scheduleTick } from "./kick.js";
+import { claimLoopStateDroppingStrays, liveTick, scheduleTick } from "./kick.js";
 import { CAPABILITIES, capabilities, type Capability } from "./registry.js";
 import { isLate, liveTickCovers, nextTickAt } from "./schedule.js";
 import type { vTickOutcome } from "./tables.js";
@@ -66,7 +66,7 @@ export async function settle(
   running?: string,
 ): Promise<TickOutcome> {
   const nextDue = await earliestDue(ctx, now, round);
-  const state = await claimLoopStateAlone(ctx, now);
+  const state = await claimLoopStateDroppingStrays(ctx, now);
   const failures = round.failed.length > 0 ? (state?.lastTick?.consecutiveFailures ?? 0) + 1 : 0;
   const at = nextTickAt(now, nextDue, round.more, failures);
   const lastTick = {

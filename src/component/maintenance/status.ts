@@ -70,7 +70,8 @@ export async function maintenanceStatus(ctx: QueryCtx, now: number): Promise<Mai
     // A wake-up believes the row's time until the tick is LOST_TICK_GRACE_MS late.
     const checkedFrom = recorded.at + LOST_TICK_GRACE_MS;
     summary.push(
-      `the tick recorded for ${iso(recorded.at)} will not run; runNow reschedules it, and so does ` +
+      `the tick recorded for ${iso(recorded.at)} has not run (cancelled, failed or over a minute late); ` +
+        `runNow replaces it, and so does ` +
         (checkedFrom > now
           ? `the next insert with work due before ${iso(recorded.at)} or made after ${iso(checkedFrom)}`
           : "the next insert"),
