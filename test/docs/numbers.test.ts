@@ -328,7 +328,7 @@ const claims: Claim[] = [
   },
   {
     what: "lost tick grace, minutes",
-    pattern: /T \+ (?<n>\d+) min passed/g,
+    pattern: /tick cancelled, failed or (?<n>\d+) min late/g,
     value: schedule.LOST_TICK_GRACE_MS / MINUTE,
   },
   // ---- confirmation codes ----
