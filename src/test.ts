@@ -34,3 +34,12 @@ export function register(
 }
 
 export default { register, schema, modules };
+
+export { probeAccess, expectNoFindings } from "./testing/probe/index.js";
+export type {
+  ProbeOptions,
+  ProbeReport,
+  Finding,
+  FindingKind,
+  Expectation,
+} from "./testing/probe/index.js";
