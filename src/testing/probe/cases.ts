@@ -32,6 +32,8 @@ export type ProbeEnv = {
   fixedArgs: Record<string, Record<string, Value>>;
   /** Counts one probe call. */
   count: () => void;
+  /** A state no call has changed yet, ready for the next probe of a mutation. */
+  spare?: Scenario;
   /** Functions whose id arguments the probe had nothing of A's to fill with. */
   unprobed: Array<{ function: string; reason: string }>;
   /** The public mutation (and its id slot) that deletes A's row of a table, once found. */
@@ -157,7 +159,19 @@ export async function probeFunction(
     if (allowed(expectation, kind, read) || found.has(kind)) return;
     found.set(kind, { function: f.path, kind, detail, repro });
   };
-  const fresh = async () => (f.type === "query" ? base : buildScenario(spec));
+  const fresh = async () => {
+    if (f.type === "query") return base;
+    const spare = env.spare;
+    env.spare = undefined;
+    return spare ?? buildScenario(spec);
+  };
+  /**
+   * A mutation that threw rolled back everything it wrote, the component's
+   * rows included: its state is still fresh and serves the next probe.
+   */
+  const keep = (s: Scenario, out?: Outcome) => {
+    if (f.type === "mutation" && s !== base && (out === undefined || !out.ok)) env.spare = s;
+  };
   const idSlots = slots(f.args).filter((s): s is Slotted => s.table !== undefined);
   const hasStrings = slots(f.args).some((s) => s.table === undefined);
 
@@ -168,8 +182,9 @@ export async function probeFunction(
     args: Record<string, Value> | undefined,
     what: string,
   ) {
-    if (args === undefined) return;
+    if (args === undefined) return keep(s);
     const { out, before, after } = await run(s, s.b, f, args);
+    keep(s, out);
     const repro = call(s.b, f, args);
     const read = leaked(out, s.a, args);
     if (read.length > 0)
@@ -200,8 +215,10 @@ export async function probeFunction(
       () => "probeN0x",
       (table) => s.a.ids(table)[0] ?? s.b.ids(table)[0],
     );
-    if (args !== undefined) {
+    if (args === undefined) keep(s);
+    else {
       const { out, before, after } = await run(s, null, f, args);
+      keep(s, out);
       const repro = call(null, f, args);
       const read = [...leaked(out, s.a, args), ...leaked(out, s.b, args)];
       if (read.length > 0)
