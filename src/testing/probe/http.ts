@@ -25,11 +25,16 @@ export async function probeHttp(routes: HttpRouteInfo[], env: HttpProbeEnv): Pro
     const body = route.method === "GET" || route.method === "HEAD" ? undefined : "{}";
     const s = await env.fresh();
     env.count();
-    const response = await s.t.fetch(path, {
-      method: route.method,
-      ...(body === undefined ? {} : { body, headers: { "content-type": "application/json" } }),
-    });
-    const text = await response.text();
+    let text = "";
+    try {
+      const response = await s.t.fetch(path, {
+        method: route.method,
+        ...(body === undefined ? {} : { body, headers: { "content-type": "application/json" } }),
+      });
+      text = await response.text();
+    } catch {
+      // A handler that throws answers nothing; its writes, if any, still show in the diff.
+    }
     const after = await env.snapshot(s);
     const args: Record<string, string> = body === undefined ? {} : { body };
     const repro = { identity: null, function: name, args };
