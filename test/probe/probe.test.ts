@@ -167,4 +167,16 @@ describe("declarations and seeds", () => {
       "GET /export",
     ]);
   });
+
+  test("one instance instead of a factory: probes share its state, and still find the leak", async () => {
+    const r = await probeAccess(fixtureApp(), {
+      modules,
+      schema,
+      only: ["posts:getLeaky", "posts:updateLeaky", "posts:update"],
+    });
+    expect(r.findings.map((f) => `${f.function} ${f.kind}`)).toEqual([
+      "posts:getLeaky cross_user_read",
+      "posts:updateLeaky cross_user_write",
+    ]);
+  });
 });
