@@ -34,7 +34,10 @@ export type ProbeOptions = {
   seed?: ScenarioSpec["seed"];
   /** Identity fields for A and B (defaults: probe-user-a / probe-user-b at probe.invalid). */
   identities?: ScenarioSpec["identities"];
-  /** Public functions (or "METHOD /path" routes) not to probe: an action that needs an outside service you did not mock. */
+  /**
+   * Public functions (or "METHOD /path" routes) not to probe, nor to make
+   * rows with: an action that needs an outside service you did not mock.
+   */
   skip?: string[];
   /** Probe only these functions and routes (while you fix one). */
   only?: string[];
@@ -63,7 +66,7 @@ export async function probeAccess(
       return typeof t === "function" ? t() : t;
     },
     tables,
-    creators: creatorsOf(inv.functions),
+    creators: creatorsOf(inv.functions).filter((f) => !(options.skip ?? []).includes(f.path)),
     fixedArgs: options.args ?? {},
     identities: options.identities ?? {},
     ...(options.seed ? { seed: options.seed } : {}),

@@ -158,12 +158,12 @@ export function argsFor(
   }
 }
 
-/** The creators of the app: public mutations and actions whose `returns` holds an id. */
+/** The creators of the app: public mutations whose `returns` holds an id. */
 export function creatorsOf(functions: FunctionInfo[]): FunctionInfo[] {
   return functions.filter(
     (f) =>
       f.visibility === "public" &&
-      f.type !== "query" &&
+      f.type === "mutation" &&
       f.marker?.wrapper !== "apiKey" &&
       idTables(f.returns).length > 0,
   );
