@@ -49,6 +49,7 @@ const BROKEN = {
   "notes:listFor": "identity_from_argument",
   "notes:createFor": "identity_from_argument",
   "secrets:peek": "cross_user_read",
+  "users:allNames": "cross_user_read",
   "service:countPostsOpen": "anonymous_access",
   "service:postCountOpen": "anonymous_access",
   "GET /export": "anonymous_access",
@@ -70,7 +71,7 @@ describe("probeAccess on the fixture", () => {
     expect(report.unreachable).toEqual(["posts:purgeAll"]);
     expect(report.skipped).toEqual(["service:notifyOutside"]);
     expect(report.http.map((r) => `${r.method} ${r.path}`)).toEqual(["GET /export", "GET /health"]);
-    expect(report.functions).toBe(31);
+    expect(report.functions).toBe(33);
     expect(report.unprobed).toEqual([]);
   });
 
@@ -110,7 +111,7 @@ describe("probeAccess on the fixture", () => {
     } catch (e) {
       message = (e as Error).message;
     }
-    expect(message).toMatch(/^probeAccess: 14 finding\(s\) in 31 public functions\n/);
+    expect(message).toMatch(/^probeAccess: 15 finding\(s\) in 33 public functions\n/);
     expect(message).toMatch(
       /\n {2}posts:getLeaky {2}cross_user_read\n {4}B called it with A's ids and got A's probeA\d+x.*\n {4}replay {2}B: posts:getLeaky \{"postId":"\w+"\}\n/,
     );

@@ -173,7 +173,7 @@ export async function probeFunction(
     if (f.type === "mutation" && s !== base && (out === undefined || !out.ok)) env.spare = s;
   };
   const idSlots = slots(f.args).filter((s): s is Slotted => s.table !== undefined);
-  const hasStrings = slots(f.args).some((s) => s.table === undefined);
+  const hasStrings = f.args.type !== "any" && slots(f.args).some((s) => s.table === undefined);
 
   /** B's call, judged for reads and writes of A's rows. */
   async function asB(
