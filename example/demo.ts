@@ -8,6 +8,7 @@ import FakeTimers from "@sinonjs/fake-timers";
 import type { AuditVerifyResult } from "convex-guard";
 import { addUser, lastDeliveredCode, newApp, runInGuard, setTestEnv, type App } from "./harness.js";
 import { api } from "./convex/_generated/api.js";
+import { probeDraftAndFix } from "./probeDemo.js";
 
 const START = Date.UTC(2026, 0, 5, 9, 0, 0);
 const green = (s: string) => (process.stdout.isTTY ? `\x1b[32m${s}\x1b[0m` : s);
@@ -470,6 +471,22 @@ export async function main(): Promise<number> {
         `a break at event ${tampered}, got ${JSON.stringify(r)}`,
       );
       return `verify() → ok: false, break: ${JSON.stringify(r.break)}`;
+    });
+
+    // ---------------------------------------------------------------- access probe
+    console.log("\nProbing access (probeAccess from convex-guard/test, in the app's own tests)");
+    const probe = await probeDraftAndFix();
+    await step("a draft getMessage without the author check: 1 finding", async () => {
+      const [f] = probe.draft.findings;
+      expect(
+        probe.draft.findings.length === 1 && f?.kind === "cross_user_read",
+        "one cross_user_read",
+      );
+      return `${f?.function}  ${f?.kind}: ${f?.detail}`;
+    });
+    await step("the app's getMessage (author checked): 0 findings", async () => {
+      expect(probe.fixed.findings.length === 0, "no findings");
+      return `${probe.fixed.calls} probe calls on ${probe.fixed.states} fresh states`;
     });
   } catch (e) {
     failed++;

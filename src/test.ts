@@ -16,3 +16,12 @@ export { modules, register, schema, type AnyTestConvex } from "./testing/registe
 export { settle, type SettleResult } from "./testing/settle.js";
 
 export default { register, settle, schema, modules };
+
+export { probeAccess, expectNoFindings } from "./testing/probe/index.js";
+export type {
+  ProbeOptions,
+  ProbeReport,
+  Finding,
+  FindingKind,
+  Expectation,
+} from "./testing/probe/index.js";

@@ -49,7 +49,7 @@ import {
   assertScopeList,
   type DenialLimit,
 } from "../component/apiKeys/rules.js";
-import { apiKeyFunction } from "./apiKeyFunctions.js";
+import { apiKeyFunction, markApiKeyFunction } from "./apiKeyFunctions.js";
 import { GUARD_ACTOR, type AuditSink, type GuardAuditEvent } from "./auditSink.js";
 import { apiKeyResponse, bearerToken } from "./apiKeysHttp.js";
 import {
@@ -291,8 +291,10 @@ export class ApiKeys<S extends string = string> {
       ObjectType<Args> & { apiKey: string },
       Promise<Awaited<Output> | ApiKeyDenial>
     > =>
-      (builder as (d: unknown) => RegisteredMutation<Visibility, any, any>)(
-        apiKeyFunction(def, options.scope, this.scopes, (ctx, args) => this.verify(ctx, args)),
+      markApiKeyFunction(
+        (builder as (d: unknown) => RegisteredMutation<Visibility, any, any>)(
+          apiKeyFunction(def, options.scope, this.scopes, (ctx, args) => this.verify(ctx, args)),
+        ),
       );
   }
 
@@ -313,8 +315,10 @@ export class ApiKeys<S extends string = string> {
       ObjectType<Args> & { apiKey: string },
       Promise<Awaited<Output> | ApiKeyDenial>
     > =>
-      (builder as (d: unknown) => RegisteredQuery<Visibility, any, any>)(
-        apiKeyFunction(def, options.scope, this.scopes, (ctx, args) => this.verify(ctx, args)),
+      markApiKeyFunction(
+        (builder as (d: unknown) => RegisteredQuery<Visibility, any, any>)(
+          apiKeyFunction(def, options.scope, this.scopes, (ctx, args) => this.verify(ctx, args)),
+        ),
       );
   }
 
@@ -333,20 +337,22 @@ export class ApiKeys<S extends string = string> {
     options: { scope?: S } = {},
   ): PublicHttpAction {
     if (options.scope !== undefined) assertKnownScopes([options.scope], this.scopes);
-    return httpActionGeneric(async (ctx, request) => {
-      const key = bearerToken(request);
-      const r =
-        key === null
-          ? ({ ok: false, reason: "malformed" } as const)
-          : await this.verify(ctx, { key, ...options });
-      if (!r.ok) return apiKeyResponse(r);
-      return handler(ctx, request, {
-        keyId: r.keyId,
-        name: r.name,
-        owner: r.owner,
-        scopes: r.scopes,
-      });
-    });
+    return markApiKeyFunction(
+      httpActionGeneric(async (ctx, request) => {
+        const key = bearerToken(request);
+        const r =
+          key === null
+            ? ({ ok: false, reason: "malformed" } as const)
+            : await this.verify(ctx, { key, ...options });
+        if (!r.ok) return apiKeyResponse(r);
+        return handler(ctx, request, {
+          keyId: r.keyId,
+          name: r.name,
+          owner: r.owner,
+          scopes: r.scopes,
+        });
+      }),
+    );
   }
 
   private async recordDenial(
