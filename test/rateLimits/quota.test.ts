@@ -11,6 +11,7 @@ const limiter = new RateLimiter(components.guard, {
   dailyMessages: { kind: "quota", limit: 50, per: "day", timeZone: "America/New_York" },
   monthlyBudget: { kind: "quota", limit: 500, per: "month", maxReserved: 200 },
   perMinute: { kind: "sliding window", rate: 100, period: MINUTE },
+  chathamHourly: { kind: "quota", limit: 1, per: "hour", timeZone: "Pacific/Chatham" },
 });
 
 // 22:00 in New York on the day clocks spring forward (a 23-hour day).
@@ -87,6 +88,20 @@ describe("calendar quotas", () => {
     expect(denied.ok).toBe(false);
     const v = await t.query(async (ctx) => limiter.getValue(ctx, "perMinute", { key: "u" }));
     expect(v.value).toBe(70);
+  });
+
+  test("an hourly quota in Chatham admits in the 15-minute local hour 03 when clocks go forward", async () => {
+    // 2026-09-27: 02:45 (+12:45) becomes 03:45 (+13:45).
+    const t = guardTest();
+    const call = (iso: string) => {
+      vi.setSystemTime(Date.parse(iso));
+      return t.mutation(async (ctx) => limiter.limit(ctx, "chathamHourly", { key: "u" }));
+    };
+    expect(await call("2026-09-27T02:30:00+12:45")).toEqual({ ok: true });
+    expect(await call("2026-09-27T02:44:59+12:45")).toEqual({ ok: false, retryAfter: 1000 });
+    expect(await call("2026-09-27T03:50:00+13:45")).toEqual({ ok: true });
+    expect(await call("2026-09-27T03:55:00+13:45")).toEqual({ ok: false, retryAfter: 5 * MINUTE });
+    expect(await call("2026-09-27T04:00:00+13:45")).toEqual({ ok: true });
   });
 
   test("configs are validated: unknown zone, bad limit, weekStartsOn on a daily quota", async () => {
