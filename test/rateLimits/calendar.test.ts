@@ -4,7 +4,7 @@
  * week starts, and a property test against a day-by-day reference.
  */
 import fc from "fast-check";
-import { describe, expect, test } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import {
   assertCalendar,
   localIso,
@@ -345,6 +345,29 @@ describe("quota state", () => {
     const next = advanceQuota(p, st, Date.parse("2026-03-09T00:00:00-04:00"));
     expect(quotaRemaining(p, next)).toBe(50);
     expect(advanceQuota(p, st, Date.parse("2026-03-08T23:59:59.999-04:00"))).toBe(st);
+  });
+
+  test("100,000 days of debt are carried in closed form: the result is exact, the work constant", () => {
+    const reads = vi.spyOn(Intl.DateTimeFormat.prototype, "formatToParts");
+    const t = Date.parse("2026-11-01T10:00:00-05:00");
+    const st = { ...initialQuota(p, t), value: 50 * 100_000 }; // paid off in 100,000 days
+    const readsFor = (later: number) => {
+      reads.mockClear();
+      const out = advanceQuota(p, st, later);
+      return { out, reads: reads.mock.calls.length };
+    };
+    const day = 24 * HOUR;
+    const nearly = readsFor(t + 99_998 * day + 12 * HOUR);
+    expect(nearly.out).toEqual({ value: 100, ts: periodStart(p.calendar, t + 99_998 * day) });
+    const after = readsFor(t + 100_001 * day);
+    expect(after.out).toEqual({ value: 0, ts: periodStart(p.calendar, t + 100_001 * day) });
+    const next = readsFor(t + day);
+    expect(next.out.value).toBe(50 * 100_000 - 50);
+    // The same offset readings whether the debt spans one day or 100,000.
+    expect(nearly.reads).toBe(next.reads);
+    expect(after.reads).toBe(next.reads);
+    expect(next.reads).toBeLessThanOrEqual(8);
+    reads.mockRestore();
   });
 
   test("a reservation beyond the limit is charged to the following periods", () => {

@@ -5,15 +5,24 @@
 import { ConvexError } from "convex/values";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { MINUTE, RateLimiter } from "convex-guard";
+import { localIso } from "../../src/component/rateLimits/calendar.js";
 import { components, guardTest } from "../setup.js";
 
 const limiter = new RateLimiter(components.guard, {
   dailyMessages: { kind: "quota", limit: 50, per: "day", timeZone: "America/New_York" },
   monthlyBudget: { kind: "quota", limit: 500, per: "month", maxReserved: 200 },
   perMinute: { kind: "sliding window", rate: 100, period: MINUTE },
+  dailyDebt: {
+    kind: "quota",
+    limit: 1,
+    per: "day",
+    timeZone: "America/New_York",
+    maxReserved: 1000,
+  },
   chathamHourly: { kind: "quota", limit: 1, per: "hour", timeZone: "Pacific/Chatham" },
 });
 
+const NY = "America/New_York";
 // 22:00 in New York on the day clocks spring forward (a 23-hour day).
 const T0 = Date.parse("2026-03-08T22:00:00-04:00");
 
@@ -102,6 +111,49 @@ describe("calendar quotas", () => {
     expect(await call("2026-09-27T03:50:00+13:45")).toEqual({ ok: true });
     expect(await call("2026-09-27T03:55:00+13:45")).toEqual({ ok: false, retryAfter: 5 * MINUTE });
     expect(await call("2026-09-27T04:00:00+13:45")).toEqual({ ok: true });
+  });
+
+  test("1,000 days of quota debt cost a call what 1 day does (reserve, then a plain call)", async () => {
+    // Fake only Date: faked timers wrap Intl, whose calls this test counts.
+    vi.useRealTimers();
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(T0);
+    const reads = vi.spyOn(Intl.DateTimeFormat.prototype, "formatToParts");
+    const debt = async (key: string, count: number) => {
+      const t = guardTest();
+      reads.mockClear();
+      const reserved = await t.mutation(async (ctx) =>
+        limiter.limit(ctx, "dailyDebt", { key, count, reserve: true }),
+      );
+      const next = await t.mutation(async (ctx) => limiter.limit(ctx, "dailyDebt", { key }));
+      return { reserved, next, reads: reads.mock.calls.length };
+    };
+    /** Local midnight in New York, `days` after 2026-03-09, as it reads there. */
+    const midnight = (days: number) =>
+      `${new Date(Date.UTC(2026, 2, 9 + days)).toISOString().slice(0, 10)}T00:00:00`;
+    const at = (r: { retryAfter?: number }) =>
+      localIso(NY, T0 + (r.retryAfter ?? NaN)).slice(0, 19);
+    const one = await debt("a", 2);
+    const thousand = await debt("b", 1001);
+    reads.mockRestore();
+    // Paid off when the 1st and the 1,000th local day after today start.
+    expect(one.reserved.ok && at(one.reserved)).toBe(midnight(0));
+    expect(thousand.reserved.ok && at(thousand.reserved)).toBe(midnight(999));
+    expect(thousand.next.ok).toBe(false);
+    expect(at(thousand.next)).toBe(midnight(1000));
+    // Searches for the retry time take a few more steps for a longer wait (log of it), nothing per period.
+    expect(thousand.reads).toBeLessThan(2 * one.reads);
+    // More than 1,000 periods' limit is a config error.
+    const t = guardTest();
+    const err = await t
+      .mutation(async (ctx) =>
+        ctx.runMutation(components.guard.rateLimits.limit, {
+          name: "q",
+          config: { kind: "quota", limit: 2, per: "day", maxReserved: 2001 },
+        }),
+      )
+      .catch((e: ConvexError<{ code: string; field?: string }>) => e.data);
+    expect(err).toMatchObject({ code: "INVALID_CONFIG", field: "maxReserved" });
   });
 
   test("configs are validated: unknown zone, bad limit, weekStartsOn on a daily quota", async () => {

@@ -245,6 +245,18 @@ export function nextPeriodStart(c: Calendar, t: number): number {
   }
 }
 
+/**
+ * How many periods the debt of a quota pays for between the periods starting
+ * at `from` and at `to` (`from` < `to`): the calendar units the local clock
+ * moved through, at least 1. Two offset readings, however far apart. It equals
+ * the number of periods except across a transition inside an hour-or-shorter
+ * unit: an hour that daylight saving skips counts, an hour it repeats does not.
+ */
+export function unitsBetween(c: Calendar, from: number, to: number): number {
+  const unit = (t: number) => unitOf(c, t + offsetAt(c.timeZone, t));
+  return Math.max(1, unit(to) - unit(from));
+}
+
 function pad(n: number, width = 2): string {
   return String(n).padStart(width, "0");
 }
