@@ -10,6 +10,7 @@ import {
   localIso,
   nextPeriodStart,
   periodStart,
+  uncached,
   type Calendar,
 } from "../../src/component/rateLimits/calendar.js";
 import {
@@ -34,6 +35,7 @@ function hoursOf(c: Calendar, t: number): number {
 }
 
 const SECOND = 1000;
+const cached = { periodStart, nextPeriodStart };
 
 /** The wall clock at `t` as Intl reads it, and the offset: the reference for a period's label. */
 const readers = new Map<string, Intl.DateTimeFormat>();
@@ -82,8 +84,11 @@ function label(c: Calendar, t: number): string {
  */
 function assertTiles(c: Calendar, t: number) {
   const where = `${c.per} in ${c.timeZone} (weekStartsOn ${c.weekStartsOn}) at ${new Date(t).toISOString()}`;
+  const { periodStart, nextPeriodStart } = uncached;
   const s = periodStart(c, t);
   const e = nextPeriodStart(c, s);
+  // The memo of recent periods agrees with the searches.
+  expect([cached.periodStart(c, t), cached.nextPeriodStart(c, t)], where).toEqual([s, e]);
   expect(s <= t && t < e, where).toBe(true);
   expect(periodStart(c, e), where).toBe(e);
   expect(periodStart(c, e - 1), where).toBe(s);

@@ -212,8 +212,44 @@ function firstTransition(zone: string, lo: number, hi: number, offset: number) {
   return b;
 }
 
+/**
+ * The last few periods found, [calendar, start, end): searches for a retry or
+ * idle time probe many instants of the same few periods, and periods are pure
+ * functions of (calendar, time), so a hit saves every offset reading.
+ */
+const recent: { key: string; start: number; end: number }[] = [];
+const RECENT = 8;
+
+const keyOf = (c: Calendar) => `${c.per} ${c.weekStartsOn} ${c.timeZone}`;
+
+/** The period [start, end) containing `t`. */
+function periodOf(c: Calendar, t: number): { start: number; end: number } {
+  const key = keyOf(c);
+  for (const p of recent) if (p.key === key && p.start <= t && t < p.end) return p;
+  const start = findStart(c, t);
+  const p = { key, start, end: findNext(c, start) };
+  recent.unshift(p);
+  if (recent.length > RECENT) recent.pop();
+  return p;
+}
+
 /** Start of the period containing instant `t`. */
 export function periodStart(c: Calendar, t: number): number {
+  return periodOf(c, t).start;
+}
+
+/** Start of the period after the one containing `t` (normally its start). */
+export function nextPeriodStart(c: Calendar, t: number): number {
+  return periodOf(c, t).end;
+}
+
+/** The searches without the memo of recent periods (tests check them directly). */
+export const uncached = {
+  periodStart: (c: Calendar, t: number) => findStart(c, t),
+  nextPeriodStart: (c: Calendar, t: number) => findNext(c, t),
+};
+
+function findStart(c: Calendar, t: number): number {
   const zone = c.timeZone;
   let offset = offsetAt(zone, t);
   const label = labelAt(c, t, offset);
@@ -228,8 +264,7 @@ export function periodStart(c: Calendar, t: number): number {
   }
 }
 
-/** Start of the period after the one containing `t` (normally its start). */
-export function nextPeriodStart(c: Calendar, t: number): number {
+function findNext(c: Calendar, t: number): number {
   const zone = c.timeZone;
   let offset = offsetAt(zone, t);
   const label = labelAt(c, t, offset);
