@@ -280,6 +280,23 @@ describe("calendar periods", () => {
     ]);
   });
 
+  test("Recife's one week of daylight saving (2000-10-08 to 10-15) inside a week and a month", () => {
+    // Two transitions 7 days apart that return to -03:00: the search may step over both.
+    for (const per of ["hour", "day", "week", "month"] as const) {
+      for (
+        let t = Date.parse("2000-09-28T00:00:00Z");
+        t < Date.parse("2000-11-03");
+        t += 5 * HOUR
+      ) {
+        assertTiles(cal(per, "America/Recife"), t);
+      }
+    }
+    expect(walk(cal("day", "America/Recife"), "2000-10-08T12:00:00-02:00", 1)).toEqual([
+      // Clocks went from 00:00 to 01:00: the day starts at its first instant.
+      ["2000-10-08T01:00:00-02:00", 23 * 60],
+    ]);
+  });
+
   test("every period kind in every zone tiles time around the zone's transitions", () => {
     const zones = ["UTC", ...Intl.supportedValuesOf("timeZone")];
     const changes = new Map(zones.map((z) => [z, changesOf(z)]));

@@ -111,11 +111,14 @@ function offsetAt(timeZone: string, t: number): number {
  * constant between transitions, so a period's bounds are found by arithmetic
  * within the offset in force plus a search for the transitions in between.
  *
- * Transitions fall on whole seconds (tzdb's resolution). The search compares
- * offsets at most CHUNK apart, so it assumes a zone never changes its offset
- * and back within CHUNK (tzdb has no such pair in the periods a quota uses;
- * test/rateLimits/calendar.test.ts checks tiling around sampled transitions
- * of every zone). The common case costs three offset readings per bound.
+ * Transitions fall on whole seconds (tzdb's resolution). The search reads
+ * the offset at both ends of a window and at most CHUNK apart in between, so
+ * it may step over two transitions that return to the same offset within
+ * CHUNK. That moves no bound: a day, week or month is placed by the offsets at
+ * its ends alone, and no zone changes its offset twice within an hour. (From 1900 to 2040 tzdb has three such pairs, a week of
+ * daylight saving in Brazil in October 2000, checked by a test; the property
+ * test checks tiling around sampled transitions of every zone.) The common
+ * case costs three offset readings per bound.
  */
 const SECOND = 1000;
 const CHUNK = 7 * DAY;
@@ -284,8 +287,9 @@ function findNext(c: Calendar, t: number): number {
  * How many periods the debt of a quota pays for between the periods starting
  * at `from` and at `to` (`from` < `to`): the calendar units the local clock
  * moved through, at least 1. Two offset readings, however far apart. It equals
- * the number of periods except across a transition inside an hour-or-shorter
- * unit: an hour that daylight saving skips counts, an hour it repeats does not.
+ * the number of periods except where a transition skips or repeats a whole
+ * unit: an hour that daylight saving skips counts, an hour it repeats does not
+ * (nor a date repeated across the date line; a skipped date counts).
  */
 export function unitsBetween(c: Calendar, from: number, to: number): number {
   const unit = (t: number) => unitOf(c, t + offsetAt(c.timeZone, t));
