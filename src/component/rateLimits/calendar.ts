@@ -115,10 +115,11 @@ function offsetAt(timeZone: string, t: number): number {
  * the offset at both ends of a window and at most CHUNK apart in between, so
  * it may step over two transitions that return to the same offset within
  * CHUNK. That moves no bound: a day, week or month is placed by the offsets at
- * its ends alone, and no zone changes its offset twice within an hour. (From 1900 to 2040 tzdb has three such pairs, a week of
- * daylight saving in Brazil in October 2000, checked by a test; the property
- * test checks tiling around sampled transitions of every zone.) The common
- * case costs three offset readings per bound.
+ * its ends alone, and no zone changes its offset twice within an hour. (From
+ * 1900 to 2040 tzdb has three such pairs, a week of daylight saving in Brazil
+ * in October 2000, checked by a test; the property test checks tiling around
+ * sampled transitions of every zone.) The common case costs three offset
+ * readings per bound.
  */
 const SECOND = 1000;
 const CHUNK = 7 * DAY;
