@@ -54,6 +54,11 @@ export const PROMISES: Promise_[] = [
     0,
     "usage stats add no conflict between concurrent `limit` calls (extra conflicting pairs %, stats on vs off)",
   ),
+  p(
+    "react.bundleBytes",
+    4096,
+    "`convex-guard/react` is at most 4 KB (4,096 bytes) minified, with `react` and `convex` external",
+  ),
   // Audit log.
   p(
     "audit.log.reads",

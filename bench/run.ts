@@ -26,6 +26,7 @@ import { checkPromises } from "./promises.js";
 import { renderMarkdown, type Results } from "./report.js";
 import { MINUTE } from "convex-guard";
 import { syncPerformancePage } from "../scripts/readme-sync.js";
+import { bundleSize } from "./bundleSize.js";
 
 const SECTIONS = [
   "cost",
@@ -35,6 +36,7 @@ const SECTIONS = [
   "contention",
   "maintenance",
   "integrity",
+  "size",
 ] as const;
 type Section = (typeof SECTIONS)[number];
 
@@ -196,6 +198,11 @@ export async function main(argv: string[]): Promise<number> {
         );
       });
     }
+    if (o.sections.includes("size")) {
+      await section("bundle size", async () => {
+        r.bundle = await bundleSize();
+      });
+    }
     if (o.sections.includes("integrity")) {
       await section("audit integrity", async () => {
         r.auditIntegrity = await auditIntegrity(
@@ -337,6 +344,7 @@ export async function main(argv: string[]): Promise<number> {
     m["audit.fuzz.other"] = r.auditIntegrity.fuzz.other;
     m["audit.sealWindow.maxMs"] = r.auditIntegrity.window.maxMs;
   }
+  if (r.bundle) m["react.bundleBytes"] = r.bundle.oursBytes;
   // Only promises whose section ran are checked (a partial run with --only checks what it measured).
   const ran = new Set(Object.keys(m));
   r.promises = checkPromises(m).filter(

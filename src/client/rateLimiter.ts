@@ -341,7 +341,8 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
         handler: async (ctx, args): Promise<GetValueResult> => {
           const keyOpt = o?.key;
           // Host side by nature: only the host knows whether its clients may pick the key.
-          if (args.key !== undefined && keyOpt === undefined) {
+          // A string `key` fixes it: a client's key would be ignored, so it is refused.
+          if (args.key !== undefined && typeof keyOpt !== "function") {
             throw guardError(
               ErrorCode.INVALID_ARGUMENT,
               "this rate limit query does not accept a key from the client; pass a `key` function to hookAPI",

@@ -1,8 +1,14 @@
 import { NOMINAL_LENGTH, assertCalendar, localIso, type Calendar } from "../calendar.js";
 import type { QuotaConfig } from "../model.js";
 import { EPS } from "../numeric.js";
-import { advanceQuota, initialQuota, quotaResetsAt, type QuotaParams } from "../quota.js";
-import { assertPositiveOption, debtReserveLimit, reserveAsDebt } from "./shared.js";
+import {
+  MAX_DEBT_PERIODS,
+  advanceQuota,
+  initialQuota,
+  quotaResetsAt,
+  type QuotaParams,
+} from "../quota.js";
+import { assertPositiveOption, configError, debtReserveLimit, reserveAsDebt } from "./shared.js";
 import type { Algorithm, ShardConfig } from "./types.js";
 
 /** One shard's share: its part of `limit`, in the limit's calendar. */
@@ -14,7 +20,8 @@ function params(s: ShardConfig): QuotaParams {
  * Calendar quota (`kind: "quota"`): at most `limit` per calendar hour, day,
  * week or month in `timeZone` (../calendar.ts, ../quota.ts). `value` = used
  * this period, `ts` = the period's start. A denied call's `retryAfter` is the
- * time until the next period starts.
+ * time until the next period starts. `maxReserved` defaults to, and is capped
+ * at, MAX_DEBT_PERIODS x limit.
  */
 export const quota: Algorithm = {
   id: "quota",
@@ -28,11 +35,22 @@ export const quota: Algorithm = {
     const calendar = assertCalendar(c, name);
     return { rate: limit, period: NOMINAL_LENGTH[calendar.per] };
   },
-  configure: (config, name, rate) => ({
-    capacity: rate,
-    maxReserved: config.maxReserved,
-    calendar: assertCalendar(config as QuotaConfig, name),
-  }),
+  configure: (config, name, rate) => {
+    // Debt is bounded: at most MAX_DEBT_PERIODS periods' limit may be owed.
+    const most = MAX_DEBT_PERIODS * rate;
+    if (config.maxReserved !== undefined && config.maxReserved > most) {
+      throw configError(
+        name,
+        `a quota's maxReserved is at most ${MAX_DEBT_PERIODS} x limit (${most}), got ${config.maxReserved}`,
+        "maxReserved",
+      );
+    }
+    return {
+      capacity: rate,
+      maxReserved: config.maxReserved ?? most,
+      calendar: assertCalendar(config as QuotaConfig, name),
+    };
+  },
   initial: (s, _seed, now) => initialQuota(params(s), now),
   advance: (s, state, _seed, t) => advanceQuota(params(s), state, t),
   remaining: (s, state) => s.capacity - state.value,
