@@ -9,12 +9,12 @@
  * - over-admission under 2× and 10× overload, in a model of concurrent
  *   callers (`overload` below): convex-test runs one mutation at a time, so
  *   calls in flight at once and a lagging fold are simulated with each
- *   implementation's own decision rule (ours: `decideAsync`; the peer's: its
+ *   implementation's own decision rule (ours: `decideOnApplied`; the peer's: its
  *   exported `calculateRateLimit` on the applied state, as its `limit` does).
  */
 import { calculateRateLimit as peerCalculate } from "@convex-dev/rate-limiter";
 import { MINUTE, SECOND } from "convex-guard";
-import { decideAsync, foldRows } from "../src/component/rateLimits/async.js";
+import { decideOnApplied, foldRows } from "../src/component/rateLimits/async.js";
 import { normalizeConfig, shardConfig } from "../src/component/rateLimits/config.js";
 import type { RateLimitState } from "../src/component/rateLimits/model.js";
 import { contentionOf, type ContentionRow } from "./contention.js";
@@ -207,7 +207,8 @@ export function overload(
     const now = start + arrival;
     let ok: boolean;
     if (impl === "ours") {
-      ok = decideAsync(c, seen.state, seen.pending, seed, now, 1, false).ok;
+      const applied = foldRows(s, seen.state, seed, seen.pending);
+      ok = decideOnApplied(c, seen.state, applied, seed, now, 1, false).ok;
     } else {
       const applied = seen.state && { value: seen.state.value, ts: seen.state.ts };
       ok = peerCalculate(applied, config, now, 1).value >= 0;

@@ -7,11 +7,11 @@ import type { PaginationOptions, PaginationResult } from "convex/server";
 import type { ComponentApi } from "../component/_generated/component.js";
 import type { AuditEventInput } from "../component/audit/model.js";
 import type { Block, RateLimitConfig } from "../component/rateLimits/model.js";
-import type { StatsArgs, StatsResult } from "../component/rateLimits/statsModel.js";
+import type { StatsArgs, StatsResult } from "../component/rateLimits/stats.js";
 import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
 
 export type { Block } from "../component/rateLimits/model.js";
-export type { StatsArgs, StatsResult } from "../component/rateLimits/statsModel.js";
+export type { StatsArgs, StatsResult } from "../component/rateLimits/stats.js";
 
 /** What `audit` must offer: an `AuditLog` fits. */
 export type RateLimitAuditSink = {

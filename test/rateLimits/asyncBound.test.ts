@@ -4,7 +4,7 @@
  * oldest one a stale read may see), commit later in any order, and folds run
  * at random times, in random batch sizes, sometimes failing (a failed pass
  * changes nothing) and sometimes repeated. The model uses the component's own
- * pure functions (`decideAsync`, `foldRows`), so it checks the rule itself.
+ * pure functions (`decideOnApplied`, `foldRows`), so it checks the rule itself.
  *
  * The bound: once every row is folded, a call Y admitted without `reserve`
  * leaves the balance at its commit no lower than
@@ -14,12 +14,29 @@
  */
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { decideAsync, foldRows, MAX_UNFOLDED } from "../../src/component/rateLimits/async.js";
-import { normalizeConfig, shardConfig } from "../../src/component/rateLimits/config.js";
+import { decideOnApplied, foldRows, MAX_UNFOLDED } from "../../src/component/rateLimits/async.js";
+import {
+  normalizeConfig,
+  shardConfig,
+  type NormalizedConfig,
+} from "../../src/component/rateLimits/config.js";
 import { remaining } from "../../src/component/rateLimits/math.js";
 import type { RateLimitConfig, RateLimitState } from "../../src/component/rateLimits/model.js";
 
 type Row = { id: number; count: number; ts: number };
+
+function decideAsync(
+  c: NormalizedConfig,
+  state: RateLimitState | null,
+  rows: Row[],
+  seed: string,
+  now: number,
+  count: number,
+  reserve: boolean,
+) {
+  const applied = foldRows(shardConfig(c), state, seed, rows);
+  return decideOnApplied(c, state, applied, seed, now, count, reserve);
+}
 /** One database version: the folded state and the rows not folded yet, in commit order. */
 type Version = {
   state: RateLimitState | null;

@@ -297,9 +297,27 @@ describe("bad input is rejected with a code and changes nothing", () => {
       ).toEqual(fails("INVALID_ARGUMENT"));
     });
 
+    test("client: reset with an unknown name (no config) is refused, not a silent no-op", async () => {
+      expect(
+        shape(
+          await rejected(t, (ctx) =>
+            (limiter.reset as (ctx: Ctx, name: string) => Promise<unknown>)(ctx, "nope"),
+          ),
+        ),
+      ).toEqual(fails("UNKNOWN_LIMIT"));
+    });
+
     test("client: reset of a reserved name", async () => {
       expect(
-        shape(await rejected(t, (ctx) => limiter.reset(ctx, "guard:codes:failure", { key: "k" }))),
+        shape(
+          await rejected(t, (ctx) =>
+            (limiter.reset as (ctx: Ctx, name: string, o: object) => Promise<unknown>)(
+              ctx,
+              "guard:codes:failure",
+              { key: "k" },
+            ),
+          ),
+        ),
       ).toEqual(fails("INVALID_ARGUMENT"));
     });
 

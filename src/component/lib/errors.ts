@@ -17,6 +17,12 @@ export const ErrorCode = {
   RATE_LIMITED: "RATE_LIMITED",
   /** A referenced document (audit event id, ...) does not exist. */
   NOT_FOUND: "NOT_FOUND",
+  /**
+   * Stored state fails its own validator or invariants (edited in the
+   * dashboard, or a bug): the caller's input was fine, and nothing is
+   * reinterpreted.
+   */
+  CORRUPT_STATE: "CORRUPT_STATE",
   /** An idempotency key was reused with different content. */
   CONFLICT: "CONFLICT",
 } as const;
