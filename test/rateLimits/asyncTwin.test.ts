@@ -108,4 +108,38 @@ describe("asynchronous limits decide like their transactional twins", () => {
     // The full capacity again, plus the documented one-call overshoot of unfolded calls.
     expect(ok).toBe(11);
   });
+
+  test("a key's state is not swept while calls decided on it are unfolded (found by the differential test)", async () => {
+    const t = guardTest();
+    const kind = { kind: "token bucket", rate: 1, period: MINUTE, capacity: 2 } as const;
+    const configs = { twin: kind, async: { ...kind, ...async } };
+    const results = [];
+    for (const [at, count] of [
+      [0, 1],
+      [33_475, 1],
+      [60_001, 2],
+    ] as const) {
+      vi.setSystemTime(T0 + at);
+      // The fold of the call at 33.475 s and the sweep of the state it was
+      // decided on (idle at 60 s) fall in the same pass.
+      await drainMaintenance(t);
+      const [twin, got] = [
+        await t.mutation((ctx) => limiter.limit(ctx, "twinB", { count, config: configs.twin })),
+        await t.mutation((ctx) => limiter.limit(ctx, "asyncB", { count, config: configs.async })),
+      ];
+      results.push([twin, got]);
+    }
+    for (const [twin, got] of results) expect(got).toEqual(twin);
+  });
+
+  test("credit of an asynchronous limit gives back calls not folded yet (found by the differential test)", async () => {
+    const t = guardTest();
+    await t.mutation((ctx) => limiter.limit(ctx, "bucket", { count: 10 }));
+    const r = await t.mutation((ctx) => limiter.credit(ctx, "bucket", { count: 4 }));
+    expect(r).toEqual({ credited: 4 });
+    let ok = 0;
+    for (let i = 0; i < 6; i++)
+      if ((await t.mutation((ctx) => limiter.limit(ctx, "bucket"))).ok) ok++;
+    expect(ok).toBe(5);
+  });
 });

@@ -91,6 +91,15 @@ export function readPending(db: DatabaseReader, t: Target) {
     .take(MAX_UNFOLDED + 1);
 }
 
+/** Does a target have unfolded rows? (One index read.) */
+export async function hasPending(db: DatabaseReader, t: Target): Promise<boolean> {
+  const row = await db
+    .query("rateLimitPending")
+    .withIndex("by_name_key_at", (q) => q.eq("name", t.name).eq("key", t.key))
+    .first();
+  return row !== null;
+}
+
 /**
  * The view of a target on this snapshot (`upTo`) of committed data, without
  * reading every unfolded row: the newest row with a link already holds the
@@ -243,6 +252,20 @@ export async function foldPending(ctx: MutationCtx, now: number): Promise<Mainte
   for (const group of byKey.values()) await foldKey(ctx, group, now);
   for (const row of rows) await ctx.db.delete("rateLimitPending", row._id);
   return { processed: rows.length, more: rows.length === FOLD_BATCH };
+}
+
+/**
+ * Folds a target's unfolded rows now, in the caller's transaction (`credit`
+ * gives back consumption, so it must see all of it). This reads the key's
+ * pending range for real: a credit can conflict with calls on its key.
+ */
+export async function foldTarget(ctx: MutationCtx, t: Target, now: number) {
+  for (;;) {
+    const rows = await readPending(ctx.db, t);
+    await foldKey(ctx, rows, now);
+    for (const row of rows) await ctx.db.delete("rateLimitPending", row._id);
+    if (rows.length <= MAX_UNFOLDED) return;
+  }
 }
 
 async function foldKey(ctx: MutationCtx, rows: Doc<"rateLimitPending">[], now: number) {

@@ -30,6 +30,7 @@ import {
   decideOnApplied,
   deletePending,
   foldRows,
+  foldTarget,
   readAsyncView,
   readOwnRows,
   type AsyncView,
@@ -356,7 +357,9 @@ export async function reset(ctx: MutationCtx, t: Target, now: number): Promise<v
 
 /**
  * Gives back up to `count` unused tokens, never above a shard's capacity;
- * touches at most two shards. Returns how much was credited.
+ * touches at most two shards. Returns how much was credited. An
+ * asynchronous limit's unfolded calls are folded first, so they can be
+ * credited too.
  */
 export async function credit(
   ctx: MutationCtx,
@@ -367,6 +370,7 @@ export async function credit(
 ): Promise<{ credited: number }> {
   const config = normalizeConfig(raw, t.name);
   assertCount(count, t.name);
+  if (config.async) await foldTarget(ctx, t, now);
   const s = shardConfig(config);
   const n = config.shards;
   const first = n === 1 ? 0 : randomInt(n);
