@@ -431,3 +431,37 @@ describe("bad input is rejected with a code and changes nothing", () => {
     });
   });
 });
+
+describe("stored state that fails its algorithm's checks is reported as corrupt, never reinterpreted", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    vi.setSystemTime(1_700_000_000_000);
+  });
+  afterEach(() => vi.useRealTimers());
+
+  const corrupt = new RateLimiter(components.guard, {
+    bucket: { kind: "token bucket", rate: 10, period: MINUTE },
+    window: { kind: "sliding window", rate: 10, period: MINUTE },
+    exact: { kind: "sliding window", rate: 10, period: MINUTE, precision: "exact" },
+  });
+
+  test.each([
+    ["bucket", (s: Record<string, unknown>) => ({ ...s, value: Number.NaN })],
+    ["window", (s: Record<string, unknown>) => ({ ...s, log: new Uint8Array([200]).buffer })],
+    ["exact", (s: Record<string, unknown>) => ({ ...s, log: [5, 1, 2, 1] })],
+  ] as const)("%s: CORRUPT_STATE", async (name, edit) => {
+    const t = guardTest();
+    await t.mutation((ctx) => corrupt.limit(ctx, name, { key: "k" }));
+    await runInGuard(t, async (ctx) => {
+      const doc = await ctx.db.query("rateLimits").first();
+      await ctx.db.patch("rateLimits", doc!._id, { state: edit(doc!.state!) as never });
+    });
+    const r = await t
+      .mutation((ctx) => corrupt.limit(ctx, name, { key: "k" }))
+      .then(
+        () => "no error",
+        (e: { data?: { code?: string } }) => e.data?.code,
+      );
+    expect(r).toBe("CORRUPT_STATE");
+  });
+});
