@@ -75,7 +75,7 @@ export const asyncView = internalQuery({
     blockedUntil: v.optional(v.number()),
     blockReason: v.optional(v.string()),
     base: v.union(vStoredState, v.null()),
-    rows: v.array(v.object({ count: v.number(), ts: v.number() })),
+    rows: v.array(v.object({ count: v.number(), ts: v.number(), logAt: v.optional(v.number()) })),
     upTo: v.int64(),
   }),
   handler: async (ctx, args) => readAsyncView(ctx.db, storedTarget(args), ctx.meta.getSnapshotTs()),

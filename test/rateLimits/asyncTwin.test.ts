@@ -142,4 +142,23 @@ describe("asynchronous limits decide like their transactional twins", () => {
       if ((await t.mutation((ctx) => limiter.limit(ctx, "bucket"))).ok) ok++;
     expect(ok).toBe(5);
   });
+
+  test("a reservation on an asynchronous sliding window is logged when its work may run, as its twin's", async () => {
+    const t = guardTest();
+    const results = [];
+    for (const [at, count, reserve] of [
+      [0, 10, false],
+      [0, 1, true],
+      [MINUTE + 1, 10, false],
+    ] as const) {
+      vi.setSystemTime(T0 + at);
+      await drainMaintenance(t);
+      const o = { count, reserve };
+      results.push([
+        await t.mutation((ctx) => limiter.limit(ctx, "windowTwin", { key: "r", ...o })),
+        await t.mutation((ctx) => limiter.limit(ctx, "window", { key: "r", ...o })),
+      ]);
+    }
+    for (const [twin, got] of results) expect(got).toEqual(twin);
+  });
 });

@@ -63,7 +63,13 @@ export const RESET_MARK_MS = 60_000;
  */
 export const PENDING_AT = 2n ** 63n - 1n;
 
-type PendingRow = { count: number; ts: number };
+/** `logAt`: a reservation, logged when its work may run (as the transactional `reserve` logs it). */
+export type PendingRow = { count: number; ts: number; logAt?: number };
+
+function pendingRow(row: PendingRow): PendingRow {
+  const { count, ts, logAt } = row;
+  return logAt === undefined ? { count, ts } : { count, ts, logAt };
+}
 
 /**
  * A decision's view of a key on a snapshot: the folded state document's
@@ -141,7 +147,7 @@ export async function readAsyncView(
     ...(doc?.blockedUntil !== undefined ? { blockedUntil: doc.blockedUntil } : {}),
     ...(doc?.blockReason !== undefined ? { blockReason: doc.blockReason } : {}),
     base: useLink ? link.applied : folded,
-    rows: rows.filter(counts).map((row) => ({ count: row.count, ts: row.ts })),
+    rows: rows.filter(counts).map(pendingRow),
     upTo,
   };
 }
@@ -157,7 +163,7 @@ export async function readOwnRows(db: DatabaseReader, t: Target): Promise<Pendin
     .query("rateLimitPending")
     .withIndex("by_name_key_at", (q) => q.eq("name", t.name).eq("key", t.key).gte("at", PENDING_AT))
     .take(MAX_UNFOLDED + 1);
-  return rows.map((row) => ({ count: row.count, ts: row.ts }));
+  return rows.map(pendingRow);
 }
 
 /**
@@ -173,7 +179,7 @@ export function foldRows(
   let st = state;
   for (const row of rows) {
     const t = Math.max(row.ts, st?.ts ?? row.ts);
-    st = s.algorithm.take(s, advance(s, st, seed, t), row.count, t);
+    st = s.algorithm.take(s, advance(s, st, seed, t), row.count, Math.max(row.logAt ?? t, t));
   }
   return st;
 }
@@ -214,7 +220,7 @@ function both(a: Decision, b: Decision): Decision {
 /** Records an admitted asynchronous call: one append, nothing read. */
 export async function appendPending(
   ctx: MutationCtx,
-  row: { name: string; key: string; count: number; ts: number; config: RateLimitConfig },
+  row: PendingRow & { name: string; key: string; config: RateLimitConfig },
   link: ChainLink,
 ) {
   await ctx.db.insert("rateLimitPending", { ...row, ...link, at: ctx.db.vars.commitTs });

@@ -1,19 +1,12 @@
 /**
- * The rate-limit store: the one door every rate-limit call goes through —
- * the public functions (../rateLimits.ts: `limit`, `limitAll`, `check`,
- * `reset`, `credit`, `getValue`, blocks, stats), the budgets of
- * confirmation codes and API keys, and the maintenance pass.
- *
- * - A call is normalized once at the boundary (`hostCall` / `guardCall`):
- *   target (name, key, seed), checked config, count.
- * - `evaluate` decides it. Transactional limits read one shard document (two
- *   when a sharded limit's first has too little), decoded by the config's
- *   algorithm. Asynchronous limits, in a mutation, decide on a stale
- *   snapshot plus the rows their own transaction appended (./async.ts), so
- *   every caller gets the same decision and the same no-conflict property.
- * - `settle` writes what was decided, in one place: an admitted call's
- *   shard states through the one writer (./shards.ts) or its pending row; a
- *   denied call's stats row.
+ * The rate-limit store: every decision and every state write goes through it
+ * (`limit`, `limitAll`, `check`, `reset`, `credit`, codes' and API keys'
+ * budgets; `getValue`, blocks and the pass use its ./shards.ts and
+ * ./async.ts). A call is normalized once (`hostCall` / `guardCall`);
+ * `evaluate` decides it, transactional or asynchronous (a stale snapshot
+ * plus its own transaction's rows, for every caller alike); `settle` is the
+ * one place a decision is written: shard states through the one writer, a
+ * pending row, or a denial's stats row.
  */
 import { internal } from "../_generated/api.js";
 import type { Doc } from "../_generated/dataModel.js";
@@ -211,7 +204,16 @@ async function settle(ctx: MutationCtx, e: Evaluated, now: number) {
   }
   if (c.config.async) {
     if (c.count > 0 && e.link) {
-      const row = { name: t.name, key: t.key, count: c.count, ts: now, config: c.raw };
+      const { name, key } = t;
+      const logAt = c.reserve && d.retryAfter !== undefined ? now + d.retryAfter : undefined;
+      const row = {
+        name,
+        key,
+        count: c.count,
+        ts: now,
+        config: c.raw,
+        ...(logAt ? { logAt } : {}),
+      };
       await appendPending(ctx, row, e.link);
       await ensureMaintenance(ctx, now, now + FOLD_DELAY_MS);
     }

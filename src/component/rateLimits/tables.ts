@@ -45,6 +45,7 @@ export const rateLimitTables = {
   // Consumption of admitted asynchronous calls, appended by the call and
   // folded into `rateLimits` (shard 0) by the maintenance pass in commit
   // order, then deleted. `at`: the commit timestamp; `ts`: the call's clock;
+  // `logAt`: a reservation's time, when its work may run (windows log it then);
   // `upTo`: the snapshot the call decided on; `applied`: the state with every
   // consumption committed by then applied, so a later call starts from the
   // newest of them (./async.ts).
@@ -53,6 +54,7 @@ export const rateLimitTables = {
     key: v.string(),
     count: v.number(),
     ts: v.number(),
+    logAt: v.optional(v.number()),
     config: vRateLimitConfig,
     at: v.commitTs(),
     upTo: v.int64(),
