@@ -197,6 +197,16 @@ export const PROMISES: Promise_[] = [
     "asynchronous `limit`: 100 concurrent calls on one key never conflict through the limiter (conflicting pairs %, modelled)",
   ),
   p(
+    "async.limitAll.conflictPct100",
+    0,
+    "asynchronous `limitAll`: 100 concurrent calls on one key never conflict through the limiter (conflicting pairs %, modelled)",
+  ),
+  p(
+    "async.apiKey.conflictPct100",
+    0,
+    "an API key's own asynchronous limit: 100 concurrent verifications of one key never conflict (conflicting pairs %, modelled)",
+  ),
+  p(
     "async.over10.vsPeer",
     0.1,
     "asynchronous limits at 10× overload admit under a tenth of the peer's asynchronous mode's over-admission (modelled, same run)",

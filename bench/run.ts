@@ -317,9 +317,13 @@ export async function main(argv: string[]): Promise<number> {
   if (r.async) {
     const A = r.async;
     const c100 = A.contention.find(
-      (c) => c.impl === "ours" && c.scenario.includes("asynchronous, 100"),
+      (c) => c.impl === "ours" && c.scenario.startsWith("limit, one key, asynchronous, 100"),
     );
     m["async.conflictPct100"] = c100 ? c100.conflictPct : null;
+    const other = (prefix: string) =>
+      A.contention.find((c) => c.impl === "ours" && c.scenario.startsWith(prefix) && c.n === 100);
+    m["async.limitAll.conflictPct100"] = other("limitAll")?.conflictPct ?? null;
+    m["async.apiKey.conflictPct100"] = other("API key")?.conflictPct ?? null;
     const over = (impl: string) => A.overload.find((o) => o.overload === 10 && o.impl === impl);
     const [ours10, peer10] = [over("ours"), over("peer")];
     m["async.over10.vsPeer"] =

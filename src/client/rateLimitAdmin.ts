@@ -6,12 +6,12 @@
 import type { PaginationOptions, PaginationResult } from "convex/server";
 import type { ComponentApi } from "../component/_generated/component.js";
 import type { Block, RateLimitConfig } from "../component/rateLimits/model.js";
-import type { StatsArgs, StatsResult } from "../component/rateLimits/statsModel.js";
+import type { StatsArgs, StatsResult } from "../component/rateLimits/stats.js";
 import { GUARD_ACTOR, type AuditSink } from "./auditSink.js";
 import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
 
 export type { Block } from "../component/rateLimits/model.js";
-export type { StatsArgs, StatsResult } from "../component/rateLimits/statsModel.js";
+export type { StatsArgs, StatsResult } from "../component/rateLimits/stats.js";
 
 export type RateLimitActor = { type: string; id: string; name?: string };
 

@@ -189,14 +189,25 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     });
   }
 
-  /** Deletes the state of (name, key) on every shard; the next call starts fresh. Throws INVALID_ARGUMENT / TOO_LARGE for a bad name or key. */
+  /**
+   * Deletes the state of (name, key) on every shard; the next call starts
+   * fresh, and a call decided before the reset never counts after it. A
+   * block stays (only `unblock` lifts one). `config` makes a name the
+   * limiter was not given known. Throws INVALID_ARGUMENT / TOO_LARGE for a
+   * bad name or key, UNKNOWN_LIMIT for a name neither configured nor given a
+   * `config`, INVALID_CONFIG.
+   */
   async reset<Name extends string = keyof Limits & string>(
     ctx: RunMutationCtx,
     name: Name,
-    args?: { key?: string; config?: RateLimitConfig },
+    ...args: Name extends keyof Limits
+      ? [args?: { key?: string; config?: RateLimitConfig }]
+      : [args: { key?: string; config: RateLimitConfig }]
   ): Promise<void> {
     assertWriteCtx(ctx, "RateLimiter.reset", "check or getValue");
-    await ctx.runMutation(this.component.rateLimits.reset, { name, key: args?.key });
+    assertLimitName(name);
+    this.configFor(name, args[0]?.config);
+    await ctx.runMutation(this.component.rateLimits.reset, { name, key: args[0]?.key });
   }
 
   /**

@@ -29,7 +29,7 @@ import { MAX_EXACT_RATE } from "../../src/component/rateLimits/algorithms/exactS
 import { MAX_BLOCKS_PAGE, MAX_REASON_BYTES } from "../../src/component/rateLimits/blocks.js";
 import * as statsQuery from "../../src/component/rateLimits/statsQuery.js";
 import * as stats from "../../src/component/rateLimits/stats.js";
-import { SWEEP_BATCH } from "../../src/component/rateLimits/lifecycle.js";
+import { SWEEP_BATCH } from "../../src/component/rateLimits/maintain.js";
 
 /*
  * Every number a page states is derived from the code here, so a page that

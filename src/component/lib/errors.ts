@@ -25,8 +25,7 @@ export const ErrorCode = {
    * 256 bytes, a string over its byte cap, metadata or a payload over 8 KB, a
    * value nested or wide beyond a deployment's limits, more than 20 targets,
    * too many scopes or `limitAll` requests, an owner at `maxKeysPerOwner`, a
-   * count no shard could ever admit, a proof through more than 128 seals
-   * written before skip links.
+   * count no shard could ever admit.
    */
   TOO_LARGE: "TOO_LARGE",
   /** A rate limit denied the call and the caller asked for `throws: true`. */

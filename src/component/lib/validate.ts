@@ -35,17 +35,6 @@ export function assertPositive(
   }
 }
 
-/** A finite number >= 0. */
-export function assertNonNegative(
-  value: unknown,
-  what: string,
-  code: ErrorCode = ErrorCode.INVALID_ARGUMENT,
-): asserts value is number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw guardError(code, `${what} must be a finite number of at least 0, got ${String(value)}`);
-  }
-}
-
 /** An integer in [min, max]. */
 export function assertIntInRange(
   value: unknown,

@@ -22,14 +22,14 @@ export const sweepDue = (at: number) => at + SWEEP_SLACK_MS;
 /**
  * Rate limits: the earliest `idleAt` of a transactional limit's document (the
  * state then equals "no document", so it is deleted). Documents of
- * asynchronous limits (`folded` set) are swept by whichever tick runs next,
+ * asynchronous limits (`foldedThrough` set) are swept by whichever tick runs next,
  * for their folds or other work, but never schedule one of their own: after
  * a hot key's last fold the loop goes idle instead of waking once more.
  */
 export async function rateLimitsDue(ctx: QueryCtx): Promise<number | null> {
   const first = await ctx.db
     .query("rateLimits")
-    .withIndex("by_folded_idleAt", (q) => q.eq("folded", undefined))
+    .withIndex("by_foldedThrough_idleAt", (q) => q.eq("foldedThrough", undefined))
     .first();
   return first === null ? null : sweepDue(first.idleAt);
 }

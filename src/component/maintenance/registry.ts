@@ -4,7 +4,7 @@ import { maintainCodes } from "../codes.js";
 import { nextCodeDue } from "../codes/store.js";
 import { pendingDue } from "../rateLimits/async.js";
 import { statsDue } from "../rateLimits/stats.js";
-import { maintainRateLimits } from "../rateLimits/lifecycle.js";
+import { maintainRateLimits } from "../rateLimits/maintain.js";
 import {
   apiKeysBacklog,
   auditBacklog,

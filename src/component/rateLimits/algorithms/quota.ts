@@ -1,3 +1,4 @@
+import { v } from "convex/values";
 import { NOMINAL_LENGTH, assertCalendar, localIso, type Calendar } from "../calendar.js";
 import type { QuotaConfig } from "../model.js";
 import { EPS } from "../numeric.js";
@@ -8,8 +9,17 @@ import {
   quotaResetsAt,
   type QuotaParams,
 } from "../quota.js";
-import { assertPositiveOption, configError, debtReserveLimit, reserveAsDebt } from "./shared.js";
+import {
+  assertPositiveOption,
+  configError,
+  debtReserveLimit,
+  finite,
+  reserveAsDebt,
+} from "./shared.js";
 import type { Algorithm, ShardConfig } from "./types.js";
+
+/** Stored: `value` used in the period that starts at `ts`. */
+export const vQuotaState = v.object({ alg: v.literal("quota"), value: v.number(), ts: v.number() });
 
 /** One shard's share: its part of `limit`, in the limit's calendar. */
 function params(s: ShardConfig): QuotaParams {
@@ -23,16 +33,20 @@ function params(s: ShardConfig): QuotaParams {
  * time until the next period starts. `maxReserved` defaults to, and is capped
  * at, MAX_DEBT_PERIODS x limit.
  */
-export const quota: Algorithm = {
+export const quota: Algorithm<QuotaConfig> = {
   id: "quota",
-  kind: "quota",
   options: ["limit", "per", "timeZone", "weekStartsOn"],
   sizeOption: "limit",
   wholeUnits: false,
+  reportsStored: false,
+  encode: ({ value, ts }) => ({ alg: "quota", value, ts }),
+  decode: (stored) =>
+    stored.alg !== "quota"
+      ? null
+      : { value: finite("quota", "value", stored.value), ts: finite("quota", "ts", stored.ts) },
   shape: (config, name) => {
-    const c = config as QuotaConfig;
-    const limit = assertPositiveOption(name, "limit", c.limit);
-    const calendar = assertCalendar(c, name);
+    const limit = assertPositiveOption(name, "limit", config.limit);
+    const calendar = assertCalendar(config, name);
     return { rate: limit, period: NOMINAL_LENGTH[calendar.per] };
   },
   configure: (config, name, rate) => {
@@ -48,7 +62,7 @@ export const quota: Algorithm = {
     return {
       capacity: rate,
       maxReserved: config.maxReserved ?? most,
-      calendar: assertCalendar(config as QuotaConfig, name),
+      calendar: assertCalendar(config, name),
     };
   },
   initial: (s, _seed, now) => initialQuota(params(s), now),
