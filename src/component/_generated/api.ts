@@ -66,6 +66,7 @@ import type * as rateLimits_maintain from "../rateLimits/maintain.js";
 import type * as rateLimits_math from "../rateLimits/math.js";
 import type * as rateLimits_model from "../rateLimits/model.js";
 import type * as rateLimits_numeric from "../rateLimits/numeric.js";
+import type * as rateLimits_projection from "../rateLimits/projection.js";
 import type * as rateLimits_quota from "../rateLimits/quota.js";
 import type * as rateLimits_shards from "../rateLimits/shards.js";
 import type * as rateLimits_stats from "../rateLimits/stats.js";
@@ -142,6 +143,7 @@ const fullApi: ApiFromModules<{
   "rateLimits/math": typeof rateLimits_math;
   "rateLimits/model": typeof rateLimits_model;
   "rateLimits/numeric": typeof rateLimits_numeric;
+  "rateLimits/projection": typeof rateLimits_projection;
   "rateLimits/quota": typeof rateLimits_quota;
   "rateLimits/shards": typeof rateLimits_shards;
   "rateLimits/stats": typeof rateLimits_stats;
