@@ -262,8 +262,12 @@ export async function main(argv: string[]): Promise<number> {
     const sizes = [...new Set(A.listScale.map((x) => x.events))].sort((a, b) => a - b);
     const at = (s: number) =>
       A.listScale.filter((x) => x.events === s).reduce((acc, x) => acc + x.documentsRead, 0);
+    const [smallest] = sizes;
+    const largest = sizes.at(-1);
     m["audit.list.growth"] =
-      sizes.length >= 2 ? Math.max(0, at(sizes[sizes.length - 1]) - at(sizes[0])) : null;
+      sizes.length >= 2 && smallest !== undefined && largest !== undefined
+        ? Math.max(0, at(largest) - at(smallest))
+        : null;
     m["audit.verify.readsPer1000"] = A.verifyOk ? A.verifyPer1000.documentsRead : null;
   }
   if (r.guardCosts) {

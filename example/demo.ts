@@ -149,7 +149,9 @@ export async function main(): Promise<number> {
       const mine = await alice.as.query(api.messages.listMyMessages, {
         paginationOpts: { numItems: 1, cursor: null },
       });
-      const messageId = mine.page[0]._id;
+      const [first] = mine.page;
+      if (first === undefined) throw new Error("alice has no message");
+      const messageId = first._id;
       const code = await rejectionCode(bob.as.query(api.messages.getMessage, { messageId }));
       expect(code === "NOT_FOUND", `NOT_FOUND, got ${code}`);
       return "getMessage(<alice's message id>) as bob → NOT_FOUND, same as a missing message";
@@ -195,7 +197,7 @@ export async function main(): Promise<number> {
         expect(!JSON.stringify(listed).includes("sk_example_"), "listKeys returns metadata only");
         return [
           `createKey → ${masked(loginKey.key)} (the only time it exists in plaintext)`,
-          `listKeys → ${show({ name: listed.page[0].name, state: listed.page[0].state, scopes: listed.page[0].scopes })}`,
+          `listKeys → ${show({ name: listed.page[0]?.name, state: listed.page[0]?.state, scopes: listed.page[0]?.scopes })}`,
         ];
       },
     );
@@ -433,10 +435,10 @@ export async function main(): Promise<number> {
         paginationOpts: { numItems: 10, cursor: null },
       });
       expect(
-        page.page.length === 1 && page.page[0].outcome === "success",
+        page.page.length === 1 && page.page[0]?.outcome === "success",
         "one successful user.delete",
       );
-      return `list({ action: "user.delete" }) → 1 event, by ${page.page[0].actor.name ?? page.page[0].actor.id}`;
+      return `list({ action: "user.delete" }) → 1 event, by ${page.page[0]?.actor.name ?? page.page[0]?.actor.id}`;
     });
     /** Verifies the whole log, one bounded page per query. */
     const verifyAll = async (): Promise<AuditVerifyResult> => {

@@ -361,7 +361,9 @@ export class ApiKeys<S extends string = string> {
     detail: DenialDetail,
     scope: string | undefined,
   ) {
-    await this.audit!.log(ctx, {
+    // The component asks for a denial record only when `verify` sent `audit: true`, i.e. an audit log is set.
+    if (this.audit === undefined) return;
+    await this.audit.log(ctx, {
       action: API_KEY_AUDIT_ACTIONS.deny,
       actor: { type: "apiKey", id: keyId },
       targets: detail === "unknown_key" ? [] : [{ type: "apiKey", id: keyId }],

@@ -58,7 +58,8 @@ export async function auditDue(ctx: QueryCtx, now: number): Promise<number | nul
     .query("auditEvents")
     .withIndex("by_retainUntil", (q) => q.gte("retainUntil", 0))
     .first();
-  if (retain !== null) due.push(sweepDue(retain.retainUntil!));
+  // `gte(0)` skips events without `retainUntil`, so the check only narrows the type.
+  if (retain !== null && retain.retainUntil !== undefined) due.push(sweepDue(retain.retainUntil));
   return due.length === 0 ? null : Math.min(...due);
 }
 
