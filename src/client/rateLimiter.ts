@@ -399,7 +399,11 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
       assertConfig(inline, name);
       return inline;
     }
-    if (Object.hasOwn(this.limits, name)) return this.limits[name as keyof Limits];
+    // Own properties only: "__proto__" or "toString" is no configured limit.
+    const configured = Object.hasOwn(this.limits, name)
+      ? this.limits[name as keyof Limits]
+      : undefined;
+    if (configured !== undefined) return configured;
     throw guardError(
       ErrorCode.UNKNOWN_LIMIT,
       `Rate limit "${name}" is not defined: add it to the RateLimiter or pass \`config\``,
