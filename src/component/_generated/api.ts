@@ -4,6 +4,11 @@
  * @module
  */
 
+import type * as access_grants from "../access/grants.js";
+import type * as access_model from "../access/model.js";
+import type * as access_rules from "../access/rules.js";
+import type * as access_tables from "../access/tables.js";
+import type * as access from "../access.js";
 import type * as apiKeys_format from "../apiKeys/format.js";
 import type * as apiKeys_lifecycle from "../apiKeys/lifecycle.js";
 import type * as apiKeys_model from "../apiKeys/model.js";
@@ -80,6 +85,11 @@ import type { ApiFromModules, FilterApi, FunctionReference } from "convex/server
 import { anyApi, componentsGeneric } from "convex/server";
 
 const fullApi: ApiFromModules<{
+  "access/grants": typeof access_grants;
+  "access/model": typeof access_model;
+  "access/rules": typeof access_rules;
+  "access/tables": typeof access_tables;
+  "access": typeof access;
   "apiKeys/format": typeof apiKeys_format;
   "apiKeys/lifecycle": typeof apiKeys_lifecycle;
   "apiKeys/model": typeof apiKeys_model;
