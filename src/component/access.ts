@@ -1,5 +1,7 @@
 import { mutation, query } from "./_generated/server.js";
+import { vLimitResult } from "./rateLimits/model.js";
 import {
+  denialArgs,
   grantArgs,
   revokeArgs,
   rolesOfArgs,
@@ -8,6 +10,7 @@ import {
   vRolesOfResult,
 } from "./access/model.js";
 import { activeGrants, grantRole, revokeRole } from "./access/grants.js";
+import { countDenial, peekDenials } from "./access/denials.js";
 
 /*
  * Stored role grants: thin public functions over access/. The host's `Access`
@@ -35,4 +38,18 @@ export const rolesOf = query({
   args: rolesOfArgs,
   returns: vRolesOfResult,
   handler: async (ctx, args) => activeGrants(ctx, args, Date.now()),
+});
+
+/** Whether the actor's denial budget admits one more denial. Reads its shard only. */
+export const checkDenials = query({
+  args: denialArgs,
+  returns: vLimitResult,
+  handler: async (ctx, args) => peekDenials(ctx, args, Date.now()),
+});
+
+/** Counts one denial against the actor's budget. */
+export const recordDenial = mutation({
+  args: denialArgs,
+  returns: vLimitResult,
+  handler: async (ctx, args) => countDenial(ctx, args, Date.now()),
 });

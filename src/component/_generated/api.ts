@@ -4,6 +4,7 @@
  * @module
  */
 
+import type * as access_denials from "../access/denials.js";
 import type * as access_grants from "../access/grants.js";
 import type * as access_model from "../access/model.js";
 import type * as access_rules from "../access/rules.js";
@@ -85,6 +86,7 @@ import type { ApiFromModules, FilterApi, FunctionReference } from "convex/server
 import { anyApi, componentsGeneric } from "convex/server";
 
 const fullApi: ApiFromModules<{
+  "access/denials": typeof access_denials;
   "access/grants": typeof access_grants;
   "access/model": typeof access_model;
   "access/rules": typeof access_rules;

@@ -1,4 +1,5 @@
 import { v, type Infer } from "convex/values";
+import { vRateLimitConfig } from "../rateLimits/model.js";
 
 /*
  * Access-control shapes, declared once: the component's args and returns, the
@@ -56,3 +57,7 @@ export const vRevokeResult = v.object({ revoked: v.boolean() });
 
 export const rolesOfArgs = { actor: vActorRef, scope: v.optional(v.string()) };
 export const vRolesOfResult = v.array(vGrantInfo);
+
+/** The limiter name of actors' denials, in the namespace hosts cannot use. */
+export const DENIAL_LIMIT_NAME = "guard:access:denied";
+export const denialArgs = { actor: vActorRef, limit: vRateLimitConfig };

@@ -19,6 +19,10 @@ export const ErrorCode = {
   NOT_FOUND: "NOT_FOUND",
   /** An idempotency key was reused with different content. */
   CONFLICT: "CONFLICT",
+  /** An access-controlled function was called without a signed-in identity (or verified API key). */
+  UNAUTHENTICATED: "UNAUTHENTICATED",
+  /** The caller lacks the permission, or a row rule refused a read through a query or a write. */
+  FORBIDDEN: "FORBIDDEN",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
