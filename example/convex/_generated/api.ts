@@ -20,6 +20,7 @@ import type * as login from "../login.js";
 import type * as messages from "../messages.js";
 import type * as moderation from "../moderation.js";
 import type * as service from "../service.js";
+import type * as teams from "../teams.js";
 import type * as users from "../users.js";
 
 import type { ApiFromModules, FilterApi, FunctionReference } from "convex/server";
@@ -42,6 +43,7 @@ const fullApi: ApiFromModules<{
   "messages": typeof messages;
   "moderation": typeof moderation;
   "service": typeof service;
+  "teams": typeof teams;
   "users": typeof users;
 }> = anyApi as any;
 
