@@ -111,6 +111,15 @@ export function rowDenialTable(e: unknown): string | null {
   return typeof e === "object" && e !== null ? (rowDenials.get(e) ?? null) : null;
 }
 
+/** A deep copy of a Convex value (objects, arrays, ArrayBuffers, primitives). */
+function copyOf<V>(value: V): V {
+  if (value instanceof ArrayBuffer) return value.slice(0) as V;
+  if (Array.isArray(value)) return value.map(copyOf) as V;
+  if (typeof value === "object" && value !== null)
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, copyOf(v)])) as V;
+  return value;
+}
+
 const TERMINALS = new Set<PropertyKey>(["collect", "take", "first", "unique", "paginate"]);
 
 /** A query (or builder) whose results all pass `check`: builders stay wrapped, results are checked. */
@@ -171,7 +180,9 @@ export function guardedDb(
   policy: RowPolicy,
   state: { wrote: boolean },
 ): GenericDatabaseWriter<any> {
-  // Rows this call has read or written: a write after a `get` reuses the row instead of reading it again.
+  // Rows this call has read or written, as private copies: a write after a `get` reuses the
+  // row instead of reading it again, and a handler that edits the object it got cannot make
+  // the write rule see an edited "stored" row.
   const seen = new Map<string, Doc>();
   const resolve = (a: string, b: unknown): [string | null, string] =>
     typeof b === "string" ? [a, b] : [policy.tableOf(db, a), a];
@@ -179,9 +190,9 @@ export function guardedDb(
     const normalized = db.normalizeId(table, id);
     if (normalized === null) return null;
     const cached = seen.get(normalized);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) return copyOf(cached);
     const doc = await db.get(table, normalized);
-    if (doc !== null) seen.set(normalized, doc);
+    if (doc !== null) seen.set(normalized, copyOf(doc));
     return doc;
   };
 
@@ -225,7 +236,7 @@ export function guardedDb(
     await apply();
     state.wrote = true;
     if (next === null) seen.delete(old._id as string);
-    else seen.set(old._id as string, next);
+    else seen.set(old._id as string, copyOf(next));
   };
 
   const wrapped: GenericDatabaseWriter<any> = {

@@ -119,6 +119,17 @@ export function hostFunctions(access: ReturnType<typeof makeAccess>) {
         return "given";
       },
     }),
+    sneakyGive: authed({
+      args: { id: v.id("posts"), to: v.string() },
+      handler: async (ctx, { id, to }) => {
+        // Edits the object it read before writing: the rule must still see the stored row.
+        const post = await ctx.db.get("posts", id);
+        if (post === null) return "missing";
+        post.owner = to;
+        await ctx.db.patch("posts", id, { owner: to });
+        return "given";
+      },
+    }),
     deletePost: authed({
       args: { id: v.id("posts") },
       handler: async (ctx, { id }) => {

@@ -99,6 +99,21 @@ describe("writes: checked on the stored row and on the proposed one", () => {
     expect(await alice.mutation(api.renamePost, { id: post, title: "renamed" })).toBe("renamed");
   });
 
+  test("editing the object a get returned does not change what the write rule sees", async () => {
+    const { t } = hostTest();
+    const { post } = await alicePostAndMissing(t);
+    // Bob cannot see the post at all; Alice cannot hand it to Bob by editing her copy first.
+    expect(await t.withIdentity(BOB).mutation(api.sneakyGive, { id: post, to: tokenOf(BOB) })).toBe(
+      "missing",
+    );
+    expect(
+      await t.withIdentity(ALICE).mutation(api.sneakyGive, { id: post, to: tokenOf(BOB) }),
+    ).toEqual({ ok: false, reason: "forbidden" });
+    expect((await t.run((ctx) => ctx.db.get("posts", post as Id<"posts">)))?.owner).toBe(
+      tokenOf(ALICE),
+    );
+  });
+
   test("a foreign and a missing row get the same denial on patch and delete; nothing changes", async () => {
     const { t } = hostTest();
     const { post, gone } = await alicePostAndMissing(t);
