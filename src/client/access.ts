@@ -34,6 +34,9 @@ import {
 } from "./accessTypes.js";
 
 export * from "./accessTypes.js";
+
+/** What a wrapped mutation or action may return besides its handler's value. */
+type DenialOf<D extends "result" | "throw"> = D extends "throw" ? never : AccessDenial;
 export { ACCESS_MARKER, type AccessMarker } from "./accessMarker.js";
 
 /**
@@ -196,9 +199,13 @@ export class Access<const R extends RoleDefinitions> extends AccessCore<R> {
    * instead, so no half-done change commits. With `returns`, the validator
    * accepts the denial too.
    */
-  mutation<DataModel extends GenericDataModel, Visibility extends FunctionVisibility>(
+  mutation<
+    DataModel extends GenericDataModel,
+    Visibility extends FunctionVisibility,
+    D extends "result" | "throw" = "result",
+  >(
     builder: MutationBuilder<DataModel, Visibility>,
-    options: WrapperOptions<PermissionOf<R>, any> = {},
+    options: WrapperOptions<PermissionOf<R>, any> & { onDenied?: D } = {},
   ) {
     return <Args extends PropertyValidators, Output>(def: {
       args: Args;
@@ -207,14 +214,18 @@ export class Access<const R extends RoleDefinitions> extends AccessCore<R> {
         ctx: GenericMutationCtx<DataModel> & { actor: Actor },
         args: ObjectType<Args>,
       ) => Output | Promise<Output>;
-    }): RegisteredMutation<Visibility, ObjectType<Args>, Promise<Awaited<Output> | AccessDenial>> =>
+    }): RegisteredMutation<Visibility, ObjectType<Args>, Promise<Awaited<Output> | DenialOf<D>>> =>
       this.register("mutation", builder, def, options);
   }
 
   /** An action builder: `ctx.actor`, denials returned and audited as for mutations (actions have no `ctx.db`). */
-  action<DataModel extends GenericDataModel, Visibility extends FunctionVisibility>(
+  action<
+    DataModel extends GenericDataModel,
+    Visibility extends FunctionVisibility,
+    D extends "result" | "throw" = "result",
+  >(
     builder: ActionBuilder<DataModel, Visibility>,
-    options: WrapperOptions<PermissionOf<R>, any> = {},
+    options: WrapperOptions<PermissionOf<R>, any> & { onDenied?: D } = {},
   ) {
     return <Args extends PropertyValidators, Output>(def: {
       args: Args;
@@ -223,7 +234,7 @@ export class Access<const R extends RoleDefinitions> extends AccessCore<R> {
         ctx: GenericActionCtx<DataModel> & { actor: Actor },
         args: ObjectType<Args>,
       ) => Output | Promise<Output>;
-    }): RegisteredAction<Visibility, ObjectType<Args>, Promise<Awaited<Output> | AccessDenial>> =>
+    }): RegisteredAction<Visibility, ObjectType<Args>, Promise<Awaited<Output> | DenialOf<D>>> =>
       this.register("action", builder, def, options);
   }
 

@@ -128,7 +128,8 @@ export const ACCESS_AUDIT_ACTIONS = {
  * action there is no `ctx.db` (use `ctx.runQuery`).
  */
 export type RoleOf<R extends string> = (
-  ctx: GenericQueryCtx<GenericDataModel>,
+  // Any data model: the host's own ctx type (e.g. `QueryCtx`) fits without a cast.
+  ctx: GenericQueryCtx<any>,
   actor: Actor,
   scope: string | undefined,
 ) => R | readonly R[] | null | undefined | Promise<R | readonly R[] | null | undefined>;

@@ -42,3 +42,13 @@ test("a wrapped mutation's handler sees ctx.actor; its result may be a denial", 
     RegisteredMutation<"public", Record<string, never>, Promise<number | AccessDenial>>
   >();
 });
+
+test('with onDenied: "throw" the result type has no denial', () => {
+  const fn = access.mutation(mutationGeneric, { onDenied: "throw" })({
+    args: {},
+    handler: async () => 1,
+  });
+  expectTypeOf(fn).toEqualTypeOf<
+    RegisteredMutation<"public", Record<string, never>, Promise<number>>
+  >();
+});

@@ -11,7 +11,7 @@ import type * as auditAnchors from "../auditAnchors.js";
 import type * as auditDashboard from "../auditDashboard.js";
 import type * as crons from "../crons.js";
 import type * as http from "../http.js";
-import type * as lib_auth from "../lib/auth.js";
+import type * as lib_accounts from "../lib/accounts.js";
 import type * as lib_delivery from "../lib/delivery.js";
 import type * as lib_functions from "../lib/functions.js";
 import type * as lib_guard from "../lib/guard.js";
@@ -34,7 +34,7 @@ const fullApi: ApiFromModules<{
   "auditDashboard": typeof auditDashboard;
   "crons": typeof crons;
   "http": typeof http;
-  "lib/auth": typeof lib_auth;
+  "lib/accounts": typeof lib_accounts;
   "lib/delivery": typeof lib_delivery;
   "lib/functions": typeof lib_functions;
   "lib/guard": typeof lib_guard;

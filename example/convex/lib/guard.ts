@@ -17,6 +17,7 @@ import {
 import { v } from "convex/values";
 import { components } from "../_generated/api.js";
 import type { DataModel } from "../_generated/dataModel.js";
+import { accountOf } from "./accounts.js";
 
 export const limiter = new RateLimiter(components.guard, {
   // Per user: 5 messages in any rolling minute (approximate sliding window, one document per user).
@@ -104,6 +105,32 @@ export const serviceKeys = new ApiKeys(components.guard, {
   audit,
 });
 export type ServiceScope = "login:verify" | "messages:moderate";
+
+/**
+ * The app's roles, weakest first: each inherits the permissions of the one
+ * before it. Functions check permissions, not roles, so moving a capability
+ * between roles is a one-line change here. A user's role is their
+ * `users.role` field (`roleOf`: the same one read as `ctx.user`, no component
+ * read). Every public function is built with these wrappers (lib/functions.ts).
+ * `users` and `messages` rows name their owners by user id, which the actor
+ * (a tokenIdentifier) does not carry, so their ownership checks stay in the
+ * functions (`ownMessage`); the team notes below show row rules.
+ */
+export const appAccess = new Access(components.guard, {
+  roles: {
+    user: { permissions: [] },
+    moderator: { inherits: ["user"], permissions: ["messages.moderate"] },
+    admin: { inherits: ["moderator"], permissions: ["audit.read", "limits.manage"] },
+    superadmin: {
+      inherits: ["admin"],
+      permissions: ["users.setRole", "users.delete", "apiKeys.manage"],
+    },
+  },
+  roleOf: async (ctx, actor) =>
+    actor.type === "user" ? ((await accountOf(ctx))?.role ?? null) : null,
+  public: ["users", "messages"],
+  audit,
+});
 
 /**
  * Team notes (teams.ts): roles held per team (the scope), granted and
