@@ -190,7 +190,8 @@ export class AccessCore<R extends RoleDefinitions> {
 
   /** Drops the roles read in this call (after a grant or revoke changed them). */
   protected forget(ctx: object): void {
-    roleCache.delete(ctx);
+    // Cleared, not dropped: a wrapper's handler ctx shares this map with the ctx it was made from.
+    roleCache.get(ctx)?.clear();
   }
 
   protected cacheOf(ctx: object): Map<string, Promise<Grants>> {

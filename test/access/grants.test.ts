@@ -108,6 +108,11 @@ describe("stored grants", () => {
     expect(await grantRows(t)).toEqual([]);
   });
 
+  test("a grant inside a call is seen by the next check of the same call", async () => {
+    const { t } = hostTest();
+    expect(await t.withIdentity(ALICE).mutation(api.grantSelfThenCheck, {})).toEqual([false, true]);
+  });
+
   test("bad input is a coded error and changes nothing", async () => {
     const { t, access } = hostTest();
     const grant = (args: object) =>

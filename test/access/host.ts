@@ -148,6 +148,18 @@ export function hostFunctions(access: ReturnType<typeof makeAccess>) {
         await ctx.db.patch("posts", id, { title: "stolen" });
       },
     }),
+    grantSelfThenCheck: authed({
+      args: {},
+      handler: async (ctx) => {
+        const before = await access.can(ctx, "org.manage", { scope: "x" });
+        await access.grant(ctx, {
+          actor: { type: ctx.actor.type, id: ctx.actor.id },
+          role: "admin",
+          scope: "x",
+        });
+        return [before, await access.can(ctx, "org.manage", { scope: "x" })];
+      },
+    }),
     writeNote: authed({
       args: {},
       handler: async (ctx) => ctx.db.insert("notes", { text: "x" }),
