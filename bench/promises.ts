@@ -59,6 +59,11 @@ export const PROMISES: Promise_[] = [
     4096,
     "`convex-guard/react` is at most 4 KB (4,096 bytes) minified, with `react` and `convex` external",
   ),
+  // Speed (calls/s against the peer) is reported, not promised: on a shared
+  // 2-core machine one run's unsharded ratio ranged 0.74-1.28x around a
+  // median of 1.07-1.14x (5 runs, load 6-8), so a >= 1.0x bound would fail
+  // at random. What is deterministic is promised instead: the documents and
+  // index ranges each call touches (above).
   // Audit log.
   p(
     "audit.log.reads",
