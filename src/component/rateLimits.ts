@@ -7,7 +7,6 @@
 import { paginationResultValidator } from "convex/server";
 import { v } from "convex/values";
 import { internalQuery, mutation, query } from "./_generated/server.js";
-import { exportOnce } from "./lib/exportOnce.js";
 import { vStoredState } from "./rateLimits/algorithms/index.js";
 import { rateLimitedError } from "./rateLimits/math.js";
 import { blockKey, listBlockedKeys, unblockKey } from "./rateLimits/blocks.js";
@@ -43,68 +42,59 @@ import { statsArgs, vStatsResult } from "./rateLimits/stats.js";
 import { readStats } from "./rateLimits/statsQuery.js";
 
 /** Consume `count` (default 1). Returns `{ ok, retryAfter }`; throws only for bad input or `throws: true`. */
-export const limit = exportOnce(
-  mutation({
-    args: limitArgs,
-    returns: vLimitResult,
-    handler: async (ctx, { throws, ...args }): Promise<RateLimitResult> => {
-      const r = await consume(ctx, hostCall(args), Date.now());
-      if (!r.ok && throws) throw rateLimitedError(args.name, r.retryAfter, r.reason);
-      return r;
-    },
-  }),
-);
+export const limit = mutation({
+  args: limitArgs,
+  returns: vLimitResult,
+  handler: async (ctx, { throws, ...args }): Promise<RateLimitResult> => {
+    const r = await consume(ctx, hostCall(args), Date.now());
+    if (!r.ok && throws) throw rateLimitedError(args.name, r.retryAfter, r.reason);
+    return r;
+  },
+});
 
 /** Would `limit` with these arguments succeed now? Consumes nothing. */
-export const check = exportOnce(
-  query({
-    args: limitArgs,
-    returns: vLimitResult,
-    handler: async (ctx, { throws, ...args }): Promise<RateLimitResult> => {
-      const r = await peek(ctx, hostCall(args), Date.now());
-      if (!r.ok && throws) throw rateLimitedError(args.name, r.retryAfter, r.reason);
-      return r;
-    },
-  }),
-);
+export const check = query({
+  args: limitArgs,
+  returns: vLimitResult,
+  handler: async (ctx, { throws, ...args }): Promise<RateLimitResult> => {
+    const r = await peek(ctx, hostCall(args), Date.now());
+    if (!r.ok && throws) throw rateLimitedError(args.name, r.retryAfter, r.reason);
+    return r;
+  },
+});
 
 /**
  * An asynchronous limit's view of a key on the snapshot this query reads
  * (the store runs it on a stale snapshot, so it adds nothing to the calling
  * mutation's read set). Internal: `name` and `key` are already checked.
  */
-export const asyncView = exportOnce(
-  internalQuery({
-    args: { name: v.string(), key: v.string() },
-    returns: v.object({
-      folded: v.union(vStoredState, v.null()),
-      blockedUntil: v.optional(v.number()),
-      blockReason: v.optional(v.string()),
-      base: v.union(vStoredState, v.null()),
-      rows: v.array(v.object({ count: v.number(), ts: v.number(), logAt: v.optional(v.number()) })),
-      upTo: v.int64(),
-    }),
-    handler: async (ctx, args) =>
-      readAsyncView(ctx.db, storedTarget(args), ctx.meta.getSnapshotTs()),
+export const asyncView = internalQuery({
+  args: { name: v.string(), key: v.string() },
+  returns: v.object({
+    folded: v.union(vStoredState, v.null()),
+    blockedUntil: v.optional(v.number()),
+    blockReason: v.optional(v.string()),
+    base: v.union(vStoredState, v.null()),
+    rows: v.array(v.object({ count: v.number(), ts: v.number(), logAt: v.optional(v.number()) })),
+    upTo: v.int64(),
   }),
-);
+  handler: async (ctx, args) => readAsyncView(ctx.db, storedTarget(args), ctx.meta.getSnapshotTs()),
+});
 
 /**
  * All or nothing: consumes every request if each would be admitted, else
  * nothing. `retryAfter` when denied is the latest of the denials (each limit
  * is independent: duplicate (name, key) pairs are rejected).
  */
-export const limitAll = exportOnce(
-  mutation({
-    args: limitAllArgs,
-    returns: vLimitAllResult,
-    handler: async (ctx, args) => {
-      const { denied, ...r } = await limitAllCalls(ctx, args.requests, Date.now());
-      if (!r.ok && args.throws) throw rateLimitedError(denied ?? "limitAll", r.retryAfter);
-      return r;
-    },
-  }),
-);
+export const limitAll = mutation({
+  args: limitAllArgs,
+  returns: vLimitAllResult,
+  handler: async (ctx, args) => {
+    const { denied, ...r } = await limitAllCalls(ctx, args.requests, Date.now());
+    if (!r.ok && args.throws) throw rateLimitedError(denied ?? "limitAll", r.retryAfter);
+    return r;
+  },
+});
 
 /**
  * Deletes the state of (name, key) on every shard: the next call starts
@@ -136,13 +126,11 @@ export const credit = mutation({
  * Remaining value, state and config, for dashboards and the React hook.
  * Samples `sampleShards` (default 1) random shards and returns the fullest.
  */
-export const getValue = exportOnce(
-  query({
-    args: getValueArgs,
-    returns: vGetValueResult,
-    handler: async (ctx, args) => getRateLimitValue(ctx, args, Date.now()),
-  }),
-);
+export const getValue = query({
+  args: getValueArgs,
+  returns: vGetValueResult,
+  handler: async (ctx, args) => getRateLimitValue(ctx, args, Date.now()),
+});
 
 /** Denies (name, key) until `until` with `reason: "blocked"`; a later block replaces an earlier one. */
 export const block = mutation({
