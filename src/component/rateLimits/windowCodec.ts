@@ -103,9 +103,9 @@ export function decodeLog(period: number, anchor: number, log: ArrayBuffer): Ent
     let x = 0;
     let scale = 1;
     for (;;) {
-      if (i >= bytes.length || scale > 2 ** 49)
+      const b = bytes[i++];
+      if (b === undefined || scale > 2 ** 49)
         throw guardError(ErrorCode.CORRUPT_STATE, "stored sliding window log is truncated");
-      const b = bytes[i++]!;
       x += (b % 128) * scale;
       if (b < 128) return x;
       scale *= 128;
