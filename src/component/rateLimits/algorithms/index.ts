@@ -1,8 +1,10 @@
 /**
  * The rate-limit algorithms. Everything outside this folder (config checks,
  * the store, admission, reservations, credit, the idle sweep, the fold,
- * `getValue`, the React hook's projection) works through `Engine` and the
- * stored-state codec, and never tests a kind or reads a state field.
+ * `getValue`, `calculateRateLimit`) works through `Engine` and the
+ * stored-state codec, and never tests a kind or reads a state field. The one
+ * exception is ../projection.ts, the React hook's projection, which switches
+ * on kind so the browser bundle does not carry the algorithms.
  *
  * Adding an algorithm:
  * 1. Write `./myAlgorithm.ts` exporting an `Algorithm<MyConfig>` (see
@@ -17,6 +19,7 @@
  */
 import { v, type Infer } from "convex/values";
 import type { RateLimitConfig } from "../model.js";
+import type { Projection } from "../projection.js";
 import { exactSlidingWindow, vExactWindowState } from "./exactSlidingWindow.js";
 import { fixedWindow, vFixedWindowState } from "./fixedWindow.js";
 import { quota, vQuotaState } from "./quota.js";
@@ -61,6 +64,12 @@ export type Bound = {
     filled: { shards: number; capacity: number },
     windowStart: number | undefined,
   ): RateLimitConfig;
+  /** The peer's projection (`Algorithm.peerProjection`); undefined for kinds the peer lacks. */
+  peerProjection(
+    existing: { value: number; ts: number } | null,
+    now: number,
+    count: number,
+  ): Projection | undefined;
 };
 
 function bound<C extends RateLimitConfig>(alg: Algorithm<C>, config: C): Bound {
@@ -71,6 +80,7 @@ function bound<C extends RateLimitConfig>(alg: Algorithm<C>, config: C): Bound {
     configure: (name, rate) => alg.configure(config, name, rate),
     reportedConfig: (filled, windowStart) =>
       alg.reportedConfig?.(config, filled, windowStart) ?? { ...config, shards: filled.shards },
+    peerProjection: (existing, now, count) => alg.peerProjection?.(existing, config, now, count),
   };
 }
 
