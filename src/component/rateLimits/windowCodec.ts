@@ -2,7 +2,7 @@
  * How the default sliding window's entries are stored (the model is in
  * ./windowLog.ts).
  *
- * Current encoding: `log` is bytes, one run of unsigned LEB128 varints per
+ * Encoding: `log` is bytes, one run of unsigned LEB128 varints per
  * entry, in order of last time:
  *   1. `t` - the previous entry's `t` (the first: `t` - anchor), in quanta;
  *   2. the span `t - f`, in quanta;

@@ -23,11 +23,7 @@
  *
  * Stored as `{ value, ts, log }`: `value` = admissions logged, `ts` = the
  * anchor (a cell boundary at least one period before the latest call; every
- * entry after it is kept), `log` = the entries as bytes (./windowCodec.ts,
- * which also reads the previous one-number-per-entry encoding). A state
- * without `log` is the two-bucket encoding before that (`value` in the
- * bucket starting at `ts`, `prev` in the one before), converted on read (see
- * `fromTwoBuckets`).
+ * entry after it is kept), `log` = the entries as bytes (./windowCodec.ts).
  */
 import {
   MAX_ENTRY_COUNT,
