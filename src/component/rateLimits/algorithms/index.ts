@@ -12,7 +12,10 @@
  *    `id` (`alg: v.literal(...)`); its `encode`/`decode` are the only code
  *    that reads or writes those fields. ./tokenBucket.ts is the shortest.
  * 2. Add its config validator to `vRateLimitConfig` in ../model.ts.
- * 3. Add its state validator to `vStoredState` and its kind to `bind` below.
+ * 3. Add its state validator to `vStoredState` and its kind to `KINDS` and
+ *    `bind` below.
+ * 4. Add its `case` to `project` in ../projection.ts (the browser's copy of
+ *    the projection; the compiler asks for it).
  * test/rateLimits/property.test.ts then runs it against the reference model
  * once its config is added to `configArb`, and
  * test/rateLimits/differential.test.ts through the real component.
