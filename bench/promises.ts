@@ -76,7 +76,7 @@ export const PROMISES: Promise_[] = [
   p(
     "audit.log.conflictPct",
     0,
-    "concurrent `audit.log` calls never conflict (% of pairs that conflict)",
+    "concurrent `audit.log` calls never conflict while a maintenance tick is pending (% of pairs that conflict; at an idle → busy transition they conflict once, on waking the loop)",
   ),
   p(
     "audit.list.reads",

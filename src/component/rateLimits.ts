@@ -90,8 +90,10 @@ export const limitAll = mutation({
   args: limitAllArgs,
   returns: vLimitAllResult,
   handler: async (ctx, args) => {
-    const { denied, ...r } = await limitAllCalls(ctx, args.requests, Date.now());
-    if (!r.ok && args.throws) throw rateLimitedError(denied ?? "limitAll", r.retryAfter);
+    const decision = await limitAllCalls(ctx, args.requests, Date.now());
+    if (decision.ok) return decision;
+    const { denied, ...r } = decision;
+    if (args.throws) throw rateLimitedError(denied, r.retryAfter);
     return r;
   },
 });

@@ -75,7 +75,8 @@ export function useRateLimit(getRateLimitQuery: GetRateLimitQuery, opts?: UseRat
 
   /**
    * The value at client time `ts` (default now) after taking `n` (default 0):
-   * `ok` if it is not negative, else `retryAt` (client clock) when it will be.
+   * `ok` if `n` fits (the value is not negative, up to the rounding the
+   * component admits with), else `retryAt` (client clock) when it will.
    * Projects the served shard (../component/rateLimits/projection.ts: exact
    * for token buckets, fixed windows and exact sliding windows; never early
    * for the default sliding window and for a quota's debt beyond its reset).
@@ -91,12 +92,14 @@ export function useRateLimit(getRateLimitQuery: GetRateLimitQuery, opts?: UseRat
       const p = project(data, serverTime, (n ?? 0) + (data.unfolded ?? 0));
       // A blocked key is denied until the block ends, whatever its value.
       const blockedUntil = data.blocked && serverTime < data.blocked.until ? data.blocked.until : 0;
-      const retryAt = p.retryAfter !== undefined ? serverTime + p.retryAfter - offset : undefined;
+      const fitsAt = p.retryAfter !== undefined ? serverTime + p.retryAfter - offset : undefined;
+      // One fact, not two: the call fits exactly when there is no time to retry at.
+      const retryAt = blockedUntil > 0 ? Math.max(blockedUntil - offset, fitsAt ?? 0) : fitsAt;
       return {
         value: p.value,
         ts: p.ts - offset,
-        ok: p.value >= 0 && blockedUntil === 0,
-        retryAt: blockedUntil > 0 ? Math.max(blockedUntil - offset, retryAt ?? 0) : retryAt,
+        ok: retryAt === undefined,
+        retryAt,
         shard: data.shard,
         shards: data.shards,
         config: data.config,
@@ -108,7 +111,8 @@ export function useRateLimit(getRateLimitQuery: GetRateLimitQuery, opts?: UseRat
   const current = check(Date.now(), count ?? 1);
   const status: RateLimitStatus | undefined = useMemo(() => {
     if (!current) return undefined;
-    return current.ok ? { ok: true, retryAt: undefined } : { ok: false, retryAt: current.retryAt! };
+    const { retryAt } = current;
+    return retryAt === undefined ? { ok: true, retryAt } : { ok: false, retryAt };
   }, [current?.ok, current?.retryAt]);
 
   // Re-render at retryAt. `tick` re-arms the timer after each render it

@@ -275,6 +275,25 @@ describe("useRateLimit in a rendered component", () => {
     expect(latest.status).toEqual({ ok: false, retryAt: CLIENT_NOW + 4000 });
   });
 
+  test("status is ok exactly when the projection finds the call fits: never not-ok without a retryAt", async () => {
+    await render();
+    const now = CLIENT_NOW + SKEW;
+    // A quota of 4 a day over 3 shards (4/3 each): this shard used 3, and two
+    // periods have begun since the reset, each paying 4/3 of the debt. 1 is
+    // left, which floating point makes 0.9999999999999998: within the
+    // tolerance the component admits with, so the call fits.
+    const quota: RateLimitConfig = { kind: "quota", limit: 4, per: "day", shards: 3 };
+    setQueryValue({
+      ...served(quota, { value: 3, ts: now - 2 * DAY }, 0),
+      shards: 3,
+      used: 3,
+      limit: 4 / 3,
+      resetsAt: now - 26 * 3_600_000,
+    });
+    expect(latest.check(undefined, 1)!.value).toBeLessThan(0);
+    expect(latest.status).toEqual({ ok: true, retryAt: undefined });
+  });
+
   test("sends key and sampleShards to the host query", async () => {
     await render({ limitKey: "user:1", sampleShards: 2 });
     expect(fake.queryArgs.at(-1)).toEqual({ key: "user:1", sampleShards: 2 });

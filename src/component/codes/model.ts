@@ -54,7 +54,6 @@ export const vConsumeFailure = v.union(
   v.literal("mismatch"),
   v.literal("none"),
 );
-export type ConsumeFailure = Infer<typeof vConsumeFailure>;
 
 export const vConsumeResult = v.union(
   v.object({ ok: v.literal(true), codeId: v.string() }),

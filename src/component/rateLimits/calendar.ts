@@ -84,13 +84,19 @@ function localParts(timeZone: string, t: number): Parts {
   for (const p of formatter(timeZone).formatToParts(new Date(t))) {
     if (p.type !== "literal") out[p.type] = Number(p.value);
   }
+  const field = (type: string): number => {
+    const x = out[type];
+    if (x === undefined)
+      throw guardError(ErrorCode.INTERNAL, `Intl gave no ${type} in ${timeZone}`);
+    return x;
+  };
   return {
-    y: out.year!,
-    m: out.month!,
-    d: out.day!,
-    h: out.hour! % 24,
-    min: out.minute!,
-    s: out.second!,
+    y: field("year"),
+    m: field("month"),
+    d: field("day"),
+    h: field("hour") % 24,
+    min: field("minute"),
+    s: field("second"),
   };
 }
 

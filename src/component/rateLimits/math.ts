@@ -57,37 +57,41 @@ function admitAt(
   reserve: boolean,
 ): Admit {
   const alg = s.algorithm;
-  const states = reads.map((r) => advance(s, r.state, seed, t));
-  const left = states.map((st) => alg.remaining(s, st, t));
+  const shards = reads.map((r) => {
+    const state = advance(s, r.state, seed, t);
+    return { shard: r.shard, state, left: alg.remaining(s, state, t) };
+  });
   // 1. A shard that has enough on its own.
-  for (let i = 0; i < states.length; i++) {
-    if (left[i]! + EPS >= count) {
-      return { writes: [{ shard: reads[i]!.shard, state: alg.take(s, states[i]!, count, t) }] };
+  for (const sh of shards) {
+    if (sh.left + EPS >= count) {
+      return { writes: [{ shard: sh.shard, state: alg.take(s, sh.state, count, t) }] };
     }
   }
   // 2. Two shards that have enough together: split so both end with the same remainder.
-  if (states.length === 2) {
+  const [a, b] = shards;
+  if (shards.length === 2 && a !== undefined && b !== undefined) {
     const whole = (x: number) => (alg.wholeUnits ? Math.floor(x + EPS) : x);
-    const [left0, left1] = [whole(left[0]!), whole(left[1]!)];
+    const [left0, left1] = [whole(a.left), whole(b.left)];
     if (left0 >= 0 && left1 >= 0 && left0 + left1 + EPS >= count) {
       let first = (count + left0 - left1) / 2;
       if (alg.wholeUnits) first = Math.floor(first);
       first = Math.min(Math.max(first, count - left1, 0), left0, count);
       return {
         writes: [
-          { shard: reads[0]!.shard, state: alg.take(s, states[0]!, first, t) },
-          { shard: reads[1]!.shard, state: alg.take(s, states[1]!, count - first, t) },
+          { shard: a.shard, state: alg.take(s, a.state, first, t) },
+          { shard: b.shard, state: alg.take(s, b.state, count - first, t) },
         ],
       };
     }
   }
   if (!reserve) return null;
-  // 3. Reserve on the shard with the most left.
-  let best = 0;
-  for (let i = 1; i < states.length; i++) if (left[i]! > left[best]!) best = i;
-  const reserved = alg.reserve(s, states[best]!, seed, t, count);
+  // 3. Reserve on the shard with the most left (the first of equals).
+  let best = a;
+  for (const sh of shards) if (best === undefined || sh.left > best.left) best = sh;
+  if (best === undefined) return null;
+  const reserved = alg.reserve(s, best.state, seed, t, count);
   if (reserved === null) return null;
-  return { writes: [{ shard: reads[best]!.shard, state: reserved.state }], payAt: reserved.payAt };
+  return { writes: [{ shard: best.shard, state: reserved.state }], payAt: reserved.payAt };
 }
 
 /**
@@ -112,10 +116,11 @@ export function decide(
       reads.map((r) => r.state),
       now,
     ) ?? now;
-  if (reads.length === 1 && c.shards >= MIN_CHOOSE_TWO) {
+  const [only] = reads;
+  if (reads.length === 1 && only !== undefined && c.shards >= MIN_CHOOSE_TWO) {
     // Cheap path: the first shard alone. Reservations wait for the second read,
     // which may have room without reserving.
-    if (remaining(s, reads[0]!.state, seed, t) + EPS < count) {
+    if (remaining(s, only.state, seed, t) + EPS < count) {
       return { ok: false, needSecondShard: true };
     }
   }

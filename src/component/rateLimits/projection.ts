@@ -84,6 +84,8 @@ export function project(served: Served, at: number, count: number): Projection {
     retryAfter: left - count + 1e-9 >= 0 ? undefined : wait(),
     windowStart: undefined,
   });
+  // The one kind switch outside ./algorithms/: the browser bundles this module
+  // alone, and importing the algorithms would bring validation and the engine.
   switch (config.kind) {
     case "token bucket":
     case "fixed window": {

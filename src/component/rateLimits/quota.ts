@@ -31,11 +31,6 @@ export function advanceQuota(p: QuotaParams, st: QuotaState, t: number): QuotaSt
   return { value: Math.max(0, st.value - paid), ts: start };
 }
 
-/** What is left this period (negative while a reservation is outstanding). */
-export function quotaRemaining(p: QuotaParams, st: QuotaState): number {
-  return p.limit - st.value;
-}
-
 /** When the period of a state ends: the `resetsAt` a UI shows. */
 export function quotaResetsAt(p: QuotaParams, st: QuotaState): number {
   return nextPeriodStart(p.calendar, st.ts);

@@ -150,11 +150,11 @@ export async function admittedStats(
   if (count === 0) return {};
   const hour = hourOf(now);
   const held = doc?.statsHour;
-  const sameHour = held === hour;
-  let allowed = sameHour ? (doc!.statsAllowed ?? 0) : 0;
-  let consumed = sameHour ? (doc!.statsConsumed ?? 0) : 0;
+  const sameHour = doc !== null && held === hour;
+  let allowed = sameHour ? (doc.statsAllowed ?? 0) : 0;
+  let consumed = sameHour ? (doc.statsConsumed ?? 0) : 0;
   if (!sameHour) {
-    if (held !== undefined) await flushCounters(ctx, doc!);
+    if (doc !== null && held !== undefined) await flushCounters(ctx, doc);
     // The first count of this hour in this document: make sure a tick folds it
     // (and the appended hour). A loop running late is not rushed: a tick within
     // STATS_DELAY_MS will do.
@@ -328,7 +328,7 @@ export async function statsDue(ctx: QueryCtx): Promise<number | null> {
     .query("rateLimits")
     .withIndex("by_statsHour", (q) => q.gte("statsHour", 0))
     .first();
-  if (held !== null) due.push(statsDueAt(held.statsHour!));
+  if (held?.statsHour !== undefined) due.push(statsDueAt(held.statsHour));
   const row = await ctx.db.query("rateLimitStatRows").withIndex("by_at").first();
   if (row !== null) due.push(statsDueAt(row.hour));
   const key = await ctx.db.query("rateLimitStatsByKey").withIndex("by_hour").first();

@@ -181,7 +181,7 @@ async function completeUntil(ctx: QueryCtx, now: number): Promise<number> {
     .query("rateLimits")
     .withIndex("by_statsHour", (q) => q.gte("statsHour", 0))
     .first();
-  if (held !== null) until = Math.min(until, held.statsHour!);
+  if (held?.statsHour !== undefined) until = Math.min(until, held.statsHour);
   const row = await ctx.db.query("rateLimitStatRows").withIndex("by_hour").first();
   if (row !== null) until = Math.min(until, row.hour);
   return until;

@@ -267,16 +267,21 @@ export async function peekThenConsume(
   return { result: result(e.decision), consume: () => settle(ctx, e, now) };
 }
 
+/** `limitAll`'s result; a denial also names its first denied request (for `throws`). */
+export type LimitAllDecision =
+  | Extract<LimitAllResult, { ok: true }>
+  | (Extract<LimitAllResult, { ok: false }> & { denied: string });
+
 /**
  * All or nothing: consumes every request if each would be admitted, else
  * nothing (denials are counted). `retryAfter` when denied is the latest of
- * the denials; `denied` names the first denied request (for `throws`).
+ * the denials.
  */
 export async function limitAll(
   ctx: MutationCtx,
   requests: PublicRequest[],
   now: number,
-): Promise<LimitAllResult & { denied?: string }> {
+): Promise<LimitAllDecision> {
   const n = requests.length;
   if (n === 0) throw guardError(ErrorCode.INVALID_ARGUMENT, "limitAll needs at least one request");
   if (n > MAX_LIMIT_ALL) {

@@ -2,7 +2,7 @@
  * How the default sliding window's entries are stored (the model is in
  * ./windowLog.ts).
  *
- * Current encoding: `log` is bytes, one run of unsigned LEB128 varints per
+ * Encoding: `log` is bytes, one run of unsigned LEB128 varints per
  * entry, in order of last time:
  *   1. `t` - the previous entry's `t` (the first: `t` - anchor), in quanta;
  *   2. the span `t - f`, in quanta;
@@ -103,9 +103,9 @@ export function decodeLog(period: number, anchor: number, log: ArrayBuffer): Ent
     let x = 0;
     let scale = 1;
     for (;;) {
-      if (i >= bytes.length || scale > 2 ** 49)
+      const b = bytes[i++];
+      if (b === undefined || scale > 2 ** 49)
         throw guardError(ErrorCode.CORRUPT_STATE, "stored sliding window log is truncated");
-      const b = bytes[i++]!;
       x += (b % 128) * scale;
       if (b < 128) return x;
       scale *= 128;

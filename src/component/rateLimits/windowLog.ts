@@ -23,11 +23,7 @@
  *
  * Stored as `{ value, ts, log }`: `value` = admissions logged, `ts` = the
  * anchor (a cell boundary at least one period before the latest call; every
- * entry after it is kept), `log` = the entries as bytes (./windowCodec.ts,
- * which also reads the previous one-number-per-entry encoding). A state
- * without `log` is the two-bucket encoding before that (`value` in the
- * bucket starting at `ts`, `prev` in the one before), converted on read (see
- * `fromTwoBuckets`).
+ * entry after it is kept), `log` = the entries as bytes (./windowCodec.ts).
  */
 import {
   MAX_ENTRY_COUNT,
@@ -201,14 +197,13 @@ function mergedLate(a: Entry, b: Entry): number {
 function mergeOnce(p: WindowParams, w: Window): void {
   const width = cellWidth(p.period);
   const cell = (x: number) => Math.floor((x - w.anchor) / width + 1e-9);
-  let best = -1;
+  let best: { i: number; a: Entry; b: Entry } | undefined;
   let bestCost = Infinity;
   let bestMoved = Infinity;
   let bestSameCell = false;
-  for (let i = 0; i + 1 < w.entries.length; i++) {
-    const a = w.entries[i]!;
-    const b = w.entries[i + 1]!;
-    if (a.n + b.n > MAX_ENTRY_COUNT) continue;
+  for (const [j, b] of w.entries.entries()) {
+    const a = w.entries[j - 1]; // the entry before `b` (the first has none)
+    if (a === undefined || a.n + b.n > MAX_ENTRY_COUNT) continue;
     const sameCell = cell(a.f) === cell(b.t);
     const cost = mergeCost(a, b);
     // Ties (e.g. any two single admissions cost 0) go to the merge that moves times least.
@@ -218,15 +213,14 @@ function mergeOnce(p: WindowParams, w: Window): void {
         ? sameCell
         : cost < bestCost || (cost === bestCost && moved < bestMoved);
     if (better) {
-      best = i;
+      best = { i: j - 1, a, b };
       bestCost = cost;
       bestMoved = moved;
       bestSameCell = sameCell;
     }
   }
-  if (best < 0) throw internal("no entries can merge");
-  const [a, b] = [w.entries[best]!, w.entries[best + 1]!];
-  w.entries.splice(best, 2, merged(a, b));
+  if (best === undefined) throw internal("no entries can merge");
+  w.entries.splice(best.i, 2, merged(best.a, best.b));
 }
 
 /**
@@ -304,8 +298,11 @@ export function logWindow(
   const t = onGrid(p, w.anchor, Math.max(at, w.anchor));
   const entries = [...w.entries];
   let i = entries.length;
-  while (i > 0 && entries[i - 1]!.t > t) i--;
-  const last = entries[i - 1];
+  let last = entries[i - 1];
+  while (last !== undefined && last.t > t) {
+    i--;
+    last = entries[i - 1];
+  }
   // Only a single-time entry grows in place: more admissions at its last time
   // would break an entry's even spacing.
   if (last !== undefined && last.f === t && last.t === t && last.n + count <= MAX_ENTRY_COUNT) {
@@ -328,8 +325,7 @@ export function creditWindow(
   const w = decode(p, st);
   const entries = [...w.entries];
   let left = amount;
-  while (left > 0 && entries.length > 0) {
-    const e = entries[entries.length - 1]!;
+  for (let e = entries.at(-1); left > 0 && e !== undefined; e = entries.at(-1)) {
     if (e.n <= left) {
       left -= e.n;
       entries.pop();

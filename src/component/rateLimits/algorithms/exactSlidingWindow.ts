@@ -35,16 +35,17 @@ function assertLog(log: number[]): number[] {
 }
 
 function sumLog(log: number[]): number {
-  let sum = 0;
-  for (let i = 1; i < log.length; i += 2) sum += log[i]!;
-  return sum;
+  return log.reduce((sum, x, i) => (i % 2 === 1 ? sum + x : sum), 0);
 }
 
 /** Reservations at `t`: admissions logged after `t`. */
 function reservedAt(state: RateLimitState, t: number): number {
-  const log = pairs(state);
   let sum = 0;
-  for (let i = 0; i < log.length; i += 2) if (log[i]! > t) sum += log[i + 1]!;
+  let at = -Infinity;
+  pairs(state).forEach((x, i) => {
+    if (i % 2 === 0) at = x;
+    else if (at > t) sum += x;
+  });
   return sum;
 }
 
@@ -52,9 +53,15 @@ function reservedAt(state: RateLimitState, t: number): number {
 function logAt(state: RateLimitState, count: number, t: number, at: number): RateLimitState {
   if (count === 0) return state;
   const log = [...pairs(state)];
+  // Insert after the last entry logged at or before `at` (merging equal times).
   let i = log.length;
-  while (i > 0 && log[i - 2]! > at) i -= 2;
-  if (i > 0 && log[i - 2] === at) log[i - 1]! += count;
+  let before = log[i - 2];
+  while (before !== undefined && before > at) {
+    i -= 2;
+    before = log[i - 2];
+  }
+  const n = log[i - 1];
+  if (before === at && n !== undefined) log[i - 1] = n + count;
   else log.splice(i, 0, at, count);
   return { value: state.value + count, ts: Math.max(state.ts, t), log };
 }
@@ -125,7 +132,11 @@ export const exactSlidingWindow: Algorithm<SlidingWindowConfig> = {
     const horizon = Math.max(t, state.ts) - s.period;
     const log = pairs(state);
     let i = 0;
-    while (i < log.length && log[i]! <= horizon) i += 2;
+    let at = log[0];
+    while (at !== undefined && at <= horizon) {
+      i += 2;
+      at = log[i];
+    }
     if (i === 0) return t <= state.ts ? state : { ...state, ts: t };
     const kept = log.slice(i);
     return { value: sumLog(kept), ts: Math.max(state.ts, t), log: kept };
@@ -134,9 +145,13 @@ export const exactSlidingWindow: Algorithm<SlidingWindowConfig> = {
   capacity: wholeCapacity,
   take: (_s, state, count, t) => logAt(state, count, t, t),
   reserveLimit: wholeCapacity,
+  // `configure` always sets maxReserved (default: rate), so the log stays bounded.
   reserve: (s, state, seed, t, count) => {
     // The work runs at the earliest time x whose window has room, and is logged at x.
-    if (count > wholeCapacity(s) || reservedAt(state, t) + count > s.maxReserved! + EPS) {
+    if (
+      count > wholeCapacity(s) ||
+      reservedAt(state, t) + count > (s.maxReserved ?? Infinity) + EPS
+    ) {
       return null;
     }
     const at = t + firstTime(t, (u) => remainingFrom(s, state, seed, u) + EPS >= count);
@@ -147,8 +162,7 @@ export const exactSlidingWindow: Algorithm<SlidingWindowConfig> = {
     // Remove the most recent admissions (reservations first).
     const log = [...pairs(state)];
     let left = amount;
-    while (left > 0 && log.length > 0) {
-      const n = log[log.length - 1]!;
+    for (let n = log.at(-1); left > 0 && n !== undefined; n = log.at(-1)) {
       if (n <= left) {
         left -= n;
         log.length -= 2;

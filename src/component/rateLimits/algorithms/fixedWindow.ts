@@ -1,5 +1,6 @@
 import { v } from "convex/values";
 import type { FixedWindowConfig } from "../model.js";
+import { projectFixedWindow } from "../projection.js";
 import {
   capacityOption,
   configError,
@@ -79,6 +80,19 @@ export const fixedWindow: Algorithm<FixedWindowConfig> = {
     config.start === undefined && windowStart !== undefined
       ? { ...config, ...filled, start: windowStart }
       : { ...config, ...filled },
+  // With no state and no `start`, the peer starts the window at random.
+  peerProjection: (existing, config, now, count) => {
+    const max = config.capacity ?? config.rate;
+    const start = config.start ?? now - Math.floor(Math.random() * config.period);
+    return projectFixedWindow(
+      existing ?? { value: max, ts: start },
+      config.rate,
+      config.period,
+      max,
+      now,
+      count,
+    );
+  },
   initial: (s, seed, now) => ({ value: s.capacity, ts: fixedWindowStart(s, seed, now) }),
   advance: (s, state, _seed, t) => {
     const windows = Math.floor((t - state.ts) / s.period);

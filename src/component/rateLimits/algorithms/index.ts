@@ -1,8 +1,10 @@
 /**
  * The rate-limit algorithms. Everything outside this folder (config checks,
  * the store, admission, reservations, credit, the idle sweep, the fold,
- * `getValue`, the React hook's projection) works through `Engine` and the
- * stored-state codec, and never tests a kind or reads a state field.
+ * `getValue`, `calculateRateLimit`) works through `Engine` and the
+ * stored-state codec, and never tests a kind or reads a state field. The one
+ * exception is ../projection.ts, the React hook's projection, which switches
+ * on kind so the browser bundle does not carry the algorithms.
  *
  * Adding an algorithm:
  * 1. Write `./myAlgorithm.ts` exporting an `Algorithm<MyConfig>` (see
@@ -10,13 +12,17 @@
  *    `id` (`alg: v.literal(...)`); its `encode`/`decode` are the only code
  *    that reads or writes those fields. ./tokenBucket.ts is the shortest.
  * 2. Add its config validator to `vRateLimitConfig` in ../model.ts.
- * 3. Add its state validator to `vStoredState` and its kind to `bind` below.
+ * 3. Add its state validator to `vStoredState` and its kind to `KINDS` and
+ *    `bind` below.
+ * 4. Add its `case` to `project` in ../projection.ts (the browser's copy of
+ *    the projection; the compiler asks for it).
  * test/rateLimits/property.test.ts then runs it against the reference model
  * once its config is added to `configArb`, and
  * test/rateLimits/differential.test.ts through the real component.
  */
 import { v, type Infer } from "convex/values";
 import type { RateLimitConfig } from "../model.js";
+import type { Projection } from "../projection.js";
 import { exactSlidingWindow, vExactWindowState } from "./exactSlidingWindow.js";
 import { fixedWindow, vFixedWindowState } from "./fixedWindow.js";
 import { quota, vQuotaState } from "./quota.js";
@@ -61,6 +67,12 @@ export type Bound = {
     filled: { shards: number; capacity: number },
     windowStart: number | undefined,
   ): RateLimitConfig;
+  /** The peer's projection (`Algorithm.peerProjection`); undefined for kinds the peer lacks. */
+  peerProjection(
+    existing: { value: number; ts: number } | null,
+    now: number,
+    count: number,
+  ): Projection | undefined;
 };
 
 function bound<C extends RateLimitConfig>(alg: Algorithm<C>, config: C): Bound {
@@ -71,6 +83,7 @@ function bound<C extends RateLimitConfig>(alg: Algorithm<C>, config: C): Bound {
     configure: (name, rate) => alg.configure(config, name, rate),
     reportedConfig: (filled, windowStart) =>
       alg.reportedConfig?.(config, filled, windowStart) ?? { ...config, shards: filled.shards },
+    peerProjection: (existing, now, count) => alg.peerProjection?.(existing, config, now, count),
   };
 }
 

@@ -90,8 +90,12 @@ export const slidingWindow: Algorithm<SlidingWindowConfig> = {
   capacity: wholeCapacity,
   take: (s, state, count, t) => logWindow(s, state, count, t),
   reserveLimit: wholeCapacity,
+  // `configure` always sets maxReserved (default: MAX_RESERVED_PERIODS windows).
   reserve: (s, state, seed, t, count) => {
-    if (count > wholeCapacity(s) || windowReservedAt(s, state, t) + count > s.maxReserved! + EPS) {
+    if (
+      count > wholeCapacity(s) ||
+      windowReservedAt(s, state, t) + count > (s.maxReserved ?? Infinity) + EPS
+    ) {
       return null;
     }
     const at = t + firstTime(t, (u) => remainingFrom(s, state, seed, u) + EPS >= count);

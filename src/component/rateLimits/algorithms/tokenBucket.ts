@@ -1,5 +1,6 @@
 import { v } from "convex/values";
 import type { TokenBucketConfig } from "../model.js";
+import { projectBucket } from "../projection.js";
 import {
   capacityOption,
   configError,
@@ -45,6 +46,17 @@ export const tokenBucket: Algorithm<TokenBucketConfig> = {
     return { capacity: capacityOption(config, name, rate), maxReserved: config.maxReserved };
   },
   reportedConfig: (config, filled) => ({ ...config, ...filled }),
+  peerProjection: (existing, config, now, count) => {
+    const max = config.capacity ?? config.rate;
+    return projectBucket(
+      existing ?? { value: max, ts: now },
+      config.rate,
+      config.period,
+      max,
+      now,
+      count,
+    );
+  },
   initial: (s, _seed, now) => ({ value: s.capacity, ts: now }),
   advance: (s, state, _seed, t) => {
     if (t <= state.ts) return state;

@@ -1,5 +1,6 @@
 import type { Calendar } from "../calendar.js";
 import type { RateLimitConfig, RateLimitState } from "../model.js";
+import type { Projection } from "../projection.js";
 import type { StoredState } from "./index.js";
 
 /** One shard's share of a limit: rate, capacity and maxReserved divided by the shard count. */
@@ -116,6 +117,17 @@ export type Algorithm<C extends RateLimitConfig> = Engine & {
   shape(config: C, name: string): { rate: number; period: number };
   /** Checks its own options (INVALID_CONFIG) and applies defaults. `rate` is already checked. */
   configure(config: C, name: string, rate: number): ConfiguredOptions;
+  /**
+   * The peer's `calculateRateLimit` for the kinds the peer has (token bucket,
+   * fixed window): its math on the whole limit, `shards` ignored as the
+   * peer's. Others project with their engine (../calculate.ts).
+   */
+  peerProjection?(
+    existing: { value: number; ts: number } | null,
+    config: C,
+    now: number,
+    count: number,
+  ): Projection;
   /** The config `getValue` returns: with the defaults the peer's getValue fills in. */
   reportedConfig?(
     config: C,
