@@ -49,6 +49,8 @@ import {
   type DenialLimit,
 } from "../component/apiKeys/rules.js";
 import { apiKeyFunction } from "./apiKeyFunctions.js";
+import { mutateComponent, queryComponent } from "./checkArgs.js";
+import * as fns from "../component/apiKeys.js";
 import { apiKeyResponse, bearerToken } from "./apiKeysHttp.js";
 import {
   API_KEY_AUDIT_ACTIONS,
@@ -127,7 +129,7 @@ export class ApiKeys<S extends string = string> {
     assertKnownScopes(args.scopes, this.scopes);
     if (args.expiresAt !== undefined) assertExpiresAt(args.expiresAt, Date.now());
     const { keyId, secret, key } = generateKey(this.prefix);
-    const created = await ctx.runMutation(this.component.apiKeys.create, {
+    const created = await mutateComponent(ctx, this.component.apiKeys.create, fns.create, {
       keyId,
       digest: await digestSecret(this.prefix, keyId, secret),
       prefix: this.prefix,
@@ -172,8 +174,8 @@ export class ApiKeys<S extends string = string> {
     };
     const r: ComponentVerifyResult =
       "runMutation" in ctx && typeof ctx.runMutation === "function"
-        ? await ctx.runMutation(this.component.apiKeys.verify, call)
-        : await ctx.runQuery(this.component.apiKeys.check, call);
+        ? await mutateComponent(ctx, this.component.apiKeys.verify, fns.verify, call)
+        : await queryComponent(ctx, this.component.apiKeys.check, fns.check, call);
     if (r.ok)
       return { ok: true, keyId: r.keyId, name: r.name, owner: r.owner, scopes: r.scopes as S[] };
     if (r.audit && "runMutation" in ctx)
@@ -197,7 +199,7 @@ export class ApiKeys<S extends string = string> {
     const overlap = args.overlap ?? DEFAULT_OVERLAP;
     assertOverlap(overlap);
     const { secret, key } = generateKey(this.prefix, args.keyId);
-    const rotated = await ctx.runMutation(this.component.apiKeys.rotate, {
+    const rotated = await mutateComponent(ctx, this.component.apiKeys.rotate, fns.rotate, {
       keyId: args.keyId,
       digest: await digestSecret(this.prefix, args.keyId, secret),
       prefix: this.prefix,
@@ -215,7 +217,9 @@ export class ApiKeys<S extends string = string> {
     args: { keyId: string; actor?: ApiKeyActor },
   ): Promise<{ revoked: boolean }> {
     assertKeyId(args?.keyId);
-    const r = await ctx.runMutation(this.component.apiKeys.revoke, { keyId: args.keyId });
+    const r = await mutateComponent(ctx, this.component.apiKeys.revoke, fns.revoke, {
+      keyId: args.keyId,
+    });
     if (r.revoked) await this.record(ctx, API_KEY_AUDIT_ACTIONS.revoke, args.actor, args.keyId);
     return r;
   }
@@ -226,7 +230,9 @@ export class ApiKeys<S extends string = string> {
     args: { keyId: string; actor?: ApiKeyActor },
   ): Promise<{ removed: boolean }> {
     assertKeyId(args?.keyId);
-    const r = await ctx.runMutation(this.component.apiKeys.remove, { keyId: args.keyId });
+    const r = await mutateComponent(ctx, this.component.apiKeys.remove, fns.remove, {
+      keyId: args.keyId,
+    });
     if (r.removed) await this.record(ctx, API_KEY_AUDIT_ACTIONS.remove, args.actor, args.keyId);
     return r;
   }
@@ -234,7 +240,7 @@ export class ApiKeys<S extends string = string> {
   /** One key's metadata (never the key or its digest), or null. */
   async get(ctx: RunQueryCtx, args: { keyId: string }): Promise<ApiKeyInfo | null> {
     assertKeyId(args?.keyId);
-    return ctx.runQuery(this.component.apiKeys.get, { keyId: args.keyId });
+    return queryComponent(ctx, this.component.apiKeys.get, fns.get, { keyId: args.keyId });
   }
 
   /** A page of key metadata, newest first, of one owner or all. Never a key or a digest. */
@@ -243,7 +249,7 @@ export class ApiKeys<S extends string = string> {
     args: { owner?: ApiKeyOwner; paginationOpts: PaginationOptions },
   ): Promise<PaginationResult<ApiKeyInfo>> {
     if (args?.owner !== undefined) assertOwner(args.owner);
-    return ctx.runQuery(this.component.apiKeys.list, {
+    return queryComponent(ctx, this.component.apiKeys.list, fns.list, {
       ...(args.owner === undefined ? {} : { owner: { type: args.owner.type, id: args.owner.id } }),
       paginationOpts: args.paginationOpts,
     });

@@ -22,6 +22,8 @@ import {
   type Subject,
 } from "../component/audit/model.js";
 import { validatorMismatch } from "./validatorMismatch.js";
+import { mutateComponent, optionsObject, queryComponent, requiredObject } from "./checkArgs.js";
+import * as fns from "../component/audit.js";
 
 export type { AuditEvent, AuditEventInput, AuditListFilter } from "../component/audit/model.js";
 
@@ -110,10 +112,10 @@ export class AuditLog<A extends AuditActions = {}> {
    * TOO_LARGE for bad input.
    */
   async log(ctx: AuditMutationCtx, event: AuditLogEvent<A>): Promise<string> {
-    const e = event as AuditEventInput;
+    const e = requiredObject(event as AuditEventInput, "event");
     // Metadata that is not a Convex value never reaches the component: check it here.
     if (e.metadata !== undefined) metadataJson(e.metadata);
-    return ctx.runMutation(this.component.audit.log, {
+    return mutateComponent(ctx, this.component.audit.log, fns.log, {
       event: e,
       redact: this.redact.length > 0 ? this.redact : undefined,
       retentionMs: this.retentionMs,
@@ -146,7 +148,8 @@ export class AuditLog<A extends AuditActions = {}> {
    * INVALID_ARGUMENT. Redacted fields are absent (see `get` with reveal).
    */
   async list(ctx: AuditQueryCtx, args: AuditListArgs): Promise<PaginationResult<AuditEvent>> {
-    return ctx.runQuery(this.component.audit.list, args) as Promise<PaginationResult<AuditEvent>>;
+    const page = await queryComponent(ctx, this.component.audit.list, fns.list, args);
+    return page as PaginationResult<AuditEvent>;
   }
 
   /** One event or null. `reveal: true` puts back redacted values that were not erased. Throws INVALID_ARGUMENT for a malformed id. */
@@ -155,7 +158,8 @@ export class AuditLog<A extends AuditActions = {}> {
     id: string,
     opts: { reveal?: boolean } = {},
   ): Promise<AuditEvent | null> {
-    return ctx.runQuery(this.component.audit.get, { id, reveal: opts.reveal });
+    const reveal = optionsObject(opts, "opts")?.reveal;
+    return queryComponent(ctx, this.component.audit.get, fns.get, { id, reveal });
   }
 
   /**
@@ -177,7 +181,11 @@ export class AuditLog<A extends AuditActions = {}> {
       stalledAfterMs?: number;
     } = {},
   ): Promise<AuditVerifyResult> {
-    return ctx.runQuery(this.component.audit.verify, { ...args, cursor: args.cursor ?? null });
+    const o = optionsObject(args, "args") ?? {};
+    return queryComponent(ctx, this.component.audit.verify, fns.verify, {
+      ...o,
+      cursor: o.cursor === undefined ? null : o.cursor,
+    });
   }
 
   /**
@@ -186,7 +194,7 @@ export class AuditLog<A extends AuditActions = {}> {
    * admin of this deployment cannot rewrite, and pass it to `verify` later.
    */
   async head(ctx: AuditQueryCtx): Promise<AuditHead> {
-    return ctx.runQuery(this.component.audit.head, {});
+    return queryComponent(ctx, this.component.audit.head, fns.head, {});
   }
 
   /**
@@ -200,12 +208,13 @@ export class AuditLog<A extends AuditActions = {}> {
     id: string,
     opts: { headN?: number } = {},
   ): Promise<AuditProof | null> {
-    return ctx.runQuery(this.component.audit.proof, { id, headN: opts.headN });
+    const headN = optionsObject(opts, "opts")?.headN;
+    return queryComponent(ctx, this.component.audit.proof, fns.proof, { id, headN });
   }
 
   /** Seals one bounded batch of events now (the maintenance loop also does this on its own). */
   async seal(ctx: AuditMutationCtx): Promise<{ processed: number; more: boolean }> {
-    return ctx.runMutation(this.component.audit.seal, {});
+    return mutateComponent(ctx, this.component.audit.seal, fns.seal, {});
   }
 
   /**
@@ -219,12 +228,16 @@ export class AuditLog<A extends AuditActions = {}> {
     ctx: AuditMutationCtx,
     args: { subject: Subject; actor?: { type: string; id: string; name?: string } },
   ): Promise<{ erased: number; done: boolean }> {
-    return ctx.runMutation(this.component.audit.erase, { ...args, retentionMs: this.retentionMs });
+    const o = requiredObject(args, "args");
+    return mutateComponent(ctx, this.component.audit.erase, fns.erase, {
+      ...o,
+      retentionMs: this.retentionMs,
+    });
   }
 
   /** One page of `list`, formatted as JSON Lines or CSV (the CSV header on the first page). Throws as `list` does, and for another format. */
   async export(ctx: AuditQueryCtx, args: AuditExportArgs): Promise<AuditExportPage> {
-    const { format, ...listArgs } = args;
+    const { format, ...listArgs } = requiredObject(args, "args");
     if (format !== "jsonl" && format !== "csv") {
       throw guardError(
         ErrorCode.INVALID_ARGUMENT,

@@ -21,6 +21,8 @@ import {
   canonicalPayload,
 } from "../component/codes/rules.js";
 import { ErrorCode, guardError } from "../component/lib/errors.js";
+import { mutateComponent, queryComponent, requiredObject } from "./checkArgs.js";
+import * as fns from "../component/codes.js";
 
 type Api = ComponentApi;
 
@@ -178,7 +180,7 @@ export class Confirmations {
     const digest = await this.payloadDigestOf(args);
     const code = generateCode(this.format);
     const macs = await this.macs(this.secrets[0], args, digest, code);
-    const stored = await ctx.runMutation(this.component.codes.issue, {
+    const stored = await mutateComponent(ctx, this.component.codes.issue, fns.issue, {
       subject: args.subject,
       action: args.action,
       ...macs,
@@ -218,7 +220,7 @@ export class Confirmations {
     const code = normalizeCode(args.code);
     const candidates: CodeMacs[] = [];
     for (const secret of this.secrets) candidates.push(await this.macs(secret, args, digest, code));
-    const result = await ctx.runMutation(this.component.codes.consume, {
+    const result = await mutateComponent(ctx, this.component.codes.consume, fns.consume, {
       subject: args.subject,
       action: args.action,
       candidates,
@@ -250,9 +252,10 @@ export class Confirmations {
 
   /** Whether a code is pending, when it expires and how many tries are left. Never the code. Throws for a bad subject or action. */
   async status(ctx: ConfirmationsQueryCtx, args: ConfirmationTarget): Promise<ConfirmationStatus> {
-    return ctx.runQuery(this.component.codes.status, {
-      subject: args.subject,
-      action: args.action,
+    const o = requiredObject(args, "args");
+    return queryComponent(ctx, this.component.codes.status, fns.status, {
+      subject: o.subject,
+      action: o.action,
     });
   }
 
@@ -261,9 +264,10 @@ export class Confirmations {
     ctx: ConfirmationsMutationCtx,
     args: ConfirmationTarget,
   ): Promise<ConfirmationRevokeResult> {
-    const result = await ctx.runMutation(this.component.codes.revoke, {
-      subject: args.subject,
-      action: args.action,
+    const o = requiredObject(args, "args");
+    const result = await mutateComponent(ctx, this.component.codes.revoke, fns.revoke, {
+      subject: o.subject,
+      action: o.action,
     });
     if (result.revoked) {
       await this.record(ctx, args, CONFIRMATION_AUDIT_ACTIONS.revoke, "success", {

@@ -27,6 +27,14 @@ import type {
   RateLimitOptions,
 } from "./rateLimiterTypes.js";
 import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
+import {
+  assertArgs,
+  mutateComponent,
+  optionsObject,
+  queryComponent,
+  requiredObject,
+} from "./checkArgs.js";
+import * as fns from "../component/rateLimits.js";
 import { ErrorCode, guardError } from "../component/lib/errors.js";
 import { assertLimitName, normalizeConfig } from "../component/rateLimits/config.js";
 import {
@@ -130,7 +138,8 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     name: Name,
     ...options: Opts<Limits, Name, RateLimitOptions>
   ): Promise<RateLimitResult> {
-    return ctx.runMutation(this.component.rateLimits.limit, this.limitArgs(name, options[0]));
+    const args = this.limitArgs(name, optionsObject(options[0], "options"));
+    return mutateComponent(ctx, this.component.rateLimits.limit, fns.limit, args);
   }
 
   /** Would `limit` succeed now? Consumes nothing; works in queries. Throws as `limit` does. */
@@ -139,7 +148,8 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     name: Name,
     ...options: Opts<Limits, Name, RateLimitOptions>
   ): Promise<RateLimitResult> {
-    const args = this.limitArgs(name, options[0]);
+    const args = this.limitArgs(name, optionsObject(options[0], "options"));
+    assertArgs(fns.check, args);
     const stale = applyUpdatesOf(args.config) === "asynchronously" && (await mutationReader(ctx));
     if (stale) {
       // Like `limit`: read without a read dependency, so hot keys never conflict.
@@ -160,12 +170,14 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     requests: LimitAllRequest<Limits>[],
     options?: { throws?: boolean },
   ): Promise<LimitAllResult> {
-    return ctx.runMutation(this.component.rateLimits.limitAll, {
-      requests: requests.map((r) => {
-        const { name, key, count, reserve, config } = this.limitArgs(r.name, r);
+    if (!Array.isArray(requests)) requiredObject<object[]>(requests, "requests");
+    return mutateComponent(ctx, this.component.rateLimits.limitAll, fns.limitAll, {
+      requests: requests.map((r, i) => {
+        const o = requiredObject(r, `requests[${i}]`);
+        const { name, key, count, reserve, config } = this.limitArgs(o.name, o);
         return { name, key, count, reserve, config };
       }),
-      throws: options?.throws,
+      throws: optionsObject(options, "options")?.throws,
     });
   }
 
@@ -175,7 +187,9 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     name: Name,
     args?: { key?: string; config?: RateLimitConfig },
   ): Promise<void> {
-    await ctx.runMutation(this.component.rateLimits.reset, { name, key: args?.key });
+    const o = optionsObject(args, "options");
+    this.assertKnown(name, o?.config);
+    await mutateComponent(ctx, this.component.rateLimits.reset, fns.reset, { name, key: o?.key });
   }
 
   /**
@@ -191,8 +205,8 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
       ? [options: { key?: string; count: number; config?: RateLimitConfig }]
       : [options: { key?: string; count: number; config: RateLimitConfig }]
   ): Promise<{ credited: number }> {
-    const o = options[0];
-    return ctx.runMutation(this.component.rateLimits.credit, {
+    const o = requiredObject(options[0], "options");
+    return mutateComponent(ctx, this.component.rateLimits.credit, fns.credit, {
       name,
       key: o.key,
       count: o.count,
@@ -213,16 +227,19 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     name: Name,
     options: BlockOptions & { config?: RateLimitConfig },
   ): Promise<void> {
-    await blockKey(this.component, ctx, name, this.configFor(name, options.config), options);
+    const o = requiredObject(options, "options");
+    await blockKey(this.component, ctx, name, this.configFor(name, o.config), o);
   }
 
   /** Lifts a block; returns whether one was in force. With `audit`, logs `guard.rateLimit.unblock`. */
   async unblock<Name extends string = keyof Limits & string>(
     ctx: RunMutationCtx,
     name: Name,
-    options: UnblockOptions = {},
+    options?: UnblockOptions & { config?: RateLimitConfig },
   ): Promise<{ unblocked: boolean }> {
-    return unblockKey(this.component, ctx, name, options);
+    const o = optionsObject(options, "options") ?? {};
+    this.assertKnown(name, o.config);
+    return unblockKey(this.component, ctx, name, o);
   }
 
   /** The keys of `name` blocked now, soonest to end first (at most 256 per page), for an admin page. */
@@ -230,7 +247,9 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     ctx: RunQueryCtx,
     name: Name,
     paginationOpts: PaginationOptions,
+    options?: { config?: RateLimitConfig },
   ): Promise<PaginationResult<Block>> {
+    this.assertKnown(name, optionsObject(options, "options")?.config);
     return listBlocks(this.component, ctx, name, paginationOpts);
   }
 
@@ -242,9 +261,11 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
    */
   async stats<Name extends string = keyof Limits & string>(
     ctx: RunQueryCtx,
-    args: StatsArgs & { name: Name },
+    args: StatsArgs & { name: Name; config?: RateLimitConfig },
   ): Promise<StatsResult> {
-    return readStats(this.component, ctx, args);
+    const o = requiredObject(args, "args");
+    this.assertKnown(o.name, o.config);
+    return readStats(this.component, ctx, o);
   }
 
   /**
@@ -256,8 +277,8 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     name: Name,
     ...options: Opts<Limits, Name, { key?: string; sampleShards?: number }>
   ): Promise<GetValueResult> {
-    const o = options[0];
-    return ctx.runQuery(this.component.rateLimits.getValue, {
+    const o = optionsObject(options[0], "options");
+    return queryComponent(ctx, this.component.rateLimits.getValue, fns.getValue, {
       name,
       key: o?.key,
       sampleShards: o?.sampleShards,
@@ -310,7 +331,7 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
               ? await keyOpt(ctx as GenericQueryCtx<DataModel>, args.key)
               : keyOpt;
           const limitName = args.name ?? name;
-          return ctx.runQuery(component.rateLimits.getValue, {
+          return queryComponent(ctx, component.rateLimits.getValue, fns.getValue, {
             name: limitName,
             key,
             sampleShards: args.sampleShards ?? o?.sampleShards,
@@ -334,6 +355,16 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     let config = this.configFor(name, o?.config);
     if (o?.maxReserved !== undefined) config = { ...config, maxReserved: o.maxReserved };
     return { name, key: o?.key, count: o?.count, reserve: o?.reserve, throws: o?.throws, config };
+  }
+
+  /**
+   * For methods that take a name but no config (reset, unblock, listBlocks,
+   * stats): the name must be a valid one this limiter configures, or come with
+   * an inline `config`. Throws INVALID_ARGUMENT, UNKNOWN_LIMIT, INVALID_CONFIG.
+   */
+  private assertKnown(name: unknown, inline: RateLimitConfig | undefined): void {
+    assertLimitName(name);
+    this.configFor(name, inline);
   }
 
   /**
