@@ -49,7 +49,7 @@ import {
   type DenialLimit,
 } from "../component/apiKeys/rules.js";
 import { apiKeyFunction } from "./apiKeyFunctions.js";
-import { mutateComponent, queryComponent } from "./checkArgs.js";
+import { mutateComponent, queryComponent, requiredObject } from "./checkArgs.js";
 import * as fns from "../component/apiKeys.js";
 import { apiKeyResponse, bearerToken } from "./apiKeysHttp.js";
 import {
@@ -123,7 +123,9 @@ export class ApiKeys<S extends string = string> {
    * TOO_LARGE when the owner has `maxKeysPerOwner` keys.
    */
   async create(ctx: RunMutationCtx, args: CreateApiKeyArgs<S>): Promise<CreatedApiKey> {
-    assertKeyName(args?.name);
+    requiredObject(args, "args", ["name", "owner", "scopes", "expiresAt", "actor"]);
+    requiredObject(args.owner, "owner", ["type", "id"]);
+    assertKeyName(args.name);
     assertOwner(args.owner);
     assertScopeList(args.scopes, "scopes", MAX_KEY_SCOPES);
     assertKnownScopes(args.scopes, this.scopes);
@@ -161,7 +163,8 @@ export class ApiKeys<S extends string = string> {
     ctx: RunQueryCtx | RunMutationCtx,
     args: { key: string; scope?: S },
   ): Promise<ApiKeyVerifyResult<S>> {
-    if (args?.scope !== undefined) assertKnownScopes([args.scope], this.scopes);
+    requiredObject(args, "args", ["key", "scope"]);
+    if (args.scope !== undefined) assertKnownScopes([args.scope], this.scopes);
     const parsed = parseKey(args?.key, this.prefix);
     if (parsed === null) return { ok: false, reason: "malformed" };
     const call = {
@@ -195,7 +198,8 @@ export class ApiKeys<S extends string = string> {
     ctx: RunMutationCtx,
     args: { keyId: string; overlap?: number; actor?: ApiKeyActor },
   ): Promise<RotatedApiKey> {
-    assertKeyId(args?.keyId);
+    requiredObject(args, "args", ["keyId", "overlap", "actor"]);
+    assertKeyId(args.keyId);
     const overlap = args.overlap ?? DEFAULT_OVERLAP;
     assertOverlap(overlap);
     const { secret, key } = generateKey(this.prefix, args.keyId);
@@ -216,7 +220,8 @@ export class ApiKeys<S extends string = string> {
     ctx: RunMutationCtx,
     args: { keyId: string; actor?: ApiKeyActor },
   ): Promise<{ revoked: boolean }> {
-    assertKeyId(args?.keyId);
+    requiredObject(args, "args", ["keyId", "actor"]);
+    assertKeyId(args.keyId);
     const r = await mutateComponent(ctx, this.component.apiKeys.revoke, fns.revoke, {
       keyId: args.keyId,
     });
@@ -229,7 +234,8 @@ export class ApiKeys<S extends string = string> {
     ctx: RunMutationCtx,
     args: { keyId: string; actor?: ApiKeyActor },
   ): Promise<{ removed: boolean }> {
-    assertKeyId(args?.keyId);
+    requiredObject(args, "args", ["keyId", "actor"]);
+    assertKeyId(args.keyId);
     const r = await mutateComponent(ctx, this.component.apiKeys.remove, fns.remove, {
       keyId: args.keyId,
     });
@@ -239,7 +245,8 @@ export class ApiKeys<S extends string = string> {
 
   /** One key's metadata (never the key or its digest), or null. */
   async get(ctx: RunQueryCtx, args: { keyId: string }): Promise<ApiKeyInfo | null> {
-    assertKeyId(args?.keyId);
+    requiredObject(args, "args", ["keyId"]);
+    assertKeyId(args.keyId);
     return queryComponent(ctx, this.component.apiKeys.get, fns.get, { keyId: args.keyId });
   }
 
@@ -248,7 +255,11 @@ export class ApiKeys<S extends string = string> {
     ctx: RunQueryCtx,
     args: { owner?: ApiKeyOwner; paginationOpts: PaginationOptions },
   ): Promise<PaginationResult<ApiKeyInfo>> {
-    if (args?.owner !== undefined) assertOwner(args.owner);
+    requiredObject(args, "args", ["owner", "paginationOpts"]);
+    if (args.owner !== undefined) {
+      requiredObject(args.owner, "owner", ["type", "id"]);
+      assertOwner(args.owner);
+    }
     return queryComponent(ctx, this.component.apiKeys.list, fns.list, {
       ...(args.owner === undefined ? {} : { owner: { type: args.owner.type, id: args.owner.id } }),
       paginationOpts: args.paginationOpts,

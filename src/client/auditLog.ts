@@ -70,6 +70,8 @@ export type AuditLogOptions<A extends AuditActions = {}> = {
   retention?: { days: number };
 };
 
+const VERIFY_FIELDS = ["cursor", "maxEvents", "anchor", "stalledAfterMs"] as const;
+
 export type AuditListArgs = AuditListFilter & { paginationOpts: PaginationOptions };
 export type AuditExportArgs = AuditListArgs & { format: "jsonl" | "csv" };
 export type AuditExportPage = { data: string; isDone: boolean; continueCursor: string };
@@ -158,7 +160,7 @@ export class AuditLog<A extends AuditActions = {}> {
     id: string,
     opts: { reveal?: boolean } = {},
   ): Promise<AuditEvent | null> {
-    const reveal = optionsObject(opts, "opts")?.reveal;
+    const reveal = optionsObject(opts, "opts", ["reveal"])?.reveal;
     return queryComponent(ctx, this.component.audit.get, fns.get, { id, reveal });
   }
 
@@ -181,7 +183,7 @@ export class AuditLog<A extends AuditActions = {}> {
       stalledAfterMs?: number;
     } = {},
   ): Promise<AuditVerifyResult> {
-    const o = optionsObject(args, "args") ?? {};
+    const o = optionsObject(args, "args", VERIFY_FIELDS) ?? {};
     return queryComponent(ctx, this.component.audit.verify, fns.verify, {
       ...o,
       cursor: o.cursor === undefined ? null : o.cursor,
@@ -208,7 +210,7 @@ export class AuditLog<A extends AuditActions = {}> {
     id: string,
     opts: { headN?: number } = {},
   ): Promise<AuditProof | null> {
-    const headN = optionsObject(opts, "opts")?.headN;
+    const headN = optionsObject(opts, "opts", ["headN"])?.headN;
     return queryComponent(ctx, this.component.audit.proof, fns.proof, { id, headN });
   }
 
@@ -228,7 +230,7 @@ export class AuditLog<A extends AuditActions = {}> {
     ctx: AuditMutationCtx,
     args: { subject: Subject; actor?: { type: string; id: string; name?: string } },
   ): Promise<{ erased: number; done: boolean }> {
-    const o = requiredObject(args, "args");
+    const o = requiredObject(args, "args", ["subject", "actor"]);
     return mutateComponent(ctx, this.component.audit.erase, fns.erase, {
       ...o,
       retentionMs: this.retentionMs,

@@ -66,20 +66,36 @@ export async function mutateComponent<M extends FunctionReference<"mutation", "i
 }
 
 /**
- * An options argument: undefined (use the defaults) or a plain object. `null`
- * or anything else is INVALID_ARGUMENT, never read as "the defaults".
+ * An options argument: undefined (use the defaults) or a plain object with
+ * only the given `fields`. `null`, another type or an unknown field is
+ * INVALID_ARGUMENT naming it: never read as "the defaults", never ignored.
  */
-export function optionsObject<T extends object>(value: T | undefined, what: string): T | undefined {
+export function optionsObject<T extends object>(
+  value: T | undefined,
+  what: string,
+  /** Omitted: the object goes to the component whole, and its validator checks the fields. */
+  fields?: readonly string[],
+): T | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw guardError(ErrorCode.INVALID_ARGUMENT, `${what} must be an object`, { field: what });
   }
+  for (const [k, x] of Object.entries(value)) {
+    if (fields !== undefined && x !== undefined && !fields.includes(k)) {
+      const field = `${what}.${k}`;
+      throw guardError(ErrorCode.INVALID_ARGUMENT, `${field} is not allowed`, { field });
+    }
+  }
   return value;
 }
 
-/** A required options argument: a plain object (INVALID_ARGUMENT otherwise). */
-export function requiredObject<T extends object>(value: T, what: string): T {
-  const o = optionsObject(value, what);
+/** A required argument object: as `optionsObject`, and undefined is INVALID_ARGUMENT too. */
+export function requiredObject<T extends object>(
+  value: T,
+  what: string,
+  fields?: readonly string[],
+): T {
+  const o = optionsObject(value, what, fields);
   if (o === undefined)
     throw guardError(ErrorCode.INVALID_ARGUMENT, `${what} is required`, { field: what });
   return o;

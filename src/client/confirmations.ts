@@ -97,6 +97,12 @@ export type ConfirmationTarget = { subject: string; action: string };
 export type ConfirmationIssueArgs = ConfirmationTarget & { payload?: Value };
 export type ConfirmationConsumeArgs = ConfirmationTarget & { payload?: Value; code: string };
 
+/**
+ * Fields `status` and `revoke` take: a (subject, action) target; `payload` is
+ * allowed (and ignored) so the object given to `issue` can be passed as is.
+ */
+const TARGET_FIELDS = ["subject", "action", "payload"] as const;
+
 /** Audit action names, in the `guard.` namespace an `AuditLog` always accepts. */
 export const CONFIRMATION_AUDIT_ACTIONS = {
   issue: "guard.confirmation.issue",
@@ -177,6 +183,7 @@ export class Confirmations {
     ctx: ConfirmationsMutationCtx,
     args: ConfirmationIssueArgs,
   ): Promise<ConfirmationIssueResult> {
+    requiredObject(args, "args", ["subject", "action", "payload"]);
     const digest = await this.payloadDigestOf(args);
     const code = generateCode(this.format);
     const macs = await this.macs(this.secrets[0], args, digest, code);
@@ -215,6 +222,7 @@ export class Confirmations {
     ctx: ConfirmationsMutationCtx,
     args: ConfirmationConsumeArgs,
   ): Promise<ConfirmationConsumeResult> {
+    requiredObject(args, "args", ["subject", "action", "payload", "code"]);
     const digest = await this.payloadDigestOf(args);
     assertCodeInput(args.code);
     const code = normalizeCode(args.code);
@@ -252,7 +260,7 @@ export class Confirmations {
 
   /** Whether a code is pending, when it expires and how many tries are left. Never the code. Throws for a bad subject or action. */
   async status(ctx: ConfirmationsQueryCtx, args: ConfirmationTarget): Promise<ConfirmationStatus> {
-    const o = requiredObject(args, "args");
+    const o = requiredObject(args, "args", TARGET_FIELDS);
     return queryComponent(ctx, this.component.codes.status, fns.status, {
       subject: o.subject,
       action: o.action,
@@ -264,7 +272,7 @@ export class Confirmations {
     ctx: ConfirmationsMutationCtx,
     args: ConfirmationTarget,
   ): Promise<ConfirmationRevokeResult> {
-    const o = requiredObject(args, "args");
+    const o = requiredObject(args, "args", TARGET_FIELDS);
     const result = await mutateComponent(ctx, this.component.codes.revoke, fns.revoke, {
       subject: o.subject,
       action: o.action,

@@ -86,6 +86,14 @@ async function mutationReader(ctx: object): Promise<Pick<MutationCtx, "runQuery"
   return (await ctx.meta.getFunctionMetadata()).type === "mutation" ? ctx : null;
 }
 
+/** The fields each options object may have (any other is INVALID_ARGUMENT, never ignored). */
+const LIMIT_FIELDS = ["key", "count", "throws", "reserve", "maxReserved", "config"] as const;
+const REQUEST_FIELDS = ["name", "key", "count", "reserve", "config"] as const;
+const AUDIT_FIELDS = ["audit", "actor"] as const;
+const BLOCK_FIELDS = ["key", "until", "reason", "config", ...AUDIT_FIELDS] as const;
+const UNBLOCK_FIELDS = ["key", "config", ...AUDIT_FIELDS] as const;
+const STATS_FIELDS = ["name", "key", "from", "to", "top", "timeZone", "config"] as const;
+
 /** Configs already checked host side (each object once: constructor configs and inline ones). */
 const checkedConfigs = new WeakSet<object>();
 
@@ -138,7 +146,7 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     name: Name,
     ...options: Opts<Limits, Name, RateLimitOptions>
   ): Promise<RateLimitResult> {
-    const args = this.limitArgs(name, optionsObject(options[0], "options"));
+    const args = this.limitArgs(name, optionsObject(options[0], "options", LIMIT_FIELDS));
     return mutateComponent(ctx, this.component.rateLimits.limit, fns.limit, args);
   }
 
@@ -148,7 +156,7 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     name: Name,
     ...options: Opts<Limits, Name, RateLimitOptions>
   ): Promise<RateLimitResult> {
-    const args = this.limitArgs(name, optionsObject(options[0], "options"));
+    const args = this.limitArgs(name, optionsObject(options[0], "options", LIMIT_FIELDS));
     assertArgs(fns.check, args);
     const stale = applyUpdatesOf(args.config) === "asynchronously" && (await mutationReader(ctx));
     if (stale) {
@@ -173,11 +181,11 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     if (!Array.isArray(requests)) requiredObject<object[]>(requests, "requests");
     return mutateComponent(ctx, this.component.rateLimits.limitAll, fns.limitAll, {
       requests: requests.map((r, i) => {
-        const o = requiredObject(r, `requests[${i}]`);
+        const o = requiredObject(r, `requests[${i}]`, REQUEST_FIELDS);
         const { name, key, count, reserve, config } = this.limitArgs(o.name, o);
         return { name, key, count, reserve, config };
       }),
-      throws: optionsObject(options, "options")?.throws,
+      throws: optionsObject(options, "options", ["throws"])?.throws,
     });
   }
 
@@ -187,7 +195,7 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     name: Name,
     args?: { key?: string; config?: RateLimitConfig },
   ): Promise<void> {
-    const o = optionsObject(args, "options");
+    const o = optionsObject(args, "options", ["key", "config"]);
     this.assertKnown(name, o?.config);
     await mutateComponent(ctx, this.component.rateLimits.reset, fns.reset, { name, key: o?.key });
   }
@@ -205,7 +213,7 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
       ? [options: { key?: string; count: number; config?: RateLimitConfig }]
       : [options: { key?: string; count: number; config: RateLimitConfig }]
   ): Promise<{ credited: number }> {
-    const o = requiredObject(options[0], "options");
+    const o = requiredObject(options[0], "options", ["key", "count", "config"]);
     return mutateComponent(ctx, this.component.rateLimits.credit, fns.credit, {
       name,
       key: o.key,
@@ -227,7 +235,7 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     name: Name,
     options: BlockOptions & { config?: RateLimitConfig },
   ): Promise<void> {
-    const o = requiredObject(options, "options");
+    const o = requiredObject(options, "options", BLOCK_FIELDS);
     await blockKey(this.component, ctx, name, this.configFor(name, o.config), o);
   }
 
@@ -237,7 +245,7 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     name: Name,
     options?: UnblockOptions & { config?: RateLimitConfig },
   ): Promise<{ unblocked: boolean }> {
-    const o = optionsObject(options, "options") ?? {};
+    const o = optionsObject(options, "options", UNBLOCK_FIELDS) ?? {};
     this.assertKnown(name, o.config);
     return unblockKey(this.component, ctx, name, o);
   }
@@ -249,7 +257,7 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     paginationOpts: PaginationOptions,
     options?: { config?: RateLimitConfig },
   ): Promise<PaginationResult<Block>> {
-    this.assertKnown(name, optionsObject(options, "options")?.config);
+    this.assertKnown(name, optionsObject(options, "options", ["config"])?.config);
     return listBlocks(this.component, ctx, name, paginationOpts);
   }
 
@@ -263,7 +271,7 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     ctx: RunQueryCtx,
     args: StatsArgs & { name: Name; config?: RateLimitConfig },
   ): Promise<StatsResult> {
-    const o = requiredObject(args, "args");
+    const o = requiredObject(args, "args", STATS_FIELDS);
     this.assertKnown(o.name, o.config);
     return readStats(this.component, ctx, o);
   }
@@ -277,7 +285,7 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     name: Name,
     ...options: Opts<Limits, Name, { key?: string; sampleShards?: number }>
   ): Promise<GetValueResult> {
-    const o = optionsObject(options[0], "options");
+    const o = optionsObject(options[0], "options", ["key", "sampleShards", "config"]);
     return queryComponent(ctx, this.component.rateLimits.getValue, fns.getValue, {
       name,
       key: o?.key,

@@ -1,4 +1,5 @@
 import { jsonToConvex, type Validator, type ValidatorJSON } from "convex/values";
+import { isWellFormed } from "../component/lib/validate.js";
 
 /**
  * Host-side check of a value against a Convex validator, in the validator's
@@ -12,14 +13,6 @@ import { jsonToConvex, type Validator, type ValidatorJSON } from "convex/values"
  */
 
 type Json = Record<string, unknown>;
-
-/** A lone (unpaired) surrogate: in `u` mode a valid pair is one code point and does not match. */
-const LONE_SURROGATE = /\p{Surrogate}/u;
-
-/** Whether `s` is well-formed UTF-16. */
-export function isWellFormed(s: string): boolean {
-  return !LONE_SURROGATE.test(s);
-}
 
 function isPlainObject(value: unknown): value is Json {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
