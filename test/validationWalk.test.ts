@@ -117,6 +117,43 @@ const WALK: Record<string, ClientEntry> = {
   },
 };
 
+/**
+ * Bad configurations, per class: each constructor call must throw
+ * INVALID_CONFIG (a config is checked where it is written). Explicit nulls for
+ * ApiKeys and Confirmations options are their own module's (assertNoNullFields).
+ */
+const p = (period: number, rate = 10): RateLimitConfig => ({ kind: "token bucket", rate, period });
+const BAD_CONFIGS: Record<string, [string, () => unknown][]> = {
+  RateLimiter: [
+    ["null limits", () => new RateLimiter(component, null as never)],
+    ["null config", () => new RateLimiter(component, { x: null as never })],
+    ["period 1e-300 ms", () => new RateLimiter(component, { x: p(1e-300) })],
+    ["period 0.5 ms", () => new RateLimiter(component, { x: p(0.5) })],
+    ["period over ten years", () => new RateLimiter(component, { x: p(1e12) })],
+    ["rate 1e-300", () => new RateLimiter(component, { x: p(MINUTE, 1e-300) })],
+    ["rate 1e300", () => new RateLimiter(component, { x: p(MINUTE, 1e300) })],
+    ["capacity 1e300", () => new RateLimiter(component, { x: { ...p(MINUTE), capacity: 1e300 } })],
+    [
+      "null shards",
+      () => new RateLimiter(component, { x: { ...p(MINUTE), shards: null as never } }),
+    ],
+    [
+      "null applyUpdates",
+      () => new RateLimiter(component, { x: { ...p(MINUTE), applyUpdates: null as never } }),
+    ],
+    [
+      "quota limit 1e300",
+      () => new RateLimiter(component, { x: { kind: "quota", limit: 1e300, per: "day" } }),
+    ],
+  ],
+  AuditLog: [
+    ["null options", () => new AuditLog(component, null as never)],
+    ["null redact", () => new AuditLog(component, { redact: null as never })],
+    ["null retention", () => new AuditLog(component, { retention: null as never })],
+    ["unknown option", () => new AuditLog(component, { bogus: 1 } as never)],
+  ],
+};
+
 // ---- the bad inputs, derived from a good call ----
 
 type Variant = { label: string; args: unknown[] };
@@ -240,6 +277,22 @@ describe("validation walk", () => {
         name,
       ).toEqual([]);
     }
+  });
+
+  test("degenerate or null configurations are INVALID_CONFIG at construction", () => {
+    const failures: string[] = [];
+    for (const [className, cases] of Object.entries(BAD_CONFIGS)) {
+      for (const [label, make] of cases) {
+        let code: string | undefined = "accepted";
+        try {
+          make();
+        } catch (e) {
+          code = isGuardError(e) ? e.data.code : `raw: ${String(e)}`;
+        }
+        if (code !== ErrorCode.INVALID_CONFIG) failures.push(`${className} ${label}: ${code}`);
+      }
+    }
+    expect(failures).toEqual([]);
   });
 
   for (const [className, entry] of Object.entries(WALK)) {

@@ -22,7 +22,13 @@ import {
   type Subject,
 } from "../component/audit/model.js";
 import { validatorMismatch } from "./validatorMismatch.js";
-import { mutateComponent, optionsObject, queryComponent, requiredObject } from "./checkArgs.js";
+import {
+  configObject,
+  mutateComponent,
+  optionsObject,
+  queryComponent,
+  requiredObject,
+} from "./checkArgs.js";
 import * as fns from "../component/audit.js";
 
 export type { AuditEvent, AuditEventInput, AuditListFilter } from "../component/audit/model.js";
@@ -92,6 +98,7 @@ export class AuditLog<A extends AuditActions = {}> {
     private readonly component: ComponentApi,
     private readonly options: AuditLogOptions<A> = {},
   ) {
+    configObject(options, "options", ["actions", "redact", "retention"]);
     this.redact = [...(options.redact ?? [])];
     assertRedactPaths(this.redact, ErrorCode.INVALID_CONFIG);
     this.retentionMs =

@@ -89,6 +89,29 @@ export function optionsObject<T extends object>(
   return value;
 }
 
+/**
+ * A constructor's options: a plain object with only the given `fields`, none
+ * of them null (a null is never read as "the default"). INVALID_CONFIG
+ * otherwise.
+ */
+export function configObject<T extends object>(
+  value: T,
+  what: string,
+  fields: readonly string[],
+): T {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw guardError(ErrorCode.INVALID_CONFIG, `${what} must be an object`, { field: what });
+  }
+  for (const [k, x] of Object.entries(value)) {
+    const field = `${what}.${k}`;
+    if (x !== undefined && !fields.includes(k))
+      throw guardError(ErrorCode.INVALID_CONFIG, `${field} is not an option`, { field });
+    if (x === null)
+      throw guardError(ErrorCode.INVALID_CONFIG, `${field} must not be null: omit it`, { field });
+  }
+  return value;
+}
+
 /** A required argument object: as `optionsObject`, and undefined is INVALID_ARGUMENT too. */
 export function requiredObject<T extends object>(
   value: T,

@@ -29,6 +29,7 @@ import type {
 import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
 import {
   assertArgs,
+  configObject,
   mutateComponent,
   optionsObject,
   queryComponent,
@@ -129,7 +130,10 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     public readonly component: ComponentApi,
     public readonly limits: Limits = {} as Limits,
   ) {
-    for (const [name, config] of Object.entries(limits)) {
+    // Each config is checked below (a null field there is INVALID_CONFIG too).
+    for (const [name, config] of Object.entries(
+      configObject(limits, "limits", Object.keys(limits ?? {})),
+    )) {
       assertLimitName(name);
       assertConfig(config, name);
     }

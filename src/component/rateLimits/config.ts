@@ -1,4 +1,5 @@
 import { ErrorCode, guardError } from "../lib/errors.js";
+import { DAY } from "../lib/time.js";
 import { assertString } from "../lib/validate.js";
 import {
   ALGORITHMS,
@@ -21,6 +22,32 @@ export const MAX_NAME_BYTES = 256;
 export const RESERVED_NAME_PREFIX = "guard:";
 /** Most shards a limit may have (a reset deletes them all in one bounded query). */
 export const MAX_SHARDS = 1024;
+/**
+ * Sane bounds of a config's numbers. Outside them the arithmetic stops
+ * meaning what the config says: a period under the clock's 1 ms resolution
+ * refills a whole rate between two calls in the same millisecond (a period of
+ * 1e-300 ms admits everything), an amount past 2^53 − 1 loses whole tokens to
+ * rounding, and a rate under 1/1000 of a token per period is lost in the
+ * comparison slack. Checked for every config (INVALID_CONFIG naming the field).
+ */
+export const CONFIG_BOUNDS = {
+  /** Shortest period (ms): the clock's resolution. */
+  minPeriod: 1,
+  /** Longest period (ms): ten years of 365 days. */
+  maxPeriod: 10 * 365 * DAY,
+  /** Smallest rate, capacity or quota limit (tokens). */
+  minAmount: 0.001,
+  /** Largest rate, capacity or quota limit (tokens): whole tokens stay exact below it. */
+  maxAmount: Number.MAX_SAFE_INTEGER,
+} as const;
+
+/** Refuses `value` of `field` outside [min, max] (INVALID_CONFIG naming the field). */
+function assertBounded(name: string, field: string, value: number, min: number, max: number) {
+  if (value < min || value > max) {
+    throw configError(name, `${field} must be from ${min} to ${max}, got ${value}`, field);
+  }
+}
+
 /** Shards below this read only one shard per call: reading both of two would touch every shard. */
 export const MIN_CHOOSE_TWO = 3;
 
@@ -73,6 +100,11 @@ const ALL_OPTIONS = new Set(ALGORITHMS.flatMap((a) => a.options));
 /** Rejects a field the config's algorithm does not have, naming it. */
 function assertKnownFields(config: RateLimitConfig, algorithm: Algorithm, name: string) {
   for (const [field, value] of Object.entries(config)) {
+    // An explicit null is never "the default" (a token bucket's `start: null`
+    // is the one null a config takes, for @convex-dev/rate-limiter configs).
+    if (value === null && !(field === "start" && config.kind === "token bucket")) {
+      throw configError(name, `${field} must not be null: omit it for the default`, field);
+    }
     // A kind with its own shape (quotas: limit, per) has no rate or period field.
     const common =
       COMMON_FIELDS.has(field) && !(algorithm.shape && (field === "rate" || field === "period"));
@@ -115,6 +147,10 @@ export function normalizeConfig(
         rate: assertPositiveOption(name, "rate", (config as { rate?: unknown }).rate),
         period: assertPositiveOption(name, "period", (config as { period?: unknown }).period),
       };
+  const { minPeriod, maxPeriod, minAmount, maxAmount } = CONFIG_BOUNDS;
+  // A quota's rate and period come from its `limit` and `per`: name the field the host wrote.
+  assertBounded(name, algorithm.shape ? "limit" : "rate", rate, minAmount, maxAmount);
+  assertBounded(name, "period", period, minPeriod, maxPeriod);
   const maxReserved = config.maxReserved;
   if (
     maxReserved !== undefined &&
@@ -162,6 +198,7 @@ export function normalizeConfig(
     throw configError(name, `stats must be true or false, got ${String(config.stats)}`, "stats");
   }
   const options = algorithm.configure(config, name, rate);
+  assertBounded(name, "capacity", options.capacity, minAmount, maxAmount);
   return {
     kind: config.kind,
     algorithm,
