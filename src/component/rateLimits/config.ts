@@ -22,7 +22,7 @@ export const MAX_NAME_BYTES = 256;
 export const RESERVED_NAME_PREFIX = "guard:";
 /** Most shards a limit may have (a reset deletes them all in one bounded query). */
 export const MAX_SHARDS = 1024;
-/**
+/*
  * Sane bounds of a config's numbers. Outside them the arithmetic stops
  * meaning what the config says: a period under the clock's 1 ms resolution
  * refills a whole rate between two calls in the same millisecond (a period of
@@ -30,16 +30,14 @@ export const MAX_SHARDS = 1024;
  * rounding, and a rate under 1/1000 of a token per period is lost in the
  * comparison slack. Checked for every config (INVALID_CONFIG naming the field).
  */
-export const CONFIG_BOUNDS = {
-  /** Shortest period (ms): the clock's resolution. */
-  minPeriod: 1,
-  /** Longest period (ms): ten years of 365 days. */
-  maxPeriod: 10 * 365 * DAY,
-  /** Smallest rate, capacity or quota limit (tokens). */
-  minAmount: 0.001,
-  /** Largest rate, capacity or quota limit (tokens): whole tokens stay exact below it. */
-  maxAmount: Number.MAX_SAFE_INTEGER,
-} as const;
+/** Shortest period (ms): the clock's resolution. */
+export const MIN_PERIOD = 1;
+/** Longest period (ms): ten years of 365 days. */
+export const MAX_PERIOD = 3650 * DAY;
+/** Smallest rate, capacity or quota limit (tokens). */
+export const MIN_AMOUNT = 0.001;
+/** Largest rate, capacity or quota limit (tokens): whole tokens stay exact up to it. */
+export const MAX_AMOUNT = Number.MAX_SAFE_INTEGER;
 
 /** Refuses `value` of `field` outside [min, max] (INVALID_CONFIG naming the field). */
 function assertBounded(name: string, field: string, value: number, min: number, max: number) {
@@ -147,10 +145,9 @@ export function normalizeConfig(
         rate: assertPositiveOption(name, "rate", (config as { rate?: unknown }).rate),
         period: assertPositiveOption(name, "period", (config as { period?: unknown }).period),
       };
-  const { minPeriod, maxPeriod, minAmount, maxAmount } = CONFIG_BOUNDS;
   // A quota's rate and period come from its `limit` and `per`: name the field the host wrote.
-  assertBounded(name, algorithm.shape ? "limit" : "rate", rate, minAmount, maxAmount);
-  assertBounded(name, "period", period, minPeriod, maxPeriod);
+  assertBounded(name, algorithm.shape ? "limit" : "rate", rate, MIN_AMOUNT, MAX_AMOUNT);
+  assertBounded(name, "period", period, MIN_PERIOD, MAX_PERIOD);
   const maxReserved = config.maxReserved;
   if (
     maxReserved !== undefined &&
@@ -198,7 +195,7 @@ export function normalizeConfig(
     throw configError(name, `stats must be true or false, got ${String(config.stats)}`, "stats");
   }
   const options = algorithm.configure(config, name, rate);
-  assertBounded(name, "capacity", options.capacity, minAmount, maxAmount);
+  assertBounded(name, "capacity", options.capacity, MIN_AMOUNT, MAX_AMOUNT);
   return {
     kind: config.kind,
     algorithm,
