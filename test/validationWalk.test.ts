@@ -36,8 +36,8 @@ const PAGE = { numItems: 10, cursor: null };
 /** One exported client class: an instance, and one good call (arguments after ctx) per method. */
 type ClientEntry = {
   client: object;
-  /** Methods' good arguments. */
-  methods: Record<string, unknown[]>;
+  /** Methods' good arguments (a function of the ids the setup created, where they need one). */
+  methods: Record<string, unknown[] | ((ids: Ids) => unknown[])>;
   /** Methods whose first argument is a limit name (an unknown one must be refused). */
   named?: string[];
   /** Methods documented to return a refusal (`{ ok: false }`) for some bad inputs. */
@@ -45,6 +45,10 @@ type ClientEntry = {
   /** Public methods the walk does not call, with why (they build host functions, not calls). */
   notCalls?: string[];
 };
+
+/** Ids of the documents every run starts with (see `beforeEach`). */
+type Ids = { keyId: string; eventId: string };
+const ids: Ids = { keyId: "", eventId: "" };
 
 const limiter = new RateLimiter(component, { bucket: BUCKET });
 const audit = new AuditLog(component);
@@ -82,10 +86,10 @@ const WALK: Record<string, ClientEntry> = {
         },
       ],
       list: [{ actor: { type: "user", id: "u1" }, paginationOpts: PAGE }],
-      get: ["not-an-id", { reveal: false }],
+      get: ({ eventId }) => [eventId, { reveal: false }],
       verify: [{ maxEvents: 10 }],
       head: [],
-      proof: ["not-an-id", { headN: 0 }],
+      proof: ({ eventId }) => [eventId, { headN: 0 }],
       seal: [],
       erase: [{ subject: { type: "user", id: "u1" }, actor: { type: "admin", id: "a" } }],
       export: [{ format: "jsonl", paginationOpts: PAGE }],
@@ -106,10 +110,10 @@ const WALK: Record<string, ClientEntry> = {
     methods: {
       create: [{ name: "ci", owner: { type: "team", id: "t1" }, scopes: ["read"] }],
       verify: [{ key: "sk_test_x", scope: "read" }],
-      rotate: [{ keyId: "kid", overlap: 0 }],
-      revoke: [{ keyId: "kid" }],
-      remove: [{ keyId: "kid" }],
-      get: [{ keyId: "kid" }],
+      rotate: ({ keyId }) => [{ keyId, overlap: 0 }],
+      revoke: ({ keyId }) => [{ keyId }],
+      remove: ({ keyId }) => [{ keyId }],
+      get: ({ keyId }) => [{ keyId }],
       list: [{ owner: { type: "team", id: "t1" }, paginationOpts: PAGE }],
     },
     refuses: ["verify"],
@@ -254,9 +258,11 @@ describe("validation walk", () => {
     // Existing state in every capability, so "nothing changed" means something.
     await t.mutation(async (ctx) => {
       await limiter.limit(ctx, "bucket", { key: "k" });
-      await audit.log(ctx, { action: "a", actor: { type: "user", id: "u1" }, outcome: "success" });
+      const actor = { type: "user", id: "u1" };
+      ids.eventId = await audit.log(ctx, { action: "a", actor, outcome: "success" });
       await confirmations.issue(ctx, { subject: "u1", action: "email.change" });
-      await apiKeys.create(ctx, { name: "ci", owner: { type: "team", id: "t1" }, scopes: [] });
+      const owner = { type: "team", id: "t1" };
+      ids.keyId = (await apiKeys.create(ctx, { name: "ci", owner, scopes: [] })).keyId;
     });
   });
   afterEach(() => {
@@ -279,6 +285,19 @@ describe("validation walk", () => {
     }
   });
 
+  test("the table's good calls are good (so each bad input tests what it changes)", async () => {
+    const failures: string[] = [];
+    for (const [className, entry] of Object.entries(WALK)) {
+      for (const [method, table] of Object.entries(entry.methods)) {
+        const good = typeof table === "function" ? table(ids) : table;
+        const o = await outcome(t, (ctx) => call(entry.client, method, ctx, good));
+        if (o.accepted !== true && o.refusal === undefined)
+          failures.push(`${className}.${method}: ${JSON.stringify(o)}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
   test("degenerate or null configurations are INVALID_CONFIG at construction", () => {
     const failures: string[] = [];
     for (const [className, cases] of Object.entries(BAD_CONFIGS)) {
@@ -299,7 +318,8 @@ describe("validation walk", () => {
     test(`${className}: every bad input gets a coded error and changes nothing`, async () => {
       const failures: string[] = [];
       let count = 0;
-      for (const [method, good] of Object.entries(entry.methods)) {
+      for (const [method, table] of Object.entries(entry.methods)) {
+        const good = typeof table === "function" ? table(ids) : table;
         const named = entry.named?.includes(method) ?? false;
         for (const v of variants(good, named)) {
           const before = await dump(t);

@@ -163,7 +163,8 @@ export class ApiKeys<S extends string = string> {
     ctx: RunQueryCtx | RunMutationCtx,
     args: { key: string; scope?: S },
   ): Promise<ApiKeyVerifyResult<S>> {
-    requiredObject(args, "args", ["key", "scope"]);
+    // A key of any value, null too, is a refusal ("malformed"), never a throw.
+    requiredObject(args, "args", ["key", "scope"], ["key"]);
     if (args.scope !== undefined) assertKnownScopes([args.scope], this.scopes);
     const parsed = parseKey(args?.key, this.prefix);
     if (parsed === null) return { ok: false, reason: "malformed" };

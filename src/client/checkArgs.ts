@@ -67,27 +67,38 @@ export async function mutateComponent<M extends FunctionReference<"mutation", "i
 
 /**
  * An options argument: undefined (use the defaults) or a plain object with
- * only the given `fields`. `null`, another type or an unknown field is
- * INVALID_ARGUMENT naming it: never read as "the defaults", never ignored.
+ * only the given `fields`, none of them null (but see NULLABLE_FIELDS).
+ * `null`, another type, a null field or an unknown field is INVALID_ARGUMENT
+ * naming it: never read as "the defaults", never ignored.
  */
 export function optionsObject<T extends object>(
   value: T | undefined,
   what: string,
   /** Omitted: the object goes to the component whole, and its validator checks the fields. */
   fields?: readonly string[],
+  /** Fields of this object where null is a value (besides NULLABLE_FIELDS). */
+  nullable: readonly string[] = [],
 ): T | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw guardError(ErrorCode.INVALID_ARGUMENT, `${what} must be an object`, { field: what });
   }
+  if (fields === undefined) return value;
   for (const [k, x] of Object.entries(value)) {
-    if (fields !== undefined && x !== undefined && !fields.includes(k)) {
-      const field = `${what}.${k}`;
+    const field = `${what}.${k}`;
+    if (x !== undefined && !fields.includes(k))
       throw guardError(ErrorCode.INVALID_ARGUMENT, `${field} is not allowed`, { field });
+    if (x === null && !NULLABLE_FIELDS.has(k) && !nullable.includes(k)) {
+      throw guardError(ErrorCode.INVALID_ARGUMENT, `${field} must not be null: omit it`, {
+        field,
+      });
     }
   }
   return value;
 }
+
+/** Option fields where null is a value, not "the default": `cursor: null` is the first page; a payload may be null. */
+const NULLABLE_FIELDS = new Set(["cursor", "payload"]);
 
 /**
  * A constructor's options: a plain object with only the given `fields`, none
@@ -117,8 +128,9 @@ export function requiredObject<T extends object>(
   value: T,
   what: string,
   fields?: readonly string[],
+  nullable: readonly string[] = [],
 ): T {
-  const o = optionsObject(value, what, fields);
+  const o = optionsObject(value, what, fields, nullable);
   if (o === undefined)
     throw guardError(ErrorCode.INVALID_ARGUMENT, `${what} is required`, { field: what });
   return o;
