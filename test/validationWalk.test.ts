@@ -173,7 +173,8 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
 
 /** A value of another type than `x`. */
 function wrongType(x: unknown): unknown {
-  return typeof x === "string" ? 42 : "not-a-" + (Array.isArray(x) ? "list" : typeof x);
+  if (Array.isArray(x)) return {};
+  return typeof x === "string" ? 42 : "not-a-" + typeof x;
 }
 
 /** Bad versions of `value` (at `at`), each with a label. */

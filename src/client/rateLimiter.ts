@@ -182,7 +182,10 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     requests: LimitAllRequest<Limits>[],
     options?: { throws?: boolean },
   ): Promise<LimitAllResult> {
-    if (!Array.isArray(requests)) requiredObject<object[]>(requests, "requests");
+    if (!Array.isArray(requests)) {
+      const field = "requests";
+      throw guardError(ErrorCode.INVALID_ARGUMENT, "requests must be an array", { field });
+    }
     return mutateComponent(ctx, this.component.rateLimits.limitAll, fns.limitAll, {
       requests: requests.map((r, i) => {
         const o = requiredObject(r, `requests[${i}]`, REQUEST_FIELDS);
