@@ -9,17 +9,17 @@
  * - over-admission under 2× and 10× overload, in a model of concurrent
  *   callers (`overload` below): convex-test runs one mutation at a time, so
  *   calls in flight at once and a lagging fold are simulated with each
- *   implementation's own decision rule (ours: `decideAsync`; the peer's: its
+ *   implementation's own decision rule (ours: `decideOnApplied`; the peer's: its
  *   exported `calculateRateLimit` on the applied state, as its `limit` does).
  */
 import { calculateRateLimit as peerCalculate } from "@convex-dev/rate-limiter";
 import { MINUTE, SECOND } from "convex-guard";
-import { decideAsync, foldRows } from "../src/component/rateLimits/async.js";
+import { decideOnApplied, foldRows } from "../src/component/rateLimits/async.js";
 import { normalizeConfig, shardConfig } from "../src/component/rateLimits/config.js";
 import type { RateLimitState } from "../src/component/rateLimits/model.js";
 import { contentionOf, type ContentionRow } from "./contention.js";
 import { components, inComponent, newInstance } from "./harness.js";
-import { RateLimiter } from "convex-guard";
+import { ApiKeys, RateLimiter } from "convex-guard";
 import { RateLimiter as PeerRateLimiter } from "@convex-dev/rate-limiter";
 
 export type OverloadRow = {
@@ -76,6 +76,35 @@ async function contention(rounds: number, log: (s: string) => void): Promise<Con
         );
       }
     }
+    // The other callers of an asynchronous limit (ours only: the peer has neither).
+    const r = n === 100 ? Math.max(1, Math.floor(rounds / 5)) : rounds;
+    const config = { ...HOT, applyUpdates: "asynchronously" as const };
+    {
+      const scenario = `limitAll, one key, asynchronous, ${n} concurrent`;
+      log(`  async: ${scenario}, ours`);
+      const t = newInstance();
+      const l = new RateLimiter(components.guard, { l: config });
+      const call = (ctx: any) => l.limitAll(ctx, [{ name: "l", key: "hot" }]);
+      for (let i = 0; i < 20; i++) await t.mutation((ctx: any) => call(ctx));
+      rows.push(await contentionOf(scenario, "ours", t, n, r, call));
+    }
+    {
+      const scenario = `API key's own limit, one key, asynchronous, ${n} concurrent`;
+      log(`  async: ${scenario}, ours`);
+      const t = newInstance();
+      const keys = new ApiKeys(components.guard, {
+        prefix: "sk_bench",
+        scopes: ["read"],
+        limit: config,
+      });
+      const owner = { type: "team", id: "bench" };
+      const { key } = await t.mutation((ctx: any) =>
+        keys.create(ctx, { name: "hot", owner, scopes: ["read"] }),
+      );
+      const call = (ctx: any) => keys.verify(ctx, { key });
+      for (let i = 0; i < 20; i++) await t.mutation((ctx: any) => call(ctx));
+      rows.push(await contentionOf(scenario, "ours", t, n, r, call));
+    }
   }
   return rows;
 }
@@ -118,8 +147,13 @@ async function costs(): Promise<Pick<AsyncBench, "costs" | "foldPerCall">> {
     await t.mutation((ctx: any) => l.limit(ctx, "l", { key: "hot" }));
     await inComponent(t, "guard", async (ctx) => {
       for (let i = 0; i < inFlight; i++) {
-        const row = { name: "l", key: "hot", count: 1, ts: Date.now(), config };
-        await ctx.db.insert("rateLimitPending", { ...row, at: ctx.db.vars.commitTs });
+        // Decided on a snapshot before the newest link: read as calls in flight after it.
+        const row = { name: "l", key: "hot", count: 1, ts: Date.now(), config, upTo: 0n };
+        await ctx.db.insert("rateLimitPending", {
+          ...row,
+          applied: null,
+          at: ctx.db.vars.commitTs,
+        });
       }
     });
     const m = await metricsOf(t, (ctx) => l.limit(ctx, "l", { key: "hot" }));
@@ -207,7 +241,8 @@ export function overload(
     const now = start + arrival;
     let ok: boolean;
     if (impl === "ours") {
-      ok = decideAsync(c, seen.state, seen.pending, seed, now, 1, false).ok;
+      const applied = foldRows(s, seen.state, seed, seen.pending);
+      ok = decideOnApplied(c, seen.state, applied, seed, now, 1, false).ok;
     } else {
       const applied = seen.state && { value: seen.state.value, ts: seen.state.ts };
       ok = peerCalculate(applied, config, now, 1).value >= 0;

@@ -42,7 +42,7 @@ export type SealWindow = {
 
 export type AuditIntegrity = { fuzz: FuzzCounts; window: SealWindow };
 
-const FUZZ_SEED = 20261122; // test/fastcheck.setup.ts: the seed CI replays
+const FUZZ_SEED = 20261122; // a fixed seed, so the page's counts do not change with the commit
 
 /** Runs test/audit/fuzz.test.ts (the same classifier CI runs) and reads its counts line. */
 export function fuzzCounts(runs: number): FuzzCounts {

@@ -71,11 +71,11 @@ export async function contentionOf(
       reads += s.reads.size;
       writes += s.writes.size;
     }
-    for (let i = 0; i < n; i++) {
-      for (let j = i + 1; j < n; j++) {
+    for (const [i, a] of sets.entries()) {
+      for (const b of sets.slice(i + 1)) {
         pairs++;
-        if (writesIntersect(sets[i], sets[j])) ww++;
-        if (conflicts(sets[i], sets[j]) || conflicts(sets[j], sets[i])) occ++;
+        if (writesIntersect(a, b)) ww++;
+        if (conflicts(a, b) || conflicts(b, a)) occ++;
       }
     }
     const committed: AccessSet[] = [];

@@ -71,7 +71,7 @@ async function executions(t: T): Promise<number> {
 async function generation(t: T): Promise<string | undefined> {
   return inComponent(t, "guard", async (ctx) => {
     const s = await ctx.db.query("guardState").first();
-    return s?.generation;
+    return s?.nextTick?.generation;
   });
 }
 

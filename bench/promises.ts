@@ -54,6 +54,11 @@ export const PROMISES: Promise_[] = [
     0,
     "usage stats add no conflict between concurrent `limit` calls (extra conflicting pairs %, stats on vs off)",
   ),
+  p(
+    "react.bundleBytes",
+    4096,
+    "`convex-guard/react` is at most 4 KB (4,096 bytes) minified, with `react` and `convex` external",
+  ),
   // Audit log.
   p(
     "audit.log.reads",
@@ -190,6 +195,16 @@ export const PROMISES: Promise_[] = [
     "async.conflictPct100",
     0,
     "asynchronous `limit`: 100 concurrent calls on one key never conflict through the limiter (conflicting pairs %, modelled)",
+  ),
+  p(
+    "async.limitAll.conflictPct100",
+    0,
+    "asynchronous `limitAll`: 100 concurrent calls on one key never conflict through the limiter (conflicting pairs %, modelled)",
+  ),
+  p(
+    "async.apiKey.conflictPct100",
+    0,
+    "an API key's own asynchronous limit: 100 concurrent verifications of one key never conflict (conflicting pairs %, modelled)",
   ),
   p(
     "async.over10.vsPeer",

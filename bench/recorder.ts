@@ -134,7 +134,24 @@ export async function record<R>(
   }
 }
 
-function cmp(a: unknown, b: unknown): number {
+/**
+ * A field value as an index compares it: int64s (`{ $integer }`, base64
+ * little-endian) as bigints, and a commit-timestamp placeholder as what it
+ * becomes at commit, a real timestamp: after every snapshot a concurrent call
+ * read, before the placeholder value a transaction sees for its own rows.
+ */
+const COMMITTED_AT = 2n ** 62n;
+function indexed(x: unknown): unknown {
+  if (typeof x !== "object" || x === null) return x;
+  if ("$commitTs" in x) return COMMITTED_AT;
+  const int = (x as { $integer?: unknown }).$integer;
+  if (typeof int !== "string") return x;
+  const bytes = Uint8Array.from(atob(int), (c) => c.charCodeAt(0));
+  return new DataView(bytes.buffer).getBigInt64(0, true);
+}
+
+function cmp(x: unknown, y: unknown): number {
+  const [a, b] = [indexed(x), indexed(y)];
   if (a === b) return 0;
   if (a === undefined || a === null) return -1;
   if (b === undefined || b === null) return 1;

@@ -11,7 +11,8 @@ import type { AuditIntegrity } from "./auditIntegrity.js";
 import type { AsyncBench } from "./async.js";
 import { asyncSection } from "./asyncReport.js";
 import { n, table } from "./markdown.js";
-import { integritySection, maintenanceSection } from "./reportSections.js";
+import type { BundleSize } from "./bundleSize.js";
+import { bundleSection, integritySection, maintenanceSection } from "./reportSections.js";
 import type { PromiseCheck } from "./promises.js";
 import type { MetricStats } from "./stats.js";
 
@@ -36,6 +37,7 @@ export type Results = {
   maintenance?: MaintenanceBench;
   auditIntegrity?: AuditIntegrity;
   async?: AsyncBench;
+  bundle?: BundleSize;
   promises: PromiseCheck[];
 };
 
@@ -272,6 +274,7 @@ export function renderMarkdown(r: Results): string {
       "",
     );
   }
+  if (r.bundle) out.push(...bundleSection(r.bundle));
   if (r.maintenance) out.push(...maintenanceSection(r.maintenance));
   if (r.auditIntegrity) out.push(...integritySection(r.auditIntegrity));
   if (r.async) out.push(...asyncSection(r.async));

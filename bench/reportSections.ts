@@ -1,5 +1,6 @@
 /** The report's background-maintenance and audit-integrity sections (see ./report.ts). */
 import type { AuditIntegrity } from "./auditIntegrity.js";
+import type { BundleSize } from "./bundleSize.js";
 import type { MaintenanceBench } from "./maintenance.js";
 import { n, table } from "./markdown.js";
 
@@ -91,6 +92,21 @@ export function integritySection(A: AuditIntegrity): string[] {
     "",
     `The fuzzer is \`test/audit/fuzz.test.ts\` replayed with CI's seed. The window is each event's seal time minus its ` +
       `commit time: until then an admin can edit or delete it unseen (\`seal(ctx)\` right after a critical \`log\` closes it).`,
+    "",
+  ];
+}
+
+export function bundleSection(B: BundleSize): string[] {
+  return [
+    `### Browser bundle`,
+    "",
+    table(
+      ["Module", "Ours (bytes)", "Peer (bytes)"],
+      [["`useRateLimit` (`convex-guard/react`)", n(B.oursBytes), n(B.peerBytes)]],
+    ),
+    "",
+    `Each bundled alone by esbuild, minified, ESM, with \`react\` and \`convex\` external (an app has them already). ` +
+      `Ours projects every kind (src/component/rateLimits/projection.ts); the peer's, token buckets and fixed windows.`,
     "",
   ];
 }

@@ -26,6 +26,7 @@ import { checkPromises } from "./promises.js";
 import { renderMarkdown, type Results } from "./report.js";
 import { MINUTE } from "convex-guard";
 import { syncPerformancePage } from "../scripts/readme-sync.js";
+import { bundleSize } from "./bundleSize.js";
 
 const SECTIONS = [
   "cost",
@@ -35,6 +36,7 @@ const SECTIONS = [
   "contention",
   "maintenance",
   "integrity",
+  "size",
 ] as const;
 type Section = (typeof SECTIONS)[number];
 
@@ -196,6 +198,11 @@ export async function main(argv: string[]): Promise<number> {
         );
       });
     }
+    if (o.sections.includes("size")) {
+      await section("bundle size", async () => {
+        r.bundle = await bundleSize();
+      });
+    }
     if (o.sections.includes("integrity")) {
       await section("audit integrity", async () => {
         r.auditIntegrity = await auditIntegrity(
@@ -255,8 +262,12 @@ export async function main(argv: string[]): Promise<number> {
     const sizes = [...new Set(A.listScale.map((x) => x.events))].sort((a, b) => a - b);
     const at = (s: number) =>
       A.listScale.filter((x) => x.events === s).reduce((acc, x) => acc + x.documentsRead, 0);
+    const [smallest] = sizes;
+    const largest = sizes.at(-1);
     m["audit.list.growth"] =
-      sizes.length >= 2 ? Math.max(0, at(sizes[sizes.length - 1]) - at(sizes[0])) : null;
+      sizes.length >= 2 && smallest !== undefined && largest !== undefined
+        ? Math.max(0, at(largest) - at(smallest))
+        : null;
     m["audit.verify.readsPer1000"] = A.verifyOk ? A.verifyPer1000.documentsRead : null;
   }
   if (r.guardCosts) {
@@ -310,9 +321,13 @@ export async function main(argv: string[]): Promise<number> {
   if (r.async) {
     const A = r.async;
     const c100 = A.contention.find(
-      (c) => c.impl === "ours" && c.scenario.includes("asynchronous, 100"),
+      (c) => c.impl === "ours" && c.scenario.startsWith("limit, one key, asynchronous, 100"),
     );
     m["async.conflictPct100"] = c100 ? c100.conflictPct : null;
+    const other = (prefix: string) =>
+      A.contention.find((c) => c.impl === "ours" && c.scenario.startsWith(prefix) && c.n === 100);
+    m["async.limitAll.conflictPct100"] = other("limitAll")?.conflictPct ?? null;
+    m["async.apiKey.conflictPct100"] = other("API key")?.conflictPct ?? null;
     const over = (impl: string) => A.overload.find((o) => o.overload === 10 && o.impl === impl);
     const [ours10, peer10] = [over("ours"), over("peer")];
     m["async.over10.vsPeer"] =
@@ -337,6 +352,7 @@ export async function main(argv: string[]): Promise<number> {
     m["audit.fuzz.other"] = r.auditIntegrity.fuzz.other;
     m["audit.sealWindow.maxMs"] = r.auditIntegrity.window.maxMs;
   }
+  if (r.bundle) m["react.bundleBytes"] = r.bundle.oursBytes;
   // Only promises whose section ran are checked (a partial run with --only checks what it measured).
   const ran = new Set(Object.keys(m));
   r.promises = checkPromises(m).filter(

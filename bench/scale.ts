@@ -13,7 +13,7 @@
  */
 import { getDocumentSize } from "convex/values";
 import { MINUTE } from "convex-guard";
-import { maintainRateLimits } from "../src/component/rateLimits/lifecycle.js";
+import { maintainRateLimits } from "../src/component/rateLimits/maintain.js";
 import { inComponent, newInstance, setNow, type T } from "./harness.js";
 import { ours, peer } from "./limiters.js";
 import { round } from "./stats.js";

@@ -28,7 +28,9 @@ export function round(x: number, digits = 2): number {
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  // An empty list has no median: NaN, as the arithmetic on missing entries gave.
+  const hi = s[m] ?? NaN;
+  return s.length % 2 ? hi : ((s[m - 1] ?? NaN) + hi) / 2;
 }
 
 export function pct(part: number, whole: number, digits = 2): number {

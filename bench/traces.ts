@@ -24,7 +24,7 @@ export function exactReference(times: number[], rate: number, period: number): b
   const admitted: number[] = [];
   let head = 0; // admitted[head..] are within the window
   return times.map((t) => {
-    while (head < admitted.length && admitted[head] <= t - period) head++;
+    while ((admitted[head] ?? Infinity) <= t - period) head++;
     if (admitted.length - head < rate) {
       admitted.push(t);
       return true;
@@ -39,7 +39,7 @@ function upper(xs: number[], x: number): number {
   let hi = xs.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (xs[mid] <= x) lo = mid + 1;
+    if ((xs[mid] ?? Infinity) <= x) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -50,7 +50,7 @@ function lower(xs: number[], x: number): number {
   let hi = xs.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (xs[mid] < x) lo = mid + 1;
+    if ((xs[mid] ?? Infinity) < x) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -73,7 +73,7 @@ export function decisionErrors(times: number[], admitted: boolean[], rate: numbe
   let over = 0;
   times.forEach((t, i) => {
     if (!admitted[i]) return;
-    while (head < kept.length && kept[head] <= t - period) head++;
+    while ((kept[head] ?? Infinity) <= t - period) head++;
     if (kept.length - head >= rate) over++;
     else kept.push(t);
   });
@@ -81,7 +81,11 @@ export function decisionErrors(times: number[], admitted: boolean[], rate: numbe
   // x = a kept admission in [t, t + period), holds fewer than `rate` admissions.
   const fits = (t: number) => {
     const ends = [t];
-    for (let k = lower(kept, t); k < kept.length && kept[k] < t + period; k++) ends.push(kept[k]);
+    for (let k = lower(kept, t); ; k++) {
+      const x = kept[k];
+      if (x === undefined || x >= t + period) break;
+      ends.push(x);
+    }
     return ends.every((x) => upper(kept, x) - upper(kept, x - period) < rate);
   };
   let under = 0;
@@ -107,8 +111,9 @@ export function exactRetryAfter(
   const log: number[] = [];
   let head = 0;
   return times.map((t, i) => {
-    while (head < log.length && log[head] <= t - period) head++;
-    const wait = log.length - head < rate ? 0 : log[log.length - rate] + period - t;
+    while ((log[head] ?? Infinity) <= t - period) head++;
+    const bound = log.length - head < rate ? undefined : log[log.length - rate];
+    const wait = bound === undefined ? 0 : bound + period - t;
     if (admitted[i]) log.push(t);
     return wait;
   });
@@ -119,8 +124,8 @@ export function maxInWindow(times: number[], admitted: boolean[], period: number
   const a = times.filter((_, i) => admitted[i]);
   let best = 0;
   let head = 0;
-  for (let i = 0; i < a.length; i++) {
-    while (a[head] <= a[i] - period) head++;
+  for (const [i, x] of a.entries()) {
+    while ((a[head] ?? Infinity) <= x - period) head++;
     best = Math.max(best, i - head + 1);
   }
   return best;

@@ -8,6 +8,7 @@ import FakeTimers from "@sinonjs/fake-timers";
 import type { AuditVerifyResult } from "convex-guard";
 import { addUser, lastDeliveredCode, newApp, runInGuard, setTestEnv, type App } from "./harness.js";
 import { api } from "./convex/_generated/api.js";
+import { probeDraftAndFix } from "./probeDemo.js";
 
 const START = Date.UTC(2026, 0, 5, 9, 0, 0);
 const green = (s: string) => (process.stdout.isTTY ? `\x1b[32m${s}\x1b[0m` : s);
@@ -148,7 +149,9 @@ export async function main(): Promise<number> {
       const mine = await alice.as.query(api.messages.listMyMessages, {
         paginationOpts: { numItems: 1, cursor: null },
       });
-      const messageId = mine.page[0]._id;
+      const [first] = mine.page;
+      if (first === undefined) throw new Error("alice has no message");
+      const messageId = first._id;
       const code = await rejectionCode(bob.as.query(api.messages.getMessage, { messageId }));
       expect(code === "NOT_FOUND", `NOT_FOUND, got ${code}`);
       return "getMessage(<alice's message id>) as bob → NOT_FOUND, same as a missing message";
@@ -194,7 +197,7 @@ export async function main(): Promise<number> {
         expect(!JSON.stringify(listed).includes("sk_example_"), "listKeys returns metadata only");
         return [
           `createKey → ${masked(loginKey.key)} (the only time it exists in plaintext)`,
-          `listKeys → ${show({ name: listed.page[0].name, state: listed.page[0].state, scopes: listed.page[0].scopes })}`,
+          `listKeys → ${show({ name: listed.page[0]?.name, state: listed.page[0]?.state, scopes: listed.page[0]?.scopes })}`,
         ];
       },
     );
@@ -432,10 +435,10 @@ export async function main(): Promise<number> {
         paginationOpts: { numItems: 10, cursor: null },
       });
       expect(
-        page.page.length === 1 && page.page[0].outcome === "success",
+        page.page.length === 1 && page.page[0]?.outcome === "success",
         "one successful user.delete",
       );
-      return `list({ action: "user.delete" }) → 1 event, by ${page.page[0].actor.name ?? page.page[0].actor.id}`;
+      return `list({ action: "user.delete" }) → 1 event, by ${page.page[0]?.actor.name ?? page.page[0]?.actor.id}`;
     });
     /** Verifies the whole log, one bounded page per query. */
     const verifyAll = async (): Promise<AuditVerifyResult> => {
@@ -470,6 +473,22 @@ export async function main(): Promise<number> {
         `a break at event ${tampered}, got ${JSON.stringify(r)}`,
       );
       return `verify() → ok: false, break: ${JSON.stringify(r.break)}`;
+    });
+
+    // ---------------------------------------------------------------- access probe
+    console.log("\nProbing access (probeAccess from convex-guard/test, in the app's own tests)");
+    const probe = await probeDraftAndFix();
+    await step("a draft getMessage without the author check: 1 finding", async () => {
+      const [f] = probe.draft.findings;
+      expect(
+        probe.draft.findings.length === 1 && f?.kind === "cross_user_read",
+        "one cross_user_read",
+      );
+      return `${f?.function}  ${f?.kind}: ${f?.detail}`;
+    });
+    await step("the app's getMessage (author checked): 0 findings", async () => {
+      expect(probe.fixed.findings.length === 0, "no findings");
+      return `${probe.fixed.calls} probe calls on ${probe.fixed.states} fresh states`;
     });
   } catch (e) {
     failed++;

@@ -72,8 +72,9 @@ export async function addUser(t: App, handle: string, role: Role = "user") {
 /** The last code delivered to `email` through the development outbox ("out of band"). */
 export function lastDeliveredCode(email: string): string | undefined {
   for (let i = devOutbox.length - 1; i >= 0; i--) {
-    if (devOutbox[i].to !== email) continue;
-    return /code .* is ([0-9A-Za-z]+)\./.exec(devOutbox[i].text)?.[1];
+    const sent = devOutbox[i];
+    if (sent?.to !== email) continue;
+    return /code .* is ([0-9A-Za-z]+)\./.exec(sent.text)?.[1];
   }
   return undefined;
 }

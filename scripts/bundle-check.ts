@@ -35,7 +35,7 @@ const builtins = new Set(builtinModules);
 function importsOf(source: string): string[] {
   const out: string[] = [];
   const re = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s*|\brequire\s*\(\s*)["']([^"'\s]+)["']/g;
-  for (const m of source.matchAll(re)) out.push(m[1]);
+  for (const [, spec] of source.matchAll(re)) if (spec !== undefined) out.push(spec);
   return out;
 }
 
@@ -45,7 +45,7 @@ function checkModule(owner: string, m: ModuleConfig): void {
   if (/^\s*(?:\/\/[^\n]*\n\s*)*["']use node["']/.test(m.source))
     failures.push(`${owner} ${m.path}: "use node"`);
   for (const spec of importsOf(m.source)) {
-    if (spec.startsWith("node:") || builtins.has(spec.split("/")[0])) {
+    if (spec.startsWith("node:") || builtins.has(spec.replace(/\/.*$/s, ""))) {
       failures.push(`${owner} ${m.path}: imports the Node builtin "${spec}"`);
     } else if (!spec.startsWith(".")) {
       failures.push(`${owner} ${m.path}: leaves "${spec}" unbundled`);
@@ -127,10 +127,12 @@ async function check(projectDir: string, label: string): Promise<void> {
         failures.push(`${label}: ComponentApi modules the bundle lacks: ${missing.join(", ")}`);
     }
     const widths = [0, 1, 2, 3].map((i) =>
-      Math.max(...[["in", "module", "public/all fns", "size"], ...rows].map((r) => r[i].length)),
+      Math.max(
+        ...[["in", "module", "public/all fns", "size"], ...rows].map((r) => (r[i] ?? "").length),
+      ),
     );
     const line = (r: string[]) =>
-      `  ${r.map((c, i) => (i === 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ")}`;
+      `  ${r.map((c, i) => (i === 3 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join("  ")}`;
     const total = owners.flatMap((o) => o.modules).reduce((n, m) => n + m.source.length, 0);
     console.log(`bundle-check: ${label}: bundled by the official CLI, ${kib(total)} in all`);
     console.log([line(["in", "module", "public/all fns", "size"]), ...rows.map(line)].join("\n"));

@@ -101,9 +101,10 @@ function typecheckLegacyHost(host: Host): string[] {
         : "";
       // The first line says where, the last one why; the chain between is long.
       const chain = ts.flattenDiagnosticMessageText(d.messageText, "\n").split("\n");
-      const first = chain[0].length > 240 ? `${chain[0].slice(0, 240)}…` : chain[0];
+      const [head = ""] = chain;
+      const first = head.length > 240 ? `${head.slice(0, 240)}…` : head;
       return chain.length > 1
-        ? `${where} ${first}\n    … ${chain.at(-1)!.trim()}`
+        ? `${where} ${first}\n    … ${(chain.at(-1) ?? "").trim()}`
         : `${where} ${first}`;
     });
 }

@@ -32,14 +32,12 @@ const origin = new Map<string, string>();
 for (const doc of docs) {
   const text = readFileSync(join(root, doc), "utf8");
   const blocks = [...text.matchAll(/^```(ts|tsx|typescript)\n([\s\S]*?)^```/gm)];
-  blocks.forEach((m, i) => {
-    const body = m[2];
-    const first = body.split("\n", 1)[0].trim();
+  blocks.forEach(([, lang, body = ""], i) => {
+    const [first = ""] = body.split("\n", 1).map((l) => l.trim());
     if (first === "// not checked") return;
     const named = /^\/\/ convex\/([\w./-]+\.tsx?)$/.exec(first);
-    const file = named
-      ? named[1]
-      : `${doc.replace(/[^\w]/g, "_")}_${i + 1}.${m[1] === "tsx" ? "tsx" : "ts"}`;
+    const file =
+      named?.[1] ?? `${doc.replace(/[^\w]/g, "_")}_${i + 1}.${lang === "tsx" ? "tsx" : "ts"}`;
     const path = join(out, "convex", file);
     if (origin.has(file))
       throw new Error(`readme-check: ${file} is named by ${origin.get(file)} and ${doc}`);

@@ -1,36 +1,27 @@
-/// <reference types="vite/client" />
 /**
- * Registers convex-guard with a host app's `convex-test` instance:
+ * `convex-guard/test`: helpers for a host app's convex-test suite.
  *
  * ```ts
  * import guardTest from "convex-guard/test";
  * const t = convexTest(schema, modules);
  * guardTest.register(t);
+ * // ... calls that log, limit, issue ...
+ * await guardTest.settle(t); // run the background work due now, without moving the clock
  * ```
  */
-import type { TestConvex } from "convex-test";
-import type { GenericSchema, SchemaDefinition } from "convex/server";
-import schema from "./component/schema.js";
+import { modules, register, schema } from "./testing/register.js";
+import { settle } from "./testing/settle.js";
 
-// Eager: every module is loaded when this file is, so no function call has to
-// wait for a dynamic import inside a transaction (some loaders use timers,
-// which convex-test forbids there).
-const loaded = import.meta.glob(["./component/**/*.ts", "!./component/**/*.test.ts"], {
-  eager: true,
-});
-const modules = Object.fromEntries(
-  Object.entries(loaded).map(([path, mod]) => [path, async () => mod]),
-);
+export { modules, register, schema, type AnyTestConvex } from "./testing/register.js";
+export { settle, type SettleResult } from "./testing/settle.js";
 
-/**
- * Registers the component under `name` (default "guard", the name
- * `app.use(guard)` gives it).
- */
-export function register(
-  t: TestConvex<SchemaDefinition<GenericSchema, boolean>>,
-  name: string = "guard",
-): void {
-  t.registerComponent(name, schema, modules);
-}
+export default { register, settle, schema, modules };
 
-export default { register, schema, modules };
+export { probeAccess, expectNoFindings } from "./testing/probe/index.js";
+export type {
+  ProbeOptions,
+  ProbeReport,
+  Finding,
+  FindingKind,
+  Expectation,
+} from "./testing/probe/index.js";

@@ -350,4 +350,5 @@ const PRIVATE_HELPERS = new Set([
   "macs",
   "record",
   "recordDenial",
+  "secrets",
 ]);

@@ -277,8 +277,10 @@ describe("admin audit dashboard", () => {
       "user.setRole",
       "user.signUp",
     ]);
+    const [, u2] = users;
+    if (u2 === undefined) throw new Error("setup adds three users");
     const byTarget = await admin.as.query(api.auditDashboard.list, {
-      target: { type: "user", id: users[1].id },
+      target: { type: "user", id: u2.id },
       ...page(50),
     });
     expect(byTarget.page.map((e) => e.action)).toEqual(["user.setRole", "user.signUp"]);
@@ -288,15 +290,17 @@ describe("admin audit dashboard", () => {
     });
     // 3 grants through the service path in addUser + 3 by root.
     expect(byAction.page.length).toBe(5);
-    const from = byAction.page[1].recordedAt;
-    const to = byAction.page[0].recordedAt;
+    const [newest, second] = byAction.page;
+    if (newest === undefined || second === undefined) throw new Error("five events were listed");
+    const from = second.recordedAt;
+    const to = newest.recordedAt;
     const inRange = await admin.as.query(api.auditDashboard.list, {
       action: "user.setRole",
       from,
       to,
       ...page(50),
     });
-    expect(inRange.page.map((e) => e.id)).toEqual([byAction.page[0].id, byAction.page[1].id]);
+    expect(inRange.page.map((e) => e.id)).toEqual([newest.id, second.id]);
     // Pages of 2 cover the whole log exactly once.
     const all = await admin.as.query(api.auditDashboard.list, page(100));
     const seen: string[] = [];

@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     environment: "edge-runtime",
-    server: { deps: { inline: ["convex-test", "convex-guard"] } },
+    // What `npx convex env set GUARD_SECRET ...` gives a deployment.
+    env: { GUARD_SECRET: "a test secret that is at least thirty-two bytes long" },
+    server: { deps: { inline: ["convex-test"] } },
   },
 });

@@ -13,6 +13,7 @@ import {
 import { ErrorCode, guardError } from "../component/lib/errors.js";
 import { vApiKeyDenial } from "../component/apiKeys/model.js";
 import { assertKnownScopes } from "../component/apiKeys/rules.js";
+import { ACCESS_MARKER, type AccessMarker } from "./accessMarker.js";
 import type { RunQueryCtx } from "./ctx.js";
 import type { ApiKeyVerifyResult } from "./apiKeyTypes.js";
 
@@ -53,6 +54,18 @@ export function apiKeyFunction<S extends string>(
       return def.handler({ ...ctx, apiKey: verified }, args);
     },
   };
+}
+
+/**
+ * Marks a registered API-key function (or HTTP action) as answering servers
+ * only, so `probeAccess` (convex-guard/test) expects every caller without a
+ * key to be refused, and reads a returned `{ ok: false, reason }` as a
+ * refusal. Non-enumerable: Convex and the host never see it.
+ */
+export function markApiKeyFunction<F extends object>(registered: F): F {
+  const marker: AccessMarker = { wrapper: "apiKey", onDenied: "result" };
+  Object.defineProperty(registered, ACCESS_MARKER, { value: marker, enumerable: false });
+  return registered;
 }
 
 function assertDefinition(def: ApiKeyFunctionDefinition): void {

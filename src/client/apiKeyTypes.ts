@@ -1,4 +1,3 @@
-import type { AuditEventInput } from "../component/audit/model.js";
 import {
   vApiKeyDenial,
   type ApiKeyDenial,
@@ -8,7 +7,7 @@ import {
 } from "../component/apiKeys/model.js";
 import type { DenialLimit } from "../component/apiKeys/rules.js";
 import type { RateLimitConfig } from "../component/rateLimits/model.js";
-import type { RunMutationCtx } from "./ctx.js";
+import type { AuditSink } from "./auditSink.js";
 
 /** The shapes `ApiKeys` takes and returns, and its audit action names. */
 export { vApiKeyDenial };
@@ -34,12 +33,6 @@ export function isApiKeyDenial(value: unknown): value is ApiKeyDenial {
   );
 }
 
-/** An audit event as `ApiKeys` records it (never a key, a secret or a digest): what `AuditLog.log` takes. */
-export type ApiKeyAuditEvent = AuditEventInput;
-/** What `audit` must offer: an `AuditLog` fits. */
-export type ApiKeyAuditSink = {
-  log(ctx: RunMutationCtx, event: ApiKeyAuditEvent): Promise<unknown>;
-};
 export type ApiKeyActor = { type: string; id: string; name?: string };
 
 /** Audit action names, in the `guard.` namespace an `AuditLog` always accepts. */
@@ -59,8 +52,8 @@ export type ApiKeysOptions<S extends string> = {
   /** Per-key call limit, by our rate limiter (any config it accepts; add `shards` for very hot keys). */
   limit?: RateLimitConfig;
   /** Records create, rotate, revoke, remove and denied verifications (as `guard.apiKey.*`). */
-  audit?: ApiKeyAuditSink;
-  /** Denials counted and audited per key id (unknown key ids share one budget). Default 10 per minute. */
+  audit?: AuditSink;
+  /** Denials counted and audited per presented key id, whether or not a key has it. Default 10 per minute. */
   denialLimit?: DenialLimit;
   /** Metadata of revoked and expired keys is deleted this long after. Default 90 days. */
   retention?: { days: number };

@@ -15,9 +15,10 @@ import {
 } from "convex/server";
 import type { GenericValidator, ObjectType, PropertyValidators } from "convex/values";
 import type { ComponentApi } from "../component/_generated/component.js";
-import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
+import { assertWriteCtx, type RunMutationCtx, type RunQueryCtx } from "./ctx.js";
 import { ErrorCode, guardError } from "../component/lib/errors.js";
 import { DAY } from "../component/lib/time.js";
+import { assertNoNullFields } from "../component/lib/validate.js";
 import type { RateLimitConfig } from "../component/rateLimits/model.js";
 import { digestSecret, generateKey, parseKey } from "../component/apiKeys/format.js";
 import {
@@ -48,14 +49,14 @@ import {
   assertScopeList,
   type DenialLimit,
 } from "../component/apiKeys/rules.js";
-import { apiKeyFunction } from "./apiKeyFunctions.js";
+import { apiKeyFunction, markApiKeyFunction } from "./apiKeyFunctions.js";
+import { GUARD_ACTOR, type AuditSink, type GuardAuditEvent } from "./auditSink.js";
 import { mutateComponent, queryComponent, requiredObject } from "./checkArgs.js";
 import * as fns from "../component/apiKeys.js";
 import { apiKeyResponse, bearerToken } from "./apiKeysHttp.js";
 import {
   API_KEY_AUDIT_ACTIONS,
   type ApiKeyActor,
-  type ApiKeyAuditSink,
   type ApiKeyVerifyResult,
   type ApiKeysOptions,
   type CreateApiKeyArgs,
@@ -66,7 +67,12 @@ import {
 
 export * from "./apiKeyTypes.js";
 
-const SYSTEM_ACTOR: ApiKeyActor = { type: "system", id: "convex-guard" };
+/** A method's arguments: an object in which no field is null (an omitted field means its default). */
+function assertArgs(args: unknown): void {
+  if (typeof args !== "object" || args === null)
+    throw guardError(ErrorCode.INVALID_ARGUMENT, "arguments must be an object");
+  assertNoNullFields(args);
+}
 
 /**
  * Hashed, scoped, rotatable keys for server-to-server calls, verified inside
@@ -80,7 +86,7 @@ export class ApiKeys<S extends string = string> {
   private readonly prefix: string;
   private readonly scopes: S[];
   private readonly limit: RateLimitConfig | undefined;
-  private readonly audit: ApiKeyAuditSink | undefined;
+  private readonly audit: AuditSink | undefined;
   private readonly denialLimit: DenialLimit;
   private readonly retention: number;
   private readonly maxKeysPerOwner: number;
@@ -91,6 +97,7 @@ export class ApiKeys<S extends string = string> {
   ) {
     if (typeof options !== "object" || options === null)
       throw guardError(ErrorCode.INVALID_CONFIG, "options are required");
+    assertNoNullFields(options, ErrorCode.INVALID_CONFIG);
     assertPrefix(options.prefix);
     assertScopeList(options.scopes, "scopes", MAX_DECLARED_SCOPES, ErrorCode.INVALID_CONFIG);
     if (options.limit !== undefined) assertCallLimit(options.limit);
@@ -123,6 +130,8 @@ export class ApiKeys<S extends string = string> {
    * TOO_LARGE when the owner has `maxKeysPerOwner` keys.
    */
   async create(ctx: RunMutationCtx, args: CreateApiKeyArgs<S>): Promise<CreatedApiKey> {
+    assertWriteCtx(ctx, "ApiKeys.create", "verify (it only reads there), get or list");
+    assertArgs(args);
     requiredObject(args, "args", ["name", "owner", "scopes", "expiresAt", "actor"]);
     requiredObject(args.owner, "owner", ["type", "id"]);
     assertKeyName(args.name);
@@ -163,7 +172,8 @@ export class ApiKeys<S extends string = string> {
     ctx: RunQueryCtx | RunMutationCtx,
     args: { key: string; scope?: S },
   ): Promise<ApiKeyVerifyResult<S>> {
-    // A key of any value, null too, is a refusal ("malformed"), never a throw.
+    // A null or missing key is a refusal (it comes from the caller's request); a null scope is ours.
+    assertNoNullFields({ scope: args?.scope });
     requiredObject(args, "args", ["key", "scope"], ["key"]);
     if (args.scope !== undefined) assertKnownScopes([args.scope], this.scopes);
     const parsed = parseKey(args?.key, this.prefix);
@@ -199,6 +209,8 @@ export class ApiKeys<S extends string = string> {
     ctx: RunMutationCtx,
     args: { keyId: string; overlap?: number; actor?: ApiKeyActor },
   ): Promise<RotatedApiKey> {
+    assertWriteCtx(ctx, "ApiKeys.rotate", "verify (it only reads there), get or list");
+    assertArgs(args);
     requiredObject(args, "args", ["keyId", "overlap", "actor"]);
     assertKeyId(args.keyId);
     const overlap = args.overlap ?? DEFAULT_OVERLAP;
@@ -221,6 +233,8 @@ export class ApiKeys<S extends string = string> {
     ctx: RunMutationCtx,
     args: { keyId: string; actor?: ApiKeyActor },
   ): Promise<{ revoked: boolean }> {
+    assertWriteCtx(ctx, "ApiKeys.revoke", "verify (it only reads there), get or list");
+    assertArgs(args);
     requiredObject(args, "args", ["keyId", "actor"]);
     assertKeyId(args.keyId);
     const r = await mutateComponent(ctx, this.component.apiKeys.revoke, fns.revoke, {
@@ -235,6 +249,8 @@ export class ApiKeys<S extends string = string> {
     ctx: RunMutationCtx,
     args: { keyId: string; actor?: ApiKeyActor },
   ): Promise<{ removed: boolean }> {
+    assertWriteCtx(ctx, "ApiKeys.remove", "verify (it only reads there), get or list");
+    assertArgs(args);
     requiredObject(args, "args", ["keyId", "actor"]);
     assertKeyId(args.keyId);
     const r = await mutateComponent(ctx, this.component.apiKeys.remove, fns.remove, {
@@ -246,6 +262,7 @@ export class ApiKeys<S extends string = string> {
 
   /** One key's metadata (never the key or its digest), or null. */
   async get(ctx: RunQueryCtx, args: { keyId: string }): Promise<ApiKeyInfo | null> {
+    assertArgs(args);
     requiredObject(args, "args", ["keyId"]);
     assertKeyId(args.keyId);
     return queryComponent(ctx, this.component.apiKeys.get, fns.get, { keyId: args.keyId });
@@ -256,6 +273,7 @@ export class ApiKeys<S extends string = string> {
     ctx: RunQueryCtx,
     args: { owner?: ApiKeyOwner; paginationOpts: PaginationOptions },
   ): Promise<PaginationResult<ApiKeyInfo>> {
+    assertArgs(args);
     requiredObject(args, "args", ["owner", "paginationOpts"]);
     if (args.owner !== undefined) {
       requiredObject(args.owner, "owner", ["type", "id"]);
@@ -290,8 +308,10 @@ export class ApiKeys<S extends string = string> {
       ObjectType<Args> & { apiKey: string },
       Promise<Awaited<Output> | ApiKeyDenial>
     > =>
-      (builder as (d: unknown) => RegisteredMutation<Visibility, any, any>)(
-        apiKeyFunction(def, options.scope, this.scopes, (ctx, args) => this.verify(ctx, args)),
+      markApiKeyFunction(
+        (builder as (d: unknown) => RegisteredMutation<Visibility, any, any>)(
+          apiKeyFunction(def, options.scope, this.scopes, (ctx, args) => this.verify(ctx, args)),
+        ),
       );
   }
 
@@ -312,8 +332,10 @@ export class ApiKeys<S extends string = string> {
       ObjectType<Args> & { apiKey: string },
       Promise<Awaited<Output> | ApiKeyDenial>
     > =>
-      (builder as (d: unknown) => RegisteredQuery<Visibility, any, any>)(
-        apiKeyFunction(def, options.scope, this.scopes, (ctx, args) => this.verify(ctx, args)),
+      markApiKeyFunction(
+        (builder as (d: unknown) => RegisteredQuery<Visibility, any, any>)(
+          apiKeyFunction(def, options.scope, this.scopes, (ctx, args) => this.verify(ctx, args)),
+        ),
       );
   }
 
@@ -332,20 +354,22 @@ export class ApiKeys<S extends string = string> {
     options: { scope?: S } = {},
   ): PublicHttpAction {
     if (options.scope !== undefined) assertKnownScopes([options.scope], this.scopes);
-    return httpActionGeneric(async (ctx, request) => {
-      const key = bearerToken(request);
-      const r =
-        key === null
-          ? ({ ok: false, reason: "malformed" } as const)
-          : await this.verify(ctx, { key, ...options });
-      if (!r.ok) return apiKeyResponse(r);
-      return handler(ctx, request, {
-        keyId: r.keyId,
-        name: r.name,
-        owner: r.owner,
-        scopes: r.scopes,
-      });
-    });
+    return markApiKeyFunction(
+      httpActionGeneric(async (ctx, request) => {
+        const key = bearerToken(request);
+        const r =
+          key === null
+            ? ({ ok: false, reason: "malformed" } as const)
+            : await this.verify(ctx, { key, ...options });
+        if (!r.ok) return apiKeyResponse(r);
+        return handler(ctx, request, {
+          keyId: r.keyId,
+          name: r.name,
+          owner: r.owner,
+          scopes: r.scopes,
+        });
+      }),
+    );
   }
 
   private async recordDenial(
@@ -354,7 +378,9 @@ export class ApiKeys<S extends string = string> {
     detail: DenialDetail,
     scope: string | undefined,
   ) {
-    await this.audit!.log(ctx, {
+    // The component asks for a denial record only when `verify` sent `audit: true`, i.e. an audit log is set.
+    if (this.audit === undefined) return;
+    await this.audit.log(ctx, {
       action: API_KEY_AUDIT_ACTIONS.deny,
       actor: { type: "apiKey", id: keyId },
       targets: detail === "unknown_key" ? [] : [{ type: "apiKey", id: keyId }],
@@ -368,7 +394,7 @@ export class ApiKeys<S extends string = string> {
   /** One audit event about a key, without the key, its secret or its digest. */
   private async record(
     ctx: RunMutationCtx,
-    action: string,
+    action: GuardAuditEvent["action"],
     actor: ApiKeyActor | undefined,
     keyId: string,
     name?: string,
@@ -377,7 +403,7 @@ export class ApiKeys<S extends string = string> {
     if (this.audit === undefined) return;
     await this.audit.log(ctx, {
       action,
-      actor: actor ?? SYSTEM_ACTOR,
+      actor: actor ?? GUARD_ACTOR,
       targets: [{ type: "apiKey", id: keyId, ...(name === undefined ? {} : { name }) }],
       outcome: "success",
       metadata,

@@ -11,7 +11,7 @@ export function bearerToken(request: Request): string | null {
   const header = request.headers.get("authorization");
   if (header === null || header.length > 512) return null;
   const match = /^Bearer[ ]+(\S+)[ ]*$/i.exec(header);
-  return match === null ? null : match[1]!;
+  return match?.[1] ?? null;
 }
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {

@@ -1,9 +1,9 @@
 import type { FunctionReturnType, PaginationOptions, PaginationResult } from "convex/server";
 import type { Infer, Validator } from "convex/values";
 import type { ComponentApi } from "../component/_generated/component.js";
-import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
-import { ErrorCode, guardError } from "../component/lib/errors.js";
-import { metadataJson, retentionDaysToMs } from "../component/audit/checks.js";
+import { assertWriteCtx, type RunMutationCtx, type RunQueryCtx } from "./ctx.js";
+import { ErrorCode, guardError, isGuardError } from "../component/lib/errors.js";
+import { assertEventInput, metadataJson, retentionDaysToMs } from "../component/audit/checks.js";
 import { formatEvents } from "../component/audit/export.js";
 import { eventLeaf, isHash, secretMatches } from "../component/audit/leaf.js";
 import { GENESIS_HASH, rootFromPath, sealHash } from "../component/audit/merkle.js";
@@ -21,6 +21,7 @@ import {
   type AuditListFilter,
   type Subject,
 } from "../component/audit/model.js";
+import type { GuardAuditEvent } from "./auditSink.js";
 import { validatorMismatch } from "./validatorMismatch.js";
 import {
   configObject,
@@ -59,13 +60,18 @@ type MetadataOf<A extends AuditActions, K> = K extends keyof A
     : { metadata: Infer<A[K]> }
   : { metadata?: any };
 
-/** The event `log` takes: `action` is one of `actions` (when typed) and `metadata` matches its validator. */
-export type AuditLogEvent<A extends AuditActions = {}> = {
-  [K in ActionName<A>]: Omit<AuditEventInput, "action" | "metadata"> & { action: K } & MetadataOf<
-      A,
-      K
-    >;
-}[ActionName<A>];
+/**
+ * The event `log` takes: `action` is one of `actions` (when typed) and
+ * `metadata` matches its validator, or an event of convex-guard's own clients
+ * (`guard.*`), so every `AuditLog` is an `AuditSink`.
+ */
+export type AuditLogEvent<A extends AuditActions = {}> =
+  | {
+      [K in ActionName<A>]: Omit<AuditEventInput, "action" | "metadata"> & {
+        action: K;
+      } & MetadataOf<A, K>;
+    }[ActionName<A>]
+  | GuardAuditEvent;
 
 export type AuditLogOptions<A extends AuditActions = {}> = {
   /** Metadata validator per action; when given, `log` rejects other actions (except `guard.*`). */
@@ -118,25 +124,37 @@ export class AuditLog<A extends AuditActions = {}> {
    * Appends an event in the caller's transaction (it rolls back with it) and
    * returns its id. With `eventId`, a repeat with the same content returns the
    * first id; different content throws CONFLICT. Throws INVALID_ARGUMENT /
-   * TOO_LARGE for bad input.
+   * TOO_LARGE for bad input, and INVALID_ARGUMENT, before calling the
+   * component, for an event the typed `actions` refuse.
    */
   async log(ctx: AuditMutationCtx, event: AuditLogEvent<A>): Promise<string> {
+    assertWriteCtx(ctx, "AuditLog.log", "list, get, verify, head or proof");
     const e = requiredObject(event as AuditEventInput, "event");
     // Metadata that is not a Convex value never reaches the component: check it here.
     if (e.metadata !== undefined) metadataJson(e.metadata);
+    const mismatch = this.actionMismatch(e);
+    if (mismatch !== null) {
+      // The component's input checks first, so a code does not depend on which side found a
+      // problem. A malformed shape fails them uncoded (the component's validator would report
+      // it); the mismatch is then the error to give.
+      try {
+        assertEventInput(e);
+      } catch (inputError) {
+        if (isGuardError(inputError)) throw inputError;
+      }
+      throw guardError(ErrorCode.INVALID_ARGUMENT, mismatch);
+    }
     return mutateComponent(ctx, this.component.audit.log, fns.log, {
       event: e,
       redact: this.redact.length > 0 ? this.redact : undefined,
       retentionMs: this.retentionMs,
-      actionMismatch: this.actionMismatch(e) ?? undefined,
     });
   }
 
   /**
    * Why typed `actions` reject the event, or null. The validators are the
-   * host's and cannot cross the boundary, so this runs here; the component
-   * throws it after its own input checks, so error codes do not depend on
-   * which side found a problem first.
+   * host's and cannot cross the boundary, so the client refuses the event
+   * before calling the component, which takes no message from its caller.
    */
   private actionMismatch(e: AuditEventInput): string | null {
     const actions = this.options.actions;
@@ -210,7 +228,7 @@ export class AuditLog<A extends AuditActions = {}> {
    * Inclusion proof of a sealed event up to the head (or seal `headN`); null while unsealed.
    * It holds the skip path of seals, at most 2·log2(n) + 1 of them however old the event is.
    * Throws INVALID_ARGUMENT (malformed id, bad `headN`), NOT_FOUND (no such event, or no seal
-   * covers it), CONFLICT (a tampered seal range or number, or a missing seal: run `verify`).
+   * covers it), CORRUPT_STATE (a tampered seal range or number, or a missing seal: run `verify`).
    */
   async proof(
     ctx: AuditQueryCtx,
@@ -223,6 +241,7 @@ export class AuditLog<A extends AuditActions = {}> {
 
   /** Seals one bounded batch of events now (the maintenance loop also does this on its own). */
   async seal(ctx: AuditMutationCtx): Promise<{ processed: number; more: boolean }> {
+    assertWriteCtx(ctx, "AuditLog.seal", "list, get, verify, head or proof");
     return mutateComponent(ctx, this.component.audit.seal, fns.seal, {});
   }
 
@@ -237,6 +256,7 @@ export class AuditLog<A extends AuditActions = {}> {
     ctx: AuditMutationCtx,
     args: { subject: Subject; actor?: { type: string; id: string; name?: string } },
   ): Promise<{ erased: number; done: boolean }> {
+    assertWriteCtx(ctx, "AuditLog.erase", "list, get, verify, head or proof");
     const o = requiredObject(args, "args", ["subject", "actor"]);
     return mutateComponent(ctx, this.component.audit.erase, fns.erase, {
       ...o,

@@ -1,7 +1,8 @@
 import type { FunctionReturnType } from "convex/server";
 import type { Value } from "convex/values";
 import type { ComponentApi } from "../component/_generated/component.js";
-import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
+import type { AuditSink, GuardAuditEvent } from "./auditSink.js";
+import { assertWriteCtx, type RunMutationCtx, type RunQueryCtx } from "./ctx.js";
 import type { CodeFormat, CodeLimit, CodeMacs } from "../component/codes/model.js";
 import {
   codeMac,
@@ -20,7 +21,8 @@ import {
   assertSubjectAction,
   canonicalPayload,
 } from "../component/codes/rules.js";
-import { ErrorCode, guardError } from "../component/lib/errors.js";
+import { ErrorCode, guardError, isGuardError } from "../component/lib/errors.js";
+import { assertNoNullFields } from "../component/lib/validate.js";
 import { mutateComponent, queryComponent, requiredObject } from "./checkArgs.js";
 import * as fns from "../component/codes.js";
 
@@ -42,33 +44,23 @@ export type ConfirmationConsumeResult = FunctionReturnType<Api["codes"]["consume
 export type ConfirmationStatus = FunctionReturnType<Api["codes"]["status"]>;
 export type ConfirmationRevokeResult = FunctionReturnType<Api["codes"]["revoke"]>;
 
-/** An audit event as `Confirmations` records it. It never holds the code or the payload. */
-export type ConfirmationAuditEvent = {
-  action: string;
-  actor: { type: string; id: string };
-  targets?: { type: string; id: string }[];
-  outcome: "success" | "failure" | "denied";
-  reason?: string;
-  severity?: "info" | "warning" | "critical";
-  metadata?: unknown;
-};
-/** What `audit` must offer: an `AuditLog` fits. */
-export type ConfirmationAuditSink = {
-  log(ctx: ConfirmationsMutationCtx, event: ConfirmationAuditEvent): Promise<unknown>;
-};
-
 export type ConfirmationsOptions = {
   /**
-   * HMAC key, 32 to 4096 bytes (e.g. `openssl rand -hex 32`). Used only in
-   * the host's own functions: never stored, never passed to the component.
+   * HMAC key, 32 to 4096 bytes: pass `process.env.GUARD_SECRET` (set it with
+   * `npx convex env set GUARD_SECRET "$(openssl rand -hex 32)"`). Read and
+   * checked on the first `issue` or `consume`, not here, so a module that
+   * builds the client loads while the variable is unset (as when Convex
+   * analyses a push); that first call then throws INVALID_CONFIG. Used only
+   * in the host's own functions: never stored, never passed to the component.
    */
-  secret: string;
+  secret: string | undefined;
   /**
-   * Secrets you rotated away from, newest first (at most 4). New codes use
-   * `secret`; a code issued under one of these is still accepted until it
-   * expires. Drop them once the longest `ttl` has passed since the rotation.
+   * Secrets you rotated away from, newest first (at most 4; unset entries,
+   * `undefined` or "", are skipped). New codes use `secret`; a code issued
+   * under one of these is still accepted until it expires. Drop them once the
+   * longest `ttl` has passed since the rotation. Checked with `secret`.
    */
-  previousSecrets?: string[];
+  previousSecrets?: (string | undefined)[];
   /** Numeric codes of this many digits, 6..12. Default 8. */
   digits?: number;
   /**
@@ -90,7 +82,7 @@ export type ConfirmationsOptions = {
   /** Wrong tries per (subject, action) across codes, exact sliding window. Default 10 per hour. */
   failureLimit?: CodeLimit;
   /** Records each issue, consume, failure, lockout and revoke (as `guard.confirmation.*`). */
-  audit?: ConfirmationAuditSink;
+  audit?: AuditSink;
 };
 
 export type ConfirmationTarget = { subject: string; action: string };
@@ -120,15 +112,16 @@ export const CONFIRMATION_AUDIT_ACTIONS = {
  * every outcome of a real attempt is returned, so it persists.
  */
 export class Confirmations {
-  /** The secret codes are issued under, then the previous ones still accepted. */
-  private readonly secrets: readonly string[];
+  /** The secret options as given; {@link secrets} checks them on first use. */
+  private readonly secretOptions: Pick<ConfirmationsOptions, "secret" | "previousSecrets">;
+  private checkedSecrets: readonly [string, ...string[]] | undefined;
   private readonly format: CodeFormat;
   private readonly ttl: number;
   private readonly grace: number;
   private readonly maxAttempts: number;
   private readonly issueLimit: CodeLimit;
   private readonly failureLimit: CodeLimit;
-  private readonly audit: ConfirmationAuditSink | undefined;
+  private readonly audit: AuditSink | undefined;
 
   constructor(
     private readonly component: ComponentApi,
@@ -136,6 +129,7 @@ export class Confirmations {
   ) {
     if (typeof options !== "object" || options === null)
       throw guardError(ErrorCode.INVALID_CONFIG, "options are required");
+    assertNoNullFields(options, ErrorCode.INVALID_CONFIG);
     if (options.digits !== undefined && options.alphanumeric !== undefined) {
       throw guardError(ErrorCode.INVALID_CONFIG, "give either digits or alphanumeric, not both");
     }
@@ -143,8 +137,6 @@ export class Confirmations {
       options.alphanumeric !== undefined
         ? { alphabet: "alphanumeric", length: options.alphanumeric }
         : { alphabet: "digits", length: options.digits ?? DEFAULTS.digits };
-    const previousSecrets = options.previousSecrets ?? [];
-    assertSecrets(options.secret, previousSecrets);
     assertFormat(format);
     const config = {
       format,
@@ -162,7 +154,7 @@ export class Confirmations {
         "audit must be an AuditLog (an object with a log method)",
       );
     }
-    this.secrets = [options.secret, ...previousSecrets];
+    this.secretOptions = { secret: options.secret, previousSecrets: options.previousSecrets ?? [] };
     this.format = format;
     this.ttl = config.ttl;
     this.grace = config.grace;
@@ -183,10 +175,12 @@ export class Confirmations {
     ctx: ConfirmationsMutationCtx,
     args: ConfirmationIssueArgs,
   ): Promise<ConfirmationIssueResult> {
+    assertWriteCtx(ctx, "Confirmations.issue", "status");
     requiredObject(args, "args", ["subject", "action", "payload"]);
     const digest = await this.payloadDigestOf(args);
     const code = generateCode(this.format);
-    const macs = await this.macs(this.secrets[0], args, digest, code);
+    const [secret] = this.secrets();
+    const macs = await this.macs(secret, args, digest, code);
     const stored = await mutateComponent(ctx, this.component.codes.issue, fns.issue, {
       subject: args.subject,
       action: args.action,
@@ -222,12 +216,14 @@ export class Confirmations {
     ctx: ConfirmationsMutationCtx,
     args: ConfirmationConsumeArgs,
   ): Promise<ConfirmationConsumeResult> {
+    assertWriteCtx(ctx, "Confirmations.consume", "status");
     requiredObject(args, "args", ["subject", "action", "payload", "code"]);
     const digest = await this.payloadDigestOf(args);
     assertCodeInput(args.code);
     const code = normalizeCode(args.code);
     const candidates: CodeMacs[] = [];
-    for (const secret of this.secrets) candidates.push(await this.macs(secret, args, digest, code));
+    for (const secret of this.secrets())
+      candidates.push(await this.macs(secret, args, digest, code));
     const result = await mutateComponent(ctx, this.component.codes.consume, fns.consume, {
       subject: args.subject,
       action: args.action,
@@ -272,6 +268,7 @@ export class Confirmations {
     ctx: ConfirmationsMutationCtx,
     args: ConfirmationTarget,
   ): Promise<ConfirmationRevokeResult> {
+    assertWriteCtx(ctx, "Confirmations.revoke", "status");
     const o = requiredObject(args, "args", TARGET_FIELDS);
     const result = await mutateComponent(ctx, this.component.codes.revoke, fns.revoke, {
       subject: o.subject,
@@ -283,6 +280,40 @@ export class Confirmations {
       });
     }
     return result;
+  }
+
+  /**
+   * The secret codes are issued under, then the previous ones still accepted:
+   * read and checked on first use (a push's analysis loads the module
+   * without the deployment's environment). Throws INVALID_CONFIG naming the
+   * option and the fix while `secret` is unset or invalid.
+   */
+  private secrets(): readonly [string, ...string[]] {
+    if (this.checkedSecrets === undefined) {
+      const { secret, previousSecrets } = this.secretOptions;
+      if (secret === undefined || secret === "") {
+        throw guardError(
+          ErrorCode.INVALID_CONFIG,
+          "Confirmations: the `secret` option is unset. Set the variable you pass as `secret` once per deployment, " +
+            'e.g. `npx convex env set GUARD_SECRET "$(openssl rand -hex 32)"` for `secret: process.env.GUARD_SECRET`',
+          { client: "Confirmations", option: "secret" },
+        );
+      }
+      const previous: unknown = Array.isArray(previousSecrets)
+        ? previousSecrets.filter((p: unknown) => p !== undefined && p !== "")
+        : previousSecrets;
+      try {
+        assertSecrets(secret, previous);
+      } catch (e) {
+        if (!isGuardError(e)) throw e;
+        throw guardError(ErrorCode.INVALID_CONFIG, `Confirmations: ${e.data.message}`, {
+          client: "Confirmations",
+          option: "secret",
+        });
+      }
+      this.checkedSecrets = [secret, ...previous];
+    }
+    return this.checkedSecrets;
   }
 
   /**
@@ -310,12 +341,12 @@ export class Confirmations {
   private async record(
     ctx: ConfirmationsMutationCtx,
     target: ConfirmationTarget,
-    action: string,
-    outcome: ConfirmationAuditEvent["outcome"],
+    action: GuardAuditEvent["action"],
+    outcome: GuardAuditEvent["outcome"],
     extra: {
       codeId?: string;
       reason?: string;
-      severity?: ConfirmationAuditEvent["severity"];
+      severity?: GuardAuditEvent["severity"];
       metadata?: Record<string, number>;
     },
   ): Promise<void> {

@@ -1,7 +1,9 @@
 export { SECOND, MINUTE, HOUR, DAY, WEEK } from "../component/lib/time.js";
 export { ErrorCode, isGuardError, type GuardErrorData } from "../component/lib/errors.js";
 export type { ComponentApi } from "../component/_generated/component.js";
+export type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
 export * from "./auditLog.js";
+export type { AuditSink, GuardAuditEvent } from "./auditSink.js";
 export * from "./confirmations.js";
 export * from "./rateLimiter.js";
 export { default } from "./rateLimiter.js";

@@ -5,20 +5,16 @@
  */
 import type { PaginationOptions, PaginationResult } from "convex/server";
 import type { ComponentApi } from "../component/_generated/component.js";
-import type { AuditEventInput } from "../component/audit/model.js";
 import type { Block, RateLimitConfig } from "../component/rateLimits/model.js";
-import type { StatsArgs, StatsResult } from "../component/rateLimits/statsModel.js";
+import type { StatsArgs, StatsResult } from "../component/rateLimits/stats.js";
+import { GUARD_ACTOR, type AuditSink } from "./auditSink.js";
 import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
 import { mutateComponent, queryComponent } from "./checkArgs.js";
 import * as fns from "../component/rateLimits.js";
 
 export type { Block } from "../component/rateLimits/model.js";
-export type { StatsArgs, StatsResult } from "../component/rateLimits/statsModel.js";
+export type { StatsArgs, StatsResult } from "../component/rateLimits/stats.js";
 
-/** What `audit` must offer: an `AuditLog` fits. */
-export type RateLimitAuditSink = {
-  log(ctx: RunMutationCtx, event: AuditEventInput): Promise<unknown>;
-};
 export type RateLimitActor = { type: string; id: string; name?: string };
 
 /** Audit action names, in the `guard.` namespace an `AuditLog` always accepts. */
@@ -27,10 +23,8 @@ export const RATE_LIMIT_AUDIT_ACTIONS = {
   unblock: "guard.rateLimit.unblock",
 } as const;
 
-const SYSTEM_ACTOR: RateLimitActor = { type: "system", id: "rateLimiter" };
-
 /** Who did it and where to record it: logged in the caller's transaction (it rolls back with it). */
-export type AuditOptions = { audit?: RateLimitAuditSink; actor?: RateLimitActor };
+export type AuditOptions = { audit?: AuditSink; actor?: RateLimitActor };
 
 export type BlockOptions = AuditOptions & {
   /** The key to block; omitted: the limit's shared value (every caller). */
@@ -58,7 +52,7 @@ export async function blockKey(
   await mutateComponent(ctx, component.rateLimits.block, fns.block, args);
   await o.audit?.log(ctx, {
     action: RATE_LIMIT_AUDIT_ACTIONS.block,
-    actor: o.actor ?? SYSTEM_ACTOR,
+    actor: o.actor ?? GUARD_ACTOR,
     targets: target(name, key),
     outcome: "success",
     ...(reason !== undefined ? { reason } : {}),
@@ -79,7 +73,7 @@ export async function unblockKey(
   if (r.unblocked) {
     await o.audit?.log(ctx, {
       action: RATE_LIMIT_AUDIT_ACTIONS.unblock,
-      actor: o.actor ?? SYSTEM_ACTOR,
+      actor: o.actor ?? GUARD_ACTOR,
       targets: target(name, o.key),
       outcome: "success",
       metadata: { limit: name },

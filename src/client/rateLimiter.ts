@@ -23,10 +23,9 @@ import type {
   HookOptions,
   LimitAllRequest,
   MutationCtx,
-  Opts,
   RateLimitOptions,
 } from "./rateLimiterTypes.js";
-import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
+import { assertWriteCtx, type RunMutationCtx, type RunQueryCtx } from "./ctx.js";
 import {
   assertArgs,
   configObject,
@@ -65,7 +64,6 @@ export {
   type Block,
   type BlockOptions,
   type RateLimitActor,
-  type RateLimitAuditSink,
   type StatsArgs,
   type StatsResult,
   type UnblockOptions,
@@ -145,20 +143,41 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
    * TOO_LARGE (a key over 256 bytes, a count no call could take); with `throws: true`, RATE_LIMITED
    * when denied.
    */
-  async limit<Name extends string = keyof Limits & string>(
+  limit<Name extends keyof Limits & string>(
     ctx: RunMutationCtx,
     name: Name,
-    ...options: Opts<Limits, Name, RateLimitOptions>
+    options?: RateLimitOptions & { config?: RateLimitConfig },
+  ): Promise<RateLimitResult>;
+  limit(
+    ctx: RunMutationCtx,
+    name: string,
+    options: RateLimitOptions & { config: RateLimitConfig },
+  ): Promise<RateLimitResult>;
+  async limit(
+    ctx: RunMutationCtx,
+    name: string,
+    ...options: [(RateLimitOptions & { config?: RateLimitConfig })?]
   ): Promise<RateLimitResult> {
+    assertWriteCtx(ctx, "RateLimiter.limit", "check or getValue");
     const args = this.limitArgs(name, optionsObject(options[0], "options", LIMIT_FIELDS));
     return mutateComponent(ctx, this.component.rateLimits.limit, fns.limit, args);
   }
 
   /** Would `limit` succeed now? Consumes nothing; works in queries. Throws as `limit` does. */
-  async check<Name extends string = keyof Limits & string>(
+  check<Name extends keyof Limits & string>(
     ctx: RunQueryCtx,
     name: Name,
-    ...options: Opts<Limits, Name, RateLimitOptions>
+    options?: RateLimitOptions & { config?: RateLimitConfig },
+  ): Promise<RateLimitResult>;
+  check(
+    ctx: RunQueryCtx,
+    name: string,
+    options: RateLimitOptions & { config: RateLimitConfig },
+  ): Promise<RateLimitResult>;
+  async check(
+    ctx: RunQueryCtx,
+    name: string,
+    ...options: [(RateLimitOptions & { config?: RateLimitConfig })?]
   ): Promise<RateLimitResult> {
     const args = this.limitArgs(name, optionsObject(options[0], "options", LIMIT_FIELDS));
     assertArgs(fns.check, args);
@@ -182,6 +201,7 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     requests: LimitAllRequest<Limits>[],
     options?: { throws?: boolean },
   ): Promise<LimitAllResult> {
+    assertWriteCtx(ctx, "RateLimiter.limitAll", "check or getValue");
     if (!Array.isArray(requests)) {
       const field = "requests";
       throw guardError(ErrorCode.INVALID_ARGUMENT, "requests must be an array", { field });
@@ -196,13 +216,23 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     });
   }
 
-  /** Deletes the state of (name, key) on every shard; the next call starts fresh. Throws INVALID_ARGUMENT / TOO_LARGE for a bad name or key. */
+  /**
+   * Deletes the state of (name, key) on every shard; the next call starts
+   * fresh, and a call decided before the reset never counts after it. A
+   * block stays (only `unblock` lifts one). `config` makes a name the
+   * limiter was not given known. Throws INVALID_ARGUMENT / TOO_LARGE for a
+   * bad name or key, UNKNOWN_LIMIT for a name neither configured nor given a
+   * `config`, INVALID_CONFIG.
+   */
   async reset<Name extends string = keyof Limits & string>(
     ctx: RunMutationCtx,
     name: Name,
-    args?: { key?: string; config?: RateLimitConfig },
+    ...args: Name extends keyof Limits
+      ? [args?: { key?: string; config?: RateLimitConfig }]
+      : [args: { key?: string; config: RateLimitConfig }]
   ): Promise<void> {
-    const o = optionsObject(args, "options", ["key", "config"]);
+    assertWriteCtx(ctx, "RateLimiter.reset", "check or getValue");
+    const o = optionsObject(args[0], "options", ["key", "config"]);
     this.assertKnown(name, o?.config);
     await mutateComponent(ctx, this.component.rateLimits.reset, fns.reset, { name, key: o?.key });
   }
@@ -213,13 +243,22 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
    * Returns how much was credited. Throws UNKNOWN_LIMIT, INVALID_ARGUMENT,
    * INVALID_CONFIG for bad input.
    */
-  async credit<Name extends string = keyof Limits & string>(
+  credit<Name extends keyof Limits & string>(
     ctx: RunMutationCtx,
     name: Name,
-    ...options: Name extends keyof Limits
-      ? [options: { key?: string; count: number; config?: RateLimitConfig }]
-      : [options: { key?: string; count: number; config: RateLimitConfig }]
+    options: { key?: string; count: number; config?: RateLimitConfig },
+  ): Promise<{ credited: number }>;
+  credit(
+    ctx: RunMutationCtx,
+    name: string,
+    options: { key?: string; count: number; config: RateLimitConfig },
+  ): Promise<{ credited: number }>;
+  async credit(
+    ctx: RunMutationCtx,
+    name: string,
+    ...options: [{ key?: string; count: number; config?: RateLimitConfig }]
   ): Promise<{ credited: number }> {
+    assertWriteCtx(ctx, "RateLimiter.credit", "check or getValue");
     const o = requiredObject(options[0], "options", ["key", "count", "config"]);
     return mutateComponent(ctx, this.component.rateLimits.credit, fns.credit, {
       name,
@@ -242,6 +281,7 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     name: Name,
     options: BlockOptions & { config?: RateLimitConfig },
   ): Promise<void> {
+    assertWriteCtx(ctx, "RateLimiter.block", "listBlocks or getValue");
     const o = requiredObject(options, "options", BLOCK_FIELDS);
     await blockKey(this.component, ctx, name, this.configFor(name, o.config), o);
   }
@@ -252,6 +292,7 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     name: Name,
     options?: UnblockOptions & { config?: RateLimitConfig },
   ): Promise<{ unblocked: boolean }> {
+    assertWriteCtx(ctx, "RateLimiter.unblock", "listBlocks or getValue");
     const o = optionsObject(options, "options", UNBLOCK_FIELDS) ?? {};
     this.assertKnown(name, o.config);
     return unblockKey(this.component, ctx, name, o);
@@ -287,10 +328,20 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
    * Remaining value now, state time/window, config and shard info. Writes nothing.
    * Throws UNKNOWN_LIMIT, INVALID_ARGUMENT (also `sampleShards` outside 1..shards), INVALID_CONFIG.
    */
-  async getValue<Name extends string = keyof Limits & string>(
+  getValue<Name extends keyof Limits & string>(
     ctx: RunQueryCtx,
     name: Name,
-    ...options: Opts<Limits, Name, { key?: string; sampleShards?: number }>
+    options?: { key?: string; sampleShards?: number; config?: RateLimitConfig },
+  ): Promise<GetValueResult>;
+  getValue(
+    ctx: RunQueryCtx,
+    name: string,
+    options: { key?: string; sampleShards?: number; config: RateLimitConfig },
+  ): Promise<GetValueResult>;
+  async getValue(
+    ctx: RunQueryCtx,
+    name: string,
+    ...options: [{ key?: string; sampleShards?: number; config?: RateLimitConfig }?]
   ): Promise<GetValueResult> {
     const o = optionsObject(options[0], "options", ["key", "sampleShards", "config"]);
     return queryComponent(ctx, this.component.rateLimits.getValue, fns.getValue, {
@@ -335,7 +386,8 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
         handler: async (ctx, args): Promise<GetValueResult> => {
           const keyOpt = o?.key;
           // Host side by nature: only the host knows whether its clients may pick the key.
-          if (args.key !== undefined && keyOpt === undefined) {
+          // A string `key` fixes it: a client's key would be ignored, so it is refused.
+          if (args.key !== undefined && typeof keyOpt !== "function") {
             throw guardError(
               ErrorCode.INVALID_ARGUMENT,
               "this rate limit query does not accept a key from the client; pass a `key` function to hookAPI",
@@ -391,7 +443,11 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
       assertConfig(inline, name);
       return inline;
     }
-    if (Object.hasOwn(this.limits, name)) return this.limits[name as keyof Limits];
+    // Own properties only: "__proto__" or "toString" is no configured limit.
+    const configured = Object.hasOwn(this.limits, name)
+      ? this.limits[name as keyof Limits]
+      : undefined;
+    if (configured !== undefined) return configured;
     throw guardError(
       ErrorCode.UNKNOWN_LIMIT,
       `Rate limit "${name}" is not defined: add it to the RateLimiter or pass \`config\``,

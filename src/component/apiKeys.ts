@@ -14,17 +14,10 @@ import {
   vRotateResult,
   verifyArgs,
 } from "./apiKeys/model.js";
-import {
-  createKey,
-  getKey,
-  listKeys,
-  removeKey,
-  revokeKey,
-  rotateKey,
-} from "./apiKeys/lifecycle.js";
+import { createKey, getKey, listKeys, removeKey, revokeKey, rotateKey } from "./apiKeys/admin.js";
 
 // The maintenance pass (metadata of keys revoked or expired `retention` ago) and when it is next due.
-export { maintainApiKeys, nextApiKeyDue } from "./apiKeys/lifecycle.js";
+export { maintainApiKeys, nextApiKeyDue } from "./apiKeys/retention.js";
 import { verifyInMutation, verifyInQuery } from "./apiKeys/verify.js";
 
 /*

@@ -2,7 +2,7 @@ import { v } from "convex/values";
 import { paginationOptsValidator, paginationResultValidator } from "convex/server";
 import { mutation, query, type MutationCtx } from "./_generated/server.js";
 import type { MaintenanceResult } from "./maintenance/kick.js";
-import { ErrorCode, guardError } from "./lib/errors.js";
+import { ErrorCode } from "./lib/errors.js";
 import { insertEvent } from "./audit/append.js";
 import { headOf, lastSeal, sealBatch } from "./audit/chain.js";
 import { buildProof } from "./audit/proof.js";
@@ -37,8 +37,6 @@ export const log = mutation({
     event: vEventInput,
     redact: v.optional(v.array(v.string())),
     retentionMs: v.optional(v.number()),
-    /** Why the client's typed `actions` reject this event: thrown after the input checks. */
-    actionMismatch: v.optional(v.string()),
   },
   // The id crosses the component boundary, where the host sees a plain string
   // (what the official codegen writes for it), not an `Id` of our table.
@@ -48,9 +46,6 @@ export const log = mutation({
     assertEventInput(args.event);
     assertRedactPaths(args.redact ?? [], ErrorCode.INVALID_ARGUMENT);
     assertRetentionMs(args.retentionMs);
-    if (args.actionMismatch !== undefined) {
-      throw guardError(ErrorCode.INVALID_ARGUMENT, args.actionMismatch.slice(0, 1024));
-    }
     return await insertEvent(ctx, now, args.event, args.redact ?? [], args.retentionMs);
   },
 });

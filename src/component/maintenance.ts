@@ -1,7 +1,15 @@
 import { v } from "convex/values";
 import { internal } from "./_generated/api.js";
 import { internalMutation, internalQuery, mutation, query } from "./_generated/server.js";
-import { loopView, readLoopState } from "./maintenance/kick.js";
+import { vLogLevel } from "./lib/logging.js";
+import {
+  claimLoopState,
+  liveTick,
+  loopLogger,
+  loopView,
+  readLoopState,
+  tickGeneration,
+} from "./maintenance/kick.js";
 import { emptyRound, errorMessage, settle } from "./maintenance/loop.js";
 import { CAPABILITIES, capabilities, type Capability } from "./maintenance/registry.js";
 import { maintenanceStatus, vMaintenanceStatus } from "./maintenance/status.js";
@@ -10,7 +18,8 @@ import { maintenanceStatus, vMaintenanceStatus } from "./maintenance/status.js";
  * The component's one background loop. Exactly one tick is scheduled while any
  * capability has work due (at its earliest due time), none when nothing is:
  * an idle deployment runs no scheduled function. Insert paths wake it through
- * ./maintenance/kick.ts; a tick whose generation is not the state's exits.
+ * ./maintenance/kick.ts, which also says why deleting or editing the state
+ * row cannot fork it.
  */
 
 const vCapability = v.union(...CAPABILITIES.map((c) => v.literal(c)));
@@ -22,19 +31,11 @@ const vRoundResult = v.object({
   >),
   more: v.boolean(),
 });
-const vLoopView = v.union(
-  v.null(),
-  v.object({
-    dueAt: v.optional(v.number()),
-    generation: v.optional(v.string()),
-    running: v.optional(v.boolean()),
-  }),
-);
 
-/** The loop state as a wake-up needs it; called on a stale snapshot, so it adds no read dependency. */
+/** The state row's tick time; called on a stale snapshot, so it adds no read dependency. */
 export const peek = internalQuery({
   args: {},
-  returns: vLoopView,
+  returns: v.union(v.number(), v.null()),
   handler: async (ctx) => loopView(await readLoopState(ctx)),
 });
 
@@ -46,24 +47,33 @@ export const pass = internalMutation({
 });
 
 /**
- * A scheduled tick. Internal: only the component schedules it. Each capability
- * runs isolated, so one failing pass (a bug, a hand-edited row) can neither
- * undo the others' work nor stop the loop: it is recorded, logged, and
- * retried after a back-off.
+ * A scheduled tick. Internal: only the component schedules it. It runs only
+ * while the state row names it (a deleted row is first recreated naming the
+ * newest live tick). Each capability runs isolated, so one failing
+ * pass (a bug, a hand-edited row) can neither undo the others' work nor stop
+ * the loop: it is recorded, logged, and retried after a back-off.
  */
 export const tick = internalMutation({
-  args: { generation: v.optional(v.string()) },
+  args: { generation: v.string() },
   returns: v.null(),
   handler: async (ctx, { generation }) => {
     const now = Date.now();
-    const state = await readLoopState(ctx);
-    // Superseded by a newer schedule (or left over from an older version): exit.
-    if (state !== null && (state.generation === undefined || state.generation !== generation))
+    const state = await claimLoopState(ctx, now);
+    const log = await loopLogger(ctx, state);
+    const live = await liveTick(ctx, state);
+    const next = state?.nextTick;
+    if (
+      state === null ||
+      next === undefined ||
+      live === null ||
+      tickGeneration(live) !== generation
+    ) {
+      log.debug(`maintenance tick ${generation} is not the loop's tick; exiting`);
       return null;
-    // A deleted state row is recreated by the tick that finds it missing.
-    const stateId =
-      state?._id ?? (await ctx.db.insert("guardState", { kind: "maintenance", startedAt: now }));
-    await ctx.db.patch("guardState", stateId, { running: true });
+    }
+    // Running now: wake-ups from the passes see a tick that is not late and leave it.
+    if (next.at !== now)
+      await ctx.db.patch("guardState", state._id, { nextTick: { ...next, at: now } });
     const round = emptyRound();
     for (const capability of CAPABILITIES) {
       try {
@@ -72,10 +82,11 @@ export const tick = internalMutation({
         round.more ||= r.more;
       } catch (e) {
         round.failed.push({ capability, message: errorMessage(e) });
-        console.error(`convex-guard: the ${capability} maintenance pass failed`, e);
+        log.error(`the ${capability} maintenance pass failed:`, errorMessage(e));
       }
     }
-    await settle(ctx, now, round, true);
+    const outcome = await settle(ctx, now, round, generation);
+    log.debug("maintenance tick done", outcome);
     return null;
   },
 });
@@ -83,8 +94,9 @@ export const tick = internalMutation({
 /**
  * One bounded round of every pass, run now in the caller's transaction (it
  * throws if a pass throws). Then it heals the schedule: if work is still due
- * and no tick is pending early enough (never started, cancelled, lost), it
- * schedules one. For tests, scripts and hosts driving maintenance from a cron.
+ * and no live tick is pending early enough (never started, cancelled, failed,
+ * an edited state row), it schedules one; if nothing is due, it cancels the
+ * pending tick. For tests, scripts and hosts driving maintenance from a cron.
  */
 export const runNow = mutation({
   args: {},
@@ -97,8 +109,29 @@ export const runNow = mutation({
       round.processed[capability] = r.processed;
       round.more ||= r.more;
     }
-    await settle(ctx, now, round, false);
+    await settle(ctx, now, round);
     return { ...round.processed, more: round.more };
+  },
+});
+
+/**
+ * Sets the level of what the component logs (default WARN: failing passes,
+ * ticks that will not run, events the sealer set aside). Stored in the loop
+ * state row; a deleted row falls back to the default.
+ */
+export const setLogLevel = mutation({
+  args: { level: vLogLevel },
+  returns: v.null(),
+  handler: async (ctx, { level }) => {
+    const state = await claimLoopState(ctx, Date.now());
+    if (state === null)
+      await ctx.db.insert("guardState", {
+        kind: "maintenance",
+        startedAt: Date.now(),
+        logLevel: level,
+      });
+    else await ctx.db.patch("guardState", state._id, { logLevel: level });
+    return null;
   },
 });
 

@@ -1,16 +1,16 @@
 /**
  * Public rate-limit functions (hosts call them through the RateLimiter
- * client). Each reads the clock once, validates through ./rateLimits/store.ts
- * and is the one place a denied call throws for `throws: true`.
+ * client). Each reads the clock once and goes through the rate-limit store
+ * (./rateLimits/store.ts); this is the one place a denied call throws for
+ * `throws: true`.
  */
 import { paginationResultValidator } from "convex/server";
 import { v } from "convex/values";
-import { internal } from "./_generated/api.js";
 import { internalQuery, mutation, query } from "./_generated/server.js";
+import { vStoredState } from "./rateLimits/algorithms/index.js";
 import { rateLimitedError } from "./rateLimits/math.js";
 import { blockKey, listBlockedKeys, unblockKey } from "./rateLimits/blocks.js";
 import {
-  applyUpdatesOf,
   blockArgs,
   creditArgs,
   getValueArgs,
@@ -24,21 +24,21 @@ import {
   vGetValueResult,
   vLimitAllResult,
   vLimitResult,
-  vRateLimitState,
   type RateLimitResult,
 } from "./rateLimits/model.js";
-import { creditRateLimit, resetPublic } from "./rateLimits/lifecycle.js";
+import { readAsyncView } from "./rateLimits/async.js";
+import { storedTarget } from "./rateLimits/shards.js";
 import {
-  consumeRateLimit,
-  fromPublic,
-  limitAllRequests,
-  peekAsyncStale,
-  peekRateLimit,
-  recordAsync,
+  consume,
+  credit as creditKey,
+  hostCall,
+  hostTarget,
+  limitAll as limitAllCalls,
+  peek,
+  reset as resetKey,
 } from "./rateLimits/store.js";
 import { getRateLimitValue } from "./rateLimits/getValue.js";
-import { recordDenied } from "./rateLimits/stats.js";
-import { statsArgs, vStatsResult } from "./rateLimits/statsModel.js";
+import { statsArgs, vStatsResult } from "./rateLimits/stats.js";
 import { readStats } from "./rateLimits/statsQuery.js";
 
 /** Consume `count` (default 1). Returns `{ ok, retryAfter }`; throws only for bad input or `throws: true`. */
@@ -46,22 +46,7 @@ export const limit = mutation({
   args: limitArgs,
   returns: vLimitResult,
   handler: async (ctx, { throws, ...args }): Promise<RateLimitResult> => {
-    const now = Date.now();
-    let r: RateLimitResult;
-    if (applyUpdatesOf(args.config) === "asynchronously") {
-      // Decide on a stale snapshot (no read dependency), then append.
-      const peeked = await ctx.runQuery(internal.rateLimits.checkAsync, args, {
-        useStaleSnapshot: true,
-      });
-      r = peeked.result;
-      if (r.ok) await recordAsync(ctx, fromPublic(args), now, peeked.link);
-      else {
-        const call = { stats: args.config.stats, count: args.count ?? 1 };
-        await recordDenied(ctx, fromPublic(args), call, now);
-      }
-    } else {
-      r = await consumeRateLimit(ctx, fromPublic(args), now);
-    }
+    const r = await consume(ctx, hostCall(args), Date.now());
     if (!r.ok && throws) throw rateLimitedError(args.name, r.retryAfter, r.reason);
     return r;
   },
@@ -72,24 +57,28 @@ export const check = query({
   args: limitArgs,
   returns: vLimitResult,
   handler: async (ctx, { throws, ...args }): Promise<RateLimitResult> => {
-    const r = await peekRateLimit(ctx, fromPublic(args), Date.now());
+    const r = await peek(ctx, hostCall(args), Date.now());
     if (!r.ok && throws) throw rateLimitedError(args.name, r.retryAfter, r.reason);
     return r;
   },
 });
 
 /**
- * `check` of an asynchronous limit, as `limit` runs it on a stale snapshot:
- * also returns what the admitted call's pending row records for later calls.
+ * An asynchronous limit's view of a key on the snapshot this query reads
+ * (the store runs it on a stale snapshot, so it adds nothing to the calling
+ * mutation's read set). Internal: `name` and `key` are already checked.
  */
-export const checkAsync = internalQuery({
-  args: limitArgs,
+export const asyncView = internalQuery({
+  args: { name: v.string(), key: v.string() },
   returns: v.object({
-    result: vLimitResult,
-    link: v.optional(v.object({ upTo: v.int64(), applied: v.union(vRateLimitState, v.null()) })),
+    folded: v.union(vStoredState, v.null()),
+    blockedUntil: v.optional(v.number()),
+    blockReason: v.optional(v.string()),
+    base: v.union(vStoredState, v.null()),
+    rows: v.array(v.object({ count: v.number(), ts: v.number(), logAt: v.optional(v.number()) })),
+    upTo: v.int64(),
   }),
-  handler: async (ctx, { throws: _throws, ...args }) =>
-    peekAsyncStale(ctx, fromPublic(args), Date.now()),
+  handler: async (ctx, args) => readAsyncView(ctx.db, storedTarget(args), ctx.meta.getSnapshotTs()),
 });
 
 /**
@@ -101,18 +90,22 @@ export const limitAll = mutation({
   args: limitAllArgs,
   returns: vLimitAllResult,
   handler: async (ctx, args) => {
-    const { denied, ...r } = await limitAllRequests(ctx, args.requests, Date.now());
-    if (!r.ok && args.throws) throw rateLimitedError(denied!, r.retryAfter);
+    const { denied, ...r } = await limitAllCalls(ctx, args.requests, Date.now());
+    if (!r.ok && args.throws) throw rateLimitedError(denied ?? "limitAll", r.retryAfter);
     return r;
   },
 });
 
-/** Deletes the state of (name, key) on every shard: the next call starts fresh. */
+/**
+ * Deletes the state of (name, key) on every shard: the next call starts
+ * fresh, and a call decided before the reset never counts after it. Keeps a
+ * block (only `unblock` lifts one).
+ */
 export const reset = mutation({
   args: resetArgs,
   returns: v.null(),
   handler: async (ctx, args) => {
-    await resetPublic(ctx, args);
+    await resetKey(ctx, hostTarget(args.name, args.key), Date.now());
     return null;
   },
 });
@@ -125,7 +118,8 @@ export const reset = mutation({
 export const credit = mutation({
   args: creditArgs,
   returns: vCreditResult,
-  handler: async (ctx, args) => creditRateLimit(ctx, args, Date.now()),
+  handler: async (ctx, args) =>
+    creditKey(ctx, hostTarget(args.name, args.key), args.config, args.count, Date.now()),
 });
 
 /**
@@ -136,13 +130,6 @@ export const getValue = query({
   args: getValueArgs,
   returns: vGetValueResult,
   handler: async (ctx, args) => getRateLimitValue(ctx, args, Date.now()),
-});
-
-/** The server's clock, for the React hook to correct client clock skew. */
-export const getServerTime = mutation({
-  args: {},
-  returns: v.number(),
-  handler: async () => Date.now(),
 });
 
 /** Denies (name, key) until `until` with `reason: "blocked"`; a later block replaces an earlier one. */

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useReducer, useState } from "react";
 import { useConvex, useQuery } from "convex/react";
 import { getFunctionName, type FunctionReference } from "convex/server";
-import { calculateRateLimit } from "../component/rateLimits/calculate.js";
+import { project } from "../component/rateLimits/projection.js";
 import type { GetValueResult, RateLimitConfig } from "../component/rateLimits/model.js";
 
 /** The host query `limiter.hookAPI(...).getRateLimit` defines. */
@@ -28,7 +28,7 @@ export type UseRateLimitOptions = {
   getServerTimeMutation?: GetServerTimeMutation;
   /** Tokens the next call will take (default 1). */
   count?: number;
-  /** Sent to the host query; honoured only if its hookAPI `key` is a function. */
+  /** Sent to the host query, which refuses it unless its hookAPI `key` is a function. */
   key?: string;
   sampleShards?: number;
   /** Another limit than the one hookAPI names (it must be defined or given a `config`). */
@@ -76,8 +76,9 @@ export function useRateLimit(getRateLimitQuery: GetRateLimitQuery, opts?: UseRat
   /**
    * The value at client time `ts` (default now) after taking `n` (default 0):
    * `ok` if it is not negative, else `retryAt` (client clock) when it will be.
-   * Projects `getValue`'s full state when the query returns one (every
-   * algorithm, exactly), else its `value` and `ts` as the peer's hook does.
+   * Projects the served shard (../component/rateLimits/projection.ts: exact
+   * for token buckets, fixed windows and exact sliding windows; never early
+   * for the default sliding window and for a quota's debt beyond its reset).
    * An asynchronous limit's unfolded consumption counts as already taken; a
    * blocked key is not `ok` before its block ends (`retryAt` at the latest of
    * the two).
@@ -87,9 +88,7 @@ export function useRateLimit(getRateLimitQuery: GetRateLimitQuery, opts?: UseRat
       if (!data) return undefined;
       const clientTime = ts ?? Date.now();
       const serverTime = clientTime + offset;
-      const existing = data.state !== undefined ? data.state : { value: data.value, ts: data.ts };
-      const taken = (n ?? 0) + (data.unfolded ?? 0);
-      const p = calculateRateLimit(existing, data.config, serverTime, taken);
+      const p = project(data, serverTime, (n ?? 0) + (data.unfolded ?? 0));
       // A blocked key is denied until the block ends, whatever its value.
       const blockedUntil = data.blocked && serverTime < data.blocked.until ? data.blocked.until : 0;
       const retryAt = p.retryAfter !== undefined ? serverTime + p.retryAfter - offset : undefined;

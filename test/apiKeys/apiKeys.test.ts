@@ -432,7 +432,9 @@ describe("bad input", () => {
         } as never),
       );
     await expect(create({ scopes: ["b"] })).rejects.toThrow(/unknown scope/);
-    await expect(create({ keyId: a.keyId })).rejects.toThrow(/already exists/);
+    await expect(create({ keyId: a.keyId })).rejects.toMatchObject({
+      data: { code: "ALREADY_EXISTS" },
+    });
     await expect(create({ prefix: "bad prefix" })).rejects.toThrow(/prefix/);
     await expect(create({ retention: 0 })).rejects.toThrow(/retention/);
     expect(await dumpComponent(s.t)).toEqual(before);

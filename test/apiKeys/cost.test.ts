@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { ApiKeys, MINUTE } from "convex-guard";
 import { components, guardTest, measure, measureQuery, rw } from "../setup.js";
-import { OWNER, SCOPES, advance, useClock, wrongSecret } from "./helpers.js";
+import { OWNER, SCOPES, advance, forge, partsOf, useClock, wrongSecret } from "./helpers.js";
 
 beforeEach(useClock);
 afterEach(() => vi.useRealTimers());
@@ -76,5 +76,18 @@ describe("verify cost (documents read / written)", () => {
     const over = await measure(t, (ctx) => keys.verify(ctx, { key: wrongSecret(key) }));
     expect(over.result).toMatchObject({ ok: false, reason: "rate_limited" });
     expect(rw(over.cost)).toEqual({ read: 2, written: 0 });
+  });
+
+  test("an unknown key id writes what a wrong secret writes: its own denial budget", async () => {
+    const { t, keys, key } = await withKey();
+    const unknown = forge(partsOf(key).prefix, "Q".repeat(16), partsOf(key).secret);
+    await t.mutation((ctx) => keys.verify(ctx, { key: unknown }));
+    const counted = await measure(t, (ctx) => keys.verify(ctx, { key: unknown }));
+    expect(counted.result).toEqual({ ok: false, reason: "unknown" });
+    expect(rw(counted.cost)).toEqual({ read: 2, written: 1 });
+    for (let i = 0; i < 10; i++) await t.mutation((ctx) => keys.verify(ctx, { key: unknown }));
+    const over = await measure(t, (ctx) => keys.verify(ctx, { key: unknown }));
+    expect(over.result).toMatchObject({ ok: false, reason: "rate_limited" });
+    expect(rw(over.cost)).toEqual({ read: 1, written: 0 });
   });
 });

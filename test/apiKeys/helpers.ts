@@ -1,5 +1,6 @@
 import { vi } from "vitest";
-import { ApiKeys, type ApiKeyAuditEvent, type ApiKeysOptions } from "../../src/client/apiKeys.js";
+import { ApiKeys, type ApiKeysOptions } from "../../src/client/apiKeys.js";
+import type { GuardAuditEvent } from "../../src/client/auditSink.js";
 import { components, guardTest, runInGuard } from "../setup.js";
 
 export const T0 = 1_700_000_000_000;
@@ -20,9 +21,9 @@ export function advance(ms: number): void {
 /** An ApiKeys client on a fresh component, with an in-memory audit sink. */
 export function setup(options: Partial<ApiKeysOptions<Scope>> = {}) {
   const t = guardTest();
-  const events: ApiKeyAuditEvent[] = [];
+  const events: GuardAuditEvent[] = [];
   const sink = {
-    async log(_ctx: unknown, event: ApiKeyAuditEvent) {
+    async log(_ctx: unknown, event: GuardAuditEvent) {
       events.push(structuredClone(event));
       return "id";
     },

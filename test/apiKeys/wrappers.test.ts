@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { convexTest } from "convex-test";
-import { anyApi, mutationGeneric, queryGeneric } from "convex/server";
+import { makeFunctionReference, mutationGeneric, queryGeneric } from "convex/server";
 import { v } from "convex/values";
 import { ApiKeys, isApiKeyDenial } from "../../src/client/apiKeys.js";
 import { MINUTE } from "../../src/component/lib/time.js";
@@ -60,7 +60,11 @@ function host() {
   register(t);
   return t;
 }
-const api = anyApi.service!;
+const api = {
+  createOrder: makeFunctionReference<"mutation">("service:createOrder"),
+  whoAmI: makeFunctionReference<"query">("service:whoAmI"),
+  makeKey: makeFunctionReference<"mutation">("service:makeKey"),
+};
 
 describe("function wrappers", () => {
   test("a valid key runs the handler with ctx.apiKey and without the key in args", async () => {

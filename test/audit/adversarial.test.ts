@@ -219,7 +219,7 @@ describe("tampering an admin could do in the dashboard", () => {
     expect((await verify(t)).break).toMatchObject({ kind: "malformed" });
     await expectCode(
       t.query((ctx) => audit.proof(ctx, id!)),
-      ErrorCode.CONFLICT,
+      ErrorCode.CORRUPT_STATE,
     );
   });
 

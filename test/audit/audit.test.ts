@@ -191,7 +191,7 @@ describe("audit log API", () => {
     });
     await expectCode(
       t.query((ctx) => loose.proof(ctx, id)),
-      ErrorCode.CONFLICT,
+      ErrorCode.CORRUPT_STATE,
     );
   });
 
@@ -211,7 +211,7 @@ describe("audit log API", () => {
       });
       await expectCode(
         t.query((ctx) => loose.proof(ctx, id)),
-        ErrorCode.CONFLICT,
+        ErrorCode.CORRUPT_STATE,
       );
     },
   );

@@ -16,8 +16,8 @@ import { skipTargets } from "../../src/component/audit/skips.js";
  * - "anchor": `verify` passes, `verify({ anchor })` (a head published before
  *   the tampering) fails;
  * - "window": it touched only events not sealed yet (the stated window).
- * Anything else fails the test. CI replays a fixed seed (FC_SEED); set
- * AUDIT_FUZZ_RUNS for more locally.
+ * Anything else fails the test. The seed is the run's (docs/development.md);
+ * the bench replays a fixed one (FC_SEED); set AUDIT_FUZZ_RUNS for more locally.
  */
 
 const RUNS = Number(process.env.AUDIT_FUZZ_RUNS ?? 600);

@@ -282,12 +282,14 @@ describe("storage", () => {
         }),
       );
     }
+    const [s1Code] = codes;
+    if (s1Code === undefined) throw new Error("the loop above issued s1 a code");
     await s.t.mutation(async (ctx) =>
       withAudit.consume(ctx, {
         subject: "s1",
         action: "act",
         payload: { subject: "s1" },
-        code: codes[0],
+        code: s1Code,
       }),
     );
     const superseded = await issued(s.issue("s2", "act", { subject: "s2" }));
@@ -311,7 +313,7 @@ describe("storage", () => {
           version: 2,
           codeVerifier: "m",
           payloadVerifier: "p",
-          state: (["pending", "consumed", "revoked", "locked"] as const)[i % 4],
+          state: (["pending", "consumed", "revoked", "locked"] as const)[i % 4] ?? "pending",
           failures: 0,
           maxAttempts: 5,
           issuedAt: Date.now(),
@@ -358,7 +360,7 @@ describe("grace after expiry", () => {
     const s = setup({ ttl: MINUTE });
     const a = await issued(s.issue("a", "x"));
     const [row] = await codeRows(s.t);
-    expect(row.deleteAt).toBe(a.expiresAt + 24 * HOUR);
+    expect(row?.deleteAt).toBe(a.expiresAt + 24 * HOUR);
     const status = await s.t.query(async (ctx) =>
       ctx.runQuery(components.guard.maintenance.status, {}),
     );

@@ -1,10 +1,7 @@
 import { vi } from "vitest";
 import schema from "../../src/component/schema.js";
-import {
-  Confirmations,
-  type ConfirmationAuditEvent,
-  type ConfirmationsOptions,
-} from "../../src/client/confirmations.js";
+import { Confirmations, type ConfirmationsOptions } from "../../src/client/confirmations.js";
+import type { GuardAuditEvent } from "../../src/client/auditSink.js";
 import { components, guardTest, runInGuard } from "../setup.js";
 
 /** Audit rows hold commit timestamps (bigint), which JSON cannot encode as numbers. */
@@ -23,14 +20,14 @@ export function advance(ms: number): void {
   vi.setSystemTime(Date.now() + ms);
 }
 
-export type Recorded = ConfirmationAuditEvent;
+export type Recorded = GuardAuditEvent;
 
 /** A Confirmations client plus an in-memory audit sink that records every event. */
 export function setup(options: Partial<ConfirmationsOptions> = {}) {
   const t = guardTest();
   const events: Recorded[] = [];
   const sink = {
-    async log(_ctx: unknown, event: ConfirmationAuditEvent) {
+    async log(_ctx: unknown, event: GuardAuditEvent) {
       events.push(structuredClone(event));
       return "id";
     },

@@ -28,9 +28,6 @@ const long = "s".repeat(257);
 
 describe("client options → INVALID_CONFIG", () => {
   const cases: [string, Partial<ConfirmationsOptions> & Record<string, unknown>][] = [
-    ["secret missing", { secret: undefined }],
-    ["secret shorter than 32 bytes", { secret: "x".repeat(31) }],
-    ["secret not a string", { secret: 42 as unknown as string }],
     ["digits below 6", { digits: 5 }],
     ["digits above 12", { digits: 13 }],
     ["digits not an integer", { digits: 7.5 }],
@@ -254,27 +251,88 @@ describe("component functions (the trust boundary) validate too", () => {
   });
 });
 
+describe("the secret is read on first use", () => {
+  /** The error data of the first `issue` of a client built with `options`, and what it wrote. */
+  async function firstIssue(options: Partial<ConfirmationsOptions>) {
+    const fresh = setup(options);
+    const before = await dumpComponent(fresh.t);
+    let data: Record<string, unknown> = {};
+    try {
+      await fresh.issue("a", "x");
+    } catch (e) {
+      data = e instanceof ConvexError ? (e.data as Record<string, unknown>) : { thrown: String(e) };
+    }
+    return { data, wrote: (await dumpComponent(fresh.t)).length - before.length, fresh };
+  }
+
+  test.each([
+    ["unset (undefined)", undefined],
+    ["empty", ""],
+  ])(
+    "a %s secret builds, then issue and consume throw INVALID_CONFIG naming the client, the option and the fix",
+    async (_name, secret) => {
+      const build = () => new Confirmations(components.guard, { secret });
+      expect(build).not.toThrow(); // a push's analysis loads the module without the environment
+      const { data, wrote, fresh } = await firstIssue({ secret });
+      expect(data).toMatchObject({
+        code: "INVALID_CONFIG",
+        client: "Confirmations",
+        option: "secret",
+      });
+      expect(data.message).toContain("Confirmations");
+      expect(data.message).toContain("`secret`");
+      expect(data.message).toContain("npx convex env set GUARD_SECRET");
+      expect(wrote).toBe(0);
+      expect(
+        await errorCode(() =>
+          fresh.t.mutation((ctx) =>
+            fresh.c.consume(ctx, { subject: "a", action: "x", code: "12345678" }),
+          ),
+        ),
+      ).toBe("INVALID_CONFIG");
+      // Reads need no secret.
+      expect(await fresh.status("a", "x")).toMatchObject({ pending: false });
+    },
+  );
+
+  test("unset previousSecrets entries are skipped", async () => {
+    const s = setup({ previousSecrets: [undefined, ""] });
+    const issued = await s.issue("a", "x");
+    expect(issued.ok).toBe(true);
+  });
+
+  test.each([
+    ["secret shorter than 32 bytes", { secret: "x".repeat(31) }],
+    ["secret not a string", { secret: 42 as unknown as string }],
+    ["previousSecrets not an array", { previousSecrets: SECRET as never }],
+    ["five previous secrets", { previousSecrets: [1, 2, 3, 4, 5].map((i) => SECRET + i) }],
+    ["a short previous secret", { previousSecrets: ["short"] }],
+    ["a previous secret equal to the current one", { previousSecrets: [SECRET] }],
+  ])(
+    "%s: builds, then the first issue throws INVALID_CONFIG and writes nothing",
+    async (_name, options) => {
+      const { data, wrote } = await firstIssue(options);
+      expect(data).toMatchObject({
+        code: "INVALID_CONFIG",
+        client: "Confirmations",
+        option: "secret",
+      });
+      expect(wrote).toBe(0);
+    },
+  );
+});
+
 describe("host-side checks: the secret and the code never reach the component", () => {
-  test("a bad secret fails in the constructor, and the message never echoes it", async () => {
+  test("a bad secret fails on first use, and the message never echoes it", async () => {
     const secret = "short-secret-value";
+    const s = setup({ secret });
     let message = "";
     try {
-      new Confirmations(components.guard, { secret });
+      await s.issue("a", "x");
     } catch (e) {
       message = JSON.stringify((e as ConvexError<string>).data ?? String(e));
     }
     expect(message).toContain("INVALID_CONFIG");
     expect(message).not.toContain(secret);
-  });
-
-  test.each([
-    ["not an array", { previousSecrets: SECRET as never }],
-    ["five previous secrets", { previousSecrets: [1, 2, 3, 4, 5].map((i) => SECRET + i) }],
-    ["a short previous secret", { previousSecrets: ["short"] }],
-    ["a previous secret equal to the current one", { previousSecrets: [SECRET] }],
-  ])("previousSecrets %s → INVALID_CONFIG", async (_name, options) => {
-    expect(
-      await errorCode(() => new Confirmations(components.guard, { secret: SECRET, ...options })),
-    ).toBe("INVALID_CONFIG");
   });
 });

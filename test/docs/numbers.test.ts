@@ -14,10 +14,8 @@ import { ALPHANUMERIC } from "../../src/component/codes/crypto.js";
 import { CODE_SWEEP_BATCH } from "../../src/component/codes/store.js";
 import * as keys from "../../src/component/apiKeys/rules.js";
 import * as keyFormat from "../../src/component/apiKeys/format.js";
-import {
-  API_KEY_SWEEP_BATCH,
-  MAX_PAGE_SIZE as KEYS_PAGE,
-} from "../../src/component/apiKeys/lifecycle.js";
+import { MAX_PAGE_SIZE as KEYS_PAGE } from "../../src/component/apiKeys/admin.js";
+import { API_KEY_SWEEP_BATCH } from "../../src/component/apiKeys/retention.js";
 import { FOLD_BATCH, MAX_UNFOLDED } from "../../src/component/rateLimits/async.js";
 import { MAX_SHARDS } from "../../src/component/rateLimits/config.js";
 import {
@@ -31,7 +29,7 @@ import { MAX_EXACT_RATE } from "../../src/component/rateLimits/algorithms/exactS
 import { MAX_BLOCKS_PAGE, MAX_REASON_BYTES } from "../../src/component/rateLimits/blocks.js";
 import * as statsQuery from "../../src/component/rateLimits/statsQuery.js";
 import * as stats from "../../src/component/rateLimits/stats.js";
-import { SWEEP_BATCH } from "../../src/component/rateLimits/lifecycle.js";
+import { SWEEP_BATCH } from "../../src/component/rateLimits/maintain.js";
 
 /*
  * Every number a page states is derived from the code here, so a page that
@@ -330,7 +328,7 @@ const claims: Claim[] = [
   },
   {
     what: "lost tick grace, minutes",
-    pattern: /T \+ (?<n>\d+) min passed/g,
+    pattern: /tick cancelled, failed or (?<n>\d+) min late/g,
     value: schedule.LOST_TICK_GRACE_MS / MINUTE,
   },
   // ---- confirmation codes ----

@@ -15,6 +15,7 @@ const limiter = new RateLimiter(components.guard, {
   hotAsync: { kind: "token bucket", rate: 100, period: MINUTE, applyUpdates: "asynchronously" },
   daily: { kind: "quota", limit: 5, per: "day" },
 });
+const hot8 = { kind: "token bucket", rate: 100, period: MINUTE, shards: 8 } as const;
 const audit = new AuditLog(components.guard);
 const T0 = 1_764_000_000_000;
 
@@ -221,5 +222,72 @@ describe("blocks", () => {
       ).toBe("INVALID_ARGUMENT");
     }
     expect(await dumpComponent(t)).toEqual(before);
+  });
+});
+
+describe("a block holds whatever the caller's config says", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    vi.setSystemTime(T0);
+  });
+  afterEach(() => vi.useRealTimers());
+
+  test("a key blocked on 4 shards is refused on every shard after the shard count changes to 8", async () => {
+    const t = guardTest();
+    await t.mutation(async (ctx) => limiter.block(ctx, "hot", { key: "d", until: T0 + HOUR }));
+    vi.setSystemTime(T0 + HOUR / 2);
+    for (let i = 0; i < 40; i++) {
+      const r = await t.mutation(async (ctx) =>
+        limiter.limit(ctx, "hot", { key: "d", config: hot8 }),
+      );
+      expect(r).toMatchObject({ ok: false, reason: "blocked" });
+    }
+    const all = await t.mutation(async (ctx) =>
+      limiter.limitAll(ctx, [{ name: "hot", key: "d", config: hot8 }]),
+    );
+    expect(all.ok).toBe(false);
+    expect(
+      await t.query(async (ctx) => limiter.check(ctx, "hot", { key: "d", config: hot8 })),
+    ).toMatchObject({ ok: false, reason: "blocked" });
+  });
+
+  test("a blocked document is never swept before its block ends, whatever the calls did", async () => {
+    const t = guardTest();
+    await t.mutation(async (ctx) => limiter.block(ctx, "hot", { key: "d", until: T0 + HOUR }));
+    for (let i = 0; i < 20; i++)
+      await t.mutation(async (ctx) => limiter.limit(ctx, "hot", { key: "d", config: hot8 }));
+    vi.setSystemTime(T0 + HOUR - MINUTE);
+    for (let i = 0; i < 3; i++) {
+      await t.mutation((ctx) => ctx.runMutation(components.guard.maintenance.runNow, {}));
+      vi.advanceTimersByTime(1000);
+    }
+    const listed = await t.query(async (ctx) =>
+      limiter.listBlocks(ctx, "hot", { numItems: 10, cursor: null }),
+    );
+    expect(listed.page.map((b) => b.key)).toEqual(["d"]);
+    expect(await t.mutation(async (ctx) => limiter.limit(ctx, "hot", { key: "d" }))).toMatchObject({
+      ok: false,
+      reason: "blocked",
+    });
+  });
+
+  test("reset and credit never lift a block: only unblock does, and it is audited", async () => {
+    const t = guardTest();
+    for (const name of ["hot", "hotAsync", "sendMessage"] as const) {
+      await t.mutation(async (ctx) => limiter.block(ctx, name, { key: "d", until: T0 + HOUR }));
+      await t.mutation(async (ctx) => limiter.reset(ctx, name, { key: "d" }));
+      await t.mutation(async (ctx) => limiter.credit(ctx, name, { key: "d", count: 5 }));
+      expect(await t.mutation(async (ctx) => limiter.limit(ctx, name, { key: "d" }))).toMatchObject(
+        { ok: false, reason: "blocked" },
+      );
+      await t.mutation(async (ctx) => limiter.unblock(ctx, name, { key: "d", audit }));
+      expect(await t.mutation(async (ctx) => limiter.limit(ctx, name, { key: "d" }))).toMatchObject(
+        { ok: true },
+      );
+    }
+    const events = await t.query(async (ctx) =>
+      audit.list(ctx, { paginationOpts: { numItems: 10, cursor: null } }),
+    );
+    expect(events.page.filter((e) => e.action === "guard.rateLimit.unblock")).toHaveLength(3);
   });
 });

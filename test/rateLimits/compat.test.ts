@@ -245,7 +245,8 @@ describe("applyUpdates: asynchronously", () => {
     await fold(t);
     await fold(t);
     const [doc] = await runInGuard(t, async (ctx) => ctx.db.query("rateLimits").collect());
-    expect(doc).toMatchObject({ value: 0, folded: 3 });
+    expect(doc).toMatchObject({ state: { alg: "token bucket", value: 0 } });
+    expect(doc?.foldedThrough).toBeTypeOf("bigint");
   });
 
   test("reserve goes into debt and the debt recovers over time", async () => {

@@ -13,9 +13,11 @@ const limiter = new RateLimiter(components.guard, {
   bucket: { kind: "token bucket", rate: 2, period: MINUTE },
   fixed: { kind: "fixed window", rate: 2, period: MINUTE },
   sharded: { kind: "token bucket", rate: 20, period: MINUTE, shards: 10 },
+  wide: { kind: "token bucket", rate: 1000, period: MINUTE, applyUpdates: "asynchronously" },
 });
 type Name = keyof typeof limiter.limits;
 const names: Name[] = ["sliding", "exact", "bucket", "fixed"];
+const wide = { count: 1 } as const;
 
 describe("cost per call (documents read / written)", () => {
   beforeEach(() => {
@@ -96,4 +98,27 @@ describe("cost per call (documents read / written)", () => {
     const reset = await measure(t, (ctx) => limiter.reset(ctx, "bucket", { key: "k" }));
     expect(rw(reset.cost)).toEqual({ read: 2, written: 1 });
   });
+
+  test.each(["limit", "limitAll"] as const)(
+    "asynchronous %s: the same documents with 1, 10 or 100 calls unfolded before it",
+    async (via) => {
+      // The state document, the newest link and the rows after it (here: that
+      // link's own row) through the stale snapshot, the maintenance loop's
+      // state, and no row of its own transaction: whatever the fold lag.
+      const t = guardTest();
+      const reads: number[] = [];
+      const call = (ctx: Parameters<typeof limiter.limit>[0]) =>
+        via === "limit"
+          ? limiter.limit(ctx, "wide", { key: "hot", ...wide })
+          : limiter.limitAll(ctx, [{ name: "wide", key: "hot", ...wide }]);
+      for (let unfolded = 1; unfolded <= 100; unfolded++) {
+        await t.mutation((ctx) => call(ctx));
+        if (![1, 10, 100].includes(unfolded)) continue;
+        const { result, cost } = await measure(t, (ctx) => call(ctx));
+        expect(result.ok).toBe(true);
+        reads.push(rw(cost).read);
+      }
+      expect(reads).toEqual([4, 4, 4]);
+    },
+  );
 });

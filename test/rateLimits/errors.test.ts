@@ -297,9 +297,27 @@ describe("bad input is rejected with a code and changes nothing", () => {
       ).toEqual(fails("INVALID_ARGUMENT"));
     });
 
+    test("client: reset with an unknown name (no config) is refused, not a silent no-op", async () => {
+      expect(
+        shape(
+          await rejected(t, (ctx) =>
+            (limiter.reset as (ctx: Ctx, name: string) => Promise<unknown>)(ctx, "nope"),
+          ),
+        ),
+      ).toEqual(fails("UNKNOWN_LIMIT"));
+    });
+
     test("client: reset of a reserved name", async () => {
       expect(
-        shape(await rejected(t, (ctx) => limiter.reset(ctx, "guard:codes:failure", { key: "k" }))),
+        shape(
+          await rejected(t, (ctx) =>
+            (limiter.reset as (ctx: Ctx, name: string, o: object) => Promise<unknown>)(
+              ctx,
+              "guard:codes:failure",
+              { key: "k" },
+            ),
+          ),
+        ),
       ).toEqual(fails("INVALID_ARGUMENT"));
     });
 
@@ -411,5 +429,39 @@ describe("bad input is rejected with a code and changes nothing", () => {
         ),
       ).toEqual(fails("INVALID_ARGUMENT"));
     });
+  });
+});
+
+describe("stored state that fails its algorithm's checks is reported as corrupt, never reinterpreted", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    vi.setSystemTime(1_700_000_000_000);
+  });
+  afterEach(() => vi.useRealTimers());
+
+  const corrupt = new RateLimiter(components.guard, {
+    bucket: { kind: "token bucket", rate: 10, period: MINUTE },
+    window: { kind: "sliding window", rate: 10, period: MINUTE },
+    exact: { kind: "sliding window", rate: 10, period: MINUTE, precision: "exact" },
+  });
+
+  test.each([
+    ["bucket", (s: Record<string, unknown>) => ({ ...s, value: Number.NaN })],
+    ["window", (s: Record<string, unknown>) => ({ ...s, log: new Uint8Array([200]).buffer })],
+    ["exact", (s: Record<string, unknown>) => ({ ...s, log: [5, 1, 2, 1] })],
+  ] as const)("%s: CORRUPT_STATE", async (name, edit) => {
+    const t = guardTest();
+    await t.mutation((ctx) => corrupt.limit(ctx, name, { key: "k" }));
+    await runInGuard(t, async (ctx) => {
+      const doc = await ctx.db.query("rateLimits").first();
+      await ctx.db.patch("rateLimits", doc!._id, { state: edit(doc!.state!) as never });
+    });
+    const r = await t
+      .mutation((ctx) => corrupt.limit(ctx, name, { key: "k" }))
+      .then(
+        () => "no error",
+        (e: { data?: { code?: string } }) => e.data?.code,
+      );
+    expect(r).toBe("CORRUPT_STATE");
   });
 });

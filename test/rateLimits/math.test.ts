@@ -31,10 +31,20 @@ function one(
 
 describe("normalizeConfig", () => {
   test("applies defaults: capacity = rate, one shard, approximate", () => {
-    const { algorithm, ...rest } = normalizeConfig({ kind: "token bucket", rate: 5, period: MIN });
+    const { algorithm, reported, ...rest } = normalizeConfig({
+      kind: "token bucket",
+      rate: 5,
+      period: MIN,
+    });
+    expect(reported(undefined)).toEqual({
+      kind: "token bucket",
+      rate: 5,
+      period: MIN,
+      capacity: 5,
+      shards: 1,
+    });
     expect({ algorithm: algorithm.id, ...rest }).toEqual({
       algorithm: "token bucket",
-      kind: "token bucket",
       rate: 5,
       period: MIN,
       capacity: 5,
@@ -144,15 +154,9 @@ describe("default sliding window", () => {
     expect(d).toMatchObject({ ok: true, retryAfter: MIN - 10 });
   });
 
-  test("idle once its last admission leaves the window; old two-bucket documents still decide", () => {
-    const s = shardConfig(normalizeConfig(c));
+  test("idle once its last admission leaves the window", () => {
     const d = one(c, null, T);
     expect(d.ok && d.writes[0]!.idleAt).toBe(T + MIN);
-    // Written by the previous encoding: 2 in the bucket starting 40 s ago, 1 before it.
-    const old = { value: 2, prev: 1, ts: T - 40_000 };
-    expect(remaining(s, old, "", T)).toBe(0);
-    expect(idleAt(s, old, "", T)).toBeGreaterThan(T);
-    expect(one(c, old, T + 2 * MIN).ok).toBe(true);
   });
 });
 

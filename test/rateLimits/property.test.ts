@@ -309,8 +309,9 @@ describe("token bucket", () => {
 
 /** Each algorithm's guaranteed bound (no reservations), for the whole limit. */
 function expectKindBound(c: NormalizedConfig, log: Admission[]) {
-  if (c.kind === "token bucket") expectRateBound(log, c.capacity, c.rate, c.period);
-  else if (c.kind === "sliding window") {
+  const id = c.algorithm.id;
+  if (id === "token bucket") expectRateBound(log, c.capacity, c.rate, c.period);
+  else if (id === "sliding window" || id === "exact sliding window") {
     // The exact log: never more than rate in any period; the default: within
     // its slack (rate / 100 per shard).
     const slack =

@@ -254,7 +254,7 @@ describe("RateLimiter through the component", () => {
     expect(admitted).toBeGreaterThanOrEqual(15);
     const docs = await rows(t);
     expect(docs.length).toBeLessThanOrEqual(4);
-    expect(docs.reduce((s, d) => s + (5 - d.value), 0)).toBe(admitted);
+    expect(docs.reduce((s, d) => s + (5 - (d.state?.value ?? 5)), 0)).toBe(admitted);
   });
 
   test("idle keys are swept: storage follows active keys only", async () => {
@@ -299,11 +299,16 @@ describe("hookAPI", () => {
     key: async (_ctx, fromClient) => `user:${fromClient ?? "anon"}`,
   });
   const fixed = limiter.hookAPI("signUp");
+  const pinned = limiter.hookAPI("signUp", { key: "team:1" });
 
   function hostTest() {
     const t = convexTest(undefined, {
       "./host/_generated/api.ts": async () => ({}),
-      "./host/hooks.ts": async () => ({ ...hooks, getFixed: fixed.getRateLimit }),
+      "./host/hooks.ts": async () => ({
+        ...hooks,
+        getFixed: fixed.getRateLimit,
+        getPinned: pinned.getRateLimit,
+      }),
     });
     register(t);
     return t;
@@ -317,6 +322,7 @@ describe("hookAPI", () => {
         GetValueResult
       >;
       getFixed: FunctionReference<"query", "public", { key?: string }, GetValueResult>;
+      getPinned: FunctionReference<"query", "public", { key?: string }, GetValueResult>;
       getServerTime: FunctionReference<"mutation", "public", Record<string, never>, number>;
     };
   };
@@ -336,5 +342,11 @@ describe("hookAPI", () => {
       /does not accept a key/,
     );
     expect((await t.query(api.hooks.getFixed, {})).value).toBe(2);
+    // A string key fixes the key: a client's is refused, not silently replaced.
+    await t.mutation(async (ctx) => limiter.limit(ctx, "signUp", { key: "team:1" }));
+    await expect(t.query(api.hooks.getPinned, { key: "x" })).rejects.toThrow(
+      /does not accept a key/,
+    );
+    expect((await t.query(api.hooks.getPinned, {})).value).toBe(1);
   });
 });

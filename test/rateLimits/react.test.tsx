@@ -244,6 +244,37 @@ describe("useRateLimit in a rendered component", () => {
     expect(latest.status).toEqual({ ok: true, retryAt: undefined });
   });
 
+  test("projects every kind: a sliding window's log, a quota's reset, one shard of a sharded bucket", async () => {
+    await render();
+    const now = CLIENT_NOW + SKEW;
+    // 2 a minute, exact: admitted 50 s and 10 s ago, so the next fits in 10 s.
+    const window: RateLimitConfig = {
+      kind: "sliding window",
+      rate: 2,
+      period: MINUTE,
+      precision: "exact",
+    };
+    setQueryValue(
+      served(window, { value: 2, ts: now - 10_000, log: [now - 50_000, 1, now - 10_000, 1] }, 0),
+    );
+    expect(latest.status).toEqual({ ok: false, retryAt: CLIENT_NOW + 10_000 });
+    // A quota of 3 a day, used up: ok at the reset the server reported.
+    const quota: RateLimitConfig = { kind: "quota", limit: 3, per: "day" };
+    setQueryValue({
+      ...served(quota, { value: 3, ts: now - 3_600_000 }, 0),
+      used: 3,
+      limit: 3,
+      resetsAt: now + 7_200_000,
+    });
+    expect(latest.status).toEqual({ ok: false, retryAt: CLIENT_NOW + 7_200_000 });
+    // 4 shards of a 60-a-minute bucket: this shard refills 15 a minute, one token in 4 s.
+    setQueryValue({
+      ...served({ ...TOKEN_BUCKET, shards: 4 }, { value: 0, ts: now }, 0),
+      shards: 4,
+    });
+    expect(latest.status).toEqual({ ok: false, retryAt: CLIENT_NOW + 4000 });
+  });
+
   test("sends key and sampleShards to the host query", async () => {
     await render({ limitKey: "user:1", sampleShards: 2 });
     expect(fake.queryArgs.at(-1)).toEqual({ key: "user:1", sampleShards: 2 });

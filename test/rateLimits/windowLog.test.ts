@@ -232,28 +232,6 @@ describe("default sliding window vs the exact log", () => {
     expect(windowIsEmpty(all.state)).toBe(true);
   });
 
-  test("documents in the previous one-number-per-entry encoding keep working", () => {
-    // That encoding packed count | late (4 bits) | span (12) | offset of the
-    // last time from the anchor (20), in ms for a one-minute period.
-    const packed = (n: number, spanMs: number, offsetMs: number) =>
-      (n * 16 * 2 ** 12 + spanMs) * 2 ** 20 + offsetMs;
-    const p = { period: 60_000, capacity: 10 };
-    // Anchor 0: 3 admissions at 70 s, then 4 evenly over 80..83 s (exact, late 0).
-    const old: StoredWindow = {
-      value: 7,
-      ts: 0,
-      log: [packed(3, 0, 70_000), packed(4, 3_000, 83_000)],
-    };
-    expect(windowCount(p, old, 84_000)).toBe(7);
-    expect(windowCount(p, old, 130_000)).toBe(4); // the three at 70 s have expired
-    expect(windowCount(p, old, 141_500)).toBe(2); // 80 s and 81 s expired, 82 s and 83 s live
-    // The next write stores the current encoding, with the same admissions.
-    const next = logWindow(p, advanceWindow(p, old, 90_000), 1, 90_000);
-    expect(next.log).toBeInstanceOf(ArrayBuffer);
-    expect(windowCount(p, next, 130_000)).toBe(5);
-    expect(windowCount(p, next, 141_500)).toBe(3);
-  });
-
   test("the stored state never exceeds 256 bytes, whatever the counts and times", () => {
     // Worst case for the varints: large counts, irregular runs, reservations far ahead.
     fc.assert(
@@ -279,21 +257,5 @@ describe("default sliding window vs the exact log", () => {
       ),
       { numRuns: 30 },
     );
-  });
-
-  test("documents in the old two-bucket encoding keep working, never admitting more", () => {
-    const p = { period: 60_000 };
-    // Old: 30 admitted in the bucket [60000, 120000), 40 in the one before.
-    const old: StoredWindow = { value: 30, prev: 40, ts: 60_000 };
-    const t = 90_000;
-    const oldEstimate = 40 * (1 - (t - 60_000) / 60_000) + 30; // 50
-    const st = advanceWindow(p, old, t);
-    expect(st.log).toBeDefined();
-    expect(windowCount(p, st, t)).toBeGreaterThanOrEqual(Math.ceil(oldEstimate));
-    // It keeps working: new admissions are logged; the old ones expire.
-    const later = logWindow(p, st, 1, t);
-    expect(windowCount(p, later, t)).toBe(windowCount(p, st, t) + 1);
-    expect(windowCount(p, advanceWindow(p, later, t + 60_000), t + 60_000)).toBe(0);
-    expect(windowIsEmpty(advanceWindow(p, later, t + 60_000))).toBe(true);
   });
 });

@@ -54,7 +54,8 @@ export async function checkPassword(
 export function constantTimeEqualBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+  // The lengths are equal, so `b[i]` is always defined.
+  for (const [i, x] of a.entries()) diff |= x ^ (b[i] ?? 0);
   return diff === 0;
 }
 

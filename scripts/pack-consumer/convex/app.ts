@@ -3,12 +3,18 @@ import { AuditLog, Confirmations, MINUTE, RateLimiter } from "convex-guard";
 import { components } from "./_generated/api.js";
 import { mutation, query } from "./_generated/server.js";
 
+// Built at module level, as the README does: the secret is read on first use.
 const limiter = new RateLimiter(components.guard, {
   send: { kind: "sliding window", rate: 2, period: MINUTE },
 });
-const audit = new AuditLog(components.guard, {});
+const audit = new AuditLog(components.guard, {
+  actions: { "message.send": v.object({ ok: v.boolean() }) },
+  retention: { days: 365 },
+});
+// An AuditLog with typed actions is a sink for every client (checked here under
+// exactOptionalPropertyTypes by pack-check).
 const confirmations = new Confirmations(components.guard, {
-  secret: "a test secret that is at least thirty-two bytes long",
+  secret: process.env.GUARD_SECRET,
   audit,
 });
 
@@ -21,6 +27,7 @@ export const send = mutation({
       actor: { type: "user", id: user },
       targets: [],
       outcome: r.ok ? "success" : "denied",
+      metadata: { ok: r.ok },
     });
     return r.ok;
   },
@@ -30,7 +37,7 @@ export const recent = query({
   args: {},
   handler: async (ctx) => {
     const page = await audit.list(ctx, { paginationOpts: { numItems: 10, cursor: null } });
-    return page.page.map((e) => e.outcome);
+    return page.page.map((e) => ({ outcome: e.outcome, sealed: e.seq !== undefined }));
   },
 });
 

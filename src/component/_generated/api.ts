@@ -4,9 +4,10 @@
  * @module
  */
 
+import type * as apiKeys_admin from "../apiKeys/admin.js";
 import type * as apiKeys_format from "../apiKeys/format.js";
-import type * as apiKeys_lifecycle from "../apiKeys/lifecycle.js";
 import type * as apiKeys_model from "../apiKeys/model.js";
+import type * as apiKeys_retention from "../apiKeys/retention.js";
 import type * as apiKeys_rules from "../apiKeys/rules.js";
 import type * as apiKeys_tables from "../apiKeys/tables.js";
 import type * as apiKeys_verify from "../apiKeys/verify.js";
@@ -35,6 +36,7 @@ import type * as codes_tables from "../codes/tables.js";
 import type * as codes from "../codes.js";
 import type * as lib_errors from "../lib/errors.js";
 import type * as lib_hash from "../lib/hash.js";
+import type * as lib_logging from "../lib/logging.js";
 import type * as lib_time from "../lib/time.js";
 import type * as lib_validate from "../lib/validate.js";
 import type * as lib_values from "../lib/values.js";
@@ -60,16 +62,15 @@ import type * as rateLimits_calculate from "../rateLimits/calculate.js";
 import type * as rateLimits_calendar from "../rateLimits/calendar.js";
 import type * as rateLimits_config from "../rateLimits/config.js";
 import type * as rateLimits_getValue from "../rateLimits/getValue.js";
-import type * as rateLimits_lifecycle from "../rateLimits/lifecycle.js";
+import type * as rateLimits_maintain from "../rateLimits/maintain.js";
 import type * as rateLimits_math from "../rateLimits/math.js";
 import type * as rateLimits_model from "../rateLimits/model.js";
 import type * as rateLimits_numeric from "../rateLimits/numeric.js";
+import type * as rateLimits_projection from "../rateLimits/projection.js";
 import type * as rateLimits_quota from "../rateLimits/quota.js";
 import type * as rateLimits_shards from "../rateLimits/shards.js";
 import type * as rateLimits_stats from "../rateLimits/stats.js";
-import type * as rateLimits_statsModel from "../rateLimits/statsModel.js";
 import type * as rateLimits_statsQuery from "../rateLimits/statsQuery.js";
-import type * as rateLimits_statsTables from "../rateLimits/statsTables.js";
 import type * as rateLimits_store from "../rateLimits/store.js";
 import type * as rateLimits_tables from "../rateLimits/tables.js";
 import type * as rateLimits_windowCodec from "../rateLimits/windowCodec.js";
@@ -80,9 +81,10 @@ import type { ApiFromModules, FilterApi, FunctionReference } from "convex/server
 import { anyApi, componentsGeneric } from "convex/server";
 
 const fullApi: ApiFromModules<{
+  "apiKeys/admin": typeof apiKeys_admin;
   "apiKeys/format": typeof apiKeys_format;
-  "apiKeys/lifecycle": typeof apiKeys_lifecycle;
   "apiKeys/model": typeof apiKeys_model;
+  "apiKeys/retention": typeof apiKeys_retention;
   "apiKeys/rules": typeof apiKeys_rules;
   "apiKeys/tables": typeof apiKeys_tables;
   "apiKeys/verify": typeof apiKeys_verify;
@@ -111,6 +113,7 @@ const fullApi: ApiFromModules<{
   "codes": typeof codes;
   "lib/errors": typeof lib_errors;
   "lib/hash": typeof lib_hash;
+  "lib/logging": typeof lib_logging;
   "lib/time": typeof lib_time;
   "lib/validate": typeof lib_validate;
   "lib/values": typeof lib_values;
@@ -136,16 +139,15 @@ const fullApi: ApiFromModules<{
   "rateLimits/calendar": typeof rateLimits_calendar;
   "rateLimits/config": typeof rateLimits_config;
   "rateLimits/getValue": typeof rateLimits_getValue;
-  "rateLimits/lifecycle": typeof rateLimits_lifecycle;
+  "rateLimits/maintain": typeof rateLimits_maintain;
   "rateLimits/math": typeof rateLimits_math;
   "rateLimits/model": typeof rateLimits_model;
   "rateLimits/numeric": typeof rateLimits_numeric;
+  "rateLimits/projection": typeof rateLimits_projection;
   "rateLimits/quota": typeof rateLimits_quota;
   "rateLimits/shards": typeof rateLimits_shards;
   "rateLimits/stats": typeof rateLimits_stats;
-  "rateLimits/statsModel": typeof rateLimits_statsModel;
   "rateLimits/statsQuery": typeof rateLimits_statsQuery;
-  "rateLimits/statsTables": typeof rateLimits_statsTables;
   "rateLimits/store": typeof rateLimits_store;
   "rateLimits/tables": typeof rateLimits_tables;
   "rateLimits/windowCodec": typeof rateLimits_windowCodec;

@@ -66,6 +66,7 @@ const CRC_TABLE = (() => {
 /** CRC-32 (IEEE 802.3, as zlib) of the UTF-8 bytes of `s`. */
 export function crc32(s: string): number {
   let c = 0xffffffff;
+  // The index is masked to 0..255 and the table has 256 entries, so the read is always defined.
   for (const b of utf8(s)) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }

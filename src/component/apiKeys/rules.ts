@@ -33,7 +33,7 @@ export const LAST_USED_RESOLUTION = MINUTE;
 /** Reserved limiter names (hosts cannot use "guard:" names). */
 export const CALL_LIMIT_NAME = "guard:apiKeys:calls";
 export const DENIAL_LIMIT_NAME = "guard:apiKeys:denied";
-/** Denials counted (and audited) per key id, and for unknown key ids all together. */
+/** Denials counted (and audited) per presented key id, whether or not a key has it. */
 export const DEFAULT_DENIAL_LIMIT = { rate: 10, period: MINUTE } as const;
 export type DenialLimit = { rate: number; period: number };
 

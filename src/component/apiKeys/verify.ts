@@ -81,19 +81,22 @@ const ANSWER: Record<DenialDetail, VerifyReason> = {
   rate_limited: "rate_limited",
 };
 
+/** Refusals a caller without the key's secret can provoke: answered alike, from one budget. */
+const GUESSES: ReadonlySet<DenialDetail> = new Set(["unknown_key", "wrong_secret"]);
+
 /**
- * A denial in a mutation. Each one takes from a denial budget: per key id for
- * a known key, one shared budget for unknown key ids (so inventing ids cannot
- * create limiter documents). Within the budget the denial is counted and the
- * client may log it; beyond it nothing is written. A wrong secret beyond its
- * key's budget is answered `rate_limited`: the right secret still verifies
- * (256-bit secrets cannot be guessed, so locking the key out would only hand
- * a flood a denial of service).
+ * A denial in a mutation. Each one takes from the denial budget of the key id
+ * presented, whether or not a key has it: the same document is read and
+ * written either way, so neither the answer nor the cost tells which ids
+ * exist. Within the budget the denial is counted and the client may log it;
+ * beyond it nothing is written, and a wrong secret or an unknown id is
+ * answered `rate_limited`. The right secret still verifies (256-bit secrets
+ * cannot be guessed, so locking the key out would only hand a flood a denial
+ * of service).
  */
 async function deny(
   ctx: MutationCtx,
   args: VerifyArgs,
-  known: boolean,
   detail: DenialDetail,
   now: number,
   retryAfter?: number,
@@ -102,7 +105,7 @@ async function deny(
     ctx,
     {
       name: DENIAL_LIMIT_NAME,
-      key: known ? args.keyId : "",
+      key: args.keyId,
       config: {
         kind: "sliding window",
         rate: args.denialLimit.rate,
@@ -112,7 +115,7 @@ async function deny(
     now,
   );
   const keyId = args.keyId;
-  if (detail === "wrong_secret" && !budget.ok) {
+  if (GUESSES.has(detail) && !budget.ok) {
     return {
       ok: false,
       reason: "rate_limited",
@@ -141,11 +144,10 @@ export async function verifyInMutation(
   assertVerifyArgs(args);
   const row = await findKey(ctx.db, args.keyId);
   const why = refusal(row, args.digest, args.scope, now);
-  if (row === null || why !== null)
-    return deny(ctx, args, row !== null, DETAIL[why ?? "unknown"], now);
+  if (row === null || why !== null) return deny(ctx, args, DETAIL[why ?? "unknown"], now);
   if (args.limit !== undefined) {
     const limited = await consumeRateLimit(ctx, callLimit(row.keyId, args.limit), now);
-    if (!limited.ok) return deny(ctx, args, true, "rate_limited", now, limited.retryAfter);
+    if (!limited.ok) return deny(ctx, args, "rate_limited", now, limited.retryAfter);
   }
   if (shouldTouch(row.lastUsedAt, now)) await ctx.db.patch("apiKeys", row._id, { lastUsedAt: now });
   return verified(row);

@@ -2,7 +2,7 @@ import type { Infer } from "convex/values";
 import type { Doc } from "../_generated/dataModel.js";
 import type { MutationCtx, QueryCtx } from "../_generated/server.js";
 import { ErrorCode, guardError } from "../lib/errors.js";
-import type { MaintenanceResult } from "../maintenance/kick.js";
+import { loopLogger, type MaintenanceResult } from "../maintenance/kick.js";
 import { committedAt, eventProblem } from "./integrity.js";
 import { isHash } from "./leaf.js";
 import { GENESIS_HASH, commitsDigest, merkleRoot, sealHash } from "./merkle.js";
@@ -75,7 +75,7 @@ async function setAside(ctx: MutationCtx, e: Doc<"auditEvents">, reason: string,
     .first();
   if (known !== null) return;
   await ctx.db.insert("auditSetAside", { event: e._id, reason, at: now });
-  console.error(`convex-guard: audit event ${e._id} set aside, not sealed: ${reason}`);
+  (await loopLogger(ctx)).error(`audit event ${e._id} set aside, not sealed: ${reason}`);
 }
 
 /** The newest seal, checked enough to extend: a malformed head stops sealing with a coded error. */
@@ -85,7 +85,7 @@ async function extendableHead(ctx: QueryCtx): Promise<Doc<"auditSeals"> | null> 
   const ints = [prev.n, prev.toSeq].every((x) => Number.isSafeInteger(x) && x >= -1);
   if (!ints || !isHash(prev.hash)) {
     throw guardError(
-      ErrorCode.CONFLICT,
+      ErrorCode.CORRUPT_STATE,
       `the newest audit seal (${String(prev.n)}) is malformed, so no seal can extend it; run verify`,
     );
   }

@@ -33,7 +33,7 @@ const isTime = (x: unknown): x is number => typeof x === "number" && Number.isFi
 export function committedAt(e: { _id: string; commitTs: bigint | CommitTsPlaceholder }): bigint {
   if (typeof e.commitTs === "bigint") return e.commitTs;
   throw guardError(
-    ErrorCode.CONFLICT,
+    ErrorCode.INTERNAL,
     `the commit timestamp of ${e._id} was read in the transaction that wrote it`,
   );
 }

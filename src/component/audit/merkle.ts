@@ -8,6 +8,7 @@ import {
   utf8,
 } from "../lib/hash.js";
 import type { Value } from "convex/values";
+import { ErrorCode, guardError } from "../lib/errors.js";
 
 /**
  * Merkle trees as in RFC 6962 (Certificate Transparency) and the chain of
@@ -57,7 +58,10 @@ export async function merkleRoot(leaves: readonly string[]): Promise<string> {
 /** Audit path (RFC 6962 PATH) of leaf `index` in `leaves`, bottom-up. */
 export async function inclusionPath(leaves: readonly string[], index: number): Promise<string[]> {
   if (!Number.isInteger(index) || index < 0 || index >= leaves.length) {
-    throw new Error(`inclusionPath: index ${index} outside 0..${leaves.length - 1}`);
+    throw guardError(
+      ErrorCode.INTERNAL,
+      `inclusionPath: index ${index} outside 0..${leaves.length - 1}`,
+    );
   }
   if (leaves.length === 1) return [];
   const k = splitPoint(leaves.length);

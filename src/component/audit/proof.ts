@@ -24,12 +24,12 @@ async function sealHolding(ctx: QueryCtx, seq: number): Promise<Seal> {
     .withIndex("by_toSeq", (q) => q.gte("toSeq", seq))
     .first();
   if (sealDoc === null || sealDoc.fromSeq > seq) {
-    throw guardError(ErrorCode.NOT_FOUND, `no seal covers seq ${seq}`);
+    throw guardError(ErrorCode.CORRUPT_STATE, `no seal covers seq ${seq}; run verify`);
   }
   // An edited range would make the proof read (and hash) an unbounded number of events.
   if (!sealRangeOk(sealDoc, sealDoc.fromSeq - 1)) {
     throw guardError(
-      ErrorCode.CONFLICT,
+      ErrorCode.CORRUPT_STATE,
       `seal ${sealDoc.n} covers an impossible range; run verify`,
     );
   }
@@ -46,7 +46,7 @@ async function batchLeaves(ctx: QueryCtx, s: Seal): Promise<string[]> {
   for (let seq = s.fromSeq; seq <= s.toSeq; seq++) {
     const leaf = bySeq.get(seq);
     if (!isHash(leaf))
-      throw guardError(ErrorCode.CONFLICT, `seal ${s.n} is missing a leaf; run verify`);
+      throw guardError(ErrorCode.CORRUPT_STATE, `seal ${s.n} is missing a leaf; run verify`);
     leaves.push(leaf);
   }
   return leaves;
@@ -61,7 +61,8 @@ async function proofTop(ctx: QueryCtx, from: Seal, headN: number | undefined): P
   const head = (await lastSeal(ctx)) ?? from;
   if (headN === undefined || headN >= head.n) return head;
   const top = await sealNumbered(ctx, headN);
-  if (top === null) throw guardError(ErrorCode.CONFLICT, `seal ${headN} is missing; run verify`);
+  if (top === null)
+    throw guardError(ErrorCode.CORRUPT_STATE, `seal ${headN} is missing; run verify`);
   return top;
 }
 
@@ -71,11 +72,14 @@ async function proofTop(ctx: QueryCtx, from: Seal, headN: number | undefined): P
  */
 async function skipPathSeals(ctx: QueryCtx, from: Seal, top: Seal): Promise<Seal[]> {
   if (![from.n, top.n].every((n) => Number.isSafeInteger(n) && n >= 0) || from.n > top.n)
-    throw guardError(ErrorCode.CONFLICT, `seal ${from.n} has an impossible number; run verify`);
+    throw guardError(
+      ErrorCode.CORRUPT_STATE,
+      `seal ${from.n} has an impossible number; run verify`,
+    );
   const seals: Seal[] = [];
   for (const n of skipPath(from.n, top.n)) {
     const s = n === from.n ? from : n === top.n ? top : await sealNumbered(ctx, n);
-    if (s === null) throw guardError(ErrorCode.CONFLICT, `seal ${n} is missing; run verify`);
+    if (s === null) throw guardError(ErrorCode.CORRUPT_STATE, `seal ${n} is missing; run verify`);
     seals.push(s);
   }
   return seals;
@@ -96,7 +100,10 @@ export async function buildProof(
   if (doc.seq === undefined) return null;
   const seq = doc.seq;
   if (!Number.isSafeInteger(seq) || seq < 0)
-    throw guardError(ErrorCode.CONFLICT, `audit event ${id} has an impossible seq; run verify`);
+    throw guardError(
+      ErrorCode.CORRUPT_STATE,
+      `audit event ${id} has an impossible seq; run verify`,
+    );
   const sealDoc = await sealHolding(ctx, seq);
   const top = await proofTop(ctx, sealDoc, headN);
   const leaves = await batchLeaves(ctx, sealDoc);

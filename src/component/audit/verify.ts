@@ -39,14 +39,15 @@ function cursorOf(last: Seal): string {
 
 async function resumeFrom(ctx: QueryCtx, cursor: string): Promise<Seal> {
   const m = /^(\d{1,15}):([0-9a-f]{64})$/.exec(cursor);
-  const named =
+  const prev =
     m === null
-      ? []
-      : await ctx.db
-          .query("auditSeals")
-          .withIndex("by_n", (q) => q.eq("n", Number(m[1])))
-          .take(2);
-  const prev = named.find((s) => s.hash === m![2]);
+      ? undefined
+      : (
+          await ctx.db
+            .query("auditSeals")
+            .withIndex("by_n", (q) => q.eq("n", Number(m[1])))
+            .take(2)
+        ).find((s) => s.hash === m[2]);
   if (prev === undefined) {
     throw guardError(
       ErrorCode.INVALID_ARGUMENT,

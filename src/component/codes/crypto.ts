@@ -1,4 +1,5 @@
 import type { Value } from "convex/values";
+import { ErrorCode, guardError } from "../lib/errors.js";
 import type { CodeAlphabet, CodeFormat } from "./model.js";
 import { canonicalJson, concatBytes, hmacSha256Hex, sha256Hex, toHex, utf8 } from "../lib/hash.js";
 
@@ -56,7 +57,7 @@ export function randomIndices(
   random: (b: Uint8Array) => void = fillRandom,
 ): number[] {
   if (!Number.isInteger(n) || n < 2 || n > 256)
-    throw new Error("randomIndices: alphabet size must be 2..256");
+    throw guardError(ErrorCode.INTERNAL, "randomIndices: alphabet size must be 2..256");
   const limit = 256 - (256 % n);
   const out: number[] = [];
   const buf = new Uint8Array(Math.max(16, count * 2));

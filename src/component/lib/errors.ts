@@ -5,20 +5,56 @@ import { ConvexError, type Value } from "convex/values";
  * never rename one; add new ones instead.
  */
 export const ErrorCode = {
-  /** An argument has the wrong type, range or shape (NaN, negative count, empty key...). */
+  /**
+   * The caller's argument has the wrong type, range or shape: NaN or negative
+   * counts, empty keys, bad filters, malformed ids, cursors or anchors, an
+   * event a typed `AuditLog`'s `actions` refuse, explicit `null` for an
+   * option, `rotate` of a revoked or expired API key.
+   */
   INVALID_ARGUMENT: "INVALID_ARGUMENT",
-  /** A configuration (limit config, client options) is invalid. */
+  /**
+   * A limit config or a client's constructor option is invalid (rate <= 0,
+   * a secret under 32 bytes, ttl over 24 h, an option given as `null`, an
+   * `audit` without `log`...).
+   */
   INVALID_CONFIG: "INVALID_CONFIG",
   /** A rate limit name that is neither configured nor given an inline config. */
   UNKNOWN_LIMIT: "UNKNOWN_LIMIT",
-  /** A value is over a size cap (metadata bytes, string length, number of targets, key bytes). */
+  /**
+   * A value is over a size or count cap: a key, subject, action or id over
+   * 256 bytes, a string over its byte cap, metadata or a payload over 8 KB, a
+   * value nested or wide beyond a deployment's limits, more than 20 targets,
+   * too many scopes or `limitAll` requests, an owner at `maxKeysPerOwner`, a
+   * count no shard could ever admit.
+   */
   TOO_LARGE: "TOO_LARGE",
   /** A rate limit denied the call and the caller asked for `throws: true`. */
   RATE_LIMITED: "RATE_LIMITED",
-  /** A referenced document (audit event id, ...) does not exist. */
+  /** A referenced document does not exist: an audit event for `proof`, an API key id for `rotate`/`revoke`. */
   NOT_FOUND: "NOT_FOUND",
-  /** An idempotency key was reused with different content. */
+  /** An audit `eventId` was reused with different content. */
   CONFLICT: "CONFLICT",
+  /** `create` of an API key whose key id is already stored. */
+  ALREADY_EXISTS: "ALREADY_EXISTS",
+  /**
+   * A stored document fails its own validator or invariants (edited in the
+   * dashboard, or written by a bug); the caller's input was fine. Run the
+   * audit log's `verify` to locate it. Thrown by: `seal` when the newest
+   * seal is malformed; `proof` when the event's seq is impossible, no seal
+   * covers it, its seal covers an impossible range or lacks a leaf, or a seal
+   * on the path is missing; a rate limit whose stored sliding-window log
+   * does not decode.
+   */
+  CORRUPT_STATE: "CORRUPT_STATE",
+  /**
+   * convex-guard broke one of its own invariants: a bug, never the caller's
+   * input (please report it). Thrown when a rate-limit decision still asks
+   * for a shard after reading all it may, the sliding-window log cannot
+   * merge or encode its entries, a Merkle path is asked for a leaf outside
+   * its batch, or a hashing helper gets a value its callers exclude (a
+   * non-hex string, a non-Convex value, an alphabet outside 2..256).
+   */
+  INTERNAL: "INTERNAL",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

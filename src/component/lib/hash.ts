@@ -1,4 +1,5 @@
 import { convexToJson, type Value } from "convex/values";
+import { ErrorCode, guardError } from "./errors.js";
 
 /**
  * Hashing primitives shared by the audit log (leaf hashes, Merkle roots) and
@@ -29,7 +30,8 @@ function encodeJson(v: unknown): string {
     case "boolean":
       return v ? "true" : "false";
     case "number":
-      if (!Number.isFinite(v)) throw new Error("canonicalJson: non-finite number");
+      if (!Number.isFinite(v))
+        throw guardError(ErrorCode.INTERNAL, "canonicalJson: non-finite number");
       return Object.is(v, -0) ? "0" : JSON.stringify(v);
     case "string":
       return JSON.stringify(v);
@@ -42,7 +44,7 @@ function encodeJson(v: unknown): string {
       return `{${keys.map((k) => `${JSON.stringify(k)}:${encodeJson(obj[k])}`).join(",")}}`;
     }
     default:
-      throw new Error(`canonicalJson: unsupported value of type ${typeof v}`);
+      throw guardError(ErrorCode.INTERNAL, `canonicalJson: unsupported value of type ${typeof v}`);
   }
 }
 
@@ -97,7 +99,7 @@ export function toHex(bytes: Uint8Array): string {
 
 export function fromHex(hex: string): Uint8Array {
   if (hex.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(hex))
-    throw new Error("fromHex: not a hex string");
+    throw guardError(ErrorCode.INTERNAL, "fromHex: not a hex string");
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
   return out;

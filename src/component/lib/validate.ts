@@ -48,17 +48,6 @@ export function assertPositive(
   }
 }
 
-/** A finite number >= 0. */
-export function assertNonNegative(
-  value: unknown,
-  what: string,
-  code: ErrorCode = ErrorCode.INVALID_ARGUMENT,
-): asserts value is number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw guardError(code, `${what} must be a finite number of at least 0, got ${String(value)}`);
-  }
-}
-
 /** An integer in [min, max]. */
 export function assertIntInRange(
   value: unknown,
@@ -104,4 +93,19 @@ export function assertString(
 /** A key: a non-empty string of at most 256 UTF-8 bytes. */
 export function assertKey(value: unknown, what = "key"): asserts value is string {
   assertString(value, what, MAX_KEY_BYTES);
+}
+
+/**
+ * Refuses an explicit `null` in any field of an options or arguments object:
+ * an omitted option means its default, and null is not a way to ask for it.
+ * The error names the field.
+ */
+export function assertNoNullFields(
+  fields: object,
+  code: ErrorCode = ErrorCode.INVALID_ARGUMENT,
+): void {
+  for (const [name, value] of Object.entries(fields)) {
+    if (value === null)
+      throw guardError(code, `${name} must be omitted or given a value, not null`, { field: name });
+  }
 }

@@ -22,14 +22,14 @@ export const sweepDue = (at: number) => at + SWEEP_SLACK_MS;
 /**
  * Rate limits: the earliest `idleAt` of a transactional limit's document (the
  * state then equals "no document", so it is deleted). Documents of
- * asynchronous limits (`folded` set) are swept by whichever tick runs next,
+ * asynchronous limits (`foldedThrough` set) are swept by whichever tick runs next,
  * for their folds or other work, but never schedule one of their own: after
  * a hot key's last fold the loop goes idle instead of waking once more.
  */
 export async function rateLimitsDue(ctx: QueryCtx): Promise<number | null> {
   const first = await ctx.db
     .query("rateLimits")
-    .withIndex("by_folded_idleAt", (q) => q.eq("folded", undefined))
+    .withIndex("by_foldedThrough_idleAt", (q) => q.eq("foldedThrough", undefined))
     .first();
   return first === null ? null : sweepDue(first.idleAt);
 }
@@ -58,7 +58,8 @@ export async function auditDue(ctx: QueryCtx, now: number): Promise<number | nul
     .query("auditEvents")
     .withIndex("by_retainUntil", (q) => q.gte("retainUntil", 0))
     .first();
-  if (retain !== null) due.push(sweepDue(retain.retainUntil!));
+  // `gte(0)` skips events without `retainUntil`, so the check only narrows the type.
+  if (retain !== null && retain.retainUntil !== undefined) due.push(sweepDue(retain.retainUntil));
   return due.length === 0 ? null : Math.min(...due);
 }
 

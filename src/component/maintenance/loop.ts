@@ -1,8 +1,8 @@
-import type { MutationCtx } from "../_generated/server.js";
-import { loopView, readLoopState, scheduleTick } from "./kick.js";
-import { CAPABILITIES, capabilities, type Capability } from "./registry.js";
-import { nextTickAt, stateCovers } from "./schedule.js";
 import type { Infer } from "convex/values";
+import type { MutationCtx } from "../_generated/server.js";
+import { claimLoopStateDroppingStrays, liveTick, scheduleTick } from "./kick.js";
+import { CAPABILITIES, capabilities, type Capability } from "./registry.js";
+import { isLate, liveTickCovers, nextTickAt } from "./schedule.js";
 import type { vTickOutcome } from "./tables.js";
 
 /** What one round of passes did. */
@@ -52,20 +52,21 @@ export async function earliestDue(
 }
 
 /**
- * Ends a round: schedules the next tick for the earliest due time (or none)
- * and records the outcome. In a tick (`ownJob`), the tick's own job is the
- * one in the state and has just run, so it is simply replaced; `runNow`
- * keeps a pending tick that is early enough and only heals a missing or
- * lost one.
+ * Ends a round: schedules the next tick for the earliest due time (none when
+ * nothing is due) and records the outcome. In a tick, `running` is its
+ * generation: the row names the tick itself, which has just run, so it is
+ * replaced. `runNow` keeps a live tick that is early enough and otherwise
+ * replaces whatever the row names (nothing, a cancelled or failed job, an
+ * edited row), so after it the schedule is what `status` would report.
  */
 export async function settle(
   ctx: MutationCtx,
   now: number,
   round: PassRound,
-  ownJob: boolean,
+  running?: string,
 ): Promise<TickOutcome> {
   const nextDue = await earliestDue(ctx, now, round);
-  const state = await readLoopState(ctx);
+  const state = await claimLoopStateDroppingStrays(ctx, now);
   const failures = round.failed.length > 0 ? (state?.lastTick?.consecutiveFailures ?? 0) + 1 : 0;
   const at = nextTickAt(now, nextDue, round.more, failures);
   const lastTick = {
@@ -74,17 +75,24 @@ export async function settle(
     failed: round.failed,
     consecutiveFailures: failures,
   };
-  if (state === null) {
-    if (at !== null) await scheduleTick(ctx, null, now, at);
-  } else if (ownJob) {
-    const idle = { running: undefined, dueAt: undefined, jobId: undefined, generation: undefined };
-    await ctx.db.patch("guardState", state._id, { ...idle, lastTick });
-    if (at !== null) await scheduleTick(ctx, { ...state, jobId: undefined }, now, at);
+  const live = running === undefined ? await liveTick(ctx, state) : null;
+  if (
+    state !== null &&
+    live !== null &&
+    at !== null &&
+    !isLate(live.scheduledTime, now) &&
+    liveTickCovers(live.scheduledTime, now, at)
+  ) {
+    // Kept; its time is its job's, whatever an edit wrote in the row.
+    const next = state.nextTick;
+    const fixed = next !== undefined && next.at !== live.scheduledTime;
+    await ctx.db.patch("guardState", state._id, {
+      lastTick,
+      ...(fixed ? { nextTick: { ...next, at: live.scheduledTime } } : {}),
+    });
     return lastTick;
-  } else if (at !== null && !stateCovers(loopView(state), now, at)) {
-    await scheduleTick(ctx, state, now, at);
   }
-  const after = await readLoopState(ctx);
-  if (after !== null) await ctx.db.patch("guardState", after._id, { lastTick });
+  const id = await scheduleTick(ctx, state, now, at, running);
+  if (id !== null) await ctx.db.patch("guardState", id, { lastTick });
   return lastTick;
 }

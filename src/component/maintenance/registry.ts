@@ -1,10 +1,10 @@
-import { maintainApiKeys, nextApiKeyDue } from "../apiKeys/lifecycle.js";
+import { maintainApiKeys, nextApiKeyDue } from "../apiKeys/retention.js";
 import { maintainAudit } from "../audit.js";
 import { maintainCodes } from "../codes.js";
 import { nextCodeDue } from "../codes/store.js";
 import { pendingDue } from "../rateLimits/async.js";
 import { statsDue } from "../rateLimits/stats.js";
-import { maintainRateLimits } from "../rateLimits/lifecycle.js";
+import { maintainRateLimits } from "../rateLimits/maintain.js";
 import {
   apiKeysBacklog,
   auditBacklog,

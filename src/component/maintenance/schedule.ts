@@ -2,7 +2,7 @@ import { DAY, HOUR, MINUTE, SECOND } from "../lib/time.js";
 
 /**
  * Pure scheduling rules of the maintenance loop (no `ctx`): when a wake-up
- * may skip writing, and when the next tick runs.
+ * may skip reading for real, and when the next tick runs.
  */
 
 /** Earliest a wake-up schedules a tick: a tick never lands inside the mutation that asked for it. */
@@ -10,17 +10,23 @@ export const KICK_DELAY_MS = 1 * SECOND;
 /** Delay before the next tick when a pass left work behind. */
 export const BUSY_TICK_MS = 1 * SECOND;
 /**
- * A tick whose time passed more than this long ago is taken as lost (cancelled
- * from the dashboard, or its transaction crashed): the next wake-up or `runNow`
- * schedules a new one, and the lost one exits if it ever runs.
- */
-export const LOST_TICK_GRACE_MS = 1 * MINUTE;
-/**
  * A stale snapshot is trusted to show a pending tick only if that tick is at
  * least this far ahead: more than a mutation can run (1 s), so the tick starts
  * after the caller's commit and sees its work. Nearer ticks are re-read for real.
  */
 export const TRUST_LEAD_MS = 2 * SECOND;
+/**
+ * How late a recorded tick may be and still be counted on: a tick that is due
+ * runs within moments (a running tick records its start as its time). One
+ * later than this did not run (cancelled in the dashboard, failed, stuck in
+ * the scheduler): the next wake-up or `runNow` replaces it.
+ */
+export const LOST_TICK_GRACE_MS = 1 * MINUTE;
+
+/** True if a tick recorded for `at` is more than the grace late. */
+export function isLate(at: number, now: number): boolean {
+  return at < now - LOST_TICK_GRACE_MS;
+}
 /**
  * Furthest ahead a tick is scheduled. Work due later (a year's retention) gets
  * a tick that finds nothing due and reschedules: JavaScript timers, which
@@ -30,34 +36,24 @@ export const MAX_TICK_DELAY_MS = 20 * DAY;
 /** Longest back-off after consecutive failing passes. */
 export const MAX_FAILURE_BACKOFF_MS = 1 * HOUR;
 
-/** The part of the loop state the rules look at. */
-export type LoopView = { dueAt?: number; generation?: string; running?: boolean } | null;
-
 /**
- * True if the loop, as a stale snapshot shows it, already covers work due at
- * `dueAt`: a tick is pending no later than `dueAt`, far enough ahead that
- * nothing can have run it since the snapshot.
+ * True if the state row, as a stale snapshot shows it, already covers work
+ * due at `dueAt`: it names a tick at `at` no later than `dueAt`, far enough
+ * ahead that nothing can have run it since the snapshot. The row is only
+ * believed here; every other decision reads the tick's job.
  */
-export function staleViewCovers(view: LoopView, now: number, dueAt: number): boolean {
-  if (view?.dueAt === undefined || view.generation === undefined) return false;
-  return view.dueAt <= dueAt && view.dueAt >= now + TRUST_LEAD_MS;
+export function staleViewCovers(at: number | null, now: number, dueAt: number): boolean {
+  return at !== null && at <= dueAt && at >= now + TRUST_LEAD_MS;
 }
 
 /**
- * The same on a real (dependency-tracked) read: a tick that is due or slightly
- * late still covers the work, since any tick that commits after this read
- * makes the caller retry. A running tick (this transaction's own) recomputes
- * the schedule when it ends.
+ * On a real (dependency-tracked) read: a live tick at `at` covers work due at
+ * `dueAt`. A tick already due covers everything: it is running (this
+ * transaction may be it) or starts after this commit, and if it commits
+ * first, the caller retries and sees the new schedule.
  */
-export function stateCovers(view: LoopView, now: number, dueAt: number): boolean {
-  if (view?.running === true) return true;
-  if (view?.dueAt === undefined || view.generation === undefined) return false;
-  return view.dueAt <= dueAt && !isLost(view, now);
-}
-
-/** True if the pending tick should have run more than the grace ago. */
-export function isLost(view: LoopView, now: number): boolean {
-  return view?.dueAt !== undefined && view.dueAt < now - LOST_TICK_GRACE_MS;
+export function liveTickCovers(at: number, now: number, dueAt: number): boolean {
+  return at <= Math.max(dueAt, now);
 }
 
 /** Back-off before retrying after `failures` consecutive failing ticks (0: none). */

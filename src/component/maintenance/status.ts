@@ -1,8 +1,9 @@
 import { v, type Infer } from "convex/values";
 import type { QueryCtx } from "../_generated/server.js";
-import { readLoopState } from "./kick.js";
+import { DEFAULT_LOG_LEVEL, vLogLevel } from "../lib/logging.js";
+import { iso, liveTick, orphanTick, readLoopState } from "./kick.js";
 import { CAPABILITIES, capabilities } from "./registry.js";
-import { LOST_TICK_GRACE_MS, isLost } from "./schedule.js";
+import { LOST_TICK_GRACE_MS, isLate } from "./schedule.js";
 import { vTickOutcome } from "./tables.js";
 
 const vBacklog = v.object({
@@ -14,9 +15,12 @@ const vBacklog = v.object({
 });
 
 export const vMaintenanceStatus = v.object({
-  /** "idle": nothing scheduled; "scheduled": one tick pending; "lost": its time passed long ago. */
+  /**
+   * "scheduled": one tick will run; "idle": none is scheduled; "lost": the
+   * state names a tick that will not run (cancelled, failed, or an edited row).
+   */
   state: v.union(v.literal("idle"), v.literal("scheduled"), v.literal("lost")),
-  /** When the pending tick runs, if any. */
+  /** When the scheduled tick runs, if any. */
   nextTickAt: v.union(v.number(), v.null()),
   capabilities: v.array(
     v.object({
@@ -27,6 +31,7 @@ export const vMaintenanceStatus = v.object({
     }),
   ),
   lastTick: v.union(vTickOutcome, v.null()),
+  logLevel: vLogLevel,
   /** Readable lines for an admin page. */
   summary: v.array(v.string()),
 });
@@ -34,12 +39,18 @@ export type MaintenanceStatus = Infer<typeof vMaintenanceStatus>;
 
 const fmt = (n: number) => n.toLocaleString("en-US");
 
-/** Builds `maintenance.status`: every read is a bounded index range. */
+/**
+ * Builds `maintenance.status` from the same reads a wake-up makes (the row,
+ * then the tick's job), so what it says is what the next insert or `runNow`
+ * does. Every read is a bounded index range.
+ */
 export async function maintenanceStatus(ctx: QueryCtx, now: number): Promise<MaintenanceStatus> {
   const state = await readLoopState(ctx);
-  const view = state && { dueAt: state.dueAt, generation: state.generation };
-  const scheduled = state?.dueAt !== undefined && state.generation !== undefined;
-  const loop = !scheduled ? "idle" : isLost(view, now) ? "lost" : "scheduled";
+  const job = state === null ? await orphanTick(ctx) : await liveTick(ctx, state);
+  // What runNow and a wake-up do: a tick more than the grace late is replaced.
+  const live = job !== null && !isLate(job.scheduledTime, now) ? job : null;
+  const recorded = state?.nextTick;
+  const loop = live !== null ? "scheduled" : recorded !== undefined ? "lost" : "idle";
   const summary: string[] = [];
   const out: MaintenanceStatus["capabilities"] = [];
   for (const name of CAPABILITIES) {
@@ -55,20 +66,27 @@ export async function maintenanceStatus(ctx: QueryCtx, now: number): Promise<Mai
   const lastTick = state?.lastTick ?? null;
   for (const f of lastTick?.failed ?? [])
     summary.push(`last pass failed: ${f.capability}: ${f.message}`);
-  if (loop === "lost")
+  if (loop === "lost" && recorded !== undefined) {
+    // A wake-up believes the row's time until the tick is LOST_TICK_GRACE_MS late.
+    const checkedFrom = recorded.at + LOST_TICK_GRACE_MS;
     summary.push(
-      `the tick due at ${new Date(state!.dueAt!).toISOString()} did not run within ` +
-        `${LOST_TICK_GRACE_MS / 1000} s; the next insert or runNow reschedules it`,
+      `the tick recorded for ${iso(recorded.at)} has not run (cancelled, failed or over a minute late); ` +
+        `runNow replaces it, and so does ` +
+        (checkedFrom > now
+          ? `the next insert with work due before ${iso(recorded.at)} or made after ${iso(checkedFrom)}`
+          : "the next insert"),
     );
+  }
   const due = out.map((c) => c.nextDue).filter((d): d is number => d !== null);
   if (loop === "idle" && due.length > 0)
     summary.push("work is pending but no tick is scheduled; the next insert or runNow starts one");
   if (summary.length === 0) summary.push(loop === "idle" ? "idle: nothing is due" : "up to date");
   return {
     state: loop,
-    nextTickAt: scheduled ? state!.dueAt! : null,
+    nextTickAt: live?.scheduledTime ?? null,
     capabilities: out,
     lastTick,
+    logLevel: state?.logLevel ?? DEFAULT_LOG_LEVEL,
     summary,
   };
 }

@@ -1,5 +1,6 @@
 import { defineTable } from "convex/server";
 import { v } from "convex/values";
+import { vLogLevel } from "../lib/logging.js";
 
 /** What the last tick (or `runNow`) did, for `maintenance.status`. */
 export const vTickOutcome = v.object({
@@ -12,23 +13,32 @@ export const vTickOutcome = v.object({
   consecutiveFailures: v.number(),
 });
 
+/** The one scheduled tick the loop counts on. */
+export const vNextTick = v.object({
+  /**
+   * Random, and carried in the tick's arguments: a tick runs only while the
+   * row names its generation, so a replaced tick exits.
+   */
+  generation: v.string(),
+  /** Its `_scheduled_functions` job: the truth about whether it will run. */
+  jobId: v.id("_scheduled_functions"),
+  /** When it runs (the job's time), kept here so a wake-up decides from one stale read. */
+  at: v.number(),
+});
+
 /** The maintenance loop's tables. */
 export const maintenanceTables = {
   // One row: the loop's schedule. Insert paths read it through a stale
   // snapshot (no read dependency) and write it only when they change the
-  // schedule; ticks rewrite it. Fields are optional so that a row written by
-  // an older version (`{ kind, startedAt }`) still validates: it reads as
-  // "nothing scheduled" and the next wake-up replaces it.
+  // schedule; ticks rewrite it. Deleting or editing it cannot start a second
+  // loop (see ./kick.ts).
   guardState: defineTable({
     kind: v.literal("maintenance"),
     startedAt: v.number(),
-    /** Changes every time a tick is scheduled; a tick with another one exits at once. */
-    generation: v.optional(v.string()),
-    /** When the one pending tick runs; absent when nothing is scheduled (idle). */
-    dueAt: v.optional(v.number()),
-    jobId: v.optional(v.id("_scheduled_functions")),
-    /** Set only inside a running tick's own transaction: wake-ups it triggers are no-ops. */
-    running: v.optional(v.boolean()),
+    /** Absent when nothing is scheduled (idle). */
+    nextTick: v.optional(vNextTick),
     lastTick: v.optional(vTickOutcome),
+    /** The component's log level (`maintenance.setLogLevel`); absent: WARN. */
+    logLevel: v.optional(vLogLevel),
   }).index("by_kind", ["kind"]),
 };

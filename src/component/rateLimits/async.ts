@@ -1,40 +1,48 @@
 /**
  * Asynchronous limits (`applyUpdates: "asynchronously"`), for hot keys.
  *
- * `limit` decides in a nested query on a stale snapshot, which adds nothing
- * to the caller's read set, and records an admitted call by appending one
+ * A call in a mutation decides on a stale snapshot (`readAsyncView` in a
+ * nested query, which adds nothing to the caller's read set) plus the rows
+ * its own transaction appended (`readOwnRows`, a range no other transaction
+ * can write into), and records an admitted call by appending one
  * `rateLimitPending` row stamped with its commit timestamp. No call writes a
- * document another call reads, so calls on one key never conflict.
+ * document another call reads, so calls on one key never conflict. Every
+ * caller (`limit`, `limitAll`, an API key's own limit) goes through this, in
+ * ./store.ts.
  *
- * The admission rule (`decideAsync`): a call is admitted when the folded
+ * The admission rule (`decideOnApplied`): a call is admitted when the folded
  * state has room for it, as in `@convex-dev/rate-limiter`, and the unfolded
- * consumption the snapshot holds has not used that room up. So the balance
- * every row leaves once folded never goes below minus one call's count, plus
- * the consumption of calls that committed between a decision's snapshot and
- * its own commit (calls in flight at once), whatever the fold lag.
+ * consumption it can see has not used that room up. So once everything
+ * folds, the balance a call leaves is at worst minus its own count, plus the
+ * consumption of other transactions that committed between its snapshot and
+ * its commit (calls in flight at once), whatever the fold lag.
  *
- * What a decision reads (`readChained`): not every unfolded row, but the
+ * What a decision reads (`readAsyncView`): not every unfolded row, but the
  * newest row that records the state its call decided on (`applied`, as of
  * its snapshot `upTo`) and the rows committed after that snapshot, i.e. the
  * calls in flight at that moment. Without overlapping calls that is the state
  * document, one link and one row, whatever the fold lag.
  *
+ * `reset` marks the state document with its commit timestamp (`resetAt`): a
+ * row decided on a snapshot before it (`upTo < resetAt`) is never counted,
+ * by readers or by the fold, even if it commits after the reset.
+ *
  * `foldPending` (a maintenance pass) applies rows in commit order to the
- * state document (shard 0) and deletes them, in one transaction: a failed
- * pass changes nothing and the next one folds the same rows. It reads rows
- * only up to its snapshot timestamp, so racing appends (which commit later)
- * are outside its read set too.
+ * state document (shard 0) through the one writer (./shards.ts) and deletes
+ * them, in one transaction: a failed pass changes nothing and the next one
+ * folds the same rows. It reads rows only up to its snapshot timestamp, so
+ * racing appends (which commit later) are outside its read set too.
  */
 import type { Doc } from "../_generated/dataModel.js";
 import type { DatabaseReader, MutationCtx } from "../_generated/server.js";
+import { ErrorCode, guardError } from "../lib/errors.js";
 import type { MaintenanceResult } from "../maintenance/kick.js";
-import type { ShardConfig } from "./algorithms/index.js";
+import type { ShardConfig, StoredState } from "./algorithms/index.js";
 import { normalizeConfig, shardConfig, type NormalizedConfig } from "./config.js";
-import { keepWhileBlocked } from "./blocks.js";
-import { toState } from "./shards.js";
 import { advance, decide, idleAt, type Decision } from "./math.js";
-import { foldAdmitted } from "./stats.js";
 import type { RateLimitConfig, RateLimitState } from "./model.js";
+import { readShard, stateOf, storedTarget, writeState, type Target } from "./shards.js";
+import { foldAdmitted } from "./stats.js";
 
 /**
  * Most pending rows a decision reads for one key after its starting point
@@ -47,74 +55,116 @@ export const FOLD_WAIT_MS = 1000;
 export const FOLD_DELAY_MS = 1000;
 /** Pending rows one fold pass applies. */
 export const FOLD_BATCH = 512;
-
-type PendingRow = Pick<Doc<"rateLimitPending">, "count" | "ts">;
-
+/** How long `reset`'s mark outlives it: longer than any call decided before it takes to commit. */
+export const RESET_MARK_MS = 60_000;
 /**
- * A decision's starting point on a stale snapshot: `base`, the state with
- * every consumption committed by some time applied, and `rows`, the unfolded
- * rows committed after it (in commit order, at most MAX_UNFOLDED + 1).
+ * What `ctx.db.vars.commitTs` reads as inside the transaction that wrote it:
+ * above every real commit timestamp, so the rows a transaction appended are
+ * the range at or above it, which no other transaction can commit into.
  */
-export type AsyncView = { base: RateLimitState | null; rows: Doc<"rateLimitPending">[] };
+export const PENDING_AT = 2n ** 63n - 1n;
 
-/** What an admitted call's row records for later calls: its snapshot and the state it saw. */
-export type ChainLink = { upTo: bigint; applied: RateLimitState | null };
+/** `logAt`: a reservation, logged when its work may run (as the transactional `reserve` logs it). */
+export type PendingRow = { count: number; ts: number; logAt?: number };
 
-/** Up to MAX_UNFOLDED + 1 unfolded rows of (name, key), in commit order. */
-export function readPending(db: DatabaseReader, name: string, key: string) {
-  return db
-    .query("rateLimitPending")
-    .withIndex("by_name_key_at", (q) => q.eq("name", name).eq("key", key))
-    .take(MAX_UNFOLDED + 1);
+function pendingRow(row: PendingRow): PendingRow {
+  const { count, ts, logAt } = row;
+  return logAt === undefined ? { count, ts } : { count, ts, logAt };
 }
 
 /**
- * The view a decision on a stale snapshot starts from, without reading every
- * unfolded row: the newest row that carries `applied` already holds the
- * state with everything committed up to its snapshot (`upTo`) applied, so
- * only the rows committed after that are read, which are calls that were in
- * flight at that snapshot, not everything since the last fold. When the fold
- * has gone past that row's snapshot (`foldedThrough` on the state document:
- * rows committed by then are folded and deleted), the state document is the
- * newer start. Either way the result equals applying every unfolded row to
- * the folded state, because folding is the same in-order application.
- * Only for snapshots of committed data: `at` of a row this transaction wrote
- * is still a placeholder (`readPending` is the general path).
+ * A decision's view of a key on a snapshot: the folded state document's
+ * state and block, and the start `base` (the state with every consumption
+ * committed by some time applied) with the unfolded `rows` after it (in
+ * commit order, at most MAX_UNFOLDED + 1). `upTo`: the snapshot.
  */
-export async function readChained(
+export type AsyncView = {
+  folded: StoredState | null;
+  blockedUntil?: number;
+  blockReason?: string;
+  base: StoredState | null;
+  rows: PendingRow[];
+  upTo: bigint;
+};
+
+/** What an admitted call's row records for later calls: its snapshot and the state it saw. */
+export type ChainLink = { upTo: bigint; applied: StoredState | null };
+
+/** Up to MAX_UNFOLDED + 1 unfolded rows of a target, in commit order. */
+export function readPending(db: DatabaseReader, t: Target) {
+  return db
+    .query("rateLimitPending")
+    .withIndex("by_name_key_at", (q) => q.eq("name", t.name).eq("key", t.key))
+    .take(MAX_UNFOLDED + 1);
+}
+
+/** Does a target have unfolded rows? (One index read.) */
+export async function hasPending(db: DatabaseReader, t: Target): Promise<boolean> {
+  const row = await db
+    .query("rateLimitPending")
+    .withIndex("by_name_key_at", (q) => q.eq("name", t.name).eq("key", t.key))
+    .first();
+  return row !== null;
+}
+
+/**
+ * The view of a target on this snapshot (`upTo`) of committed data, without
+ * reading every unfolded row: the newest row with a link already holds the
+ * state with everything committed up to its snapshot applied, so only the
+ * rows committed after that are read. When the fold has gone past that
+ * snapshot (`foldedThrough`), or a reset came after it, the state document is
+ * the newer start. Either way the result equals applying every counted
+ * unfolded row to the folded state, because folding is the same in-order
+ * application.
+ */
+export async function readAsyncView(
   db: DatabaseReader,
-  doc: Doc<"rateLimits"> | null,
-  name: string,
-  key: string,
+  t: Target,
+  upTo: bigint,
 ): Promise<AsyncView> {
+  const doc = await readShard(db, t, 0);
   const link = await db
     .query("rateLimitPending")
-    .withIndex("by_name_key_upTo", (q) => q.eq("name", name).eq("key", key))
+    .withIndex("by_name_key_upTo", (q) => q.eq("name", t.name).eq("key", t.key))
     .order("desc")
     .first();
   const through = doc?.foldedThrough;
-  const upTo = link?.upTo;
-  if (
-    upTo !== undefined &&
-    link!.applied !== undefined &&
-    (through === undefined || upTo >= through)
-  ) {
-    // Rows committed at `upTo` itself were visible to that call, so: strictly after.
-    const rows = await db
-      .query("rateLimitPending")
-      .withIndex("by_name_key_at", (q) => q.eq("name", name).eq("key", key).gt("at", upTo))
-      .take(MAX_UNFOLDED + 1);
-    return { base: link!.applied, rows };
-  }
-  // Rows of one transaction share `at`; a fold batch may have split them, so: from `through` on.
+  const resetAt = committed(doc?.resetAt);
+  const counts = (row: { upTo: bigint }) => resetAt === undefined || row.upTo >= resetAt;
+  const useLink = link !== null && counts(link) && (through === undefined || link.upTo >= through);
+  // Rows committed at a link's `upTo` were visible to its call, so: strictly after. Rows of
+  // one transaction share `at`, and a fold batch may have split them, so: from `through` on.
   const rows = await db
     .query("rateLimitPending")
     .withIndex("by_name_key_at", (q) => {
-      const keyed = q.eq("name", name).eq("key", key);
+      const keyed = q.eq("name", t.name).eq("key", t.key);
+      if (useLink) return keyed.gt("at", link.upTo);
       return through === undefined ? keyed : keyed.gte("at", through);
     })
     .take(MAX_UNFOLDED + 1);
-  return { base: toState(doc), rows };
+  const folded = doc?.state ?? null;
+  return {
+    folded,
+    ...(doc?.blockedUntil !== undefined ? { blockedUntil: doc.blockedUntil } : {}),
+    ...(doc?.blockReason !== undefined ? { blockReason: doc.blockReason } : {}),
+    base: useLink ? link.applied : folded,
+    rows: rows.filter(counts).map(pendingRow),
+    upTo,
+  };
+}
+
+/** A stored commit timestamp, once committed (inside its own transaction it is a placeholder). */
+function committed(at: bigint | object | undefined): bigint | undefined {
+  return typeof at === "bigint" ? at : undefined;
+}
+
+/** The rows this transaction appended for a target (invisible to a stale snapshot). */
+export async function readOwnRows(db: DatabaseReader, t: Target): Promise<PendingRow[]> {
+  const rows = await db
+    .query("rateLimitPending")
+    .withIndex("by_name_key_at", (q) => q.eq("name", t.name).eq("key", t.key).gte("at", PENDING_AT))
+    .take(MAX_UNFOLDED + 1);
+  return rows.map(pendingRow);
 }
 
 /**
@@ -130,44 +180,19 @@ export function foldRows(
   let st = state;
   for (const row of rows) {
     const t = Math.max(row.ts, st?.ts ?? row.ts);
-    st = s.algorithm.take(s, advance(s, st, seed, t), row.count, t);
+    st = s.algorithm.take(s, advance(s, st, seed, t), row.count, Math.max(row.logAt ?? t, t));
   }
   return st;
 }
 
-/** Consumption of the rows a decision read. */
-export function unfoldedCount(rows: PendingRow[]): number {
-  return rows.reduce((sum, row) => sum + row.count, 0);
-}
-
 /**
- * The asynchronous admission rule, on the folded `state` and the unfolded
- * `rows` a snapshot holds. Without `reserve`, a call is admitted when the
- * folded state has room for `count` (the peer's rule) and the state with the
- * rows applied is not below zero: the last call admitted may leave the
- * balance at most its own count below zero once everything folds (the peer's
- * own tests expect a call admitted on a balance its queued consumption has
- * just exhausted). With `reserve`, `count` is reserved on the state with the
- * rows applied, so `maxReserved` bounds the whole debt. Denied: `retryAfter`
- * until both hold.
- */
-export function decideAsync(
-  c: NormalizedConfig,
-  state: RateLimitState | null,
-  rows: PendingRow[],
-  seed: string,
-  now: number,
-  count: number,
-  reserve: boolean,
-): Exclude<Decision, { needSecondShard: true }> {
-  const applied = foldRows(shardConfig(c), state, seed, rows);
-  return decideOnApplied(c, state, applied, seed, now, count, reserve);
-}
-
-/**
- * `decideAsync` given the state with the rows already applied (`applied`),
- * e.g. computed from a chain link (`readChained`), which the call's own row
- * then records.
+ * The asynchronous admission rule, given the folded `state` and `applied`,
+ * the state with every unfolded row the call can see applied. Without
+ * `reserve`, a call is admitted when the folded state has room for `count`
+ * (the peer's rule) and `applied` is not below zero: the last call admitted
+ * may leave the balance at most its own count below zero once everything
+ * folds. With `reserve`, `count` is reserved on `applied`, so `maxReserved`
+ * bounds the whole debt. Denied: `retryAfter` until both hold.
  */
 export function decideOnApplied(
   c: NormalizedConfig,
@@ -177,13 +202,13 @@ export function decideOnApplied(
   now: number,
   count: number,
   reserve: boolean,
-): Exclude<Decision, { needSecondShard: true }> {
+): Decision {
   const withRows = [{ shard: 0, state: applied }];
-  const d = reserve
-    ? decide(c, withRows, seed, now, count, true)
-    : both(decide(c, [{ shard: 0, state }], seed, now, count), decide(c, withRows, seed, now, 0));
-  if (!d.ok && d.needSecondShard) throw new Error("unreachable: one shard");
-  return d;
+  if (reserve) return decide(c, withRows, seed, now, count, true);
+  return both(
+    decide(c, [{ shard: 0, state }], seed, now, count),
+    decide(c, withRows, seed, now, 0),
+  );
 }
 
 /** Admitted if both are; else denied until both are (the later retryAfter). */
@@ -193,35 +218,30 @@ function both(a: Decision, b: Decision): Decision {
   return { ok: false, retryAfter: Math.max(wait(a), wait(b)) };
 }
 
-/**
- * Records an admitted asynchronous call: one append, nothing read. `link`
- * (from a stale-snapshot decision) lets later calls start from this row.
- */
+/** Records an admitted asynchronous call: one append, nothing read. */
 export async function appendPending(
   ctx: MutationCtx,
-  row: { name: string; key: string; count: number; ts: number; config: RateLimitConfig },
-  link?: ChainLink,
+  row: PendingRow & { name: string; key: string; config: RateLimitConfig },
+  link: ChainLink,
 ) {
   await ctx.db.insert("rateLimitPending", { ...row, ...link, at: ctx.db.vars.commitTs });
 }
 
 /**
- * Deletes the unfolded consumption of (name, key) (part of `reset`). Calls
- * were admitted all the same, so a limit with stats counts them first, as
- * the fold would have.
+ * Deletes the unfolded consumption of a target (part of `reset`) and says
+ * whether there was any. Calls were admitted all the same, so a limit with
+ * stats counts them first, as the fold would have.
  */
-export async function deletePending(ctx: MutationCtx, name: string, key: string) {
+export async function deletePending(ctx: MutationCtx, t: Target): Promise<boolean> {
+  let any = false;
   for (;;) {
-    const rows = await readPending(ctx.db, name, key);
+    const rows = await readPending(ctx.db, t);
     const counted = rows.filter((row) => row.config.stats === true);
-    if (counted.length > 0) await foldAdmitted(ctx, { name, key }, counted);
+    if (counted.length > 0) await foldAdmitted(ctx, t, counted);
     for (const row of rows) await ctx.db.delete("rateLimitPending", row._id);
-    if (rows.length <= MAX_UNFOLDED) return;
+    any ||= rows.length > 0;
+    if (rows.length <= MAX_UNFOLDED) return any;
   }
-}
-
-function seedOf(name: string, key: string): string {
-  return `${name}\u0000${key}`;
 }
 
 /** Folds up to FOLD_BATCH rows committed at or before this pass's snapshot, in commit order. */
@@ -233,7 +253,7 @@ export async function foldPending(ctx: MutationCtx, now: number): Promise<Mainte
     .take(FOLD_BATCH);
   const byKey = new Map<string, Doc<"rateLimitPending">[]>();
   for (const row of rows) {
-    const id = seedOf(row.name, row.key);
+    const id = storedTarget(row).seed;
     byKey.set(id, [...(byKey.get(id) ?? []), row]);
   }
   for (const group of byKey.values()) await foldKey(ctx, group, now);
@@ -241,33 +261,44 @@ export async function foldPending(ctx: MutationCtx, now: number): Promise<Mainte
   return { processed: rows.length, more: rows.length === FOLD_BATCH };
 }
 
+/**
+ * Folds a target's unfolded rows now, in the caller's transaction (`credit`
+ * gives back consumption, so it must see all of it). This reads the key's
+ * pending range for real: a credit can conflict with calls on its key.
+ */
+export async function foldTarget(ctx: MutationCtx, t: Target, now: number) {
+  for (;;) {
+    const rows = await readPending(ctx.db, t);
+    await foldKey(ctx, rows, now);
+    for (const row of rows) await ctx.db.delete("rateLimitPending", row._id);
+    if (rows.length <= MAX_UNFOLDED) return;
+  }
+}
+
 async function foldKey(ctx: MutationCtx, rows: Doc<"rateLimitPending">[], now: number) {
-  const { name, key } = rows[0]!;
+  const first = rows[0];
+  const last = rows[rows.length - 1];
+  if (first === undefined || last === undefined) return;
+  const t = storedTarget(first);
   // The latest call's config wins, as it would for a transactional call.
-  const config = normalizeConfig(rows[rows.length - 1]!.config, name);
+  const config = normalizeConfig(last.config, t.name);
   const s = shardConfig(config);
-  const seed = seedOf(name, key);
-  const doc = await ctx.db
-    .query("rateLimits")
-    .withIndex("by_name_key_shard", (q) => q.eq("name", name).eq("key", key).eq("shard", 0))
-    .unique();
-  if (config.stats) await foldAdmitted(ctx, { name, key }, rows);
-  const state = foldRows(s, doc && { value: doc.value, ts: doc.ts, prev: doc.prev }, seed, rows);
-  if (state === null) return;
-  const folded = (doc?.folded ?? 0) + unfoldedCount(rows);
-  // Rows are in commit order, and committed (`at` <= the pass's snapshot): the last is the newest.
-  const last = rows[rows.length - 1]!.at;
-  const foldedThrough = typeof last === "bigint" ? last : doc?.foldedThrough;
-  const fields = {
-    value: state.value,
-    ts: state.ts,
-    idleAt: keepWhileBlocked(doc, idleAt(s, state, seed, now)),
-    folded,
+  const doc = await readShard(ctx.db, t, 0);
+  if (config.stats) await foldAdmitted(ctx, t, rows);
+  const resetAt = committed(doc?.resetAt);
+  const counted = rows.filter((row) => resetAt === undefined || row.upTo >= resetAt);
+  const state = foldRows(s, stateOf(config.algorithm, doc), t.seed, counted);
+  // Rows are committed (`at` <= the pass's snapshot) and in commit order: the last is the newest.
+  const foldedThrough = committed(last.at);
+  if (state === null) {
+    if (doc !== null && foldedThrough !== undefined)
+      await ctx.db.patch("rateLimits", doc._id, { foldedThrough });
+    return;
+  }
+  const idle = idleAt(s, state, t.seed, now);
+  await writeState(ctx, t, 0, doc, config.algorithm, state, idle, {
     ...(foldedThrough !== undefined ? { foldedThrough } : {}),
-  };
-  const prev = state.prev !== undefined ? { prev: state.prev } : {};
-  if (doc) await ctx.db.patch("rateLimits", doc._id, { ...fields, ...prev });
-  else await ctx.db.insert("rateLimits", { name, key, shard: 0, ...fields, ...prev });
+  });
 }
 
 /** When folding is next due: FOLD_DELAY_MS after the oldest unfolded call (one index read). */

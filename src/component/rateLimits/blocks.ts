@@ -1,20 +1,22 @@
 /**
  * Blocks: an operator denies one key of a limit until a time ("block this
- * key for an hour"). The block is written on every shard document of the key,
- * so `limit` sees it in the document it reads anyway: the unblocked path reads
- * nothing more. Shard 0 also carries `blockName`, the index `listBlocks` pages.
+ * key for an hour"). The block is written on shard 0 and on every shard
+ * document the key has, so a decision sees it in the document it reads
+ * anyway (a shard with no document asks shard 0, ./shards.ts). Shard 0 also
+ * carries `blockName`, the index `listBlocks` pages. No write but `unblock`
+ * removes a block: `reset` and `credit` keep it, and the one state writer
+ * keeps `idleAt` at or after its end, so the sweep cannot delete it early.
  */
 import type { PaginationOptions, PaginationResult } from "convex/server";
-import type { Doc } from "../_generated/dataModel.js";
 import type { MutationCtx, QueryCtx } from "../_generated/server.js";
 import { ErrorCode, guardError } from "../lib/errors.js";
 import { paginateChecked } from "../lib/paginate.js";
 import { assertIntInRange, assertString } from "../lib/validate.js";
 import { sweepDue } from "../maintenance/due.js";
 import { ensureMaintenance } from "../maintenance/kick.js";
-import { MAX_SHARDS, normalizeConfig, shardConfig } from "./config.js";
+import { assertLimitName, normalizeConfig } from "./config.js";
 import type { Block, RateLimitConfig } from "./model.js";
-import { publicTarget, readShard, seedOf } from "./shards.js";
+import { activeBlock, hostTarget, readShards } from "./shards.js";
 
 /** Longest block reason, in UTF-8 bytes (it is shown on an admin page). */
 export const MAX_REASON_BYTES = 512;
@@ -22,28 +24,6 @@ export const MAX_REASON_BYTES = 512;
 export const MAX_BLOCK_MS = 10 * 366 * 24 * 3_600_000;
 /** Most blocks one `listBlocks` page returns. */
 export const MAX_BLOCKS_PAGE = 256;
-
-/** The block a shard document holds while it lasts (at `now`), as `getValue` and `listBlocks` show it. */
-export function activeBlock(
-  doc: Doc<"rateLimits"> | null,
-  now: number,
-): { until: number; reason?: string } | null {
-  const until = doc?.blockedUntil;
-  if (until === undefined || until <= now) return null;
-  return { until, ...(doc!.blockReason !== undefined ? { reason: doc!.blockReason } : {}) };
-}
-
-/** The denial of a key blocked at `now`, or null. */
-export function blockedDecision(doc: Doc<"rateLimits"> | null, now: number) {
-  const block = activeBlock(doc, now);
-  if (block === null) return null;
-  return { ok: false as const, retryAfter: block.until - now, reason: "blocked" as const };
-}
-
-/** A shard's `idleAt` never falls before its block ends: the sweep must not delete a block. */
-export function keepWhileBlocked(doc: Doc<"rateLimits"> | null, idleAt: number): number {
-  return Math.max(idleAt, doc?.blockedUntil ?? 0);
-}
 
 function assertUntil(until: number, now: number): number {
   if (!Number.isFinite(until) || until <= now) {
@@ -67,25 +47,31 @@ export async function blockKey(
   args: { name: string; key?: string; until: number; reason?: string; config: RateLimitConfig },
   now: number,
 ): Promise<null> {
-  const { name, key } = publicTarget(args);
-  const config = normalizeConfig(args.config, name);
+  const t = hostTarget(args.name, args.key);
+  const config = normalizeConfig(args.config, t.name);
   const until = assertUntil(args.until, now);
   if (args.reason !== undefined) assertString(args.reason, "reason", MAX_REASON_BYTES);
-  const s = shardConfig(config);
-  const seed = seedOf(name, key);
+  const docs = new Map((await readShards(ctx.db, t)).map((d) => [d.shard, d]));
+  const shards = new Set([...Array.from({ length: config.shards }, (_, i) => i), ...docs.keys()]);
   let inserted = false;
-  for (let shard = 0; shard < config.shards; shard++) {
-    const doc = await readShard(ctx.db, name, key, shard);
+  for (const shard of shards) {
+    const doc = docs.get(shard);
     const fields = {
       blockedUntil: until,
       blockReason: args.reason,
-      ...(shard === 0 ? { blockName: name } : {}),
+      ...(shard === 0 ? { blockName: t.name } : {}),
     };
     if (doc) {
       await ctx.db.patch("rateLimits", doc._id, { ...fields, idleAt: Math.max(doc.idleAt, until) });
     } else {
-      const state = s.algorithm.initial(s, seed, now);
-      await ctx.db.insert("rateLimits", { name, key, shard, ...state, ...fields, idleAt: until });
+      // No state: the key's calls start from the algorithm's initial state, as without a document.
+      await ctx.db.insert("rateLimits", {
+        name: t.name,
+        key: t.key,
+        shard,
+        ...fields,
+        idleAt: until,
+      });
       inserted = true;
     }
   }
@@ -100,13 +86,9 @@ export async function unblockKey(
   args: { name: string; key?: string },
   now: number,
 ): Promise<{ unblocked: boolean }> {
-  const { name, key } = publicTarget(args);
-  const docs = await ctx.db
-    .query("rateLimits")
-    .withIndex("by_name_key_shard", (q) => q.eq("name", name).eq("key", key))
-    .take(MAX_SHARDS);
+  const t = hostTarget(args.name, args.key);
   let unblocked = false;
-  for (const doc of docs) {
+  for (const doc of await readShards(ctx.db, t)) {
     if (doc.blockedUntil === undefined) continue;
     if (doc.blockedUntil > now) unblocked = true;
     await ctx.db.patch("rateLimits", doc._id, {
@@ -124,15 +106,17 @@ export async function listBlockedKeys(
   args: { name: string; paginationOpts: PaginationOptions },
   now: number,
 ): Promise<PaginationResult<Block>> {
-  const { name } = publicTarget({ name: args.name });
+  assertLimitName(args.name);
   assertIntInRange(args.paginationOpts.numItems, "paginationOpts.numItems", 1, MAX_BLOCKS_PAGE);
   const blocked = ctx.db
     .query("rateLimits")
-    .withIndex("by_block", (q) => q.eq("blockName", name).gt("blockedUntil", now));
+    .withIndex("by_block", (q) => q.eq("blockName", args.name).gt("blockedUntil", now));
   const page = await paginateChecked(blocked, args.paginationOpts);
-  return {
-    ...page,
-    // The index range holds only blocks that last past `now`.
-    page: page.page.map((d) => ({ key: d.key, ...activeBlock(d, now)! })),
-  };
+  const blocks: Block[] = [];
+  // The index range holds only blocks that last past `now`.
+  for (const d of page.page) {
+    const block = activeBlock(d, now);
+    if (block !== null) blocks.push({ key: d.key, ...block });
+  }
+  return { ...page, page: blocks };
 }

@@ -4,9 +4,7 @@
  * Convex's isolate runtime loads ICU's full common data (convex-backend
  * crates/isolate/src/client.rs: `v8::icu::set_common_data_77`), so
  * `Intl.DateTimeFormat` knows every IANA zone and its daylight-saving rules,
- * as it does in Node and browsers. Local midnight is found from the zone's
- * offset; where a transition skips midnight (the day starts at 01:00) the
- * first instant of the date is found by search.
+ * as it does in Node and browsers.
  */
 import { ErrorCode, guardError } from "../lib/errors.js";
 
@@ -98,86 +96,205 @@ function localParts(timeZone: string, t: number): Parts {
 
 /** The zone's offset from UTC at `t`, in ms (whole seconds). */
 function offsetAt(timeZone: string, t: number): number {
+  if (timeZone === "UTC") return 0;
   const p = localParts(timeZone, t);
   const wall = Date.UTC(p.y, p.m - 1, p.d, p.h, p.min, p.s);
   return wall - (t - (((t % 1000) + 1000) % 1000));
 }
 
-function dateKey(y: number, m: number, d: number): number {
-  return (y * 100 + m) * 100 + d;
+/*
+ * A period is a maximal run of instants with the same label: the local date
+ * (day), the week containing it (week), the local year and month (month), or
+ * the local hour together with the offset (hour: a repeated hour is two
+ * periods, and an hour a transition cuts short is a period of its own, however
+ * short). Labels are functions of the wall clock `t + offset`, and the offset is
+ * constant between transitions, so a period's bounds are found by arithmetic
+ * within the offset in force plus a search for the transitions in between.
+ *
+ * Transitions fall on whole seconds (tzdb's resolution). The search reads
+ * the offset at both ends of a window and at most CHUNK apart in between, so
+ * it may step over two transitions that return to the same offset within
+ * CHUNK. That moves no bound: a day, week or month is placed by the offsets at
+ * its ends alone, and no zone changes its offset twice within an hour. (From
+ * 1900 to 2040 tzdb has three such pairs, a week of daylight saving in Brazil
+ * in October 2000, checked by a test; the property test checks tiling around
+ * sampled transitions of every zone.) The common case costs three offset
+ * readings per bound.
+ */
+const SECOND = 1000;
+const CHUNK = 7 * DAY;
+
+type Label = { unit: number; offset: number };
+
+/** Days since 1970-01-01 of a wall-clock reading (ms, as if UTC). */
+const dayIndex = (wall: number) => Math.floor(wall / DAY);
+
+/** The unit index of a wall-clock reading: hours, days, weeks or months since 1970. */
+function unitOf(c: Calendar, wall: number): number {
+  switch (c.per) {
+    case "hour":
+      return Math.floor(wall / HOUR);
+    case "day":
+      return dayIndex(wall);
+    case "week":
+      // 1970-01-01 was a Thursday (weekday 4).
+      return Math.floor((dayIndex(wall) + 4 - c.weekStartsOn) / 7);
+    case "month": {
+      const d = new Date(wall);
+      return d.getUTCFullYear() * 12 + d.getUTCMonth();
+    }
+  }
 }
 
-/** The first instant whose local date is y-m-d (normally local 00:00). */
-function startOfLocalDate(timeZone: string, y: number, m: number, d: number): number {
-  const wall = Date.UTC(y, m - 1, d);
-  if (timeZone === "UTC") return wall;
-  let t = wall - offsetAt(timeZone, wall);
-  t = wall - offsetAt(timeZone, t);
-  const p = localParts(timeZone, t);
-  if (p.h === 0 && p.min === 0 && p.s === 0 && dateKey(p.y, p.m, p.d) === dateKey(y, m, d)) {
-    // A fall-back at midnight repeats 00:00: take the first.
-    const earlier = t - HOUR;
-    const q = localParts(timeZone, earlier);
-    return q.h === 0 && dateKey(q.y, q.m, q.d) === dateKey(y, m, d) ? earlier : t;
+/** The wall-clock reading at which unit `u` begins. */
+function unitStart(c: Calendar, u: number): number {
+  switch (c.per) {
+    case "hour":
+      return u * HOUR;
+    case "day":
+      return u * DAY;
+    case "week":
+      return (u * 7 - 4 + c.weekStartsOn) * DAY;
+    case "month":
+      return Date.UTC(Math.floor(u / 12), ((u % 12) + 12) % 12, 1);
   }
-  // Midnight does not exist (a spring-forward at 00:00): search the transition.
-  const target = dateKey(y, m, d);
-  let lo = wall - 15 * HOUR; // local date still before y-m-d (offsets are within -12h..+14h)
-  let hi = wall + 13 * HOUR; // local date y-m-d or later
-  while (hi - lo > 1) {
-    const mid = lo + Math.floor((hi - lo) / 2);
-    const q = localParts(timeZone, mid);
-    if (dateKey(q.y, q.m, q.d) >= target) hi = mid;
-    else lo = mid;
-  }
-  return hi;
 }
 
-/** y-m-d shifted by `days` (calendar arithmetic, any month length). */
-function addDays(y: number, m: number, d: number, days: number) {
-  const x = new Date(Date.UTC(y, m - 1, d + days));
-  return { y: x.getUTCFullYear(), m: x.getUTCMonth() + 1, d: x.getUTCDate() };
+function labelAt(c: Calendar, t: number, offset = offsetAt(c.timeZone, t)): Label {
+  // Hours are told apart by offset too; days, weeks and months are not.
+  return { unit: unitOf(c, t + offset), offset: c.per === "hour" ? offset : 0 };
+}
+
+const sameLabel = (a: Label, b: Label) => a.unit === b.unit && a.offset === b.offset;
+
+const floorSecond = (t: number) => Math.floor(t / SECOND) * SECOND;
+
+/**
+ * The last transition in (lo, hi], given the offset at `hi`: the first whole
+ * second from which the offset is `offset` through `hi`. Undefined: none.
+ */
+function lastTransition(zone: string, lo: number, hi: number, offset: number) {
+  let b = floorSecond(hi);
+  let a = b;
+  // Step back a chunk at a time until a different offset is seen.
+  for (;;) {
+    if (a <= lo) return undefined;
+    a = Math.max(lo, a - CHUNK);
+    if (offsetAt(zone, a) !== offset) break;
+    b = a;
+  }
+  // offset(a) differs, offset(b) is `offset`: narrow to one second.
+  a = floorSecond(a);
+  while (b - a > SECOND) {
+    const mid = floorSecond(a + (b - a) / 2);
+    if (offsetAt(zone, mid) === offset) b = mid;
+    else a = mid;
+  }
+  return b;
+}
+
+/**
+ * The first transition in (lo, hi], given the offset at `lo`: the first whole
+ * second whose offset is not `offset`. Undefined: none.
+ */
+function firstTransition(zone: string, lo: number, hi: number, offset: number) {
+  let a = lo;
+  let b = a;
+  for (;;) {
+    if (b >= hi) return undefined;
+    b = Math.min(hi, b + CHUNK);
+    if (offsetAt(zone, b) !== offset) break;
+    a = b;
+  }
+  b = floorSecond(b);
+  while (b - a > SECOND) {
+    const mid = floorSecond(a + (b - a) / 2);
+    if (mid <= a) break;
+    if (offsetAt(zone, mid) === offset) a = mid;
+    else b = mid;
+  }
+  return b;
+}
+
+/**
+ * The last few periods found, [calendar, start, end): searches for a retry or
+ * idle time probe many instants of the same few periods, and periods are pure
+ * functions of (calendar, time), so a hit saves every offset reading.
+ */
+const recent: { key: string; start: number; end: number }[] = [];
+const RECENT = 8;
+
+const keyOf = (c: Calendar) => `${c.per} ${c.weekStartsOn} ${c.timeZone}`;
+
+/** The period [start, end) containing `t`. */
+function periodOf(c: Calendar, t: number): { start: number; end: number } {
+  const key = keyOf(c);
+  for (const p of recent) if (p.key === key && p.start <= t && t < p.end) return p;
+  const start = findStart(c, t);
+  const p = { key, start, end: findNext(c, start) };
+  recent.unshift(p);
+  if (recent.length > RECENT) recent.pop();
+  return p;
 }
 
 /** Start of the period containing instant `t`. */
 export function periodStart(c: Calendar, t: number): number {
-  const p = localParts(c.timeZone, t);
-  switch (c.per) {
-    case "hour":
-      // Local hours are whole hours of wall time; a repeated hour (fall-back) is two periods.
-      return Math.floor(t / 1000) * 1000 - (p.min * 60 + p.s) * 1000;
-    case "day":
-      return startOfLocalDate(c.timeZone, p.y, p.m, p.d);
-    case "week": {
-      const weekday = new Date(Date.UTC(p.y, p.m - 1, p.d)).getUTCDay();
-      const back = (weekday - c.weekStartsOn + 7) % 7;
-      const s = addDays(p.y, p.m, p.d, -back);
-      return startOfLocalDate(c.timeZone, s.y, s.m, s.d);
-    }
-    case "month":
-      return startOfLocalDate(c.timeZone, p.y, p.m, 1);
+  return periodOf(c, t).start;
+}
+
+/** Start of the period after the one containing `t` (normally its start). */
+export function nextPeriodStart(c: Calendar, t: number): number {
+  return periodOf(c, t).end;
+}
+
+/** The searches without the memo of recent periods (tests check them directly). */
+export const uncached = {
+  periodStart: (c: Calendar, t: number) => findStart(c, t),
+  nextPeriodStart: (c: Calendar, t: number) => findNext(c, t),
+};
+
+function findStart(c: Calendar, t: number): number {
+  const zone = c.timeZone;
+  let offset = offsetAt(zone, t);
+  const label = labelAt(c, t, offset);
+  for (;;) {
+    // Where the clock, at this offset, read the start of the unit.
+    const u = unitStart(c, label.unit) - offset;
+    const x = lastTransition(zone, u, t, offset) ?? u;
+    t = x - SECOND;
+    offset = offsetAt(zone, t);
+    if (!sameLabel(labelAt(c, t, offset), label)) return x;
+    // A transition inside the unit that keeps the label: the period began earlier.
   }
 }
 
-/** Start of the period after the one that starts at `start`. */
-export function nextPeriodStart(c: Calendar, start: number): number {
-  if (c.per === "hour") return start + HOUR;
-  // Noon of the first local date is safely inside the period.
-  const p = localParts(c.timeZone, start + 12 * HOUR);
-  switch (c.per) {
-    case "day": {
-      const n = addDays(p.y, p.m, p.d, 1);
-      return startOfLocalDate(c.timeZone, n.y, n.m, n.d);
-    }
-    case "week": {
-      const n = addDays(p.y, p.m, p.d, 7);
-      return startOfLocalDate(c.timeZone, n.y, n.m, n.d);
-    }
-    case "month":
-      return p.m === 12
-        ? startOfLocalDate(c.timeZone, p.y + 1, 1, 1)
-        : startOfLocalDate(c.timeZone, p.y, p.m + 1, 1);
+function findNext(c: Calendar, t: number): number {
+  const zone = c.timeZone;
+  let offset = offsetAt(zone, t);
+  const label = labelAt(c, t, offset);
+  for (;;) {
+    // Where the clock, at this offset, reads the start of the next unit.
+    const e = unitStart(c, label.unit + 1) - offset;
+    const x = firstTransition(zone, t, e, offset) ?? e;
+    const at = labelAt(c, x);
+    if (!sameLabel(at, label)) return x;
+    // A transition inside the unit that keeps the label: the period goes on.
+    t = x;
+    offset = offsetAt(zone, t);
   }
+}
+
+/**
+ * How many periods the debt of a quota pays for between the periods starting
+ * at `from` and at `to` (`from` < `to`): the calendar units the local clock
+ * moved through, at least 1. Two offset readings, however far apart. It equals
+ * the number of periods except where a transition skips or repeats a whole
+ * unit: an hour that daylight saving skips counts, an hour it repeats does not
+ * (nor a date repeated across the date line; a skipped date counts).
+ */
+export function unitsBetween(c: Calendar, from: number, to: number): number {
+  const unit = (t: number) => unitOf(c, t + offsetAt(c.timeZone, t));
+  return Math.max(1, unit(to) - unit(from));
 }
 
 function pad(n: number, width = 2): string {

@@ -2,13 +2,14 @@ import { ErrorCode, guardError } from "../lib/errors.js";
 import { DAY } from "../lib/time.js";
 import { assertString } from "../lib/validate.js";
 import {
-  ALGORITHMS,
+  ALL_OPTIONS,
   KINDS,
-  algorithmFor,
-  type Algorithm,
+  bind,
+  type Bound,
+  type Engine,
   type ShardConfig,
 } from "./algorithms/index.js";
-import { assertPositiveOption, configError } from "./algorithms/shared.js";
+import { configError } from "./algorithms/shared.js";
 import { applyUpdatesOf, type RateLimitConfig } from "./model.js";
 import { EPS, round2 } from "./numeric.js";
 
@@ -68,8 +69,7 @@ export function assertLimitName(name: unknown): asserts name is string {
 
 /** A checked config with defaults applied. Numbers are for the whole limit (all shards). */
 export type NormalizedConfig = {
-  kind: RateLimitConfig["kind"];
-  algorithm: Algorithm;
+  algorithm: Engine;
   rate: number;
   period: number;
   capacity: number;
@@ -81,32 +81,22 @@ export type NormalizedConfig = {
   async: boolean;
   /** `stats: true`: calls are counted for `stats` (see ./stats.ts). */
   stats: boolean;
+  /** The config as `getValue` reports it, with the defaults the peer's getValue fills in. */
+  reported(windowStart: number | undefined): RateLimitConfig;
 };
 
 /** Fields every kind has; each algorithm lists the others it accepts. */
-const COMMON_FIELDS = new Set([
-  "kind",
-  "rate",
-  "period",
-  "maxReserved",
-  "shards",
-  "applyUpdates",
-  "stats",
-]);
-const ALL_OPTIONS = new Set(ALGORITHMS.flatMap((a) => a.options));
+const COMMON_FIELDS = new Set(["kind", "maxReserved", "shards", "applyUpdates", "stats"]);
 
 /** Rejects a field the config's algorithm does not have, naming it. */
-function assertKnownFields(config: RateLimitConfig, algorithm: Algorithm, name: string) {
+function assertKnownFields(config: RateLimitConfig, algorithm: Bound, name: string) {
   for (const [field, value] of Object.entries(config)) {
     // An explicit null is never "the default" (a token bucket's `start: null`
     // is the one null a config takes, for @convex-dev/rate-limiter configs).
     if (value === null && !(field === "start" && config.kind === "token bucket")) {
       throw configError(name, `${field} must not be null: omit it for the default`, field);
     }
-    // A kind with its own shape (quotas: limit, per) has no rate or period field.
-    const common =
-      COMMON_FIELDS.has(field) && !(algorithm.shape && (field === "rate" || field === "period"));
-    if (value === undefined || common || algorithm.options.includes(field)) {
+    if (value === undefined || COMMON_FIELDS.has(field) || algorithm.options.includes(field)) {
       continue;
     }
     throw configError(
@@ -133,20 +123,15 @@ export function normalizeConfig(
   if (typeof config !== "object" || config === null || Array.isArray(config)) {
     throw configError(name, "config must be an object");
   }
-  const algorithm = algorithmFor(config);
+  const algorithm = bind(config);
   if (algorithm === undefined) {
     const kinds = KINDS.map((k) => `"${k}"`).join(", ");
     throw configError(name, `kind must be one of ${kinds}, got ${String(config.kind)}`, "kind");
   }
   assertKnownFields(config, algorithm, name);
-  const { rate, period } = algorithm.shape
-    ? algorithm.shape(config, name)
-    : {
-        rate: assertPositiveOption(name, "rate", (config as { rate?: unknown }).rate),
-        period: assertPositiveOption(name, "period", (config as { period?: unknown }).period),
-      };
+  const { rate, period } = algorithm.shape(name);
   // A quota's rate and period come from its `limit` and `per`: name the field the host wrote.
-  assertBounded(name, algorithm.shape ? "limit" : "rate", rate, MIN_AMOUNT, MAX_AMOUNT);
+  assertBounded(name, config.kind === "quota" ? "limit" : "rate", rate, MIN_AMOUNT, MAX_AMOUNT);
   assertBounded(name, "period", period, MIN_PERIOD, MAX_PERIOD);
   const maxReserved = config.maxReserved;
   if (
@@ -194,11 +179,10 @@ export function normalizeConfig(
   if (config.stats !== undefined && typeof config.stats !== "boolean") {
     throw configError(name, `stats must be true or false, got ${String(config.stats)}`, "stats");
   }
-  const options = algorithm.configure(config, name, rate);
+  const options = algorithm.configure(name, rate);
   assertBounded(name, "capacity", options.capacity, MIN_AMOUNT, MAX_AMOUNT);
   return {
-    kind: config.kind,
-    algorithm,
+    algorithm: algorithm.engine,
     rate,
     period,
     capacity: options.capacity,
@@ -208,6 +192,8 @@ export function normalizeConfig(
     ...(options.calendar ? { calendar: options.calendar } : {}),
     async,
     stats: config.stats === true,
+    reported: (windowStart) =>
+      algorithm.reportedConfig({ shards, capacity: options.capacity }, windowStart),
   };
 }
 

@@ -171,9 +171,10 @@ export function rateLimitedError(name: string, retryAfter: number, reason?: "blo
 }
 
 /**
- * Projects a shard's remaining value to time `t` (server clock), as the React
- * hook does with `getValue`'s `state`: `ok` if `count` fits, else `retryAfter`
- * (ms from `t`) until it does.
+ * Projects a shard's remaining value to time `t` (server clock) with the full
+ * algorithm: `ok` if `count` fits, else `retryAfter` (ms from `t`) until it
+ * does. The React hook uses the lighter ./projection.ts, which this checks in
+ * test/rateLimits/projection.test.ts.
  */
 export function projectRemaining(
   config: RateLimitConfig,

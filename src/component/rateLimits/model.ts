@@ -159,13 +159,13 @@ export const getValueArgs = {
 };
 
 /**
- * What one shard stores. Each algorithm (./algorithms/) documents what the
- * fields mean for it; `prev` and `log` are used by the sliding windows only.
+ * A shard's state as `getValue` returns it and the algorithms compute on it
+ * (what is stored is each algorithm's tagged form, ./algorithms/index.ts).
+ * `log` is the sliding windows' admission log.
  */
 export const vRateLimitState = v.object({
   value: v.number(),
   ts: v.number(),
-  prev: v.optional(v.number()),
   log: v.optional(v.union(v.bytes(), v.array(v.number()))),
 });
 export type RateLimitState = Infer<typeof vRateLimitState>;

@@ -1,37 +1,137 @@
 /**
- * Access to one rate-limit shard document, shared by the store's writes and
- * getValue's reads: the index lookup, the stored state, the shard seed.
+ * Shard documents: the one normalization of (name, key) into a target, the
+ * index lookups, and the one place a state is decoded from or encoded into a
+ * document (through its algorithm's codec). Blocks are read here too, since
+ * every decision must see them in the documents it reads.
  */
 import type { Doc } from "../_generated/dataModel.js";
-import type { DatabaseReader } from "../_generated/server.js";
-import { assertKey } from "../lib/validate.js";
-import { assertLimitName } from "./config.js";
+import type { DatabaseReader, MutationCtx } from "../_generated/server.js";
+import { ErrorCode, guardError } from "../lib/errors.js";
+import { assertKey, assertString } from "../lib/validate.js";
+import type { Engine } from "./algorithms/index.js";
+import { MAX_NAME_BYTES, MAX_SHARDS, assertLimitName } from "./config.js";
 import type { RateLimitState } from "./model.js";
 
-/** Seeds the per-key fixed-window alignment and random start. */
-export function seedOf(name: string, key: string): string {
-  return `${name}\u0000${key}`;
+/** A limit's (name, key), checked once at the boundary. `key` "" is the name's shared value. */
+export type Target = {
+  name: string;
+  key: string;
+  /** Seeds the per-key fixed-window alignment (stable, so a swept key keeps its windows). */
+  seed: string;
+};
+
+function target(name: string, key: string): Target {
+  return { name, key, seed: `${name}\u0000${key}` };
 }
 
-/** Name and key of a public call that does not go through `prepare` (credit, getValue, reset). */
-export function publicTarget(args: { name: string; key?: string }): { name: string; key: string } {
-  assertLimitName(args.name);
-  if (args.key === undefined) return { name: args.name, key: "" };
-  assertKey(args.key);
-  return { name: args.name, key: args.key };
+/**
+ * A host's (name, key): the name is not in the reserved "guard:" namespace;
+ * an omitted key is the shared value, an explicit "" is refused.
+ */
+export function hostTarget(name: string, key: string | undefined): Target {
+  assertLimitName(name);
+  if (key !== undefined) assertKey(key);
+  return target(name, key ?? "");
 }
 
-export function readShard(db: DatabaseReader, name: string, key: string, shard: number) {
+/** convex-guard's own limits (codes, API keys): reserved names allowed; "" is the shared value. */
+export function guardTarget(name: string, key: string): Target {
+  assertString(name, "name", MAX_NAME_BYTES);
+  if (typeof key !== "string") throw guardError(ErrorCode.INVALID_ARGUMENT, "key must be a string");
+  if (key !== "") assertKey(key);
+  return target(name, key);
+}
+
+/** A target rebuilt from a stored (name, key) (checked when it was written). */
+export function storedTarget(row: { name: string; key: string }): Target {
+  return target(row.name, row.key);
+}
+
+export function readShard(db: DatabaseReader, t: Target, shard: number) {
   return db
     .query("rateLimits")
-    .withIndex("by_name_key_shard", (q) => q.eq("name", name).eq("key", key).eq("shard", shard))
+    .withIndex("by_name_key_shard", (q) => q.eq("name", t.name).eq("key", t.key).eq("shard", shard))
     .unique();
 }
 
-export function toState(doc: Doc<"rateLimits"> | null): RateLimitState | null {
-  if (doc === null) return null;
-  const { value, ts, prev, log } = doc;
-  return { value, ts, prev, log };
+/** Every shard document of a target (at most MAX_SHARDS). */
+export function readShards(db: DatabaseReader, t: Target) {
+  return db
+    .query("rateLimits")
+    .withIndex("by_name_key_shard", (q) => q.eq("name", t.name).eq("key", t.key))
+    .take(MAX_SHARDS);
+}
+
+/** The state a document holds for `engine` (null: none, or one another algorithm stored). */
+export function stateOf(engine: Engine, doc: Doc<"rateLimits"> | null): RateLimitState | null {
+  return doc?.state === undefined ? null : engine.decode(doc.state);
+}
+
+/**
+ * The one writer of a shard's state: the algorithm's stored form, and an
+ * `idleAt` never before a block on the document ends (the sweep must not
+ * delete a block). `extra`: fields of the same write (stats counters, the
+ * fold's watermark). Returns whether it inserted the document.
+ */
+export async function writeState(
+  ctx: MutationCtx,
+  t: Target,
+  shard: number,
+  doc: Doc<"rateLimits"> | null,
+  engine: Engine,
+  state: RateLimitState,
+  idleAt: number,
+  extra: Partial<
+    Pick<Doc<"rateLimits">, "statsHour" | "statsAllowed" | "statsConsumed" | "foldedThrough">
+  > = {},
+): Promise<boolean> {
+  const fields = { state: engine.encode(state), idleAt: keepWhileBlocked(doc, idleAt), ...extra };
+  if (doc) {
+    await ctx.db.patch("rateLimits", doc._id, fields);
+    return false;
+  }
+  await ctx.db.insert("rateLimits", { name: t.name, key: t.key, shard, ...fields });
+  return true;
+}
+
+type BlockFields = Pick<Doc<"rateLimits">, "blockedUntil" | "blockReason">;
+
+/** The block a document holds while it lasts (at `now`), as `getValue` and `listBlocks` show it. */
+export function activeBlock(
+  doc: BlockFields | null,
+  now: number,
+): { until: number; reason?: string } | null {
+  const until = doc?.blockedUntil;
+  if (doc === null || until === undefined || until <= now) return null;
+  return { until, ...(doc.blockReason !== undefined ? { reason: doc.blockReason } : {}) };
+}
+
+/** The denial of a key blocked at `now`, or null. */
+export function blockedDecision(doc: BlockFields | null, now: number) {
+  const block = activeBlock(doc, now);
+  if (block === null) return null;
+  return { ok: false as const, retryAfter: block.until - now, reason: "blocked" as const };
+}
+
+/** A document's `idleAt` never falls before its block ends. */
+export function keepWhileBlocked(doc: BlockFields | null, idleAt: number): number {
+  return Math.max(idleAt, doc?.blockedUntil ?? 0);
+}
+
+/**
+ * The block in force on a target, seen from a shard document read for a
+ * decision. A block is written on shard 0 and every existing shard document;
+ * a shard with no document (a shard count raised since) asks shard 0.
+ */
+export async function blockSeenFrom(
+  db: DatabaseReader,
+  t: Target,
+  shard: number,
+  doc: Doc<"rateLimits"> | null,
+  now: number,
+) {
+  if (doc !== null || shard === 0) return blockedDecision(doc, now);
+  return blockedDecision(await readShard(db, t, 0), now);
 }
 
 export function randomInt(n: number): number {

@@ -20,10 +20,84 @@
  * batch; the rows are read only up to the pass's snapshot, so racing appends
  * (which commit later) are outside its read set.
  */
+import { defineTable } from "convex/server";
+import { v, type Infer } from "convex/values";
 import type { Doc } from "../_generated/dataModel.js";
 import type { MutationCtx, QueryCtx } from "../_generated/server.js";
 import { DAY, HOUR, MINUTE } from "../lib/time.js";
 import { ensureMaintenance, type MaintenanceResult } from "../maintenance/kick.js";
+
+/** Counts of calls: the fields every stats row, aggregate and result carries. */
+const countFields = { allowed: v.number(), denied: v.number(), consumed: v.number() };
+
+/**
+ * The stats tables. Rows are appended by `limit` (a denial, or a key's
+ * closed hour) and never changed; the maintenance pass folds them into the
+ * hourly aggregates and deletes them. `hour` is the start of a UTC hour (ms
+ * since epoch).
+ */
+export const statsTables = {
+  rateLimitStatRows: defineTable({
+    name: v.string(),
+    key: v.string(),
+    hour: v.number(),
+    ...countFields,
+    at: v.commitTs(),
+  })
+    .index("by_at", ["at"])
+    .index("by_hour", ["hour"]),
+  // Per (name, hour): what `stats` without a key reads.
+  rateLimitStatsByName: defineTable({ name: v.string(), hour: v.number(), ...countFields })
+    .index("by_name_hour", ["name", "hour"])
+    .index("by_hour", ["hour"]),
+  // Per (name, key, hour): a key's stats and the top denied keys of an hour.
+  rateLimitStatsByKey: defineTable({
+    name: v.string(),
+    key: v.string(),
+    hour: v.number(),
+    ...countFields,
+  })
+    .index("by_name_key_hour", ["name", "key", "hour"])
+    .index("by_name_hour_denied", ["name", "hour", "denied"])
+    .index("by_hour", ["hour"]),
+};
+
+/** `stats` arguments (read by ./statsQuery.ts). */
+export const statsArgs = {
+  name: v.string(),
+  /** One key's stats; omitted: the whole limit, with its top denied keys. */
+  key: v.optional(v.string()),
+  /** ms since epoch; the hours starting in [from, to) are returned. */
+  from: v.number(),
+  to: v.number(),
+  /** How many top denied keys (default 10, at most 25). */
+  top: v.optional(v.number()),
+  /** IANA zone whose midnights split `days` (default "UTC"), e.g. "America/New_York". */
+  timeZone: v.optional(v.string()),
+};
+
+export const vStatsResult = v.object({
+  /** Hours (UTC, start in ms) with any call, oldest first. */
+  hours: v.array(v.object({ hour: v.number(), ...countFields })),
+  /** The same summed per day of `timeZone` (UTC by default; `day` = its local midnight, in ms). */
+  days: v.array(v.object({ day: v.number(), ...countFields })),
+  total: v.object(countFields),
+  /** Without `key`: the keys with the most denials in the range, most first. */
+  topDenied: v.array(v.object({ key: v.string(), ...countFields })),
+  /** False when some hour had more denied keys than `top`: a key denied a little in many hours may be missing. */
+  topDeniedExact: v.boolean(),
+  /** Hours starting before this are final; later ones still gain counts (the current hour, unfolded ones). */
+  completeUntil: v.number(),
+});
+export type StatsResult = Infer<typeof vStatsResult>;
+export type StatsArgs = {
+  name: string;
+  key?: string;
+  from: number;
+  to: number;
+  top?: number;
+  timeZone?: string;
+};
 
 /** How long after an hour ends its stats are folded (one tick takes every key's closed hour). */
 export const STATS_DELAY_MS = 2 * MINUTE;

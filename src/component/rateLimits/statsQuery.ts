@@ -10,7 +10,7 @@ import { DAY, HOUR } from "../lib/time.js";
 import { isZoneName, periodStart } from "./calendar.js";
 import { assertLimitName } from "./config.js";
 import { KEY_STATS_RETENTION_MS, hourOf, type Counts } from "./stats.js";
-import type { StatsArgs, StatsResult } from "./statsModel.js";
+import type { StatsArgs, StatsResult } from "./stats.js";
 
 /** Longest range one `stats` call reads (hours: 744 aggregates at most). */
 export const MAX_STATS_RANGE_MS = 31 * DAY;

@@ -1,44 +1,64 @@
 /**
- * The rate limiter's reads and writes: one shard document per (name, key,
- * shard), read by index, decided by ./math.ts, written back. The public
- * functions in ../rateLimits.ts and codes.ts's budgets call these.
+ * The rate-limit store: every decision and every state write goes through it
+ * (`limit`, `limitAll`, `check`, `reset`, `credit`, codes' and API keys'
+ * budgets; `getValue`, blocks and the pass use its ./shards.ts and
+ * ./async.ts). A call is normalized once (`hostCall` / `guardCall`);
+ * `evaluate` decides it, transactional or asynchronous (a stale snapshot
+ * plus its own transaction's rows, for every caller alike); `settle` is the
+ * one place a decision is written: shard states through the one writer, a
+ * pending row, or a denial's stats row.
  */
+import { internal } from "../_generated/api.js";
 import type { Doc } from "../_generated/dataModel.js";
 import type { DatabaseReader, MutationCtx, QueryCtx } from "../_generated/server.js";
 import { ErrorCode, guardError } from "../lib/errors.js";
-import { assertKey, assertString } from "../lib/validate.js";
 import { sweepDue } from "../maintenance/due.js";
 import { ensureMaintenance } from "../maintenance/kick.js";
-import {
-  MAX_NAME_BYTES,
-  assertNotReserved,
-  admissibleCount,
-  normalizeConfig,
-  shardConfig,
-  type NormalizedConfig,
-} from "./config.js";
 import {
   FOLD_DELAY_MS,
   FOLD_WAIT_MS,
   MAX_UNFOLDED,
+  RESET_MARK_MS,
   appendPending,
   decideOnApplied,
+  deletePending,
   foldRows,
-  readChained,
-  readPending,
+  foldTarget,
+  readAsyncView,
+  readOwnRows,
   type AsyncView,
   type ChainLink,
 } from "./async.js";
-import { randomInt, readShard, seedOf, toState } from "./shards.js";
-import { blockedDecision } from "./blocks.js";
-import * as stats from "./stats.js";
-import { decide, type Decision, type ShardRead, type ShardWrite } from "./math.js";
+import {
+  admissibleCount,
+  assertCount,
+  normalizeConfig,
+  shardConfig,
+  type NormalizedConfig,
+} from "./config.js";
+import { creditState, decide, idleAt, type Decision, type ShardRead } from "./math.js";
 import type { LimitAllResult, RateLimitConfig, RateLimitResult } from "./model.js";
+import {
+  activeBlock,
+  blockSeenFrom,
+  blockedDecision,
+  guardTarget,
+  hostTarget,
+  randomInt,
+  readShard,
+  readShards,
+  stateOf,
+  writeState,
+  type Target,
+} from "./shards.js";
+import * as stats from "./stats.js";
 
-/** A request as component modules make it (codes.ts uses these for its issue and failure limits). */
+export { hostTarget, type Target } from "./shards.js";
+
+/** A request as convex-guard's own modules make it (codes' and API keys' budgets). */
 export type LimitRequest = {
   name: string;
-  /** "" is the name's single shared value (public functions map an omitted key to it). */
+  /** "" is the name's single shared value. */
   key: string;
   config: RateLimitConfig;
   count?: number;
@@ -46,170 +66,126 @@ export type LimitRequest = {
 };
 
 /** A request as a public function receives it: `key` omitted = shared. */
-export type PublicRequest = {
-  name: string;
-  key?: string;
-  count?: number;
-  reserve?: boolean;
-  config: RateLimitConfig;
-};
+export type PublicRequest = Omit<LimitRequest, "key"> & { key?: string };
 
 /** Most requests one `limitAll` may combine. */
 export const MAX_LIMIT_ALL = 16;
 
-type Prepared = {
-  name: string;
-  key: string;
+/** A call, checked: where, with what config, how much. */
+export type Call = {
+  target: Target;
   config: NormalizedConfig;
+  /** The config as given: asynchronous rows store it for the fold. */
+  raw: RateLimitConfig;
   count: number;
   reserve: boolean;
-  rawConfig: RateLimitConfig;
-  /** Seeds the per-key fixed-window alignment. */
-  seed: string;
 };
 
-/** Validates a request (throws before any read or write). Reserved names pass: codes.ts uses them. */
-function prepare(req: LimitRequest): Prepared {
-  assertString(req.name, "name", MAX_NAME_BYTES);
-  if (typeof req.key !== "string")
-    throw guardError(ErrorCode.INVALID_ARGUMENT, "key must be a string");
-  if (req.key !== "") assertKey(req.key);
-  const config = normalizeConfig(req.config, req.name);
+function call(target: Target, req: { config: RateLimitConfig; count?: number; reserve?: boolean }) {
+  const config = normalizeConfig(req.config, target.name);
   const reserve = req.reserve ?? false;
-  const count = admissibleCount(config, req.count ?? 1, reserve, req.name);
-  const seed = seedOf(req.name, req.key);
-  return { name: req.name, key: req.key, config, count, reserve, rawConfig: req.config, seed };
+  const count = admissibleCount(config, req.count ?? 1, reserve, target.name);
+  return { target, config, raw: req.config, count, reserve };
 }
 
-/**
- * Maps a public request to an internal one; `prepare` validates name and key.
- * Refused here: reserved names (only convex-guard's own limits use them) and
- * an explicit "" key (internally "" means the shared value).
- */
-export function fromPublic(args: PublicRequest): LimitRequest {
-  assertNotReserved(args.name);
-  if (args.key === "") assertKey(args.key);
-  return {
-    name: args.name,
-    key: args.key ?? "",
-    config: args.config,
-    count: args.count,
-    reserve: args.reserve,
-  };
+/** A host's call: reserved names and an explicit "" key refused (throws before any read). */
+export function hostCall(req: PublicRequest): Call {
+  return call(hostTarget(req.name, req.key), req);
 }
+
+/** convex-guard's own call (reserved names allowed). */
+export function guardCall(req: LimitRequest): Call {
+  return call(guardTarget(req.name, req.key), req);
+}
+
+type Final = Exclude<Decision, { needSecondShard: true }>;
 
 type Evaluated = {
-  p: Prepared;
-  decision: Exclude<Decision, { needSecondShard: true }>;
+  call: Call;
+  decision: Final;
   docs: Map<number, Doc<"rateLimits"> | null>;
-  /** Asynchronous, decided on a stale snapshot: what the call's row records (see readChained). */
+  /** Asynchronous: what an admitted call's row records for later calls. */
   link?: ChainLink;
 };
 
-/**
- * Reads one random shard; reads a second (never more) only when the limit has
- * >= 3 shards and the first cannot admit the call alone.
- */
-async function evaluate(db: DatabaseReader, p: Prepared, now: number): Promise<Evaluated> {
-  if (p.config.async) return evaluateAsync(db, p, now);
-  const n = p.config.shards;
-  const first = n === 1 ? 0 : randomInt(n);
-  const docs = new Map<number, Doc<"rateLimits"> | null>();
-  docs.set(first, await readShard(db, p.name, p.key, first));
-  const blocked = blockedDecision(docs.get(first)!, now);
-  if (blocked) return { p, decision: blocked, docs };
-  const reads: ShardRead[] = [{ shard: first, state: toState(docs.get(first)!) }];
-  let decision = decide(p.config, reads, p.seed, now, p.count, p.reserve);
-  if (!decision.ok && decision.needSecondShard) {
-    const second = (first + 1 + randomInt(n - 1)) % n;
-    docs.set(second, await readShard(db, p.name, p.key, second));
-    reads.push({ shard: second, state: toState(docs.get(second)!) });
-    decision = decide(p.config, reads, p.seed, now, p.count, p.reserve);
+/** A decision that needs no second read (one shard was all there is to read). */
+function final(d: Decision): Final {
+  if (!d.ok && d.needSecondShard) {
+    throw guardError(ErrorCode.INTERNAL, "rate limit: a decision asked for a third shard");
   }
-  if (!decision.ok && decision.needSecondShard) throw new Error("unreachable: two shards read");
-  return { p, decision, docs };
+  return d;
 }
 
 /**
- * An asynchronous limit's view: its folded state and the unfolded rows this
- * snapshot holds. With `snapshot` (a stale snapshot of committed data), the
- * rows start after the newest chain link (readChained) and the decision
- * returns the link its own row records.
+ * Decides a call. `stale`: the mutation an asynchronous call runs in, whose
+ * nested query reads a stale snapshot; without it (queries), the snapshot
+ * read is the query's own.
  */
+async function evaluate(
+  db: DatabaseReader,
+  c: Call,
+  now: number,
+  stale?: MutationCtx,
+): Promise<Evaluated> {
+  if (c.config.async) return evaluateAsync(db, c, now, stale);
+  const t = c.target;
+  const n = c.config.shards;
+  const engine = c.config.algorithm;
+  const docs = new Map<number, Doc<"rateLimits"> | null>();
+  const reads: ShardRead[] = [];
+  const read = async (shard: number) => {
+    const doc = await readShard(db, t, shard);
+    docs.set(shard, doc);
+    reads.push({ shard, state: stateOf(engine, doc) });
+    return blockSeenFrom(db, t, shard, doc, now);
+  };
+  const first = n === 1 ? 0 : randomInt(n);
+  const blocked = await read(first);
+  if (blocked) return { call: c, decision: blocked, docs };
+  let decision = decide(c.config, reads, t.seed, now, c.count, c.reserve);
+  if (!decision.ok && decision.needSecondShard) {
+    const again = await read((first + 1 + randomInt(n - 1)) % n);
+    if (again) return { call: c, decision: again, docs };
+    decision = decide(c.config, reads, t.seed, now, c.count, c.reserve);
+  }
+  return { call: c, decision: final(decision), docs };
+}
+
 async function evaluateAsync(
   db: DatabaseReader,
-  p: Prepared,
+  c: Call,
   now: number,
-  snapshot?: bigint,
+  stale: MutationCtx | undefined,
 ): Promise<Evaluated> {
-  const doc = await readShard(db, p.name, p.key, 0);
-  const docs = new Map([[0, doc]]);
-  const blocked = blockedDecision(doc, now);
-  if (blocked) return { p, decision: blocked, docs };
-  const view: AsyncView =
-    snapshot === undefined
-      ? { base: toState(doc), rows: await readPending(db, p.name, p.key) }
-      : await readChained(db, doc, p.name, p.key);
-  if (view.rows.length > MAX_UNFOLDED) {
-    return { p, decision: { ok: false, retryAfter: FOLD_WAIT_MS }, docs };
+  const t = c.target;
+  const view: AsyncView = stale
+    ? await stale.runQuery(
+        internal.rateLimits.asyncView,
+        { name: t.name, key: t.key },
+        { useStaleSnapshot: true },
+      )
+    : await readAsyncView(db, t, 0n);
+  const docs = new Map<number, Doc<"rateLimits"> | null>();
+  const blocked = blockedDecision(view, now);
+  if (blocked) return { call: c, decision: blocked, docs };
+  const own = stale ? await readOwnRows(db, t) : [];
+  if (view.rows.length + own.length > MAX_UNFOLDED) {
+    return { call: c, decision: { ok: false, retryAfter: FOLD_WAIT_MS }, docs };
   }
-  const { config, seed, count, reserve } = p;
-  const applied = foldRows(shardConfig(config), view.base, seed, view.rows);
-  const decision = decideOnApplied(config, toState(doc), applied, seed, now, count, reserve);
-  if (snapshot === undefined) return { p, decision, docs };
-  return { p, decision, docs, link: { upTo: snapshot, applied } };
+  const engine = c.config.algorithm;
+  const s = shardConfig(c.config);
+  const decode = (st: AsyncView["base"]) => (st === null ? null : engine.decode(st));
+  // `applied` is what the call's row records: committed consumption only. Its
+  // own transaction's rows commit with it, so later calls read them as rows.
+  const applied = foldRows(s, decode(view.base), t.seed, view.rows);
+  const seen = foldRows(s, applied, t.seed, own);
+  const folded = decode(view.folded);
+  const decision = final(decideOnApplied(c.config, folded, seen, t.seed, now, c.count, c.reserve));
+  const link = { upTo: view.upTo, applied: applied === null ? null : engine.encode(applied) };
+  return { call: c, decision, docs, link };
 }
 
-/** Patches existing shard documents, inserts new ones (starting maintenance only then). */
-async function applyWrites(ctx: MutationCtx, e: Evaluated, writes: ShardWrite[], now: number) {
-  if (e.p.config.async) {
-    const { name, key, count } = e.p;
-    if (count > 0) await appendPending(ctx, { name, key, count, ts: now, config: e.p.rawConfig });
-    await ensureMaintenance(ctx, now, now + FOLD_DELAY_MS);
-    return;
-  }
-  let firstIdleAt = Infinity;
-  for (const [i, w] of writes.entries()) {
-    const doc = e.docs.get(w.shard);
-    const fields = {
-      ...stateFields(w, doc ?? null),
-      // The call is counted once, on the first shard it writes.
-      ...(e.p.config.stats
-        ? await stats.admittedStats(ctx, e.p, doc ?? null, i === 0 ? e.p.count : 0, now)
-        : {}),
-    };
-    if (doc) {
-      await ctx.db.patch("rateLimits", doc._id, fields);
-    } else {
-      await ctx.db.insert("rateLimits", {
-        name: e.p.name,
-        key: e.p.key,
-        shard: w.shard,
-        ...fields,
-      });
-      firstIdleAt = Math.min(firstIdleAt, fields.idleAt);
-    }
-  }
-  if (firstIdleAt < Infinity) await ensureMaintenance(ctx, now, sweepDue(firstIdleAt));
-}
-
-/**
- * The fields to write. `prev` and `log` appear only when the state or the
- * document has them (a patch with `undefined` deletes the field), so the
- * common patch stays small.
- */
-function stateFields(w: ShardWrite, doc: Doc<"rateLimits"> | null) {
-  const { value, ts, prev, log } = w.state;
-  return {
-    value,
-    ts,
-    idleAt: w.idleAt,
-    ...(prev !== undefined || doc?.prev !== undefined ? { prev } : {}),
-    ...(log !== undefined || doc?.log !== undefined ? { log } : {}),
-  };
-}
-
-function result(d: Evaluated["decision"]): RateLimitResult {
+function result(d: Final): RateLimitResult {
   if (!d.ok) {
     return d.reason
       ? { ok: false, retryAfter: d.retryAfter, reason: d.reason }
@@ -218,87 +194,85 @@ function result(d: Evaluated["decision"]): RateLimitResult {
   return d.retryAfter !== undefined ? { ok: true, retryAfter: d.retryAfter } : { ok: true };
 }
 
-/** Consumes `count` (default 1) if allowed; a denied call writes nothing. Throws only for bad input. */
-export async function consumeRateLimit(
-  ctx: MutationCtx,
-  req: LimitRequest,
-  now: number,
-): Promise<RateLimitResult> {
-  const peeked = await peekThenConsume(ctx, req, now);
-  await peeked.consume();
-  return peeked.result;
+/** Writes what a decision admitted, or counts its denial: the one place either happens. */
+async function settle(ctx: MutationCtx, e: Evaluated, now: number) {
+  const { call: c, decision: d } = e;
+  const t = c.target;
+  if (!d.ok) {
+    await stats.recordDenied(ctx, t, { stats: c.config.stats, count: c.count }, now);
+    return;
+  }
+  if (c.config.async) {
+    if (c.count > 0 && e.link) {
+      const { name, key } = t;
+      const logAt = c.reserve && d.retryAfter !== undefined ? now + d.retryAfter : undefined;
+      const row = {
+        name,
+        key,
+        count: c.count,
+        ts: now,
+        config: c.raw,
+        ...(logAt ? { logAt } : {}),
+      };
+      await appendPending(ctx, row, e.link);
+      await ensureMaintenance(ctx, now, now + FOLD_DELAY_MS);
+    }
+    return;
+  }
+  let firstIdleAt = Infinity;
+  for (const [i, w] of d.writes.entries()) {
+    const doc = e.docs.get(w.shard) ?? null;
+    // The call is counted once, on the first shard it writes.
+    const counters = c.config.stats
+      ? await stats.admittedStats(ctx, t, doc, i === 0 ? c.count : 0, now)
+      : {};
+    const engine = c.config.algorithm;
+    if (await writeState(ctx, t, w.shard, doc, engine, w.state, w.idleAt, counters))
+      firstIdleAt = Math.min(firstIdleAt, w.idleAt);
+  }
+  if (firstIdleAt < Infinity) await ensureMaintenance(ctx, now, sweepDue(firstIdleAt));
 }
 
+/** Consumes `count` if allowed; a denied call writes only its stats row. */
+export async function consume(ctx: MutationCtx, c: Call, now: number): Promise<RateLimitResult> {
+  const e = await evaluate(ctx.db, c, now, ctx);
+  await settle(ctx, e, now);
+  return result(e.decision);
+}
+
+/** Would the call be admitted now? Reads only. */
+export async function peek(ctx: QueryCtx, c: Call, now: number): Promise<RateLimitResult> {
+  return result((await evaluate(ctx.db, c, now)).decision);
+}
+
+/** `consume` and `peek` of one of convex-guard's own limits. */
+export const consumeRateLimit = (ctx: MutationCtx, req: LimitRequest, now: number) =>
+  consume(ctx, guardCall(req), now);
+export const peekRateLimit = (ctx: QueryCtx, req: LimitRequest, now: number) =>
+  peek(ctx, guardCall(req), now);
+
 /**
- * Decides now, consumes later: `consume()` writes what the decision admitted
- * (nothing if denied) without reading the state again. codes.ts checks the
- * failure budget before evaluating a guess and counts the failure after, at
- * the cost of one read. Valid while nothing else writes this limit in between.
+ * Decides now, settles later: `consume()` writes what the decision admitted
+ * (or counts the denial) without reading the state again. codes.ts checks
+ * the failure budget before evaluating a guess and counts the failure after,
+ * at the cost of one read. Valid while nothing else writes this limit in
+ * between.
  */
 export async function peekThenConsume(
   ctx: MutationCtx,
   req: LimitRequest,
   now: number,
 ): Promise<{ result: RateLimitResult; consume: () => Promise<void> }> {
-  const e = await evaluate(ctx.db, prepare(req), now);
-  const d = e.decision;
-  return {
-    result: result(d),
-    consume: async () => {
-      if (d.ok) await applyWrites(ctx, e, d.writes, now);
-      else await stats.recordDenied(ctx, e.p, { stats: e.p.config.stats, count: e.p.count }, now);
-    },
-  };
-}
-
-/**
- * Records an admitted call of an asynchronous limit (decided by `check` on a
- * stale snapshot): one append, no read of the limit's state.
- */
-export async function recordAsync(
-  ctx: MutationCtx,
-  req: LimitRequest,
-  now: number,
-  link?: ChainLink,
-) {
-  const p = prepare(req);
-  if (p.count > 0) {
-    const row = { name: p.name, key: p.key, count: p.count, ts: now, config: p.rawConfig };
-    await appendPending(ctx, row, link);
-    await ensureMaintenance(ctx, now, now + FOLD_DELAY_MS);
-  }
-}
-
-/** Would `count` be allowed now? Reads only. */
-export async function peekRateLimit(
-  ctx: QueryCtx,
-  req: LimitRequest,
-  now: number,
-): Promise<RateLimitResult> {
-  return result((await evaluate(ctx.db, prepare(req), now)).decision);
-}
-
-/**
- * `check` of an asynchronous limit for `limit`'s stale-snapshot query: the
- * result, and the chain link the admitted call's row records.
- */
-export async function peekAsyncStale(
-  ctx: QueryCtx,
-  req: LimitRequest,
-  now: number,
-): Promise<{ result: RateLimitResult; link?: ChainLink }> {
-  const e = await evaluateAsync(ctx.db, prepare(req), now, ctx.meta.getSnapshotTs());
-  return e.link && e.decision.ok
-    ? { result: result(e.decision), link: e.link }
-    : { result: result(e.decision) };
+  const e = await evaluate(ctx.db, guardCall(req), now, ctx);
+  return { result: result(e.decision), consume: () => settle(ctx, e, now) };
 }
 
 /**
  * All or nothing: consumes every request if each would be admitted, else
- * nothing. `retryAfter` when denied is the latest of the denials; `denied`
- * names the first denied request (for `throws`).
+ * nothing (denials are counted). `retryAfter` when denied is the latest of
+ * the denials; `denied` names the first denied request (for `throws`).
  */
-export async function limitAllRequests(
+export async function limitAll(
   ctx: MutationCtx,
   requests: PublicRequest[],
   now: number,
@@ -312,29 +286,115 @@ export async function limitAllRequests(
       { count: n, limit: MAX_LIMIT_ALL },
     );
   }
-  const prepared = requests.map((r) => prepare(fromPublic(r)));
+  const calls = requests.map(hostCall);
   const seen = new Set<string>();
-  for (const p of prepared) {
-    if (seen.has(p.seed)) {
+  for (const c of calls) {
+    if (seen.has(c.target.seed)) {
       throw guardError(
         ErrorCode.INVALID_ARGUMENT,
-        `limitAll got rate limit "${p.name}" twice for the same key; combine the counts`,
-        { name: p.name },
+        `limitAll got rate limit "${c.target.name}" twice for the same key; combine the counts`,
+        { name: c.target.name },
       );
     }
-    seen.add(p.seed);
+    seen.add(c.target.seed);
   }
   const evaluated: Evaluated[] = [];
-  for (const p of prepared) evaluated.push(await evaluate(ctx.db, p, now));
-  const results = evaluated.map(({ p, decision }) => ({ name: p.name, ...result(decision) }));
+  for (const c of calls) evaluated.push(await evaluate(ctx.db, c, now, ctx));
+  const results = evaluated.map((e) => ({ name: e.call.target.name, ...result(e.decision) }));
   const denied = evaluated.filter((e) => !e.decision.ok);
-  if (denied.length > 0) {
+  const firstDenied = denied[0];
+  if (firstDenied !== undefined) {
     const retryAfter = Math.max(...denied.map((e) => (e.decision.ok ? 0 : e.decision.retryAfter)));
-    for (const e of denied)
-      await stats.recordDenied(ctx, e.p, { stats: e.p.config.stats, count: e.p.count }, now);
-    return { ok: false, retryAfter, results, denied: denied[0]!.p.name };
+    for (const e of denied) await settle(ctx, e, now);
+    return { ok: false, retryAfter, results, denied: firstDenied.call.target.name };
   }
-  for (const e of evaluated) if (e.decision.ok) await applyWrites(ctx, e, e.decision.writes, now);
+  for (const e of evaluated) await settle(ctx, e, now);
   const wait = Math.max(...results.map((r) => r.retryAfter ?? 0));
   return wait > 0 ? { ok: true, retryAfter: wait, results } : { ok: true, results };
+}
+
+/**
+ * Deletes the state of a target on every shard: the next call starts fresh.
+ * Never lifts a block (a blocked document keeps its block, without state).
+ * An asynchronous limit's state document keeps a mark of the reset
+ * (`resetAt`, ./async.ts), so a call decided before it never counts after it.
+ */
+export async function reset(ctx: MutationCtx, t: Target, now: number): Promise<void> {
+  const docs = await readShards(ctx.db, t);
+  const hadPending = await deletePending(ctx, t);
+  const zero = docs.find((d) => d.shard === 0);
+  const mark =
+    hadPending || zero?.foldedThrough !== undefined || zero?.resetAt !== undefined
+      ? { resetAt: ctx.db.vars.commitTs }
+      : null;
+  for (const doc of docs) {
+    await stats.flushCounters(ctx, doc);
+    const block = activeBlock(doc, now);
+    const marked = doc.shard === 0 ? mark : null;
+    if (block === null && marked === null) {
+      await ctx.db.delete("rateLimits", doc._id);
+      continue;
+    }
+    await ctx.db.patch("rateLimits", doc._id, {
+      state: undefined,
+      idleAt: Math.max(block?.until ?? 0, marked ? now + RESET_MARK_MS : 0),
+      statsHour: undefined,
+      statsAllowed: undefined,
+      statsConsumed: undefined,
+      ...marked,
+    });
+  }
+  if (zero === undefined && mark !== null) {
+    const idle = now + RESET_MARK_MS;
+    await ctx.db.insert("rateLimits", {
+      name: t.name,
+      key: t.key,
+      shard: 0,
+      idleAt: idle,
+      ...mark,
+    });
+    await ensureMaintenance(ctx, now, sweepDue(idle));
+  }
+}
+
+/**
+ * Gives back up to `count` unused tokens, never above a shard's capacity;
+ * touches at most two shards. Returns how much was credited. An
+ * asynchronous limit's unfolded calls are folded first, so they can be
+ * credited too.
+ */
+export async function credit(
+  ctx: MutationCtx,
+  t: Target,
+  raw: RateLimitConfig,
+  count: number,
+  now: number,
+): Promise<{ credited: number }> {
+  const config = normalizeConfig(raw, t.name);
+  assertCount(count, t.name);
+  if (config.async) await foldTarget(ctx, t, now);
+  const s = shardConfig(config);
+  const n = config.shards;
+  const first = n === 1 ? 0 : randomInt(n);
+  const order = n === 1 ? [first] : [first, (first + 1 + randomInt(n - 1)) % n];
+  let left = count;
+  for (const shard of order) {
+    if (left <= 0) break;
+    const doc = await readShard(ctx.db, t, shard);
+    const state = stateOf(config.algorithm, doc);
+    if (state === null) continue; // no state = full
+    const c = creditState(s, state, t.seed, now, left);
+    if (c.credited <= 0) continue;
+    left -= c.credited;
+    await writeState(
+      ctx,
+      t,
+      shard,
+      doc,
+      config.algorithm,
+      c.state,
+      idleAt(s, c.state, t.seed, now),
+    );
+  }
+  return { credited: count - left };
 }

@@ -10,11 +10,6 @@
  * A single admission costs at most 5 bytes, so a state of `MAX_ENTRIES` of
  * them fits; merged entries cost up to 8, and merging continues until the
  * log fits `MAX_LOG_BYTES` (see `fitsBudget`).
- *
- * Previous encoding (still read, never written): `log` is an array with one
- * float64 per entry, count (17 bits) | late (4) | span (12) | offset of `t`
- * from the anchor (20), in quanta. An even older state has no `log` at all
- * (two buckets, converted in ./windowLog.ts).
  */
 import { ErrorCode, guardError } from "../lib/errors.js";
 
@@ -42,8 +37,9 @@ export function quantum(period: number): number {
   return Math.max(1, period / 2 ** 16);
 }
 
+/** An entry this codec cannot write, or entries out of order: a bug of ours, INTERNAL. */
 export function internal(message: string) {
-  return guardError(ErrorCode.INVALID_ARGUMENT, `sliding window state: ${message}`);
+  return guardError(ErrorCode.INTERNAL, `sliding window log: ${message}`);
 }
 
 /** Whole quanta from the anchor to `t`, rounded up: times only ever move later. */
@@ -107,7 +103,8 @@ export function decodeLog(period: number, anchor: number, log: ArrayBuffer): Ent
     let x = 0;
     let scale = 1;
     for (;;) {
-      if (i >= bytes.length || scale > 2 ** 49) throw internal("truncated log");
+      if (i >= bytes.length || scale > 2 ** 49)
+        throw guardError(ErrorCode.CORRUPT_STATE, "stored sliding window log is truncated");
       const b = bytes[i++]!;
       x += (b % 128) * scale;
       if (b < 128) return x;
@@ -122,20 +119,4 @@ export function decodeLog(period: number, anchor: number, log: ArrayBuffer): Ent
     entries.push(entryOf(anchor, q, at, span, read()));
   }
   return entries;
-}
-
-const OFFSET_BITS = 20;
-const SPAN_BITS = 12;
-
-/** One entry of the previous encoding (a float64 per entry). */
-export function unpackLegacy(period: number, anchor: number, x: number): Entry {
-  const offset = x % 2 ** OFFSET_BITS;
-  const rest = Math.floor(x / 2 ** OFFSET_BITS);
-  return entryOf(
-    anchor,
-    quantum(period),
-    offset,
-    rest % 2 ** SPAN_BITS,
-    Math.floor(rest / 2 ** SPAN_BITS),
-  );
 }

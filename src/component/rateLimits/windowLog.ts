@@ -36,7 +36,6 @@ import {
   fitsBudget,
   internal,
   quantum,
-  unpackLegacy,
   type Entry,
 } from "./windowCodec.js";
 
@@ -56,13 +55,12 @@ export const MAX_RESERVED_PERIODS = 8;
  * (omitted: 0, the fully conservative model).
  */
 export type WindowParams = { period: number; capacity?: number };
-/** `log`: bytes (./windowCodec.ts); an array of numbers in the previous encoding. */
-export type StoredWindow = {
-  value: number;
-  ts: number;
-  prev?: number;
-  log?: number[] | ArrayBuffer;
-};
+/**
+ * The state: `log` is bytes (./windowCodec.ts). Typed as the rate limiter's
+ * in-memory state, whose `log` other algorithms use as an array; the
+ * sliding window's `decode` only ever hands this module bytes.
+ */
+export type StoredWindow = { value: number; ts: number; log?: number[] | ArrayBuffer };
 
 type Window = { anchor: number; entries: Entry[] };
 
@@ -72,51 +70,15 @@ export function cellWidth(period: number): number {
   return q * Math.max(1, Math.floor(period / CELLS / q));
 }
 
-function decode(p: WindowParams, st: StoredWindow, now: number): Window {
-  if (st.log === undefined) return fromTwoBuckets(p, st, now);
-  const entries = Array.isArray(st.log)
-    ? st.log.map((x) => unpackLegacy(p.period, st.ts, x))
-    : decodeLog(p.period, st.ts, st.log);
-  return { anchor: st.ts, entries };
+function decode(p: WindowParams, st: StoredWindow): Window {
+  if (!(st.log instanceof ArrayBuffer)) throw internal("log is not bytes");
+  return { anchor: st.ts, entries: decodeLog(p.period, st.ts, st.log) };
 }
 
 function encode(p: WindowParams, w: Window): StoredWindow {
   let value = 0;
   for (const e of w.entries) value += e.n;
   return { value, ts: w.anchor, log: encodeLog(p.period, w.anchor, w.entries) };
-}
-
-/**
- * The previous encoding: `value` admitted in the bucket [ts, ts + period) (it
- * may exceed the rate while reserved), `prev` in the bucket before. Converted
- * without ever admitting more than it would have: `prev` as admitted at the
- * end of its bucket, `value` as admitted at the latest time it can have been.
- */
-function fromTwoBuckets(p: WindowParams, st: StoredWindow, now: number): Window {
-  const entries: Entry[] = [];
-  const prev = Math.ceil(st.prev ?? 0);
-  const cur = Math.ceil(st.value);
-  const prevAt = st.ts - 1;
-  const curAt = Math.max(st.ts, Math.min(now, st.ts + p.period - 1));
-  if (prev > 0) entries.push({ f: prevAt, t: prevAt, n: prev, late: 0 });
-  if (cur > 0) entries.push({ f: curAt, t: curAt, n: cur, late: 0 });
-  // Anchored as a new window at `now`; what is already out of the window is dropped.
-  const anchor = emptyWindow(p, now).ts;
-  return { anchor, entries: splitLarge(entries.filter((e) => e.t > anchor)) };
-}
-
-/** Old states may hold more than one entry's count: split (same time, still exact). */
-function splitLarge(entries: Entry[]): Entry[] {
-  const out: Entry[] = [];
-  for (const e of entries) {
-    let left = e.n;
-    while (left > 0) {
-      const n = Math.min(left, MAX_ENTRY_COUNT);
-      out.push({ ...e, n });
-      left -= n;
-    }
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------
@@ -293,7 +255,11 @@ function onGrid(p: WindowParams, anchor: number, t: number): number {
 /** The state of a key with no document: empty, anchored at its first call. */
 export function emptyWindow(p: WindowParams, now: number): StoredWindow {
   const width = cellWidth(p.period);
-  return { value: 0, ts: now - Math.ceil(p.period / width - 1e-9) * width, log: [] };
+  return {
+    value: 0,
+    ts: now - Math.ceil(p.period / width - 1e-9) * width,
+    log: new ArrayBuffer(0),
+  };
 }
 
 /**
@@ -303,27 +269,26 @@ export function emptyWindow(p: WindowParams, now: number): StoredWindow {
  * decision ever needs an entry the state has dropped.
  */
 export function windowDecisionTime(p: WindowParams, st: StoredWindow, now: number): number {
-  return st.log === undefined ? now : Math.max(now, st.ts + p.period);
+  return Math.max(now, st.ts + p.period);
 }
 
-/** Brings a state to time `t`: converts the old encoding, prunes expired entries. */
+/** Brings a state to time `t`: prunes expired entries. */
 export function advanceWindow(p: WindowParams, st: StoredWindow, t: number): StoredWindow {
-  const w = decode(p, st, t);
+  const w = decode(p, st);
   const next = prune(p, w, t);
-  if (st.log !== undefined && next.entries.length === w.entries.length && next.anchor === w.anchor)
-    return st;
+  if (next.entries.length === w.entries.length && next.anchor === w.anchor) return st;
   return encode(p, next);
 }
 
 /** Admissions that count against a call at `t` (including reservations logged later). */
 export function windowCount(p: WindowParams, st: StoredWindow, t: number): number {
-  return liveIn(p, decode(p, st, t), t);
+  return liveIn(p, decode(p, st), t);
 }
 
 /** Admissions logged after `t`: outstanding reservations. */
 export function windowReservedAt(p: WindowParams, st: StoredWindow, t: number): number {
   let sum = 0;
-  for (const e of decode(p, st, t).entries) sum += liveAfter(e, t, 0);
+  for (const e of decode(p, st).entries) sum += liveAfter(e, t, 0);
   return sum;
 }
 
@@ -335,7 +300,7 @@ export function logWindow(
   at: number,
 ): StoredWindow {
   if (count === 0) return st;
-  const w = decode(p, st, at);
+  const w = decode(p, st);
   const t = onGrid(p, w.anchor, Math.max(at, w.anchor));
   const entries = [...w.entries];
   let i = entries.length;
@@ -360,7 +325,7 @@ export function creditWindow(
   now: number,
   amount: number,
 ): { state: StoredWindow; credited: number } {
-  const w = decode(p, st, now);
+  const w = decode(p, st);
   const entries = [...w.entries];
   let left = amount;
   while (left > 0 && entries.length > 0) {
@@ -383,12 +348,5 @@ export function creditWindow(
 
 /** No admission left: equivalent to no document. */
 export function windowIsEmpty(st: StoredWindow): boolean {
-  if (st.log === undefined) return st.value <= 0 && (st.prev ?? 0) <= 0;
-  return Array.isArray(st.log) ? st.log.length === 0 : st.log.byteLength === 0;
-}
-
-/** The state as an exact log's [t0, n0, ...], each entry as admitted at its last time. */
-export function windowAsPairs(p: WindowParams, st: StoredWindow, now: number) {
-  const pairs = decode(p, st, now).entries.flatMap((e) => [e.t, e.n]);
-  return { value: st.value, ts: now, log: pairs };
+  return st.log instanceof ArrayBuffer ? st.log.byteLength === 0 : true;
 }

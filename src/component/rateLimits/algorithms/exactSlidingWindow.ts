@@ -1,18 +1,37 @@
+import { v } from "convex/values";
 import type { RateLimitState, SlidingWindowConfig } from "../model.js";
 import { EPS, firstTime } from "../numeric.js";
-import { configError, remainingFrom } from "./shared.js";
+import { configError, corruptState, finite, rateAndPeriod, remainingFrom } from "./shared.js";
 import type { Algorithm, ShardConfig } from "./types.js";
-import { windowAsPairs } from "../windowLog.js";
 
 /** Largest `rate` for `precision: "exact"`: the log then holds at most 2 * 1000 entries. */
 export const MAX_EXACT_RATE = 1000;
 
-/**
- * The log as [t0, n0, ...]. `advance` converts the default window's bytes (a
- * key whose `precision` changed) first, so the others only see arrays.
- */
+/** Stored: `log` = [t0, n0, t1, n1, ...], `value` their sum, `ts` the latest call time. */
+export const vExactWindowState = v.object({
+  alg: v.literal("exact sliding window"),
+  value: v.number(),
+  ts: v.number(),
+  log: v.array(v.number()),
+});
+
+/** The log as [t0, n0, ...] (`decode` only hands this algorithm arrays). */
 function pairs(state: RateLimitState): number[] {
   return Array.isArray(state.log) ? state.log : [];
+}
+
+/** A stored log holds (time, count) pairs, times in order, counts positive. */
+function assertLog(log: number[]): number[] {
+  const bad = (detail: string) => corruptState("exact sliding window", detail);
+  if (log.length % 2 !== 0) throw bad("log has an odd length");
+  for (let i = 0; i < log.length; i += 2) {
+    const [t, n] = [log[i], log[i + 1]];
+    if (t === undefined || n === undefined || !Number.isFinite(t) || !(n > 0))
+      throw bad("log entry is not a time and a positive count");
+    const before = i === 0 ? -Infinity : log[i - 2];
+    if (before === undefined || t < before) throw bad("log is not in time order");
+  }
+  return log;
 }
 
 function sumLog(log: number[]): number {
@@ -52,13 +71,28 @@ function wholeCapacity(s: ShardConfig): number {
  * back in time: a call whose clock is behind `ts` (transactions commit out of
  * timestamp order) is decided as of `ts`.
  */
-export const exactSlidingWindow: Algorithm = {
+export const exactSlidingWindow: Algorithm<SlidingWindowConfig> = {
   id: "exact sliding window",
-  kind: "sliding window",
-  selects: (config) => (config as SlidingWindowConfig).precision === "exact",
-  options: ["precision"],
+  options: ["rate", "period", "precision"],
   sizeOption: "rate",
   wholeUnits: true,
+  reportsStored: false,
+  encode: (state) => ({
+    alg: "exact sliding window",
+    value: state.value,
+    ts: state.ts,
+    log: pairs(state),
+  }),
+  decode: (stored) => {
+    if (stored.alg !== "exact sliding window") return null;
+    const what = "exact sliding window";
+    return {
+      value: finite(what, "value", stored.value),
+      ts: finite(what, "ts", stored.ts),
+      log: assertLog(stored.log),
+    };
+  },
+  shape: rateAndPeriod,
   configure: (config, name, rate) => {
     if (rate > MAX_EXACT_RATE) {
       throw configError(
@@ -75,7 +109,7 @@ export const exactSlidingWindow: Algorithm = {
         "maxReserved",
       );
     }
-    if ((config as SlidingWindowConfig).applyUpdates === "asynchronously") {
+    if (config.applyUpdates === "asynchronously") {
       throw configError(
         name,
         'precision "exact" needs applyUpdates "transactionally": an admission log is decided on the current log, not a stale one',
@@ -86,9 +120,7 @@ export const exactSlidingWindow: Algorithm = {
     return { capacity: rate, maxReserved: maxReserved ?? rate };
   },
   initial: (_s, _seed, now) => ({ value: 0, ts: now, log: [] }),
-  advance: (s, stored, _seed, t) => {
-    // Written by the default window: each run as admitted at its last time (never fewer live).
-    const state = stored.log instanceof ArrayBuffer ? windowAsPairs(s, stored, t) : stored;
+  advance: (s, state, _seed, t) => {
     // A clock that steps back never un-prunes entries: it counts as `ts`.
     const horizon = Math.max(t, state.ts) - s.period;
     const log = pairs(state);

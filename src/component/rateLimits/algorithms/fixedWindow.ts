@@ -1,6 +1,22 @@
+import { v } from "convex/values";
 import type { FixedWindowConfig } from "../model.js";
-import { capacityOption, configError, debtReserveLimit, reserveAsDebt, tokens } from "./shared.js";
+import {
+  capacityOption,
+  configError,
+  debtReserveLimit,
+  finite,
+  rateAndPeriod,
+  reserveAsDebt,
+  tokens,
+} from "./shared.js";
 import type { Algorithm, ShardConfig } from "./types.js";
+
+/** Stored: `value` tokens left in the window that starts at `ts`. */
+export const vFixedWindowState = v.object({
+  alg: v.literal("fixed window"),
+  value: v.number(),
+  ts: v.number(),
+});
 
 /** FNV-1a: a stable 32-bit hash, so a key's window alignment is the same after its state is swept. */
 export function hash32(text: string): number {
@@ -28,14 +44,23 @@ export function fixedWindowStart(s: ShardConfig, seed: string, now: number): num
  * new window adds `rate`, up to `capacity`. Idle state equals no state
  * because the alignment depends on (name, key), not on the stored state.
  */
-export const fixedWindow: Algorithm = {
+export const fixedWindow: Algorithm<FixedWindowConfig> = {
   id: "fixed window",
-  kind: "fixed window",
-  options: ["capacity", "start"],
+  options: ["rate", "period", "capacity", "start"],
   sizeOption: "capacity",
   wholeUnits: false,
+  reportsStored: true,
+  encode: ({ value, ts }) => ({ alg: "fixed window", value, ts }),
+  decode: (stored) =>
+    stored.alg !== "fixed window"
+      ? null
+      : {
+          value: finite("fixed window", "value", stored.value),
+          ts: finite("fixed window", "ts", stored.ts),
+        },
+  shape: rateAndPeriod,
   configure: (config, name, rate) => {
-    const { start } = config as FixedWindowConfig;
+    const { start } = config;
     if (start !== undefined && (typeof start !== "number" || !Number.isFinite(start))) {
       throw configError(
         name,
@@ -44,11 +69,16 @@ export const fixedWindow: Algorithm = {
       );
     }
     return {
-      capacity: capacityOption(config as FixedWindowConfig, name, rate),
+      capacity: capacityOption(config, name, rate),
       maxReserved: config.maxReserved,
       start,
     };
   },
+  // The peer's getValue reports a fixed window's start: the key's own alignment when none is set.
+  reportedConfig: (config, filled, windowStart) =>
+    config.start === undefined && windowStart !== undefined
+      ? { ...config, ...filled, start: windowStart }
+      : { ...config, ...filled },
   initial: (s, seed, now) => ({ value: s.capacity, ts: fixedWindowStart(s, seed, now) }),
   advance: (s, state, _seed, t) => {
     const windows = Math.floor((t - state.ts) / s.period);

@@ -1,9 +1,25 @@
+import { v } from "convex/values";
 import { NOMINAL_LENGTH, assertCalendar, localIso, type Calendar } from "../calendar.js";
 import type { QuotaConfig } from "../model.js";
 import { EPS } from "../numeric.js";
-import { advanceQuota, initialQuota, quotaResetsAt, type QuotaParams } from "../quota.js";
-import { assertPositiveOption, debtReserveLimit, reserveAsDebt } from "./shared.js";
+import {
+  MAX_DEBT_PERIODS,
+  advanceQuota,
+  initialQuota,
+  quotaResetsAt,
+  type QuotaParams,
+} from "../quota.js";
+import {
+  assertPositiveOption,
+  configError,
+  debtReserveLimit,
+  finite,
+  reserveAsDebt,
+} from "./shared.js";
 import type { Algorithm, ShardConfig } from "./types.js";
+
+/** Stored: `value` used in the period that starts at `ts`. */
+export const vQuotaState = v.object({ alg: v.literal("quota"), value: v.number(), ts: v.number() });
 
 /** One shard's share: its part of `limit`, in the limit's calendar. */
 function params(s: ShardConfig): QuotaParams {
@@ -14,25 +30,41 @@ function params(s: ShardConfig): QuotaParams {
  * Calendar quota (`kind: "quota"`): at most `limit` per calendar hour, day,
  * week or month in `timeZone` (../calendar.ts, ../quota.ts). `value` = used
  * this period, `ts` = the period's start. A denied call's `retryAfter` is the
- * time until the next period starts.
+ * time until the next period starts. `maxReserved` defaults to, and is capped
+ * at, MAX_DEBT_PERIODS x limit.
  */
-export const quota: Algorithm = {
+export const quota: Algorithm<QuotaConfig> = {
   id: "quota",
-  kind: "quota",
   options: ["limit", "per", "timeZone", "weekStartsOn"],
   sizeOption: "limit",
   wholeUnits: false,
+  reportsStored: false,
+  encode: ({ value, ts }) => ({ alg: "quota", value, ts }),
+  decode: (stored) =>
+    stored.alg !== "quota"
+      ? null
+      : { value: finite("quota", "value", stored.value), ts: finite("quota", "ts", stored.ts) },
   shape: (config, name) => {
-    const c = config as QuotaConfig;
-    const limit = assertPositiveOption(name, "limit", c.limit);
-    const calendar = assertCalendar(c, name);
+    const limit = assertPositiveOption(name, "limit", config.limit);
+    const calendar = assertCalendar(config, name);
     return { rate: limit, period: NOMINAL_LENGTH[calendar.per] };
   },
-  configure: (config, name, rate) => ({
-    capacity: rate,
-    maxReserved: config.maxReserved,
-    calendar: assertCalendar(config as QuotaConfig, name),
-  }),
+  configure: (config, name, rate) => {
+    // Debt is bounded: at most MAX_DEBT_PERIODS periods' limit may be owed.
+    const most = MAX_DEBT_PERIODS * rate;
+    if (config.maxReserved !== undefined && config.maxReserved > most) {
+      throw configError(
+        name,
+        `a quota's maxReserved is at most ${MAX_DEBT_PERIODS} x limit (${most}), got ${config.maxReserved}`,
+        "maxReserved",
+      );
+    }
+    return {
+      capacity: rate,
+      maxReserved: config.maxReserved ?? most,
+      calendar: assertCalendar(config, name),
+    };
+  },
   initial: (s, _seed, now) => initialQuota(params(s), now),
   advance: (s, state, _seed, t) => advanceQuota(params(s), state, t),
   remaining: (s, state) => s.capacity - state.value,

@@ -1,7 +1,7 @@
 import { ErrorCode, guardError } from "../../lib/errors.js";
 import type { RateLimitState } from "../model.js";
 import { EPS, firstTime } from "../numeric.js";
-import type { Algorithm, ShardConfig } from "./types.js";
+import type { Engine, ShardConfig } from "./types.js";
 
 /** INVALID_CONFIG for limit `name`, naming the offending field when there is one. */
 export function configError(name: string, message: string, field?: string) {
@@ -44,7 +44,7 @@ export function debtReserveLimit(s: ShardConfig): number {
  * Reserving as debt: take the tokens even though the remaining goes below 0
  * (at most `maxReserved` below); the work may run once it is back at 0.
  */
-export const reserveAsDebt: Algorithm["reserve"] = (s, state, seed, t, count) => {
+export const reserveAsDebt: Engine["reserve"] = (s, state, seed, t, count) => {
   const alg = s.algorithm;
   if (s.maxReserved !== undefined && count - alg.remaining(s, state, t) > s.maxReserved + EPS) {
     return null;
@@ -73,4 +73,26 @@ export function capacityOption(config: { capacity?: number }, name: string, rate
   return config.capacity === undefined
     ? rate
     : assertPositiveOption(name, "capacity", config.capacity);
+}
+
+/** `rate` and `period` of the kinds that have those fields. */
+export function rateAndPeriod(config: { rate: unknown; period: unknown }, name: string) {
+  return {
+    rate: assertPositiveOption(name, "rate", config.rate),
+    period: assertPositiveOption(name, "period", config.period),
+  };
+}
+
+/**
+ * CORRUPT_STATE: a stored state this algorithm cannot have written (found in
+ * the database, so the caller's input is not at fault).
+ */
+export function corruptState(what: string, detail: string) {
+  return guardError(ErrorCode.CORRUPT_STATE, `rate limit state (${what}): ${detail}`);
+}
+
+/** A stored number that must be finite. */
+export function finite(what: string, field: string, x: number): number {
+  if (!Number.isFinite(x)) throw corruptState(what, `${field} is not a finite number`);
+  return x;
 }

@@ -1,3 +1,4 @@
+import { v } from "convex/values";
 import type { SlidingWindowConfig } from "../model.js";
 import { EPS, firstTime } from "../numeric.js";
 import {
@@ -12,8 +13,16 @@ import {
   windowDecisionTime,
   windowReservedAt,
 } from "../windowLog.js";
-import { configError, remainingFrom } from "./shared.js";
+import { configError, corruptState, finite, rateAndPeriod, remainingFrom } from "./shared.js";
 import type { Algorithm, ShardConfig } from "./types.js";
+
+/** Stored: `value` admissions logged, `ts` the anchor, `log` the entries as bytes (../windowCodec.ts). */
+export const vSlidingWindowState = v.object({
+  alg: v.literal("sliding window"),
+  value: v.number(),
+  ts: v.number(),
+  log: v.bytes(),
+});
 
 /** Whole admissions a shard holds. */
 function wholeCapacity(s: ShardConfig): number {
@@ -27,15 +36,28 @@ function wholeCapacity(s: ShardConfig): number {
  * `retryAfter` at most period/16 later than the exact window's. Reservations
  * are logged at the time they may run, as in the exact log.
  */
-export const slidingWindow: Algorithm = {
+export const slidingWindow: Algorithm<SlidingWindowConfig> = {
   id: "sliding window",
-  kind: "sliding window",
-  selects: (config) => (config as SlidingWindowConfig).precision !== "exact",
-  options: ["precision"],
+  options: ["rate", "period", "precision"],
   sizeOption: "rate",
   wholeUnits: true,
+  reportsStored: false,
+  encode: ({ value, ts, log }) => {
+    if (!(log instanceof ArrayBuffer)) throw corruptState("sliding window", "log is not bytes");
+    return { alg: "sliding window", value, ts, log };
+  },
+  decode: (stored) => {
+    if (stored.alg !== "sliding window") return null;
+    const what = "sliding window";
+    return {
+      value: finite(what, "value", stored.value),
+      ts: finite(what, "ts", stored.ts),
+      log: stored.log,
+    };
+  },
+  shape: rateAndPeriod,
   configure: (config, name, rate) => {
-    const { precision } = config as SlidingWindowConfig;
+    const { precision } = config;
     if (precision !== undefined && precision !== "approximate") {
       throw configError(
         name,

@@ -1,28 +1,50 @@
+import { v } from "convex/values";
 import type { TokenBucketConfig } from "../model.js";
-import { capacityOption, configError, debtReserveLimit, reserveAsDebt, tokens } from "./shared.js";
+import {
+  capacityOption,
+  configError,
+  debtReserveLimit,
+  finite,
+  rateAndPeriod,
+  reserveAsDebt,
+  tokens,
+} from "./shared.js";
 import type { Algorithm } from "./types.js";
+
+/** Stored: `value` tokens at time `ts`. */
+export const vTokenBucketState = v.object({
+  alg: v.literal("token bucket"),
+  value: v.number(),
+  ts: v.number(),
+});
 
 /**
  * Token bucket: `value` tokens at time `ts`, refilled continuously at
  * `rate` per `period` up to `capacity`.
  */
-export const tokenBucket: Algorithm = {
+export const tokenBucket: Algorithm<TokenBucketConfig> = {
   id: "token bucket",
-  kind: "token bucket",
-  options: ["capacity", "start"],
+  options: ["rate", "period", "capacity", "start"],
   sizeOption: "capacity",
   wholeUnits: false,
+  reportsStored: true,
+  encode: ({ value, ts }) => ({ alg: "token bucket", value, ts }),
+  decode: (stored) =>
+    stored.alg !== "token bucket"
+      ? null
+      : {
+          value: finite("token bucket", "value", stored.value),
+          ts: finite("token bucket", "ts", stored.ts),
+        },
+  shape: rateAndPeriod,
   configure: (config, name, rate) => {
     // `start: null` is how the peer's configs say "no alignment".
-    const { start } = config as TokenBucketConfig;
-    if (start !== undefined && start !== null) {
+    if (config.start !== undefined && config.start !== null) {
       throw configError(name, "start is not an option of a token bucket limit", "start");
     }
-    return {
-      capacity: capacityOption(config as TokenBucketConfig, name, rate),
-      maxReserved: config.maxReserved,
-    };
+    return { capacity: capacityOption(config, name, rate), maxReserved: config.maxReserved };
   },
+  reportedConfig: (config, filled) => ({ ...config, ...filled }),
   initial: (s, _seed, now) => ({ value: s.capacity, ts: now }),
   advance: (s, state, _seed, t) => {
     if (t <= state.ts) return state;

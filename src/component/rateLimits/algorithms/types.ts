@@ -1,9 +1,10 @@
 import type { Calendar } from "../calendar.js";
 import type { RateLimitConfig, RateLimitState } from "../model.js";
+import type { StoredState } from "./index.js";
 
 /** One shard's share of a limit: rate, capacity and maxReserved divided by the shard count. */
 export type ShardConfig = {
-  algorithm: Algorithm;
+  algorithm: Engine;
   rate: number;
   period: number;
   capacity: number;
@@ -24,32 +25,27 @@ export type ConfiguredOptions = {
 };
 
 /**
- * One rate-limit algorithm: pure functions of (shard config, state, time).
- * `seed` identifies (name, key) for algorithms whose windows depend on it.
- * A state `null` means "no document", which every algorithm treats as its
- * initial state. See ./index.ts for how to add one.
+ * What every part of the rate limiter outside this folder uses of an
+ * algorithm once its config is checked: pure functions of (shard config,
+ * state, time), and the codec of its stored state. `seed` identifies (name,
+ * key) for algorithms whose windows depend on it. A state `null` means "no
+ * state", which every algorithm treats as its initial state.
  */
-export type Algorithm = {
-  /** Its name in messages and in `NormalizedConfig.algorithm`. */
-  id: string;
-  /** The config `kind` it serves. */
-  kind: RateLimitConfig["kind"];
-  /** Among algorithms of the same kind, does this one serve `config`? (Omitted: yes.) */
-  selects?(config: RateLimitConfig): boolean;
-  /** Config fields beyond kind, rate, period, maxReserved and shards. */
-  options: readonly string[];
+export type Engine = {
+  /** Its name in messages, and the tag of the state it stores. */
+  id: StoredState["alg"];
   /** The option a message tells the user to raise so a larger count fits. */
   sizeOption: "rate" | "capacity" | "limit";
-  /**
-   * For kinds without `rate` and `period` fields (quotas): checks the fields
-   * that stand for them (INVALID_CONFIG) and returns the rate and a nominal
-   * period. Omitted: `rate` and `period` are read from the config.
-   */
-  shape?(config: RateLimitConfig, name: string): { rate: number; period: number };
   /** Tokens are whole admissions (an admission log): splits and capacities round down. */
   wholeUnits: boolean;
-  /** Checks its own options (INVALID_CONFIG) and applies defaults. `rate` is already checked. */
-  configure(config: RateLimitConfig, name: string, rate: number): ConfiguredOptions;
+  /** The stored form of a state: tagged with `id`, exactly the fields its validator declares. */
+  encode(state: RateLimitState): StoredState;
+  /**
+   * A stored state as this algorithm reads it; null when another algorithm
+   * stored it (the limit's kind or precision changed: the key starts afresh).
+   * Throws CORRUPT_STATE for a state it cannot have written.
+   */
+  decode(stored: StoredState): RateLimitState | null;
   initial(s: ShardConfig, seed: string, now: number): RateLimitState;
   /** Brings a state forward to `t`; a clock behind the state changes nothing. */
   advance(s: ShardConfig, state: RateLimitState, seed: string, t: number): RateLimitState;
@@ -72,7 +68,7 @@ export type Algorithm = {
     t: number,
     count: number,
   ): { state: RateLimitState; payAt: number | undefined } | null;
-  /** Is the state at `t` the same as having no document? (The sweep deletes it after that.) */
+  /** Is the state at `t` the same as having no state? (The sweep deletes it after that.) */
   idle(s: ShardConfig, state: RateLimitState, t: number): boolean;
   /** Gives back up to `amount` at `t` (state advanced to `t`), never above capacity. */
   credit(
@@ -83,6 +79,12 @@ export type Algorithm = {
   ): { state: RateLimitState; credited: number };
   /** The time to decide at: later than `now` when the state must never go back in time. */
   decisionTime?(s: ShardConfig, states: (RateLimitState | null)[], now: number): number;
+  /**
+   * What `getValue` reports as `value` and `ts`: the stored `{ value, ts }`
+   * as the peer does (token-based kinds, which `calculateRateLimit`
+   * projects), or what is left now (the others).
+   */
+  reportsStored: boolean;
   /** Extra `getValue` fields (quotas: used, limit, resetsAt). */
   describe?(
     s: ShardConfig,
@@ -92,4 +94,26 @@ export type Algorithm = {
   ): { used: number; limit: number; resetsAt: number; resetsAtLocal: string };
   /** Start of the current window, for `getValue` (windowed algorithms). */
   windowStart?(s: ShardConfig, state: RateLimitState | null, seed: string, now: number): number;
+};
+
+/**
+ * One rate-limit algorithm for the config variant `C` (see ./index.ts for
+ * how to add one): its config checks, then its `Engine`.
+ */
+export type Algorithm<C extends RateLimitConfig> = Engine & {
+  /** Config fields beyond kind, rate, period, maxReserved, shards, applyUpdates and stats. */
+  options: readonly string[];
+  /**
+   * Checks the fields that give the rate and period (INVALID_CONFIG) and
+   * returns them; quotas give a limit per calendar unit and a nominal period.
+   */
+  shape(config: C, name: string): { rate: number; period: number };
+  /** Checks its own options (INVALID_CONFIG) and applies defaults. `rate` is already checked. */
+  configure(config: C, name: string, rate: number): ConfiguredOptions;
+  /** The config `getValue` returns: with the defaults the peer's getValue fills in. */
+  reportedConfig?(
+    config: C,
+    filled: { shards: number; capacity: number },
+    windowStart: number | undefined,
+  ): C;
 };

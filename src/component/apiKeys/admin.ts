@@ -2,7 +2,7 @@ import type { PaginationOptions, PaginationResult } from "convex/server";
 import type { Doc } from "../_generated/dataModel.js";
 import type { MutationCtx, QueryCtx } from "../_generated/server.js";
 import { sweepDue } from "../maintenance/due.js";
-import { ensureMaintenance, type MaintenanceResult } from "../maintenance/kick.js";
+import { ensureMaintenance } from "../maintenance/kick.js";
 import { ErrorCode, guardError } from "../lib/errors.js";
 import { paginateChecked } from "../lib/paginate.js";
 import { assertIntInRange } from "../lib/validate.js";
@@ -27,14 +27,12 @@ import {
 import { findKey } from "./verify.js";
 
 /*
- * A key's life: create, rotate, revoke, remove, and the maintenance pass that
- * deletes the metadata of keys that stopped working `retention` ago. Every
- * function validates its input before reading anything.
+ * What an operator does with keys: create, rotate, revoke, remove, get and
+ * list. Every function validates its input before reading anything. The
+ * metadata of keys that stopped working is deleted by retention.ts.
  */
 
 export const MAX_PAGE_SIZE = 200;
-/** Rows the maintenance pass deletes per run. */
-export const API_KEY_SWEEP_BATCH = 200;
 
 export type CreateArgs = {
   keyId: string;
@@ -89,11 +87,11 @@ export function assertCreateArgs(args: CreateArgs, now: number): void {
   assertMaxKeysPerOwner(args.maxKeysPerOwner);
 }
 
-/** Stores a new key's metadata and digest. Throws CONFLICT for a taken key id, TOO_LARGE past the owner's cap. */
+/** Stores a new key's metadata and digest. Throws ALREADY_EXISTS for a taken key id, TOO_LARGE past the owner's cap. */
 export async function createKey(ctx: MutationCtx, args: CreateArgs, now: number) {
   assertCreateArgs(args, now);
   if ((await findKey(ctx.db, args.keyId)) !== null) {
-    throw guardError(ErrorCode.CONFLICT, "this keyId already exists; generate a new key", {
+    throw guardError(ErrorCode.ALREADY_EXISTS, "this keyId already exists; generate a new key", {
       keyId: args.keyId,
     });
   }
@@ -216,24 +214,4 @@ export async function listKeys(
           .withIndex("by_owner", (q) => q.eq("ownerType", owner.type).eq("ownerId", owner.id));
   const page = await paginateChecked(query.order("desc"), args.paginationOpts);
   return { ...page, page: page.page.map((row) => toInfo(row, now)) };
-}
-
-/** Deletes the metadata of keys whose purgeAt has passed, in one bounded batch. */
-export async function maintainApiKeys(ctx: MutationCtx, now: number): Promise<MaintenanceResult> {
-  const rows = await ctx.db
-    .query("apiKeys")
-    .withIndex("by_purgeAt", (q) => q.gte("purgeAt", 0).lte("purgeAt", now))
-    .take(API_KEY_SWEEP_BATCH + 1);
-  const batch = rows.slice(0, API_KEY_SWEEP_BATCH);
-  for (const row of batch) await ctx.db.delete("apiKeys", row._id);
-  return { processed: batch.length, more: rows.length > API_KEY_SWEEP_BATCH };
-}
-
-/** When the next row becomes due for deletion, or null when none will. One index read. */
-export async function nextApiKeyDue(ctx: QueryCtx): Promise<number | null> {
-  const row = await ctx.db
-    .query("apiKeys")
-    .withIndex("by_purgeAt", (q) => q.gte("purgeAt", 0))
-    .first();
-  return row?.purgeAt ?? null;
 }
