@@ -131,6 +131,24 @@ export const PROMISES: Promise_[] = [
     1,
     "one key verified 100 times a second: at most 1% of calls would retry (modelled)",
   ),
+  // Access control.
+  p("access.actor.reads", 0, "the actor comes from the identity: 0 documents"),
+  p("access.can.roleOf.reads", 0, "a permission check with `roleOf` makes no component read"),
+  p(
+    "access.can.grants.reads",
+    1,
+    "permission checks with stored grants read 1 document per (actor, scope) per call (one grant held)",
+  ),
+  p(
+    "access.grant.writes",
+    2,
+    "`grant` writes at most 2 documents (1 measured), plus the audit event",
+  ),
+  p(
+    "access.revoke.writes",
+    2,
+    "`revoke` writes at most 2 documents (1 measured), plus the audit event",
+  ),
   // Background maintenance.
   p(
     "maintenance.idlePerDay",

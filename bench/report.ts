@@ -98,7 +98,7 @@ export function renderMarkdown(r: Results): string {
     );
   }
   if (r.guardCosts || r.audit) {
-    out.push(`### Cost per call: audit log, confirmations and API keys`, "");
+    out.push(`### Cost per call: audit log, confirmations, API keys and access control`, "");
     const rows = [...(r.audit?.costs ?? []), ...(r.guardCosts ?? [])];
     out.push(
       table(

@@ -13,6 +13,7 @@ import { installClock, uninstallClock } from "./harness.js";
 import { limitCosts, type LimitCall, type LimitCostRow } from "./costLimits.js";
 import { auditBench, confirmationsBench } from "./costGuard.js";
 import { apiKeyCosts, apiKeysHot } from "./costApiKeys.js";
+import { accessCosts } from "./costAccess.js";
 import { speed } from "./speed.js";
 import { QUOTA_LABEL, accuracy, defaultStateBytes } from "./accuracy.js";
 import { rateLimitScale } from "./scale.js";
@@ -137,6 +138,9 @@ export async function main(argv: string[]): Promise<number> {
       await section("cost: api keys", async () => {
         r.guardCosts = [...(r.guardCosts ?? []), ...(await apiKeyCosts(o.samples))];
         r.apiKeysHot = await apiKeysHot(o.hotSeconds, log);
+      });
+      await section("cost: access control", async () => {
+        r.guardCosts = [...(r.guardCosts ?? []), ...(await accessCosts(o.samples))];
       });
     }
     if (
@@ -288,6 +292,11 @@ export async function main(argv: string[]): Promise<number> {
     );
     m["apiKeys.verify.wrong.writes"] = max("apiKeys.verify, wrong secret", "documentsWritten");
     m["apiKeys.verify.malformed.reads"] = max("apiKeys.verify, malformed", "documentsRead");
+    m["access.actor.reads"] = max("access.actor", "documentsRead");
+    m["access.can.roleOf.reads"] = max("access.can, roleOf", "documentsRead");
+    m["access.can.grants.reads"] = max("access.can, stored grants", "documentsRead");
+    m["access.grant.writes"] = max("access.grant", "documentsWritten");
+    m["access.revoke.writes"] = max("access.revoke", "documentsWritten");
   }
   if (r.apiKeysHot) {
     const plain = r.apiKeysHot.find((h) => h.scenario.includes("no per-key limit"));

@@ -7,7 +7,7 @@
 import FakeTimers from "@sinonjs/fake-timers";
 import type { AuditVerifyResult } from "convex-guard";
 import { addUser, lastDeliveredCode, newApp, runInGuard, setTestEnv, type App } from "./harness.js";
-import { api } from "./convex/_generated/api.js";
+import { api, internal } from "./convex/_generated/api.js";
 import { probeDraftAndFix } from "./probeDemo.js";
 
 const START = Date.UTC(2026, 0, 5, 9, 0, 0);
@@ -155,6 +155,78 @@ export async function main(): Promise<number> {
       const code = await rejectionCode(bob.as.query(api.messages.getMessage, { messageId }));
       expect(code === "NOT_FOUND", `NOT_FOUND, got ${code}`);
       return "getMessage(<alice's message id>) as bob → NOT_FOUND, same as a missing message";
+    });
+
+    // ---------------------------------------------------------------- team notes (Access)
+    console.log(
+      "\nTeam notes (convex-guard Access: roles per team with expiry, row rules, audited denials)",
+    );
+    let noteId = "";
+    await step(
+      "root makes ada team admin of acme for 2 minutes (a stored, scoped grant)",
+      async () => {
+        const expiresAt = await t.mutation(internal.teams.bootstrapTeamAdmin, {
+          team: "acme",
+          email: ada.email,
+          minutes: 2,
+        });
+        return `bootstrapTeamAdmin → grant { role: teamAdmin, scope: acme, expiresAt: ${clockTime(expiresAt)} }`;
+      },
+    );
+    await step("ada makes alice a member of acme; alice adds a note", async () => {
+      const r = await ada.as.mutation(api.teams.grantTeamRole, {
+        team: "acme",
+        userId: alice.id,
+        role: "member",
+      });
+      expect(!("reason" in r), `granted, got ${show(r)}`);
+      const created = await alice.as.mutation(api.teams.addNote, {
+        team: "acme",
+        body: "launch plan",
+      });
+      expect(typeof created === "string", `a note id, got ${JSON.stringify(created)}`);
+      noteId = created;
+      return "grantTeamRole(alice, member, acme) → { ok: true }; addNote → a note id";
+    });
+    await step(
+      "bob probes alice's note by its id: not found, as for a note that never existed",
+      async () => {
+        const foreign = await rejectionCode(bob.as.query(api.teams.getNote, { noteId }));
+        const missing = await rejectionCode(bob.as.query(api.teams.getNote, { noteId: "nope" }));
+        expect(
+          foreign === "NOT_FOUND" && missing === "NOT_FOUND",
+          `NOT_FOUND twice, got ${foreign}, ${missing}`,
+        );
+        return "getNote(<alice's note>) as bob → NOT_FOUND; getNote(<no such id>) → NOT_FOUND";
+      },
+    );
+    await step("alice, a member, calls an admin function: refused and audited", async () => {
+      const r = await alice.as.mutation(api.teams.grantTeamRole, {
+        team: "acme",
+        userId: alice.id,
+        role: "teamAdmin",
+      });
+      expect("reason" in r && r.reason === "forbidden", `forbidden, got ${show(r)}`);
+      const page = await ada.as.query(api.auditDashboard.list, {
+        action: "guard.access.deny",
+        paginationOpts: { numItems: 1, cursor: null },
+      });
+      const e = page.page[0];
+      expect(e?.actor.name === "alice", "a guard.access.deny event by alice");
+      return [
+        `grantTeamRole as alice → ${show(r)}`,
+        `audit page: ${e.action} by ${who(e.actor)}, reason ${e.reason}, target ${e.targets[0]?.type}:${e.targets[0]?.id}`,
+      ];
+    });
+    await step("2 minutes later ada's grant has expired: the same call is refused", async () => {
+      await advance(2 * 60_000);
+      const r = await ada.as.mutation(api.teams.grantTeamRole, {
+        team: "acme",
+        userId: bob.id,
+        role: "member",
+      });
+      expect("reason" in r && r.reason === "forbidden", `forbidden, got ${show(r)}`);
+      return `grantTeamRole as ada → ${show(r)}`;
     });
 
     // ---------------------------------------------------------------- service API keys

@@ -7,8 +7,7 @@
 import { convexTest } from "convex-test";
 import { register } from "convex-guard/test";
 import { api, internal } from "./convex/_generated/api.js";
-import type { Id } from "./convex/_generated/dataModel.js";
-import type { Role } from "./convex/lib/auth.js";
+import type { Doc, Id } from "./convex/_generated/dataModel.js";
 import { devOutbox } from "./convex/lib/delivery.js";
 import schema from "./convex/schema.js";
 
@@ -61,7 +60,7 @@ export function identityOf(handle: string) {
 }
 
 /** Signs `handle` up (and grants `role` through the service-only path); returns a client acting as them. */
-export async function addUser(t: App, handle: string, role: Role = "user") {
+export async function addUser(t: App, handle: string, role: Doc<"users">["role"] = "user") {
   const as = t.withIdentity(identityOf(handle));
   const id: Id<"users"> = await as.mutation(api.users.signUp, { name: handle });
   if (role !== "user")

@@ -16,9 +16,9 @@ import { v } from "convex/values";
 import { internal } from "./_generated/api.js";
 import type { Id } from "./_generated/dataModel.js";
 import { internalMutation } from "./_generated/server.js";
-import { appError, assertPermission, requirePermission } from "./lib/auth.js";
+import { appError } from "./lib/accounts.js";
 import { deliverOutOfBand } from "./lib/delivery.js";
-import { identityAction, userMutation } from "./lib/functions.js";
+import { identityAction, userMutation, requirePermission } from "./lib/functions.js";
 import { audit, confirmations } from "./lib/guard.js";
 
 const DELETE_ACTION = "user.delete";
@@ -96,7 +96,7 @@ export const requestUserDeletion = identityAction({
 export const confirmUserDeletion = userMutation({
   args: { userId: v.id("users"), code: v.string() },
   handler: async (ctx, { userId, code }) => {
-    const admin = assertPermission(ctx.user, "users.delete");
+    const admin = await requirePermission(ctx, "users.delete");
     const result = await confirmations().consume(ctx, {
       subject: admin._id,
       action: DELETE_ACTION,

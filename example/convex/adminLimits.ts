@@ -8,8 +8,8 @@
 import { paginationOptsValidator } from "convex/server";
 import { v } from "convex/values";
 import { DAY, HOUR, MINUTE } from "convex-guard";
-import { appError, assertPermission } from "./lib/auth.js";
-import { userMutation, userQuery } from "./lib/functions.js";
+import { appError } from "./lib/accounts.js";
+import { userMutation, userQuery, requirePermission } from "./lib/functions.js";
 import { audit, limiter } from "./lib/guard.js";
 
 const actorOf = (user: { _id: string }) => ({ type: "user", id: user._id });
@@ -28,7 +28,7 @@ export const messageStats = userQuery({
     timeZone: v.optional(v.string()),
   },
   handler: async (ctx, { sender, hours = 24, timeZone }) => {
-    assertPermission(ctx.user, "limits.manage");
+    await requirePermission(ctx, "limits.manage");
     if (!Number.isInteger(hours) || hours < 1 || hours > (31 * DAY) / HOUR)
       throw appError("INVALID_ARGUMENT", "hours must be an integer from 1 to 744.");
     const to = Math.floor(Date.now() / HOUR) * HOUR + HOUR; // through the current hour
@@ -42,7 +42,7 @@ export const blockSender = userMutation({
   args: { sender: v.id("users"), minutes: v.number(), reason: v.string() },
   returns: v.null(),
   handler: async (ctx, { sender, minutes, reason }) => {
-    assertPermission(ctx.user, "limits.manage");
+    await requirePermission(ctx, "limits.manage");
     if (!Number.isInteger(minutes) || minutes < 1 || minutes > (7 * DAY) / MINUTE)
       throw appError("INVALID_ARGUMENT", "minutes must be an integer from 1 to 10080.");
     if (sender === ctx.user._id) throw appError("FORBIDDEN", "You cannot block yourself.");
@@ -63,7 +63,7 @@ export const unblockSender = userMutation({
   args: { sender: v.id("users") },
   returns: v.object({ unblocked: v.boolean() }),
   handler: async (ctx, { sender }) => {
-    assertPermission(ctx.user, "limits.manage");
+    await requirePermission(ctx, "limits.manage");
     return limiter.unblock(ctx, "sendMessage", { key: sender, audit, actor: actorOf(ctx.user) });
   },
 });
@@ -72,7 +72,7 @@ export const unblockSender = userMutation({
 export const blockedSenders = userQuery({
   args: { paginationOpts: paginationOptsValidator },
   handler: async (ctx, { paginationOpts }) => {
-    assertPermission(ctx.user, "limits.manage");
+    await requirePermission(ctx, "limits.manage");
     return limiter.listBlocks(ctx, "sendMessage", paginationOpts);
   },
 });

@@ -1,7 +1,6 @@
 import { paginationOptsValidator } from "convex/server";
 import { v } from "convex/values";
-import { assertPermission } from "./lib/auth.js";
-import { userMutation, userQuery } from "./lib/functions.js";
+import { userMutation, userQuery, requirePermission } from "./lib/functions.js";
 import { serviceKeys, type ServiceScope } from "./lib/guard.js";
 
 /**
@@ -17,7 +16,7 @@ const OWNER = { type: "app", id: "example" };
 export const createKey = userMutation({
   args: { name: v.string(), scopes: v.array(vScope), expiresAt: v.optional(v.number()) },
   handler: async (ctx, { name, scopes, expiresAt }) => {
-    const admin = assertPermission(ctx.user, "apiKeys.manage");
+    const admin = await requirePermission(ctx, "apiKeys.manage");
     return serviceKeys.create(ctx, {
       name,
       owner: OWNER,
@@ -32,7 +31,7 @@ export const createKey = userMutation({
 export const listKeys = userQuery({
   args: { paginationOpts: paginationOptsValidator },
   handler: async (ctx, { paginationOpts }) => {
-    assertPermission(ctx.user, "apiKeys.manage");
+    await requirePermission(ctx, "apiKeys.manage");
     return serviceKeys.list(ctx, { owner: OWNER, paginationOpts });
   },
 });
@@ -41,7 +40,7 @@ export const listKeys = userQuery({
 export const rotateKey = userMutation({
   args: { keyId: v.string(), overlap: v.optional(v.number()) },
   handler: async (ctx, { keyId, overlap }) => {
-    const admin = assertPermission(ctx.user, "apiKeys.manage");
+    const admin = await requirePermission(ctx, "apiKeys.manage");
     return serviceKeys.rotate(ctx, {
       keyId,
       ...(overlap === undefined ? {} : { overlap }),
@@ -54,7 +53,7 @@ export const rotateKey = userMutation({
 export const revokeKey = userMutation({
   args: { keyId: v.string() },
   handler: async (ctx, { keyId }) => {
-    const admin = assertPermission(ctx.user, "apiKeys.manage");
+    const admin = await requirePermission(ctx, "apiKeys.manage");
     return serviceKeys.revoke(ctx, {
       keyId,
       actor: { type: "user", id: admin._id, name: admin.name },

@@ -6,8 +6,7 @@
  */
 import { paginationOptsValidator } from "convex/server";
 import { v } from "convex/values";
-import { assertPermission } from "./lib/auth.js";
-import { userQuery } from "./lib/functions.js";
+import { userQuery, requirePermission } from "./lib/functions.js";
 import { audit } from "./lib/guard.js";
 
 const entity = v.object({ type: v.string(), id: v.string() });
@@ -30,7 +29,7 @@ export const list = userQuery({
     paginationOpts: paginationOptsValidator,
   },
   handler: async (ctx, args) => {
-    assertPermission(ctx.user, "audit.read");
+    await requirePermission(ctx, "audit.read");
     return audit.list(ctx, args);
   },
 });
@@ -39,7 +38,7 @@ export const list = userQuery({
 export const verify = userQuery({
   args: { cursor: v.optional(v.union(v.string(), v.null())) },
   handler: async (ctx, { cursor }) => {
-    assertPermission(ctx.user, "audit.read");
+    await requirePermission(ctx, "audit.read");
     return audit.verify(ctx, { cursor });
   },
 });
@@ -48,7 +47,7 @@ export const verify = userQuery({
 export const head = userQuery({
   args: {},
   handler: async (ctx) => {
-    assertPermission(ctx.user, "audit.read");
+    await requirePermission(ctx, "audit.read");
     return audit.head(ctx);
   },
 });

@@ -11,7 +11,7 @@
  */
 import { httpRouter } from "convex/server";
 import { internal } from "./_generated/api.js";
-import { normalizeEmail } from "./lib/auth.js";
+import { normalizeEmail } from "./lib/accounts.js";
 import { serviceKeys } from "./lib/guard.js";
 
 const http = httpRouter();

@@ -1,6 +1,6 @@
 import { v } from "convex/values";
 import { internalMutation } from "./_generated/server.js";
-import { userByEmail } from "./lib/auth.js";
+import { userByEmail } from "./lib/accounts.js";
 import { audit, limiter } from "./lib/guard.js";
 import { checkPassword } from "./lib/passwords.js";
 

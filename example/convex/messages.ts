@@ -2,7 +2,7 @@ import { paginationOptsValidator } from "convex/server";
 import { v } from "convex/values";
 import type { Doc, Id } from "./_generated/dataModel.js";
 import type { QueryCtx } from "./_generated/server.js";
-import { appError } from "./lib/auth.js";
+import { appError } from "./lib/accounts.js";
 import { userMutation, userQuery } from "./lib/functions.js";
 import { limiter } from "./lib/guard.js";
 

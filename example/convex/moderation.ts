@@ -1,8 +1,8 @@
 import { v } from "convex/values";
 import type { Id } from "./_generated/dataModel.js";
 import type { MutationCtx } from "./_generated/server.js";
-import { appError, assertPermission } from "./lib/auth.js";
-import { userMutation } from "./lib/functions.js";
+import { appError } from "./lib/accounts.js";
+import { userMutation, requirePermission } from "./lib/functions.js";
 import { audit } from "./lib/guard.js";
 
 /**
@@ -48,7 +48,7 @@ export const removeMessage = userMutation({
   args: { messageId: v.id("messages"), reason: v.string() },
   returns: v.null(),
   handler: async (ctx, { messageId, reason }) => {
-    const moderator = assertPermission(ctx.user, "messages.moderate");
+    const moderator = await requirePermission(ctx, "messages.moderate");
     return removeMessageAs(
       ctx,
       { type: "user", id: moderator._id, name: moderator.name },

@@ -32,6 +32,14 @@ export default defineSchema({
     body: v.string(),
   }).index("by_author", ["author"]),
 
+  // Team notes, guarded by convex-guard's Access (teams.ts): `owner` is the
+  // author's tokenIdentifier, the actor id the row rules compare with.
+  teamNotes: defineTable({
+    owner: v.string(),
+    team: v.string(),
+    body: v.string(),
+  }).index("by_owner_team", ["owner", "team"]),
+
   // Audit heads published by the hourly cron (auditAnchors.ts) when no
   // webhook is configured: insert only, the stand-in for a store outside
   // the deployment.

@@ -59,14 +59,19 @@ async function call(t: App, path: string, f: Registered, args: Record<string, un
 
 /** Valid arguments for each public function, so the call reaches the auth check rather than the validator. */
 async function sampleArgs(t: App): Promise<Record<string, Record<string, unknown>>> {
-  const { userId, messageId } = await t.run(async (ctx) => {
+  const { userId, messageId, noteId } = await t.run(async (ctx) => {
     const userId = await ctx.db.insert("users", {
       tokenIdentifier: "x|victim",
       name: "victim",
       role: "user",
     });
     const messageId = await ctx.db.insert("messages", { author: userId, body: "private" });
-    return { userId, messageId };
+    const noteId = await ctx.db.insert("teamNotes", {
+      owner: "x|victim",
+      team: "acme",
+      body: "private",
+    });
+    return { userId, messageId, noteId };
   });
   const page = { paginationOpts: { numItems: 10, cursor: null } };
   return {
@@ -94,6 +99,10 @@ async function sampleArgs(t: App): Promise<Record<string, Record<string, unknown
     "apiKeys:listKeys": page,
     "apiKeys:rotateKey": { keyId: "0000000000000000" },
     "apiKeys:revokeKey": { keyId: "0000000000000000" },
+    "teams:addNote": { team: "acme", body: "hi" },
+    "teams:getNote": { noteId },
+    "teams:myNotes": { team: "acme" },
+    "teams:grantTeamRole": { team: "acme", userId, role: "teamAdmin" },
     // Authenticated by API key, not by user: no key is refused the same way.
     "service:removeMessage": { apiKey: "", messageId, reason: "spam" },
   };
@@ -126,6 +135,7 @@ describe("the public surface", () => {
       "auditAnchors:sealAndReadHead",
       "auditAnchors:verifyAgainstPublished",
       "login:verifyPassword",
+      "teams:bootstrapTeamAdmin",
       "users:grantRole",
       "users:purgeUserData",
     ]);
@@ -149,6 +159,14 @@ describe("the public surface", () => {
         ]);
         continue;
       }
+      if (name.startsWith("teams:") && f.isMutation) {
+        // Access-wrapped mutations return the denial, so its audit event commits.
+        expect([name, await call(t, name, f, samples[name])]).toEqual([
+          name,
+          { ok: false, reason: "unauthenticated" },
+        ]);
+        continue;
+      }
       expect([name, await rejection(call(t, name, f, samples[name]))]).toEqual([
         name,
         "UNAUTHENTICATED",
@@ -168,6 +186,21 @@ describe("the public surface", () => {
     const stranger = t.withIdentity(identityOf("stranger"));
     for (const [name, f] of fns) {
       if (!f.isPublic || name === "users:signUp" || name === "admin:requestUserDeletion") continue;
+      if (name.startsWith("teams:")) {
+        // Team notes need no account, only an identity, and then a role in the team.
+        const answer = f.isMutation
+          ? await call(stranger as App, name, f, samples[name])
+          : await rejection(call(stranger as App, name, f, samples[name]));
+        expect([name, answer]).toEqual([
+          name,
+          f.isMutation
+            ? { ok: false, reason: "forbidden" }
+            : name === "teams:getNote"
+              ? "NOT_FOUND"
+              : "FORBIDDEN",
+        ]);
+        continue;
+      }
       if (name.startsWith("service:")) {
         // A user identity is no API key.
         expect(await call(stranger as App, name, f, samples[name])).toEqual({

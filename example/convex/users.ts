@@ -1,14 +1,8 @@
 import { v } from "convex/values";
 import { internal } from "./_generated/api.js";
 import { internalMutation } from "./_generated/server.js";
-import {
-  appError,
-  assertPermission,
-  normalizeEmail,
-  userByEmail,
-  verifiedEmail,
-} from "./lib/auth.js";
-import { identityMutation, userMutation, userQuery } from "./lib/functions.js";
+import { appError, normalizeEmail, userByEmail, verifiedEmail } from "./lib/accounts.js";
+import { identityMutation, userMutation, userQuery, requirePermission } from "./lib/functions.js";
 import { audit, limiter } from "./lib/guard.js";
 import { hashPassword } from "./lib/passwords.js";
 import { roleValidator } from "./schema.js";
@@ -114,7 +108,7 @@ export const setRole = userMutation({
   args: { userId: v.id("users"), role: roleValidator },
   returns: v.null(),
   handler: async (ctx, { userId, role }) => {
-    const actor = assertPermission(ctx.user, "users.setRole");
+    const actor = await requirePermission(ctx, "users.setRole");
     if (userId === actor._id) throw appError("FORBIDDEN", "Nobody changes their own role.");
     const target = await ctx.db.get("users", userId);
     if (target === null) throw appError("NOT_FOUND", "No such user.");

@@ -15,7 +15,7 @@ import { vApiKeyDenial } from "../component/apiKeys/model.js";
 import { assertKnownScopes } from "../component/apiKeys/rules.js";
 import { ACCESS_MARKER, type AccessMarker } from "./accessMarker.js";
 import type { RunQueryCtx } from "./ctx.js";
-import type { ApiKeyVerifyResult } from "./apiKeyTypes.js";
+import type { ApiKeyVerifyResult, VerifiedApiKey } from "./apiKeyTypes.js";
 
 /** What a host passes to a wrapper: its args, optional returns, and the handler. */
 export type ApiKeyFunctionDefinition = {
@@ -23,6 +23,17 @@ export type ApiKeyFunctionDefinition = {
   returns?: GenericValidator | PropertyValidators;
   handler: (ctx: any, args: any) => unknown;
 };
+
+/** Keys these wrappers verified: `Access` trusts a `ctx.apiKey` only if it is one of them. */
+const verifiedKeys = new WeakSet<object>();
+
+/** The key an `ApiKeys` wrapper verified for this call (`ctx.apiKey`), or null. */
+export function verifiedApiKeyOf(ctx: object): VerifiedApiKey | null {
+  const key: unknown = (ctx as { apiKey?: unknown }).apiKey;
+  return typeof key === "object" && key !== null && verifiedKeys.has(key)
+    ? (key as VerifiedApiKey)
+    : null;
+}
 
 type Verify<S extends string> = (
   ctx: RunQueryCtx,
@@ -51,6 +62,7 @@ export function apiKeyFunction<S extends string>(
       const r = await verify(ctx, { key: apiKey, ...(scope === undefined ? {} : { scope }) });
       if (!r.ok) return r;
       const verified = { keyId: r.keyId, name: r.name, owner: r.owner, scopes: r.scopes };
+      verifiedKeys.add(verified);
       return def.handler({ ...ctx, apiKey: verified }, args);
     },
   };

@@ -8,3 +8,4 @@ export * from "./confirmations.js";
 export * from "./rateLimiter.js";
 export { default } from "./rateLimiter.js";
 export * from "./apiKeys.js";
+export * from "./access.js";

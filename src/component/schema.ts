@@ -1,4 +1,5 @@
 import { defineSchema } from "convex/server";
+import { accessTables } from "./access/tables.js";
 import { apiKeyTables } from "./apiKeys/tables.js";
 import { auditTables } from "./audit/tables.js";
 import { codeTables } from "./codes/tables.js";
@@ -12,4 +13,5 @@ export default defineSchema({
   ...auditTables,
   ...codeTables,
   ...apiKeyTables,
+  ...accessTables,
 });

@@ -8,6 +8,7 @@
 import type { TestConvex } from "convex-test";
 import type { GenericSchema, SchemaDefinition } from "convex/server";
 import * as generatedApi from "../component/_generated/api.js";
+import * as access from "../component/access.js";
 import * as apiKeys from "../component/apiKeys.js";
 import * as audit from "../component/audit.js";
 import * as codes from "../component/codes.js";
@@ -27,6 +28,7 @@ export type AnyTestConvex = TestConvex<SchemaDefinition<GenericSchema, boolean>>
  */
 export const modules: Record<string, () => Promise<object>> = {
   "./component/_generated/api.js": async () => generatedApi,
+  "./component/access.js": async () => access,
   "./component/apiKeys.js": async () => apiKeys,
   "./component/audit.js": async () => audit,
   "./component/codes.js": async () => codes,

@@ -11,7 +11,7 @@ import type * as auditAnchors from "../auditAnchors.js";
 import type * as auditDashboard from "../auditDashboard.js";
 import type * as crons from "../crons.js";
 import type * as http from "../http.js";
-import type * as lib_auth from "../lib/auth.js";
+import type * as lib_accounts from "../lib/accounts.js";
 import type * as lib_delivery from "../lib/delivery.js";
 import type * as lib_functions from "../lib/functions.js";
 import type * as lib_guard from "../lib/guard.js";
@@ -20,6 +20,7 @@ import type * as login from "../login.js";
 import type * as messages from "../messages.js";
 import type * as moderation from "../moderation.js";
 import type * as service from "../service.js";
+import type * as teams from "../teams.js";
 import type * as users from "../users.js";
 
 import type { ApiFromModules, FilterApi, FunctionReference } from "convex/server";
@@ -33,7 +34,7 @@ const fullApi: ApiFromModules<{
   "auditDashboard": typeof auditDashboard;
   "crons": typeof crons;
   "http": typeof http;
-  "lib/auth": typeof lib_auth;
+  "lib/accounts": typeof lib_accounts;
   "lib/delivery": typeof lib_delivery;
   "lib/functions": typeof lib_functions;
   "lib/guard": typeof lib_guard;
@@ -42,6 +43,7 @@ const fullApi: ApiFromModules<{
   "messages": typeof messages;
   "moderation": typeof moderation;
   "service": typeof service;
+  "teams": typeof teams;
   "users": typeof users;
 }> = anyApi as any;
 

@@ -1,47 +1,109 @@
 /**
  * Function builders for this app. Every PUBLIC function is built with one of
- * these, so it cannot forget to authenticate: the handler receives `ctx.user`
- * (the caller's row, looked up by the provider-signed tokenIdentifier) and no
- * function ever takes a `userId` argument that says who the caller is.
+ * these, on convex-guard's `Access` (`appAccess` in guard.ts), so it cannot
+ * forget to authenticate: the caller is the provider-signed identity
+ * (`ctx.actor`), the handler receives `ctx.user` (the caller's row, looked up
+ * by tokenIdentifier) and no function ever takes a `userId` argument that
+ * says who the caller is. Denials here throw (UNAUTHENTICATED, FORBIDDEN):
+ * these builders guard every call, and an anonymous caller is not worth an
+ * audit event. Team notes (teams.ts) show returned, audited denials.
  *
  * Service-only work uses `internalQuery` / `internalMutation` /
  * `internalAction` from `_generated/server` directly: clients cannot call them.
  */
+import type { UserIdentity } from "convex/server";
+import type { GenericValidator, ObjectType, PropertyValidators } from "convex/values";
+import type { Actor } from "convex-guard";
+import type { Doc } from "../_generated/dataModel.js";
 import {
-  customAction,
-  customCtx,
-  customMutation,
-  customQuery,
-} from "convex-helpers/server/customFunctions";
-import { action, mutation, query } from "../_generated/server.js";
-import { requireIdentity, requireUser } from "./auth.js";
+  action,
+  mutation,
+  query,
+  type ActionCtx,
+  type MutationCtx,
+  type QueryCtx,
+} from "../_generated/server.js";
+import { appError, requireAccount } from "./accounts.js";
+import { appAccess } from "./guard.js";
+
+type Definition<Ctx, Args extends PropertyValidators, Output> = {
+  args: Args;
+  returns?: GenericValidator | PropertyValidators;
+  handler: (ctx: Ctx, args: ObjectType<Args>) => Output | Promise<Output>;
+};
+const returnsOf = (def: { returns?: GenericValidator | PropertyValidators }) =>
+  def.returns === undefined ? {} : { returns: def.returns };
+
+type UserCtx = { actor: Actor; user: Doc<"users"> };
+type IdentityCtx = { actor: Actor; identity: UserIdentity };
 
 /** A query for signed-in users with an account: `ctx.user` is the caller. */
-export const userQuery = customQuery(
-  query,
-  customCtx(async (ctx) => ({ user: await requireUser(ctx) })),
-);
+export function userQuery<Args extends PropertyValidators, Output>(
+  def: Definition<QueryCtx & UserCtx, Args, Output>,
+) {
+  return appAccess.query(query)({
+    args: def.args,
+    ...returnsOf(def),
+    handler: async (ctx, args: ObjectType<Args>) =>
+      def.handler({ ...ctx, user: await requireAccount(ctx) }, args),
+  });
+}
 
 /** A mutation for signed-in users with an account: `ctx.user` is the caller. */
-export const userMutation = customMutation(
-  mutation,
-  customCtx(async (ctx) => ({ user: await requireUser(ctx) })),
-);
+export function userMutation<Args extends PropertyValidators, Output>(
+  def: Definition<MutationCtx & UserCtx, Args, Output>,
+) {
+  return appAccess.mutation(mutation, { onDenied: "throw" })({
+    args: def.args,
+    ...returnsOf(def),
+    handler: async (ctx, args: ObjectType<Args>) =>
+      def.handler({ ...ctx, user: await requireAccount(ctx) }, args),
+  });
+}
+
+async function requireIdentity(ctx: { auth: QueryCtx["auth"] }): Promise<UserIdentity> {
+  const identity = await ctx.auth.getUserIdentity();
+  if (identity === null) throw appError("UNAUTHENTICATED", "Sign in first.");
+  return identity;
+}
 
 /**
  * A mutation for a signed-in identity that may not have an account yet
  * (sign-up). `ctx.identity` is what the auth provider signed.
  */
-export const identityMutation = customMutation(
-  mutation,
-  customCtx(async (ctx) => ({ identity: await requireIdentity(ctx) })),
-);
+export function identityMutation<Args extends PropertyValidators, Output>(
+  def: Definition<MutationCtx & IdentityCtx, Args, Output>,
+) {
+  return appAccess.mutation(mutation, { onDenied: "throw" })({
+    args: def.args,
+    ...returnsOf(def),
+    handler: async (ctx, args: ObjectType<Args>) =>
+      def.handler({ ...ctx, identity: await requireIdentity(ctx) }, args),
+  });
+}
 
 /**
- * An action for signed-in identities. Actions have no `db`: role checks run
- * in the internal mutations they call, which see the same identity.
+ * An action for signed-in identities. Actions have no `db`: permission
+ * checks run in the internal mutations they call, which see the same identity.
  */
-export const identityAction = customAction(
-  action,
-  customCtx(async (ctx) => ({ identity: await requireIdentity(ctx) })),
-);
+export function identityAction<Args extends PropertyValidators, Output>(
+  def: Definition<ActionCtx & IdentityCtx, Args, Output>,
+) {
+  return appAccess.action(action, { onDenied: "throw" })({
+    args: def.args,
+    ...returnsOf(def),
+    handler: async (ctx, args: ObjectType<Args>) =>
+      def.handler({ ...ctx, identity: await requireIdentity(ctx) }, args),
+  });
+}
+
+/** The caller's row, if they hold `permission` (their role read once more by `roleOf`); otherwise FORBIDDEN. */
+export async function requirePermission(
+  ctx: QueryCtx,
+  permission: Parameters<typeof appAccess.can>[1],
+): Promise<Doc<"users">> {
+  const user = await requireAccount(ctx);
+  if (!(await appAccess.can(ctx, permission)))
+    throw appError("FORBIDDEN", `Missing permission ${permission}.`);
+  return user;
+}

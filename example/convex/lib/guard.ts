@@ -4,9 +4,20 @@
  * component through these typed clients, inside their own transactions, and
  * never hand a component function reference to a client.
  */
-import { ApiKeys, AuditLog, Confirmations, HOUR, MINUTE, RateLimiter } from "convex-guard";
+import {
+  Access,
+  ApiKeys,
+  AuditLog,
+  Confirmations,
+  HOUR,
+  MINUTE,
+  RateLimiter,
+  defineRules,
+} from "convex-guard";
 import { v } from "convex/values";
 import { components } from "../_generated/api.js";
+import type { DataModel } from "../_generated/dataModel.js";
+import { accountOf } from "./accounts.js";
 
 export const limiter = new RateLimiter(components.guard, {
   // Per user: 5 messages in any rolling minute (approximate sliding window, one document per user).
@@ -94,3 +105,54 @@ export const serviceKeys = new ApiKeys(components.guard, {
   audit,
 });
 export type ServiceScope = "login:verify" | "messages:moderate";
+
+/**
+ * The app's roles, weakest first: each inherits the permissions of the one
+ * before it. Functions check permissions, not roles, so moving a capability
+ * between roles is a one-line change here. A user's role is their
+ * `users.role` field (`roleOf`: the same one read as `ctx.user`, no component
+ * read). Every public function is built with these wrappers (lib/functions.ts).
+ * `users` and `messages` rows name their owners by user id, which the actor
+ * (a tokenIdentifier) does not carry, so their ownership checks stay in the
+ * functions (`ownMessage`); the team notes below show row rules.
+ */
+export const appAccess = new Access(components.guard, {
+  roles: {
+    user: { permissions: [] },
+    moderator: { inherits: ["user"], permissions: ["messages.moderate"] },
+    admin: { inherits: ["moderator"], permissions: ["audit.read", "limits.manage"] },
+    superadmin: {
+      inherits: ["admin"],
+      permissions: ["users.setRole", "users.delete", "apiKeys.manage"],
+    },
+  },
+  roleOf: async (ctx, actor) =>
+    actor.type === "user" ? ((await accountOf(ctx))?.role ?? null) : null,
+  public: ["users", "messages"],
+  audit,
+});
+
+/**
+ * Team notes (teams.ts): roles held per team (the scope), granted and
+ * revoked through the component with an expiry, and row rules that let an
+ * author read and write only their own notes. Every denied team mutation is
+ * an audit event (`guard.access.deny`, on the audit page), and an actor
+ * refused 20 times in a minute is refused outright before any check.
+ */
+export const access = new Access(components.guard, {
+  roles: {
+    member: { permissions: ["notes.read", "notes.write"] },
+    teamAdmin: { inherits: ["member"], permissions: ["team.manage"] },
+  },
+  rules: defineRules<DataModel>({
+    teamNotes: {
+      read: (actor, note) => note.owner === actor.id,
+      write: (actor, old) => old.owner === actor.id,
+      insert: (actor, note) => note.owner === actor.id,
+    },
+    // The account directory: a team admin looks up whom to grant a role; nobody writes it here.
+    users: { read: () => true },
+  }),
+  audit,
+  limit: { kind: "fixed window", rate: 20, period: MINUTE },
+});

@@ -4,6 +4,12 @@
  * @module
  */
 
+import type * as access_denials from "../access/denials.js";
+import type * as access_grants from "../access/grants.js";
+import type * as access_model from "../access/model.js";
+import type * as access_rules from "../access/rules.js";
+import type * as access_tables from "../access/tables.js";
+import type * as access from "../access.js";
 import type * as apiKeys_admin from "../apiKeys/admin.js";
 import type * as apiKeys_format from "../apiKeys/format.js";
 import type * as apiKeys_model from "../apiKeys/model.js";
@@ -81,6 +87,12 @@ import type { ApiFromModules, FilterApi, FunctionReference } from "convex/server
 import { anyApi, componentsGeneric } from "convex/server";
 
 const fullApi: ApiFromModules<{
+  "access/denials": typeof access_denials;
+  "access/grants": typeof access_grants;
+  "access/model": typeof access_model;
+  "access/rules": typeof access_rules;
+  "access/tables": typeof access_tables;
+  "access": typeof access;
   "apiKeys/admin": typeof apiKeys_admin;
   "apiKeys/format": typeof apiKeys_format;
   "apiKeys/model": typeof apiKeys_model;

@@ -55,6 +55,10 @@ export const ErrorCode = {
    * non-hex string, a non-Convex value, an alphabet outside 2..256).
    */
   INTERNAL: "INTERNAL",
+  /** An access-controlled function was called without a signed-in identity (or verified API key). */
+  UNAUTHENTICATED: "UNAUTHENTICATED",
+  /** The caller lacks the permission, or a row rule refused a read through a query or a write. */
+  FORBIDDEN: "FORBIDDEN",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -35,7 +35,6 @@
  */
 import type { Doc } from "../_generated/dataModel.js";
 import type { DatabaseReader, MutationCtx } from "../_generated/server.js";
-import { ErrorCode, guardError } from "../lib/errors.js";
 import type { MaintenanceResult } from "../maintenance/kick.js";
 import type { ShardConfig, StoredState } from "./algorithms/index.js";
 import { normalizeConfig, shardConfig, type NormalizedConfig } from "./config.js";

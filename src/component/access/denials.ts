@@ -1,0 +1,48 @@
+import type { MutationCtx, QueryCtx } from "../_generated/server.js";
+import { ErrorCode, guardError } from "../lib/errors.js";
+import { sha256Hex } from "../lib/hash.js";
+import { normalizeConfig } from "../rateLimits/config.js";
+import type { RateLimitConfig, RateLimitResult } from "../rateLimits/model.js";
+import { consumeRateLimit, peekRateLimit, type LimitRequest } from "../rateLimits/store.js";
+import { DENIAL_LIMIT_NAME, type ActorRef } from "./model.js";
+import { assertActorRef } from "./rules.js";
+
+/*
+ * The denial budget of one actor: the rate limiter's shards under a reserved
+ * name (no host limit, reset or credit can touch it), keyed by a digest of
+ * the actor (an id may be longer than a limiter key).
+ */
+
+/** A denial limit must decide in the transaction (an asynchronous one would let a burst through). */
+export function assertDenialLimitConfig(limit: RateLimitConfig, code: ErrorCode): void {
+  if (normalizeConfig(limit, "limit").async)
+    throw guardError(code, 'limit must not use applyUpdates: "asynchronously"');
+}
+
+async function request(actor: ActorRef, limit: RateLimitConfig): Promise<LimitRequest> {
+  assertActorRef(actor);
+  assertDenialLimitConfig(limit, ErrorCode.INVALID_ARGUMENT);
+  return {
+    name: DENIAL_LIMIT_NAME,
+    key: await sha256Hex(`${actor.type}\n${actor.id}`),
+    config: limit,
+  };
+}
+
+/** Whether the actor may be denied once more (reads its shard, writes nothing). */
+export async function peekDenials(
+  ctx: QueryCtx,
+  args: { actor: ActorRef; limit: RateLimitConfig },
+  now: number,
+): Promise<RateLimitResult> {
+  return peekRateLimit(ctx, await request(args.actor, args.limit), now);
+}
+
+/** Counts one denial of the actor. */
+export async function countDenial(
+  ctx: MutationCtx,
+  args: { actor: ActorRef; limit: RateLimitConfig },
+  now: number,
+): Promise<RateLimitResult> {
+  return consumeRateLimit(ctx, await request(args.actor, args.limit), now);
+}

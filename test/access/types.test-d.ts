@@ -1,0 +1,54 @@
+import { expectTypeOf, test } from "vitest";
+import {
+  mutationGeneric,
+  type GenericDataModel,
+  type GenericQueryCtx,
+  type RegisteredMutation,
+} from "convex/server";
+import { Access, type AccessDenial, type Actor } from "../../src/client/access.js";
+import { components } from "../setup.js";
+
+const access = new Access(components.guard, {
+  roles: {
+    member: { permissions: ["posts.read"] },
+    admin: { inherits: ["member"], permissions: ["org.manage"] },
+  },
+});
+
+test("permission and role names are checked at compile time", () => {
+  const ctx = {} as GenericQueryCtx<GenericDataModel>;
+  void access.can(ctx, "posts.read");
+  // @ts-expect-error an undeclared permission
+  void access.can(ctx, "posts.raed");
+  // @ts-expect-error an undeclared role
+  void access.grant({} as never, { actor: { type: "user", id: "u" }, role: "root" });
+  // @ts-expect-error an undeclared permission in a wrapper
+  access.mutation(mutationGeneric, { permission: "nope" });
+  new Access(components.guard, {
+    // @ts-expect-error inherits names an undeclared role
+    roles: { member: { inherits: ["ghost"], permissions: ["a"] } },
+  });
+});
+
+test("a wrapped mutation's handler sees ctx.actor; its result may be a denial", () => {
+  const fn = access.mutation(mutationGeneric, { permission: "org.manage" })({
+    args: {},
+    handler: async (ctx) => {
+      expectTypeOf(ctx.actor).toEqualTypeOf<Actor>();
+      return 1;
+    },
+  });
+  expectTypeOf(fn).toEqualTypeOf<
+    RegisteredMutation<"public", Record<string, never>, Promise<number | AccessDenial>>
+  >();
+});
+
+test('with onDenied: "throw" the result type has no denial', () => {
+  const fn = access.mutation(mutationGeneric, { onDenied: "throw" })({
+    args: {},
+    handler: async () => 1,
+  });
+  expectTypeOf(fn).toEqualTypeOf<
+    RegisteredMutation<"public", Record<string, never>, Promise<number>>
+  >();
+});
