@@ -10,6 +10,7 @@
  */
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import {
+  Access,
   ApiKeys,
   AuditLog,
   Confirmations,
@@ -54,6 +55,9 @@ const limiter = new RateLimiter(component, { bucket: BUCKET });
 const audit = new AuditLog(component);
 const confirmations = new Confirmations(component, { secret: "s".repeat(64) });
 const apiKeys = new ApiKeys(component, { prefix: "sk_test", scopes: ["read"] });
+const access = new Access(component, {
+  roles: { member: { permissions: ["posts.read"] }, admin: { inherits: ["member"] } },
+});
 
 const WALK: Record<string, ClientEntry> = {
   RateLimiter: {
@@ -118,6 +122,20 @@ const WALK: Record<string, ClientEntry> = {
     },
     refuses: ["verify"],
     notCalls: ["mutation", "query", "httpAction"],
+  },
+  Access: {
+    client: access,
+    methods: {
+      can: ["posts.read", { scope: "acme" }],
+      check: ["posts.read", { scope: "acme" }],
+      grant: [{ actor: { type: "user", id: "u1" }, role: "member", scope: "acme" }],
+      revoke: [{ actor: { type: "user", id: "u1" }, role: "member", scope: "acme" }],
+      rolesOf: [{ type: "user", id: "u1" }, { scope: "acme" }],
+    },
+    refuses: ["check"],
+    // get/require read the host's own rows through its rules (no component call);
+    // the others build host functions.
+    notCalls: ["get", "require", "query", "mutation", "action"],
   },
 };
 
@@ -351,4 +369,5 @@ const PRIVATE_HELPERS = new Set([
   "record",
   "recordDenial",
   "secrets",
+  "register",
 ]);
