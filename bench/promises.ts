@@ -59,6 +59,14 @@ export const PROMISES: Promise_[] = [
     4096,
     "`convex-guard/react` is at most 4 KB (4,096 bytes) minified, with `react` and `convex` external",
   ),
+  // Speed against the peer is reported, not promised. The mean-based ratio
+  // moves by up to 0.5 between runs on a shared 2-core machine; the
+  // median-call ratio is steady (±0.02) but shows a fixed window at 0.90-0.94x:
+  // convex-test checks each patched document against the table validator,
+  // and a fixed window's state is the second member of the stored-state
+  // union, so every call pays one thrown validator miss (swapping the
+  // members moves ~0.07 from one row to the other). A ">= 1.0x on every
+  // row" promise needs a stored shape without that union first.
   // Audit log.
   p(
     "audit.log.reads",

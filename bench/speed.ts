@@ -4,7 +4,10 @@
  * alternating call by call so that warm-up and machine noise hit both alike;
  * several rounds, median round. The
  * absolute numbers measure the embedded runtime on this machine; the ratio is
- * what compares the two implementations.
+ * what compares the two implementations. A round's calls/s is its mean call
+ * time, so a pause from the rest of a busy machine moves it; `medianCallRatio`
+ * compares the two implementations' median call times, which such pauses
+ * leave alone (it moved by 0.01 across runs where the mean ratio moved by 0.5).
  */
 import { MINUTE } from "convex-guard";
 import { newInstance } from "./harness.js";
@@ -18,6 +21,8 @@ export type SpeedRow = {
   oursPerSec: number | null;
   peerPerSec: number;
   ratio: number | null;
+  /** Peer's median call time ÷ ours (median over the timed rounds): above 1, ours is faster. */
+  medianCallRatio: number | null;
 };
 
 const KEYS = 20;
@@ -33,19 +38,24 @@ async function round1(
   t: ReturnType<typeof newInstance>,
   calls: number,
 ) {
-  let ta = 0;
-  let tb = 0;
-  const one = async (l: Limiter, i: number) => {
+  const ta: number[] = [];
+  const tb: number[] = [];
+  const one = async (l: Limiter, i: number, times: number[]) => {
     const start = performance.now();
     await t.mutation((ctx: any) => l.limit(ctx, "l", { key: `user-${i % KEYS}` }));
-    return performance.now() - start;
+    times.push(performance.now() - start);
   };
   for (let i = 0; i < calls; i++) {
-    if (b && i % 2 === 1) tb += await one(b, i);
-    ta += await one(a, i);
-    if (b && i % 2 === 0) tb += await one(b, i);
+    if (b && i % 2 === 1) await one(b, i, tb);
+    await one(a, i, ta);
+    if (b && i % 2 === 0) await one(b, i, tb);
   }
-  return { a: (calls * 1000) / ta, b: b ? (calls * 1000) / tb : null };
+  const perSec = (times: number[]) => (times.length * 1000) / times.reduce((x, y) => x + y, 0);
+  return {
+    a: perSec(ta),
+    b: b ? perSec(tb) : null,
+    medianAOverB: b ? median(ta) / median(tb) : null,
+  };
 }
 
 export async function speed(
@@ -75,6 +85,7 @@ export async function speed(
     let o: Limiter | null = ours({ l: w.config });
     const oursRates: number[] = [];
     const peerRates: number[] = [];
+    const medianRatios: number[] = [];
     // One untimed warm-up round (module and JIT warm-up).
     try {
       await round1(o, p, t, Math.min(calls, 200));
@@ -86,6 +97,7 @@ export async function speed(
       const x = o ? await round1(p, o, t, calls) : await round1(p, null, t, calls);
       peerRates.push(x.a);
       if (x.b !== null) oursRates.push(x.b);
+      if (x.medianAOverB !== null) medianRatios.push(x.medianAOverB);
     }
     const oursPerSec = o ? round(median(oursRates), 0) : null;
     const peerPerSec = round(median(peerRates), 0);
@@ -96,6 +108,7 @@ export async function speed(
       oursPerSec,
       peerPerSec,
       ratio: oursPerSec === null ? null : round(oursPerSec / peerPerSec, 2),
+      medianCallRatio: medianRatios.length === 0 ? null : round(median(medianRatios), 2),
     });
   }
   return rows;

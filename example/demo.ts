@@ -6,7 +6,7 @@
  */
 import FakeTimers from "@sinonjs/fake-timers";
 import type { AuditVerifyResult } from "convex-guard";
-import { addUser, lastDeliveredCode, newApp, runInGuard, setTestEnv, type App } from "./harness.js";
+import { addUser, lastDeliveredCode, newApp, runInGuard, type App } from "./harness.js";
 import { api, internal } from "./convex/_generated/api.js";
 import { probeDraftAndFix } from "./probeDemo.js";
 
@@ -48,7 +48,6 @@ async function rejectionCode(p: Promise<unknown>): Promise<string> {
 }
 
 export async function main(): Promise<number> {
-  setTestEnv();
   const clock = FakeTimers.install({
     now: START,
     toFake: ["Date", "setTimeout", "clearTimeout", "setInterval", "clearInterval"],

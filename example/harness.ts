@@ -4,44 +4,20 @@
  * convex-guard registered, for the tests in example/convex and for
  * `npm run demo`. Nothing here is deployed.
  */
+import "./testEnv.js";
 import { convexTest } from "convex-test";
 import { register } from "convex-guard/test";
 import { api, internal } from "./convex/_generated/api.js";
 import type { Doc, Id } from "./convex/_generated/dataModel.js";
 import { devOutbox } from "./convex/lib/delivery.js";
 import schema from "./convex/schema.js";
+import { modules } from "./modules.js";
 
-// Eager, like convex-guard/test: no dynamic import inside a transaction.
-// convex.config.ts is excluded: `app.use` only runs inside the Convex bundler.
-const loaded = import.meta.glob(
-  ["./convex/**/*.ts", "!./convex/**/*.test.ts", "!./convex/convex.config.ts"],
-  {
-    eager: true,
-  },
-);
-export const modules = Object.fromEntries(
-  Object.entries(loaded).map(([path, mod]) => [path, async () => mod]),
-);
-
-function randomHex(bytes: number): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) =>
-    b.toString(16).padStart(2, "0"),
-  ).join("");
-}
-
-/**
- * The environment a deployment would set with `npx convex env set`. Fresh
- * random secrets per process: nothing secret is hard-coded anywhere.
- */
-export function setTestEnv(): void {
-  process.env.GUARD_SECRET ??= randomHex(32);
-  process.env.GUARD_DEV_OUTBOX = "1";
-}
+export { modules };
 
 export type App = ReturnType<typeof newApp>;
 
 export function newApp() {
-  setTestEnv();
   const t = convexTest(schema, modules);
   register(t as never);
   return t;

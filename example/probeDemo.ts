@@ -9,7 +9,7 @@ import { probeAccess, register, type ProbeReport } from "convex-guard/test";
 import { ConvexError, v } from "convex/values";
 import { query } from "./convex/_generated/server.js";
 import schema from "./convex/schema.js";
-import { modules, newApp, setTestEnv } from "./harness.js";
+import { modules, newApp } from "./harness.js";
 
 /** Signed-in callers only, but any message by id: the author check is missing. */
 const getMessage = query({
@@ -24,7 +24,6 @@ const getMessage = query({
 const withDraft = { ...modules, "./convex/draft.ts": async () => ({ getMessage }) };
 
 function appWithDraft() {
-  setTestEnv();
   const t = convexTest(schema, withDraft);
   register(t);
   return t;

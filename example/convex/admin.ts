@@ -51,7 +51,7 @@ export const issueDeletionCode = internalMutation({
     if (userId === admin._id) throw appError("FORBIDDEN", "Delete your own account another way.");
     const target = await ctx.db.get("users", userId);
     if (target === null) throw appError("NOT_FOUND", "No such user.");
-    const issued = await confirmations().issue(ctx, {
+    const issued = await confirmations.issue(ctx, {
       subject: admin._id,
       action: DELETE_ACTION,
       payload: payloadFor(userId),
@@ -97,7 +97,7 @@ export const confirmUserDeletion = userMutation({
   args: { userId: v.id("users"), code: v.string() },
   handler: async (ctx, { userId, code }) => {
     const admin = await requirePermission(ctx, "users.delete");
-    const result = await confirmations().consume(ctx, {
+    const result = await confirmations.consume(ctx, {
       subject: admin._id,
       action: DELETE_ACTION,
       payload: payloadFor(userId),

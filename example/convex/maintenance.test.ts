@@ -27,11 +27,11 @@ test("limit, log, issue and consume, then finishAllScheduledFunctions settles ev
     }),
   );
   const issued = await t.mutation((ctx) =>
-    confirmations().issue(ctx, { subject: "alice", action: "user.delete" }),
+    confirmations.issue(ctx, { subject: "alice", action: "user.delete" }),
   );
   if (!issued.ok) throw new Error("issue was refused");
   const used = await t.mutation((ctx) =>
-    confirmations().consume(ctx, { subject: "alice", action: "user.delete", code: issued.code }),
+    confirmations.consume(ctx, { subject: "alice", action: "user.delete", code: issued.code }),
   );
   expect(used.ok).toBe(true);
 

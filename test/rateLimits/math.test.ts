@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { fixedWindowStart } from "../../src/component/rateLimits/algorithms/fixedWindow.js";
 import {
@@ -280,6 +281,35 @@ describe("admissibleCount", () => {
       precision: "exact",
     });
     expect(() => admissibleCount(exact, 11, true)).toThrow(/at most 10/);
+  });
+});
+
+describe("idleAt", () => {
+  // The search idleAt would run without an algorithm's closed-form guess.
+  function searched(s: ReturnType<typeof shardConfig>, state: RateLimitState, now: number) {
+    const t0 = Math.max(now, state.ts);
+    const idleBy = (t: number) =>
+      s.algorithm.idle(s, s.algorithm.advance(s, state, "n\u0000k", t), t);
+    return idleBy(t0) ? t0 : t0 + firstTime(t0, idleBy);
+  }
+
+  test("a token bucket's or fixed window's guess gives the instant the search finds", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom<"token bucket" | "fixed window">("token bucket", "fixed window"),
+        fc.integer({ min: 1, max: 1_000 }),
+        fc.constantFrom(1, 7, 1_000, MIN, 3_600_000),
+        fc.integer({ min: 0, max: 3 }),
+        fc.double({ min: -2, max: 1, noNaN: true }),
+        fc.integer({ min: 0, max: 10 * MIN }),
+        (kind, rate, period, extra, fill, ago) => {
+          const config = { kind, rate, period, capacity: rate + extra };
+          const s = shardConfig(normalizeConfig(config));
+          const state = { value: fill * s.capacity, ts: T - ago };
+          expect(idleAt(s, state, "n\u0000k", T)).toBe(searched(s, state, T));
+        },
+      ),
+    );
   });
 });
 

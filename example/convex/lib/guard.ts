@@ -45,29 +45,12 @@ export const audit = new AuditLog(components.guard, {
 });
 
 /**
- * The HMAC key for confirmation codes. It comes from the deployment's
- * environment (`npx convex env set GUARD_SECRET $(openssl rand -hex 32)`);
- * tests and the demo set `process.env.GUARD_SECRET` themselves. There is no
- * fallback: a deployment without the secret fails loudly on first use. It
- * stays in this app's functions: `Confirmations` computes the codes' HMACs
- * here and hands the component only the MACs, never the secret or a code.
- */
-export function guardSecret(): string {
-  const secret = process.env.GUARD_SECRET;
-  if (!secret)
-    throw new Error(
-      "GUARD_SECRET is not set: run `npx convex env set GUARD_SECRET <32+ random bytes>`.",
-    );
-  return secret;
-}
-
-/**
  * Secrets rotated away from, still accepted for codes issued before the
  * rotation (comma-separated `GUARD_PREVIOUS_SECRETS`; empty when unset). To
  * rotate: move GUARD_SECRET into it, set a new GUARD_SECRET, and clear it
  * once the longest ttl (10 minutes here) has passed.
  */
-export function previousGuardSecrets(): string[] {
+function previousGuardSecrets(): string[] {
   const list = process.env.GUARD_PREVIOUS_SECRETS ?? "";
   return list
     .split(",")
@@ -75,22 +58,26 @@ export function previousGuardSecrets(): string[] {
     .filter((s) => s.length > 0);
 }
 
-let confirmationsInstance: Confirmations | undefined;
-/** Built on first use, so the secret is read when a function runs, not at import. */
-export function confirmations(): Confirmations {
-  confirmationsInstance ??= new Confirmations(components.guard, {
-    secret: guardSecret(),
-    previousSecrets: previousGuardSecrets(),
-    digits: 8,
-    ttl: 10 * MINUTE,
-    maxAttempts: 5,
-    issueLimit: { rate: 5, period: 10 * MINUTE },
-    failureLimit: { rate: 10, period: HOUR },
-    // Records issue, failure, lockout and consume as guard.confirmation.* events (never the code).
-    audit,
-  });
-  return confirmationsInstance;
-}
+/**
+ * Confirmation codes. The HMAC key comes from the deployment's environment
+ * (`npx convex env set GUARD_SECRET "$(openssl rand -hex 32)"`); tests and the
+ * demo set `process.env.GUARD_SECRET` themselves. Built at module level like
+ * every other client: the secret is read on first use, so a push whose
+ * analysis runs without it still loads, and the first `issue` or `consume`
+ * without it throws INVALID_CONFIG naming the variable. The secret stays in
+ * this app's functions: the component sees only MACs, never a code.
+ */
+export const confirmations = new Confirmations(components.guard, {
+  secret: process.env.GUARD_SECRET,
+  previousSecrets: previousGuardSecrets(),
+  digits: 8,
+  ttl: 10 * MINUTE,
+  maxAttempts: 5,
+  issueLimit: { rate: 5, period: 10 * MINUTE },
+  failureLimit: { rate: 10, period: HOUR },
+  // Records issue, failure, lockout and consume as guard.confirmation.* events (never the code).
+  audit,
+});
 
 /**
  * Keys for the app's own servers (the login server calling http.ts, a

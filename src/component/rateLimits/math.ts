@@ -139,7 +139,16 @@ export function idleAt(s: ShardConfig, state: RateLimitState, seed: string, now:
   const alg = s.algorithm;
   const t0 = Math.max(now, state.ts);
   const idleBy = (t: number) => alg.idle(s, alg.advance(s, state, seed, t), t);
-  return idleBy(t0) ? t0 : t0 + firstTime(t0, idleBy);
+  if (idleBy(t0)) return t0;
+  // The algorithm's guess, checked to be the first idle ms the search would
+  // return (within its 2^52 ms), saves the search's ~30 steps on every
+  // admitted call.
+  const guess = alg.idleGuess?.(s, state);
+  if (guess !== undefined && Number.isFinite(guess)) {
+    const d = Math.max(1, Math.ceil(guess - t0));
+    if (d <= 2 ** 52 && idleBy(t0 + d) && (d === 1 || !idleBy(t0 + d - 1))) return t0 + d;
+  }
+  return t0 + firstTime(t0, idleBy);
 }
 
 /**

@@ -89,6 +89,8 @@ export const fixedWindow: Algorithm<FixedWindowConfig> = {
     };
   },
   ...tokens,
+  // Full again at the start of the window whose allowances cover what is missing.
+  idleGuess: (s, state) => state.ts + Math.ceil((s.capacity - state.value) / s.rate) * s.period,
   reserveLimit: debtReserveLimit,
   reserve: reserveAsDebt,
   windowStart: (s, state, seed, now) =>

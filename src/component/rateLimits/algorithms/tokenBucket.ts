@@ -52,6 +52,8 @@ export const tokenBucket: Algorithm<TokenBucketConfig> = {
     return { value: Math.min(s.capacity, refilled), ts: t };
   },
   ...tokens,
+  // Full again once the refill covers what is missing.
+  idleGuess: (s, state) => state.ts + ((s.capacity - state.value) * s.period) / s.rate,
   reserveLimit: debtReserveLimit,
   reserve: reserveAsDebt,
 };

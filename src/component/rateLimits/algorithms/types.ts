@@ -70,6 +70,12 @@ export type Engine = {
   ): { state: RateLimitState; payAt: number | undefined } | null;
   /** Is the state at `t` the same as having no state? (The sweep deletes it after that.) */
   idle(s: ShardConfig, state: RateLimitState, t: number): boolean;
+  /**
+   * Where `idle` should first hold, in closed form, so `idleAt` (../math.ts)
+   * can check one instant instead of searching; a wrong guess only costs
+   * the search.
+   */
+  idleGuess?(s: ShardConfig, state: RateLimitState): number;
   /** Gives back up to `amount` at `t` (state advanced to `t`), never above capacity. */
   credit(
     s: ShardConfig,
