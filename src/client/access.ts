@@ -21,6 +21,8 @@ import { assertActorRef, assertGrantExpiry, assertScope } from "../component/acc
 import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
 import { accessFunction, markAccess, type FunctionKind } from "./accessFunctions.js";
 import { AccessCore, type AuthCtx } from "./accessCore.js";
+import { mutateComponent, optionsObject, queryComponent, requiredObject } from "./checkArgs.js";
+import * as fns from "../component/access.js";
 import {
   ACCESS_AUDIT_ACTIONS,
   type AccessCheck,
@@ -66,7 +68,7 @@ export class Access<const R extends RoleDefinitions> extends AccessCore<R> {
     opts: { scope?: string } = {},
   ): Promise<AccessCheck> {
     this.assertPermission(permission);
-    if (opts?.scope !== undefined) assertScope(opts.scope);
+    if (optionsObject(opts, "opts", ["scope"])?.scope !== undefined) assertScope(opts.scope);
     const actor = await this.actor(ctx);
     if (actor === null) return { ok: false, reason: "unauthenticated" };
     return (await this.holds(ctx, actor, permission, opts.scope))
@@ -86,9 +88,11 @@ export class Access<const R extends RoleDefinitions> extends AccessCore<R> {
     args: { actor: ActorRef; role: RoleName<R>; scope?: string; expiresAt?: number },
   ): Promise<{ changed: boolean; grantedAt: number }> {
     this.assertStoredGrants();
+    requiredObject(args, "args", ["actor", "role", "scope", "expiresAt"]);
+    requiredObject(args.actor, "actor", ["type", "id"]);
     this.assertGrantArgs(args);
     if (args.expiresAt !== undefined) assertGrantExpiry(args.expiresAt, Date.now());
-    const r = await ctx.runMutation(this.component.access.grant, {
+    const r = await mutateComponent(ctx, this.component.access.grant, fns.grant, {
       actor: { type: args.actor.type, id: args.actor.id },
       role: args.role,
       ...(args.scope === undefined ? {} : { scope: args.scope }),
@@ -111,8 +115,10 @@ export class Access<const R extends RoleDefinitions> extends AccessCore<R> {
     args: { actor: ActorRef; role: RoleName<R>; scope?: string },
   ): Promise<{ revoked: boolean }> {
     this.assertStoredGrants();
+    requiredObject(args, "args", ["actor", "role", "scope"]);
+    requiredObject(args.actor, "actor", ["type", "id"]);
     this.assertGrantArgs(args);
-    const r = await ctx.runMutation(this.component.access.revoke, {
+    const r = await mutateComponent(ctx, this.component.access.revoke, fns.revoke, {
       actor: { type: args.actor.type, id: args.actor.id },
       role: args.role,
       ...(args.scope === undefined ? {} : { scope: args.scope }),
@@ -134,12 +140,18 @@ export class Access<const R extends RoleDefinitions> extends AccessCore<R> {
     opts: { scope?: string } = {},
   ): Promise<HeldRole<RoleName<R>>[]> {
     this.assertStoredGrants();
+    requiredObject(actor, "actor", ["type", "id"]);
     assertActorRef(actor);
-    if (opts?.scope !== undefined) assertScope(opts.scope);
-    const grants: GrantInfo[] = await ctx.runQuery(this.component.access.rolesOf, {
-      actor: { type: actor.type, id: actor.id },
-      ...(opts.scope === undefined ? {} : { scope: opts.scope }),
-    });
+    if (optionsObject(opts, "opts", ["scope"])?.scope !== undefined) assertScope(opts.scope);
+    const grants: GrantInfo[] = await queryComponent(
+      ctx,
+      this.component.access.rolesOf,
+      fns.rolesOf,
+      {
+        actor: { type: actor.type, id: actor.id },
+        ...(opts.scope === undefined ? {} : { scope: opts.scope }),
+      },
+    );
     // A role no longer declared grants nothing: leave it out.
     return grants.filter((g) => this.graph.expanded.has(g.role)) as HeldRole<RoleName<R>>[];
   }

@@ -18,6 +18,8 @@ import {
 import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
 import { verifiedApiKeyOf } from "./apiKeyFunctions.js";
 import { RowPolicy } from "./accessDb.js";
+import { mutateComponent, queryComponent } from "./checkArgs.js";
+import * as fns from "../component/access.js";
 import type { Admission, Checked, Gate } from "./accessFunctions.js";
 import {
   ACCESS_AUDIT_ACTIONS,
@@ -135,10 +137,15 @@ export class AccessCore<R extends RoleDefinitions> {
     const actor = await this.actor(ctx);
     if (actor === null) return { ok: false, reason: "unauthenticated", actor: null };
     if (this.limit !== undefined) {
-      const budget = await ctx.runQuery(this.component.access.checkDenials, {
-        actor: { type: actor.type, id: actor.id },
-        limit: this.limit,
-      });
+      const budget = await queryComponent(
+        ctx,
+        this.component.access.checkDenials,
+        fns.checkDenials,
+        {
+          actor: { type: actor.type, id: actor.id },
+          limit: this.limit,
+        },
+      );
       if (!budget.ok)
         return { ok: false, reason: "rate_limited", retryAfter: budget.retryAfter, actor };
     }
@@ -172,7 +179,7 @@ export class AccessCore<R extends RoleDefinitions> {
     scope: string | undefined,
   ): Promise<Grants> {
     if (this.roleOf === undefined)
-      return ctx.runQuery(this.component.access.rolesOf, {
+      return queryComponent(ctx, this.component.access.rolesOf, fns.rolesOf, {
         actor: { type: actor.type, id: actor.id },
         ...(scope === undefined ? {} : { scope }),
       });
@@ -236,7 +243,7 @@ export class AccessCore<R extends RoleDefinitions> {
     // Over the limit: refused without a trace, which is what bounds a prober's traces.
     if (denial.reason === "rate_limited") return;
     if (this.limit !== undefined && denial.actor !== null)
-      await ctx.runMutation(this.component.access.recordDenial, {
+      await mutateComponent(ctx, this.component.access.recordDenial, fns.recordDenial, {
         actor: { type: denial.actor.type, id: denial.actor.id },
         limit: this.limit,
       });

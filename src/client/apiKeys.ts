@@ -51,6 +51,8 @@ import {
 } from "../component/apiKeys/rules.js";
 import { apiKeyFunction, markApiKeyFunction } from "./apiKeyFunctions.js";
 import { GUARD_ACTOR, type AuditSink, type GuardAuditEvent } from "./auditSink.js";
+import { mutateComponent, queryComponent, requiredObject } from "./checkArgs.js";
+import * as fns from "../component/apiKeys.js";
 import { apiKeyResponse, bearerToken } from "./apiKeysHttp.js";
 import {
   API_KEY_AUDIT_ACTIONS,
@@ -130,13 +132,15 @@ export class ApiKeys<S extends string = string> {
   async create(ctx: RunMutationCtx, args: CreateApiKeyArgs<S>): Promise<CreatedApiKey> {
     assertWriteCtx(ctx, "ApiKeys.create", "verify (it only reads there), get or list");
     assertArgs(args);
+    requiredObject(args, "args", ["name", "owner", "scopes", "expiresAt", "actor"]);
+    requiredObject(args.owner, "owner", ["type", "id"]);
     assertKeyName(args.name);
     assertOwner(args.owner);
     assertScopeList(args.scopes, "scopes", MAX_KEY_SCOPES);
     assertKnownScopes(args.scopes, this.scopes);
     if (args.expiresAt !== undefined) assertExpiresAt(args.expiresAt, Date.now());
     const { keyId, secret, key } = generateKey(this.prefix);
-    const created = await ctx.runMutation(this.component.apiKeys.create, {
+    const created = await mutateComponent(ctx, this.component.apiKeys.create, fns.create, {
       keyId,
       digest: await digestSecret(this.prefix, keyId, secret),
       prefix: this.prefix,
@@ -170,7 +174,8 @@ export class ApiKeys<S extends string = string> {
   ): Promise<ApiKeyVerifyResult<S>> {
     // A null or missing key is a refusal (it comes from the caller's request); a null scope is ours.
     assertNoNullFields({ scope: args?.scope });
-    if (args?.scope !== undefined) assertKnownScopes([args.scope], this.scopes);
+    requiredObject(args, "args", ["key", "scope"], ["key"]);
+    if (args.scope !== undefined) assertKnownScopes([args.scope], this.scopes);
     const parsed = parseKey(args?.key, this.prefix);
     if (parsed === null) return { ok: false, reason: "malformed" };
     const call = {
@@ -183,8 +188,8 @@ export class ApiKeys<S extends string = string> {
     };
     const r: ComponentVerifyResult =
       "runMutation" in ctx && typeof ctx.runMutation === "function"
-        ? await ctx.runMutation(this.component.apiKeys.verify, call)
-        : await ctx.runQuery(this.component.apiKeys.check, call);
+        ? await mutateComponent(ctx, this.component.apiKeys.verify, fns.verify, call)
+        : await queryComponent(ctx, this.component.apiKeys.check, fns.check, call);
     if (r.ok)
       return { ok: true, keyId: r.keyId, name: r.name, owner: r.owner, scopes: r.scopes as S[] };
     if (r.audit && "runMutation" in ctx)
@@ -206,11 +211,12 @@ export class ApiKeys<S extends string = string> {
   ): Promise<RotatedApiKey> {
     assertWriteCtx(ctx, "ApiKeys.rotate", "verify (it only reads there), get or list");
     assertArgs(args);
+    requiredObject(args, "args", ["keyId", "overlap", "actor"]);
     assertKeyId(args.keyId);
     const overlap = args.overlap ?? DEFAULT_OVERLAP;
     assertOverlap(overlap);
     const { secret, key } = generateKey(this.prefix, args.keyId);
-    const rotated = await ctx.runMutation(this.component.apiKeys.rotate, {
+    const rotated = await mutateComponent(ctx, this.component.apiKeys.rotate, fns.rotate, {
       keyId: args.keyId,
       digest: await digestSecret(this.prefix, args.keyId, secret),
       prefix: this.prefix,
@@ -229,8 +235,11 @@ export class ApiKeys<S extends string = string> {
   ): Promise<{ revoked: boolean }> {
     assertWriteCtx(ctx, "ApiKeys.revoke", "verify (it only reads there), get or list");
     assertArgs(args);
+    requiredObject(args, "args", ["keyId", "actor"]);
     assertKeyId(args.keyId);
-    const r = await ctx.runMutation(this.component.apiKeys.revoke, { keyId: args.keyId });
+    const r = await mutateComponent(ctx, this.component.apiKeys.revoke, fns.revoke, {
+      keyId: args.keyId,
+    });
     if (r.revoked) await this.record(ctx, API_KEY_AUDIT_ACTIONS.revoke, args.actor, args.keyId);
     return r;
   }
@@ -242,8 +251,11 @@ export class ApiKeys<S extends string = string> {
   ): Promise<{ removed: boolean }> {
     assertWriteCtx(ctx, "ApiKeys.remove", "verify (it only reads there), get or list");
     assertArgs(args);
+    requiredObject(args, "args", ["keyId", "actor"]);
     assertKeyId(args.keyId);
-    const r = await ctx.runMutation(this.component.apiKeys.remove, { keyId: args.keyId });
+    const r = await mutateComponent(ctx, this.component.apiKeys.remove, fns.remove, {
+      keyId: args.keyId,
+    });
     if (r.removed) await this.record(ctx, API_KEY_AUDIT_ACTIONS.remove, args.actor, args.keyId);
     return r;
   }
@@ -251,8 +263,9 @@ export class ApiKeys<S extends string = string> {
   /** One key's metadata (never the key or its digest), or null. */
   async get(ctx: RunQueryCtx, args: { keyId: string }): Promise<ApiKeyInfo | null> {
     assertArgs(args);
+    requiredObject(args, "args", ["keyId"]);
     assertKeyId(args.keyId);
-    return ctx.runQuery(this.component.apiKeys.get, { keyId: args.keyId });
+    return queryComponent(ctx, this.component.apiKeys.get, fns.get, { keyId: args.keyId });
   }
 
   /** A page of key metadata, newest first, of one owner or all. Never a key or a digest. */
@@ -261,8 +274,12 @@ export class ApiKeys<S extends string = string> {
     args: { owner?: ApiKeyOwner; paginationOpts: PaginationOptions },
   ): Promise<PaginationResult<ApiKeyInfo>> {
     assertArgs(args);
-    if (args.owner !== undefined) assertOwner(args.owner);
-    return ctx.runQuery(this.component.apiKeys.list, {
+    requiredObject(args, "args", ["owner", "paginationOpts"]);
+    if (args.owner !== undefined) {
+      requiredObject(args.owner, "owner", ["type", "id"]);
+      assertOwner(args.owner);
+    }
+    return queryComponent(ctx, this.component.apiKeys.list, fns.list, {
       ...(args.owner === undefined ? {} : { owner: { type: args.owner.type, id: args.owner.id } }),
       paginationOpts: args.paginationOpts,
     });

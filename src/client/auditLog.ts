@@ -23,6 +23,14 @@ import {
 } from "../component/audit/model.js";
 import type { GuardAuditEvent } from "./auditSink.js";
 import { validatorMismatch } from "./validatorMismatch.js";
+import {
+  configObject,
+  mutateComponent,
+  optionsObject,
+  queryComponent,
+  requiredObject,
+} from "./checkArgs.js";
+import * as fns from "../component/audit.js";
 
 export type { AuditEvent, AuditEventInput, AuditListFilter } from "../component/audit/model.js";
 
@@ -74,6 +82,8 @@ export type AuditLogOptions<A extends AuditActions = {}> = {
   retention?: { days: number };
 };
 
+const VERIFY_FIELDS = ["cursor", "maxEvents", "anchor", "stalledAfterMs"] as const;
+
 export type AuditListArgs = AuditListFilter & { paginationOpts: PaginationOptions };
 export type AuditExportArgs = AuditListArgs & { format: "jsonl" | "csv" };
 export type AuditExportPage = { data: string; isDone: boolean; continueCursor: string };
@@ -94,6 +104,7 @@ export class AuditLog<A extends AuditActions = {}> {
     private readonly component: ComponentApi,
     private readonly options: AuditLogOptions<A> = {},
   ) {
+    configObject(options, "options", ["actions", "redact", "retention"]);
     this.redact = [...(options.redact ?? [])];
     assertRedactPaths(this.redact, ErrorCode.INVALID_CONFIG);
     this.retentionMs =
@@ -118,7 +129,7 @@ export class AuditLog<A extends AuditActions = {}> {
    */
   async log(ctx: AuditMutationCtx, event: AuditLogEvent<A>): Promise<string> {
     assertWriteCtx(ctx, "AuditLog.log", "list, get, verify, head or proof");
-    const e = event as AuditEventInput;
+    const e = requiredObject(event as AuditEventInput, "event");
     // Metadata that is not a Convex value never reaches the component: check it here.
     if (e.metadata !== undefined) metadataJson(e.metadata);
     const mismatch = this.actionMismatch(e);
@@ -133,7 +144,7 @@ export class AuditLog<A extends AuditActions = {}> {
       }
       throw guardError(ErrorCode.INVALID_ARGUMENT, mismatch);
     }
-    return ctx.runMutation(this.component.audit.log, {
+    return mutateComponent(ctx, this.component.audit.log, fns.log, {
       event: e,
       redact: this.redact.length > 0 ? this.redact : undefined,
       retentionMs: this.retentionMs,
@@ -164,7 +175,8 @@ export class AuditLog<A extends AuditActions = {}> {
    * INVALID_ARGUMENT. Redacted fields are absent (see `get` with reveal).
    */
   async list(ctx: AuditQueryCtx, args: AuditListArgs): Promise<PaginationResult<AuditEvent>> {
-    return ctx.runQuery(this.component.audit.list, args) as Promise<PaginationResult<AuditEvent>>;
+    const page = await queryComponent(ctx, this.component.audit.list, fns.list, args);
+    return page as PaginationResult<AuditEvent>;
   }
 
   /** One event or null. `reveal: true` puts back redacted values that were not erased. Throws INVALID_ARGUMENT for a malformed id. */
@@ -173,7 +185,8 @@ export class AuditLog<A extends AuditActions = {}> {
     id: string,
     opts: { reveal?: boolean } = {},
   ): Promise<AuditEvent | null> {
-    return ctx.runQuery(this.component.audit.get, { id, reveal: opts.reveal });
+    const reveal = optionsObject(opts, "opts", ["reveal"])?.reveal;
+    return queryComponent(ctx, this.component.audit.get, fns.get, { id, reveal });
   }
 
   /**
@@ -195,7 +208,11 @@ export class AuditLog<A extends AuditActions = {}> {
       stalledAfterMs?: number;
     } = {},
   ): Promise<AuditVerifyResult> {
-    return ctx.runQuery(this.component.audit.verify, { ...args, cursor: args.cursor ?? null });
+    const o = optionsObject(args, "args", VERIFY_FIELDS) ?? {};
+    return queryComponent(ctx, this.component.audit.verify, fns.verify, {
+      ...o,
+      cursor: o.cursor === undefined ? null : o.cursor,
+    });
   }
 
   /**
@@ -204,7 +221,7 @@ export class AuditLog<A extends AuditActions = {}> {
    * admin of this deployment cannot rewrite, and pass it to `verify` later.
    */
   async head(ctx: AuditQueryCtx): Promise<AuditHead> {
-    return ctx.runQuery(this.component.audit.head, {});
+    return queryComponent(ctx, this.component.audit.head, fns.head, {});
   }
 
   /**
@@ -218,13 +235,14 @@ export class AuditLog<A extends AuditActions = {}> {
     id: string,
     opts: { headN?: number } = {},
   ): Promise<AuditProof | null> {
-    return ctx.runQuery(this.component.audit.proof, { id, headN: opts.headN });
+    const headN = optionsObject(opts, "opts", ["headN"])?.headN;
+    return queryComponent(ctx, this.component.audit.proof, fns.proof, { id, headN });
   }
 
   /** Seals one bounded batch of events now (the maintenance loop also does this on its own). */
   async seal(ctx: AuditMutationCtx): Promise<{ processed: number; more: boolean }> {
     assertWriteCtx(ctx, "AuditLog.seal", "list, get, verify, head or proof");
-    return ctx.runMutation(this.component.audit.seal, {});
+    return mutateComponent(ctx, this.component.audit.seal, fns.seal, {});
   }
 
   /**
@@ -239,12 +257,16 @@ export class AuditLog<A extends AuditActions = {}> {
     args: { subject: Subject; actor?: { type: string; id: string; name?: string } },
   ): Promise<{ erased: number; done: boolean }> {
     assertWriteCtx(ctx, "AuditLog.erase", "list, get, verify, head or proof");
-    return ctx.runMutation(this.component.audit.erase, { ...args, retentionMs: this.retentionMs });
+    const o = requiredObject(args, "args", ["subject", "actor"]);
+    return mutateComponent(ctx, this.component.audit.erase, fns.erase, {
+      ...o,
+      retentionMs: this.retentionMs,
+    });
   }
 
   /** One page of `list`, formatted as JSON Lines or CSV (the CSV header on the first page). Throws as `list` does, and for another format. */
   async export(ctx: AuditQueryCtx, args: AuditExportArgs): Promise<AuditExportPage> {
-    const { format, ...listArgs } = args;
+    const { format, ...listArgs } = requiredObject(args, "args");
     if (format !== "jsonl" && format !== "csv") {
       throw guardError(
         ErrorCode.INVALID_ARGUMENT,

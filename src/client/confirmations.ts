@@ -23,6 +23,8 @@ import {
 } from "../component/codes/rules.js";
 import { ErrorCode, guardError, isGuardError } from "../component/lib/errors.js";
 import { assertNoNullFields } from "../component/lib/validate.js";
+import { mutateComponent, queryComponent, requiredObject } from "./checkArgs.js";
+import * as fns from "../component/codes.js";
 
 type Api = ComponentApi;
 
@@ -86,6 +88,12 @@ export type ConfirmationsOptions = {
 export type ConfirmationTarget = { subject: string; action: string };
 export type ConfirmationIssueArgs = ConfirmationTarget & { payload?: Value };
 export type ConfirmationConsumeArgs = ConfirmationTarget & { payload?: Value; code: string };
+
+/**
+ * Fields `status` and `revoke` take: a (subject, action) target; `payload` is
+ * allowed (and ignored) so the object given to `issue` can be passed as is.
+ */
+const TARGET_FIELDS = ["subject", "action", "payload"] as const;
 
 /** Audit action names, in the `guard.` namespace an `AuditLog` always accepts. */
 export const CONFIRMATION_AUDIT_ACTIONS = {
@@ -168,11 +176,12 @@ export class Confirmations {
     args: ConfirmationIssueArgs,
   ): Promise<ConfirmationIssueResult> {
     assertWriteCtx(ctx, "Confirmations.issue", "status");
+    requiredObject(args, "args", ["subject", "action", "payload"]);
     const digest = await this.payloadDigestOf(args);
     const code = generateCode(this.format);
     const [secret] = this.secrets();
     const macs = await this.macs(secret, args, digest, code);
-    const stored = await ctx.runMutation(this.component.codes.issue, {
+    const stored = await mutateComponent(ctx, this.component.codes.issue, fns.issue, {
       subject: args.subject,
       action: args.action,
       ...macs,
@@ -208,13 +217,14 @@ export class Confirmations {
     args: ConfirmationConsumeArgs,
   ): Promise<ConfirmationConsumeResult> {
     assertWriteCtx(ctx, "Confirmations.consume", "status");
+    requiredObject(args, "args", ["subject", "action", "payload", "code"]);
     const digest = await this.payloadDigestOf(args);
     assertCodeInput(args.code);
     const code = normalizeCode(args.code);
     const candidates: CodeMacs[] = [];
     for (const secret of this.secrets())
       candidates.push(await this.macs(secret, args, digest, code));
-    const result = await ctx.runMutation(this.component.codes.consume, {
+    const result = await mutateComponent(ctx, this.component.codes.consume, fns.consume, {
       subject: args.subject,
       action: args.action,
       candidates,
@@ -246,9 +256,10 @@ export class Confirmations {
 
   /** Whether a code is pending, when it expires and how many tries are left. Never the code. Throws for a bad subject or action. */
   async status(ctx: ConfirmationsQueryCtx, args: ConfirmationTarget): Promise<ConfirmationStatus> {
-    return ctx.runQuery(this.component.codes.status, {
-      subject: args.subject,
-      action: args.action,
+    const o = requiredObject(args, "args", TARGET_FIELDS);
+    return queryComponent(ctx, this.component.codes.status, fns.status, {
+      subject: o.subject,
+      action: o.action,
     });
   }
 
@@ -258,9 +269,10 @@ export class Confirmations {
     args: ConfirmationTarget,
   ): Promise<ConfirmationRevokeResult> {
     assertWriteCtx(ctx, "Confirmations.revoke", "status");
-    const result = await ctx.runMutation(this.component.codes.revoke, {
-      subject: args.subject,
-      action: args.action,
+    const o = requiredObject(args, "args", TARGET_FIELDS);
+    const result = await mutateComponent(ctx, this.component.codes.revoke, fns.revoke, {
+      subject: o.subject,
+      action: o.action,
     });
     if (result.revoked) {
       await this.record(ctx, args, CONFIRMATION_AUDIT_ACTIONS.revoke, "success", {

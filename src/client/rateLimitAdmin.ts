@@ -9,6 +9,8 @@ import type { Block, RateLimitConfig } from "../component/rateLimits/model.js";
 import type { StatsArgs, StatsResult } from "../component/rateLimits/stats.js";
 import { GUARD_ACTOR, type AuditSink } from "./auditSink.js";
 import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
+import { mutateComponent, queryComponent } from "./checkArgs.js";
+import * as fns from "../component/rateLimits.js";
 
 export type { Block } from "../component/rateLimits/model.js";
 export type { StatsArgs, StatsResult } from "../component/rateLimits/stats.js";
@@ -46,7 +48,8 @@ export async function blockKey(
   o: BlockOptions,
 ): Promise<void> {
   const { key, until, reason } = o;
-  await ctx.runMutation(component.rateLimits.block, { name, key, until, reason, config });
+  const args = { name, key, until, reason, config };
+  await mutateComponent(ctx, component.rateLimits.block, fns.block, args);
   await o.audit?.log(ctx, {
     action: RATE_LIMIT_AUDIT_ACTIONS.block,
     actor: o.actor ?? GUARD_ACTOR,
@@ -63,7 +66,10 @@ export async function unblockKey(
   name: string,
   o: UnblockOptions,
 ): Promise<{ unblocked: boolean }> {
-  const r = await ctx.runMutation(component.rateLimits.unblock, { name, key: o.key });
+  const r = await mutateComponent(ctx, component.rateLimits.unblock, fns.unblock, {
+    name,
+    key: o.key,
+  });
   if (r.unblocked) {
     await o.audit?.log(ctx, {
       action: RATE_LIMIT_AUDIT_ACTIONS.unblock,
@@ -82,7 +88,10 @@ export async function listBlocks(
   name: string,
   paginationOpts: PaginationOptions,
 ): Promise<PaginationResult<Block>> {
-  return ctx.runQuery(component.rateLimits.listBlocks, { name, paginationOpts });
+  return queryComponent(ctx, component.rateLimits.listBlocks, fns.listBlocks, {
+    name,
+    paginationOpts,
+  });
 }
 
 export async function readStats(
@@ -91,5 +100,6 @@ export async function readStats(
   args: StatsArgs,
 ): Promise<StatsResult> {
   const { name, key, from, to, top, timeZone } = args;
-  return ctx.runQuery(component.rateLimits.stats, { name, key, from, to, top, timeZone });
+  const call = { name, key, from, to, top, timeZone };
+  return queryComponent(ctx, component.rateLimits.stats, fns.stats, call);
 }

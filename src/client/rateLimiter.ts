@@ -26,6 +26,15 @@ import type {
   RateLimitOptions,
 } from "./rateLimiterTypes.js";
 import { assertWriteCtx, type RunMutationCtx, type RunQueryCtx } from "./ctx.js";
+import {
+  assertArgs,
+  configObject,
+  mutateComponent,
+  optionsObject,
+  queryComponent,
+  requiredObject,
+} from "./checkArgs.js";
+import * as fns from "../component/rateLimits.js";
 import { ErrorCode, guardError } from "../component/lib/errors.js";
 import { assertLimitName, normalizeConfig } from "../component/rateLimits/config.js";
 import {
@@ -76,6 +85,14 @@ async function mutationReader(ctx: object): Promise<Pick<MutationCtx, "runQuery"
   return (await ctx.meta.getFunctionMetadata()).type === "mutation" ? ctx : null;
 }
 
+/** The fields each options object may have (any other is INVALID_ARGUMENT, never ignored). */
+const LIMIT_FIELDS = ["key", "count", "throws", "reserve", "maxReserved", "config"] as const;
+const REQUEST_FIELDS = ["name", "key", "count", "reserve", "config"] as const;
+const AUDIT_FIELDS = ["audit", "actor"] as const;
+const BLOCK_FIELDS = ["key", "until", "reason", "config", ...AUDIT_FIELDS] as const;
+const UNBLOCK_FIELDS = ["key", "config", ...AUDIT_FIELDS] as const;
+const STATS_FIELDS = ["name", "key", "from", "to", "top", "timeZone", "config"] as const;
+
 /** Configs already checked host side (each object once: constructor configs and inline ones). */
 const checkedConfigs = new WeakSet<object>();
 
@@ -111,7 +128,10 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     public readonly component: ComponentApi,
     public readonly limits: Limits = {} as Limits,
   ) {
-    for (const [name, config] of Object.entries(limits)) {
+    // Each config is checked below (a null field there is INVALID_CONFIG too).
+    for (const [name, config] of Object.entries(
+      configObject(limits, "limits", Object.keys(limits ?? {})),
+    )) {
       assertLimitName(name);
       assertConfig(config, name);
     }
@@ -139,7 +159,8 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     ...options: [(RateLimitOptions & { config?: RateLimitConfig })?]
   ): Promise<RateLimitResult> {
     assertWriteCtx(ctx, "RateLimiter.limit", "check or getValue");
-    return ctx.runMutation(this.component.rateLimits.limit, this.limitArgs(name, options[0]));
+    const args = this.limitArgs(name, optionsObject(options[0], "options", LIMIT_FIELDS));
+    return mutateComponent(ctx, this.component.rateLimits.limit, fns.limit, args);
   }
 
   /** Would `limit` succeed now? Consumes nothing; works in queries. Throws as `limit` does. */
@@ -158,7 +179,8 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     name: string,
     ...options: [(RateLimitOptions & { config?: RateLimitConfig })?]
   ): Promise<RateLimitResult> {
-    const args = this.limitArgs(name, options[0]);
+    const args = this.limitArgs(name, optionsObject(options[0], "options", LIMIT_FIELDS));
+    assertArgs(fns.check, args);
     const stale = applyUpdatesOf(args.config) === "asynchronously" && (await mutationReader(ctx));
     if (stale) {
       // Like `limit`: read without a read dependency, so hot keys never conflict.
@@ -180,12 +202,17 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     options?: { throws?: boolean },
   ): Promise<LimitAllResult> {
     assertWriteCtx(ctx, "RateLimiter.limitAll", "check or getValue");
-    return ctx.runMutation(this.component.rateLimits.limitAll, {
-      requests: requests.map((r) => {
-        const { name, key, count, reserve, config } = this.limitArgs(r.name, r);
+    if (!Array.isArray(requests)) {
+      const field = "requests";
+      throw guardError(ErrorCode.INVALID_ARGUMENT, "requests must be an array", { field });
+    }
+    return mutateComponent(ctx, this.component.rateLimits.limitAll, fns.limitAll, {
+      requests: requests.map((r, i) => {
+        const o = requiredObject(r, `requests[${i}]`, REQUEST_FIELDS);
+        const { name, key, count, reserve, config } = this.limitArgs(o.name, o);
         return { name, key, count, reserve, config };
       }),
-      throws: options?.throws,
+      throws: optionsObject(options, "options", ["throws"])?.throws,
     });
   }
 
@@ -205,9 +232,9 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
       : [args: { key?: string; config: RateLimitConfig }]
   ): Promise<void> {
     assertWriteCtx(ctx, "RateLimiter.reset", "check or getValue");
-    assertLimitName(name);
-    this.configFor(name, args[0]?.config);
-    await ctx.runMutation(this.component.rateLimits.reset, { name, key: args[0]?.key });
+    const o = optionsObject(args[0], "options", ["key", "config"]);
+    this.assertKnown(name, o?.config);
+    await mutateComponent(ctx, this.component.rateLimits.reset, fns.reset, { name, key: o?.key });
   }
 
   /**
@@ -232,8 +259,8 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     ...options: [{ key?: string; count: number; config?: RateLimitConfig }]
   ): Promise<{ credited: number }> {
     assertWriteCtx(ctx, "RateLimiter.credit", "check or getValue");
-    const o = options[0];
-    return ctx.runMutation(this.component.rateLimits.credit, {
+    const o = requiredObject(options[0], "options", ["key", "count", "config"]);
+    return mutateComponent(ctx, this.component.rateLimits.credit, fns.credit, {
       name,
       key: o.key,
       count: o.count,
@@ -255,17 +282,20 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     options: BlockOptions & { config?: RateLimitConfig },
   ): Promise<void> {
     assertWriteCtx(ctx, "RateLimiter.block", "listBlocks or getValue");
-    await blockKey(this.component, ctx, name, this.configFor(name, options.config), options);
+    const o = requiredObject(options, "options", BLOCK_FIELDS);
+    await blockKey(this.component, ctx, name, this.configFor(name, o.config), o);
   }
 
   /** Lifts a block; returns whether one was in force. With `audit`, logs `guard.rateLimit.unblock`. */
   async unblock<Name extends string = keyof Limits & string>(
     ctx: RunMutationCtx,
     name: Name,
-    options: UnblockOptions = {},
+    options?: UnblockOptions & { config?: RateLimitConfig },
   ): Promise<{ unblocked: boolean }> {
     assertWriteCtx(ctx, "RateLimiter.unblock", "listBlocks or getValue");
-    return unblockKey(this.component, ctx, name, options);
+    const o = optionsObject(options, "options", UNBLOCK_FIELDS) ?? {};
+    this.assertKnown(name, o.config);
+    return unblockKey(this.component, ctx, name, o);
   }
 
   /** The keys of `name` blocked now, soonest to end first (at most 256 per page), for an admin page. */
@@ -273,7 +303,9 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     ctx: RunQueryCtx,
     name: Name,
     paginationOpts: PaginationOptions,
+    options?: { config?: RateLimitConfig },
   ): Promise<PaginationResult<Block>> {
+    this.assertKnown(name, optionsObject(options, "options", ["config"])?.config);
     return listBlocks(this.component, ctx, name, paginationOpts);
   }
 
@@ -285,9 +317,11 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
    */
   async stats<Name extends string = keyof Limits & string>(
     ctx: RunQueryCtx,
-    args: StatsArgs & { name: Name },
+    args: StatsArgs & { name: Name; config?: RateLimitConfig },
   ): Promise<StatsResult> {
-    return readStats(this.component, ctx, args);
+    const o = requiredObject(args, "args", STATS_FIELDS);
+    this.assertKnown(o.name, o.config);
+    return readStats(this.component, ctx, o);
   }
 
   /**
@@ -309,8 +343,8 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     name: string,
     ...options: [{ key?: string; sampleShards?: number; config?: RateLimitConfig }?]
   ): Promise<GetValueResult> {
-    const o = options[0];
-    return ctx.runQuery(this.component.rateLimits.getValue, {
+    const o = optionsObject(options[0], "options", ["key", "sampleShards", "config"]);
+    return queryComponent(ctx, this.component.rateLimits.getValue, fns.getValue, {
       name,
       key: o?.key,
       sampleShards: o?.sampleShards,
@@ -364,7 +398,7 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
               ? await keyOpt(ctx as GenericQueryCtx<DataModel>, args.key)
               : keyOpt;
           const limitName = args.name ?? name;
-          return ctx.runQuery(component.rateLimits.getValue, {
+          return queryComponent(ctx, component.rateLimits.getValue, fns.getValue, {
             name: limitName,
             key,
             sampleShards: args.sampleShards ?? o?.sampleShards,
@@ -388,6 +422,16 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     let config = this.configFor(name, o?.config);
     if (o?.maxReserved !== undefined) config = { ...config, maxReserved: o.maxReserved };
     return { name, key: o?.key, count: o?.count, reserve: o?.reserve, throws: o?.throws, config };
+  }
+
+  /**
+   * For methods that take a name but no config (reset, unblock, listBlocks,
+   * stats): the name must be a valid one this limiter configures, or come with
+   * an inline `config`. Throws INVALID_ARGUMENT, UNKNOWN_LIMIT, INVALID_CONFIG.
+   */
+  private assertKnown(name: unknown, inline: RateLimitConfig | undefined): void {
+    assertLimitName(name);
+    this.configFor(name, inline);
   }
 
   /**

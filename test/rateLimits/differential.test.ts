@@ -143,7 +143,8 @@ async function apply(t: T, name: string, config: RateLimitConfig, o: Op) {
     const until = Date.now() + o.ms;
     await t.mutation((ctx) => limiter.block(ctx, name, { key: o.key, until, config }));
   }
-  if (o.op === "unblock") await t.mutation((ctx) => limiter.unblock(ctx, name, { key: o.key }));
+  if (o.op === "unblock")
+    await t.mutation((ctx) => limiter.unblock(ctx, name, { key: o.key, config }));
 }
 
 describe("asynchronous limits against their transactional twins, through the component", () => {

@@ -4,6 +4,7 @@ import type { MutationCtx, QueryCtx } from "../_generated/server.js";
 import { sweepDue } from "../maintenance/due.js";
 import { ensureMaintenance } from "../maintenance/kick.js";
 import { ErrorCode, guardError } from "../lib/errors.js";
+import { paginateChecked } from "../lib/paginate.js";
 import { assertIntInRange } from "../lib/validate.js";
 import type { ApiKeyInfo, ApiKeyOwner } from "./model.js";
 import {
@@ -211,6 +212,6 @@ export async function listKeys(
       : ctx.db
           .query("apiKeys")
           .withIndex("by_owner", (q) => q.eq("ownerType", owner.type).eq("ownerId", owner.id));
-  const page = await query.order("desc").paginate(args.paginationOpts);
+  const page = await paginateChecked(query.order("desc"), args.paginationOpts);
   return { ...page, page: page.page.map((row) => toInfo(row, now)) };
 }

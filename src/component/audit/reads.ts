@@ -2,6 +2,7 @@ import type { IndexRange, PaginationOptions, PaginationResult } from "convex/ser
 import type { Doc, Id } from "../_generated/dataModel.js";
 import type { QueryCtx } from "../_generated/server.js";
 import { ErrorCode, guardError } from "../lib/errors.js";
+import { paginateChecked } from "../lib/paginate.js";
 import { assertFinite, assertKey } from "../lib/validate.js";
 import { assertPageSize, assertSubject } from "./checks.js";
 import { secretMatches } from "./leaf.js";
@@ -169,10 +170,10 @@ export async function listPage(
   const order = filter.order ?? "desc";
   const time = { from: filter.from, to: filter.to };
   if (plan.index !== "by_target" && plan.index !== "by_tenant_target") {
-    const res = await eventsQuery(ctx, plan, time).order(order).paginate(paginationOpts);
+    const res = await paginateChecked(eventsQuery(ctx, plan, time).order(order), paginationOpts);
     return { ...res, page: res.page.map(toEvent) };
   }
-  const res = await targetsQuery(ctx, plan, time).order(order).paginate(paginationOpts);
+  const res = await paginateChecked(targetsQuery(ctx, plan, time).order(order), paginationOpts);
   const docs = await Promise.all(res.page.map((r) => ctx.db.get("auditEvents", r.event)));
   return { ...res, page: docs.filter((d): d is Doc<"auditEvents"> => d !== null).map(toEvent) };
 }

@@ -2,7 +2,13 @@ import type { Value } from "convex/values";
 import { assertStorableValue } from "../lib/values.js";
 import { ErrorCode, guardError } from "../lib/errors.js";
 import { canonicalJson } from "../lib/hash.js";
-import { assertIntInRange, assertKey, assertPositive, byteLength } from "../lib/validate.js";
+import {
+  assertIntInRange,
+  assertKey,
+  assertPositive,
+  byteLength,
+  isWellFormed,
+} from "../lib/validate.js";
 import { DAY, HOUR, MINUTE } from "../lib/time.js";
 import type { CodeFormat, CodeLimit, CodeMacs, CodeState, CodeTarget } from "./model.js";
 
@@ -74,8 +80,8 @@ export function canonicalPayload(payload: Value | undefined): string {
 
 /** The code a caller submits: any string up to 256 bytes (a wrong one is a failed attempt, not an error). */
 export function assertCodeInput(code: unknown): asserts code is string {
-  if (typeof code !== "string")
-    throw guardError(ErrorCode.INVALID_ARGUMENT, "code must be a string");
+  if (typeof code !== "string" || !isWellFormed(code))
+    throw guardError(ErrorCode.INVALID_ARGUMENT, "code must be a well-formed string");
   const bytes = byteLength(code);
   if (bytes > MAX_CODE_INPUT_BYTES) {
     throw guardError(

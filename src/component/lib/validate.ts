@@ -14,6 +14,19 @@ export function byteLength(s: string): number {
 
 export const MAX_KEY_BYTES = 256;
 
+/** A lone (unpaired) surrogate: in `u` mode a valid pair is one code point and does not match. */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/**
+ * Whether `s` is well-formed UTF-16 (no lone surrogate). Identifiers must be:
+ * UTF-8 (hashes, byte caps, a deployment's storage) turns every lone
+ * surrogate into the same U+FFFD, so two ill-formed ids could share one
+ * budget or one hash.
+ */
+export function isWellFormed(s: string): boolean {
+  return !LONE_SURROGATE.test(s);
+}
+
 /** A finite number (not NaN, not ±Infinity). */
 export function assertFinite(value: unknown, what: string): asserts value is number {
   if (typeof value !== "number" || !Number.isFinite(value)) {
@@ -59,6 +72,12 @@ export function assertString(
 ): asserts value is string {
   if (typeof value !== "string" || value.length === 0) {
     throw guardError(ErrorCode.INVALID_ARGUMENT, `${what} must be a non-empty string`);
+  }
+  if (!isWellFormed(value)) {
+    throw guardError(
+      ErrorCode.INVALID_ARGUMENT,
+      `${what} must be well-formed UTF-16 (it holds a lone surrogate)`,
+    );
   }
   // A UTF-16 unit encodes to at most 3 UTF-8 bytes: short strings need no encoding.
   if (value.length * 3 <= maxBytes) return;

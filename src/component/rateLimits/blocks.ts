@@ -10,6 +10,7 @@
 import type { PaginationOptions, PaginationResult } from "convex/server";
 import type { MutationCtx, QueryCtx } from "../_generated/server.js";
 import { ErrorCode, guardError } from "../lib/errors.js";
+import { paginateChecked } from "../lib/paginate.js";
 import { assertIntInRange, assertString } from "../lib/validate.js";
 import { sweepDue } from "../maintenance/due.js";
 import { ensureMaintenance } from "../maintenance/kick.js";
@@ -107,10 +108,10 @@ export async function listBlockedKeys(
 ): Promise<PaginationResult<Block>> {
   assertLimitName(args.name);
   assertIntInRange(args.paginationOpts.numItems, "paginationOpts.numItems", 1, MAX_BLOCKS_PAGE);
-  const page = await ctx.db
+  const blocked = ctx.db
     .query("rateLimits")
-    .withIndex("by_block", (q) => q.eq("blockName", args.name).gt("blockedUntil", now))
-    .paginate(args.paginationOpts);
+    .withIndex("by_block", (q) => q.eq("blockName", args.name).gt("blockedUntil", now));
+  const page = await paginateChecked(blocked, args.paginationOpts);
   const blocks: Block[] = [];
   // The index range holds only blocks that last past `now`.
   for (const d of page.page) {

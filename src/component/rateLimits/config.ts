@@ -1,4 +1,5 @@
 import { ErrorCode, guardError } from "../lib/errors.js";
+import { DAY } from "../lib/time.js";
 import { assertString } from "../lib/validate.js";
 import {
   ALL_OPTIONS,
@@ -22,6 +23,30 @@ export const MAX_NAME_BYTES = 256;
 export const RESERVED_NAME_PREFIX = "guard:";
 /** Most shards a limit may have (a reset deletes them all in one bounded query). */
 export const MAX_SHARDS = 1024;
+/*
+ * Sane bounds of a config's numbers. Outside them the arithmetic stops
+ * meaning what the config says: a period under the clock's 1 ms resolution
+ * refills a whole rate between two calls in the same millisecond (a period of
+ * 1e-300 ms admits everything), an amount past 2^53 − 1 loses whole tokens to
+ * rounding, and a rate under 1/1000 of a token per period is lost in the
+ * comparison slack. Checked for every config (INVALID_CONFIG naming the field).
+ */
+/** Shortest period (ms): the clock's resolution. */
+export const MIN_PERIOD = 1;
+/** Longest period (ms): ten years of 365 days. */
+export const MAX_PERIOD = 3650 * DAY;
+/** Smallest rate, capacity or quota limit (tokens). */
+export const MIN_AMOUNT = 0.001;
+/** Largest rate, capacity or quota limit (tokens): whole tokens stay exact up to it. */
+export const MAX_AMOUNT = Number.MAX_SAFE_INTEGER;
+
+/** Refuses `value` of `field` outside [min, max] (INVALID_CONFIG naming the field). */
+function assertBounded(name: string, field: string, value: number, min: number, max: number) {
+  if (value < min || value > max) {
+    throw configError(name, `${field} must be from ${min} to ${max}, got ${value}`, field);
+  }
+}
+
 /** Shards below this read only one shard per call: reading both of two would touch every shard. */
 export const MIN_CHOOSE_TWO = 3;
 
@@ -66,6 +91,11 @@ const COMMON_FIELDS = new Set(["kind", "maxReserved", "shards", "applyUpdates", 
 /** Rejects a field the config's algorithm does not have, naming it. */
 function assertKnownFields(config: RateLimitConfig, algorithm: Bound, name: string) {
   for (const [field, value] of Object.entries(config)) {
+    // An explicit null is never "the default" (a token bucket's `start: null`
+    // is the one null a config takes, for @convex-dev/rate-limiter configs).
+    if (value === null && !(field === "start" && config.kind === "token bucket")) {
+      throw configError(name, `${field} must not be null: omit it for the default`, field);
+    }
     if (value === undefined || COMMON_FIELDS.has(field) || algorithm.options.includes(field)) {
       continue;
     }
@@ -100,6 +130,9 @@ export function normalizeConfig(
   }
   assertKnownFields(config, algorithm, name);
   const { rate, period } = algorithm.shape(name);
+  // A quota's rate and period come from its `limit` and `per`: name the field the host wrote.
+  assertBounded(name, config.kind === "quota" ? "limit" : "rate", rate, MIN_AMOUNT, MAX_AMOUNT);
+  assertBounded(name, "period", period, MIN_PERIOD, MAX_PERIOD);
   const maxReserved = config.maxReserved;
   if (
     maxReserved !== undefined &&
@@ -147,6 +180,7 @@ export function normalizeConfig(
     throw configError(name, `stats must be true or false, got ${String(config.stats)}`, "stats");
   }
   const options = algorithm.configure(name, rate);
+  assertBounded(name, "capacity", options.capacity, MIN_AMOUNT, MAX_AMOUNT);
   return {
     algorithm: algorithm.engine,
     rate,
