@@ -8,6 +8,8 @@
  * time, so a pause from the rest of a busy machine moves it; `medianCallRatio`
  * compares the two implementations' median call times, which such pauses
  * leave alone (it moved by 0.01 across runs where the mean ratio moved by 0.5).
+ * Both components are served by the harness with their validators serialized
+ * once, as a deployment does at push time (see `exportOnce` in harness.ts).
  */
 import { MINUTE } from "convex-guard";
 import { newInstance } from "./harness.js";
