@@ -184,7 +184,7 @@ export const PROMISES: Promise_[] = [
   p(
     "audit.fuzz.other",
     0,
-    "the tamper fuzzer (CI's seed) finds no tampering that is neither caught by `verify`, caught with an anchor, nor inside the unsealed window",
+    "the tamper fuzzer (a fixed seed) finds no tampering that is neither caught by `verify`, caught with an anchor, nor inside the unsealed window",
   ),
   p(
     "audit.sealWindow.maxMs",

@@ -90,7 +90,7 @@ export function integritySection(A: AuditIntegrity): string[] {
       ],
     ),
     "",
-    `The fuzzer is \`test/audit/fuzz.test.ts\` replayed with CI's seed. The window is each event's seal time minus its ` +
+    `The fuzzer is \`test/audit/fuzz.test.ts\` replayed with a fixed seed. The window is each event's seal time minus its ` +
       `commit time: until then an admin can edit or delete it unseen (\`seal(ctx)\` right after a critical \`log\` closes it).`,
     "",
   ];

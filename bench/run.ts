@@ -78,7 +78,7 @@ export function parseArgs(args: string[]) {
     hotSeconds: quick ? 10 : 120,
     contentionRounds: quick ? 3 : 20,
     steadyCalls: quick ? 400 : 1_000,
-    // The tamper fuzzer with CI's seed (a vitest child process), and simulated seconds of audit traffic.
+    // The tamper fuzzer with a fixed seed (a vitest child process), and simulated seconds of audit traffic.
     fuzzRuns: quick ? 200 : 500,
     windowSeconds: quick ? 60 : 300,
   };

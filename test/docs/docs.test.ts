@@ -66,6 +66,21 @@ describe("docs", () => {
   );
 });
 
+test("docs/audit-log.md states the bench's tamper-fuzzer counts (bench/results.json)", () => {
+  const results = JSON.parse(read("bench/results.json")) as {
+    auditIntegrity: {
+      fuzz: Record<"runs" | "verify" | "anchor" | "window" | "noop" | "other", number>;
+    };
+  };
+  const f = results.auditIntegrity.fuzz;
+  const page = read("docs/audit-log.md").replace(/\s+/g, " ");
+  expect(page).toContain(
+    `fixed seed for ${f.runs} tamperings (200 with \`--quick\`): ${f.verify} caught by \`verify\`, ` +
+      `${f.anchor} only with an anchor, ${f.window} inside the unsealed window, ${f.noop} no-ops`,
+  );
+  expect(page).toContain(`, ${f.other} other,`);
+});
+
 describe(PERFORMANCE_PAGE, () => {
   const page = read(PERFORMANCE_PAGE);
 
