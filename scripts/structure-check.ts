@@ -1,9 +1,9 @@
 /**
  * Layout rules the lint step holds for src/ (generated code aside): imports
  * only at the top, no cycle among runtime imports, and no runtime import path
- * from the host-side code (src/client, src/react) to a component module that
- * registers functions (one that imports _generated/server): that would put
- * the component's server code into every host bundle. The client checks a
+ * from the host-side code (src/client, src/react) to component server code
+ * (a module that imports _generated/server or _generated/api at runtime):
+ * that would put it into every host bundle. The client checks a
  * call against the function's argument validator from the capability's
  * model.ts instead. Type-only imports are left out: Convex's generated api.ts
  * imports every module's types, and those vanish at build.
@@ -104,14 +104,17 @@ function pathTo(from: string, bad: (file: string) => boolean): string[] | null {
   }
   return null;
 }
-const serverModule = join(root, "component", "_generated", "server.ts");
-const registersFunctions = (file: string) => (graph.get(file) ?? []).includes(serverModule);
+// Server code: a module that registers functions (imports _generated/server) or
+// names them to run or schedule them (imports _generated/api).
+const serverModules = ["server.ts", "api.ts"].map((f) => join(root, "component", "_generated", f));
+const isServerCode = (file: string) =>
+  (graph.get(file) ?? []).some((target) => serverModules.includes(target));
 for (const side of ["client", "react"]) {
   for (const file of files.filter((f) => f.startsWith(join(root, side)))) {
-    const path = pathTo(file, registersFunctions);
+    const path = pathTo(file, isServerCode);
     if (path)
       problems.push(
-        `host-side code imports a module that registers component functions: ${path.map((f) => relative(root, f)).join(" -> ")}`,
+        `host-side code imports component server code: ${path.map((f) => relative(root, f)).join(" -> ")}`,
       );
   }
 }

@@ -3,10 +3,10 @@ import type { ComponentApi } from "../component/_generated/component.js";
 import { ErrorCode, guardError } from "../component/lib/errors.js";
 import type { RateLimitConfig } from "../component/rateLimits/model.js";
 import type { ActorRef } from "../component/access/model.js";
-import { assertDenialLimitConfig } from "../component/access/denials.js";
 import {
   activeRoles,
   assertActorRef,
+  assertDenialLimitConfig,
   assertKnownRole,
   assertPermissionName,
   assertRoleName,
