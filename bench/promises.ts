@@ -59,6 +59,11 @@ export const PROMISES: Promise_[] = [
     4096,
     "`convex-guard/react` is at most 4 KB (4,096 bytes) minified, with `react` and `convex` external",
   ),
+  p(
+    "client.bundleBytes",
+    100 * 1024,
+    "the host client (`convex-guard`, every capability) is at most 100 KB (102,400 bytes) minified, with `react` and `convex` external",
+  ),
   // Speed against the peer is reported, not promised. With validators
   // serialized once for both sides (harness.ts `exportOnce`), five speed runs
   // on 2026-12-07 (load average 3.8-4.2 on 2 cores) gave median-call ratios

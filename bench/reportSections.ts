@@ -102,11 +102,17 @@ export function bundleSection(B: BundleSize): string[] {
     "",
     table(
       ["Module", "Ours (bytes)", "Peer (bytes)"],
-      [["`useRateLimit` (`convex-guard/react`)", n(B.oursBytes), n(B.peerBytes)]],
+      [
+        ["`useRateLimit` (`convex-guard/react`)", n(B.oursBytes), n(B.peerBytes)],
+        ["host client (`convex-guard`)", n(B.clientBytes), n(B.peerClientBytes)],
+      ],
     ),
     "",
     `Each bundled alone by esbuild, minified, ESM, with \`react\` and \`convex\` external (an app has them already). ` +
-      `Ours projects every kind (src/component/rateLimits/projection.ts); the peer's, token buckets and fixed windows.`,
+      `Ours projects every kind (src/component/rateLimits/projection.ts); the peer's, token buckets and fixed windows. ` +
+      `Our host client holds every capability (rate limits, audit log, codes, API keys, access) and checks each call against ` +
+      `the component function's argument validator, imported from the capability's model.ts, never the component's server code; ` +
+      `the peer's is rate limits only.`,
     "",
   ];
 }

@@ -361,7 +361,10 @@ export async function main(argv: string[]): Promise<number> {
     m["audit.fuzz.other"] = r.auditIntegrity.fuzz.other;
     m["audit.sealWindow.maxMs"] = r.auditIntegrity.window.maxMs;
   }
-  if (r.bundle) m["react.bundleBytes"] = r.bundle.oursBytes;
+  if (r.bundle) {
+    m["react.bundleBytes"] = r.bundle.oursBytes;
+    m["client.bundleBytes"] = r.bundle.clientBytes;
+  }
   // Only promises whose section ran are checked (a partial run with --only checks what it measured).
   const ran = new Set(Object.keys(m));
   r.promises = checkPromises(m).filter(

@@ -1,8 +1,12 @@
 /**
  * Layout rules the lint step holds for src/ (generated code aside): imports
- * only at the top, no cycle among runtime
- * imports. Type-only imports are left out of the cycle check: Convex's
- * generated api.ts imports every module's types, and those vanish at build.
+ * only at the top, no cycle among runtime imports, and no runtime import path
+ * from the host-side code (src/client, src/react) to component server code
+ * (a module that imports _generated/server or _generated/api at runtime):
+ * that would put it into every host bundle. The client checks a
+ * call against the function's argument validator from the capability's
+ * model.ts instead. Type-only imports are left out: Convex's generated api.ts
+ * imports every module's types, and those vanish at build.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -84,8 +88,40 @@ for (const file of files) {
 const graph = new Map(files.map((file) => [file, runtimeImports(file)]));
 const cycle = findCycle(graph);
 if (cycle) problems.push(`import cycle: ${cycle.map((f) => relative(root, f)).join(" -> ")}`);
+
+/** The first runtime import path from `from` to a file `bad` accepts, or null. */
+function pathTo(from: string, bad: (file: string) => boolean): string[] | null {
+  const seen = new Set<string>([from]);
+  const queue: string[][] = [[from]];
+  for (let path = queue.shift(); path !== undefined; path = queue.shift()) {
+    const last = path[path.length - 1] ?? from;
+    if (bad(last)) return path;
+    for (const next of graph.get(last) ?? []) {
+      if (seen.has(next)) continue;
+      seen.add(next);
+      queue.push([...path, next]);
+    }
+  }
+  return null;
+}
+// Server code: a module that registers functions (imports _generated/server) or
+// names them to run or schedule them (imports _generated/api).
+const serverModules = ["server.ts", "api.ts"].map((f) => join(root, "component", "_generated", f));
+const isServerCode = (file: string) =>
+  (graph.get(file) ?? []).some((target) => serverModules.includes(target));
+for (const side of ["client", "react"]) {
+  for (const file of files.filter((f) => f.startsWith(join(root, side)))) {
+    const path = pathTo(file, isServerCode);
+    if (path)
+      problems.push(
+        `host-side code imports component server code: ${path.map((f) => relative(root, f)).join(" -> ")}`,
+      );
+  }
+}
 if (problems.length > 0) {
   console.error(problems.join("\n"));
   process.exit(1);
 }
-console.log(`structure: ${files.length} source files, no late import, no import cycle`);
+console.log(
+  `structure: ${files.length} source files, no late import, no import cycle, no server module in host-side code`,
+);

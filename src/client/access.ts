@@ -22,7 +22,7 @@ import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
 import { accessFunction, markAccess, type FunctionKind } from "./accessFunctions.js";
 import { AccessCore, type AuthCtx } from "./accessCore.js";
 import { mutateComponent, optionsObject, queryComponent, requiredObject } from "./checkArgs.js";
-import * as fns from "../component/access.js";
+import { accessArgs } from "../component/access/model.js";
 import {
   ACCESS_AUDIT_ACTIONS,
   type AccessCheck,
@@ -92,7 +92,7 @@ export class Access<const R extends RoleDefinitions> extends AccessCore<R> {
     requiredObject(args.actor, "actor", ["type", "id"]);
     this.assertGrantArgs(args);
     if (args.expiresAt !== undefined) assertGrantExpiry(args.expiresAt, Date.now());
-    const r = await mutateComponent(ctx, this.component.access.grant, fns.grant, {
+    const r = await mutateComponent(ctx, this.component.access.grant, accessArgs.grant, {
       actor: { type: args.actor.type, id: args.actor.id },
       role: args.role,
       ...(args.scope === undefined ? {} : { scope: args.scope }),
@@ -118,7 +118,7 @@ export class Access<const R extends RoleDefinitions> extends AccessCore<R> {
     requiredObject(args, "args", ["actor", "role", "scope"]);
     requiredObject(args.actor, "actor", ["type", "id"]);
     this.assertGrantArgs(args);
-    const r = await mutateComponent(ctx, this.component.access.revoke, fns.revoke, {
+    const r = await mutateComponent(ctx, this.component.access.revoke, accessArgs.revoke, {
       actor: { type: args.actor.type, id: args.actor.id },
       role: args.role,
       ...(args.scope === undefined ? {} : { scope: args.scope }),
@@ -146,7 +146,7 @@ export class Access<const R extends RoleDefinitions> extends AccessCore<R> {
     const grants: GrantInfo[] = await queryComponent(
       ctx,
       this.component.access.rolesOf,
-      fns.rolesOf,
+      accessArgs.rolesOf,
       {
         actor: { type: actor.type, id: actor.id },
         ...(opts.scope === undefined ? {} : { scope: opts.scope }),

@@ -3,10 +3,10 @@ import type { ComponentApi } from "../component/_generated/component.js";
 import { ErrorCode, guardError } from "../component/lib/errors.js";
 import type { RateLimitConfig } from "../component/rateLimits/model.js";
 import type { ActorRef } from "../component/access/model.js";
-import { assertDenialLimitConfig } from "../component/access/denials.js";
 import {
   activeRoles,
   assertActorRef,
+  assertDenialLimitConfig,
   assertKnownRole,
   assertPermissionName,
   assertRoleName,
@@ -19,7 +19,7 @@ import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
 import { verifiedApiKeyOf } from "./apiKeyFunctions.js";
 import { RowPolicy } from "./accessDb.js";
 import { mutateComponent, queryComponent } from "./checkArgs.js";
-import * as fns from "../component/access.js";
+import { accessArgs } from "../component/access/model.js";
 import type { Admission, Checked, Gate } from "./accessFunctions.js";
 import {
   ACCESS_AUDIT_ACTIONS,
@@ -140,7 +140,7 @@ export class AccessCore<R extends RoleDefinitions> {
       const budget = await queryComponent(
         ctx,
         this.component.access.checkDenials,
-        fns.checkDenials,
+        accessArgs.checkDenials,
         {
           actor: { type: actor.type, id: actor.id },
           limit: this.limit,
@@ -179,7 +179,7 @@ export class AccessCore<R extends RoleDefinitions> {
     scope: string | undefined,
   ): Promise<Grants> {
     if (this.roleOf === undefined)
-      return queryComponent(ctx, this.component.access.rolesOf, fns.rolesOf, {
+      return queryComponent(ctx, this.component.access.rolesOf, accessArgs.rolesOf, {
         actor: { type: actor.type, id: actor.id },
         ...(scope === undefined ? {} : { scope }),
       });
@@ -243,7 +243,7 @@ export class AccessCore<R extends RoleDefinitions> {
     // Over the limit: refused without a trace, which is what bounds a prober's traces.
     if (denial.reason === "rate_limited") return;
     if (this.limit !== undefined && denial.actor !== null)
-      await mutateComponent(ctx, this.component.access.recordDenial, fns.recordDenial, {
+      await mutateComponent(ctx, this.component.access.recordDenial, accessArgs.recordDenial, {
         actor: { type: denial.actor.type, id: denial.actor.id },
         limit: this.limit,
       });

@@ -27,6 +27,7 @@ import {
   type ApiKeyOwner,
   type ComponentVerifyResult,
   type DenialDetail,
+  apiKeyArgs,
 } from "../component/apiKeys/model.js";
 import {
   DEFAULT_DENIAL_LIMIT,
@@ -52,7 +53,6 @@ import {
 import { apiKeyFunction, markApiKeyFunction } from "./apiKeyFunctions.js";
 import { GUARD_ACTOR, type AuditSink, type GuardAuditEvent } from "./auditSink.js";
 import { mutateComponent, queryComponent, requiredObject } from "./checkArgs.js";
-import * as fns from "../component/apiKeys.js";
 import { apiKeyResponse, bearerToken } from "./apiKeysHttp.js";
 import {
   API_KEY_AUDIT_ACTIONS,
@@ -140,7 +140,7 @@ export class ApiKeys<S extends string = string> {
     assertKnownScopes(args.scopes, this.scopes);
     if (args.expiresAt !== undefined) assertExpiresAt(args.expiresAt, Date.now());
     const { keyId, secret, key } = generateKey(this.prefix);
-    const created = await mutateComponent(ctx, this.component.apiKeys.create, fns.create, {
+    const created = await mutateComponent(ctx, this.component.apiKeys.create, apiKeyArgs.create, {
       keyId,
       digest: await digestSecret(this.prefix, keyId, secret),
       prefix: this.prefix,
@@ -188,8 +188,8 @@ export class ApiKeys<S extends string = string> {
     };
     const r: ComponentVerifyResult =
       "runMutation" in ctx && typeof ctx.runMutation === "function"
-        ? await mutateComponent(ctx, this.component.apiKeys.verify, fns.verify, call)
-        : await queryComponent(ctx, this.component.apiKeys.check, fns.check, call);
+        ? await mutateComponent(ctx, this.component.apiKeys.verify, apiKeyArgs.verify, call)
+        : await queryComponent(ctx, this.component.apiKeys.check, apiKeyArgs.check, call);
     if (r.ok)
       return { ok: true, keyId: r.keyId, name: r.name, owner: r.owner, scopes: r.scopes as S[] };
     if (r.audit && "runMutation" in ctx)
@@ -216,7 +216,7 @@ export class ApiKeys<S extends string = string> {
     const overlap = args.overlap ?? DEFAULT_OVERLAP;
     assertOverlap(overlap);
     const { secret, key } = generateKey(this.prefix, args.keyId);
-    const rotated = await mutateComponent(ctx, this.component.apiKeys.rotate, fns.rotate, {
+    const rotated = await mutateComponent(ctx, this.component.apiKeys.rotate, apiKeyArgs.rotate, {
       keyId: args.keyId,
       digest: await digestSecret(this.prefix, args.keyId, secret),
       prefix: this.prefix,
@@ -237,7 +237,7 @@ export class ApiKeys<S extends string = string> {
     assertArgs(args);
     requiredObject(args, "args", ["keyId", "actor"]);
     assertKeyId(args.keyId);
-    const r = await mutateComponent(ctx, this.component.apiKeys.revoke, fns.revoke, {
+    const r = await mutateComponent(ctx, this.component.apiKeys.revoke, apiKeyArgs.revoke, {
       keyId: args.keyId,
     });
     if (r.revoked) await this.record(ctx, API_KEY_AUDIT_ACTIONS.revoke, args.actor, args.keyId);
@@ -253,7 +253,7 @@ export class ApiKeys<S extends string = string> {
     assertArgs(args);
     requiredObject(args, "args", ["keyId", "actor"]);
     assertKeyId(args.keyId);
-    const r = await mutateComponent(ctx, this.component.apiKeys.remove, fns.remove, {
+    const r = await mutateComponent(ctx, this.component.apiKeys.remove, apiKeyArgs.remove, {
       keyId: args.keyId,
     });
     if (r.removed) await this.record(ctx, API_KEY_AUDIT_ACTIONS.remove, args.actor, args.keyId);
@@ -265,7 +265,7 @@ export class ApiKeys<S extends string = string> {
     assertArgs(args);
     requiredObject(args, "args", ["keyId"]);
     assertKeyId(args.keyId);
-    return queryComponent(ctx, this.component.apiKeys.get, fns.get, { keyId: args.keyId });
+    return queryComponent(ctx, this.component.apiKeys.get, apiKeyArgs.get, { keyId: args.keyId });
   }
 
   /** A page of key metadata, newest first, of one owner or all. Never a key or a digest. */
@@ -279,7 +279,7 @@ export class ApiKeys<S extends string = string> {
       requiredObject(args.owner, "owner", ["type", "id"]);
       assertOwner(args.owner);
     }
-    return queryComponent(ctx, this.component.apiKeys.list, fns.list, {
+    return queryComponent(ctx, this.component.apiKeys.list, apiKeyArgs.list, {
       ...(args.owner === undefined ? {} : { owner: { type: args.owner.type, id: args.owner.id } }),
       paginationOpts: args.paginationOpts,
     });

@@ -20,6 +20,7 @@ import {
   type AuditEventInput,
   type AuditListFilter,
   type Subject,
+  auditArgs,
 } from "../component/audit/model.js";
 import type { GuardAuditEvent } from "./auditSink.js";
 import { validatorMismatch } from "./validatorMismatch.js";
@@ -30,7 +31,6 @@ import {
   queryComponent,
   requiredObject,
 } from "./checkArgs.js";
-import * as fns from "../component/audit.js";
 
 export type { AuditEvent, AuditEventInput, AuditListFilter } from "../component/audit/model.js";
 
@@ -144,7 +144,7 @@ export class AuditLog<A extends AuditActions = {}> {
       }
       throw guardError(ErrorCode.INVALID_ARGUMENT, mismatch);
     }
-    return mutateComponent(ctx, this.component.audit.log, fns.log, {
+    return mutateComponent(ctx, this.component.audit.log, auditArgs.log, {
       event: e,
       redact: this.redact.length > 0 ? this.redact : undefined,
       retentionMs: this.retentionMs,
@@ -175,7 +175,7 @@ export class AuditLog<A extends AuditActions = {}> {
    * INVALID_ARGUMENT. Redacted fields are absent (see `get` with reveal).
    */
   async list(ctx: AuditQueryCtx, args: AuditListArgs): Promise<PaginationResult<AuditEvent>> {
-    const page = await queryComponent(ctx, this.component.audit.list, fns.list, args);
+    const page = await queryComponent(ctx, this.component.audit.list, auditArgs.list, args);
     return page as PaginationResult<AuditEvent>;
   }
 
@@ -186,7 +186,7 @@ export class AuditLog<A extends AuditActions = {}> {
     opts: { reveal?: boolean } = {},
   ): Promise<AuditEvent | null> {
     const reveal = optionsObject(opts, "opts", ["reveal"])?.reveal;
-    return queryComponent(ctx, this.component.audit.get, fns.get, { id, reveal });
+    return queryComponent(ctx, this.component.audit.get, auditArgs.get, { id, reveal });
   }
 
   /**
@@ -209,7 +209,7 @@ export class AuditLog<A extends AuditActions = {}> {
     } = {},
   ): Promise<AuditVerifyResult> {
     const o = optionsObject(args, "args", VERIFY_FIELDS) ?? {};
-    return queryComponent(ctx, this.component.audit.verify, fns.verify, {
+    return queryComponent(ctx, this.component.audit.verify, auditArgs.verify, {
       ...o,
       cursor: o.cursor === undefined ? null : o.cursor,
     });
@@ -221,7 +221,7 @@ export class AuditLog<A extends AuditActions = {}> {
    * admin of this deployment cannot rewrite, and pass it to `verify` later.
    */
   async head(ctx: AuditQueryCtx): Promise<AuditHead> {
-    return queryComponent(ctx, this.component.audit.head, fns.head, {});
+    return queryComponent(ctx, this.component.audit.head, auditArgs.head, {});
   }
 
   /**
@@ -236,13 +236,13 @@ export class AuditLog<A extends AuditActions = {}> {
     opts: { headN?: number } = {},
   ): Promise<AuditProof | null> {
     const headN = optionsObject(opts, "opts", ["headN"])?.headN;
-    return queryComponent(ctx, this.component.audit.proof, fns.proof, { id, headN });
+    return queryComponent(ctx, this.component.audit.proof, auditArgs.proof, { id, headN });
   }
 
   /** Seals one bounded batch of events now (the maintenance loop also does this on its own). */
   async seal(ctx: AuditMutationCtx): Promise<{ processed: number; more: boolean }> {
     assertWriteCtx(ctx, "AuditLog.seal", "list, get, verify, head or proof");
-    return mutateComponent(ctx, this.component.audit.seal, fns.seal, {});
+    return mutateComponent(ctx, this.component.audit.seal, auditArgs.seal, {});
   }
 
   /**
@@ -258,7 +258,7 @@ export class AuditLog<A extends AuditActions = {}> {
   ): Promise<{ erased: number; done: boolean }> {
     assertWriteCtx(ctx, "AuditLog.erase", "list, get, verify, head or proof");
     const o = requiredObject(args, "args", ["subject", "actor"]);
-    return mutateComponent(ctx, this.component.audit.erase, fns.erase, {
+    return mutateComponent(ctx, this.component.audit.erase, auditArgs.erase, {
       ...o,
       retentionMs: this.retentionMs,
     });

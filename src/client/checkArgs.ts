@@ -1,67 +1,77 @@
 import type { FunctionArgs, FunctionReference, FunctionReturnType } from "convex/server";
-import type { ValidatorJSON } from "convex/values";
+import {
+  asObjectValidator,
+  type GenericValidator,
+  type PropertyValidators,
+  type ValidatorJSON,
+} from "convex/values";
 import { ErrorCode, guardError } from "../component/lib/errors.js";
 import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
-import { jsonMismatch } from "./validatorMismatch.js";
+import { jsonMismatch, validatorJson } from "./validatorMismatch.js";
 
 /**
  * The one door from the client classes to the component: each call's
  * arguments are checked against the component function's own argument
- * validator (its `exportArgs()`, the JSON Convex itself checks against)
- * before the call. A mismatch is INVALID_ARGUMENT naming the field, instead
- * of Convex's uncoded validator error (which also prints every argument into
- * the deployment's logs). Values a validator accepts but that are still wrong
- * (an empty key, a past `until`) are the component function's to refuse.
+ * validator (the `args` it is registered with, from the capability's
+ * model.ts table, e.g. `rateLimitArgs.limit`) before the call. A mismatch is
+ * INVALID_ARGUMENT naming the field, instead of Convex's uncoded validator
+ * error (which also prints every argument into the deployment's logs). Values
+ * a validator accepts but that are still wrong (an empty key, a past `until`)
+ * are the component function's to refuse.
+ *
+ * The client imports these validators, never the function modules: those
+ * register functions and would pull the component's server code into every
+ * host bundle (scripts/structure-check.ts holds this).
  */
 
-/**
- * A registered component function: what `mutation({...})` / `query({...})`
- * return. Its `exportArgs()` is how Convex reads a function's argument
- * validator; it is on every registered function but not in the public type.
- */
-export type RegisteredFunction = object;
+/** A component function's `args`: an object of field validators, or one object validator. */
+export type ArgsValidator = PropertyValidators | GenericValidator;
 
-const argValidators = new WeakMap<RegisteredFunction, ValidatorJSON>();
+const argsJson = new WeakMap<ArgsValidator, ValidatorJSON>();
 
-function argsValidator(fn: RegisteredFunction): ValidatorJSON {
-  let json = argValidators.get(fn);
+/** The JSON form of `args`: what the function's `exportArgs()` gives Convex to check against. */
+export function argsValidatorJson(args: ArgsValidator): ValidatorJSON {
+  let json = argsJson.get(args);
   if (json === undefined) {
-    if (!("exportArgs" in fn) || typeof fn.exportArgs !== "function") {
-      throw guardError(ErrorCode.INVALID_ARGUMENT, "not a registered Convex function");
+    json = validatorJson(asObjectValidator(args)) ?? undefined;
+    if (json === undefined) {
+      throw guardError(
+        ErrorCode.INTERNAL,
+        "a component function's args are not a Convex validator",
+      );
     }
-    json = JSON.parse(String(fn.exportArgs())) as ValidatorJSON;
-    argValidators.set(fn, json);
+    argsJson.set(args, json);
   }
   return json;
 }
 
-/** Throws INVALID_ARGUMENT (with `field`) unless `args` match `fn`'s argument validator. */
-export function assertArgs(fn: RegisteredFunction, args: unknown): void {
-  const mismatch = jsonMismatch(argsValidator(fn), args, "");
+/** Throws INVALID_ARGUMENT (with `field`) unless `value` matches the argument validator `args`. */
+export function assertArgs(args: ArgsValidator, value: unknown): void {
+  const mismatch = jsonMismatch(argsValidatorJson(args), value, "");
   if (mismatch === null) return;
   const field = mismatch.split(" ")[0] ?? "";
   throw guardError(ErrorCode.INVALID_ARGUMENT, `invalid argument: ${mismatch}`, { field });
 }
 
-/** `ctx.runQuery(ref, args)` once `args` match `fn`'s validator (`fn` is the function `ref` names). */
+/** `ctx.runQuery(ref, args)` once `args` match `validator` (the `args` of the function `ref` names). */
 export async function queryComponent<Q extends FunctionReference<"query", "internal">>(
   ctx: RunQueryCtx,
   ref: Q,
-  fn: RegisteredFunction,
+  validator: ArgsValidator,
   args: FunctionArgs<Q>,
 ): Promise<FunctionReturnType<Q>> {
-  assertArgs(fn, args);
+  assertArgs(validator, args);
   return ctx.runQuery(ref, args);
 }
 
-/** `ctx.runMutation(ref, args)` once `args` match `fn`'s validator (`fn` is the function `ref` names). */
+/** `ctx.runMutation(ref, args)` once `args` match `validator` (the `args` of the function `ref` names). */
 export async function mutateComponent<M extends FunctionReference<"mutation", "internal">>(
   ctx: RunMutationCtx,
   ref: M,
-  fn: RegisteredFunction,
+  validator: ArgsValidator,
   args: FunctionArgs<M>,
 ): Promise<FunctionReturnType<M>> {
-  assertArgs(fn, args);
+  assertArgs(validator, args);
   return ctx.runMutation(ref, args);
 }
 

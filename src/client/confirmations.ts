@@ -24,7 +24,7 @@ import {
 import { ErrorCode, guardError, isGuardError } from "../component/lib/errors.js";
 import { assertNoNullFields } from "../component/lib/validate.js";
 import { mutateComponent, queryComponent, requiredObject } from "./checkArgs.js";
-import * as fns from "../component/codes.js";
+import { codeArgs } from "../component/codes/model.js";
 
 type Api = ComponentApi;
 
@@ -181,7 +181,7 @@ export class Confirmations {
     const code = generateCode(this.format);
     const [secret] = this.secrets();
     const macs = await this.macs(secret, args, digest, code);
-    const stored = await mutateComponent(ctx, this.component.codes.issue, fns.issue, {
+    const stored = await mutateComponent(ctx, this.component.codes.issue, codeArgs.issue, {
       subject: args.subject,
       action: args.action,
       ...macs,
@@ -224,7 +224,7 @@ export class Confirmations {
     const candidates: CodeMacs[] = [];
     for (const secret of this.secrets())
       candidates.push(await this.macs(secret, args, digest, code));
-    const result = await mutateComponent(ctx, this.component.codes.consume, fns.consume, {
+    const result = await mutateComponent(ctx, this.component.codes.consume, codeArgs.consume, {
       subject: args.subject,
       action: args.action,
       candidates,
@@ -257,7 +257,7 @@ export class Confirmations {
   /** Whether a code is pending, when it expires and how many tries are left. Never the code. Throws for a bad subject or action. */
   async status(ctx: ConfirmationsQueryCtx, args: ConfirmationTarget): Promise<ConfirmationStatus> {
     const o = requiredObject(args, "args", TARGET_FIELDS);
-    return queryComponent(ctx, this.component.codes.status, fns.status, {
+    return queryComponent(ctx, this.component.codes.status, codeArgs.status, {
       subject: o.subject,
       action: o.action,
     });
@@ -270,7 +270,7 @@ export class Confirmations {
   ): Promise<ConfirmationRevokeResult> {
     assertWriteCtx(ctx, "Confirmations.revoke", "status");
     const o = requiredObject(args, "args", TARGET_FIELDS);
-    const result = await mutateComponent(ctx, this.component.codes.revoke, fns.revoke, {
+    const result = await mutateComponent(ctx, this.component.codes.revoke, codeArgs.revoke, {
       subject: o.subject,
       action: o.action,
     });

@@ -10,7 +10,7 @@ import type { StatsArgs, StatsResult } from "../component/rateLimits/stats.js";
 import { GUARD_ACTOR, type AuditSink } from "./auditSink.js";
 import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
 import { mutateComponent, queryComponent } from "./checkArgs.js";
-import * as fns from "../component/rateLimits.js";
+import { rateLimitArgs } from "../component/rateLimits/model.js";
 
 export type { Block } from "../component/rateLimits/model.js";
 export type { StatsArgs, StatsResult } from "../component/rateLimits/stats.js";
@@ -49,7 +49,7 @@ export async function blockKey(
 ): Promise<void> {
   const { key, until, reason } = o;
   const args = { name, key, until, reason, config };
-  await mutateComponent(ctx, component.rateLimits.block, fns.block, args);
+  await mutateComponent(ctx, component.rateLimits.block, rateLimitArgs.block, args);
   await o.audit?.log(ctx, {
     action: RATE_LIMIT_AUDIT_ACTIONS.block,
     actor: o.actor ?? GUARD_ACTOR,
@@ -66,7 +66,7 @@ export async function unblockKey(
   name: string,
   o: UnblockOptions,
 ): Promise<{ unblocked: boolean }> {
-  const r = await mutateComponent(ctx, component.rateLimits.unblock, fns.unblock, {
+  const r = await mutateComponent(ctx, component.rateLimits.unblock, rateLimitArgs.unblock, {
     name,
     key: o.key,
   });
@@ -88,7 +88,7 @@ export async function listBlocks(
   name: string,
   paginationOpts: PaginationOptions,
 ): Promise<PaginationResult<Block>> {
-  return queryComponent(ctx, component.rateLimits.listBlocks, fns.listBlocks, {
+  return queryComponent(ctx, component.rateLimits.listBlocks, rateLimitArgs.listBlocks, {
     name,
     paginationOpts,
   });
@@ -101,5 +101,5 @@ export async function readStats(
 ): Promise<StatsResult> {
   const { name, key, from, to, top, timeZone } = args;
   const call = { name, key, from, to, top, timeZone };
-  return queryComponent(ctx, component.rateLimits.stats, fns.stats, call);
+  return queryComponent(ctx, component.rateLimits.stats, rateLimitArgs.stats, call);
 }

@@ -34,7 +34,6 @@ import {
   queryComponent,
   requiredObject,
 } from "./checkArgs.js";
-import * as fns from "../component/rateLimits.js";
 import { ErrorCode, guardError } from "../component/lib/errors.js";
 import { assertLimitName, normalizeConfig } from "../component/rateLimits/config.js";
 import {
@@ -45,6 +44,7 @@ import {
   type LimitAllResult,
   type RateLimitConfig,
   type RateLimitResult,
+  rateLimitArgs,
 } from "../component/rateLimits/model.js";
 
 export type {
@@ -160,7 +160,7 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
   ): Promise<RateLimitResult> {
     assertWriteCtx(ctx, "RateLimiter.limit", "check or getValue");
     const args = this.limitArgs(name, optionsObject(options[0], "options", LIMIT_FIELDS));
-    return mutateComponent(ctx, this.component.rateLimits.limit, fns.limit, args);
+    return mutateComponent(ctx, this.component.rateLimits.limit, rateLimitArgs.limit, args);
   }
 
   /** Would `limit` succeed now? Consumes nothing; works in queries. Throws as `limit` does. */
@@ -180,7 +180,7 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     ...options: [(RateLimitOptions & { config?: RateLimitConfig })?]
   ): Promise<RateLimitResult> {
     const args = this.limitArgs(name, optionsObject(options[0], "options", LIMIT_FIELDS));
-    assertArgs(fns.check, args);
+    assertArgs(rateLimitArgs.check, args);
     const stale = applyUpdatesOf(args.config) === "asynchronously" && (await mutationReader(ctx));
     if (stale) {
       // Like `limit`: read without a read dependency, so hot keys never conflict.
@@ -206,7 +206,7 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
       const field = "requests";
       throw guardError(ErrorCode.INVALID_ARGUMENT, "requests must be an array", { field });
     }
-    return mutateComponent(ctx, this.component.rateLimits.limitAll, fns.limitAll, {
+    return mutateComponent(ctx, this.component.rateLimits.limitAll, rateLimitArgs.limitAll, {
       requests: requests.map((r, i) => {
         const o = requiredObject(r, `requests[${i}]`, REQUEST_FIELDS);
         const { name, key, count, reserve, config } = this.limitArgs(o.name, o);
@@ -234,7 +234,10 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     assertWriteCtx(ctx, "RateLimiter.reset", "check or getValue");
     const o = optionsObject(args[0], "options", ["key", "config"]);
     this.assertKnown(name, o?.config);
-    await mutateComponent(ctx, this.component.rateLimits.reset, fns.reset, { name, key: o?.key });
+    await mutateComponent(ctx, this.component.rateLimits.reset, rateLimitArgs.reset, {
+      name,
+      key: o?.key,
+    });
   }
 
   /**
@@ -260,7 +263,7 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
   ): Promise<{ credited: number }> {
     assertWriteCtx(ctx, "RateLimiter.credit", "check or getValue");
     const o = requiredObject(options[0], "options", ["key", "count", "config"]);
-    return mutateComponent(ctx, this.component.rateLimits.credit, fns.credit, {
+    return mutateComponent(ctx, this.component.rateLimits.credit, rateLimitArgs.credit, {
       name,
       key: o.key,
       count: o.count,
@@ -344,7 +347,7 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     ...options: [{ key?: string; sampleShards?: number; config?: RateLimitConfig }?]
   ): Promise<GetValueResult> {
     const o = optionsObject(options[0], "options", ["key", "sampleShards", "config"]);
-    return queryComponent(ctx, this.component.rateLimits.getValue, fns.getValue, {
+    return queryComponent(ctx, this.component.rateLimits.getValue, rateLimitArgs.getValue, {
       name,
       key: o?.key,
       sampleShards: o?.sampleShards,
@@ -398,7 +401,7 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
               ? await keyOpt(ctx as GenericQueryCtx<DataModel>, args.key)
               : keyOpt;
           const limitName = args.name ?? name;
-          return queryComponent(ctx, component.rateLimits.getValue, fns.getValue, {
+          return queryComponent(ctx, component.rateLimits.getValue, rateLimitArgs.getValue, {
             name: limitName,
             key,
             sampleShards: args.sampleShards ?? o?.sampleShards,

@@ -133,13 +133,23 @@ function isValidatorJson(json: unknown): json is ValidatorJSON {
   return typeof json === "object" && json !== null && "type" in json;
 }
 
+/**
+ * The JSON form of a validator (its `json`, which Convex's validator classes
+ * have but their public type leaves out), or null for something that is not
+ * a Convex validator.
+ */
+export function validatorJson(validator: Validator<any, any, any>): ValidatorJSON | null {
+  const json: unknown = "json" in validator ? validator.json : undefined;
+  return isValidatorJson(json) ? json : null;
+}
+
 /** Returns a description of the first mismatch, or null when `value` matches `validator`. */
 export function validatorMismatch(
   validator: Validator<any, any, any>,
   value: unknown,
   at = "metadata",
 ): string | null {
-  const json: unknown = "json" in validator ? validator.json : undefined;
-  if (!isValidatorJson(json)) return null;
+  const json = validatorJson(validator);
+  if (json === null) return null;
   return jsonMismatch(json, value, at, validator.isOptional === "optional");
 }

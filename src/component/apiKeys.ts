@@ -1,14 +1,14 @@
 import { v } from "convex/values";
-import { paginationOptsValidator, paginationResultValidator } from "convex/server";
+import { paginationResultValidator } from "convex/server";
 import { mutation, query } from "./_generated/server.js";
 import {
   createArgs,
   keyIdArgs,
+  listArgs,
   rotateArgs,
   vApiKeyInfo,
   vComponentVerifyResult,
   vCreateResult,
-  vOwner,
   vRemoveResult,
   vRevokeResult,
   vRotateResult,
@@ -81,7 +81,7 @@ export const get = query({
 
 /** A page of key metadata, newest first, optionally of one owner. Never a key or a digest. */
 export const list = query({
-  args: { owner: v.optional(vOwner), paginationOpts: paginationOptsValidator },
+  args: listArgs,
   returns: paginationResultValidator(vApiKeyInfo),
   handler: async (ctx, args) => listKeys(ctx, args, Date.now()),
 });

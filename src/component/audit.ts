@@ -1,5 +1,5 @@
 import { v } from "convex/values";
-import { paginationOptsValidator, paginationResultValidator } from "convex/server";
+import { paginationResultValidator } from "convex/server";
 import { mutation, query, type MutationCtx } from "./_generated/server.js";
 import type { MaintenanceResult } from "./maintenance/kick.js";
 import { ErrorCode } from "./lib/errors.js";
@@ -12,14 +12,11 @@ import { eraseBatch, retainBatch } from "./audit/retention.js";
 import { getEvent, listPage } from "./audit/reads.js";
 import { assertRedactPaths } from "./audit/redaction.js";
 import {
-  vActor,
+  auditArgs,
   vAuditEvent,
-  vEventInput,
   vHead,
-  vListFilter,
   vMaintenanceResult,
   vProof,
-  vSubject,
   vVerifyResult,
 } from "./audit/model.js";
 
@@ -33,11 +30,7 @@ import {
 
 /** Appends one event; returns its id (the first one's, for a repeated `eventId`). */
 export const log = mutation({
-  args: {
-    event: vEventInput,
-    redact: v.optional(v.array(v.string())),
-    retentionMs: v.optional(v.number()),
-  },
+  args: auditArgs.log,
   // The id crosses the component boundary, where the host sees a plain string
   // (what the official codegen writes for it), not an `Id` of our table.
   returns: v.string(),
@@ -59,7 +52,7 @@ export async function maintainAudit(ctx: MutationCtx, now: number): Promise<Main
 
 /** Seals one bounded batch now (tests, demos, hosts driving their own cadence). */
 export const seal = mutation({
-  args: {},
+  args: auditArgs.seal,
   returns: vMaintenanceResult,
   handler: async (ctx) => sealBatch(ctx, Date.now()),
 });
@@ -71,7 +64,7 @@ export const seal = mutation({
  * itself recorded as an event. Call again while `done` is false.
  */
 export const erase = mutation({
-  args: { subject: vSubject, actor: v.optional(vActor), retentionMs: v.optional(v.number()) },
+  args: auditArgs.erase,
   returns: v.object({ erased: v.number(), done: v.boolean() }),
   handler: async (ctx, args) => {
     const now = Date.now();
@@ -86,21 +79,21 @@ export const erase = mutation({
  * exactly one index (see `planList` for the supported combinations).
  */
 export const list = query({
-  args: { ...vListFilter.fields, paginationOpts: paginationOptsValidator },
+  args: auditArgs.list,
   returns: paginationResultValidator(vAuditEvent),
   handler: async (ctx, { paginationOpts, ...filter }) => listPage(ctx, filter, paginationOpts),
 });
 
 /** One event; with `reveal`, redacted values that were not erased are put back. */
 export const get = query({
-  args: { id: v.string(), reveal: v.optional(v.boolean()) },
+  args: auditArgs.get,
   returns: v.union(vAuditEvent, v.null()),
   handler: async (ctx, args) => getEvent(ctx, args.id, args.reveal === true),
 });
 
 /** The latest seal: anchor its hash outside Convex to detect truncation or rewrites later. */
 export const head = query({
-  args: {},
+  args: auditArgs.head,
   returns: vHead,
   handler: async (ctx) => headOf(await lastSeal(ctx)),
 });
@@ -111,7 +104,7 @@ export const head = query({
  * O(log n) seals. Null while the event is not sealed yet.
  */
 export const proof = query({
-  args: { id: v.string(), headN: v.optional(v.number()) },
+  args: auditArgs.proof,
   returns: v.union(v.null(), vProof),
   handler: async (ctx, args) => buildProof(ctx, args.id, args.headN),
 });
@@ -122,14 +115,7 @@ export const proof = query({
  * the first break; the last page also reports the unsealed backlog.
  */
 export const verify = query({
-  args: {
-    cursor: v.optional(v.union(v.string(), v.null())),
-    maxEvents: v.optional(v.number()),
-    /** A head published earlier (`head().anchor`): fails unless the chain extends it. */
-    anchor: v.optional(v.string()),
-    /** An unsealed event older than this is `sealing_stalled` (default 5 minutes). */
-    stalledAfterMs: v.optional(v.number()),
-  },
+  args: auditArgs.verify,
   returns: vVerifyResult,
   handler: async (ctx, args) => verifyPage(ctx, Date.now(), args),
 });

@@ -1,13 +1,10 @@
-import { v } from "convex/values";
 import { mutation, query } from "./_generated/server.js";
 import {
-  vCodeLimit,
-  vCodeMacs,
+  codeArgs,
   vCodeStatus,
   vConsumeResult,
   vIssueResult,
   vRevokeResult,
-  vTarget,
 } from "./codes/model.js";
 import { assertConsumeArgs, assertIssueArgs, assertSubjectAction } from "./codes/rules.js";
 import { codeStatus, consumeCode, issueCode, revokeCode } from "./codes/store.js";
@@ -30,14 +27,7 @@ export { CODE_SWEEP_BATCH, sweepCodes as maintainCodes } from "./codes/store.js"
  * (`rate_limited`, `locked`) are returned.
  */
 export const issue = mutation({
-  args: {
-    ...vTarget,
-    ...vCodeMacs.fields,
-    ttl: v.number(),
-    grace: v.number(),
-    maxAttempts: v.number(),
-    issueLimit: vCodeLimit,
-  },
+  args: codeArgs.issue,
   returns: vIssueResult,
   handler: async (ctx, args) => {
     assertIssueArgs(args);
@@ -52,7 +42,7 @@ export const issue = mutation({
  * only for malformed input (nothing changes then).
  */
 export const consume = mutation({
-  args: { ...vTarget, candidates: v.array(vCodeMacs), failureLimit: vCodeLimit },
+  args: codeArgs.consume,
   returns: vConsumeResult,
   handler: async (ctx, args) => {
     assertConsumeArgs(args);
@@ -61,7 +51,7 @@ export const consume = mutation({
 });
 /** The state of (subject, action)'s code. Never the code. Reads one document. */
 export const status = query({
-  args: vTarget,
+  args: codeArgs.status,
   returns: vCodeStatus,
   handler: async (ctx, args) => {
     assertSubjectAction(args.subject, args.action);
@@ -74,7 +64,7 @@ export const status = query({
  * failure count until expiry, so revoking never grants fresh guesses.
  */
 export const revoke = mutation({
-  args: vTarget,
+  args: codeArgs.revoke,
   returns: vRevokeResult,
   handler: async (ctx, args) => {
     assertSubjectAction(args.subject, args.action);

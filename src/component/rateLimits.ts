@@ -18,6 +18,7 @@ import {
   limitArgs,
   listBlocksArgs,
   resetArgs,
+  statsArgs,
   unblockArgs,
   vBlock,
   vCreditResult,
@@ -38,7 +39,7 @@ import {
   reset as resetKey,
 } from "./rateLimits/store.js";
 import { getRateLimitValue } from "./rateLimits/getValue.js";
-import { statsArgs, vStatsResult } from "./rateLimits/stats.js";
+import { vStatsResult } from "./rateLimits/stats.js";
 import { readStats } from "./rateLimits/statsQuery.js";
 
 /** Consume `count` (default 1). Returns `{ ok, retryAfter }`; throws only for bad input or `throws: true`. */

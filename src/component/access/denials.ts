@@ -1,23 +1,16 @@
 import type { MutationCtx, QueryCtx } from "../_generated/server.js";
-import { ErrorCode, guardError } from "../lib/errors.js";
+import { ErrorCode } from "../lib/errors.js";
 import { sha256Hex } from "../lib/hash.js";
-import { normalizeConfig } from "../rateLimits/config.js";
 import type { RateLimitConfig, RateLimitResult } from "../rateLimits/model.js";
 import { consumeRateLimit, peekRateLimit, type LimitRequest } from "../rateLimits/store.js";
 import { DENIAL_LIMIT_NAME, type ActorRef } from "./model.js";
-import { assertActorRef } from "./rules.js";
+import { assertActorRef, assertDenialLimitConfig } from "./rules.js";
 
 /*
  * The denial budget of one actor: the rate limiter's shards under a reserved
  * name (no host limit, reset or credit can touch it), keyed by a digest of
  * the actor (an id may be longer than a limiter key).
  */
-
-/** A denial limit must decide in the transaction (an asynchronous one would let a burst through). */
-export function assertDenialLimitConfig(limit: RateLimitConfig, code: ErrorCode): void {
-  if (normalizeConfig(limit, "limit").async)
-    throw guardError(code, 'limit must not use applyUpdates: "asynchronously"');
-}
 
 async function request(actor: ActorRef, limit: RateLimitConfig): Promise<LimitRequest> {
   assertActorRef(actor);

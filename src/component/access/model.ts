@@ -61,3 +61,16 @@ export const vRolesOfResult = v.array(vGrantInfo);
 /** The limiter name of actors' denials, in the namespace hosts cannot use. */
 export const DENIAL_LIMIT_NAME = "guard:access:denied";
 export const denialArgs = { actor: vActorRef, limit: vRateLimitConfig };
+
+/**
+ * The argument validator of each public access function (../access.ts), by
+ * name: what the host's client checks a call against before making it,
+ * without importing the functions themselves into the host's bundle.
+ */
+export const accessArgs = {
+  grant: grantArgs,
+  revoke: revokeArgs,
+  rolesOf: rolesOfArgs,
+  checkDenials: denialArgs,
+  recordDenial: denialArgs,
+};

@@ -1,5 +1,7 @@
 import { ErrorCode, guardError } from "../lib/errors.js";
 import { assertFinite, assertString } from "../lib/validate.js";
+import { normalizeConfig } from "../rateLimits/config.js";
+import type { RateLimitConfig } from "../rateLimits/model.js";
 import {
   MAX_ACTOR_ID_BYTES,
   MAX_ACTOR_TYPE_BYTES,
@@ -190,4 +192,10 @@ export function activeRoles(
   now: number,
 ): string[] {
   return grants.filter((g) => g.expiresAt === undefined || g.expiresAt > now).map((g) => g.role);
+}
+
+/** A denial limit must decide in the transaction (an asynchronous one would let a burst through). */
+export function assertDenialLimitConfig(limit: RateLimitConfig, code: ErrorCode): void {
+  if (normalizeConfig(limit, "limit").async)
+    throw guardError(code, 'limit must not use applyUpdates: "asynchronously"');
 }

@@ -1,3 +1,4 @@
+import { paginationOptsValidator } from "convex/server";
 import { v, type Infer } from "convex/values";
 import { vRateLimitConfig } from "../rateLimits/model.js";
 
@@ -136,3 +137,20 @@ export const rotateArgs = {
   overlap: v.number(),
 };
 export const keyIdArgs = { keyId: v.string() };
+export const listArgs = { owner: v.optional(vOwner), paginationOpts: paginationOptsValidator };
+
+/**
+ * The argument validator of each public API-key function (../apiKeys.ts), by
+ * name: what the host's client checks a call against before making it,
+ * without importing the functions themselves into the host's bundle.
+ */
+export const apiKeyArgs = {
+  create: createArgs,
+  verify: verifyArgs,
+  check: verifyArgs,
+  rotate: rotateArgs,
+  revoke: keyIdArgs,
+  remove: keyIdArgs,
+  get: keyIdArgs,
+  list: listArgs,
+};

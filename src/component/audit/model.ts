@@ -1,3 +1,4 @@
+import { paginationOptsValidator } from "convex/server";
 import { v, type Infer } from "convex/values";
 import { canonicalJson } from "../lib/hash.js";
 import { HOUR } from "../lib/time.js";
@@ -267,6 +268,36 @@ export const vListFilter = v.object({
   order: v.optional(v.union(v.literal("asc"), v.literal("desc"))),
 });
 export type AuditListFilter = Infer<typeof vListFilter>;
+
+// ---- arguments of the public functions (../audit.ts) ----
+
+/**
+ * The argument validator of each public audit function, by name: the
+ * functions' own `args`, and what the host's client checks a call against
+ * before making it, without importing the functions themselves (and so the
+ * component's server code) into the host's bundle.
+ */
+export const auditArgs = {
+  log: {
+    event: vEventInput,
+    redact: v.optional(v.array(v.string())),
+    retentionMs: v.optional(v.number()),
+  },
+  seal: {},
+  erase: { subject: vSubject, actor: v.optional(vActor), retentionMs: v.optional(v.number()) },
+  list: { ...vListFilter.fields, paginationOpts: paginationOptsValidator },
+  get: { id: v.string(), reveal: v.optional(v.boolean()) },
+  head: {},
+  proof: { id: v.string(), headN: v.optional(v.number()) },
+  verify: {
+    cursor: v.optional(v.union(v.string(), v.null())),
+    maxEvents: v.optional(v.number()),
+    /** A head published earlier (`head().anchor`): fails unless the chain extends it. */
+    anchor: v.optional(v.string()),
+    /** An unsealed event older than this is `sealing_stalled` (default 5 minutes). */
+    stalledAfterMs: v.optional(v.number()),
+  },
+};
 
 // ---- convex-guard's own events ----
 

@@ -88,3 +88,23 @@ export type CodeStatus = Infer<typeof vCodeStatus>;
 
 export const vRevokeResult = v.object({ revoked: v.boolean(), codeId: v.optional(v.string()) });
 export type RevokeResult = Infer<typeof vRevokeResult>;
+
+/**
+ * The argument validator of each public code function (../codes.ts), by name:
+ * the functions' own `args`, and what the host's client checks a call against
+ * before making it, without importing the functions themselves into the
+ * host's bundle.
+ */
+export const codeArgs = {
+  issue: {
+    ...vTarget,
+    ...vCodeMacs.fields,
+    ttl: v.number(),
+    grace: v.number(),
+    maxAttempts: v.number(),
+    issueLimit: vCodeLimit,
+  },
+  consume: { ...vTarget, candidates: v.array(vCodeMacs), failureLimit: vCodeLimit },
+  status: vTarget,
+  revoke: vTarget,
+};

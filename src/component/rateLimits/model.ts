@@ -211,6 +211,39 @@ export const blockArgs = {
 };
 export const unblockArgs = { name: v.string(), key: v.optional(v.string()) };
 export const listBlocksArgs = { name: v.string(), paginationOpts: paginationOptsValidator };
+
+/** `stats` arguments (read by ./statsQuery.ts). */
+export const statsArgs = {
+  name: v.string(),
+  /** One key's stats; omitted: the whole limit, with its top denied keys. */
+  key: v.optional(v.string()),
+  /** ms since epoch; the hours starting in [from, to) are returned. */
+  from: v.number(),
+  to: v.number(),
+  /** How many top denied keys (default 10, at most 25). */
+  top: v.optional(v.number()),
+  /** IANA zone whose midnights split `days` (default "UTC"), e.g. "America/New_York". */
+  timeZone: v.optional(v.string()),
+};
+
+/**
+ * The argument validator of each public rate-limit function (../rateLimits.ts),
+ * by name: what the host's client checks a call against before making it,
+ * without importing the functions themselves (and so the component's server
+ * code) into the host's bundle.
+ */
+export const rateLimitArgs = {
+  limit: limitArgs,
+  check: limitArgs,
+  limitAll: limitAllArgs,
+  reset: resetArgs,
+  credit: creditArgs,
+  getValue: getValueArgs,
+  block: blockArgs,
+  unblock: unblockArgs,
+  listBlocks: listBlocksArgs,
+  stats: statsArgs,
+};
 export const vBlock = v.object({
   key: v.string(),
   until: v.number(),

@@ -62,20 +62,6 @@ export const statsTables = {
     .index("by_hour", ["hour"]),
 };
 
-/** `stats` arguments (read by ./statsQuery.ts). */
-export const statsArgs = {
-  name: v.string(),
-  /** One key's stats; omitted: the whole limit, with its top denied keys. */
-  key: v.optional(v.string()),
-  /** ms since epoch; the hours starting in [from, to) are returned. */
-  from: v.number(),
-  to: v.number(),
-  /** How many top denied keys (default 10, at most 25). */
-  top: v.optional(v.number()),
-  /** IANA zone whose midnights split `days` (default "UTC"), e.g. "America/New_York". */
-  timeZone: v.optional(v.string()),
-};
-
 export const vStatsResult = v.object({
   /** Hours (UTC, start in ms) with any call, oldest first. */
   hours: v.array(v.object({ hour: v.number(), ...countFields })),
