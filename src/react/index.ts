@@ -71,7 +71,16 @@ export function useRateLimit(getRateLimitQuery: GetRateLimitQuery, opts?: UseRat
     // Only these two select the mutation; `getServerTime` itself may be a new reference per render.
   }, [convex, serverTimeName]);
 
-  const data = useQuery(getRateLimitQuery, { name, key, sampleShards, config });
+  const served = useQuery(getRateLimitQuery, { name, key, sampleShards, config });
+  // `@convex-dev/rate-limiter`'s getValue serves `value` at `ts` and no `state`
+  // or `now`: for its kinds (token bucket, fixed window) that pair is the state.
+  const data = useMemo(
+    () =>
+      served && served.state === undefined
+        ? { ...served, state: { value: served.value, ts: served.ts }, now: served.ts }
+        : served,
+    [served],
+  );
 
   /**
    * The value at client time `ts` (default now) after taking `n` (default 0):
