@@ -143,10 +143,10 @@ export class AccessCore<R extends RoleDefinitions, P = never> {
   /**
    * The actor with the app's profile attached (`profile` option): looked up
    * at most once per function call, from the actor alone. Without `profile`,
-   * the actor as is (no read).
+   * or in an action (no `ctx.db` to look it up in), the actor as is (no read).
    */
   protected async withProfile(ctx: AuthCtx, actor: Actor): Promise<ActorWith<P>> {
-    if (this.profile === undefined) return actor;
+    if (this.profile === undefined || !("db" in ctx) || ctx.db === undefined) return actor;
     let profile = this.profiles.get(ctx);
     if (profile === undefined) {
       profile = this.profile(ctx as GenericQueryCtx<GenericDataModel>, actor);

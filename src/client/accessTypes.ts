@@ -147,8 +147,9 @@ export type RoleOf<R extends string, P = never> = (
 /**
  * The app's own record of an actor (e.g. its `users` row, looked up by
  * `actor.id` through an index), derived from the verified actor only: it
- * never sees the call's arguments. Runs with the calling function's ctx (in
- * an action there is no `ctx.db`: use `ctx.runQuery`).
+ * never sees the call's arguments. Runs in queries and mutations, with the
+ * calling function's ctx; in an action (no `ctx.db`) it is not called and
+ * `actor.profile` is absent.
  */
 export type ProfileOf<P> = (ctx: GenericQueryCtx<any>, actor: Actor) => Promise<P | null>;
 
