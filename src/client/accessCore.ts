@@ -146,10 +146,10 @@ export class AccessCore<R extends RoleDefinitions, P = never> {
    * or in an action (no `ctx.db` to look it up in), the actor as is (no read).
    */
   protected async withProfile(ctx: AuthCtx, actor: Actor): Promise<ActorWith<P>> {
-    if (this.profile === undefined || !("db" in ctx) || ctx.db === undefined) return actor;
+    if (this.profile === undefined || !hasDatabase(ctx)) return actor;
     let profile = this.profiles.get(ctx);
     if (profile === undefined) {
-      profile = this.profile(ctx as GenericQueryCtx<GenericDataModel>, actor);
+      profile = this.profile(ctx, actor);
       this.profiles.set(ctx, profile);
     }
     return { ...actor, profile: await profile };
@@ -322,6 +322,11 @@ export class AccessCore<R extends RoleDefinitions, P = never> {
       metadata,
     });
   }
+}
+
+/** A query or mutation ctx (an action's has no `db`): where a profile can be looked up. */
+function hasDatabase(ctx: AuthCtx): ctx is GenericQueryCtx<GenericDataModel> {
+  return "db" in ctx && typeof ctx.db === "object" && ctx.db !== null;
 }
 
 function auditActor(actor: Actor): AuditActor {

@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { convexTest } from "convex-test";
 import {
+  actionGeneric,
   defineSchema,
   defineTable,
   mutationGeneric,
@@ -235,5 +236,30 @@ describe("access cost (documents read / written, index ranges)", () => {
     ]);
     expect(p.result).toEqual([true, null]);
     expect(rw(p.cost)).toEqual({ read: 1, written: 0, queries: 1 });
+  });
+
+  test("an action has no ctx.db: the profile is not looked up there", async () => {
+    let lookups = 0;
+    const access = new Access(components.guard, {
+      roles: ROLES,
+      profile: async () => {
+        lookups++;
+        return { handle: "al" };
+      },
+    });
+    const whoAmI = access.action(actionGeneric)({
+      args: {},
+      handler: async (ctx) => ({ id: ctx.actor.id, hasProfile: "profile" in ctx.actor }),
+    });
+    const t = convexTest(schema, {
+      "./host/_generated/api.ts": async () => ({}),
+      "./host/posts.ts": async () => ({ whoAmI }),
+    });
+    register(t);
+    expect(await t.withIdentity(ALICE).action(api("whoAmI"), {})).toEqual({
+      id: userRef(ALICE).id,
+      hasProfile: false,
+    });
+    expect(lookups).toBe(0);
   });
 });
