@@ -1,9 +1,7 @@
 import { paginationOptsValidator } from "convex/server";
 import { v } from "convex/values";
-import type { Doc, Id } from "./_generated/dataModel.js";
-import type { QueryCtx } from "./_generated/server.js";
 import { appError } from "./lib/accounts.js";
-import { userMutation, userQuery } from "./lib/functions.js";
+import { auditedUserMutation, userMutation, userQuery } from "./lib/functions.js";
 import { limiter } from "./lib/guard.js";
 
 const MAX_BODY = 2_000;
@@ -13,17 +11,6 @@ function checkBody(body: string): string {
     throw appError("INVALID_ARGUMENT", `A message has 1 to ${MAX_BODY} characters.`);
   }
   return body;
-}
-
-/**
- * The caller's own message, or NOT_FOUND. Someone else's message is reported
- * exactly like a missing one, so ids cannot be probed for existence (IDOR).
- */
-async function ownMessage(ctx: QueryCtx, user: Doc<"users">, messageId: Id<"messages">) {
-  const message = await ctx.db.get("messages", messageId);
-  if (message === null || message.author !== user._id)
-    throw appError("NOT_FOUND", "No such message.");
-  return message;
 }
 
 /**
@@ -61,30 +48,40 @@ export const listMyMessages = userQuery({
       .paginate(paginationOpts),
 });
 
+/**
+ * One of the caller's messages, or NOT_FOUND. The row rules (guard.ts) answer
+ * someone else's message exactly like a missing one, so ids cannot be probed
+ * for existence (IDOR).
+ */
 export const getMessage = userQuery({
   args: { messageId: v.id("messages") },
   returns: v.object({ _id: v.id("messages"), _creationTime: v.number(), body: v.string() }),
   handler: async (ctx, { messageId }) => {
-    const m = await ownMessage(ctx, ctx.user, messageId);
+    const m = await ctx.db.get("messages", messageId);
+    if (m === null) throw appError("NOT_FOUND", "No such message.");
     return { _id: m._id, _creationTime: m._creationTime, body: m.body };
   },
 });
 
-export const editMessage = userMutation({
+/**
+ * Edits one of the caller's messages. Another user's message, or a missing
+ * one, is refused by the row rules: returned as `{ ok: false, reason:
+ * "forbidden" }` and audited (`guard.access.deny`, table `messages`).
+ */
+export const editMessage = auditedUserMutation({
   args: { messageId: v.id("messages"), body: v.string() },
   returns: v.null(),
   handler: async (ctx, { messageId, body }) => {
-    await ownMessage(ctx, ctx.user, messageId);
     await ctx.db.patch("messages", messageId, { body: checkBody(body) });
     return null;
   },
 });
 
-export const deleteMessage = userMutation({
+/** Deletes one of the caller's messages; refused, returned and audited like `editMessage`. */
+export const deleteMessage = auditedUserMutation({
   args: { messageId: v.id("messages") },
   returns: v.null(),
   handler: async (ctx, { messageId }) => {
-    await ownMessage(ctx, ctx.user, messageId);
     await ctx.db.delete("messages", messageId);
     return null;
   },

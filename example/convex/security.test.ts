@@ -159,8 +159,12 @@ describe("the public surface", () => {
         ]);
         continue;
       }
-      if (name.startsWith("teams:") && f.isMutation) {
-        // Access-wrapped mutations return the denial, so its audit event commits.
+      if (
+        (name.startsWith("teams:") && f.isMutation) ||
+        name === "messages:editMessage" ||
+        name === "messages:deleteMessage"
+      ) {
+        // Mutations whose refusals are audited return the denial, so its audit event commits.
         expect([name, await call(t, name, f, samples[name])]).toEqual([
           name,
           { ok: false, reason: "unauthenticated" },
@@ -273,17 +277,41 @@ describe("IDOR: a caller reaches only their own rows, whatever ids they send", (
     expect(await rejection(bob.as.query(api.messages.getMessage, { messageId }))).toBe("NOT_FOUND");
   });
 
-  test("bob cannot edit or delete alice's message", async () => {
+  test("bob cannot edit or delete alice's message: refused like a missing one, returned and audited", async () => {
     const { t, bob, messageId } = await twoUsersAndAMessage();
-    expect(
-      await rejection(bob.as.mutation(api.messages.editMessage, { messageId, body: "pwned" })),
-    ).toBe("NOT_FOUND");
-    expect(await rejection(bob.as.mutation(api.messages.deleteMessage, { messageId }))).toBe(
-      "NOT_FOUND",
+    const refused = { ok: false, reason: "forbidden" };
+    expect(await bob.as.mutation(api.messages.editMessage, { messageId, body: "pwned" })).toEqual(
+      refused,
     );
+    expect(await bob.as.mutation(api.messages.deleteMessage, { messageId })).toEqual(refused);
     expect(await t.run((ctx) => ctx.db.get("messages", messageId))).toMatchObject({
       body: "alice's secret",
     });
+    // A message that no longer exists gets the same answer: the refusal tells bob nothing.
+    const gone: Id<"messages"> = await t.run(async (ctx) => {
+      const id = await ctx.db.insert("messages", { author: bob.id, body: "gone" });
+      await ctx.db.delete("messages", id);
+      return id;
+    });
+    expect(await bob.as.mutation(api.messages.deleteMessage, { messageId: gone })).toEqual(refused);
+    // Each refusal is a guard.access.deny event naming bob and the table, on the audit page.
+    const admin = await addUser(t, "ada", "admin");
+    const page = await admin.as.query(api.auditDashboard.list, {
+      action: "guard.access.deny",
+      paginationOpts: { numItems: 10, cursor: null },
+    });
+    expect(page.page.map((e) => [e.actor.name, e.outcome, e.reason, e.targets])).toEqual(
+      Array(3).fill(["bob", "denied", "forbidden", [{ type: "table", id: "messages" }]]),
+    );
+  });
+
+  test("a moderator removes anyone's message through the same row rules", async () => {
+    const { t, messageId } = await twoUsersAndAMessage();
+    const mod = await addUser(t, "mo", "moderator");
+    expect(
+      await mod.as.mutation(api.moderation.removeMessage, { messageId, reason: "spam" }),
+    ).toBeNull();
+    expect(await t.run((ctx) => ctx.db.get("messages", messageId))).toBeNull();
   });
 
   test("listMyMessages returns only the caller's rows", async () => {

@@ -27,7 +27,7 @@ import {
   ACCESS_AUDIT_ACTIONS,
   type AccessCheck,
   type AccessDenial,
-  type Actor,
+  type ActorWith,
   type HeldRole,
   type PermissionOf,
   type RoleDefinitions,
@@ -52,7 +52,7 @@ export { ACCESS_MARKER, type AccessMarker } from "./accessMarker.js";
  * audit event commits; a denied query throws (queries cannot write, so their
  * denials are not logged).
  */
-export class Access<const R extends RoleDefinitions> extends AccessCore<R> {
+export class Access<const R extends RoleDefinitions, P = never> extends AccessCore<R, P> {
   async can(
     ctx: AuthCtx & RunQueryCtx,
     permission: PermissionOf<R>,
@@ -66,10 +66,10 @@ export class Access<const R extends RoleDefinitions> extends AccessCore<R> {
     ctx: AuthCtx & RunQueryCtx,
     permission: PermissionOf<R>,
     opts: { scope?: string } = {},
-  ): Promise<AccessCheck> {
+  ): Promise<AccessCheck<P>> {
     this.assertPermission(permission);
     if (optionsObject(opts, "opts", ["scope"])?.scope !== undefined) assertScope(opts.scope);
-    const actor = await this.actor(ctx);
+    const actor = await this.caller(ctx);
     if (actor === null) return { ok: false, reason: "unauthenticated" };
     return (await this.holds(ctx, actor, permission, opts.scope))
       ? { ok: true, actor }
@@ -165,7 +165,7 @@ export class Access<const R extends RoleDefinitions> extends AccessCore<R> {
     table: T,
     id: string,
   ): Promise<DocumentByName<DataModel, T> | null> {
-    const actor = await this.actor(ctx);
+    const actor = await this.caller(ctx);
     if (actor === null) return null;
     return (await this.policy.readable(ctx.db, actor, table, id)) as DocumentByName<
       DataModel,
@@ -197,7 +197,7 @@ export class Access<const R extends RoleDefinitions> extends AccessCore<R> {
       args: Args;
       returns?: GenericValidator | PropertyValidators;
       handler: (
-        ctx: GenericQueryCtx<DataModel> & { actor: Actor },
+        ctx: GenericQueryCtx<DataModel> & { actor: ActorWith<P> },
         args: ObjectType<Args>,
       ) => Output | Promise<Output>;
     }): RegisteredQuery<Visibility, ObjectType<Args>, Promise<Awaited<Output>>> =>
@@ -223,7 +223,7 @@ export class Access<const R extends RoleDefinitions> extends AccessCore<R> {
       args: Args;
       returns?: GenericValidator | PropertyValidators;
       handler: (
-        ctx: GenericMutationCtx<DataModel> & { actor: Actor },
+        ctx: GenericMutationCtx<DataModel> & { actor: ActorWith<P> },
         args: ObjectType<Args>,
       ) => Output | Promise<Output>;
     }): RegisteredMutation<Visibility, ObjectType<Args>, Promise<Awaited<Output> | DenialOf<D>>> =>
@@ -243,7 +243,7 @@ export class Access<const R extends RoleDefinitions> extends AccessCore<R> {
       args: Args;
       returns?: GenericValidator | PropertyValidators;
       handler: (
-        ctx: GenericActionCtx<DataModel> & { actor: Actor },
+        ctx: GenericActionCtx<DataModel> & { actor: ActorWith<P> },
         args: ObjectType<Args>,
       ) => Output | Promise<Output>;
     }): RegisteredAction<Visibility, ObjectType<Args>, Promise<Awaited<Output> | DenialOf<D>>> =>

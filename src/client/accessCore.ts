@@ -26,6 +26,8 @@ import {
   type AccessAuditSink,
   type AccessOptions,
   type Actor,
+  type ActorWith,
+  type ProfileOf,
   type RoleDefinitions,
   type RoleName,
   type RoleOf,
@@ -44,9 +46,12 @@ const roleCache = new WeakMap<object, Map<string, Promise<Grants>>>();
  * The parts of `Access` its wrappers share: options checks, the actor, the
  * permission check with its per-call cache, and the denial and grant traces.
  */
-export class AccessCore<R extends RoleDefinitions> {
+export class AccessCore<R extends RoleDefinitions, P = never> {
   protected readonly graph: RoleGraph;
-  protected readonly roleOf: RoleOf<RoleName<R>> | undefined;
+  protected readonly roleOf: RoleOf<RoleName<R>, P> | undefined;
+  protected readonly profile: ProfileOf<P> | undefined;
+  /** Profiles looked up in one function call, per ctx: at most one lookup per call. */
+  private readonly profiles = new WeakMap<object, Promise<P | null>>();
   protected readonly audit: AccessAuditSink | undefined;
   protected readonly limit: RateLimitConfig | undefined;
   protected readonly policy: RowPolicy;
@@ -54,7 +59,7 @@ export class AccessCore<R extends RoleDefinitions> {
 
   constructor(
     protected readonly component: ComponentApi,
-    options: AccessOptions<R> & {
+    options: AccessOptions<R, P> & {
       roles: { [K in keyof R]: { inherits?: readonly RoleName<R>[] } };
     },
   ) {
@@ -63,6 +68,8 @@ export class AccessCore<R extends RoleDefinitions> {
     this.graph = compileRoles(options.roles);
     if (options.roleOf !== undefined && typeof options.roleOf !== "function")
       throw guardError(ErrorCode.INVALID_CONFIG, "roleOf must be a function");
+    if (options.profile !== undefined && typeof options.profile !== "function")
+      throw guardError(ErrorCode.INVALID_CONFIG, "profile must be a function");
     if (options.audit !== undefined && typeof options.audit?.log !== "function")
       throw guardError(
         ErrorCode.INVALID_CONFIG,
@@ -90,6 +97,7 @@ export class AccessCore<R extends RoleDefinitions> {
           `table ${table} has rules and is listed in public`,
         );
     this.roleOf = options.roleOf;
+    this.profile = options.profile;
     this.audit = options.audit;
     this.limit = options.limit === undefined ? undefined : { ...options.limit };
     this.policy = new RowPolicy({ ...rules }, new Set(publicTables));
@@ -100,6 +108,8 @@ export class AccessCore<R extends RoleDefinitions> {
       share: (from, to) => {
         const cache = this.cacheOf(from);
         roleCache.set(to, cache);
+        const profile = this.profiles.get(from);
+        if (profile !== undefined) this.profiles.set(to, profile);
       },
     };
   }
@@ -130,25 +140,52 @@ export class AccessCore<R extends RoleDefinitions> {
     };
   }
 
-  /** Whether the caller holds `permission` (in `scope`). Throws INVALID_ARGUMENT for an unknown permission or a bad scope. */
+  /**
+   * The actor with the app's profile attached (`profile` option): looked up
+   * at most once per function call, from the actor alone. Without `profile`,
+   * or in an action (no `ctx.db` to look it up in), the actor as is (no read).
+   */
+  protected async withProfile(ctx: AuthCtx, actor: Actor): Promise<ActorWith<P>> {
+    if (this.profile === undefined || !hasDatabase(ctx)) return actor;
+    let profile = this.profiles.get(ctx);
+    if (profile === undefined) {
+      profile = this.profile(ctx, actor);
+      this.profiles.set(ctx, profile);
+    }
+    return { ...actor, profile: await profile };
+  }
+
+  /** The caller with their profile, or null when nobody is signed in. */
+  protected async caller(ctx: AuthCtx): Promise<ActorWith<P> | null> {
+    const actor = await this.actor(ctx);
+    return actor === null ? null : this.withProfile(ctx, actor);
+  }
+
   // ---- checks ----
 
   protected async admit(ctx: AuthCtx & RunQueryCtx, checked: Checked): Promise<Admission> {
-    const actor = await this.actor(ctx);
-    if (actor === null) return { ok: false, reason: "unauthenticated", actor: null };
+    const identified = await this.actor(ctx);
+    if (identified === null) return { ok: false, reason: "unauthenticated", actor: null };
     if (this.limit !== undefined) {
       const budget = await queryComponent(
         ctx,
         this.component.access.checkDenials,
         accessArgs.checkDenials,
         {
-          actor: { type: actor.type, id: actor.id },
+          actor: { type: identified.type, id: identified.id },
           limit: this.limit,
         },
       );
       if (!budget.ok)
-        return { ok: false, reason: "rate_limited", retryAfter: budget.retryAfter, actor };
+        return {
+          ok: false,
+          reason: "rate_limited",
+          retryAfter: budget.retryAfter,
+          actor: identified,
+        };
     }
+    // After the denial limit: an actor over it is refused before the profile lookup too.
+    const actor = await this.withProfile(ctx, identified);
     if (checked.permission === undefined) return { ok: true, actor };
     if (checked.scope !== undefined) assertScope(checked.scope);
     return (await this.holds(ctx, actor, checked.permission, checked.scope))
@@ -158,7 +195,7 @@ export class AccessCore<R extends RoleDefinitions> {
 
   protected async holds(
     ctx: AuthCtx & RunQueryCtx,
-    actor: Actor,
+    actor: ActorWith<P>,
     permission: string,
     scope: string | undefined,
   ): Promise<boolean> {
@@ -175,7 +212,7 @@ export class AccessCore<R extends RoleDefinitions> {
   /** The actor's roles in `scope`: from `roleOf` (no component read) or one indexed read of grants. */
   protected async readGrants(
     ctx: AuthCtx & RunQueryCtx,
-    actor: Actor,
+    actor: ActorWith<P>,
     scope: string | undefined,
   ): Promise<Grants> {
     if (this.roleOf === undefined)
@@ -285,6 +322,11 @@ export class AccessCore<R extends RoleDefinitions> {
       metadata,
     });
   }
+}
+
+/** A query or mutation ctx (an action's has no `db`): where a profile can be looked up. */
+function hasDatabase(ctx: AuthCtx): ctx is GenericQueryCtx<GenericDataModel> {
+  return "db" in ctx && typeof ctx.db === "object" && ctx.db !== null;
 }
 
 function auditActor(actor: Actor): AuditActor {

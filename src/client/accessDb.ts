@@ -8,9 +8,11 @@
 import type { GenericDatabaseReader, GenericDatabaseWriter, GenericDocument } from "convex/server";
 import type { GenericId } from "convex/values";
 import { ErrorCode, guardError } from "../component/lib/errors.js";
-import type { Actor, TableRule } from "./accessTypes.js";
+import type { ActorWith, TableRule } from "./accessTypes.js";
 
-type AnyRules = Record<string, TableRule | undefined>;
+type AnyRules = Record<string, TableRule<any, any, unknown> | undefined>;
+/** The actor rules see: with the app's profile when `Access` has one. */
+type Actor = ActorWith<unknown>;
 type Doc = GenericDocument;
 
 /** The row rules of one `Access`, applied for one actor. */
@@ -34,7 +36,7 @@ export class RowPolicy {
     return this.isPublic(table) || typeof this.rule(table)?.read === "function";
   }
 
-  private rule(table: string): TableRule | undefined {
+  private rule(table: string): TableRule<any, any, unknown> | undefined {
     return Object.prototype.hasOwnProperty.call(this.rules, table) ? this.rules[table] : undefined;
   }
 
@@ -42,7 +44,7 @@ export class RowPolicy {
   private async run(
     table: string,
     kind: "read" | "write" | "insert",
-    call: (rule: TableRule) => boolean | Promise<boolean> | undefined,
+    call: (rule: TableRule<any, any, unknown>) => boolean | Promise<boolean> | undefined,
   ): Promise<boolean> {
     const rule = this.rule(table);
     if (rule === undefined || typeof rule[kind] !== "function") return false;

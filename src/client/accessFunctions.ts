@@ -14,7 +14,7 @@ import type { GenericDatabaseWriter } from "convex/server";
 import { ErrorCode, guardError } from "../component/lib/errors.js";
 import { ACCESS_MARKER, type AccessMarker } from "./accessMarker.js";
 import { guardedDb, rowDenialTable, type RowPolicy } from "./accessDb.js";
-import { vAccessDenial, type AccessDenial, type Actor } from "./accessTypes.js";
+import { vAccessDenial, type AccessDenial, type ActorWith } from "./accessTypes.js";
 
 export type FunctionKind = "query" | "mutation" | "action";
 
@@ -27,7 +27,9 @@ export type AccessFunctionDefinition = {
 
 /** What the wrapper was asked to check, for the denial's audit event. */
 export type Checked = { permission?: string; scope?: string; table?: string };
-export type Admission = { ok: true; actor: Actor } | (AccessDenial & { actor: Actor | null });
+/** The actor a wrapper admits carries the profile (when `Access` has one); a denial's need not. */
+export type Admission =
+  { ok: true; actor: ActorWith<unknown> } | (AccessDenial & { actor: ActorWith<unknown> | null });
 
 /** The `Access` instance as the wrappers see it. */
 export type Gate = {
@@ -36,7 +38,7 @@ export type Gate = {
   admit(ctx: any, checked: Checked): Promise<Admission>;
   /** Counts and records a denial (mutations and actions). */
   recordDenial(ctx: any, denial: Admission & { ok: false }, checked: Checked): Promise<void>;
-  /** Lets the handler's ctx share the caller's per-call role cache. */
+  /** Lets the handler's ctx share the caller's per-call role and profile caches. */
   share(from: object, to: object): void;
 };
 

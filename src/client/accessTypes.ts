@@ -34,6 +34,12 @@ export type ServiceActor = {
 };
 /** Who is calling, taken from the verified identity (or key), never from an argument. */
 export type Actor = UserActor | ServiceActor;
+/**
+ * The actor as rules, `roleOf` and wrapped handlers see it: with `profile`
+ * configured, `profile` is what it returned for this actor (null when the
+ * app has no row for them); without it, absent.
+ */
+export type ActorWith<P> = Actor & { profile?: P | null };
 
 /** Why a call was refused. */
 export const vAccessDenialReason = v.union(
@@ -49,7 +55,7 @@ export const vAccessDenial = v.object({
   retryAfter: v.optional(v.number()),
 });
 export type AccessDenial = Infer<typeof vAccessDenial>;
-export type AccessCheck = { ok: true; actor: Actor } | AccessDenial;
+export type AccessCheck<P = never> = { ok: true; actor: ActorWith<P> } | AccessDenial;
 
 /** True when a wrapped function's result is an access denial rather than the handler's value. */
 export function isAccessDenial(value: unknown): value is AccessDenial {
@@ -88,21 +94,25 @@ export type HeldRole<R extends string = string> = Omit<GrantInfo, "role" | "gran
  * rows (no database reads). A missing function denies. `write` sees the
  * stored row and the row the write proposes (`null` for a delete).
  */
-export type TableRule<Doc = any, NewDoc = any> = {
-  read?(actor: Actor, doc: Doc): boolean | Promise<boolean>;
-  write?(actor: Actor, old: Doc, next: Doc | null): boolean | Promise<boolean>;
-  insert?(actor: Actor, doc: NewDoc): boolean | Promise<boolean>;
+export type TableRule<Doc = any, NewDoc = any, P = never> = {
+  read?(actor: ActorWith<P>, doc: Doc): boolean | Promise<boolean>;
+  write?(actor: ActorWith<P>, old: Doc, next: Doc | null): boolean | Promise<boolean>;
+  insert?(actor: ActorWith<P>, doc: NewDoc): boolean | Promise<boolean>;
 };
-export type AccessRules<DataModel extends GenericDataModel = GenericDataModel> = {
+export type AccessRules<DataModel extends GenericDataModel = GenericDataModel, P = never> = {
   [T in TableNamesInDataModel<DataModel>]?: TableRule<
     DocumentByName<DataModel, T>,
-    WithoutSystemFields<DocumentByName<DataModel, T>>
+    WithoutSystemFields<DocumentByName<DataModel, T>>,
+    P
   >;
 };
-/** Types rules by the app's data model: `rules: defineRules<DataModel>({ posts: { ... } })`. */
-export function defineRules<DataModel extends GenericDataModel>(
-  rules: AccessRules<DataModel>,
-): AccessRules<DataModel> {
+/**
+ * Types rules by the app's data model and, when `Access` has a `profile`, by
+ * the profile's type: `defineRules<DataModel, Doc<"users">>({ posts: { ... } })`.
+ */
+export function defineRules<DataModel extends GenericDataModel, P = never>(
+  rules: AccessRules<DataModel, P>,
+): AccessRules<DataModel, P> {
   return rules;
 }
 
@@ -127,20 +137,35 @@ export const ACCESS_AUDIT_ACTIONS = {
  * `users.role` field). It runs with the calling function's ctx: in an
  * action there is no `ctx.db` (use `ctx.runQuery`).
  */
-export type RoleOf<R extends string> = (
+export type RoleOf<R extends string, P = never> = (
   // Any data model: the host's own ctx type (e.g. `QueryCtx`) fits without a cast.
   ctx: GenericQueryCtx<any>,
-  actor: Actor,
+  actor: ActorWith<P>,
   scope: string | undefined,
 ) => R | readonly R[] | null | undefined | Promise<R | readonly R[] | null | undefined>;
 
-export type AccessOptions<R extends RoleDefinitions> = {
+/**
+ * The app's own record of an actor (e.g. its `users` row, looked up by
+ * `actor.id` through an index), derived from the verified actor only: it
+ * never sees the call's arguments. Runs in queries and mutations, with the
+ * calling function's ctx; in an action (no `ctx.db`) it is not called and
+ * `actor.profile` is absent.
+ */
+export type ProfileOf<P> = (ctx: GenericQueryCtx<any>, actor: Actor) => Promise<P | null>;
+
+export type AccessOptions<R extends RoleDefinitions, P = never> = {
   /** Every role, with its permissions and the roles it inherits from. */
   roles: R;
-  /** The host's role source. Without it, roles are grants stored by the component. */
-  roleOf?: RoleOf<RoleName<R>>;
+  /**
+   * Looks up the app's record of the actor, at most once per function call;
+   * rules, `roleOf` and wrapped handlers see it as `actor.profile`. Costs what
+   * it reads (one indexed read for a row by tokenIdentifier); without it, 0.
+   */
+  profile?: ProfileOf<P>;
+  /** The host's role source (it sees `actor.profile`). Without it, roles are grants stored by the component. */
+  roleOf?: RoleOf<RoleName<R>, NoInfer<P>>;
   /** Row rules per table, enforced by the wrappers' `ctx.db` and by `get`/`require`. */
-  rules?: AccessRules<any>;
+  rules?: AccessRules<any, NoInfer<P>>;
   /** Tables the wrappers' `ctx.db` reads and writes without a rule. Every other table without a rule is denied. */
   public?: readonly string[];
   /** Records grants, revocations and each denied mutation or action (as `guard.access.*`). */

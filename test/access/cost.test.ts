@@ -4,13 +4,22 @@
  */
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { convexTest } from "convex-test";
-import { mutationGeneric, type GenericDataModel, type GenericMutationCtx } from "convex/server";
+import {
+  actionGeneric,
+  defineSchema,
+  defineTable,
+  mutationGeneric,
+  type DataModelFromSchemaDefinition,
+  type GenericDataModel,
+  type GenericMutationCtx,
+} from "convex/server";
 import { v } from "convex/values";
-import { Access } from "../../src/client/access.js";
+import { Access, defineRules } from "../../src/client/access.js";
 import { register } from "../../src/test.js";
 import { components, diffMetrics, readMetrics, type Metrics } from "../setup.js";
 import {
   ALICE,
+  BOB,
   ROLES,
   api,
   hostTest,
@@ -145,5 +154,112 @@ describe("access cost (documents read / written, index ranges)", () => {
     expect(rawCost).toEqual({ read: 2, written: 1, queries: 1 });
     // A patch without a get first reads the row once, as the raw get-then-patch does.
     expect(await alice.mutation(api("patchOnly"), { id })).toEqual(rawCost);
+  });
+
+  test("a profile: looked up once per call (one indexed read), seen by roleOf and the row rules", async () => {
+    // The app's own accounts: posts name their owner by handle, which only the profile knows.
+    const profileSchema = defineSchema({
+      ...schema.tables,
+      accounts: defineTable({
+        token: v.string(),
+        handle: v.string(),
+        role: v.union(v.literal("member"), v.literal("admin")),
+      }).index("by_token", ["token"]),
+    });
+    type DataModel = DataModelFromSchemaDefinition<typeof profileSchema>;
+    type Account = DataModel["accounts"]["document"];
+    let lookups = 0;
+    const access = new Access(components.guard, {
+      roles: ROLES,
+      profile: async (ctx, actor) => {
+        lookups++;
+        return ctx.db
+          .query("accounts")
+          .withIndex("by_token", (q) => q.eq("token", actor.id))
+          .unique();
+      },
+      roleOf: (_ctx, actor) => actor.profile?.role ?? null,
+      rules: defineRules<DataModel, Account>({
+        posts: {
+          read: (actor, post) => post.owner === actor.profile?.handle,
+          write: (actor, old) => old.owner === actor.profile?.handle,
+        },
+      }),
+    });
+    const ownAndForeign = access.mutation(mutationGeneric, { permission: "posts.read" })({
+      args: { mine: v.id("posts"), theirs: v.id("posts") },
+      handler: async (ctx, { mine, theirs }) => ({
+        handle: ctx.actor.profile?.handle ?? null,
+        mine: (await ctx.db.get("posts", mine))?.title ?? null,
+        theirs: (await ctx.db.get("posts", theirs))?.title ?? null,
+        admin: await access.can(ctx, "org.manage"),
+      }),
+    });
+    const t = convexTest(profileSchema, {
+      "./host/_generated/api.ts": async () => ({}),
+      "./host/posts.ts": async () => ({ ownAndForeign }),
+    });
+    register(t);
+    const { mine, theirs } = await t.run(async (ctx) => {
+      await ctx.db.insert("accounts", { token: userRef(ALICE).id, handle: "al", role: "admin" });
+      await ctx.db.insert("accounts", { token: userRef(BOB).id, handle: "bo", role: "member" });
+      return {
+        mine: await ctx.db.insert("posts", { owner: "al", org: "o", title: "alice's" }),
+        theirs: await ctx.db.insert("posts", { owner: "bo", org: "o", title: "bob's" }),
+      };
+    });
+    // A wrapped call: the permission check (roleOf), ctx.actor, two rule checks and a
+    // second permission check share one lookup.
+    expect(await t.withIdentity(ALICE).mutation(api("ownAndForeign"), { mine, theirs })).toEqual({
+      handle: "al",
+      mine: "alice's",
+      theirs: null,
+      admin: true,
+    });
+    expect(lookups).toBe(1);
+    // Unwrapped calls in one function: the profile costs one indexed read, once.
+    lookups = 0;
+    const r = await measureAs(t, async (ctx) => [
+      await access.can(ctx, "org.manage"),
+      await access.can(ctx, "posts.read"),
+      (await access.get(ctx, "posts", mine))?.title ?? null,
+      (await access.get(ctx, "posts", theirs))?.title ?? null,
+    ]);
+    expect(r.result).toEqual([true, true, "alice's", null]);
+    expect(lookups).toBe(1);
+    expect(rw(r.cost)).toEqual({ read: 3, written: 0, queries: 3 }); // the account (one index range), then the two posts
+    // Without a profile option nothing is looked up: the same checks read only the posts.
+    const plain = new Access(components.guard, { roles: ROLES, roleOf: () => "member", rules });
+    const p = await measureAs(t, async (ctx) => [
+      await plain.can(ctx, "posts.read"),
+      (await plain.get(ctx, "posts", mine))?.title ?? null,
+    ]);
+    expect(p.result).toEqual([true, null]);
+    expect(rw(p.cost)).toEqual({ read: 1, written: 0, queries: 1 });
+  });
+
+  test("an action has no ctx.db: the profile is not looked up there", async () => {
+    let lookups = 0;
+    const access = new Access(components.guard, {
+      roles: ROLES,
+      profile: async () => {
+        lookups++;
+        return { handle: "al" };
+      },
+    });
+    const whoAmI = access.action(actionGeneric)({
+      args: {},
+      handler: async (ctx) => ({ id: ctx.actor.id, hasProfile: "profile" in ctx.actor }),
+    });
+    const t = convexTest(schema, {
+      "./host/_generated/api.ts": async () => ({}),
+      "./host/posts.ts": async () => ({ whoAmI }),
+    });
+    register(t);
+    expect(await t.withIdentity(ALICE).action(api("whoAmI"), {})).toEqual({
+      id: userRef(ALICE).id,
+      hasProfile: false,
+    });
+    expect(lookups).toBe(0);
   });
 });

@@ -168,6 +168,7 @@ describe("stored grants", () => {
     expect(bad({ limit: { kind: "fixed window", rate: 0, period: 1 } })).toThrow();
     expect(bad({ rules: { posts: { read: () => true } }, public: ["posts"] })).toThrow(/public/);
     expect(bad({ roleOf: "admin" })).toThrow(/roleOf/);
+    expect(bad({ profile: { users: "by_token" } })).toThrow(/profile must be a function/);
   });
 });
 

@@ -1,11 +1,12 @@
 import { expectTypeOf, test } from "vitest";
 import {
   mutationGeneric,
+  queryGeneric,
   type GenericDataModel,
   type GenericQueryCtx,
   type RegisteredMutation,
 } from "convex/server";
-import { Access, type AccessDenial, type Actor } from "../../src/client/access.js";
+import { Access, defineRules, type AccessDenial, type ActorWith } from "../../src/client/access.js";
 import { components } from "../setup.js";
 
 const access = new Access(components.guard, {
@@ -34,7 +35,8 @@ test("a wrapped mutation's handler sees ctx.actor; its result may be a denial", 
   const fn = access.mutation(mutationGeneric, { permission: "org.manage" })({
     args: {},
     handler: async (ctx) => {
-      expectTypeOf(ctx.actor).toEqualTypeOf<Actor>();
+      // Without a `profile` option the actor carries none.
+      expectTypeOf(ctx.actor).toEqualTypeOf<ActorWith<never>>();
       return 1;
     },
   });
@@ -51,4 +53,26 @@ test('with onDenied: "throw" the result type has no denial', () => {
   expectTypeOf(fn).toEqualTypeOf<
     RegisteredMutation<"public", Record<string, never>, Promise<number>>
   >();
+});
+
+type Account = { _id: string; role: "member" | "admin" };
+test("the profile's type is inferred and reaches rules, roleOf and ctx.actor", () => {
+  const withProfile = new Access(components.guard, {
+    roles: { member: { permissions: ["posts.read"] }, admin: { inherits: ["member"] } },
+    profile: async (_ctx, actor): Promise<Account | null> => ({ _id: actor.id, role: "member" }),
+    roleOf: (_ctx, actor) => {
+      expectTypeOf(actor.profile).toEqualTypeOf<Account | null | undefined>();
+      return actor.profile?.role ?? null;
+    },
+    rules: defineRules<GenericDataModel, Account>({
+      posts: { read: (actor, doc) => doc.owner === actor.profile?._id },
+    }),
+  });
+  withProfile.query(queryGeneric)({
+    args: {},
+    handler: async (ctx) => {
+      expectTypeOf(ctx.actor.profile).toEqualTypeOf<Account | null | undefined>();
+      return null;
+    },
+  });
 });

@@ -18,24 +18,25 @@ export function appError(
 }
 
 /**
- * The caller's account: one index lookup on the provider's tokenIdentifier.
- * Used for `ctx.user` and by the role check (`roleOf` in guard.ts).
+ * The account of a verified identity: one index lookup on the provider's
+ * tokenIdentifier. It is `appAccess`'s profile (guard.ts), so a wrapped
+ * function looks it up once and finds it as `ctx.actor.profile`.
  */
-export async function accountOf(ctx: Pick<QueryCtx, "auth" | "db">): Promise<Doc<"users"> | null> {
-  const identity = await ctx.auth.getUserIdentity();
-  if (identity === null) return null;
+export async function accountOf(
+  ctx: Pick<QueryCtx, "db">,
+  tokenIdentifier: string,
+): Promise<Doc<"users"> | null> {
   return ctx.db
     .query("users")
-    .withIndex("by_tokenIdentifier", (q) => q.eq("tokenIdentifier", identity.tokenIdentifier))
+    .withIndex("by_tokenIdentifier", (q) => q.eq("tokenIdentifier", tokenIdentifier))
     .unique();
 }
 
-/** The caller's account, or UNAUTHENTICATED. */
-export async function requireAccount(ctx: Pick<QueryCtx, "auth" | "db">): Promise<Doc<"users">> {
-  const user = await accountOf(ctx);
-  if (user === null)
+/** The caller's account (the actor's profile), or UNAUTHENTICATED. */
+export function requireAccount(actor: { profile?: Doc<"users"> | null }): Doc<"users"> {
+  if (actor.profile == null)
     throw appError("UNAUTHENTICATED", "No account for this identity: sign up first.");
-  return user;
+  return actor.profile;
 }
 
 /** The one spelling of an email that accounts are stored and looked up by. */

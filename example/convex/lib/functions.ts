@@ -13,7 +13,7 @@
  */
 import type { UserIdentity } from "convex/server";
 import type { GenericValidator, ObjectType, PropertyValidators } from "convex/values";
-import type { Actor } from "convex-guard";
+import type { ActorWith } from "convex-guard";
 import type { Doc } from "../_generated/dataModel.js";
 import {
   action,
@@ -23,7 +23,7 @@ import {
   type MutationCtx,
   type QueryCtx,
 } from "../_generated/server.js";
-import { appError, requireAccount } from "./accounts.js";
+import { accountOf, appError, requireAccount } from "./accounts.js";
 import { appAccess } from "./guard.js";
 
 type Definition<Ctx, Args extends PropertyValidators, Output> = {
@@ -34,8 +34,10 @@ type Definition<Ctx, Args extends PropertyValidators, Output> = {
 const returnsOf = (def: { returns?: GenericValidator | PropertyValidators }) =>
   def.returns === undefined ? {} : { returns: def.returns };
 
-type UserCtx = { actor: Actor; user: Doc<"users"> };
-type IdentityCtx = { actor: Actor; identity: UserIdentity };
+/** The actor with the caller's `users` row as its profile (guard.ts). */
+type AppActor = ActorWith<Doc<"users">>;
+type UserCtx = { actor: AppActor; user: Doc<"users"> };
+type IdentityCtx = { actor: AppActor; identity: UserIdentity };
 
 /** A query for signed-in users with an account: `ctx.user` is the caller. */
 export function userQuery<Args extends PropertyValidators, Output>(
@@ -45,7 +47,7 @@ export function userQuery<Args extends PropertyValidators, Output>(
     args: def.args,
     ...returnsOf(def),
     handler: async (ctx, args: ObjectType<Args>) =>
-      def.handler({ ...ctx, user: await requireAccount(ctx) }, args),
+      def.handler({ ...ctx, user: requireAccount(ctx.actor) }, args),
   });
 }
 
@@ -57,7 +59,24 @@ export function userMutation<Args extends PropertyValidators, Output>(
     args: def.args,
     ...returnsOf(def),
     handler: async (ctx, args: ObjectType<Args>) =>
-      def.handler({ ...ctx, user: await requireAccount(ctx) }, args),
+      def.handler({ ...ctx, user: requireAccount(ctx.actor) }, args),
+  });
+}
+
+/**
+ * A mutation for signed-in users with an account whose refusals are RETURNED
+ * (`{ ok: false, reason }`) and audited (`guard.access.deny`): a row rule that
+ * refuses a write (another user's message) and an anonymous caller. Used where
+ * a refusal is a probe worth a trace; other refusals still throw.
+ */
+export function auditedUserMutation<Args extends PropertyValidators, Output>(
+  def: Definition<MutationCtx & UserCtx, Args, Output>,
+) {
+  return appAccess.mutation(mutation)({
+    args: def.args,
+    ...returnsOf(def),
+    handler: async (ctx, args: ObjectType<Args>) =>
+      def.handler({ ...ctx, user: requireAccount(ctx.actor) }, args),
   });
 }
 
@@ -97,13 +116,23 @@ export function identityAction<Args extends PropertyValidators, Output>(
   });
 }
 
-/** The caller's row, if they hold `permission` (their role read once more by `roleOf`); otherwise FORBIDDEN. */
+/**
+ * The caller's row, if they hold `permission`; otherwise FORBIDDEN, or
+ * UNAUTHENTICATED for a caller without an account. In a wrapped function the
+ * profile and role were looked up already this call (no read); in an
+ * internal function, one read.
+ */
 export async function requirePermission(
   ctx: QueryCtx,
   permission: Parameters<typeof appAccess.can>[1],
 ): Promise<Doc<"users">> {
-  const user = await requireAccount(ctx);
-  if (!(await appAccess.can(ctx, permission)))
-    throw appError("FORBIDDEN", `Missing permission ${permission}.`);
-  return user;
+  const check = await appAccess.check(ctx, permission);
+  if (check.ok) return requireAccount(check.actor);
+  if (check.reason === "forbidden") {
+    // Refused: tell an identity without an account to sign up (one more read, on this path only).
+    const actor = await appAccess.actor(ctx);
+    if (actor !== null && (await accountOf(ctx, actor.id)) !== null)
+      throw appError("FORBIDDEN", `Missing permission ${permission}.`);
+  }
+  throw appError("UNAUTHENTICATED", "Sign in first.");
 }

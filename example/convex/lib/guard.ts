@@ -16,7 +16,7 @@ import {
 } from "convex-guard";
 import { v } from "convex/values";
 import { components } from "../_generated/api.js";
-import type { DataModel } from "../_generated/dataModel.js";
+import type { DataModel, Doc } from "../_generated/dataModel.js";
 import { accountOf } from "./accounts.js";
 
 export const limiter = new RateLimiter(components.guard, {
@@ -93,15 +93,30 @@ export const serviceKeys = new ApiKeys(components.guard, {
 });
 export type ServiceScope = "login:verify" | "messages:moderate";
 
+/** Roles that hold `messages.moderate` (below): the message rules let them read and delete anyone's message. */
+const MODERATING_ROLES: ReadonlySet<Doc<"users">["role"]> = new Set([
+  "moderator",
+  "admin",
+  "superadmin",
+]);
+const moderates = (account: Doc<"users"> | null | undefined) =>
+  account != null && MODERATING_ROLES.has(account.role);
+
 /**
  * The app's roles, weakest first: each inherits the permissions of the one
  * before it. Functions check permissions, not roles, so moving a capability
- * between roles is a one-line change here. A user's role is their
- * `users.role` field (`roleOf`: the same one read as `ctx.user`, no component
- * read). Every public function is built with these wrappers (lib/functions.ts).
- * `users` and `messages` rows name their owners by user id, which the actor
- * (a tokenIdentifier) does not carry, so their ownership checks stay in the
- * functions (`ownMessage`); the team notes below show row rules.
+ * between roles is a one-line change here. Every public function is built
+ * with these wrappers (lib/functions.ts).
+ *
+ * `profile` is the caller's `users` row, looked up by the verified
+ * tokenIdentifier (one indexed read per call, whatever else the call checks):
+ * it is `ctx.user` in the handlers, the source of the role (`roleOf` reads its
+ * `role`, no further read) and what the row rules compare a message's
+ * `author` with. So `messages` need no ownership check in the functions: the
+ * wrapped `ctx.db` answers another user's message as a missing one and
+ * refuses to change it. `users` stays public: sign-up checks an email against
+ * every account and the admin functions read other accounts, each behind its
+ * permission check; a user's own-row writes go to `ctx.user._id`.
  */
 export const appAccess = new Access(components.guard, {
   roles: {
@@ -113,9 +128,21 @@ export const appAccess = new Access(components.guard, {
       permissions: ["users.setRole", "users.delete", "apiKeys.manage"],
     },
   },
-  roleOf: async (ctx, actor) =>
-    actor.type === "user" ? ((await accountOf(ctx))?.role ?? null) : null,
-  public: ["users", "messages"],
+  profile: async (ctx, actor) => (actor.type === "user" ? accountOf(ctx, actor.id) : null),
+  roleOf: (_ctx, actor) => actor.profile?.role ?? null,
+  rules: defineRules<DataModel, Doc<"users">>({
+    messages: {
+      // An author reads their own messages; moderators read any (to judge a report).
+      read: (actor, m) => m.author === actor.profile?._id || moderates(actor.profile),
+      // An author edits their own (keeping the author) and deletes them; moderators delete any.
+      write: (actor, old, next) =>
+        next === null
+          ? old.author === actor.profile?._id || moderates(actor.profile)
+          : old.author === actor.profile?._id && next.author === old.author,
+      insert: (actor, m) => m.author === actor.profile?._id,
+    },
+  }),
+  public: ["users"],
   audit,
 });
 
