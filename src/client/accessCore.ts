@@ -37,9 +37,6 @@ type AuditActor = { type: string; id: string; name?: string };
 const SYSTEM_ACTOR: AuditActor = { type: "system", id: "convex-guard" };
 type Grants = readonly { role: string; expiresAt?: number }[];
 
-/** Roles read in one function call, per ctx and scope: at most one read per (actor, scope) per call. */
-const roleCache = new WeakMap<object, Map<string, Promise<Grants>>>();
-
 /**
  * The parts of `Access` its wrappers share: options checks, the actor, the
  * permission check with its per-call cache, and the denial and grant traces.
@@ -51,6 +48,8 @@ export class AccessCore<R extends RoleDefinitions> {
   protected readonly limit: RateLimitConfig | undefined;
   protected readonly policy: RowPolicy;
   protected readonly gate: Gate;
+  /** Roles this instance read in one function call, per ctx and scope: at most one read per (actor, scope) per call. */
+  private readonly roleCache = new WeakMap<object, Map<string, Promise<Grants>>>();
 
   constructor(
     protected readonly component: ComponentApi,
@@ -99,7 +98,7 @@ export class AccessCore<R extends RoleDefinitions> {
       recordDenial: (ctx, denial, checked) => this.recordDenial(ctx, denial, checked),
       share: (from, to) => {
         const cache = this.cacheOf(from);
-        roleCache.set(to, cache);
+        this.roleCache.set(to, cache);
       },
     };
   }
@@ -198,14 +197,14 @@ export class AccessCore<R extends RoleDefinitions> {
   /** Drops the roles read in this call (after a grant or revoke changed them). */
   protected forget(ctx: object): void {
     // Cleared, not dropped: a wrapper's handler ctx shares this map with the ctx it was made from.
-    roleCache.get(ctx)?.clear();
+    this.roleCache.get(ctx)?.clear();
   }
 
   protected cacheOf(ctx: object): Map<string, Promise<Grants>> {
-    let cache = roleCache.get(ctx);
+    let cache = this.roleCache.get(ctx);
     if (cache === undefined) {
       cache = new Map();
-      roleCache.set(ctx, cache);
+      this.roleCache.set(ctx, cache);
     }
     return cache;
   }
