@@ -120,6 +120,38 @@ function copyOf<V>(value: V): V {
   return value;
 }
 
+/** The system tables `ctx.db.system` serves; every other table goes through the row rules. */
+const SYSTEM_TABLES = ["_storage", "_scheduled_functions"] as const;
+const isSystemTable = (table: unknown): boolean =>
+  typeof table === "string" && table.startsWith("_");
+
+/**
+ * `db.system` limited to system tables: Convex (and convex-test) would also
+ * serve a user row through it, skipping the read rules. A user row's id reads
+ * as missing; a query of a user table is FORBIDDEN.
+ */
+function systemOnly(
+  system: GenericDatabaseReader<any>["system"],
+): GenericDatabaseReader<any>["system"] {
+  const tableOf = (id: string): string | null =>
+    SYSTEM_TABLES.find((table) => system.normalizeId(table, id) !== null) ?? null;
+  return {
+    normalizeId: (table: any, id: string) =>
+      isSystemTable(table) ? system.normalizeId(table, id) : null,
+    get: (async (a: any, b?: any) => {
+      const table = typeof b === "string" ? a : tableOf(a);
+      if (!isSystemTable(table)) return null;
+      const id = typeof b === "string" ? b : a;
+      return system.normalizeId(table, id) === null ? null : system.get(table, id);
+    }) as GenericDatabaseReader<any>["system"]["get"],
+    query: ((table: any) => {
+      if (!isSystemTable(table))
+        throw rowDenied(String(table), `ctx.db.system serves only system tables, not ${table}`);
+      return system.query(table);
+    }) as GenericDatabaseReader<any>["system"]["query"],
+  };
+}
+
 const TERMINALS = new Set<PropertyKey>(["collect", "take", "first", "unique", "paginate"]);
 
 /** A query (or builder) whose results all pass `check`: builders stay wrapped, results are checked. */
@@ -240,7 +272,7 @@ export function guardedDb(
   };
 
   const wrapped: GenericDatabaseWriter<any> = {
-    system: db.system,
+    system: systemOnly(db.system),
     vars: db.vars,
     normalizeId: (table, id) => db.normalizeId(table, id),
     get,

@@ -1,13 +1,24 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { convexTest } from "convex-test";
-import { queryGeneric } from "convex/server";
+import { mutationGeneric, queryGeneric } from "convex/server";
+import { v } from "convex/values";
 import { Access } from "../../src/client/access.js";
 import { register } from "../../src/test.js";
+import { ErrorCode } from "../../src/component/lib/errors.js";
 import { components } from "../setup.js";
-import { ALICE, api, schema, useClock } from "./host.js";
+import { ALICE, BOB, ROLES, api, rules, schema, useClock } from "./host.js";
 
 beforeEach(useClock);
 afterEach(() => vi.useRealTimers());
+
+async function answer(p: Promise<unknown>): Promise<unknown> {
+  try {
+    return { value: await p };
+  } catch (e) {
+    const data = (e as { data?: { code?: string; message?: string } }).data;
+    return { error: data?.code ?? String(e), message: data?.message };
+  }
+}
 
 function appOf(fns: Record<string, unknown>) {
   const t = convexTest(schema, {
@@ -37,5 +48,36 @@ describe("review fixes", () => {
     });
     const t = appOf({ both });
     expect(await t.withIdentity(ALICE).query(api("both"), {})).toEqual([true, false]);
+  });
+});
+
+describe("ctx.db.system in a wrapped function", () => {
+  test("serves only system tables: a user row by id is missing, a user table query is FORBIDDEN", async () => {
+    const access = new Access(components.guard, { roles: ROLES, rules });
+    const create = access.mutation(mutationGeneric)({
+      args: { title: v.string() },
+      handler: async (ctx, { title }) =>
+        ctx.db.insert("posts", { owner: ctx.actor.id, org: "o", title }),
+    });
+    const systemGet = access.query(queryGeneric)({
+      args: { id: v.string() },
+      handler: async (ctx, { id }) => ctx.db.system.get(id as never),
+    });
+    const systemQuery = access.query(queryGeneric)({
+      args: {},
+      handler: async (ctx) => ctx.db.system.query("posts" as never).collect(),
+    });
+    const storage = access.query(queryGeneric)({
+      args: {},
+      handler: async (ctx) => ctx.db.system.query("_storage").collect(),
+    });
+    const t = appOf({ create, systemGet, systemQuery, storage });
+    const post = await t.withIdentity(ALICE).mutation(api("create"), { title: "alice's" });
+    const bob = t.withIdentity(BOB);
+    expect(await answer(bob.query(api("systemGet"), { id: post }))).toEqual({ value: null });
+    expect(await answer(bob.query(api("systemQuery"), {}))).toMatchObject({
+      error: ErrorCode.FORBIDDEN,
+    });
+    expect(await answer(bob.query(api("storage"), {}))).toEqual({ value: [] });
   });
 });
