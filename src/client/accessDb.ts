@@ -277,7 +277,10 @@ export function guardedDb(
     normalizeId: (table, id) => db.normalizeId(table, id),
     get,
     query,
-    async insert(table: any, value: any): Promise<any> {
+    // Each write checks and stores a private copy of the value: a handler that edits its
+    // object while the write awaits cannot store a row the rule never saw.
+    async insert(table: any, proposed: any): Promise<any> {
+      const value = copyOf(proposed as Doc);
       if (!(await policy.canInsert(actor, table, value)))
         throw rowDenied(table, `insert into ${table}: the row rule refuses this row`);
       const id = await db.insert(table, value);
@@ -285,7 +288,7 @@ export function guardedDb(
       return id;
     },
     async patch(a: any, b: any, c?: any) {
-      const value = (typeof b === "string" ? c : b) as Record<string, unknown>;
+      const value = copyOf((typeof b === "string" ? c : b) as Record<string, unknown>);
       const { table, id, old } = await target(a, b, "patch");
       const next: Doc = { ...old };
       for (const [k, v] of Object.entries(value)) {
@@ -295,7 +298,7 @@ export function guardedDb(
       await write(table, old, next, "patch", () => db.patch(table, id, value));
     },
     async replace(a: any, b: any, c?: any) {
-      const value = (typeof b === "string" ? c : b) as Doc;
+      const value = copyOf((typeof b === "string" ? c : b) as Doc);
       const { table, id, old } = await target(a, b, "replace");
       // A replacement keeps the stored row's system fields (`_id`, `_creationTime`).
       const system = Object.entries(old).filter(([k]) => k.startsWith("_"));

@@ -6,7 +6,7 @@ import { Access } from "../../src/client/access.js";
 import { register } from "../../src/test.js";
 import { ErrorCode } from "../../src/component/lib/errors.js";
 import { components } from "../setup.js";
-import { ALICE, BOB, ROLES, api, rules, schema, useClock } from "./host.js";
+import { ALICE, BOB, ROLES, api, rules, schema, tokenOf, useClock } from "./host.js";
 
 beforeEach(useClock);
 afterEach(() => vi.useRealTimers());
@@ -79,5 +79,24 @@ describe("ctx.db.system in a wrapped function", () => {
       error: ErrorCode.FORBIDDEN,
     });
     expect(await answer(bob.query(api("storage"), {}))).toEqual({ value: [] });
+  });
+});
+
+describe("writes check and store one copy of the value", () => {
+  test("a handler that edits the value after calling insert cannot store a row the rule never saw", async () => {
+    const access = new Access(components.guard, { roles: ROLES, rules });
+    const swap = access.mutation(mutationGeneric)({
+      args: { to: v.string() },
+      handler: async (ctx, { to }) => {
+        const value = { owner: ctx.actor.id, org: "o", title: "x" };
+        const pending = ctx.db.insert("posts", value);
+        value.owner = to;
+        return pending;
+      },
+    });
+    const t = appOf({ swap });
+    await t.withIdentity(ALICE).mutation(api("swap"), { to: tokenOf(BOB) });
+    const rows = await t.run((ctx) => ctx.db.query("posts").collect());
+    expect(rows.map((r) => r.owner)).toEqual([tokenOf(ALICE)]);
   });
 });
