@@ -100,3 +100,56 @@ describe("writes check and store one copy of the value", () => {
     expect(rows.map((r) => r.owner)).toEqual([tokenOf(ALICE)]);
   });
 });
+
+describe("a row denial after another effect rolls the call back", () => {
+  function effectsApp() {
+    const access = new Access(components.guard, { roles: ROLES, rules });
+    const authed = access.mutation(mutationGeneric);
+    const fns = {
+      create: authed({
+        args: { title: v.string() },
+        handler: async (ctx, { title }) =>
+          ctx.db.insert("posts", { owner: ctx.actor.id, org: "o", title }),
+      }),
+      noop: mutationGeneric({ args: {}, handler: async () => null }),
+      tag: mutationGeneric({
+        args: {},
+        handler: async (ctx) => ctx.db.insert("tags", { name: "nested" }),
+      }),
+      scheduleThenSteal: authed({
+        args: { id: v.id("posts") },
+        handler: async (ctx, { id }) => {
+          await ctx.scheduler.runAfter(60_000, api("noop"), {});
+          await ctx.db.patch("posts", id, { title: "stolen" });
+        },
+      }),
+      runMutationThenSteal: authed({
+        args: { id: v.id("posts") },
+        handler: async (ctx, { id }) => {
+          await ctx.runMutation(api("tag"), {});
+          await ctx.db.patch("posts", id, { title: "stolen" });
+        },
+      }),
+    };
+    return appOf(fns);
+  }
+
+  test("a job scheduled before a row denial is not committed: the denial throws", async () => {
+    const t = effectsApp();
+    const post = await t.withIdentity(ALICE).mutation(api("create"), { title: "alice's" });
+    expect(
+      await answer(t.withIdentity(BOB).mutation(api("scheduleThenSteal"), { id: post })),
+    ).toMatchObject({ error: ErrorCode.FORBIDDEN });
+    const jobs = await t.run((ctx) => ctx.db.system.query("_scheduled_functions").collect());
+    expect(jobs).toEqual([]);
+  });
+
+  test("a mutation run before a row denial is not committed: the denial throws", async () => {
+    const t = effectsApp();
+    const post = await t.withIdentity(ALICE).mutation(api("create"), { title: "alice's" });
+    expect(
+      await answer(t.withIdentity(BOB).mutation(api("runMutationThenSteal"), { id: post })),
+    ).toMatchObject({ error: ErrorCode.FORBIDDEN });
+    expect(await t.run((ctx) => ctx.db.query("tags").collect())).toEqual([]);
+  });
+});
