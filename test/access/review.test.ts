@@ -6,7 +6,19 @@ import { Access } from "../../src/client/access.js";
 import { register } from "../../src/test.js";
 import { ErrorCode } from "../../src/component/lib/errors.js";
 import { components } from "../setup.js";
-import { ALICE, BOB, ROLES, api, rules, schema, tokenOf, useClock } from "./host.js";
+import { MAX_ROLES } from "../../src/component/access/model.js";
+import {
+  ALICE,
+  BOB,
+  ROLES,
+  advance,
+  api,
+  rules,
+  schema,
+  tokenOf,
+  useClock,
+  userRef,
+} from "./host.js";
 
 beforeEach(useClock);
 afterEach(() => vi.useRealTimers());
@@ -151,5 +163,60 @@ describe("a row denial after another effect rolls the call back", () => {
       await answer(t.withIdentity(BOB).mutation(api("runMutationThenSteal"), { id: post })),
     ).toMatchObject({ error: ErrorCode.FORBIDDEN });
     expect(await t.run((ctx) => ctx.db.query("tags").collect())).toEqual([]);
+  });
+});
+
+describe("grants per (actor, scope) are capped at MAX_ROLES", () => {
+  const names = (prefix: string) => Array.from({ length: MAX_ROLES }, (_, i) => `${prefix}${i}`);
+  const grantTo = (
+    t: ReturnType<typeof appOf>,
+    role: string,
+    declared: string[],
+    expiresAt?: number,
+  ) =>
+    t.mutation((ctx) =>
+      ctx.runMutation(components.guard.access.grant, {
+        actor: userRef(ALICE),
+        scope: "acme",
+        role,
+        declaredRoles: declared,
+        ...(expiresAt === undefined ? {} : { expiresAt }),
+      }),
+    );
+  const rolesNow = (t: ReturnType<typeof appOf>) =>
+    t.query((ctx) =>
+      ctx.runQuery(components.guard.access.rolesOf, { actor: userRef(ALICE), scope: "acme" }),
+    );
+  const rowCount = (t: ReturnType<typeof appOf>) =>
+    t.run(async (ctx) => {
+      return (
+        await ctx.runQuery(components.guard.access.rolesOf, {
+          actor: userRef(ALICE),
+          scope: "acme",
+        })
+      ).length;
+    });
+
+  test("a grant after MAX_ROLES expired grants of the same actor and scope is in force", async () => {
+    const t = appOf({});
+    const old = names("old");
+    for (const role of old) await grantTo(t, role, old, Date.now() + 1000);
+    advance(2000);
+    // Sorts after every old role in the index, so a read of MAX_ROLES rows would meet only stale ones.
+    await grantTo(t, "zz.fresh", ["zz.fresh"]);
+    expect((await rolesNow(t)).map((g: { role: string }) => g.role)).toEqual(["zz.fresh"]);
+  });
+
+  test("a grant beyond MAX_ROLES live grants of one actor and scope is TOO_LARGE and changes nothing", async () => {
+    expect(MAX_ROLES).toBe(64); // the number docs/access-control.md states
+    const t = appOf({});
+    const live = names("live");
+    for (const role of live) await grantTo(t, role, live);
+    expect(await answer(grantTo(t, "one.more", ["one.more"]))).toMatchObject({
+      error: ErrorCode.TOO_LARGE,
+    });
+    expect(await rowCount(t)).toBe(MAX_ROLES);
+    // Granting a role already held is not a new row.
+    expect(await answer(grantTo(t, "live0", live))).toMatchObject({ value: { changed: false } });
   });
 });
