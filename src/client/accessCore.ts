@@ -17,13 +17,13 @@ import {
 } from "../component/access/rules.js";
 import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
 import { verifiedApiKeyOf } from "./apiKeyFunctions.js";
+import { GUARD_ACTOR, type AuditSink } from "./auditSink.js";
 import { RowPolicy } from "./accessDb.js";
 import { mutateComponent, queryComponent } from "./checkArgs.js";
 import { accessArgs } from "../component/access/model.js";
 import type { Admission, Checked, Gate } from "./accessFunctions.js";
 import {
   ACCESS_AUDIT_ACTIONS,
-  type AccessAuditSink,
   type AccessOptions,
   type Actor,
   type RoleDefinitions,
@@ -34,7 +34,6 @@ import {
 /** A ctx that carries the caller's identity: any query, mutation or action ctx. */
 export type AuthCtx = { auth: Auth };
 type AuditActor = { type: string; id: string; name?: string };
-const SYSTEM_ACTOR: AuditActor = { type: "system", id: "convex-guard" };
 type Grants = readonly { role: string; expiresAt?: number }[];
 
 /**
@@ -44,7 +43,7 @@ type Grants = readonly { role: string; expiresAt?: number }[];
 export class AccessCore<R extends RoleDefinitions> {
   protected readonly graph: RoleGraph;
   protected readonly roleOf: RoleOf<RoleName<R>> | undefined;
-  protected readonly audit: AccessAuditSink | undefined;
+  protected readonly audit: AuditSink | undefined;
   protected readonly limit: RateLimitConfig | undefined;
   protected readonly policy: RowPolicy;
   protected readonly gate: Gate;
@@ -270,7 +269,7 @@ export class AccessCore<R extends RoleDefinitions> {
 
   protected async record(
     ctx: AuthCtx & RunMutationCtx,
-    action: string,
+    action: (typeof ACCESS_AUDIT_ACTIONS)["grant" | "revoke"],
     args: { actor: ActorRef },
     metadata: Record<string, string | number>,
   ): Promise<void> {
@@ -278,7 +277,7 @@ export class AccessCore<R extends RoleDefinitions> {
     const by = await this.actor(ctx);
     await this.audit.log(ctx, {
       action,
-      actor: by === null ? SYSTEM_ACTOR : auditActor(by),
+      actor: by === null ? GUARD_ACTOR : auditActor(by),
       targets: [{ type: args.actor.type, id: args.actor.id }],
       outcome: "success",
       metadata,

@@ -5,7 +5,13 @@ import {
   type GenericQueryCtx,
   type RegisteredMutation,
 } from "convex/server";
-import { Access, type AccessDenial, type Actor } from "../../src/client/access.js";
+import {
+  Access,
+  type AccessDenial,
+  type AccessOptions,
+  type Actor,
+} from "../../src/client/access.js";
+import type { AuditSink } from "../../src/client/auditSink.js";
 import { components } from "../setup.js";
 
 const access = new Access(components.guard, {
@@ -51,4 +57,10 @@ test('with onDenied: "throw" the result type has no denial', () => {
   expectTypeOf(fn).toEqualTypeOf<
     RegisteredMutation<"public", Record<string, never>, Promise<number>>
   >();
+});
+
+test("the audit option is the AuditSink every client takes", () => {
+  expectTypeOf<
+    NonNullable<AccessOptions<{ member: { permissions: ["x"] } }>["audit"]>
+  >().toEqualTypeOf<AuditSink>();
 });
