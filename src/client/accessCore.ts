@@ -238,9 +238,11 @@ export class AccessCore<R extends RoleDefinitions> {
     denial: Admission & { ok: false },
     checked: Checked,
   ): Promise<void> {
-    // Over the limit: refused without a trace, which is what bounds a prober's traces.
-    if (denial.reason === "rate_limited") return;
-    if (this.limit !== undefined && denial.actor !== null)
+    // Over the limit: refused without a trace, which is what bounds a prober's traces. Not
+    // signed in: no actor to attribute or count the denial to (a shared counter would be a hot
+    // document), and the caller learns nothing a sign-in page would not say.
+    if (denial.reason === "rate_limited" || denial.actor === null) return;
+    if (this.limit !== undefined)
       await mutateComponent(ctx, this.component.access.recordDenial, accessArgs.recordDenial, {
         actor: { type: denial.actor.type, id: denial.actor.id },
         limit: this.limit,
@@ -254,8 +256,7 @@ export class AccessCore<R extends RoleDefinitions> {
           : undefined;
     await this.audit.log(ctx, {
       action: ACCESS_AUDIT_ACTIONS.deny,
-      actor:
-        denial.actor === null ? { type: "anonymous", id: "anonymous" } : auditActor(denial.actor),
+      actor: auditActor(denial.actor),
       targets: target === undefined ? [] : [target],
       outcome: "denied",
       reason: denial.reason,

@@ -13,6 +13,8 @@ import {
   ROLES,
   advance,
   api,
+  audit,
+  hostTest,
   rules,
   schema,
   tokenOf,
@@ -218,5 +220,23 @@ describe("grants per (actor, scope) are capped at MAX_ROLES", () => {
     expect(await rowCount(t)).toBe(MAX_ROLES);
     // Granting a role already held is not a new row.
     expect(await answer(grantTo(t, "live0", live))).toMatchObject({ value: { changed: false } });
+  });
+});
+
+describe("unauthenticated denials", () => {
+  test("an anonymous caller's denied mutation returns the denial and writes no audit event", async () => {
+    const { t } = hostTest();
+    for (let i = 0; i < 3; i++)
+      expect(await t.mutation(api("manageOrg"), { org: "acme" })).toEqual({
+        ok: false,
+        reason: "unauthenticated",
+      });
+    const events = await t.query((ctx) =>
+      audit.list(ctx, {
+        action: "guard.access.deny",
+        paginationOpts: { numItems: 10, cursor: null },
+      }),
+    );
+    expect(events.page).toEqual([]);
   });
 });
