@@ -240,3 +240,38 @@ describe("unauthenticated denials", () => {
     expect(events.page).toEqual([]);
   });
 });
+
+describe("public tables", () => {
+  test("a public table is readable and writable by every signed-in actor, whoever wrote the row", async () => {
+    const access = new Access(components.guard, { roles: ROLES, rules, public: ["tags"] });
+    const authed = access.mutation(mutationGeneric);
+    const fns = {
+      add: authed({
+        args: { name: v.string() },
+        handler: async (ctx, { name }) => ctx.db.insert("tags", { name }),
+      }),
+      rename: authed({
+        args: { id: v.id("tags"), name: v.string() },
+        handler: async (ctx, { id, name }) => {
+          await ctx.db.patch("tags", id, { name });
+          return ctx.db.get("tags", id);
+        },
+      }),
+      remove: authed({
+        args: { id: v.id("tags") },
+        handler: async (ctx, { id }) => ctx.db.delete("tags", id),
+      }),
+    };
+    const t = appOf(fns);
+    const tag = await t.withIdentity(ALICE).mutation(api("add"), { name: "alice's" });
+    const bob = t.withIdentity(BOB);
+    expect(await bob.mutation(api("rename"), { id: tag, name: "bob's" })).toMatchObject({
+      name: "bob's",
+    });
+    await bob.mutation(api("remove"), { id: tag });
+    expect(await t.run((ctx) => ctx.db.query("tags").collect())).toEqual([]);
+    expect(await answer(t.mutation(api("add"), { name: "anon" }))).toEqual({
+      value: { ok: false, reason: "unauthenticated" },
+    });
+  });
+});
