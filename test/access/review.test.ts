@@ -5,7 +5,7 @@ import { v } from "convex/values";
 import { Access } from "../../src/client/access.js";
 import { register } from "../../src/test.js";
 import { ErrorCode } from "../../src/component/lib/errors.js";
-import { components } from "../setup.js";
+import { components, runInGuard } from "../setup.js";
 import { MAX_ROLES } from "../../src/component/access/model.js";
 import {
   ALICE,
@@ -220,6 +220,24 @@ describe("grants per (actor, scope) are capped at MAX_ROLES", () => {
     expect(await rowCount(t)).toBe(MAX_ROLES);
     // Granting a role already held is not a new row.
     expect(await answer(grantTo(t, "live0", live))).toMatchObject({ value: { changed: false } });
+  });
+
+  test("more than MAX_ROLES stored rows for one actor and scope are CORRUPT_STATE, not a partial read", async () => {
+    const t = appOf({});
+    await runInGuard(t, async (ctx) => {
+      for (let i = 0; i <= MAX_ROLES; i++)
+        await ctx.db.insert("accessGrants", {
+          actorType: "user",
+          actorId: tokenOf(ALICE),
+          scope: "acme",
+          role: `r${i}`,
+          grantedAt: Date.now(),
+        });
+    });
+    expect(await answer(rolesNow(t))).toMatchObject({ error: ErrorCode.CORRUPT_STATE });
+    expect(await answer(grantTo(t, "r0", ["r0"]))).toMatchObject({
+      error: ErrorCode.CORRUPT_STATE,
+    });
   });
 });
 
