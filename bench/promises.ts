@@ -157,7 +157,7 @@ export const PROMISES: Promise_[] = [
   p(
     "access.grant.writes",
     2,
-    "`grant` writes at most 2 documents (1 measured), plus the audit event",
+    "`grant` writes at most 2 documents (1 measured), plus the audit event and one deletion per expired grant of that actor and scope it clears when it adds a row (at most 64)",
   ),
   p(
     "access.revoke.writes",

@@ -207,8 +207,9 @@ export class Access<const R extends RoleDefinitions, P = never> extends AccessCo
   /**
    * A mutation builder: the same, and a denial (permission, row rule, limit)
    * is RETURNED as `{ ok: false, reason }` and audited, unless `onDenied:
-   * "throw"`. A row rule refusal after the handler already wrote throws
-   * instead, so no half-done change commits. With `returns`, the validator
+   * "throw"`. A row rule refusal after the handler already wrote (or
+   * scheduled, stored, or ran another function) throws instead, so no
+   * half-done change commits. With `returns`, the validator
    * accepts the denial too.
    */
   mutation<

@@ -17,13 +17,13 @@ import {
 } from "../component/access/rules.js";
 import type { RunMutationCtx, RunQueryCtx } from "./ctx.js";
 import { verifiedApiKeyOf } from "./apiKeyFunctions.js";
+import { GUARD_ACTOR, type AuditSink } from "./auditSink.js";
 import { RowPolicy } from "./accessDb.js";
 import { mutateComponent, queryComponent } from "./checkArgs.js";
 import { accessArgs } from "../component/access/model.js";
 import type { Admission, Checked, Gate } from "./accessFunctions.js";
 import {
   ACCESS_AUDIT_ACTIONS,
-  type AccessAuditSink,
   type AccessOptions,
   type Actor,
   type ActorWith,
@@ -36,11 +36,7 @@ import {
 /** A ctx that carries the caller's identity: any query, mutation or action ctx. */
 export type AuthCtx = { auth: Auth };
 type AuditActor = { type: string; id: string; name?: string };
-const SYSTEM_ACTOR: AuditActor = { type: "system", id: "convex-guard" };
 type Grants = readonly { role: string; expiresAt?: number }[];
-
-/** Roles read in one function call, per ctx and scope: at most one read per (actor, scope) per call. */
-const roleCache = new WeakMap<object, Map<string, Promise<Grants>>>();
 
 /**
  * The parts of `Access` its wrappers share: options checks, the actor, the
@@ -52,10 +48,12 @@ export class AccessCore<R extends RoleDefinitions, P = never> {
   protected readonly profile: ProfileOf<P> | undefined;
   /** Profiles looked up in one function call, per ctx: at most one lookup per call. */
   private readonly profiles = new WeakMap<object, Promise<P | null>>();
-  protected readonly audit: AccessAuditSink | undefined;
+  protected readonly audit: AuditSink | undefined;
   protected readonly limit: RateLimitConfig | undefined;
   protected readonly policy: RowPolicy;
   protected readonly gate: Gate;
+  /** Roles this instance read in one function call, per ctx and scope: at most one read per (actor, scope) per call. */
+  private readonly roleCache = new WeakMap<object, Map<string, Promise<Grants>>>();
 
   constructor(
     protected readonly component: ComponentApi,
@@ -107,7 +105,7 @@ export class AccessCore<R extends RoleDefinitions, P = never> {
       recordDenial: (ctx, denial, checked) => this.recordDenial(ctx, denial, checked),
       share: (from, to) => {
         const cache = this.cacheOf(from);
-        roleCache.set(to, cache);
+        this.roleCache.set(to, cache);
         const profile = this.profiles.get(from);
         if (profile !== undefined) this.profiles.set(to, profile);
       },
@@ -235,14 +233,14 @@ export class AccessCore<R extends RoleDefinitions, P = never> {
   /** Drops the roles read in this call (after a grant or revoke changed them). */
   protected forget(ctx: object): void {
     // Cleared, not dropped: a wrapper's handler ctx shares this map with the ctx it was made from.
-    roleCache.get(ctx)?.clear();
+    this.roleCache.get(ctx)?.clear();
   }
 
   protected cacheOf(ctx: object): Map<string, Promise<Grants>> {
-    let cache = roleCache.get(ctx);
+    let cache = this.roleCache.get(ctx);
     if (cache === undefined) {
       cache = new Map();
-      roleCache.set(ctx, cache);
+      this.roleCache.set(ctx, cache);
     }
     return cache;
   }
@@ -277,9 +275,11 @@ export class AccessCore<R extends RoleDefinitions, P = never> {
     denial: Admission & { ok: false },
     checked: Checked,
   ): Promise<void> {
-    // Over the limit: refused without a trace, which is what bounds a prober's traces.
-    if (denial.reason === "rate_limited") return;
-    if (this.limit !== undefined && denial.actor !== null)
+    // Over the limit: refused without a trace, which is what bounds a prober's traces. Not
+    // signed in: no actor to attribute or count the denial to (a shared counter would be a hot
+    // document), and the caller learns nothing a sign-in page would not say.
+    if (denial.reason === "rate_limited" || denial.actor === null) return;
+    if (this.limit !== undefined)
       await mutateComponent(ctx, this.component.access.recordDenial, accessArgs.recordDenial, {
         actor: { type: denial.actor.type, id: denial.actor.id },
         limit: this.limit,
@@ -293,8 +293,7 @@ export class AccessCore<R extends RoleDefinitions, P = never> {
           : undefined;
     await this.audit.log(ctx, {
       action: ACCESS_AUDIT_ACTIONS.deny,
-      actor:
-        denial.actor === null ? { type: "anonymous", id: "anonymous" } : auditActor(denial.actor),
+      actor: auditActor(denial.actor),
       targets: target === undefined ? [] : [target],
       outcome: "denied",
       reason: denial.reason,
@@ -308,7 +307,7 @@ export class AccessCore<R extends RoleDefinitions, P = never> {
 
   protected async record(
     ctx: AuthCtx & RunMutationCtx,
-    action: string,
+    action: (typeof ACCESS_AUDIT_ACTIONS)["grant" | "revoke"],
     args: { actor: ActorRef },
     metadata: Record<string, string | number>,
   ): Promise<void> {
@@ -316,7 +315,7 @@ export class AccessCore<R extends RoleDefinitions, P = never> {
     const by = await this.actor(ctx);
     await this.audit.log(ctx, {
       action,
-      actor: by === null ? SYSTEM_ACTOR : auditActor(by),
+      actor: by === null ? GUARD_ACTOR : auditActor(by),
       targets: [{ type: args.actor.type, id: args.actor.id }],
       outcome: "success",
       metadata,

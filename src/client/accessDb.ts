@@ -122,6 +122,38 @@ function copyOf<V>(value: V): V {
   return value;
 }
 
+/** The system tables `ctx.db.system` serves; every other table goes through the row rules. */
+const SYSTEM_TABLES = ["_storage", "_scheduled_functions"] as const;
+const isSystemTable = (table: unknown): boolean =>
+  typeof table === "string" && table.startsWith("_");
+
+/**
+ * `db.system` limited to system tables: Convex (and convex-test) would also
+ * serve a user row through it, skipping the read rules. A user row's id reads
+ * as missing; a query of a user table is FORBIDDEN.
+ */
+function systemOnly(
+  system: GenericDatabaseReader<any>["system"],
+): GenericDatabaseReader<any>["system"] {
+  const tableOf = (id: string): string | null =>
+    SYSTEM_TABLES.find((table) => system.normalizeId(table, id) !== null) ?? null;
+  return {
+    normalizeId: (table: any, id: string) =>
+      isSystemTable(table) ? system.normalizeId(table, id) : null,
+    get: (async (a: any, b?: any) => {
+      const table = typeof b === "string" ? a : tableOf(a);
+      if (!isSystemTable(table)) return null;
+      const id = typeof b === "string" ? b : a;
+      return system.normalizeId(table, id) === null ? null : system.get(table, id);
+    }) as GenericDatabaseReader<any>["system"]["get"],
+    query: ((table: any) => {
+      if (!isSystemTable(table))
+        throw rowDenied(String(table), `ctx.db.system serves only system tables, not ${table}`);
+      return system.query(table);
+    }) as GenericDatabaseReader<any>["system"]["query"],
+  };
+}
+
 const TERMINALS = new Set<PropertyKey>(["collect", "take", "first", "unique", "paginate"]);
 
 /** A query (or builder) whose results all pass `check`: builders stay wrapped, results are checked. */
@@ -242,12 +274,15 @@ export function guardedDb(
   };
 
   const wrapped: GenericDatabaseWriter<any> = {
-    system: db.system,
+    system: systemOnly(db.system),
     vars: db.vars,
     normalizeId: (table, id) => db.normalizeId(table, id),
     get,
     query,
-    async insert(table: any, value: any): Promise<any> {
+    // Each write checks and stores a private copy of the value: a handler that edits its
+    // object while the write awaits cannot store a row the rule never saw.
+    async insert(table: any, proposed: any): Promise<any> {
+      const value = copyOf(proposed as Doc);
       if (!(await policy.canInsert(actor, table, value)))
         throw rowDenied(table, `insert into ${table}: the row rule refuses this row`);
       const id = await db.insert(table, value);
@@ -255,7 +290,7 @@ export function guardedDb(
       return id;
     },
     async patch(a: any, b: any, c?: any) {
-      const value = (typeof b === "string" ? c : b) as Record<string, unknown>;
+      const value = copyOf((typeof b === "string" ? c : b) as Record<string, unknown>);
       const { table, id, old } = await target(a, b, "patch");
       const next: Doc = { ...old };
       for (const [k, v] of Object.entries(value)) {
@@ -265,7 +300,7 @@ export function guardedDb(
       await write(table, old, next, "patch", () => db.patch(table, id, value));
     },
     async replace(a: any, b: any, c?: any) {
-      const value = (typeof b === "string" ? c : b) as Doc;
+      const value = copyOf((typeof b === "string" ? c : b) as Doc);
       const { table, id, old } = await target(a, b, "replace");
       // A replacement keeps the stored row's system fields (`_id`, `_creationTime`).
       const system = Object.entries(old).filter(([k]) => k.startsWith("_"));

@@ -114,6 +114,7 @@ export function accessFunction(
           ? { ...ctx, actor }
           : {
               ...ctx,
+              ...effectsOf(ctx, state),
               actor,
               db: guardedDb(ctx.db as GenericDatabaseWriter<any>, actor, gate.policy, state),
             };
@@ -121,8 +122,8 @@ export function accessFunction(
       try {
         return await def.handler(inner, args);
       } catch (e) {
-        // A row denial is returned only while nothing was written: returning after a
-        // write would commit half of the handler's work, so then it throws (and rolls back).
+        // A row denial is returned only while nothing was written or scheduled: returning
+        // after an effect would commit half of the handler's work, so then it throws (and rolls back).
         const table = rowDenialTable(e);
         if (table === null || throws || state.wrote) throw e;
         return refuse(ctx, { ok: false, reason: "forbidden", actor }, { ...checked, table });
@@ -130,6 +131,46 @@ export function accessFunction(
     },
   };
   return { definition, marker };
+}
+
+/** The ctx members that change state outside ctx.db, and the methods of each that do. */
+const EFFECTS: Record<string, readonly string[] | null> = {
+  runMutation: null,
+  runAction: null,
+  scheduler: ["runAfter", "runAt", "cancel"],
+  storage: ["store", "delete"],
+};
+
+/**
+ * The handler's own scheduler, storage, runMutation and runAction, each
+ * marking `state.wrote` when called: after such an effect a row denial
+ * throws (rolling it back) instead of returning a denial that would commit it.
+ */
+function effectsOf(ctx: any, state: { wrote: boolean }): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, methods] of Object.entries(EFFECTS)) {
+    const member: unknown = ctx[name];
+    if (typeof member === "function") {
+      out[name] = (...args: unknown[]) => {
+        state.wrote = true;
+        return (member as (...a: unknown[]) => unknown).apply(ctx, args);
+      };
+    } else if (methods !== null && typeof member === "object" && member !== null) {
+      const marked = new Set<PropertyKey>(methods);
+      const wrapped = new Proxy(member, {
+        get(target, prop) {
+          const value: unknown = Reflect.get(target, prop, target);
+          if (typeof value !== "function") return value;
+          return (...args: unknown[]) => {
+            if (marked.has(prop)) state.wrote = true;
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      });
+      out[name] = wrapped;
+    }
+  }
+  return out;
 }
 
 /** Marks a registered function (non-enumerable) so tools can tell how it is guarded. */

@@ -7,10 +7,9 @@ import type {
 } from "convex/server";
 import { v, type Infer } from "convex/values";
 import type { ApiKeyOwner } from "../component/apiKeys/model.js";
-import type { AuditEventInput } from "../component/audit/model.js";
+import type { AuditSink } from "./auditSink.js";
 import type { ActorRef, GrantInfo } from "../component/access/model.js";
 import type { RateLimitConfig } from "../component/rateLimits/model.js";
-import type { RunMutationCtx } from "./ctx.js";
 
 /** The shapes `Access` takes and returns, and its audit action names. */
 export type { ActorRef };
@@ -118,13 +117,6 @@ export function defineRules<DataModel extends GenericDataModel, P = never>(
 
 // ---- options ----
 
-/** An event as `Access` records it: what `AuditLog.log` takes. */
-export type AccessAuditEvent = AuditEventInput;
-/** What `audit` must offer: an `AuditLog` fits. */
-export type AccessAuditSink = {
-  log(ctx: RunMutationCtx, event: AccessAuditEvent): Promise<unknown>;
-};
-
 /** Audit action names, in the `guard.` namespace an `AuditLog` always accepts. */
 export const ACCESS_AUDIT_ACTIONS = {
   grant: "guard.access.grant",
@@ -169,7 +161,7 @@ export type AccessOptions<R extends RoleDefinitions, P = never> = {
   /** Tables the wrappers' `ctx.db` reads and writes without a rule. Every other table without a rule is denied. */
   public?: readonly string[];
   /** Records grants, revocations and each denied mutation or action (as `guard.access.*`). */
-  audit?: AccessAuditSink;
+  audit?: AuditSink;
   /** Denials allowed per actor (any rate-limiter config); an actor over it is refused before any check. */
   limit?: RateLimitConfig;
 };

@@ -6,7 +6,14 @@ import {
   type GenericQueryCtx,
   type RegisteredMutation,
 } from "convex/server";
-import { Access, defineRules, type AccessDenial, type ActorWith } from "../../src/client/access.js";
+import {
+  Access,
+  defineRules,
+  type AccessDenial,
+  type AccessOptions,
+  type ActorWith,
+} from "../../src/client/access.js";
+import type { AuditSink } from "../../src/client/auditSink.js";
 import { components } from "../setup.js";
 
 const access = new Access(components.guard, {
@@ -75,4 +82,10 @@ test("the profile's type is inferred and reaches rules, roleOf and ctx.actor", (
       return null;
     },
   });
+});
+
+test("the audit option is the AuditSink every client takes", () => {
+  expectTypeOf<
+    NonNullable<AccessOptions<{ member: { permissions: ["x"] } }>["audit"]>
+  >().toEqualTypeOf<AuditSink>();
 });

@@ -102,7 +102,6 @@ describe("function wrappers", () => {
     expect(r).toEqual({ ok: false, reason: "forbidden" });
     expect(await deniedEvents(t)).toEqual([
       { actor: "https://auth.test|alice", reason: "forbidden", targets: ["permission:org.manage"] },
-      { actor: "anonymous", reason: "unauthenticated", targets: ["permission:org.manage"] },
     ]);
     // A role in another scope grants nothing here; in this scope it does.
     await t.mutation((ctx) =>

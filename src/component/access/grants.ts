@@ -1,4 +1,5 @@
 import type { MutationCtx, QueryCtx } from "../_generated/server.js";
+import { ErrorCode, guardError } from "../lib/errors.js";
 import { MAX_ROLES, type ActorRef, type GrantInfo } from "./model.js";
 import {
   assertActorRef,
@@ -10,8 +11,10 @@ import {
 } from "./rules.js";
 
 /*
- * Stored grants: one row per (actor, scope, role). Every function reads by
- * the `by_actor_scope_role` index only; grant and revoke write at most one row.
+ * Stored grants: one row per (actor, scope, role), at most MAX_ROLES rows per
+ * (actor, scope). Every function reads by the `by_actor_scope_role` index
+ * only; revoke writes at most one row, grant one row plus the deletion of
+ * that (actor, scope)'s expired rows when it adds a row.
  */
 
 type GrantCall = {
@@ -39,12 +42,41 @@ async function findGrant(ctx: QueryCtx, actor: ActorRef, scope: string | undefin
     .unique();
 }
 
-/** Grants `role` (or replaces its expiry): 1 read, at most 1 write. */
+/** The actor's grant rows in `scope`: one index range, at most MAX_ROLES + 1 rows. */
+async function grantRows(ctx: QueryCtx, actor: ActorRef, scope: string | undefined) {
+  const rows = await ctx.db
+    .query("accessGrants")
+    .withIndex("by_actor_scope_role", (q) =>
+      q.eq("actorType", actor.type).eq("actorId", actor.id).eq("scope", scope),
+    )
+    .take(MAX_ROLES + 1);
+  if (rows.length > MAX_ROLES)
+    throw guardError(
+      ErrorCode.CORRUPT_STATE,
+      `more than ${MAX_ROLES} grants stored for one actor and scope`,
+    );
+  return rows;
+}
+
+/**
+ * Grants `role` (or replaces its expiry): one index range of the actor's
+ * grants in `scope`. A new row first deletes that range's expired rows, and
+ * is TOO_LARGE (changing nothing) when MAX_ROLES live rows remain.
+ */
 export async function grantRole(ctx: MutationCtx, args: GrantCall, now: number) {
   assertCall(args);
   if (args.expiresAt !== undefined) assertGrantExpiry(args.expiresAt, now);
-  const existing = await findGrant(ctx, args.actor, args.scope, args.role);
+  const rows = await grantRows(ctx, args.actor, args.scope);
+  const existing = rows.find((g) => g.role === args.role) ?? null;
   if (existing === null) {
+    const expired = rows.filter((g) => g.expiresAt !== undefined && g.expiresAt <= now);
+    if (rows.length - expired.length >= MAX_ROLES)
+      throw guardError(
+        ErrorCode.TOO_LARGE,
+        `an actor holds at most ${MAX_ROLES} grants in one scope`,
+        { limit: MAX_ROLES },
+      );
+    for (const g of expired) await ctx.db.delete("accessGrants", g._id);
     await ctx.db.insert("accessGrants", {
       actorType: args.actor.type,
       actorId: args.actor.id,
@@ -83,7 +115,7 @@ export async function revokeRole(
   return { revoked: existing.expiresAt === undefined || existing.expiresAt > now };
 }
 
-/** The actor's grants in force in `scope` at `now`: one index range of at most MAX_ROLES rows. */
+/** The actor's grants in force in `scope` at `now`: one index range of at most MAX_ROLES + 1 rows. */
 export async function activeGrants(
   ctx: QueryCtx,
   args: { actor: ActorRef; scope?: string },
@@ -91,12 +123,7 @@ export async function activeGrants(
 ): Promise<GrantInfo[]> {
   assertActorRef(args.actor);
   if (args.scope !== undefined) assertScope(args.scope);
-  const rows = await ctx.db
-    .query("accessGrants")
-    .withIndex("by_actor_scope_role", (q) =>
-      q.eq("actorType", args.actor.type).eq("actorId", args.actor.id).eq("scope", args.scope),
-    )
-    .take(MAX_ROLES);
+  const rows = await grantRows(ctx, args.actor, args.scope);
   return rows
     .filter((g) => g.expiresAt === undefined || g.expiresAt > now)
     .map((g) => ({
