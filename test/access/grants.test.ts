@@ -7,14 +7,15 @@ import { ErrorCode } from "../../src/component/lib/errors.js";
 import { register } from "../../src/test.js";
 import { components, runInGuard } from "../setup.js";
 import {
-  ALICE,
-  BOB,
-  ROLES,
   advance,
+  ALICE,
   api,
   audit,
+  BOB,
+  codeOf,
   hostTest,
   makeAccess,
+  ROLES,
   schema,
   useClock,
   userRef,
@@ -22,15 +23,6 @@ import {
 
 beforeEach(useClock);
 afterEach(() => vi.useRealTimers());
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "no error";
-  } catch (e) {
-    return (e as { data?: { code?: string } }).data?.code ?? `uncoded: ${String(e)}`;
-  }
-}
 
 const grantRows = (t: ReturnType<typeof hostTest>["t"]) =>
   runInGuard(t, (ctx) => ctx.db.query("accessGrants").collect());

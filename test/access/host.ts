@@ -208,3 +208,24 @@ export function hostTest(access = makeAccess()) {
 export function api(name: string): FunctionReference<any, "public", any, any> {
   return makeFunctionReference<any, any, any>(`posts:${name}`);
 }
+
+/** The coded error a call threw, or "no error" (`uncoded: ...` for a throw without a code). */
+export async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return "no error";
+  } catch (e) {
+    const data = (e as { data?: { code?: string } }).data;
+    return data?.code ?? `uncoded: ${String(e)}`;
+  }
+}
+
+/** What a caller sees of a call: its value, or its error code and message. */
+export async function answer(p: Promise<unknown>): Promise<unknown> {
+  try {
+    return { value: await p };
+  } catch (e) {
+    const data = (e as { data?: { code?: string; message?: string } }).data;
+    return { error: data?.code ?? String(e), message: data?.message };
+  }
+}

@@ -8,31 +8,23 @@ import { ErrorCode } from "../../src/component/lib/errors.js";
 import { components, runInGuard } from "../setup.js";
 import { MAX_ROLES } from "../../src/component/access/model.js";
 import {
-  ALICE,
-  BOB,
-  ROLES,
   advance,
+  ALICE,
+  answer,
   api,
   audit,
+  BOB,
   hostTest,
+  tokenOf,
+  ROLES,
   rules,
   schema,
-  tokenOf,
   useClock,
   userRef,
 } from "./host.js";
 
 beforeEach(useClock);
 afterEach(() => vi.useRealTimers());
-
-async function answer(p: Promise<unknown>): Promise<unknown> {
-  try {
-    return { value: await p };
-  } catch (e) {
-    const data = (e as { data?: { code?: string; message?: string } }).data;
-    return { error: data?.code ?? String(e), message: data?.message };
-  }
-}
 
 function appOf(fns: Record<string, unknown>) {
   const t = convexTest(schema, {

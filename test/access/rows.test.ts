@@ -7,19 +7,21 @@ import type { GenericId as Id } from "convex/values";
 import { ErrorCode } from "../../src/component/lib/errors.js";
 import { register } from "../../src/test.js";
 import { components } from "../setup.js";
-import { ALICE, BOB, ROLES, api, audit, hostTest, schema, tokenOf, useClock } from "./host.js";
+import {
+  ALICE,
+  answer,
+  api,
+  audit,
+  BOB,
+  hostTest,
+  tokenOf,
+  ROLES,
+  schema,
+  useClock,
+} from "./host.js";
 
 beforeEach(useClock);
 afterEach(() => vi.useRealTimers());
-
-async function answer(p: Promise<unknown>): Promise<unknown> {
-  try {
-    return { value: await p };
-  } catch (e) {
-    const data = (e as { data?: { code?: string; message?: string } }).data;
-    return { error: data?.code ?? String(e), message: data?.message };
-  }
-}
 
 /** Alice's post, and an id of the same table whose row is gone. */
 async function alicePostAndMissing(t: ReturnType<typeof hostTest>["t"]) {

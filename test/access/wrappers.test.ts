@@ -4,9 +4,10 @@ import { ACCESS_MARKER, isAccessDenial, type AccessMarker } from "../../src/clie
 import { ErrorCode } from "../../src/component/lib/errors.js";
 import {
   ALICE,
-  BOB,
   api,
   audit,
+  BOB,
+  codeOf,
   hostTest,
   makeAccess,
   ruleCalls,
@@ -16,17 +17,6 @@ import {
 
 beforeEach(useClock);
 afterEach(() => vi.useRealTimers());
-
-/** The coded error a call threw, or "no error". */
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "no error";
-  } catch (e) {
-    const data = (e as { data?: { code?: string } }).data;
-    return data?.code ?? `uncoded: ${String(e)}`;
-  }
-}
 
 async function deniedEvents(t: ReturnType<typeof hostTest>["t"]) {
   const page = await t.query((ctx) =>
