@@ -147,6 +147,22 @@ async function apply(t: T, name: string, config: RateLimitConfig, o: Op) {
     await t.mutation((ctx) => limiter.unblock(ctx, name, { key: o.key, config }));
 }
 
+/**
+ * Found by CI's per-commit seed (FC_SEED=115145739): the fold computed a state's
+ * idle time from the fold's clock, so the sweep kept the asynchronous state a
+ * pass longer than its twin's; after the capacity was raised, the swept twin
+ * started full and admitted 2 while the kept state refilled from 0.
+ */
+const foldThenRaisedCapacity: [RateLimitConfig, Op[]] = [
+  { kind: "token bucket", rate: 3, period: 60_000, capacity: 1 },
+  [
+    { op: "call", dt: 0, count: 1, key: "a", via: "limit", reserve: false },
+    { op: "config", scale: 2 },
+    { op: "call", dt: 20_001, count: 0, key: "a", via: "limit", reserve: false },
+    { op: "call", dt: 0, count: 2, key: "a", via: "limit", reserve: false },
+  ],
+];
+
 describe("asynchronous limits against their transactional twins, through the component", () => {
   beforeEach(() => {
     vi.useFakeTimers();
@@ -181,7 +197,7 @@ describe("asynchronous limits against their transactional twins, through the com
           }
         },
       ),
-      { numRuns: 50 },
+      { numRuns: 50, examples: [foldThenRaisedCapacity] },
     );
   });
 

@@ -244,7 +244,7 @@ export async function deletePending(ctx: MutationCtx, t: Target): Promise<boolea
 }
 
 /** Folds up to FOLD_BATCH rows committed at or before this pass's snapshot, in commit order. */
-export async function foldPending(ctx: MutationCtx, now: number): Promise<MaintenanceResult> {
+export async function foldPending(ctx: MutationCtx): Promise<MaintenanceResult> {
   const snapshot = ctx.meta.getSnapshotTs();
   const rows = await ctx.db
     .query("rateLimitPending")
@@ -255,7 +255,7 @@ export async function foldPending(ctx: MutationCtx, now: number): Promise<Mainte
     const id = storedTarget(row).seed;
     byKey.set(id, [...(byKey.get(id) ?? []), row]);
   }
-  for (const group of byKey.values()) await foldKey(ctx, group, now);
+  for (const group of byKey.values()) await foldKey(ctx, group);
   for (const row of rows) await ctx.db.delete("rateLimitPending", row._id);
   return { processed: rows.length, more: rows.length === FOLD_BATCH };
 }
@@ -265,16 +265,16 @@ export async function foldPending(ctx: MutationCtx, now: number): Promise<Mainte
  * gives back consumption, so it must see all of it). This reads the key's
  * pending range for real: a credit can conflict with calls on its key.
  */
-export async function foldTarget(ctx: MutationCtx, t: Target, now: number) {
+export async function foldTarget(ctx: MutationCtx, t: Target) {
   for (;;) {
     const rows = await readPending(ctx.db, t);
-    await foldKey(ctx, rows, now);
+    await foldKey(ctx, rows);
     for (const row of rows) await ctx.db.delete("rateLimitPending", row._id);
     if (rows.length <= MAX_UNFOLDED) return;
   }
 }
 
-async function foldKey(ctx: MutationCtx, rows: Doc<"rateLimitPending">[], now: number) {
+async function foldKey(ctx: MutationCtx, rows: Doc<"rateLimitPending">[]) {
   const first = rows[0];
   const last = rows[rows.length - 1];
   if (first === undefined || last === undefined) return;
@@ -294,7 +294,11 @@ async function foldKey(ctx: MutationCtx, rows: Doc<"rateLimitPending">[], now: n
       await ctx.db.patch("rateLimits", doc._id, { foldedThrough });
     return;
   }
-  const idle = idleAt(s, state, t.seed, now);
+  // Idle from the state's own time, as a transactional write of it computes at
+  // its call, not from the fold's clock: a state that went idle before the
+  // fold would otherwise outlive its transactional twin's in the sweep, and
+  // after a config change the kept state and the swept one decide differently.
+  const idle = idleAt(s, state, t.seed, state.ts);
   await writeState(ctx, t, 0, doc, config.algorithm, state, idle, {
     ...(foldedThrough !== undefined ? { foldedThrough } : {}),
   });

@@ -23,7 +23,7 @@ export async function maintainRateLimits(
   ctx: MutationCtx,
   now: number,
 ): Promise<MaintenanceResult> {
-  const folded = await foldPending(ctx, now);
+  const folded = await foldPending(ctx);
   const idle = await ctx.db
     .query("rateLimits")
     .withIndex("by_idleAt", (q) => q.lt("idleAt", now))

@@ -377,7 +377,7 @@ export async function credit(
 ): Promise<{ credited: number }> {
   const config = normalizeConfig(raw, t.name);
   assertCount(count, t.name);
-  if (config.async) await foldTarget(ctx, t, now);
+  if (config.async) await foldTarget(ctx, t);
   const s = shardConfig(config);
   const n = config.shards;
   const first = n === 1 ? 0 : randomInt(n);
