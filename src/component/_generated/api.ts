@@ -43,6 +43,7 @@ import type * as codes from "../codes.js";
 import type * as lib_errors from "../lib/errors.js";
 import type * as lib_hash from "../lib/hash.js";
 import type * as lib_logging from "../lib/logging.js";
+import type * as lib_math from "../lib/math.js";
 import type * as lib_paginate from "../lib/paginate.js";
 import type * as lib_time from "../lib/time.js";
 import type * as lib_validate from "../lib/validate.js";
@@ -127,6 +128,7 @@ const fullApi: ApiFromModules<{
   "lib/errors": typeof lib_errors;
   "lib/hash": typeof lib_hash;
   "lib/logging": typeof lib_logging;
+  "lib/math": typeof lib_math;
   "lib/paginate": typeof lib_paginate;
   "lib/time": typeof lib_time;
   "lib/validate": typeof lib_validate;

@@ -1,5 +1,6 @@
 import { encodeFields, randomIndices } from "../codes/crypto.js";
 import { sha256Hex, utf8 } from "../lib/hash.js";
+import { floor } from "../lib/math.js";
 
 /*
  * The API key format. Pure: no ctx, only WebCrypto. It runs host-side (in the
@@ -74,7 +75,7 @@ export function crc32(s: string): number {
 /** `n` in base62, left-padded with "0" to `length` characters. */
 export function toBase62(n: number, length: number): string {
   let s = "";
-  for (let x = n; x > 0; x = Math.floor(x / 62)) s = BASE62[x % 62] + s;
+  for (let x = n; x > 0; x = floor(x / 62)) s = BASE62[x % 62] + s;
   return s.padStart(length, "0");
 }
 

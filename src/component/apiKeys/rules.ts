@@ -5,6 +5,7 @@ import { assertIntInRange, assertKey, assertString } from "../lib/validate.js";
 import { normalizeConfig } from "../rateLimits/config.js";
 import type { RateLimitConfig } from "../rateLimits/model.js";
 import { isValidDigest, isValidKeyId, isValidPrefix, MAX_PREFIX_LENGTH } from "./format.js";
+import { min } from "../lib/math.js";
 
 /*
  * API-key rules as pure functions: input checks shared by the client and the
@@ -248,5 +249,5 @@ export function purgeAt(
   retention: number,
 ): number | undefined {
   const ends = [row.expiresAt, row.revokedAt].filter((t): t is number => t !== undefined);
-  return ends.length === 0 ? undefined : Math.min(...ends) + retention;
+  return ends.length === 0 ? undefined : min(...ends) + retention;
 }

@@ -11,6 +11,7 @@ import {
   tenantKey,
   type BreakKind,
 } from "./model.js";
+import { abs, round } from "../lib/math.js";
 
 /**
  * What makes one stored event trustworthy, checked the same way by the sealer
@@ -69,13 +70,13 @@ export async function eventProblem(e: Doc<"auditEvents">): Promise<Problem | nul
       kind: "index_mismatch",
       message: `${at} has an actorKey or tenantKey of another event`,
     };
-  if (Math.abs(e.recordedAt - e._creationTime) > CLOCK_BOUND_MS)
+  if (abs(e.recordedAt - e._creationTime) > CLOCK_BOUND_MS)
     return {
       kind: "time_mismatch",
-      message: `${at} has recordedAt ${e.recordedAt} but was created at ${Math.round(e._creationTime)}: back- or future-dated`,
+      message: `${at} has recordedAt ${e.recordedAt} but was created at ${round(e._creationTime)}: back- or future-dated`,
     };
   const ts = committedAt(e);
-  if (Math.abs(commitMs(ts) - e.recordedAt) > CLOCK_BOUND_MS)
+  if (abs(commitMs(ts) - e.recordedAt) > CLOCK_BOUND_MS)
     return {
       kind: "time_mismatch",
       message: `${at} has recordedAt ${e.recordedAt} but committed at ${commitMs(ts)}`,

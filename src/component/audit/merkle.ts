@@ -9,6 +9,7 @@ import {
 } from "../lib/hash.js";
 import type { Value } from "convex/values";
 import { ErrorCode, guardError } from "../lib/errors.js";
+import { floor } from "../lib/math.js";
 
 /**
  * Merkle trees as in RFC 6962 (Certificate Transparency) and the chain of
@@ -95,15 +96,15 @@ export async function rootFromPath(
       r = await nodeHash(p, r);
       if (fn % 2 === 0) {
         while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
+          fn = floor(fn / 2);
+          sn = floor(sn / 2);
         }
       }
     } else {
       r = await nodeHash(r, p);
     }
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
+    fn = floor(fn / 2);
+    sn = floor(sn / 2);
   }
   return sn === 0 ? r : null;
 }

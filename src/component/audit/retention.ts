@@ -14,6 +14,7 @@ import {
   type Actor,
   type Subject,
 } from "./model.js";
+import { max, min } from "../lib/math.js";
 
 /**
  * An event's end of life: retention deletes its payload (a stub keeps what
@@ -75,12 +76,12 @@ export async function retainBatch(ctx: MutationCtx, now: number): Promise<Mainte
   // Unsealed events wait for their seal: the stub needs a seq.
   const batch = due.slice(0, RETAIN_BATCH).filter(isDue);
   for (const e of batch) await retainEvent(ctx, e);
-  const more = due.length > RETAIN_BATCH || batch.length < Math.min(due.length, RETAIN_BATCH);
+  const more = due.length > RETAIN_BATCH || batch.length < min(due.length, RETAIN_BATCH);
   // Record the run, unless it only removed earlier retention records (that would never end).
   const real = batch.filter((e) => e.action !== RETENTION_ACTION);
   if (real.length > 0) {
     const seqs = batch.map((e) => e.seq);
-    const horizon = Math.max(...batch.map((e) => e.retainUntil - e.recordedAt));
+    const horizon = max(...batch.map((e) => e.retainUntil - e.recordedAt));
     await insertEvent(
       ctx,
       now,
@@ -88,7 +89,7 @@ export async function retainBatch(ctx: MutationCtx, now: number): Promise<Mainte
         action: RETENTION_ACTION,
         actor: { ...SYSTEM_ACTOR },
         outcome: "success",
-        metadata: { events: batch.length, fromSeq: Math.min(...seqs), toSeq: Math.max(...seqs) },
+        metadata: { events: batch.length, fromSeq: min(...seqs), toSeq: max(...seqs) },
       },
       [],
       horizon,

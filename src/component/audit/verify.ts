@@ -15,6 +15,7 @@ import {
   type Break,
   type VerifyResult,
 } from "./model.js";
+import { abs, min, round } from "../lib/math.js";
 
 /**
  * `verify`: recomputes every leaf, Merkle root and seal hash in bounded pages,
@@ -202,7 +203,7 @@ async function checkTail(
   const oldest = backlog[0];
   const oldestAt = oldest === undefined ? null : commitMs(committedAt(oldest));
   result.liveness = {
-    unsealed: Math.min(backlog.length, BACKLOG_COUNT_CAP),
+    unsealed: min(backlog.length, BACKLOG_COUNT_CAP),
     unsealedCapped: backlog.length > BACKLOG_COUNT_CAP,
     oldestUnsealedAt: oldestAt,
     headSealedAt: head?.sealedAt ?? null,
@@ -214,7 +215,7 @@ async function checkTail(
   if (oldestAt !== null && now - oldestAt > stalledAfterMs) {
     return {
       kind: "sealing_stalled",
-      message: `the oldest unsealed event committed ${Math.round((now - oldestAt) / 1000)} s ago (threshold ${Math.round(stalledAfterMs / 1000)} s); is the maintenance loop running?`,
+      message: `the oldest unsealed event committed ${round((now - oldestAt) / 1000)} s ago (threshold ${round(stalledAfterMs / 1000)} s); is the maintenance loop running?`,
     };
   }
   return null;
@@ -238,13 +239,13 @@ async function checkSealHeader(prev: Seal | null, s: Seal, now: number): Promise
   // The commit watermark only grows.
   if (prev !== null && s.upTo < prev.upTo)
     return edited(`seal ${s.n} lowers the commit watermark of seal ${prev.n}`);
-  const late = Math.abs(s.sealedAt - s._creationTime) > CLOCK_BOUND_MS;
+  const late = abs(s.sealedAt - s._creationTime) > CLOCK_BOUND_MS;
   const future = commitMs(s.upTo) > s.sealedAt + CLOCK_BOUND_MS;
   if (late || future || s.sealedAt > now + CLOCK_BOUND_MS)
     return {
       kind: "time_mismatch",
       seal: s.n,
-      message: `seal ${s.n} is dated ${s.sealedAt} but was created at ${Math.round(s._creationTime)}: forged`,
+      message: `seal ${s.n} is dated ${s.sealedAt} but was created at ${round(s._creationTime)}: forged`,
     };
   return null;
 }

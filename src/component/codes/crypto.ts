@@ -2,6 +2,7 @@ import type { Value } from "convex/values";
 import { ErrorCode, guardError } from "../lib/errors.js";
 import type { CodeAlphabet, CodeFormat } from "./model.js";
 import { canonicalJson, concatBytes, hmacSha256Hex, sha256Hex, toHex, utf8 } from "../lib/hash.js";
+import { max } from "../lib/math.js";
 
 /**
  * Confirmation-code cryptography. Pure: no `ctx`, only WebCrypto. Split by
@@ -60,7 +61,7 @@ export function randomIndices(
     throw guardError(ErrorCode.INTERNAL, "randomIndices: alphabet size must be 2..256");
   const limit = 256 - (256 % n);
   const out: number[] = [];
-  const buf = new Uint8Array(Math.max(16, count * 2));
+  const buf = new Uint8Array(max(16, count * 2));
   while (out.length < count) {
     random(buf);
     for (const b of buf) {

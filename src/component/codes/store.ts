@@ -21,6 +21,7 @@ import {
   blockedReason,
   carriedFailures,
 } from "./rules.js";
+import { max } from "../lib/math.js";
 
 /*
  * The ctx side of confirmation codes: one row per (subject, action) read
@@ -172,7 +173,7 @@ export async function codeStatus(
   if (row.state === "consumed" || row.state === "revoked")
     return { state: row.state, pending: false, ...base };
   if (now >= row.expiresAt) return { state: "expired", pending: false, ...base };
-  const attemptsLeft = Math.max(0, row.maxAttempts - row.failures);
+  const attemptsLeft = max(0, row.maxAttempts - row.failures);
   if (row.state === "locked" || attemptsLeft === 0)
     return { state: "locked", pending: false, ...base, attemptsLeft: 0 };
   return { state: "pending", pending: true, ...base, attemptsLeft };

@@ -1,5 +1,6 @@
 import { convexToJson, type Value } from "convex/values";
 import { ErrorCode, guardError } from "./errors.js";
+import { max } from "./math.js";
 
 /**
  * Hashing primitives shared by the audit log (leaf hashes, Merkle roots) and
@@ -114,7 +115,7 @@ export function constantTimeEqual(a: string | Uint8Array, b: string | Uint8Array
   const x = typeof a === "string" ? utf8(a) : a;
   const y = typeof b === "string" ? utf8(b) : b;
   let diff = x.length ^ y.length;
-  const n = Math.max(x.length, y.length);
+  const n = max(x.length, y.length);
   for (let i = 0; i < n; i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
   return diff === 0;
 }

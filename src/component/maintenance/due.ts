@@ -1,5 +1,6 @@
 import type { QueryCtx } from "../_generated/server.js";
 import { MINUTE, SECOND } from "../lib/time.js";
+import { min } from "../lib/math.js";
 
 /**
  * Each capability's `nextDue`: the earliest time its pending work is due, read
@@ -60,7 +61,7 @@ export async function auditDue(ctx: QueryCtx, now: number): Promise<number | nul
     .first();
   // `gte(0)` skips events without `retainUntil`, so the check only narrows the type.
   if (retain !== null && retain.retainUntil !== undefined) due.push(sweepDue(retain.retainUntil));
-  return due.length === 0 ? null : Math.min(...due);
+  return due.length === 0 ? null : min(...due);
 }
 
 /** Items counted per backlog by `maintenance.status` (bounded reads); more shows as "at least". */
@@ -71,7 +72,7 @@ export type Backlog = { template: string; count: number; atLeast: boolean };
 
 async function count(rows: Promise<unknown[]>): Promise<{ count: number; atLeast: boolean }> {
   const n = (await rows).length;
-  return { count: Math.min(n, STATUS_COUNT_LIMIT), atLeast: n > STATUS_COUNT_LIMIT };
+  return { count: min(n, STATUS_COUNT_LIMIT), atLeast: n > STATUS_COUNT_LIMIT };
 }
 
 /** Rate limits' backlog: keys already idle, waiting for the sweep. */

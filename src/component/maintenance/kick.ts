@@ -11,6 +11,7 @@ import {
   liveTickCovers,
   staleViewCovers,
 } from "./schedule.js";
+import { max, min } from "../lib/math.js";
 
 /**
  * What insert paths need from the maintenance loop: wake it when they create
@@ -178,8 +179,8 @@ export async function ensureMaintenance(
       log.warn(`the maintenance tick recorded for ${iso(next.at)} did not run; replacing it`);
     }
   }
-  const at = Math.max(dueAt ?? now, now + KICK_DELAY_MS);
-  await scheduleTick(ctx, state, now, Math.min(at, now + MAX_TICK_DELAY_MS));
+  const at = max(dueAt ?? now, now + KICK_DELAY_MS);
+  await scheduleTick(ctx, state, now, min(at, now + MAX_TICK_DELAY_MS));
 }
 
 /**

@@ -4,6 +4,7 @@ import { claimLoopStateDroppingStrays, liveTick, scheduleTick } from "./kick.js"
 import { CAPABILITIES, capabilities, type Capability } from "./registry.js";
 import { isLate, liveTickCovers, nextTickAt } from "./schedule.js";
 import type { vTickOutcome } from "./tables.js";
+import { min } from "../lib/math.js";
 
 /** What one round of passes did. */
 export type PassRound = {
@@ -46,7 +47,7 @@ export async function earliestDue(
     const passFailed = round.failed.some((f) => f.capability === capability);
     if (due <= now && !round.more && !passFailed)
       round.failed.push({ capability, message: "work is due that its pass did not take" });
-    earliest = earliest === null ? due : Math.min(earliest, due);
+    earliest = earliest === null ? due : min(earliest, due);
   }
   return earliest;
 }

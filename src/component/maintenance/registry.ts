@@ -15,6 +15,7 @@ import {
   sweepDue,
 } from "./due.js";
 import type { MaintenancePass } from "./kick.js";
+import { min } from "../lib/math.js";
 
 /**
  * Every capability's part of the maintenance loop, by name. A new capability
@@ -29,7 +30,7 @@ export const capabilities = {
       const due = [await rateLimitsDue(ctx), await pendingDue(ctx.db), await statsDue(ctx)].filter(
         (d) => d !== null,
       );
-      return due.length === 0 ? null : Math.min(...due);
+      return due.length === 0 ? null : min(...due);
     },
     backlog: rateLimitsBacklog,
   },

@@ -1,4 +1,5 @@
 import { DAY, HOUR, MINUTE, SECOND } from "../lib/time.js";
+import { max, min } from "../lib/math.js";
 
 /**
  * Pure scheduling rules of the maintenance loop (no `ctx`): when a wake-up
@@ -53,13 +54,13 @@ export function staleViewCovers(at: number | null, now: number, dueAt: number): 
  * first, the caller retries and sees the new schedule.
  */
 export function liveTickCovers(at: number, now: number, dueAt: number): boolean {
-  return at <= Math.max(dueAt, now);
+  return at <= max(dueAt, now);
 }
 
 /** Back-off before retrying after `failures` consecutive failing ticks (0: none). */
 export function failureBackoff(failures: number): number {
   if (failures <= 0) return 0;
-  return Math.min(BUSY_TICK_MS * 2 ** Math.min(failures, 30), MAX_FAILURE_BACKOFF_MS);
+  return min(BUSY_TICK_MS * 2 ** min(failures, 30), MAX_FAILURE_BACKOFF_MS);
 }
 
 /**
@@ -74,6 +75,6 @@ export function nextTickAt(
 ): number | null {
   let at = more ? now + BUSY_TICK_MS : nextDue;
   if (at === null) return null;
-  at = Math.max(at, now + BUSY_TICK_MS, now + failureBackoff(failures));
-  return Math.min(at, now + MAX_TICK_DELAY_MS);
+  at = max(at, now + BUSY_TICK_MS, now + failureBackoff(failures));
+  return min(at, now + MAX_TICK_DELAY_MS);
 }

@@ -42,6 +42,7 @@ import { advance, decide, idleAt, type Decision } from "./math.js";
 import type { RateLimitConfig, RateLimitState } from "./model.js";
 import { readShard, stateOf, storedTarget, writeState, type Target } from "./shards.js";
 import { foldAdmitted } from "./stats.js";
+import { max } from "../lib/math.js";
 
 /**
  * Most pending rows a decision reads for one key after its starting point
@@ -178,8 +179,8 @@ export function foldRows(
 ): RateLimitState | null {
   let st = state;
   for (const row of rows) {
-    const t = Math.max(row.ts, st?.ts ?? row.ts);
-    st = s.algorithm.take(s, advance(s, st, seed, t), row.count, Math.max(row.logAt ?? t, t));
+    const t = max(row.ts, st?.ts ?? row.ts);
+    st = s.algorithm.take(s, advance(s, st, seed, t), row.count, max(row.logAt ?? t, t));
   }
   return st;
 }
@@ -214,7 +215,7 @@ export function decideOnApplied(
 function both(a: Decision, b: Decision): Decision {
   if (a.ok && b.ok) return a;
   const wait = (d: Decision) => (d.ok ? 0 : d.needSecondShard ? 0 : d.retryAfter);
-  return { ok: false, retryAfter: Math.max(wait(a), wait(b)) };
+  return { ok: false, retryAfter: max(wait(a), wait(b)) };
 }
 
 /** Records an admitted asynchronous call: one append, nothing read. */

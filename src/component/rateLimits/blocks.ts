@@ -17,6 +17,7 @@ import { ensureMaintenance } from "../maintenance/kick.js";
 import { assertLimitName, normalizeConfig } from "./config.js";
 import type { Block, RateLimitConfig } from "./model.js";
 import { activeBlock, hostTarget, readShards } from "./shards.js";
+import { max } from "../lib/math.js";
 
 /** Longest block reason, in UTF-8 bytes (it is shown on an admin page). */
 export const MAX_REASON_BYTES = 512;
@@ -62,7 +63,7 @@ export async function blockKey(
       ...(shard === 0 ? { blockName: t.name } : {}),
     };
     if (doc) {
-      await ctx.db.patch("rateLimits", doc._id, { ...fields, idleAt: Math.max(doc.idleAt, until) });
+      await ctx.db.patch("rateLimits", doc._id, { ...fields, idleAt: max(doc.idleAt, until) });
     } else {
       // No state: the key's calls start from the algorithm's initial state, as without a document.
       await ctx.db.insert("rateLimits", {

@@ -7,6 +7,7 @@
  * as it does in Node and browsers.
  */
 import { ErrorCode, guardError } from "../lib/errors.js";
+import { abs, floor, max, min, round } from "../lib/math.js";
 
 export type CalendarUnit = "hour" | "day" | "week" | "month";
 export const CALENDAR_UNITS: readonly CalendarUnit[] = ["hour", "day", "week", "month"];
@@ -133,18 +134,18 @@ const CHUNK = 7 * DAY;
 type Label = { unit: number; offset: number };
 
 /** Days since 1970-01-01 of a wall-clock reading (ms, as if UTC). */
-const dayIndex = (wall: number) => Math.floor(wall / DAY);
+const dayIndex = (wall: number) => floor(wall / DAY);
 
 /** The unit index of a wall-clock reading: hours, days, weeks or months since 1970. */
 function unitOf(c: Calendar, wall: number): number {
   switch (c.per) {
     case "hour":
-      return Math.floor(wall / HOUR);
+      return floor(wall / HOUR);
     case "day":
       return dayIndex(wall);
     case "week":
       // 1970-01-01 was a Thursday (weekday 4).
-      return Math.floor((dayIndex(wall) + 4 - c.weekStartsOn) / 7);
+      return floor((dayIndex(wall) + 4 - c.weekStartsOn) / 7);
     case "month": {
       const d = new Date(wall);
       return d.getUTCFullYear() * 12 + d.getUTCMonth();
@@ -162,7 +163,7 @@ function unitStart(c: Calendar, u: number): number {
     case "week":
       return (u * 7 - 4 + c.weekStartsOn) * DAY;
     case "month":
-      return Date.UTC(Math.floor(u / 12), ((u % 12) + 12) % 12, 1);
+      return Date.UTC(floor(u / 12), ((u % 12) + 12) % 12, 1);
   }
 }
 
@@ -173,7 +174,7 @@ function labelAt(c: Calendar, t: number, offset = offsetAt(c.timeZone, t)): Labe
 
 const sameLabel = (a: Label, b: Label) => a.unit === b.unit && a.offset === b.offset;
 
-const floorSecond = (t: number) => Math.floor(t / SECOND) * SECOND;
+const floorSecond = (t: number) => floor(t / SECOND) * SECOND;
 
 /**
  * The last transition in (lo, hi], given the offset at `hi`: the first whole
@@ -185,7 +186,7 @@ function lastTransition(zone: string, lo: number, hi: number, offset: number) {
   // Step back a chunk at a time until a different offset is seen.
   for (;;) {
     if (a <= lo) return undefined;
-    a = Math.max(lo, a - CHUNK);
+    a = max(lo, a - CHUNK);
     if (offsetAt(zone, a) !== offset) break;
     b = a;
   }
@@ -208,7 +209,7 @@ function firstTransition(zone: string, lo: number, hi: number, offset: number) {
   let b = a;
   for (;;) {
     if (b >= hi) return undefined;
-    b = Math.min(hi, b + CHUNK);
+    b = min(hi, b + CHUNK);
     if (offsetAt(zone, b) !== offset) break;
     a = b;
   }
@@ -300,7 +301,7 @@ function findNext(c: Calendar, t: number): number {
  */
 export function unitsBetween(c: Calendar, from: number, to: number): number {
   const unit = (t: number) => unitOf(c, t + offsetAt(c.timeZone, t));
-  return Math.max(1, unit(to) - unit(from));
+  return max(1, unit(to) - unit(from));
 }
 
 function pad(n: number, width = 2): string {
@@ -310,10 +311,10 @@ function pad(n: number, width = 2): string {
 /** `t` as ISO 8601 local time with the zone's offset, e.g. "2026-03-09T00:00:00-04:00". */
 export function localIso(timeZone: string, t: number): string {
   const p = localParts(timeZone, t);
-  const off = Math.round(offsetAt(timeZone, t) / 60_000);
+  const off = round(offsetAt(timeZone, t) / 60_000);
   const sign = off < 0 ? "-" : "+";
-  const abs = Math.abs(off);
-  const zone = `${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+  const minutes = abs(off);
+  const zone = `${sign}${pad(floor(minutes / 60))}:${pad(minutes % 60)}`;
   return `${pad(p.y, 4)}-${pad(p.m)}-${pad(p.d)}T${pad(p.h)}:${pad(p.min)}:${pad(p.s)}${zone}`;
 }
 

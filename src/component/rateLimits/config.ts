@@ -12,6 +12,7 @@ import {
 import { configError } from "./algorithms/shared.js";
 import { applyUpdatesOf, type RateLimitConfig } from "./model.js";
 import { EPS, round2 } from "./numeric.js";
+import { ceil, max } from "../lib/math.js";
 
 /** Longest limit name, in UTF-8 bytes. */
 export const MAX_NAME_BYTES = 256;
@@ -226,7 +227,7 @@ export function assertCount(count: unknown, name = "limit"): asserts count is nu
 function maxCount(c: NormalizedConfig, reserve: boolean): number {
   const s = shardConfig(c);
   const fits = c.algorithm.capacity(s) * (c.shards >= MIN_CHOOSE_TWO ? 2 : 1);
-  return reserve ? Math.max(fits, c.algorithm.reserveLimit(s)) : fits;
+  return reserve ? max(fits, c.algorithm.reserveLimit(s)) : fits;
 }
 
 /**
@@ -268,8 +269,8 @@ function tooLargeMessage(
   const reads = c.shards >= MIN_CHOOSE_TWO ? 2 : 1;
   // Whole-unit algorithms admit whole units per shard, so each shard needs ceil(count / reads).
   const needed = c.algorithm.wholeUnits
-    ? c.shards * Math.ceil(count / reads)
-    : Math.ceil((count * c.shards) / reads);
+    ? c.shards * ceil(count / reads)
+    : ceil((count * c.shards) / reads);
   const hint =
     fewer > 0 ? `use at most ${fewer} shard${fewer === 1 ? "" : "s"}` : "use fewer shards";
   return `${head} (${option} ${round2(c.capacity)} over ${c.shards} shards; a call reads ${reads}). To fit it, ${hint}, or raise the ${option} to ${needed} with ${c.shards} shards.`;
@@ -280,5 +281,5 @@ function reserveHint(c: NormalizedConfig, count: number, reserve: boolean): stri
   if (!reserve) return count <= maxCount(c, true) + EPS ? ", or pass reserve: true" : "";
   if (c.maxReserved === undefined) return "";
   if (count > maxCount({ ...c, maxReserved: Infinity }, true) + EPS) return "";
-  return `, or raise maxReserved to at least ${Math.ceil(count - c.capacity)}`;
+  return `, or raise maxReserved to at least ${ceil(count - c.capacity)}`;
 }

@@ -9,6 +9,7 @@ import { remainingFrom } from "./algorithms/shared.js";
 import { MIN_CHOOSE_TWO, normalizeConfig, shardConfig, type NormalizedConfig } from "./config.js";
 import type { RateLimitConfig, RateLimitState } from "./model.js";
 import { EPS, firstTime } from "./numeric.js";
+import { ceil, floor, max, min } from "../lib/math.js";
 
 /** Brings any state (null: no document) forward to `t`. */
 export function advance(
@@ -70,12 +71,12 @@ function admitAt(
   // 2. Two shards that have enough together: split so both end with the same remainder.
   const [a, b] = shards;
   if (shards.length === 2 && a !== undefined && b !== undefined) {
-    const whole = (x: number) => (alg.wholeUnits ? Math.floor(x + EPS) : x);
+    const whole = (x: number) => (alg.wholeUnits ? floor(x + EPS) : x);
     const [left0, left1] = [whole(a.left), whole(b.left)];
     if (left0 >= 0 && left1 >= 0 && left0 + left1 + EPS >= count) {
       let first = (count + left0 - left1) / 2;
-      if (alg.wholeUnits) first = Math.floor(first);
-      first = Math.min(Math.max(first, count - left1, 0), left0, count);
+      if (alg.wholeUnits) first = floor(first);
+      first = min(max(first, count - left1, 0), left0, count);
       return {
         writes: [
           { shard: a.shard, state: alg.take(s, a.state, first, t) },
@@ -142,7 +143,7 @@ export function decide(
  */
 export function idleAt(s: ShardConfig, state: RateLimitState, seed: string, now: number): number {
   const alg = s.algorithm;
-  const t0 = Math.max(now, state.ts);
+  const t0 = max(now, state.ts);
   const idleBy = (t: number) => alg.idle(s, alg.advance(s, state, seed, t), t);
   if (idleBy(t0)) return t0;
   // The algorithm's guess, checked to be the first idle ms the search would
@@ -150,7 +151,7 @@ export function idleAt(s: ShardConfig, state: RateLimitState, seed: string, now:
   // admitted call.
   const guess = alg.idleGuess?.(s, state);
   if (guess !== undefined && Number.isFinite(guess)) {
-    const d = Math.max(1, Math.ceil(guess - t0));
+    const d = max(1, ceil(guess - t0));
     if (d <= 2 ** 52 && idleBy(t0 + d) && (d === 1 || !idleBy(t0 + d - 1))) return t0 + d;
   }
   return t0 + firstTime(t0, idleBy);

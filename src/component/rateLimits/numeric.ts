@@ -1,4 +1,5 @@
 import { ErrorCode, guardError } from "../lib/errors.js";
+import { floor, round } from "../lib/math.js";
 
 /** Float slack for comparisons of token counts (token buckets refill continuously). */
 export const EPS = 1e-9;
@@ -22,7 +23,7 @@ export function firstTime(now: number, ok: (t: number) => boolean): number {
     hi *= 2;
   }
   while (hi - lo > 1) {
-    const mid = lo + Math.floor((hi - lo) / 2);
+    const mid = lo + floor((hi - lo) / 2);
     if (ok(now + mid)) hi = mid;
     else lo = mid;
   }
@@ -30,5 +31,5 @@ export function firstTime(now: number, ok: (t: number) => boolean): number {
 }
 
 export function round2(x: number): number {
-  return Math.round(x * 100) / 100;
+  return round(x * 100) / 100;
 }

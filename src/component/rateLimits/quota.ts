@@ -7,6 +7,7 @@
  * next periods, `limit` each.
  */
 import { nextPeriodStart, periodStart, unitsBetween, type Calendar } from "./calendar.js";
+import { max } from "../lib/math.js";
 
 /** A quota's maxReserved is at most this many periods' `limit` (and is that by default). */
 export const MAX_DEBT_PERIODS = 1000;
@@ -28,7 +29,7 @@ export function advanceQuota(p: QuotaParams, st: QuotaState, t: number): QuotaSt
   const start = periodStart(p.calendar, t);
   if (start <= st.ts) return st;
   const paid = unitsBetween(p.calendar, st.ts, start) * p.limit;
-  return { value: Math.max(0, st.value - paid), ts: start };
+  return { value: max(0, st.value - paid), ts: start };
 }
 
 /** When the period of a state ends: the `resetsAt` a UI shows. */

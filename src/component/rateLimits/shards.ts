@@ -11,6 +11,7 @@ import { assertKey, assertString } from "../lib/validate.js";
 import type { Engine } from "./algorithms/index.js";
 import { MAX_NAME_BYTES, MAX_SHARDS, assertLimitName } from "./config.js";
 import type { RateLimitState } from "./model.js";
+import { floor, max } from "../lib/math.js";
 
 /** A limit's (name, key), checked once at the boundary. `key` "" is the name's shared value. */
 export type Target = {
@@ -115,7 +116,7 @@ export function blockedDecision(doc: BlockFields | null, now: number) {
 
 /** A document's `idleAt` never falls before its block ends. */
 export function keepWhileBlocked(doc: BlockFields | null, idleAt: number): number {
-  return Math.max(idleAt, doc?.blockedUntil ?? 0);
+  return max(idleAt, doc?.blockedUntil ?? 0);
 }
 
 /**
@@ -135,5 +136,5 @@ export async function blockSeenFrom(
 }
 
 export function randomInt(n: number): number {
-  return Math.floor(Math.random() * n);
+  return floor(Math.random() * n);
 }

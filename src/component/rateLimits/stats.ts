@@ -26,6 +26,7 @@ import type { Doc } from "../_generated/dataModel.js";
 import type { MutationCtx, QueryCtx } from "../_generated/server.js";
 import { DAY, HOUR, MINUTE } from "../lib/time.js";
 import { ensureMaintenance, type MaintenanceResult } from "../maintenance/kick.js";
+import { floor, max, min } from "../lib/math.js";
 
 /** Counts of calls: the fields every stats row, aggregate and result carries. */
 const countFields = { allowed: v.number(), denied: v.number(), consumed: v.number() };
@@ -102,7 +103,7 @@ export type Counts = { allowed: number; denied: number; consumed: number };
 
 /** The start of the UTC hour holding `t`. */
 export function hourOf(t: number): number {
-  return Math.floor(t / HOUR) * HOUR;
+  return floor(t / HOUR) * HOUR;
 }
 
 /** When the stats of the hour starting at `hour` are folded. */
@@ -144,7 +145,7 @@ export async function admittedStats(
     // The first count of this hour in this document: make sure a tick folds it
     // (and the appended hour). A loop running late is not rushed: a tick within
     // STATS_DELAY_MS will do.
-    await ensureMaintenance(ctx, now, Math.max(statsDueAt(held ?? hour), now + STATS_DELAY_MS));
+    await ensureMaintenance(ctx, now, max(statsDueAt(held ?? hour), now + STATS_DELAY_MS));
   }
   allowed += 1;
   consumed += count;
@@ -321,5 +322,5 @@ export async function statsDue(ctx: QueryCtx): Promise<number | null> {
   if (key !== null) due.push(key.hour + KEY_STATS_RETENTION_MS + HOUR);
   const name = await ctx.db.query("rateLimitStatsByName").withIndex("by_hour").first();
   if (name !== null) due.push(name.hour + NAME_STATS_RETENTION_MS + HOUR);
-  return due.length === 0 ? null : Math.min(...due);
+  return due.length === 0 ? null : min(...due);
 }

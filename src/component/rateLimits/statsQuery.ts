@@ -11,6 +11,7 @@ import { isZoneName, periodStart } from "./calendar.js";
 import { assertLimitName } from "./config.js";
 import { KEY_STATS_RETENTION_MS, hourOf, type Counts } from "./stats.js";
 import type { StatsArgs, StatsResult } from "./stats.js";
+import { ceil, floor, max, min } from "../lib/math.js";
 
 /** Longest range one `stats` call reads (hours: 744 aggregates at most). */
 export const MAX_STATS_RANGE_MS = 31 * DAY;
@@ -63,7 +64,7 @@ function add(into: Counts, d: Counts) {
  * exact for zones whose offset is a whole number of hours, as almost all are).
  */
 function localDay(timeZone: string | undefined): (hour: number) => number {
-  if (timeZone === undefined || timeZone === "UTC") return (hour) => Math.floor(hour / DAY) * DAY;
+  if (timeZone === undefined || timeZone === "UTC") return (hour) => floor(hour / DAY) * DAY;
   if (!isZoneName(timeZone)) {
     throw guardError(
       ErrorCode.INVALID_ARGUMENT,
@@ -83,7 +84,7 @@ export async function readStats(ctx: QueryCtx, args: StatsArgs, now: number): Pr
   const dayOf = localDay(args.timeZone);
   const { name, key } = args;
   // Hours that start inside [from, to).
-  const lo = Math.ceil(args.from / HOUR) * HOUR;
+  const lo = ceil(args.from / HOUR) * HOUR;
   const hi = args.to;
   const hours: Hour[] = (
     key === undefined
@@ -162,7 +163,7 @@ async function topDenied(
         q
           .eq("name", name)
           .eq("key", key)
-          .gte("hour", Math.max(lo, hourOf(kept)))
+          .gte("hour", max(lo, hourOf(kept)))
           .lt("hour", hi),
       )
       .take(MAX_STATS_HOURS);
@@ -181,8 +182,8 @@ async function completeUntil(ctx: QueryCtx, now: number): Promise<number> {
     .query("rateLimits")
     .withIndex("by_statsHour", (q) => q.gte("statsHour", 0))
     .first();
-  if (held?.statsHour !== undefined) until = Math.min(until, held.statsHour);
+  if (held?.statsHour !== undefined) until = min(until, held.statsHour);
   const row = await ctx.db.query("rateLimitStatRows").withIndex("by_hour").first();
-  if (row !== null) until = Math.min(until, row.hour);
+  if (row !== null) until = min(until, row.hour);
   return until;
 }

@@ -52,6 +52,7 @@ import {
   type Target,
 } from "./shards.js";
 import * as stats from "./stats.js";
+import { max, min } from "../lib/math.js";
 
 export { hostTarget, type Target } from "./shards.js";
 
@@ -228,7 +229,7 @@ async function settle(ctx: MutationCtx, e: Evaluated, now: number) {
       : {};
     const engine = c.config.algorithm;
     if (await writeState(ctx, t, w.shard, doc, engine, w.state, w.idleAt, counters))
-      firstIdleAt = Math.min(firstIdleAt, w.idleAt);
+      firstIdleAt = min(firstIdleAt, w.idleAt);
   }
   if (firstIdleAt < Infinity) await ensureMaintenance(ctx, now, sweepDue(firstIdleAt));
 }
@@ -309,12 +310,12 @@ export async function limitAll(
   const denied = evaluated.filter((e) => !e.decision.ok);
   const firstDenied = denied[0];
   if (firstDenied !== undefined) {
-    const retryAfter = Math.max(...denied.map((e) => (e.decision.ok ? 0 : e.decision.retryAfter)));
+    const retryAfter = max(...denied.map((e) => (e.decision.ok ? 0 : e.decision.retryAfter)));
     for (const e of denied) await settle(ctx, e, now);
     return { ok: false, retryAfter, results, denied: firstDenied.call.target.name };
   }
   for (const e of evaluated) await settle(ctx, e, now);
-  const wait = Math.max(...results.map((r) => r.retryAfter ?? 0));
+  const wait = max(...results.map((r) => r.retryAfter ?? 0));
   return wait > 0 ? { ok: true, retryAfter: wait, results } : { ok: true, results };
 }
 
@@ -342,7 +343,7 @@ export async function reset(ctx: MutationCtx, t: Target, now: number): Promise<v
     }
     await ctx.db.patch("rateLimits", doc._id, {
       state: undefined,
-      idleAt: Math.max(block?.until ?? 0, marked ? now + RESET_MARK_MS : 0),
+      idleAt: max(block?.until ?? 0, marked ? now + RESET_MARK_MS : 0),
       statsHour: undefined,
       statsAllowed: undefined,
       statsConsumed: undefined,

@@ -12,6 +12,7 @@
  * log fits `MAX_LOG_BYTES` (see `fitsBudget`).
  */
 import { ErrorCode, guardError } from "../lib/errors.js";
+import { ceil, floor, max, min } from "../lib/math.js";
 
 /** Most entries a state holds. */
 export const MAX_ENTRIES = 40;
@@ -34,7 +35,7 @@ export type Entry = { f: number; t: number; n: number; late: number };
 
 /** Time resolution: 1 ms up to a period of 65.5 s, else period / 2^16 (times round up). */
 export function quantum(period: number): number {
-  return Math.max(1, period / 2 ** 16);
+  return max(1, period / 2 ** 16);
 }
 
 /** An entry this codec cannot write, or entries out of order: a bug of ours, INTERNAL. */
@@ -44,24 +45,24 @@ export function internal(message: string) {
 
 /** Whole quanta from the anchor to `t`, rounded up: times only ever move later. */
 function quantaFrom(anchor: number, t: number, q: number): number {
-  return Math.ceil((t - anchor) / q - 1e-9);
+  return ceil((t - anchor) / q - 1e-9);
 }
 
 /** The three integers stored for an entry, given its `t` in quanta from the anchor. */
 function fields(e: Entry, q: number): { span: number; head: number } {
   if (e.n > MAX_ENTRY_COUNT) throw internal("entry count too large");
   // Rounding `f` up moves every modelled time later, so `late` still holds.
-  const span = Math.floor((e.t - e.f) / q + 1e-9);
+  const span = floor((e.t - e.f) / q + 1e-9);
   // No admission is later than t, nor a modelled time earlier than f: late <= span.
-  const late = span === 0 ? 0 : Math.ceil((e.late / (span * q)) * LATE_STEPS - 1e-9);
-  return { span, head: e.n * (LATE_STEPS + 1) + Math.min(LATE_STEPS, Math.max(0, late)) };
+  const late = span === 0 ? 0 : ceil((e.late / (span * q)) * LATE_STEPS - 1e-9);
+  return { span, head: e.n * (LATE_STEPS + 1) + min(LATE_STEPS, max(0, late)) };
 }
 
 function writeVarint(out: number[], x: number): void {
   let rest = x;
   while (rest >= 128) {
     out.push((rest % 128) + 128);
-    rest = Math.floor(rest / 128);
+    rest = floor(rest / 128);
   }
   out.push(rest);
 }
@@ -92,7 +93,7 @@ export function encodeLog(period: number, anchor: number, entries: Entry[]): Arr
 function entryOf(anchor: number, q: number, at: number, span: number, head: number): Entry {
   const t = anchor + at * q;
   const late = ((head % (LATE_STEPS + 1)) * span * q) / LATE_STEPS;
-  return { t, f: t - span * q, n: Math.floor(head / (LATE_STEPS + 1)), late };
+  return { t, f: t - span * q, n: floor(head / (LATE_STEPS + 1)), late };
 }
 
 export function decodeLog(period: number, anchor: number, log: ArrayBuffer): Entry[] {

@@ -34,6 +34,7 @@ import {
   quantum,
   type Entry,
 } from "./windowCodec.js";
+import { abs, ceil, floor, max, min } from "../lib/math.js";
 
 export { MAX_ENTRIES, MAX_ENTRY_COUNT } from "./windowCodec.js";
 /** Cells per period: an entry never spans more than one cell. */
@@ -63,7 +64,7 @@ type Window = { anchor: number; entries: Entry[] };
 /** Cell width: a whole number of quanta, at most period / 16. */
 export function cellWidth(period: number): number {
   const q = quantum(period);
-  return q * Math.max(1, Math.floor(period / CELLS / q));
+  return q * max(1, floor(period / CELLS / q));
 }
 
 function decode(p: WindowParams, st: StoredWindow): Window {
@@ -83,13 +84,13 @@ function encode(p: WindowParams, w: Window): StoredWindow {
 
 /** How many admissions the model may count as expired before they are known to be. */
 export function slackOf(p: WindowParams): number {
-  return Math.floor((p.capacity ?? 0) * SLACK);
+  return floor((p.capacity ?? 0) * SLACK);
 }
 
 /** Admissions of an even run (n, `step` apart) at or before `d` after its first. */
 function runUpTo(n: number, step: number, d: number): number {
   if (d < 0) return 0;
-  return step === 0 ? n : Math.min(n, 1 + Math.floor(d / step + 1e-9));
+  return step === 0 ? n : min(n, 1 + floor(d / step + 1e-9));
 }
 
 /**
@@ -112,7 +113,7 @@ function liveAfter(e: Entry, x: number, slack: number): number {
   const d = x - e.f;
   const even = evenAfter(e, d);
   if (e.late === 0 || even === e.n) return even;
-  return Math.max(even, Math.min(e.n - 1, evenAfter(e, d - e.late) - slack));
+  return max(even, min(e.n - 1, evenAfter(e, d - e.late) - slack));
 }
 
 function liveIn(p: WindowParams, w: Window, t: number): number {
@@ -135,16 +136,16 @@ function stepOf(e: Entry): number {
 function displacement(a: Entry, b: Entry): number {
   const n = a.n + b.n;
   const step = (b.t - a.f) / (n - 1);
-  const endOfA = Math.abs((a.n - 1) * (step - stepOf(a)));
+  const endOfA = abs((a.n - 1) * (step - stepOf(a)));
   // Differences of times only: the cost is the same wherever the clock starts.
-  const startOfB = Math.abs(a.n * step - (b.f - a.f));
+  const startOfB = abs(a.n * step - (b.f - a.f));
   return (a.n * endOfA + b.n * startOfB) / 2;
 }
 
 /** Admissions of an even run strictly before `d` after its first. */
 function runBefore(n: number, step: number, d: number): number {
   if (d <= 0) return 0;
-  return step === 0 ? n : Math.min(n, Math.ceil(d / step - 1e-9));
+  return step === 0 ? n : min(n, ceil(d / step - 1e-9));
 }
 
 /**
@@ -160,11 +161,11 @@ const IRREGULAR_COST = 1 / 4;
 function mergeCost(a: Entry, b: Entry): number {
   const n = a.n + b.n;
   const step = (b.t - a.f) / (n - 1);
-  const drift = Math.max(
-    Math.abs(runUpTo(n, step, a.t - a.f) - a.n),
-    Math.abs(runBefore(n, step, b.f - a.f) - a.n),
+  const drift = max(
+    abs(runUpTo(n, step, a.t - a.f) - a.n),
+    abs(runBefore(n, step, b.f - a.f) - a.n),
   );
-  const irregular = Math.max(a.late > 0 ? a.n : 0, b.late > 0 ? b.n : 0);
+  const irregular = max(a.late > 0 ? a.n : 0, b.late > 0 ? b.n : 0);
   return drift + IRREGULAR_COST * irregular;
 }
 
@@ -177,7 +178,7 @@ function merged(a: Entry, b: Entry): Entry {
 function isEvenRun(a: Entry, b: Entry): boolean {
   if (a.late > 0 || b.late > 0 || b.f <= a.t) return false;
   const gap = b.f - a.t;
-  return [a, b].every((e) => e.n === 1 || (e.f < e.t && Math.abs(stepOf(e) - gap) < 1e-6));
+  return [a, b].every((e) => e.n === 1 || (e.f < e.t && abs(stepOf(e) - gap) < 1e-6));
 }
 
 /**
@@ -188,15 +189,15 @@ function isEvenRun(a: Entry, b: Entry): boolean {
  */
 function mergedLate(a: Entry, b: Entry): number {
   const step = (b.t - a.f) / (a.n + b.n - 1);
-  const aShift = Math.max(0, (a.n - 1) * (stepOf(a) - step));
-  const bShift = Math.max(0, b.f - a.f - a.n * step);
-  return Math.min(b.t - a.f, Math.max(a.late + aShift, b.late + bShift));
+  const aShift = max(0, (a.n - 1) * (stepOf(a) - step));
+  const bShift = max(0, b.f - a.f - a.n * step);
+  return min(b.t - a.f, max(a.late + aShift, b.late + bShift));
 }
 
 /** Merges the adjacent pair that costs least (`mergeCost`), preferring pairs in one cell. */
 function mergeOnce(p: WindowParams, w: Window): void {
   const width = cellWidth(p.period);
-  const cell = (x: number) => Math.floor((x - w.anchor) / width + 1e-9);
+  const cell = (x: number) => floor((x - w.anchor) / width + 1e-9);
   let best: { i: number; a: Entry; b: Entry } | undefined;
   let bestCost = Infinity;
   let bestMoved = Infinity;
@@ -231,7 +232,7 @@ function mergeOnce(p: WindowParams, w: Window): void {
  */
 function prune(p: WindowParams, w: Window, t: number): Window {
   const width = cellWidth(p.period);
-  const cells = Math.max(0, Math.floor((t - p.period - w.anchor) / width + 1e-9));
+  const cells = max(0, floor((t - p.period - w.anchor) / width + 1e-9));
   const anchor = w.anchor + cells * width;
   return { anchor, entries: w.entries.filter((e) => e.t > anchor) };
 }
@@ -239,7 +240,7 @@ function prune(p: WindowParams, w: Window, t: number): Window {
 /** Rounds a time up to the anchor's quantum grid (times are never modelled early). */
 function onGrid(p: WindowParams, anchor: number, t: number): number {
   const q = quantum(p.period);
-  return anchor + Math.ceil((t - anchor) / q - 1e-9) * q;
+  return anchor + ceil((t - anchor) / q - 1e-9) * q;
 }
 
 // ---------------------------------------------------------------------------
@@ -251,7 +252,7 @@ export function emptyWindow(p: WindowParams, now: number): StoredWindow {
   const width = cellWidth(p.period);
   return {
     value: 0,
-    ts: now - Math.ceil(p.period / width - 1e-9) * width,
+    ts: now - ceil(p.period / width - 1e-9) * width,
     log: new ArrayBuffer(0),
   };
 }
@@ -263,7 +264,7 @@ export function emptyWindow(p: WindowParams, now: number): StoredWindow {
  * decision ever needs an entry the state has dropped.
  */
 export function windowDecisionTime(p: WindowParams, st: StoredWindow, now: number): number {
-  return Math.max(now, st.ts + p.period);
+  return max(now, st.ts + p.period);
 }
 
 /** Brings a state to time `t`: prunes expired entries. */
@@ -295,7 +296,7 @@ export function logWindow(
 ): StoredWindow {
   if (count === 0) return st;
   const w = decode(p, st);
-  const t = onGrid(p, w.anchor, Math.max(at, w.anchor));
+  const t = onGrid(p, w.anchor, max(at, w.anchor));
   const entries = [...w.entries];
   let i = entries.length;
   let last = entries[i - 1];

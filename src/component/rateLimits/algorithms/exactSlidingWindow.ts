@@ -3,6 +3,7 @@ import type { RateLimitState, SlidingWindowConfig } from "../model.js";
 import { EPS, firstTime } from "../numeric.js";
 import { configError, corruptState, finite, rateAndPeriod, remainingFrom } from "./shared.js";
 import type { Algorithm, ShardConfig } from "./types.js";
+import { floor, max } from "../../lib/math.js";
 
 /** Largest `rate` for `precision: "exact"`: the log then holds at most 2 * 1000 entries. */
 export const MAX_EXACT_RATE = 1000;
@@ -63,12 +64,12 @@ function logAt(state: RateLimitState, count: number, t: number, at: number): Rat
   const n = log[i - 1];
   if (before === at && n !== undefined) log[i - 1] = n + count;
   else log.splice(i, 0, at, count);
-  return { value: state.value + count, ts: Math.max(state.ts, t), log };
+  return { value: state.value + count, ts: max(state.ts, t), log };
 }
 
 /** Whole admissions a shard holds. */
 function wholeCapacity(s: ShardConfig): number {
-  return Math.floor(s.capacity + EPS);
+  return floor(s.capacity + EPS);
 }
 
 /**
@@ -129,7 +130,7 @@ export const exactSlidingWindow: Algorithm<SlidingWindowConfig> = {
   initial: (_s, _seed, now) => ({ value: 0, ts: now, log: [] }),
   advance: (s, state, _seed, t) => {
     // A clock that steps back never un-prunes entries: it counts as `ts`.
-    const horizon = Math.max(t, state.ts) - s.period;
+    const horizon = max(t, state.ts) - s.period;
     const log = pairs(state);
     let i = 0;
     let at = log[0];
@@ -139,7 +140,7 @@ export const exactSlidingWindow: Algorithm<SlidingWindowConfig> = {
     }
     if (i === 0) return t <= state.ts ? state : { ...state, ts: t };
     const kept = log.slice(i);
-    return { value: sumLog(kept), ts: Math.max(state.ts, t), log: kept };
+    return { value: sumLog(kept), ts: max(state.ts, t), log: kept };
   },
   remaining: (s, state) => wholeCapacity(s) - sumLog(pairs(state)),
   capacity: wholeCapacity,
@@ -172,9 +173,9 @@ export const exactSlidingWindow: Algorithm<SlidingWindowConfig> = {
       }
     }
     return {
-      state: { value: sumLog(log), ts: Math.max(state.ts, t), log },
+      state: { value: sumLog(log), ts: max(state.ts, t), log },
       credited: amount - left,
     };
   },
-  decisionTime: (_s, states, now) => Math.max(now, ...states.map((st) => st?.ts ?? now)),
+  decisionTime: (_s, states, now) => max(now, ...states.map((st) => st?.ts ?? now)),
 };

@@ -11,6 +11,7 @@ import {
   tokens,
 } from "./shared.js";
 import type { Algorithm, ShardConfig } from "./types.js";
+import { ceil, floor, imul, min } from "../../lib/math.js";
 
 /** Stored: `value` tokens left in the window that starts at `ts`. */
 export const vFixedWindowState = v.object({
@@ -24,7 +25,7 @@ export function hash32(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
+    h = imul(h, 0x01000193);
   }
   return h >>> 0;
 }
@@ -36,8 +37,8 @@ export function hash32(text: string): number {
  * deterministic, so a swept (idle) key comes back with the same windows.
  */
 export function fixedWindowStart(s: ShardConfig, seed: string, now: number): number {
-  const origin = s.start ?? Math.floor((hash32(seed) / 2 ** 32) * s.period);
-  return origin + Math.floor((now - origin) / s.period) * s.period;
+  const origin = s.start ?? floor((hash32(seed) / 2 ** 32) * s.period);
+  return origin + floor((now - origin) / s.period) * s.period;
 }
 
 /**
@@ -83,7 +84,7 @@ export const fixedWindow: Algorithm<FixedWindowConfig> = {
   // With no state and no `start`, the peer starts the window at random.
   peerProjection: (existing, config, now, count) => {
     const max = config.capacity ?? config.rate;
-    const start = config.start ?? now - Math.floor(Math.random() * config.period);
+    const start = config.start ?? now - floor(Math.random() * config.period);
     return projectFixedWindow(
       existing ?? { value: max, ts: start },
       config.rate,
@@ -95,16 +96,16 @@ export const fixedWindow: Algorithm<FixedWindowConfig> = {
   },
   initial: (s, seed, now) => ({ value: s.capacity, ts: fixedWindowStart(s, seed, now) }),
   advance: (s, state, _seed, t) => {
-    const windows = Math.floor((t - state.ts) / s.period);
+    const windows = floor((t - state.ts) / s.period);
     if (windows <= 0) return state;
     return {
-      value: Math.min(s.capacity, state.value + windows * s.rate),
+      value: min(s.capacity, state.value + windows * s.rate),
       ts: state.ts + windows * s.period,
     };
   },
   ...tokens,
   // Full again at the start of the window whose allowances cover what is missing.
-  idleGuess: (s, state) => state.ts + Math.ceil((s.capacity - state.value) / s.rate) * s.period,
+  idleGuess: (s, state) => state.ts + ceil((s.capacity - state.value) / s.rate) * s.period,
   reserveLimit: debtReserveLimit,
   reserve: reserveAsDebt,
   windowStart: (s, state, seed, now) =>

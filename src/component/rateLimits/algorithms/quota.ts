@@ -17,6 +17,7 @@ import {
   reserveAsDebt,
 } from "./shared.js";
 import type { Algorithm, ShardConfig } from "./types.js";
+import { max, min } from "../../lib/math.js";
 
 /** Stored: `value` used in the period that starts at `ts`. */
 export const vQuotaState = v.object({ alg: v.literal("quota"), value: v.number(), ts: v.number() });
@@ -74,7 +75,7 @@ export const quota: Algorithm<QuotaConfig> = {
   reserve: reserveAsDebt,
   idle: (_s, state) => state.value <= EPS,
   credit: (_s, state, _t, amount) => {
-    const credited = Math.max(0, Math.min(amount, state.value));
+    const credited = max(0, min(amount, state.value));
     return { state: { ...state, value: state.value - credited }, credited };
   },
   windowStart: (s, state, _seed, now) =>

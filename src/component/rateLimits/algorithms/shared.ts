@@ -2,6 +2,7 @@ import { ErrorCode, guardError } from "../../lib/errors.js";
 import type { RateLimitState } from "../model.js";
 import { EPS, firstTime } from "../numeric.js";
 import type { Engine, ShardConfig } from "./types.js";
+import { max, min } from "../../lib/math.js";
 
 /** INVALID_CONFIG for limit `name`, naming the offending field when there is one. */
 export function configError(name: string, message: string, field?: string) {
@@ -63,7 +64,7 @@ export const tokens = {
     count === 0 ? state : { ...state, value: state.value - count },
   idle: (s: ShardConfig, state: RateLimitState) => state.value + EPS >= s.capacity,
   credit: (s: ShardConfig, state: RateLimitState, _t: number, amount: number) => {
-    const credited = Math.max(0, Math.min(amount, s.capacity - state.value));
+    const credited = max(0, min(amount, s.capacity - state.value));
     return { state: { ...state, value: state.value + credited }, credited };
   },
 };

@@ -15,6 +15,7 @@ import {
 } from "../windowLog.js";
 import { configError, corruptState, finite, rateAndPeriod, remainingFrom } from "./shared.js";
 import type { Algorithm, ShardConfig } from "./types.js";
+import { floor, max } from "../../lib/math.js";
 
 /** Stored: `value` admissions logged, `ts` the anchor, `log` the entries as bytes (../windowCodec.ts). */
 export const vSlidingWindowState = v.object({
@@ -26,7 +27,7 @@ export const vSlidingWindowState = v.object({
 
 /** Whole admissions a shard holds. */
 function wholeCapacity(s: ShardConfig): number {
-  return Math.floor(s.capacity + EPS);
+  return floor(s.capacity + EPS);
 }
 
 /**
@@ -105,5 +106,5 @@ export const slidingWindow: Algorithm<SlidingWindowConfig> = {
   credit: (s, state, t, amount) => creditWindow(s, state, t, amount),
   // The window never goes back before what it has dropped (see windowDecisionTime).
   decisionTime: (s, states, now) =>
-    Math.max(now, ...states.map((st) => (st === null ? now : windowDecisionTime(s, st, now)))),
+    max(now, ...states.map((st) => (st === null ? now : windowDecisionTime(s, st, now)))),
 };

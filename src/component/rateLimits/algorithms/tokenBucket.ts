@@ -11,6 +11,7 @@ import {
   tokens,
 } from "./shared.js";
 import type { Algorithm } from "./types.js";
+import { min } from "../../lib/math.js";
 
 /** Stored: `value` tokens at time `ts`. */
 export const vTokenBucketState = v.object({
@@ -61,7 +62,7 @@ export const tokenBucket: Algorithm<TokenBucketConfig> = {
   advance: (s, state, _seed, t) => {
     if (t <= state.ts) return state;
     const refilled = state.value + ((t - state.ts) * s.rate) / s.period;
-    return { value: Math.min(s.capacity, refilled), ts: t };
+    return { value: min(s.capacity, refilled), ts: t };
   },
   ...tokens,
   // Full again once the refill covers what is missing.
