@@ -32,7 +32,12 @@ function one(
 
 describe("normalizeConfig", () => {
   test("applies defaults: capacity = rate, one shard, approximate", () => {
-    const { algorithm, reported, ...rest } = normalizeConfig({
+    const {
+      algorithm,
+      reported,
+      given: _given,
+      ...rest
+    } = normalizeConfig({
       kind: "token bucket",
       rate: 5,
       period: MIN,

@@ -1,7 +1,7 @@
 import type { MutationCtx, QueryCtx } from "../_generated/server.js";
 import { ErrorCode } from "../lib/errors.js";
 import { sha256Hex } from "../lib/hash.js";
-import type { RateLimitConfig, RateLimitResult } from "../rateLimits/model.js";
+import type { RateLimitConfigArg, RateLimitResult } from "../rateLimits/model.js";
 import { consumeRateLimit, peekRateLimit, type LimitRequest } from "../rateLimits/store.js";
 import { DENIAL_LIMIT_NAME, type ActorRef } from "./model.js";
 import { assertActorRef, assertDenialLimitConfig } from "./rules.js";
@@ -12,7 +12,7 @@ import { assertActorRef, assertDenialLimitConfig } from "./rules.js";
  * the actor (an id may be longer than a limiter key).
  */
 
-async function request(actor: ActorRef, limit: RateLimitConfig): Promise<LimitRequest> {
+async function request(actor: ActorRef, limit: RateLimitConfigArg): Promise<LimitRequest> {
   assertActorRef(actor);
   assertDenialLimitConfig(limit, ErrorCode.INVALID_ARGUMENT);
   return {
@@ -25,7 +25,7 @@ async function request(actor: ActorRef, limit: RateLimitConfig): Promise<LimitRe
 /** Whether the actor may be denied once more (reads its shard, writes nothing). */
 export async function peekDenials(
   ctx: QueryCtx,
-  args: { actor: ActorRef; limit: RateLimitConfig },
+  args: { actor: ActorRef; limit: RateLimitConfigArg },
   now: number,
 ): Promise<RateLimitResult> {
   return peekRateLimit(ctx, await request(args.actor, args.limit), now);
@@ -34,7 +34,7 @@ export async function peekDenials(
 /** Counts one denial of the actor. */
 export async function countDenial(
   ctx: MutationCtx,
-  args: { actor: ActorRef; limit: RateLimitConfig },
+  args: { actor: ActorRef; limit: RateLimitConfigArg },
   now: number,
 ): Promise<RateLimitResult> {
   return consumeRateLimit(ctx, await request(args.actor, args.limit), now);

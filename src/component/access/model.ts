@@ -1,5 +1,5 @@
 import { v, type Infer } from "convex/values";
-import { vRateLimitConfig } from "../rateLimits/model.js";
+import { vRateLimitConfigArg } from "../rateLimits/model.js";
 
 /*
  * Access-control shapes, declared once: the component's args and returns, the
@@ -60,7 +60,7 @@ export const vRolesOfResult = v.array(vGrantInfo);
 
 /** The limiter name of actors' denials, in the namespace hosts cannot use. */
 export const DENIAL_LIMIT_NAME = "guard:access:denied";
-export const denialArgs = { actor: vActorRef, limit: vRateLimitConfig };
+export const denialArgs = { actor: vActorRef, limit: vRateLimitConfigArg };
 
 /**
  * The argument validator of each public access function (../access.ts), by

@@ -1,7 +1,7 @@
 import { ErrorCode, guardError } from "../lib/errors.js";
 import { assertFinite, assertString } from "../lib/validate.js";
 import { normalizeConfig } from "../rateLimits/config.js";
-import type { RateLimitConfig } from "../rateLimits/model.js";
+import type { RateLimitConfigArg } from "../rateLimits/model.js";
 import {
   MAX_ACTOR_ID_BYTES,
   MAX_ACTOR_TYPE_BYTES,
@@ -195,7 +195,7 @@ export function activeRoles(
 }
 
 /** A denial limit must decide in the transaction (an asynchronous one would let a burst through). */
-export function assertDenialLimitConfig(limit: RateLimitConfig, code: ErrorCode): void {
+export function assertDenialLimitConfig(limit: RateLimitConfigArg, code: ErrorCode): void {
   if (normalizeConfig(limit, "limit").async)
     throw guardError(code, 'limit must not use applyUpdates: "asynchronously"');
 }

@@ -1,6 +1,6 @@
 import { paginationOptsValidator } from "convex/server";
 import { v, type Infer } from "convex/values";
-import { vRateLimitConfig } from "../rateLimits/model.js";
+import { vRateLimitConfigArg } from "../rateLimits/model.js";
 
 /*
  * API-key validators, declared once: component args and returns, the client's
@@ -125,7 +125,7 @@ export const verifyArgs = {
   digest: v.string(),
   scope: v.optional(v.string()),
   /** The per-key call limit, when the host sets one. */
-  limit: v.optional(vRateLimitConfig),
+  limit: v.optional(vRateLimitConfigArg),
   denialLimit: vDenialLimit,
   audit: v.boolean(),
 };

@@ -3,7 +3,7 @@ import { constantTimeEqual } from "../lib/hash.js";
 import { DAY, MINUTE } from "../lib/time.js";
 import { assertIntInRange, assertKey, assertString } from "../lib/validate.js";
 import { normalizeConfig } from "../rateLimits/config.js";
-import type { RateLimitConfig } from "../rateLimits/model.js";
+import type { RateLimitConfigArg } from "../rateLimits/model.js";
 import { isValidDigest, isValidKeyId, isValidPrefix, MAX_PREFIX_LENGTH } from "./format.js";
 import { min } from "../lib/math.js";
 
@@ -169,7 +169,7 @@ export function assertMaxKeysPerOwner(
 }
 
 /** The per-key call limit: any rate-limit config our limiter accepts. Throws INVALID_CONFIG. */
-export function assertCallLimit(limit: RateLimitConfig): void {
+export function assertCallLimit(limit: RateLimitConfigArg): void {
   normalizeConfig(limit, "limit");
 }
 

@@ -1,7 +1,7 @@
 import type { Doc } from "../_generated/dataModel.js";
 import type { DatabaseReader, MutationCtx, QueryCtx } from "../_generated/server.js";
 import { consumeRateLimit, peekRateLimit } from "../rateLimits/store.js";
-import type { RateLimitConfig } from "../rateLimits/model.js";
+import type { RateLimitConfigArg } from "../rateLimits/model.js";
 import type { ComponentVerifyResult, DenialDetail, VerifyReason } from "./model.js";
 import {
   CALL_LIMIT_NAME,
@@ -28,7 +28,7 @@ export type VerifyArgs = {
   keyId: string;
   digest: string;
   scope?: string;
-  limit?: RateLimitConfig;
+  limit?: RateLimitConfigArg;
   denialLimit: DenialLimit;
   /** Whether the host logs denials (it has an audit log). */
   audit: boolean;
@@ -50,7 +50,7 @@ export async function findKey(db: DatabaseReader, keyId: string): Promise<Doc<"a
     .unique();
 }
 
-function callLimit(keyId: string, config: RateLimitConfig) {
+function callLimit(keyId: string, config: RateLimitConfigArg) {
   return { name: CALL_LIMIT_NAME, key: keyId, config };
 }
 

@@ -15,7 +15,7 @@ import { assertIntInRange, assertString } from "../lib/validate.js";
 import { sweepDue } from "../maintenance/due.js";
 import { ensureMaintenance } from "../maintenance/kick.js";
 import { assertLimitName, normalizeConfig } from "./config.js";
-import type { Block, RateLimitConfig } from "./model.js";
+import type { Block, RateLimitConfigArg } from "./model.js";
 import { activeBlock, hostTarget, readShards } from "./shards.js";
 import { max } from "../lib/math.js";
 
@@ -45,7 +45,7 @@ function assertUntil(until: number, now: number): number {
 /** Blocks (name, key) until `until`; a later block replaces an earlier one. */
 export async function blockKey(
   ctx: MutationCtx,
-  args: { name: string; key?: string; until: number; reason?: string; config: RateLimitConfig },
+  args: { name: string; key?: string; until: number; reason?: string; config: RateLimitConfigArg },
   now: number,
 ): Promise<null> {
   const t = hostTarget(args.name, args.key);

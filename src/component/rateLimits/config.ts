@@ -10,7 +10,7 @@ import {
   type ShardConfig,
 } from "./algorithms/index.js";
 import { configError } from "./algorithms/shared.js";
-import { applyUpdatesOf, type RateLimitConfig } from "./model.js";
+import type { RateLimitConfig, RateLimitConfigArg } from "./model.js";
 import { EPS, round2 } from "./numeric.js";
 import { ceil, max } from "../lib/math.js";
 
@@ -71,6 +71,8 @@ export function assertLimitName(name: unknown): asserts name is string {
 /** A checked config with defaults applied. Numbers are for the whole limit (all shards). */
 export type NormalizedConfig = {
   algorithm: Engine;
+  /** The config as given, now known to be a valid `RateLimitConfig` (asynchronous rows store it). */
+  given: RateLimitConfig;
   rate: number;
   period: number;
   capacity: number;
@@ -90,7 +92,7 @@ export type NormalizedConfig = {
 const COMMON_FIELDS = new Set(["kind", "maxReserved", "shards", "applyUpdates", "stats"]);
 
 /** Rejects a field the config's algorithm does not have, naming it. */
-function assertKnownFields(config: RateLimitConfig, algorithm: Bound, name: string) {
+function assertKnownFields(config: RateLimitConfigArg, algorithm: Bound, name: string) {
   for (const [field, value] of Object.entries(config)) {
     // An explicit null is never "the default" (a token bucket's `start: null`
     // is the one null a config takes, for @convex-dev/rate-limiter configs).
@@ -116,7 +118,7 @@ function assertKnownFields(config: RateLimitConfig, algorithm: Bound, name: stri
  * config it is given, so a bad config fails at construction, before any call.
  */
 export function normalizeConfig(
-  config: RateLimitConfig,
+  config: RateLimitConfigArg,
   name = "limit",
   /** False for a config only declared (not yet used): see the sharded-async check below. */
   used = true,
@@ -158,7 +160,7 @@ export function normalizeConfig(
       "shards",
     );
   }
-  const applyUpdates = applyUpdatesOf(config) ?? "transactionally";
+  const applyUpdates = config.applyUpdates ?? "transactionally";
   if (applyUpdates !== "transactionally" && applyUpdates !== "asynchronously") {
     throw configError(
       name,
@@ -184,6 +186,7 @@ export function normalizeConfig(
   assertBounded(name, "capacity", options.capacity, MIN_AMOUNT, MAX_AMOUNT);
   return {
     algorithm: algorithm.engine,
+    given: algorithm.config,
     rate,
     period,
     capacity: options.capacity,

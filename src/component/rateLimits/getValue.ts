@@ -13,13 +13,13 @@ import { assertIntInRange } from "../lib/validate.js";
 import { readPending } from "./async.js";
 import { normalizeConfig, shardConfig } from "./config.js";
 import { remaining } from "./math.js";
-import type { GetValueResult, RateLimitConfig, RateLimitState } from "./model.js";
+import type { GetValueResult, RateLimitConfigArg, RateLimitState } from "./model.js";
 import { activeBlock, hostTarget, randomInt, readShard, stateOf } from "./shards.js";
 
 /** Samples `sampleShards` (default 1) random shards and describes the fullest. */
 export async function getRateLimitValue(
   ctx: QueryCtx,
-  args: { name: string; key?: string; sampleShards?: number; config: RateLimitConfig },
+  args: { name: string; key?: string; sampleShards?: number; config: RateLimitConfigArg },
   now: number,
 ): Promise<GetValueResult> {
   const t = hostTarget(args.name, args.key);

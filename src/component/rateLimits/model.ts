@@ -7,10 +7,9 @@ import { v, type Infer } from "convex/values";
  * client and the React hook import the types. Shapes match
  * `@convex-dev/rate-limiter` where the peer has the field.
  *
- * Union members are ordered most-used first: convex-test checks a union by
- * trying each member in turn, and each miss costs a thrown error. With token
- * bucket and fixed window first, a call pays what the peer's own
- * `v.union(tokenBucket, fixedWindow)` costs.
+ * A config has two validators: `vRateLimitConfig`, the exact union of the
+ * kinds (for the `RateLimitConfig` type, stored configs and returned ones),
+ * and `vRateLimitConfigArg`, the one functions take as an argument (see there).
  */
 
 /**
@@ -83,6 +82,36 @@ export const vRateLimitConfig = v.union(
   vQuotaConfig,
 );
 
+/**
+ * A config as a function argument: every field any kind has, with its base
+ * type, in one object and no union. Which fields a kind takes, its literals
+ * and its ranges are checked by `normalizeConfig` (./config.ts), which every
+ * function runs on its config before reading anything: a host that calls the
+ * component directly gets the same INVALID_CONFIG naming the field as one
+ * that goes through the client, where the exact union would answer with an
+ * uncoded validator error that prints the arguments. It is also cheaper per
+ * call: a union is checked by trying its members in turn (convex-test throws
+ * and catches an error for each miss), and this JSON is a third the size.
+ */
+export const vRateLimitConfigArg = v.object({
+  kind: v.string(),
+  rate: v.optional(v.number()),
+  period: v.optional(v.number()),
+  capacity: v.optional(v.number()),
+  /** A number (fixed window); null is accepted on a token bucket, for the peer's configs. */
+  start: v.optional(v.union(v.number(), v.null())),
+  precision: v.optional(v.string()),
+  limit: v.optional(v.number()),
+  per: v.optional(v.string()),
+  timeZone: v.optional(v.string()),
+  weekStartsOn: v.optional(v.number()),
+  maxReserved: v.optional(v.number()),
+  shards: v.optional(v.number()),
+  stats: v.optional(v.boolean()),
+  applyUpdates: v.optional(v.string()),
+});
+export type RateLimitConfigArg = Infer<typeof vRateLimitConfigArg>;
+
 export type TokenBucketConfig = Infer<typeof vTokenBucketConfig>;
 export type FixedWindowConfig = Infer<typeof vFixedWindowConfig>;
 export type SlidingWindowConfig = Infer<typeof vSlidingWindowConfig>;
@@ -108,7 +137,7 @@ export const limitArgs = {
   count: v.optional(v.number()),
   reserve: v.optional(v.boolean()),
   throws: v.optional(v.boolean()),
-  config: vRateLimitConfig,
+  config: vRateLimitConfigArg,
 };
 
 export const vLimitRequest = v.object({
@@ -116,7 +145,7 @@ export const vLimitRequest = v.object({
   key: v.optional(v.string()),
   count: v.optional(v.number()),
   reserve: v.optional(v.boolean()),
-  config: vRateLimitConfig,
+  config: vRateLimitConfigArg,
 });
 
 export const limitAllArgs = { requests: v.array(vLimitRequest), throws: v.optional(v.boolean()) };
@@ -147,7 +176,7 @@ export const creditArgs = {
   name: v.string(),
   key: v.optional(v.string()),
   count: v.number(),
-  config: vRateLimitConfig,
+  config: vRateLimitConfigArg,
 };
 export const vCreditResult = v.object({ credited: v.number() });
 
@@ -155,7 +184,7 @@ export const getValueArgs = {
   name: v.string(),
   key: v.optional(v.string()),
   sampleShards: v.optional(v.number()),
-  config: vRateLimitConfig,
+  config: vRateLimitConfigArg,
 };
 
 /**
@@ -207,7 +236,7 @@ export const blockArgs = {
   /** ms since epoch; the key is denied until then. */
   until: v.number(),
   reason: v.optional(v.string()),
-  config: vRateLimitConfig,
+  config: vRateLimitConfigArg,
 };
 export const unblockArgs = { name: v.string(), key: v.optional(v.string()) };
 export const listBlocksArgs = { name: v.string(), paginationOpts: paginationOptsValidator };

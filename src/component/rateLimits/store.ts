@@ -37,7 +37,7 @@ import {
   type NormalizedConfig,
 } from "./config.js";
 import { creditState, decide, idleAt, type Decision, type ShardRead } from "./math.js";
-import type { LimitAllResult, RateLimitConfig, RateLimitResult } from "./model.js";
+import type { LimitAllResult, RateLimitConfigArg, RateLimitResult } from "./model.js";
 import {
   activeBlock,
   blockSeenFrom,
@@ -61,7 +61,8 @@ export type LimitRequest = {
   name: string;
   /** "" is the name's single shared value. */
   key: string;
-  config: RateLimitConfig;
+  /** Checked by `normalizeConfig` when the call is made (`guardCall`). */
+  config: RateLimitConfigArg;
   count?: number;
   reserve?: boolean;
 };
@@ -76,17 +77,18 @@ export const MAX_LIMIT_ALL = 16;
 export type Call = {
   target: Target;
   config: NormalizedConfig;
-  /** The config as given: asynchronous rows store it for the fold. */
-  raw: RateLimitConfig;
   count: number;
   reserve: boolean;
 };
 
-function call(target: Target, req: { config: RateLimitConfig; count?: number; reserve?: boolean }) {
+function call(
+  target: Target,
+  req: { config: RateLimitConfigArg; count?: number; reserve?: boolean },
+): Call {
   const config = normalizeConfig(req.config, target.name);
   const reserve = req.reserve ?? false;
   const count = admissibleCount(config, req.count ?? 1, reserve, target.name);
-  return { target, config, raw: req.config, count, reserve };
+  return { target, config, count, reserve };
 }
 
 /** A host's call: reserved names and an explicit "" key refused (throws before any read). */
@@ -212,7 +214,7 @@ async function settle(ctx: MutationCtx, e: Evaluated, now: number) {
         key,
         count: c.count,
         ts: now,
-        config: c.raw,
+        config: c.config.given,
         ...(logAt ? { logAt } : {}),
       };
       await appendPending(ctx, row, e.link);
@@ -372,7 +374,7 @@ export async function reset(ctx: MutationCtx, t: Target, now: number): Promise<v
 export async function credit(
   ctx: MutationCtx,
   t: Target,
-  raw: RateLimitConfig,
+  raw: RateLimitConfigArg,
   count: number,
   now: number,
 ): Promise<{ credited: number }> {

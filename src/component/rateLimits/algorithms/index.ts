@@ -21,7 +21,14 @@
  * test/rateLimits/differential.test.ts through the real component.
  */
 import { v, type Infer } from "convex/values";
-import type { RateLimitConfig } from "../model.js";
+import type {
+  FixedWindowConfig,
+  QuotaConfig,
+  RateLimitConfig,
+  RateLimitConfigArg,
+  SlidingWindowConfig,
+  TokenBucketConfig,
+} from "../model.js";
 import type { Projection } from "../projection.js";
 import { exactSlidingWindow, vExactWindowState } from "./exactSlidingWindow.js";
 import { fixedWindow, vFixedWindowState } from "./fixedWindow.js";
@@ -60,6 +67,8 @@ export const ALL_OPTIONS: ReadonlySet<string> = new Set(
 /** An algorithm bound to the config it serves: its checks, without the config's type. */
 export type Bound = {
   engine: Engine;
+  /** The config, typed as its kind's (checked by `normalizeConfig` before anything reads it). */
+  config: RateLimitConfig;
   options: readonly string[];
   shape(name: string): { rate: number; period: number };
   configure(name: string, rate: number): ConfiguredOptions;
@@ -78,6 +87,7 @@ export type Bound = {
 function bound<C extends RateLimitConfig>(alg: Algorithm<C>, config: C): Bound {
   return {
     engine: alg,
+    config,
     options: alg.options,
     shape: (name) => alg.shape(config, name),
     configure: (name, rate) => alg.configure(config, name, rate),
@@ -87,17 +97,25 @@ function bound<C extends RateLimitConfig>(alg: Algorithm<C>, config: C): Bound {
   };
 }
 
-/** The algorithm that serves `config`, looked up by its kind; undefined for an unknown kind. */
-export function bind(config: RateLimitConfig): Bound | undefined {
+/**
+ * The algorithm that serves `config`, looked up by its kind; undefined for an
+ * unknown kind. A config arrives as the flat argument shape
+ * (`vRateLimitConfigArg`); its kind picks the variant type here, and
+ * `normalizeConfig` then checks every field against that algorithm's options
+ * before anything reads one.
+ */
+export function bind(config: RateLimitConfigArg): Bound | undefined {
   switch (config.kind) {
     case "token bucket":
-      return bound(tokenBucket, config);
+      return bound(tokenBucket, config as TokenBucketConfig);
     case "fixed window":
-      return bound(fixedWindow, config);
-    case "sliding window":
-      return bound(config.precision === "exact" ? exactSlidingWindow : slidingWindow, config);
+      return bound(fixedWindow, config as FixedWindowConfig);
+    case "sliding window": {
+      const c = config as SlidingWindowConfig;
+      return bound(c.precision === "exact" ? exactSlidingWindow : slidingWindow, c);
+    }
     case "quota":
-      return bound(quota, config);
+      return bound(quota, config as QuotaConfig);
     default:
       return undefined;
   }
