@@ -452,7 +452,9 @@ describe("stored state that fails its algorithm's checks is reported as corrupt,
     await t.mutation((ctx) => corrupt.limit(ctx, name, { key: "k" }));
     await runInGuard(t, async (ctx) => {
       const doc = await ctx.db.query("rateLimits").first();
-      await ctx.db.patch("rateLimits", doc!._id, { state: edit(doc!.state!) as never });
+      // The state is one algorithm's member, under its key: edit that member.
+      const [alg, member] = Object.entries(doc!.state!)[0] as [string, Record<string, unknown>];
+      await ctx.db.patch("rateLimits", doc!._id, { state: { [alg]: edit(member) } as never });
     });
     const r = await t
       .mutation((ctx) => corrupt.limit(ctx, name, { key: "k" }))

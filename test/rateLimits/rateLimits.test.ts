@@ -254,7 +254,7 @@ describe("RateLimiter through the component", () => {
     expect(admitted).toBeGreaterThanOrEqual(15);
     const docs = await rows(t);
     expect(docs.length).toBeLessThanOrEqual(4);
-    expect(docs.reduce((s, d) => s + (5 - (d.state?.value ?? 5)), 0)).toBe(admitted);
+    expect(docs.reduce((s, d) => s + (5 - (d.state?.tokenBucket?.value ?? 5)), 0)).toBe(admitted);
   });
 
   test("idle keys are swept: storage follows active keys only", async () => {

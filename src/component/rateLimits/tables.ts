@@ -11,8 +11,8 @@ export const rateLimitTables = {
     name: v.string(),
     key: v.string(),
     shard: v.number(),
-    // The algorithm's state, in its own tagged form (./algorithms/). Absent:
-    // no state (a document kept only for a block or a reset's mark).
+    // The algorithm's state, under the algorithm's own key (./algorithms/).
+    // Absent: no state (a document kept only for a block or a reset's mark).
     state: v.optional(vStoredState),
     // After it the document equals "no document", so the sweep deletes it;
     // never before a block on it ends.

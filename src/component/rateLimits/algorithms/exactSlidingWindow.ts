@@ -10,7 +10,6 @@ export const MAX_EXACT_RATE = 1000;
 
 /** Stored: `log` = [t0, n0, t1, n1, ...], `value` their sum, `ts` the latest call time. */
 export const vExactWindowState = v.object({
-  alg: v.literal("exact sliding window"),
   value: v.number(),
   ts: v.number(),
   log: v.array(v.number()),
@@ -86,13 +85,10 @@ export const exactSlidingWindow: Algorithm<SlidingWindowConfig> = {
   wholeUnits: true,
   reportsStored: false,
   encode: (state) => ({
-    alg: "exact sliding window",
-    value: state.value,
-    ts: state.ts,
-    log: pairs(state),
+    exactSlidingWindow: { value: state.value, ts: state.ts, log: pairs(state) },
   }),
-  decode: (stored) => {
-    if (stored.alg !== "exact sliding window") return null;
+  decode: ({ exactSlidingWindow: stored }) => {
+    if (stored === undefined) return null;
     const what = "exact sliding window";
     return {
       value: finite(what, "value", stored.value),

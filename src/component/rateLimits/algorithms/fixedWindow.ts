@@ -14,11 +14,7 @@ import type { Algorithm, ShardConfig } from "./types.js";
 import { ceil, floor, imul, min } from "../../lib/math.js";
 
 /** Stored: `value` tokens left in the window that starts at `ts`. */
-export const vFixedWindowState = v.object({
-  alg: v.literal("fixed window"),
-  value: v.number(),
-  ts: v.number(),
-});
+export const vFixedWindowState = v.object({ value: v.number(), ts: v.number() });
 
 /** FNV-1a: a stable 32-bit hash, so a key's window alignment is the same after its state is swept. */
 export function hash32(text: string): number {
@@ -52,9 +48,9 @@ export const fixedWindow: Algorithm<FixedWindowConfig> = {
   sizeOption: "capacity",
   wholeUnits: false,
   reportsStored: true,
-  encode: ({ value, ts }) => ({ alg: "fixed window", value, ts }),
-  decode: (stored) =>
-    stored.alg !== "fixed window"
+  encode: ({ value, ts }) => ({ fixedWindow: { value, ts } }),
+  decode: ({ fixedWindow: stored }) =>
+    stored === undefined
       ? null
       : {
           value: finite("fixed window", "value", stored.value),

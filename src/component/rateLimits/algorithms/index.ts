@@ -8,12 +8,12 @@
  *
  * Adding an algorithm:
  * 1. Write `./myAlgorithm.ts` exporting an `Algorithm<MyConfig>` (see
- *    ./types.ts) and the validator of the state it stores, tagged with its
- *    `id` (`alg: v.literal(...)`); its `encode`/`decode` are the only code
- *    that reads or writes those fields. ./tokenBucket.ts is the shortest.
+ *    ./types.ts) and the validator of the state it stores; its
+ *    `encode`/`decode` are the only code that reads or writes those fields,
+ *    under its own key of `vStoredState`. ./tokenBucket.ts is the shortest.
  * 2. Add its config validator to `vRateLimitConfig` in ../model.ts.
- * 3. Add its state validator to `vStoredState` and its kind to `KINDS` and
- *    `bind` below.
+ * 3. Add its state validator to `vStoredState` under its key, and its kind
+ *    to `KINDS` and `bind` below.
  * 4. Add its `case` to `project` in ../projection.ts (the browser's copy of
  *    the projection; the compiler asks for it).
  * test/rateLimits/property.test.ts then runs it against the reference model
@@ -39,14 +39,22 @@ import type { Algorithm, ConfiguredOptions, Engine } from "./types.js";
 
 export type { Algorithm, Engine, ShardConfig } from "./types.js";
 
-/** What a shard document stores as its state: one tagged member per algorithm. */
-export const vStoredState = v.union(
-  vTokenBucketState,
-  vFixedWindowState,
-  vSlidingWindowState,
-  vExactWindowState,
-  vQuotaState,
-);
+/**
+ * What a shard document stores as its state: one member per algorithm, under
+ * the algorithm's own key, and exactly one of them set (../shards.ts is the
+ * one writer; a decoder reads only its own key, so another algorithm's state
+ * reads as none). Keys rather than a `v.union` of tagged members: a union is
+ * checked by trying its members in turn, and convex-test (where hosts run
+ * their tests with this component) throws and catches an error for each
+ * miss, on every write of every algorithm but the first.
+ */
+export const vStoredState = v.object({
+  tokenBucket: v.optional(vTokenBucketState),
+  fixedWindow: v.optional(vFixedWindowState),
+  slidingWindow: v.optional(vSlidingWindowState),
+  exactSlidingWindow: v.optional(vExactWindowState),
+  quota: v.optional(vQuotaState),
+});
 export type StoredState = Infer<typeof vStoredState>;
 
 /** Every config `kind`, for messages. */

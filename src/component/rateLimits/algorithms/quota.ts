@@ -20,7 +20,7 @@ import type { Algorithm, ShardConfig } from "./types.js";
 import { max, min } from "../../lib/math.js";
 
 /** Stored: `value` used in the period that starts at `ts`. */
-export const vQuotaState = v.object({ alg: v.literal("quota"), value: v.number(), ts: v.number() });
+export const vQuotaState = v.object({ value: v.number(), ts: v.number() });
 
 /** One shard's share: its part of `limit`, in the limit's calendar. */
 function params(s: ShardConfig): QuotaParams {
@@ -40,9 +40,9 @@ export const quota: Algorithm<QuotaConfig> = {
   sizeOption: "limit",
   wholeUnits: false,
   reportsStored: false,
-  encode: ({ value, ts }) => ({ alg: "quota", value, ts }),
-  decode: (stored) =>
-    stored.alg !== "quota"
+  encode: ({ value, ts }) => ({ quota: { value, ts } }),
+  decode: ({ quota: stored }) =>
+    stored === undefined
       ? null
       : { value: finite("quota", "value", stored.value), ts: finite("quota", "ts", stored.ts) },
   shape: (config, name) => {

@@ -19,7 +19,6 @@ import { floor, max } from "../../lib/math.js";
 
 /** Stored: `value` admissions logged, `ts` the anchor, `log` the entries as bytes (../windowCodec.ts). */
 export const vSlidingWindowState = v.object({
-  alg: v.literal("sliding window"),
   value: v.number(),
   ts: v.number(),
   log: v.bytes(),
@@ -45,10 +44,10 @@ export const slidingWindow: Algorithm<SlidingWindowConfig> = {
   reportsStored: false,
   encode: ({ value, ts, log }) => {
     if (!(log instanceof ArrayBuffer)) throw corruptState("sliding window", "log is not bytes");
-    return { alg: "sliding window", value, ts, log };
+    return { slidingWindow: { value, ts, log } };
   },
-  decode: (stored) => {
-    if (stored.alg !== "sliding window") return null;
+  decode: ({ slidingWindow: stored }) => {
+    if (stored === undefined) return null;
     const what = "sliding window";
     return {
       value: finite(what, "value", stored.value),

@@ -14,11 +14,7 @@ import type { Algorithm } from "./types.js";
 import { min } from "../../lib/math.js";
 
 /** Stored: `value` tokens at time `ts`. */
-export const vTokenBucketState = v.object({
-  alg: v.literal("token bucket"),
-  value: v.number(),
-  ts: v.number(),
-});
+export const vTokenBucketState = v.object({ value: v.number(), ts: v.number() });
 
 /**
  * Token bucket: `value` tokens at time `ts`, refilled continuously at
@@ -30,9 +26,9 @@ export const tokenBucket: Algorithm<TokenBucketConfig> = {
   sizeOption: "capacity",
   wholeUnits: false,
   reportsStored: true,
-  encode: ({ value, ts }) => ({ alg: "token bucket", value, ts }),
-  decode: (stored) =>
-    stored.alg !== "token bucket"
+  encode: ({ value, ts }) => ({ tokenBucket: { value, ts } }),
+  decode: ({ tokenBucket: stored }) =>
+    stored === undefined
       ? null
       : {
           value: finite("token bucket", "value", stored.value),

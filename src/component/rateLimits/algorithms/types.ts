@@ -3,6 +3,10 @@ import type { RateLimitConfig, RateLimitState } from "../model.js";
 import type { Projection } from "../projection.js";
 import type { StoredState } from "./index.js";
 
+/** An algorithm's name in messages. */
+export type AlgorithmId =
+  "token bucket" | "fixed window" | "sliding window" | "exact sliding window" | "quota";
+
 /** One shard's share of a limit: rate, capacity and maxReserved divided by the shard count. */
 export type ShardConfig = {
   algorithm: Engine;
@@ -33,13 +37,13 @@ export type ConfiguredOptions = {
  * state", which every algorithm treats as its initial state.
  */
 export type Engine = {
-  /** Its name in messages, and the tag of the state it stores. */
-  id: StoredState["alg"];
+  /** Its name in messages. */
+  id: AlgorithmId;
   /** The option a message tells the user to raise so a larger count fits. */
   sizeOption: "rate" | "capacity" | "limit";
   /** Tokens are whole admissions (an admission log): splits and capacities round down. */
   wholeUnits: boolean;
-  /** The stored form of a state: tagged with `id`, exactly the fields its validator declares. */
+  /** The stored form of a state: under its own key of `StoredState`, exactly the fields its validator declares. */
   encode(state: RateLimitState): StoredState;
   /**
    * A stored state as this algorithm reads it; null when another algorithm
