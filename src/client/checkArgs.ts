@@ -65,7 +65,7 @@ export async function queryComponent<Q extends FunctionReference<"query", "inter
 }
 
 /** `ctx.runMutation(ref, args)` once `args` match `validator` (the `args` of the function `ref` names). */
-export async function mutateComponent<M extends FunctionReference<"mutation", "internal">>(
+export function mutateComponent<M extends FunctionReference<"mutation", "internal">>(
   ctx: RunMutationCtx,
   ref: M,
   validator: ArgsValidator,

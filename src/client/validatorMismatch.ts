@@ -62,6 +62,109 @@ function valueMismatch(value: unknown, at: string): string | null {
   }
 }
 
+/** A compiled check: the first mismatch of `value` (naming the field at `at`), or null. */
+type Check = (value: unknown, at: string) => string | null;
+
+/**
+ * Checks compiled from validator JSON, once per JSON object: every client call
+ * checks its arguments, and walking the JSON each time (looking up literals,
+ * listing fields) cost more than the rest of the client's work per call.
+ */
+const compiled = new WeakMap<ValidatorJSON, Check>();
+
+function checkOf(j: ValidatorJSON): Check {
+  let check = compiled.get(j);
+  if (check === undefined) {
+    check = compile(j);
+    compiled.set(j, check);
+  }
+  return check;
+}
+
+/** A field's check: a missing value is a mismatch unless the field is optional. */
+function fieldCheck(j: ValidatorJSON, optional: boolean): Check {
+  const check = checkOf(j);
+  return (value, at) =>
+    value === undefined ? (optional ? null : `${at} is required`) : check(value, at);
+}
+
+function compile(j: ValidatorJSON): Check {
+  switch (j.type) {
+    case "any":
+      return valueMismatch;
+    case "string":
+      return stringMismatch;
+    case "id":
+      return (value, at) => (typeof value === "string" ? null : `${at} must be an id`);
+    case "number":
+      return (value, at) => (typeof value === "number" ? null : `${at} must be a number`);
+    case "bigint":
+    case "commitTs":
+      return (value, at) => (typeof value === "bigint" ? null : `${at} must be a bigint`);
+    case "boolean":
+      return (value, at) => (typeof value === "boolean" ? null : `${at} must be a boolean`);
+    case "null":
+      return (value, at) => (value === null ? null : `${at} must be null`);
+    case "bytes":
+      return (value, at) => (value instanceof ArrayBuffer ? null : `${at} must be bytes`);
+    case "literal": {
+      const literal = jsonToConvex(j.value);
+      const shown = JSON.stringify(j.value);
+      return (value, at) => (value === literal ? null : `${at} must be ${shown}`);
+    }
+    case "array": {
+      const item = fieldCheck(j.value, false);
+      return (value, at) => {
+        if (!Array.isArray(value)) return `${at} must be an array`;
+        for (let i = 0; i < value.length; i++) {
+          const m = item(value[i], `${at}[${i}]`);
+          if (m) return m;
+        }
+        return null;
+      };
+    }
+    case "object": {
+      const fields = Object.entries(j.value).map(
+        ([k, f]) => [k, fieldCheck(f.fieldType, f.optional)] as const,
+      );
+      const known = j.value;
+      return (value, at) => {
+        if (!isPlainObject(value)) return `${at || "arguments"} must be an object`;
+        for (const k in value) {
+          if (Object.hasOwn(value, k) && value[k] !== undefined && !Object.hasOwn(known, k))
+            return `${join(at, k)} is not allowed`;
+        }
+        for (const [k, check] of fields) {
+          const m = check(value[k], join(at, k));
+          if (m) return m;
+        }
+        return null;
+      };
+    }
+    case "record": {
+      const key = fieldCheck(j.keys, false);
+      const item = fieldCheck(j.values.fieldType, false);
+      return (value, at) => {
+        if (!isPlainObject(value)) return `${at} must be an object`;
+        for (const [k, x] of Object.entries(value)) {
+          const m = key(k, `${at} key`) ?? item(x, join(at, k));
+          if (m) return m;
+        }
+        return null;
+      };
+    }
+    case "union": {
+      const members = j.value.map((m) => fieldCheck(m, false));
+      return (value, at) =>
+        members.some((m) => m(value, at) === null)
+          ? null
+          : `${at} matches none of the allowed shapes`;
+    }
+    default:
+      return () => null;
+  }
+}
+
 /** Returns a description of the first mismatch (naming the field at `at`), or null when `value` matches. */
 export function jsonMismatch(
   j: ValidatorJSON,
@@ -70,63 +173,7 @@ export function jsonMismatch(
   optional = false,
 ): string | null {
   if (value === undefined) return optional ? null : `${at} is required`;
-  switch (j.type) {
-    case "any":
-      return valueMismatch(value, at);
-    case "string":
-      return stringMismatch(value, at);
-    case "id":
-      return typeof value === "string" ? null : `${at} must be an id`;
-    case "number":
-      return typeof value === "number" ? null : `${at} must be a number`;
-    case "bigint":
-    case "commitTs":
-      return typeof value === "bigint" ? null : `${at} must be a bigint`;
-    case "boolean":
-      return typeof value === "boolean" ? null : `${at} must be a boolean`;
-    case "null":
-      return value === null ? null : `${at} must be null`;
-    case "bytes":
-      return value instanceof ArrayBuffer ? null : `${at} must be bytes`;
-    case "literal": {
-      const literal = jsonToConvex(j.value);
-      return value === literal ? null : `${at} must be ${JSON.stringify(j.value)}`;
-    }
-    case "array":
-      if (!Array.isArray(value)) return `${at} must be an array`;
-      for (let i = 0; i < value.length; i++) {
-        const m = jsonMismatch(j.value, value[i], `${at}[${i}]`);
-        if (m) return m;
-      }
-      return null;
-    case "object": {
-      if (!isPlainObject(value)) return `${at || "arguments"} must be an object`;
-      for (const k of Object.keys(value)) {
-        if (value[k] !== undefined && !Object.hasOwn(j.value, k))
-          return `${join(at, k)} is not allowed`;
-      }
-      for (const [k, field] of Object.entries(j.value)) {
-        const m = jsonMismatch(field.fieldType, value[k], join(at, k), field.optional);
-        if (m) return m;
-      }
-      return null;
-    }
-    case "record": {
-      if (!isPlainObject(value)) return `${at} must be an object`;
-      for (const [k, x] of Object.entries(value)) {
-        const m =
-          jsonMismatch(j.keys, k, `${at} key`) ?? jsonMismatch(j.values.fieldType, x, join(at, k));
-        if (m) return m;
-      }
-      return null;
-    }
-    case "union":
-      return j.value.some((m) => jsonMismatch(m, value, at) === null)
-        ? null
-        : `${at} matches none of the allowed shapes`;
-    default:
-      return null;
-  }
+  return checkOf(j)(value, at);
 }
 
 function isValidatorJson(json: unknown): json is ValidatorJSON {

@@ -120,11 +120,12 @@ export function keepWhileBlocked(doc: BlockFields | null, idleAt: number): numbe
 }
 
 /**
- * The block in force on a target, seen from a shard document read for a
- * decision. A block is written on shard 0 and every existing shard document;
- * a shard with no document (a shard count raised since) asks shard 0.
+ * The block in force on a target, for a decision that read shard `shard`
+ * and found `doc`. A block is written on shard 0 and every existing shard
+ * document, so only a shard with no document (a shard count raised since)
+ * reads shard 0; otherwise the answer needs no read (and no await).
  */
-export async function blockSeenFrom(
+export function blockSeenFrom(
   db: DatabaseReader,
   t: Target,
   shard: number,
@@ -132,7 +133,7 @@ export async function blockSeenFrom(
   now: number,
 ) {
   if (doc !== null || shard === 0) return blockedDecision(doc, now);
-  return blockedDecision(await readShard(db, t, 0), now);
+  return readShard(db, t, 0).then((doc0) => blockedDecision(doc0, now));
 }
 
 export function randomInt(n: number): number {
