@@ -51,6 +51,26 @@ describe("cost per call (documents read / written)", () => {
     ).toEqual({ read: 1, written: 0 });
   });
 
+  test("sharded: a call that draws an empty shard, then a shard with no document, looks up no block for the second", async () => {
+    const t = guardTest();
+    // 10 shards of 2 tokens. Draw shard 3 twice to empty it, then shard 3 and shard 8.
+    const random = vi.spyOn(Math, "random").mockReturnValue(0.35);
+    for (let i = 0; i < 2; i++) {
+      expect((await t.mutation((ctx) => limiter.limit(ctx, "sharded", { key: "k" }))).ok).toBe(
+        true,
+      );
+    }
+    random.mockReturnValueOnce(0.35).mockReturnValueOnce(0.5);
+    const call = await measure(t, (ctx) => limiter.limit(ctx, "sharded", { key: "k" }));
+    random.mockRestore();
+    expect(call.result.ok).toBe(true);
+    // Shard 3 (a document, empty: it also says the key is not blocked), shard 8
+    // (no document: inserted), and the maintenance marker the insert reads.
+    // No read of shard 0 for a block.
+    expect(call.cost.databaseQueries).toBe(3);
+    expect(rw(call.cost)).toEqual({ read: 2, written: 1 });
+  });
+
   test("a new key: 1 write (the insert) plus the maintenance marker read; the very first insert also starts the loop", async () => {
     const t = guardTest();
     const first = await measure(t, (ctx) => limiter.limit(ctx, "sliding", { key: "a" }));

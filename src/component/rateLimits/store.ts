@@ -136,10 +136,15 @@ async function evaluate(
   const engine = c.config.algorithm;
   const docs = new Map<number, Doc<"rateLimits"> | null>();
   const reads: ShardRead[] = [];
+  // The first read settles whether the key is blocked (./shards.ts,
+  // `blockSeenFrom`); a second shard's read needs no block lookup of its own.
+  let blockSeen = false;
   const read = async (shard: number) => {
     const doc = await readShard(db, t, shard);
     docs.set(shard, doc);
     reads.push({ shard, state: stateOf(engine, doc) });
+    if (blockSeen) return null;
+    blockSeen = true;
     return blockSeenFrom(db, t, shard, doc, now);
   };
   const first = n === 1 ? 0 : randomInt(n);
