@@ -180,14 +180,23 @@ function isValidatorJson(json: unknown): json is ValidatorJSON {
   return typeof json === "object" && json !== null && "type" in json;
 }
 
+/** Each validator's JSON, built once: `json` is a getter that builds a new tree on every read. */
+const jsonOf = new WeakMap<object, ValidatorJSON | null>();
+
 /**
  * The JSON form of a validator (its `json`, which Convex's validator classes
  * have but their public type leaves out), or null for something that is not
- * a Convex validator.
+ * a Convex validator. The same object for the same validator, so its compiled
+ * check is built once.
  */
 export function validatorJson(validator: Validator<any, any, any>): ValidatorJSON | null {
-  const json: unknown = "json" in validator ? validator.json : undefined;
-  return isValidatorJson(json) ? json : null;
+  let cached = jsonOf.get(validator);
+  if (cached === undefined) {
+    const json: unknown = "json" in validator ? validator.json : undefined;
+    cached = isValidatorJson(json) ? json : null;
+    jsonOf.set(validator, cached);
+  }
+  return cached;
 }
 
 /** Returns a description of the first mismatch, or null when `value` matches `validator`. */
