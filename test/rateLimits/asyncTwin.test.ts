@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { MINUTE, RateLimiter, type RateLimitConfig } from "convex-guard";
-import { components, drainMaintenance, guardTest } from "../setup.js";
+import { components, drainMaintenance, guardTest, runInGuard } from "../setup.js";
 
 const T0 = Date.UTC(2026, 4, 1, 12, 0, 0);
 const async = { applyUpdates: "asynchronously" } as const;
@@ -107,6 +107,43 @@ describe("asynchronous limits decide like their transactional twins", () => {
       if ((await t.mutation((ctx) => limiter.limit(ctx, "bucket"))).ok) ok++;
     // The full capacity again, plus the documented one-call overshoot of unfolded calls.
     expect(ok).toBe(11);
+  });
+
+  test("a reset's mark outlives the state folded after it: a call decided before the reset and committed later still never counts", async () => {
+    const t = guardTest();
+    for (let i = 0; i < 9; i++) await t.mutation((ctx) => limiter.limit(ctx, "bucket"));
+    await drainMaintenance(t);
+    await t.mutation((ctx) => limiter.reset(ctx, "bucket"));
+    const [mark] = await runInGuard(t, (ctx) => ctx.db.query("rateLimits").collect());
+    const resetAt = mark?.resetAt;
+    if (typeof resetAt !== "bigint") throw new Error("expected the reset's mark on shard 0");
+    // One call after the reset, folded; its state is idle again 6 s later (10 a minute).
+    vi.setSystemTime(T0 + 1_000);
+    expect((await t.mutation((ctx) => limiter.limit(ctx, "bucket"))).ok).toBe(true);
+    vi.setSystemTime(T0 + 2_000);
+    await drainMaintenance(t);
+    // Past the state's idle time, well within the mark's hold: the sweep runs.
+    vi.setSystemTime(T0 + 20_000);
+    await drainMaintenance(t);
+    // A call decided on a snapshot before the reset commits only now.
+    await runInGuard(t, async (ctx) => {
+      await ctx.db.insert("rateLimitPending", {
+        name: "bucket",
+        key: "",
+        count: 10,
+        ts: T0,
+        config: limits.bucket,
+        at: ctx.db.vars.commitTs,
+        upTo: resetAt - 1n,
+        applied: null,
+      });
+    });
+    vi.setSystemTime(T0 + 21_000);
+    await drainMaintenance(t);
+    let ok = 0;
+    for (let i = 0; i < 10; i++)
+      if ((await t.mutation((ctx) => limiter.limit(ctx, "bucket"))).ok) ok++;
+    expect(ok).toBe(10);
   });
 
   test("a key's state is not swept while calls decided on it are unfolded (found by the differential test)", async () => {

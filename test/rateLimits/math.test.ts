@@ -14,7 +14,12 @@ import {
   projectRemaining,
   remaining,
 } from "../../src/component/rateLimits/math.js";
-import type { RateLimitConfig, RateLimitState } from "../../src/component/rateLimits/model.js";
+import {
+  vRateLimitConfig,
+  vRateLimitConfigArg,
+  type RateLimitConfig,
+  type RateLimitState,
+} from "../../src/component/rateLimits/model.js";
 import { firstTime } from "../../src/component/rateLimits/numeric.js";
 
 const MIN = 60_000;
@@ -31,6 +36,27 @@ function one(
 }
 
 describe("normalizeConfig", () => {
+  test("the flat argument validator takes every field of every kind, with every type the kind allows", () => {
+    // What a validator accepts, as base types ("string", "float64", ...), literals by their type.
+    type V = { kind: string; value?: unknown; members?: V[] };
+    const bases = (x: V): string[] =>
+      x.kind === "literal"
+        ? [typeof x.value === "number" ? "float64" : typeof x.value]
+        : x.kind === "union"
+          ? (x.members ?? []).flatMap(bases)
+          : [x.kind];
+    const flat: Record<string, V> = vRateLimitConfigArg.fields;
+    for (const member of vRateLimitConfig.members) {
+      for (const [field, validator] of Object.entries<V>(member.fields)) {
+        const arg = flat[field];
+        expect(arg, field).toBeDefined();
+        expect(bases(arg!), `${member.fields.kind.value}.${field}`).toEqual(
+          expect.arrayContaining(bases(validator)),
+        );
+      }
+    }
+  });
+
   test("applies defaults: capacity = rate, one shard, approximate", () => {
     const {
       algorithm,

@@ -17,7 +17,9 @@ export const SWEEP_BATCH = 256;
  * `idleAt` (equivalent to no document: the state is idle, and any block on
  * it has ended), then counts. An asynchronous limit's document is kept while
  * rows of its key are still unfolded: they were decided on its state, and
- * folding them onto no document would forget what it held.
+ * folding them onto no document would forget what it held. A document whose
+ * reset mark must stay longer (`resetUntil`) loses its state instead, which
+ * decides exactly as no document, and keeps the mark until then.
  */
 export async function maintainRateLimits(
   ctx: MutationCtx,
@@ -36,7 +38,19 @@ export async function maintainRateLimits(
     gone.push(doc);
   }
   await stats.foldCounters(ctx, gone);
-  for (const doc of gone) await ctx.db.delete("rateLimits", doc._id);
+  for (const doc of gone) {
+    if (doc.resetUntil !== undefined && doc.resetUntil > now) {
+      await ctx.db.patch("rateLimits", doc._id, {
+        state: undefined,
+        idleAt: doc.resetUntil,
+        statsHour: undefined,
+        statsAllowed: undefined,
+        statsConsumed: undefined,
+      });
+    } else {
+      await ctx.db.delete("rateLimits", doc._id);
+    }
+  }
   const counted = await stats.maintainStats(ctx, now);
   return {
     processed: idle.length + folded.processed + counted.processed,

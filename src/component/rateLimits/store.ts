@@ -338,7 +338,7 @@ export async function reset(ctx: MutationCtx, t: Target, now: number): Promise<v
   const zero = docs.find((d) => d.shard === 0);
   const mark =
     hadPending || zero?.foldedThrough !== undefined || zero?.resetAt !== undefined
-      ? { resetAt: ctx.db.vars.commitTs }
+      ? { resetAt: ctx.db.vars.commitTs, resetUntil: now + RESET_MARK_MS }
       : null;
   for (const doc of docs) {
     await stats.flushCounters(ctx, doc);
@@ -350,7 +350,7 @@ export async function reset(ctx: MutationCtx, t: Target, now: number): Promise<v
     }
     await ctx.db.patch("rateLimits", doc._id, {
       state: undefined,
-      idleAt: max(block?.until ?? 0, marked ? now + RESET_MARK_MS : 0),
+      idleAt: max(block?.until ?? 0, marked?.resetUntil ?? 0),
       statsHour: undefined,
       statsAllowed: undefined,
       statsConsumed: undefined,
@@ -358,7 +358,7 @@ export async function reset(ctx: MutationCtx, t: Target, now: number): Promise<v
     });
   }
   if (zero === undefined && mark !== null) {
-    const idle = now + RESET_MARK_MS;
+    const idle = mark.resetUntil;
     await ctx.db.insert("rateLimits", {
       name: t.name,
       key: t.key,

@@ -30,6 +30,9 @@ export const rateLimitTables = {
     // Asynchronous limits, shard 0: the commit timestamp of the last `reset`.
     // A pending row decided on a snapshot before it never counts.
     resetAt: v.optional(v.commitTs()),
+    // Until when (ms) that mark must stay: once the state is idle before it,
+    // the sweep drops the state and keeps the document with its mark.
+    resetUntil: v.optional(v.number()),
     // Usage stats (`stats: true`, see ./stats.ts): this shard's admitted calls
     // and tokens in the UTC hour starting at `statsHour`, carried by the write
     // the call makes anyway and flushed when the hour is over.

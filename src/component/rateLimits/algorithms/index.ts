@@ -11,7 +11,8 @@
  *    ./types.ts) and the validator of the state it stores; its
  *    `encode`/`decode` are the only code that reads or writes those fields,
  *    under its own key of `vStoredState`. ./tokenBucket.ts is the shortest.
- * 2. Add its config validator to `vRateLimitConfig` in ../model.ts.
+ * 2. Add its config validator to `vRateLimitConfig` in ../model.ts, and any
+ *    option field no kind had before to `vRateLimitConfigArg` there.
  * 3. Add its state validator to `vStoredState` under its key, and its kind
  *    to `KINDS` and `bind` below.
  * 4. Add its `case` to `project` in ../projection.ts (the browser's copy of
