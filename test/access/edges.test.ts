@@ -35,7 +35,7 @@ function appOf(fns: Record<string, unknown>) {
   return t;
 }
 
-describe("review fixes", () => {
+describe("Access instances", () => {
   test("two Access instances in one call do not share roles", async () => {
     // `tenant` gives everyone its `admin` (a weak role); `platform` stores grants, and its `admin` is strong.
     const tenant = new Access(components.guard, {
