@@ -5,10 +5,10 @@ import {
   capacityOption,
   configError,
   debtReserveLimit,
-  finite,
   rateAndPeriod,
   reserveAsDebt,
   tokens,
+  valueTsCodec,
 } from "./shared.js";
 import type { Algorithm, ShardConfig } from "./types.js";
 import { ceil, floor, imul, min } from "../../lib/math.js";
@@ -48,14 +48,7 @@ export const fixedWindow: Algorithm<FixedWindowConfig> = {
   sizeOption: "capacity",
   wholeUnits: false,
   reportsStored: true,
-  encode: ({ value, ts }) => ({ fixedWindow: { value, ts } }),
-  decode: ({ fixedWindow: stored }) =>
-    stored === undefined
-      ? null
-      : {
-          value: finite("fixed window", "value", stored.value),
-          ts: finite("fixed window", "ts", stored.ts),
-        },
+  ...valueTsCodec("fixedWindow", "fixed window"),
   shape: rateAndPeriod,
   configure: (config, name, rate) => {
     const { start } = config;

@@ -13,8 +13,8 @@ import {
   assertPositiveOption,
   configError,
   debtReserveLimit,
-  finite,
   reserveAsDebt,
+  valueTsCodec,
 } from "./shared.js";
 import type { Algorithm, ShardConfig } from "./types.js";
 import { max, min } from "../../lib/math.js";
@@ -40,11 +40,7 @@ export const quota: Algorithm<QuotaConfig> = {
   sizeOption: "limit",
   wholeUnits: false,
   reportsStored: false,
-  encode: ({ value, ts }) => ({ quota: { value, ts } }),
-  decode: ({ quota: stored }) =>
-    stored === undefined
-      ? null
-      : { value: finite("quota", "value", stored.value), ts: finite("quota", "ts", stored.ts) },
+  ...valueTsCodec("quota", "quota"),
   shape: (config, name) => {
     const limit = assertPositiveOption(name, "limit", config.limit);
     const calendar = assertCalendar(config, name);

@@ -1,6 +1,7 @@
 import { ErrorCode, guardError } from "../../lib/errors.js";
 import type { RateLimitState } from "../model.js";
 import { EPS, firstTime } from "../numeric.js";
+import type { StoredState } from "./index.js";
 import type { Engine, ShardConfig } from "./types.js";
 import { max, min } from "../../lib/math.js";
 
@@ -96,4 +97,30 @@ export function corruptState(what: string, detail: string) {
 export function finite(what: string, field: string, x: number): number {
   if (!Number.isFinite(x)) throw corruptState(what, `${field} is not a finite number`);
   return x;
+}
+
+/** The algorithms whose stored state is `{ value, ts }`, by their key in `StoredState`. */
+type ValueTsKey = "tokenBucket" | "fixedWindow" | "quota";
+
+/**
+ * The codec of a `{ value, ts }` state stored under `key` (token buckets,
+ * fixed windows and quotas store the same two numbers): `encode` writes
+ * exactly those fields, `decode` reads only its own key (another
+ * algorithm's state reads as none) and refuses a non-finite number as
+ * CORRUPT_STATE, naming `what`.
+ */
+export function valueTsCodec(key: ValueTsKey, what: string): Pick<Engine, "encode" | "decode"> {
+  return {
+    encode: ({ value, ts }) => {
+      const stored: StoredState = {};
+      stored[key] = { value, ts };
+      return stored;
+    },
+    decode: (stored) => {
+      const state = stored[key];
+      return state === undefined
+        ? null
+        : { value: finite(what, "value", state.value), ts: finite(what, "ts", state.ts) };
+    },
+  };
 }

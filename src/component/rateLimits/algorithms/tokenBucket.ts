@@ -5,10 +5,10 @@ import {
   capacityOption,
   configError,
   debtReserveLimit,
-  finite,
   rateAndPeriod,
   reserveAsDebt,
   tokens,
+  valueTsCodec,
 } from "./shared.js";
 import type { Algorithm } from "./types.js";
 import { min } from "../../lib/math.js";
@@ -26,14 +26,7 @@ export const tokenBucket: Algorithm<TokenBucketConfig> = {
   sizeOption: "capacity",
   wholeUnits: false,
   reportsStored: true,
-  encode: ({ value, ts }) => ({ tokenBucket: { value, ts } }),
-  decode: ({ tokenBucket: stored }) =>
-    stored === undefined
-      ? null
-      : {
-          value: finite("token bucket", "value", stored.value),
-          ts: finite("token bucket", "ts", stored.ts),
-        },
+  ...valueTsCodec("tokenBucket", "token bucket"),
   shape: rateAndPeriod,
   configure: (config, name, rate) => {
     // `start: null` is how the peer's configs say "no alignment".
