@@ -43,9 +43,7 @@ export async function maintainRateLimits(
       await ctx.db.patch("rateLimits", doc._id, {
         state: undefined,
         idleAt: doc.resetUntil,
-        statsHour: undefined,
-        statsAllowed: undefined,
-        statsConsumed: undefined,
+        ...stats.NO_COUNTERS,
       });
     } else {
       await ctx.db.delete("rateLimits", doc._id);

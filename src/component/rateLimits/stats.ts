@@ -152,6 +152,13 @@ export async function admittedStats(
   return { statsHour: hour, statsAllowed: allowed, statsConsumed: consumed };
 }
 
+/** A shard document's counters removed, once they are flushed or folded (a patch's fields). */
+export const NO_COUNTERS = {
+  statsHour: undefined,
+  statsAllowed: undefined,
+  statsConsumed: undefined,
+} as const;
+
 /** Appends a shard document's counters as a row (before `reset` deletes it or it starts a new hour). */
 export async function flushCounters(ctx: MutationCtx, doc: Doc<"rateLimits">) {
   if (doc.statsHour === undefined) return;
@@ -266,13 +273,7 @@ export async function maintainStats(ctx: MutationCtx, now: number): Promise<Main
     .withIndex("by_statsHour", (q) => q.gte("statsHour", 0).lt("statsHour", hourOf(now)))
     .take(STATS_FLUSH_BATCH);
   addCounters(deltas, closed);
-  for (const doc of closed) {
-    await ctx.db.patch("rateLimits", doc._id, {
-      statsHour: undefined,
-      statsAllowed: undefined,
-      statsConsumed: undefined,
-    });
-  }
+  for (const doc of closed) await ctx.db.patch("rateLimits", doc._id, NO_COUNTERS);
   const snapshot = ctx.meta.getSnapshotTs();
   const rows = await ctx.db
     .query("rateLimitStatRows")

@@ -351,9 +351,7 @@ export async function reset(ctx: MutationCtx, t: Target, now: number): Promise<v
     await ctx.db.patch("rateLimits", doc._id, {
       state: undefined,
       idleAt: max(block?.until ?? 0, marked?.resetUntil ?? 0),
-      statsHour: undefined,
-      statsAllowed: undefined,
-      statsConsumed: undefined,
+      ...stats.NO_COUNTERS,
       ...marked,
     });
   }
