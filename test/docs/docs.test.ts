@@ -1,16 +1,7 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { END, PERFORMANCE_PAGE, START, withResults } from "../../scripts/readme-sync.js";
-
-const root = new URL("../../", import.meta.url);
-const read = (p: string) => readFileSync(new URL(p, root), "utf8");
-const pages = [
-  "README.md",
-  "src/component/README.md",
-  ...readdirSync(new URL("docs/", root))
-    .filter((f) => f.endsWith(".md"))
-    .map((f) => `docs/${f}`),
-];
+import { pages, read, root } from "./pages.js";
 
 describe("README", () => {
   const readme = read("README.md");

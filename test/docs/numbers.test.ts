@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
+import { pages, read } from "./pages.js";
 import { DAY, HOUR, MINUTE, SECOND } from "../../src/component/lib/time.js";
 import { MAX_KEY_BYTES } from "../../src/component/lib/validate.js";
 import { MAX_OBJECT_FIELDS, MAX_VALUE_DEPTH } from "../../src/component/lib/values.js";
@@ -46,18 +46,8 @@ import { SWEEP_BATCH } from "../../src/component/rateLimits/maintain.js";
  *    too, so a reworded sentence is noticed and its pattern updated.
  */
 
-const root = new URL("../../", import.meta.url);
-const pages = [
-  "README.md",
-  "src/component/README.md",
-  ...readdirSync(new URL("docs/", root))
-    .filter((f) => f.endsWith(".md"))
-    .map((f) => `docs/${f}`),
-];
 /** Page text with line breaks (and the indentation after them) read as one space. */
-const text = new Map(
-  pages.map((p) => [p, readFileSync(new URL(p, root), "utf8").replace(/\s*\n\s*/g, " ")]),
-);
+const text = new Map(pages.map((p) => [p, read(p).replace(/\s*\n\s*/g, " ")]));
 
 /** A stated number: "36,500", "2.4", "+ 1", "− 1". */
 function num(s: string): number {
