@@ -11,8 +11,8 @@
  *    ./types.ts) and the validator of the state it stores; its
  *    `encode`/`decode` are the only code that reads or writes those fields,
  *    under its own key of `vStoredState`. ./tokenBucket.ts is the shortest.
- * 2. Add its config validator to `vRateLimitConfig` in ../model.ts, and any
- *    option field no kind had before to `vRateLimitConfigArg` there.
+ * 2. Add its config validator to `vRateLimitConfig` in ../model.ts (fields
+ *    of primitive values, as `vRateLimitConfigArg` takes them).
  * 3. Add its state validator to `vStoredState` under its key, and its kind
  *    to `KINDS` and `bind` below.
  * 4. Add its `case` to `project` in ../projection.ts (the browser's copy of
@@ -108,8 +108,8 @@ function bound<C extends RateLimitConfig>(alg: Algorithm<C>, config: C): Bound {
 
 /**
  * The algorithm that serves `config`, looked up by its kind; undefined for an
- * unknown kind. A config arrives as the flat argument shape
- * (`vRateLimitConfigArg`); its kind picks the variant type here, and
+ * unknown kind. A config arrives as a flat record (`vRateLimitConfigArg`);
+ * its kind picks the variant type here, and
  * `normalizeConfig` then checks every field against that algorithm's options
  * before anything reads one.
  */
