@@ -62,17 +62,24 @@ function valueMismatch(value: unknown, at: string): string | null {
   }
 }
 
-/** A compiled check: the first mismatch of `value` (naming the field at `at`), or null. */
+/** The first mismatch of `value` (naming the field at `at`), or null. */
 type Check = (value: unknown, at: string) => string | null;
 
 /**
- * Checks compiled from validator JSON, once per JSON object: every client call
- * checks its arguments, and walking the JSON each time (looking up literals,
- * listing fields) cost more than the rest of the client's work per call.
+ * A check compiled from validator JSON: `ok` answers whether a value matches
+ * without building any text (every client call runs it), and `why` names
+ * the first mismatch, run only once `ok` has said there is one.
  */
-const compiled = new WeakMap<ValidatorJSON, Check>();
+type Compiled = { ok: (value: unknown) => boolean; why: Check };
 
-function checkOf(j: ValidatorJSON): Check {
+/**
+ * Checks compiled once per JSON object: every client call checks its
+ * arguments, and walking the JSON each time (looking up literals, listing
+ * fields) cost more than the rest of the client's work per call.
+ */
+const compiled = new WeakMap<ValidatorJSON, Compiled>();
+
+function checkOf(j: ValidatorJSON): Compiled {
   let check = compiled.get(j);
   if (check === undefined) {
     check = compile(j);
@@ -82,45 +89,57 @@ function checkOf(j: ValidatorJSON): Check {
 }
 
 /** A field's check: a missing value is a mismatch unless the field is optional. */
-function fieldCheck(j: ValidatorJSON, optional: boolean): Check {
-  const check = checkOf(j);
-  return (value, at) =>
-    value === undefined ? (optional ? null : `${at} is required`) : check(value, at);
+function fieldCheck(j: ValidatorJSON, optional: boolean): Compiled {
+  const { ok, why } = checkOf(j);
+  return {
+    ok: (value) => (value === undefined ? optional : ok(value)),
+    why: (value, at) =>
+      value === undefined ? (optional ? null : `${at} is required`) : why(value, at),
+  };
 }
 
-function compile(j: ValidatorJSON): Check {
+/** A check of one value's type, with the message it gives otherwise. */
+function typeCheck(ok: (value: unknown) => boolean, must: string): Compiled {
+  return { ok, why: (value, at) => (ok(value) ? null : `${at} must be ${must}`) };
+}
+
+const isWellFormedString = (value: unknown) => typeof value === "string" && isWellFormed(value);
+
+function compile(j: ValidatorJSON): Compiled {
   switch (j.type) {
     case "any":
-      return valueMismatch;
+      return { ok: (value) => valueMismatch(value, "") === null, why: valueMismatch };
     case "string":
-      return stringMismatch;
+      return { ok: isWellFormedString, why: stringMismatch };
     case "id":
-      return (value, at) => (typeof value === "string" ? null : `${at} must be an id`);
+      return typeCheck((value) => typeof value === "string", "an id");
     case "number":
-      return (value, at) => (typeof value === "number" ? null : `${at} must be a number`);
+      return typeCheck((value) => typeof value === "number", "a number");
     case "bigint":
     case "commitTs":
-      return (value, at) => (typeof value === "bigint" ? null : `${at} must be a bigint`);
+      return typeCheck((value) => typeof value === "bigint", "a bigint");
     case "boolean":
-      return (value, at) => (typeof value === "boolean" ? null : `${at} must be a boolean`);
+      return typeCheck((value) => typeof value === "boolean", "a boolean");
     case "null":
-      return (value, at) => (value === null ? null : `${at} must be null`);
+      return typeCheck((value) => value === null, "null");
     case "bytes":
-      return (value, at) => (value instanceof ArrayBuffer ? null : `${at} must be bytes`);
+      return typeCheck((value) => value instanceof ArrayBuffer, "bytes");
     case "literal": {
       const literal = jsonToConvex(j.value);
-      const shown = JSON.stringify(j.value);
-      return (value, at) => (value === literal ? null : `${at} must be ${shown}`);
+      return typeCheck((value) => value === literal, JSON.stringify(j.value));
     }
     case "array": {
       const item = fieldCheck(j.value, false);
-      return (value, at) => {
-        if (!Array.isArray(value)) return `${at} must be an array`;
-        for (let i = 0; i < value.length; i++) {
-          const m = item(value[i], `${at}[${i}]`);
-          if (m) return m;
-        }
-        return null;
+      return {
+        ok: (value) => Array.isArray(value) && value.every((x) => item.ok(x)),
+        why: (value, at) => {
+          if (!Array.isArray(value)) return `${at} must be an array`;
+          for (let i = 0; i < value.length; i++) {
+            const m = item.why(value[i], `${at}[${i}]`);
+            if (m) return m;
+          }
+          return null;
+        },
       };
     }
     case "object": {
@@ -128,40 +147,61 @@ function compile(j: ValidatorJSON): Check {
         ([k, f]) => [k, fieldCheck(f.fieldType, f.optional)] as const,
       );
       const known = j.value;
-      return (value, at) => {
-        if (!isPlainObject(value)) return `${at || "arguments"} must be an object`;
+      const unknownField = (value: Record<string, unknown>) => {
         for (const k in value) {
           if (Object.hasOwn(value, k) && value[k] !== undefined && !Object.hasOwn(known, k))
-            return `${join(at, k)} is not allowed`;
-        }
-        for (const [k, check] of fields) {
-          const m = check(value[k], join(at, k));
-          if (m) return m;
+            return k;
         }
         return null;
+      };
+      return {
+        ok: (value) =>
+          isPlainObject(value) &&
+          unknownField(value) === null &&
+          fields.every(([k, check]) => check.ok(value[k])),
+        why: (value, at) => {
+          if (!isPlainObject(value)) return `${at || "arguments"} must be an object`;
+          const unknown = unknownField(value);
+          if (unknown !== null) return `${join(at, unknown)} is not allowed`;
+          for (const [k, check] of fields) {
+            const m = check.why(value[k], join(at, k));
+            if (m) return m;
+          }
+          return null;
+        },
       };
     }
     case "record": {
       const key = fieldCheck(j.keys, false);
       const item = fieldCheck(j.values.fieldType, false);
-      return (value, at) => {
-        if (!isPlainObject(value)) return `${at} must be an object`;
-        for (const [k, x] of Object.entries(value)) {
-          const m = key(k, `${at} key`) ?? item(x, join(at, k));
-          if (m) return m;
-        }
-        return null;
+      return {
+        ok: (value) => {
+          if (!isPlainObject(value)) return false;
+          for (const k in value) {
+            if (Object.hasOwn(value, k) && !(key.ok(k) && item.ok(value[k]))) return false;
+          }
+          return true;
+        },
+        why: (value, at) => {
+          if (!isPlainObject(value)) return `${at} must be an object`;
+          for (const [k, x] of Object.entries(value)) {
+            const m = key.why(k, `${at} key`) ?? item.why(x, join(at, k));
+            if (m) return m;
+          }
+          return null;
+        },
       };
     }
     case "union": {
       const members = j.value.map((m) => fieldCheck(m, false));
-      return (value, at) =>
-        members.some((m) => m(value, at) === null)
-          ? null
-          : `${at} matches none of the allowed shapes`;
+      const ok = (value: unknown) => members.some((m) => m.ok(value));
+      return {
+        ok,
+        why: (value, at) => (ok(value) ? null : `${at} matches none of the allowed shapes`),
+      };
     }
     default:
-      return () => null;
+      return { ok: () => true, why: () => null };
   }
 }
 
@@ -173,7 +213,8 @@ export function jsonMismatch(
   optional = false,
 ): string | null {
   if (value === undefined) return optional ? null : `${at} is required`;
-  return checkOf(j)(value, at);
+  const check = checkOf(j);
+  return check.ok(value) ? null : check.why(value, at);
 }
 
 function isValidatorJson(json: unknown): json is ValidatorJSON {
