@@ -56,6 +56,32 @@ describe("normalizeConfig", () => {
     }
   });
 
+  test("a config used in a call is checked once per value; nothing else is served its result", () => {
+    const config = { kind: "token bucket", rate: 7, period: MIN } as const;
+    const first = normalizeConfig({ ...config });
+    expect(normalizeConfig({ ...config })).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    // Another value, another check.
+    expect(normalizeConfig({ ...config, capacity: 8 }).capacity).toBe(8);
+    // Values whose JSON would match a checked config are checked themselves.
+    const bad = [
+      { ...config, capacity: Number.NaN },
+      { ...config, capacity: Number.POSITIVE_INFINITY },
+      { ...config, extra: () => 1 },
+      Object.assign(Object.create({ capacity: 1 }) as object, config),
+    ];
+    const served = (c: object) => {
+      try {
+        return normalizeConfig(c as never);
+      } catch {
+        return null;
+      }
+    };
+    for (const c of bad) expect(served(c)).not.toBe(first);
+    expect(() => normalizeConfig({ ...config, capacity: Number.NaN })).toThrow(/capacity/);
+    expect(() => normalizeConfig({ ...config, extra: () => 1 } as never)).toThrow(/extra/);
+  });
+
   test("applies defaults: capacity = rate, one shard, approximate", () => {
     const {
       algorithm,

@@ -116,6 +116,10 @@ function assertKnownFields(config: RateLimitConfigArg, algorithm: Bound, name: s
  * Checks a config completely (shape, every field's kind and value) and applies
  * defaults. Throws INVALID_CONFIG naming the field. The client runs it on every
  * config it is given, so a bad config fails at construction, before any call.
+ *
+ * A config used in a call is checked once per isolate: hosts pass the same
+ * few configs on every call, and the result depends on the config's values
+ * only (`name` only names it in errors). The result is frozen and shared.
  */
 export function normalizeConfig(
   config: RateLimitConfigArg,
@@ -123,6 +127,45 @@ export function normalizeConfig(
   /** False for a config only declared (not yet used): see the sharded-async check below. */
   used = true,
 ): NormalizedConfig {
+  const key = used ? valueKey(config) : null;
+  const known = key === null ? undefined : checked.get(key);
+  if (known !== undefined) return known;
+  const normalized = checkConfig(config, name, used);
+  if (key === null) return normalized;
+  if (checked.size >= MAX_CHECKED) checked.clear();
+  checked.set(key, Object.freeze(normalized));
+  return normalized;
+}
+
+/** Configs that passed `checkConfig` in a call, by `valueKey`. */
+const checked = new Map<string, NormalizedConfig>();
+/** More distinct configs than this start the map afresh (a host has a handful). */
+const MAX_CHECKED = 256;
+
+/**
+ * A key equal for two configs exactly when they hold the same values: the
+ * JSON of a plain object of strings, booleans, null and finite numbers (not
+ * -0). Null for anything else (never remembered), whose JSON could equal a
+ * different config's: NaN, ±Infinity and -0 print as null or 0, and
+ * functions, symbols or a prototype's fields do not print at all.
+ */
+function valueKey(config: unknown): string | null {
+  if (typeof config !== "object" || config === null) return null;
+  const proto: unknown = Object.getPrototypeOf(config);
+  if (proto !== Object.prototype && proto !== null) return null;
+  const fields = config as Record<string, unknown>;
+  for (const k in fields) {
+    const v = fields[k];
+    const plain =
+      typeof v === "number"
+        ? Number.isFinite(v) && !Object.is(v, -0)
+        : v === null || v === undefined || typeof v === "string" || typeof v === "boolean";
+    if (!plain) return null;
+  }
+  return JSON.stringify(config);
+}
+
+function checkConfig(config: RateLimitConfigArg, name: string, used: boolean): NormalizedConfig {
   if (typeof config !== "object" || config === null || Array.isArray(config)) {
     throw configError(name, "config must be an object");
   }
