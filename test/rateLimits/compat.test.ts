@@ -245,7 +245,7 @@ describe("applyUpdates: asynchronously", () => {
     await fold(t);
     await fold(t);
     const [doc] = await runInGuard(t, async (ctx) => ctx.db.query("rateLimits").collect());
-    expect(doc).toMatchObject({ state: { tokenBucket: { value: 0 } } });
+    expect(doc).toMatchObject({ alg: "token bucket", value: 0 });
     expect(doc?.foldedThrough).toBeTypeOf("bigint");
   });
 

@@ -443,18 +443,22 @@ describe("stored state that fails its algorithm's checks is reported as corrupt,
     exact: { kind: "sliding window", rate: 10, period: MINUTE, precision: "exact" },
   });
 
-  test.each([
-    ["bucket", (s: Record<string, unknown>) => ({ ...s, value: Number.NaN })],
-    ["window", (s: Record<string, unknown>) => ({ ...s, log: new Uint8Array([200]).buffer })],
-    ["exact", (s: Record<string, unknown>) => ({ ...s, log: [5, 1, 2, 1] })],
-  ] as const)("%s: CORRUPT_STATE", async (name, edit) => {
+  type Edit = (s: Record<string, unknown>) => Record<string, unknown>;
+  test.each<[string, "bucket" | "window" | "exact", Edit]>([
+    ["a NaN value", "bucket", (s) => ({ ...s, value: Number.NaN })],
+    ["no value", "bucket", (s) => ({ ...s, value: undefined })],
+    ["a log that does not decode", "window", (s) => ({ ...s, log: new Uint8Array([200]).buffer })],
+    ["no log", "window", (s) => ({ ...s, log: undefined })],
+    ["entries out of order", "exact", (s) => ({ ...s, entries: [5, 1, 2, 1] })],
+    ["no entries", "exact", (s) => ({ ...s, entries: undefined })],
+  ])("%s (%s): CORRUPT_STATE", async (_what, name, edit) => {
     const t = guardTest();
     await t.mutation((ctx) => corrupt.limit(ctx, name, { key: "k" }));
     await runInGuard(t, async (ctx) => {
       const doc = await ctx.db.query("rateLimits").first();
-      // The state is one algorithm's member, under its key: edit that member.
-      const [alg, member] = Object.entries(doc!.state!)[0] as [string, Record<string, unknown>];
-      await ctx.db.patch("rateLimits", doc!._id, { state: { [alg]: edit(member) } as never });
+      // The state is its algorithm's fields, tagged `alg`, in the document: edit them.
+      const { _id, _creationTime, ...fields } = doc!;
+      await ctx.db.replace("rateLimits", _id, edit(fields) as never);
     });
     const r = await t
       .mutation((ctx) => corrupt.limit(ctx, name, { key: "k" }))

@@ -1,6 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { fixedWindowStart } from "../../src/component/rateLimits/algorithms/fixedWindow.js";
+import { vExactWindowState } from "../../src/component/rateLimits/algorithms/exactSlidingWindow.js";
+import {
+  fixedWindowStart,
+  vFixedWindowState,
+} from "../../src/component/rateLimits/algorithms/fixedWindow.js";
+import { STATE_FIELDS, vStoredState } from "../../src/component/rateLimits/algorithms/index.js";
+import { vQuotaState } from "../../src/component/rateLimits/algorithms/quota.js";
+import { vSlidingWindowState } from "../../src/component/rateLimits/algorithms/slidingWindow.js";
+import { vTokenBucketState } from "../../src/component/rateLimits/algorithms/tokenBucket.js";
 import {
   admissibleCount,
   normalizeConfig,
@@ -34,6 +42,48 @@ function one(
 ) {
   return decide(normalizeConfig(config), [{ shard: 0, state }], "n\u0000k", now, count, reserve);
 }
+
+describe("stored state", () => {
+  // A validator's JSON and optionality (`json` is left out of the public type).
+  type Field = { json: unknown; isOptional: string };
+  const fields = (x: { fields: object }) => x.fields as Record<string, Field>;
+  const algorithms: [RateLimitConfig, { fields: object }][] = [
+    [{ kind: "token bucket", rate: 5, period: MIN }, vTokenBucketState],
+    [{ kind: "fixed window", rate: 5, period: MIN }, vFixedWindowState],
+    [{ kind: "sliding window", rate: 5, period: MIN }, vSlidingWindowState],
+    [{ kind: "sliding window", rate: 5, period: MIN, precision: "exact" }, vExactWindowState],
+    [{ kind: "quota", limit: 5, per: "hour" }, vQuotaState],
+  ];
+
+  test("each algorithm writes `alg` (its id) and exactly the fields its validator declares", () => {
+    for (const [config, validator] of algorithms) {
+      const c = normalizeConfig(config);
+      const d = decide(c, [{ shard: 0, state: null }], "n\u0000k", T, 1);
+      if (!d.ok) throw new Error("the first call is admitted");
+      const stored = c.algorithm.encode(d.writes[0]!.state);
+      expect(stored.alg).toBe(c.algorithm.id);
+      expect(Object.keys(stored).sort(), c.algorithm.id).toEqual(
+        ["alg", ...Object.keys(fields(validator))].sort(),
+      );
+      expect(c.algorithm.decode(stored)).toEqual(d.writes[0]!.state);
+    }
+  });
+
+  test("the stored form has every algorithm's fields, each with its validator; shared names agree", () => {
+    const stored = fields(vStoredState);
+    for (const [config, validator] of algorithms) {
+      for (const [field, fieldValidator] of Object.entries(fields(validator))) {
+        const what = `${normalizeConfig(config).algorithm.id}.${field}`;
+        // The same type as the algorithm declares (a later algorithm's field of the
+        // same name would replace an earlier one's in the spread).
+        expect(stored[field]?.json, what).toEqual(fieldValidator.json);
+        expect(stored[field]?.isOptional, what).toBe("optional");
+      }
+    }
+    expect(stored.alg?.isOptional).toBe("required");
+    expect([...STATE_FIELDS].sort()).toEqual(Object.keys(stored).sort());
+  });
+});
 
 describe("normalizeConfig", () => {
   test("the argument validator takes every field of every kind, with every type the kind allows", () => {

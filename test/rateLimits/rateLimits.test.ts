@@ -11,6 +11,7 @@ import {
   isRateLimitError,
   type GetValueResult,
   type RateLimitArgs,
+  type RateLimitConfig,
 } from "convex-guard";
 import { register } from "../../src/test.js";
 import { components, guardTest, runInGuard } from "../setup.js";
@@ -114,6 +115,22 @@ describe("RateLimiter through the component", () => {
     expect((await t.mutation(async (ctx) => limiter.limit(ctx, "oneOff", { config }))).ok).toBe(
       false,
     );
+  });
+
+  test("a changed kind replaces the whole stored state: no field of the old one stays", async () => {
+    const t = guardTest();
+    const kinds: [RateLimitConfig, string[]][] = [
+      [{ kind: "sliding window", rate: 5, period: MINUTE }, ["log"]],
+      [{ kind: "token bucket", rate: 5, period: MINUTE }, []],
+      [{ kind: "sliding window", rate: 5, period: MINUTE, precision: "exact" }, ["entries"]],
+      [{ kind: "fixed window", rate: 5, period: MINUTE }, []],
+    ];
+    for (const [config, own] of kinds) {
+      await t.mutation(async (ctx) => limiter.limit(ctx, "changing", { key: "k", config }));
+      const [doc] = await rows(t);
+      const state = ["alg", "value", "ts", "log", "entries"].filter((f) => f in doc!);
+      expect(state, config.kind).toEqual(["alg", "value", "ts", ...own]);
+    }
   });
 
   test("check consumes nothing and works in a query", async () => {
@@ -254,7 +271,7 @@ describe("RateLimiter through the component", () => {
     expect(admitted).toBeGreaterThanOrEqual(15);
     const docs = await rows(t);
     expect(docs.length).toBeLessThanOrEqual(4);
-    expect(docs.reduce((s, d) => s + (5 - (d.state?.tokenBucket?.value ?? 5)), 0)).toBe(admitted);
+    expect(docs.reduce((s, d) => s + (5 - (d.value ?? 5)), 0)).toBe(admitted);
   });
 
   test("idle keys are swept: storage follows active keys only", async () => {

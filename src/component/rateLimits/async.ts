@@ -40,7 +40,14 @@ import type { ShardConfig, StoredState } from "./algorithms/index.js";
 import { normalizeConfig, shardConfig, type NormalizedConfig } from "./config.js";
 import { advance, decide, idleAt, type Decision } from "./math.js";
 import type { RateLimitConfig, RateLimitState } from "./model.js";
-import { readShard, stateOf, storedTarget, writeState, type Target } from "./shards.js";
+import {
+  readShard,
+  stateOf,
+  storedStateOf,
+  storedTarget,
+  writeState,
+  type Target,
+} from "./shards.js";
 import { foldAdmitted } from "./stats.js";
 import { max } from "../lib/math.js";
 
@@ -142,7 +149,7 @@ export async function readAsyncView(
       return through === undefined ? keyed : keyed.gte("at", through);
     })
     .take(MAX_UNFOLDED + 1);
-  const folded = doc?.state ?? null;
+  const folded = storedStateOf(doc);
   return {
     folded,
     ...(doc?.blockedUntil !== undefined ? { blockedUntil: doc.blockedUntil } : {}),

@@ -6,7 +6,7 @@
 import type { MutationCtx } from "../_generated/server.js";
 import type { MaintenanceResult } from "../maintenance/kick.js";
 import { foldPending, hasPending } from "./async.js";
-import { storedTarget } from "./shards.js";
+import { NO_STATE, storedTarget } from "./shards.js";
 import * as stats from "./stats.js";
 
 /** Documents the idle-key sweep deletes per maintenance pass. */
@@ -41,7 +41,7 @@ export async function maintainRateLimits(
   for (const doc of gone) {
     if (doc.resetUntil !== undefined && doc.resetUntil > now) {
       await ctx.db.patch("rateLimits", doc._id, {
-        state: undefined,
+        ...NO_STATE,
         idleAt: doc.resetUntil,
         ...stats.NO_COUNTERS,
       });

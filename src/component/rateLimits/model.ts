@@ -181,7 +181,7 @@ export const getValueArgs = {
 
 /**
  * A shard's state as `getValue` returns it and the algorithms compute on it
- * (what is stored is each algorithm's own form under its key, ./algorithms/index.ts).
+ * (what is stored is each algorithm's own form, tagged `alg`: ./algorithms/index.ts).
  * `log` is the sliding windows' admission log.
  */
 export const vRateLimitState = v.object({

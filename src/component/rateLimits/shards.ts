@@ -8,7 +8,7 @@ import type { Doc } from "../_generated/dataModel.js";
 import type { DatabaseReader, MutationCtx } from "../_generated/server.js";
 import { ErrorCode, guardError } from "../lib/errors.js";
 import { assertKey, assertString } from "../lib/validate.js";
-import type { Engine } from "./algorithms/index.js";
+import { STATE_FIELDS, type Engine, type StoredState } from "./algorithms/index.js";
 import { MAX_NAME_BYTES, MAX_SHARDS, assertLimitName } from "./config.js";
 import type { RateLimitState } from "./model.js";
 import { floor, max } from "../lib/math.js";
@@ -65,8 +65,21 @@ export function readShards(db: DatabaseReader, t: Target) {
 
 /** The state a document holds for `engine` (null: none, or one another algorithm stored). */
 export function stateOf(engine: Engine, doc: Doc<"rateLimits"> | null): RateLimitState | null {
-  return doc?.state === undefined ? null : engine.decode(doc.state);
+  return doc === null || doc.alg === undefined ? null : engine.decode(doc);
 }
+
+/** A document's stored state, as it is (for the asynchronous view), or null: none. */
+export function storedStateOf(doc: Doc<"rateLimits"> | null): StoredState | null {
+  if (doc === null || doc.alg === undefined) return null;
+  const stored: Partial<Record<keyof StoredState, unknown>> = {};
+  for (const field of STATE_FIELDS) if (doc[field] !== undefined) stored[field] = doc[field];
+  return stored as StoredState;
+}
+
+/** A patch that removes a document's state, whichever algorithm stored it. */
+export const NO_STATE: { [K in keyof StoredState]: undefined } = Object.fromEntries(
+  STATE_FIELDS.map((field) => [field, undefined]),
+) as { [K in keyof StoredState]: undefined };
 
 /**
  * The one writer of a shard's state: the algorithm's stored form, and an
@@ -86,7 +99,15 @@ export async function writeState(
     Pick<Doc<"rateLimits">, "statsHour" | "statsAllowed" | "statsConsumed" | "foldedThrough">
   > = {},
 ): Promise<boolean> {
-  const fields = { state: engine.encode(state), idleAt: keepWhileBlocked(doc, idleAt), ...extra };
+  const stored = engine.encode(state);
+  // An algorithm always writes the same fields, so only another's state needs clearing.
+  const replaced = doc !== null && doc.alg !== undefined && doc.alg !== stored.alg;
+  const fields = {
+    ...(replaced ? NO_STATE : null),
+    ...stored,
+    idleAt: keepWhileBlocked(doc, idleAt),
+    ...extra,
+  };
   if (doc) {
     await ctx.db.patch("rateLimits", doc._id, fields);
     return false;

@@ -44,6 +44,7 @@ import {
   blockedDecision,
   guardTarget,
   hostTarget,
+  NO_STATE,
   randomInt,
   readShard,
   readShards,
@@ -349,7 +350,7 @@ export async function reset(ctx: MutationCtx, t: Target, now: number): Promise<v
       continue;
     }
     await ctx.db.patch("rateLimits", doc._id, {
-      state: undefined,
+      ...NO_STATE,
       idleAt: max(block?.until ?? 0, marked?.resetUntil ?? 0),
       ...stats.NO_COUNTERS,
       ...marked,

@@ -1,6 +1,6 @@
 import { defineTable } from "convex/server";
 import { v } from "convex/values";
-import { vStoredState } from "./algorithms/index.js";
+import { storedStateFields, vStoredState } from "./algorithms/index.js";
 import { vRateLimitConfig } from "./model.js";
 import { statsTables } from "./stats.js";
 
@@ -11,9 +11,10 @@ export const rateLimitTables = {
     name: v.string(),
     key: v.string(),
     shard: v.number(),
-    // The algorithm's state, under the algorithm's own key (./algorithms/).
-    // Absent: no state (a document kept only for a block or a reset's mark).
-    state: v.optional(vStoredState),
+    // The algorithm's state (`alg` and its fields, ./algorithms/index.ts), in
+    // the document itself. No `alg`: no state (a document kept only for a
+    // block or a reset's mark).
+    ...storedStateFields,
     // After it the document equals "no document", so the sweep deletes it;
     // never before a block on it ends.
     idleAt: v.number(),

@@ -8,11 +8,14 @@ import { floor, max } from "../../lib/math.js";
 /** Largest `rate` for `precision: "exact"`: the log then holds at most 2 * 1000 entries. */
 export const MAX_EXACT_RATE = 1000;
 
-/** Stored: `log` = [t0, n0, t1, n1, ...], `value` their sum, `ts` the latest call time. */
+/**
+ * Stored: `entries` = [t0, n0, t1, n1, ...] (the state's `log`; the default
+ * window's `log` is bytes), `value` their sum, `ts` the latest call time.
+ */
 export const vExactWindowState = v.object({
   value: v.number(),
   ts: v.number(),
-  log: v.array(v.number()),
+  entries: v.array(v.number()),
 });
 
 /** The log as [t0, n0, ...] (`decode` only hands this algorithm arrays). */
@@ -85,15 +88,19 @@ export const exactSlidingWindow: Algorithm<SlidingWindowConfig> = {
   wholeUnits: true,
   reportsStored: false,
   encode: (state) => ({
-    exactSlidingWindow: { value: state.value, ts: state.ts, log: pairs(state) },
+    alg: "exact sliding window",
+    value: state.value,
+    ts: state.ts,
+    entries: pairs(state),
   }),
-  decode: ({ exactSlidingWindow: stored }) => {
-    if (stored === undefined) return null;
+  decode: (stored) => {
     const what = "exact sliding window";
+    if (stored.alg !== what) return null;
+    if (!Array.isArray(stored.entries)) throw corruptState(what, "entries is not a list");
     return {
       value: finite(what, "value", stored.value),
       ts: finite(what, "ts", stored.ts),
-      log: assertLog(stored.log),
+      log: assertLog(stored.entries),
     };
   },
   shape: rateAndPeriod,

@@ -48,7 +48,7 @@ export const fixedWindow: Algorithm<FixedWindowConfig> = {
   sizeOption: "capacity",
   wholeUnits: false,
   reportsStored: true,
-  ...valueTsCodec("fixedWindow", "fixed window"),
+  ...valueTsCodec("fixed window"),
   shape: rateAndPeriod,
   configure: (config, name, rate) => {
     const { start } = config;

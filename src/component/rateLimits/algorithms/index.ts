@@ -10,18 +10,18 @@
  * 1. Write `./myAlgorithm.ts` exporting an `Algorithm<MyConfig>` (see
  *    ./types.ts) and the validator of the state it stores; its
  *    `encode`/`decode` are the only code that reads or writes those fields,
- *    under its own key of `vStoredState`. ./tokenBucket.ts is the shortest.
+ *    tagged with its id (`alg`). ./tokenBucket.ts is the shortest.
  * 2. Add its config validator to `vRateLimitConfig` in ../model.ts (fields
  *    of primitive values, as `vRateLimitConfigArg` takes them).
- * 3. Add its state validator to `vStoredState` under its key, and its kind
- *    to `KINDS` and `bind` below.
+ * 3. Add its state validator's fields to `vStoredState`, and its kind to
+ *    `KINDS` and `bind` below.
  * 4. Add its `case` to `project` in ../projection.ts (the browser's copy of
  *    the projection; the compiler asks for it).
  * test/rateLimits/property.test.ts then runs it against the reference model
  * once its config is added to `configArb`, and
  * test/rateLimits/differential.test.ts through the real component.
  */
-import { v, type Infer } from "convex/values";
+import { v, type Infer, type Validator, type VOptional } from "convex/values";
 import type {
   FixedWindowConfig,
   QuotaConfig,
@@ -40,23 +40,47 @@ import type { Algorithm, ConfiguredOptions, Engine } from "./types.js";
 
 export type { Algorithm, Engine, ShardConfig } from "./types.js";
 
+type Fields = Record<string, Validator<any, "required", any>>;
+
+/** Each of `fields`, optional. */
+function optional<F extends Fields>(fields: F): { [K in keyof F]: VOptional<F[K]> } {
+  return Object.fromEntries(Object.entries(fields).map(([k, x]) => [k, v.optional(x)])) as {
+    [K in keyof F]: VOptional<F[K]>;
+  };
+}
+
 /**
- * What a shard document stores as its state: one member per algorithm, under
- * the algorithm's own key, and exactly one of them set (../shards.ts is the
- * one writer; a decoder reads only its own key, so another algorithm's state
- * reads as none). Keys rather than a `v.union` of tagged members: a union is
- * checked by trying its members in turn, and convex-test (where hosts run
- * their tests with this component) throws and catches an error for each
- * miss, on every write of every algorithm but the first.
+ * A state as stored: a tagged union flattened into one object. `alg` is the
+ * algorithm that wrote it (its `id`); the other fields are every algorithm's
+ * state fields, and a state holds exactly its algorithm's (../shards.ts is
+ * the one writer; a decoder reads only a state tagged with its own id, so
+ * another algorithm's reads as none). Two algorithms may share a field only
+ * with the same validator (test/rateLimits/math.test.ts checks it).
+ *
+ * Flat rather than a `v.union` of members or an object per algorithm, and
+ * spread into the shard document itself (../tables.ts): a deployment reads
+ * any of them alike, but convex-test, where hosts run their tests with this
+ * component, throws and catches an error for each union member it tries, and
+ * every nested object costs it a conversion, a copy and a validation on each
+ * read and write.
  */
 export const vStoredState = v.object({
-  tokenBucket: v.optional(vTokenBucketState),
-  fixedWindow: v.optional(vFixedWindowState),
-  slidingWindow: v.optional(vSlidingWindowState),
-  exactSlidingWindow: v.optional(vExactWindowState),
-  quota: v.optional(vQuotaState),
+  alg: v.string(),
+  ...optional(vTokenBucketState.fields),
+  ...optional(vFixedWindowState.fields),
+  ...optional(vSlidingWindowState.fields),
+  ...optional(vExactWindowState.fields),
+  ...optional(vQuotaState.fields),
 });
 export type StoredState = Infer<typeof vStoredState>;
+/** A state's fields as a shard document holds them: all absent when it has no state. */
+export type StoredFields = Partial<StoredState>;
+
+/** The state fields of a shard document (../tables.ts): `vStoredState`'s, `alg` optional too. */
+export const storedStateFields = { ...vStoredState.fields, alg: v.optional(v.string()) };
+
+/** The names of the state fields, for the writer that replaces or clears a whole state. */
+export const STATE_FIELDS = Object.keys(vStoredState.fields) as (keyof StoredState)[];
 
 /** Every config `kind`, for messages. */
 export const KINDS: readonly RateLimitConfig["kind"][] = [

@@ -40,7 +40,7 @@ export const quota: Algorithm<QuotaConfig> = {
   sizeOption: "limit",
   wholeUnits: false,
   reportsStored: false,
-  ...valueTsCodec("quota", "quota"),
+  ...valueTsCodec("quota"),
   shape: (config, name) => {
     const limit = assertPositiveOption(name, "limit", config.limit);
     const calendar = assertCalendar(config, name);

@@ -1,8 +1,7 @@
 import { ErrorCode, guardError } from "../../lib/errors.js";
 import type { RateLimitState } from "../model.js";
 import { EPS, firstTime } from "../numeric.js";
-import type { StoredState } from "./index.js";
-import type { Engine, ShardConfig } from "./types.js";
+import type { AlgorithmId, Engine, ShardConfig } from "./types.js";
 import { max, min } from "../../lib/math.js";
 
 /** INVALID_CONFIG for limit `name`, naming the offending field when there is one. */
@@ -93,34 +92,27 @@ export function corruptState(what: string, detail: string) {
   return guardError(ErrorCode.CORRUPT_STATE, `rate limit state (${what}): ${detail}`);
 }
 
-/** A stored number that must be finite. */
-export function finite(what: string, field: string, x: number): number {
-  if (!Number.isFinite(x)) throw corruptState(what, `${field} is not a finite number`);
+/** A stored number that must be there and be finite. */
+export function finite(what: string, field: string, x: number | undefined): number {
+  if (x === undefined || !Number.isFinite(x)) {
+    throw corruptState(what, `${field} is not a finite number`);
+  }
   return x;
 }
 
-/** The algorithms whose stored state is `{ value, ts }`, by their key in `StoredState`. */
-type ValueTsKey = "tokenBucket" | "fixedWindow" | "quota";
-
 /**
- * The codec of a `{ value, ts }` state stored under `key` (token buckets,
- * fixed windows and quotas store the same two numbers): `encode` writes
- * exactly those fields, `decode` reads only its own key (another
- * algorithm's state reads as none) and refuses a non-finite number as
- * CORRUPT_STATE, naming `what`.
+ * The codec of a `{ value, ts }` state (token buckets, fixed windows and
+ * quotas store the same two numbers), tagged `alg`: `encode` writes exactly
+ * those fields, `decode` reads only a state tagged `alg` (another
+ * algorithm's reads as none) and refuses a missing or non-finite number as
+ * CORRUPT_STATE.
  */
-export function valueTsCodec(key: ValueTsKey, what: string): Pick<Engine, "encode" | "decode"> {
+export function valueTsCodec(alg: AlgorithmId): Pick<Engine, "encode" | "decode"> {
   return {
-    encode: ({ value, ts }) => {
-      const stored: StoredState = {};
-      stored[key] = { value, ts };
-      return stored;
-    },
-    decode: (stored) => {
-      const state = stored[key];
-      return state === undefined
+    encode: ({ value, ts }) => ({ alg, value, ts }),
+    decode: (stored) =>
+      stored.alg !== alg
         ? null
-        : { value: finite(what, "value", state.value), ts: finite(what, "ts", state.ts) };
-    },
+        : { value: finite(alg, "value", stored.value), ts: finite(alg, "ts", stored.ts) },
   };
 }

@@ -44,11 +44,12 @@ export const slidingWindow: Algorithm<SlidingWindowConfig> = {
   reportsStored: false,
   encode: ({ value, ts, log }) => {
     if (!(log instanceof ArrayBuffer)) throw corruptState("sliding window", "log is not bytes");
-    return { slidingWindow: { value, ts, log } };
+    return { alg: "sliding window", value, ts, log };
   },
-  decode: ({ slidingWindow: stored }) => {
-    if (stored === undefined) return null;
+  decode: (stored) => {
     const what = "sliding window";
+    if (stored.alg !== what) return null;
+    if (!(stored.log instanceof ArrayBuffer)) throw corruptState(what, "log is not bytes");
     return {
       value: finite(what, "value", stored.value),
       ts: finite(what, "ts", stored.ts),

@@ -26,7 +26,7 @@ export const tokenBucket: Algorithm<TokenBucketConfig> = {
   sizeOption: "capacity",
   wholeUnits: false,
   reportsStored: true,
-  ...valueTsCodec("tokenBucket", "token bucket"),
+  ...valueTsCodec("token bucket"),
   shape: rateAndPeriod,
   configure: (config, name, rate) => {
     // `start: null` is how the peer's configs say "no alignment".

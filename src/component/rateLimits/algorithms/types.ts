@@ -1,7 +1,7 @@
 import type { Calendar } from "../calendar.js";
 import type { RateLimitConfig, RateLimitState } from "../model.js";
 import type { Projection } from "../projection.js";
-import type { StoredState } from "./index.js";
+import type { StoredFields, StoredState } from "./index.js";
 
 /** An algorithm's name in messages. */
 export type AlgorithmId =
@@ -43,14 +43,15 @@ export type Engine = {
   sizeOption: "rate" | "capacity" | "limit";
   /** Tokens are whole admissions (an admission log): splits and capacities round down. */
   wholeUnits: boolean;
-  /** The stored form of a state: under its own key of `StoredState`, exactly the fields its validator declares. */
+  /** The stored form of a state: `alg` its id, and exactly the fields its state validator declares. */
   encode(state: RateLimitState): StoredState;
   /**
-   * A stored state as this algorithm reads it; null when another algorithm
-   * stored it (the limit's kind or precision changed: the key starts afresh).
-   * Throws CORRUPT_STATE for a state it cannot have written.
+   * A stored state as this algorithm reads it; null when no state is stored
+   * or another algorithm stored it (`alg`: the limit's kind or precision
+   * changed, so the key starts afresh). Throws CORRUPT_STATE for a state it
+   * cannot have written.
    */
-  decode(stored: StoredState): RateLimitState | null;
+  decode(stored: StoredFields): RateLimitState | null;
   initial(s: ShardConfig, seed: string, now: number): RateLimitState;
   /** Brings a state forward to `t`; a clock behind the state changes nothing. */
   advance(s: ShardConfig, state: RateLimitState, seed: string, t: number): RateLimitState;
