@@ -85,9 +85,11 @@ export const NO_STATE: { [K in keyof StoredState]: undefined } = Object.fromEntr
  * The one writer of a shard's state: the algorithm's stored form, and an
  * `idleAt` never before a block on the document ends (the sweep must not
  * delete a block). `extra`: fields of the same write (stats counters, the
- * fold's watermark). Returns whether it inserted the document.
+ * fold's watermark). Inserts the document when `doc` is null. Not an async
+ * function: every `limit` writes through it, and each async layer costs
+ * promises (convex-test tracks every one).
  */
-export async function writeState(
+export function writeState(
   ctx: MutationCtx,
   t: Target,
   shard: number,
@@ -98,7 +100,7 @@ export async function writeState(
   extra: Partial<
     Pick<Doc<"rateLimits">, "statsHour" | "statsAllowed" | "statsConsumed" | "foldedThrough">
   > = {},
-): Promise<boolean> {
+): Promise<unknown> {
   const stored = engine.encode(state);
   // An algorithm always writes the same fields, so only another's state needs clearing.
   const replaced = doc !== null && doc.alg !== undefined && doc.alg !== stored.alg;
@@ -108,12 +110,8 @@ export async function writeState(
     idleAt: keepWhileBlocked(doc, idleAt),
     ...extra,
   };
-  if (doc) {
-    await ctx.db.patch("rateLimits", doc._id, fields);
-    return false;
-  }
-  await ctx.db.insert("rateLimits", { name: t.name, key: t.key, shard, ...fields });
-  return true;
+  if (doc) return ctx.db.patch("rateLimits", doc._id, fields);
+  return ctx.db.insert("rateLimits", { name: t.name, key: t.key, shard, ...fields });
 }
 
 type BlockFields = Pick<Doc<"rateLimits">, "blockedUntil" | "blockReason">;

@@ -135,26 +135,23 @@ async function evaluate(
   const t = c.target;
   const n = c.config.shards;
   const engine = c.config.algorithm;
-  const docs = new Map<number, Doc<"rateLimits"> | null>();
-  const reads: ShardRead[] = [];
-  // The first read settles whether the key is blocked (./shards.ts,
-  // `blockSeenFrom`); a second shard's read needs no block lookup of its own.
-  let blockSeen = false;
-  const read = async (shard: number) => {
-    const doc = await readShard(db, t, shard);
-    docs.set(shard, doc);
-    reads.push({ shard, state: stateOf(engine, doc) });
-    if (blockSeen) return null;
-    blockSeen = true;
-    return blockSeenFrom(db, t, shard, doc, now);
-  };
   const first = n === 1 ? 0 : randomInt(n);
-  const blocked = await read(first);
+  const doc = await readShard(db, t, first);
+  const docs = new Map<number, Doc<"rateLimits"> | null>();
+  docs.set(first, doc);
+  // The first read settles whether the key is blocked (./shards.ts,
+  // `blockSeenFrom`, which needs no await when the document holds the
+  // answer); a second shard's read needs no block lookup of its own.
+  const reads: ShardRead[] = [{ shard: first, state: stateOf(engine, doc) }];
+  const seen = blockSeenFrom(db, t, first, doc, now);
+  const blocked = seen instanceof Promise ? await seen : seen;
   if (blocked) return { call: c, decision: blocked, docs };
   let decision = decide(c.config, reads, t.seed, now, c.count, c.reserve);
   if (!decision.ok && decision.needSecondShard) {
-    const again = await read((first + 1 + randomInt(n - 1)) % n);
-    if (again) return { call: c, decision: again, docs };
+    const second = (first + 1 + randomInt(n - 1)) % n;
+    const doc2 = await readShard(db, t, second);
+    docs.set(second, doc2);
+    reads.push({ shard: second, state: stateOf(engine, doc2) });
     decision = decide(c.config, reads, t.seed, now, c.count, c.reserve);
   }
   return { call: c, decision: final(decision), docs };
@@ -229,15 +226,15 @@ async function settle(ctx: MutationCtx, e: Evaluated, now: number) {
     return;
   }
   let firstIdleAt = Infinity;
-  for (const [i, w] of d.writes.entries()) {
+  for (let i = 0; i < d.writes.length; i++) {
+    const w = d.writes[i]!;
     const doc = e.docs.get(w.shard) ?? null;
     // The call is counted once, on the first shard it writes.
     const counters = c.config.stats
       ? await stats.admittedStats(ctx, t, doc, i === 0 ? c.count : 0, now)
-      : {};
-    const engine = c.config.algorithm;
-    if (await writeState(ctx, t, w.shard, doc, engine, w.state, w.idleAt, counters))
-      firstIdleAt = min(firstIdleAt, w.idleAt);
+      : undefined;
+    await writeState(ctx, t, w.shard, doc, c.config.algorithm, w.state, w.idleAt, counters);
+    if (doc === null) firstIdleAt = min(firstIdleAt, w.idleAt);
   }
   if (firstIdleAt < Infinity) await ensureMaintenance(ctx, now, sweepDue(firstIdleAt));
 }
