@@ -153,14 +153,19 @@ export class RateLimiter<Limits extends Record<string, RateLimitConfig> = Record
     name: string,
     options: RateLimitOptions & { config: RateLimitConfig },
   ): Promise<RateLimitResult>;
-  async limit(
+  limit(
     ctx: RunMutationCtx,
     name: string,
     ...options: [(RateLimitOptions & { config?: RateLimitConfig })?]
   ): Promise<RateLimitResult> {
-    assertWriteCtx(ctx, "RateLimiter.limit", "check or getValue");
-    const args = this.limitArgs(name, optionsObject(options[0], "options", LIMIT_FIELDS));
-    return mutateComponent(ctx, this.component.rateLimits.limit, rateLimitArgs.limit, args);
+    // Not async: the component call's own promise is the result (a throw below rejects it).
+    try {
+      assertWriteCtx(ctx, "RateLimiter.limit", "check or getValue");
+      const args = this.limitArgs(name, optionsObject(options[0], "options", LIMIT_FIELDS));
+      return mutateComponent(ctx, this.component.rateLimits.limit, rateLimitArgs.limit, args);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
   }
 
   /** Would `limit` succeed now? Consumes nothing; works in queries. Throws as `limit` does. */

@@ -46,9 +46,9 @@ import { readStats } from "./rateLimits/statsQuery.js";
 export const limit = mutation({
   args: limitArgs,
   returns: vLimitResult,
-  handler: async (ctx, { throws, ...args }): Promise<RateLimitResult> => {
+  handler: async (ctx, args): Promise<RateLimitResult> => {
     const r = await consume(ctx, hostCall(args), Date.now());
-    if (!r.ok && throws) throw rateLimitedError(args.name, r.retryAfter, r.reason);
+    if (!r.ok && args.throws) throw rateLimitedError(args.name, r.retryAfter, r.reason);
     return r;
   },
 });
