@@ -157,6 +157,7 @@ export function renderMarkdown(r: Results): string {
       ),
       "",
       `Each call is a whole host mutation in the embedded runtime; within a round the two implementations alternate call by call; the median of the rounds is shown. ` +
+        `Rounds start after ${n(r.speed[0]?.warmUpCalls ?? 0)} untimed calls of each, at steady state: a fresh process's ratio rises until V8 has optimized both code paths, and a deployment's isolate runs warm (bench/speed.ts). ` +
         `convex-test serializes each function's validators on every call; a deployment does it once per push, so the bench computes each function's \`exportArgs()\`/\`exportReturns()\` once, for both components alike (bench/README.md). ` +
         `Ratio = ours ÷ peer (above 1: ours is faster). Median-call ratio = the peer's median call time ÷ ours: a pause from the rest of the machine moves a round's mean, not its median, so this column varies far less from run to run. Absolute numbers measure convex-test on this machine (and whatever else it was running), ` +
         `not a deployment; the ratio compares the implementations.`,

@@ -71,6 +71,7 @@ export function parseArgs(args: string[]) {
     samples: quick ? 3 : 8,
     speedRounds: quick ? 3 : 5,
     speedCalls: quick ? 100 : 200,
+    speedWarmUp: quick ? 200 : 1_000,
     periods: quick ? 3 : 10,
     auditSizes: quick ? [1_000, 10_000] : [1_000, 10_000, 20_000],
     contentionN: 10,
@@ -163,7 +164,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (o.sections.includes("speed")) {
       await section("speed", async () => {
-        r.speed = await speed(o.speedRounds, o.speedCalls, log);
+        r.speed = await speed(o.speedRounds, o.speedCalls, o.speedWarmUp, log);
       });
     }
     if (o.sections.includes("accuracy")) {

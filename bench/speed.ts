@@ -10,6 +10,13 @@
  * leave alone (it moved by 0.01 across runs where the mean ratio moved by 0.5).
  * Both components are served by the harness with their validators serialized
  * once, as a deployment does at push time (see `exportOnce` in harness.ts).
+ *
+ * Rounds start at steady state: a deployment's isolate serves its calls warm,
+ * but this process starts cold, and the ratio rises over the first ~1,000
+ * calls of each while V8 optimizes both code paths (measured 2026-12-07 in
+ * 100-call blocks after 200 warm-up calls, token bucket: 0.89-0.95 over the
+ * first 800 calls, 0.97-1.05 from the 1,000th on). So `warmUp` untimed calls
+ * of each (alternating) come first, 1,000 in a full run.
  */
 import { MINUTE } from "convex-guard";
 import { newInstance } from "./harness.js";
@@ -25,6 +32,8 @@ export type SpeedRow = {
   ratio: number | null;
   /** Peer's median call time ÷ ours (median over the timed rounds): above 1, ours is faster. */
   medianCallRatio: number | null;
+  /** Untimed calls of each implementation before the first round. */
+  warmUpCalls: number;
 };
 
 const KEYS = 20;
@@ -63,6 +72,7 @@ async function round1(
 export async function speed(
   rounds: number,
   calls: number,
+  warmUp: number,
   log: (s: string) => void,
 ): Promise<SpeedRow[]> {
   const workloads: { workload: string; config: Config }[] = [
@@ -88,9 +98,9 @@ export async function speed(
     const oursRates: number[] = [];
     const peerRates: number[] = [];
     const medianRatios: number[] = [];
-    // One untimed warm-up round (module and JIT warm-up).
+    // Untimed: until both run optimized code (see the top of this file).
     try {
-      await round1(o, p, t, Math.min(calls, 200));
+      await round1(o, p, t, warmUp);
     } catch (e) {
       log(`    ours failed: ${(e as Error).message}`);
       o = null;
@@ -111,6 +121,7 @@ export async function speed(
       peerPerSec,
       ratio: oursPerSec === null ? null : round(oursPerSec / peerPerSec, 2),
       medianCallRatio: medianRatios.length === 0 ? null : round(median(medianRatios), 2),
+      warmUpCalls: warmUp,
     });
   }
   return rows;
