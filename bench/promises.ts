@@ -71,8 +71,8 @@ export const PROMISES: Promise_[] = [
   // window) and 1.51-1.53x (10 shards); the mean-based ratio's medians were
   // 1.00x, 1.09x and 1.52x, the token bucket's runs ranging 0.98-1.07x. The
   // peer's token bucket is its cheapest path (no union miss in its config
-  // argument, a five-field document); ours also reads and writes the idle
-  // time, the state's tag and a block.
+  // argument, a five-field document); ours also stores the idle time (for
+  // the sweep) and the state's tag.
   // Audit log.
   p(
     "audit.log.reads",

@@ -65,7 +65,7 @@ export function readShards(db: DatabaseReader, t: Target) {
 
 /** The state a document holds for `engine` (null: none, or one another algorithm stored). */
 export function stateOf(engine: Engine, doc: Doc<"rateLimits"> | null): RateLimitState | null {
-  return doc === null || doc.alg === undefined ? null : engine.decode(doc);
+  return doc === null ? null : engine.decode(doc);
 }
 
 /** A document's stored state, as it is (for the asynchronous view), or null: none. */
