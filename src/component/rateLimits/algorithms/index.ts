@@ -133,9 +133,8 @@ function bound<C extends RateLimitConfig>(alg: Algorithm<C>, config: C): Bound {
 /**
  * The algorithm that serves `config`, looked up by its kind; undefined for an
  * unknown kind. A config arrives as a flat record (`vRateLimitConfigArg`);
- * its kind picks the variant type here, and
- * `normalizeConfig` then checks every field against that algorithm's options
- * before anything reads one.
+ * its kind picks the variant type here, and `normalizeConfig` then checks
+ * every field against that algorithm's options before anything reads one.
  */
 export function bind(config: RateLimitConfigArg): Bound | undefined {
   switch (config.kind) {
