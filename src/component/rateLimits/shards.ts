@@ -97,21 +97,24 @@ export function writeState(
   engine: Engine,
   state: RateLimitState,
   idleAt: number,
-  extra: Partial<
+  extra?: Partial<
     Pick<Doc<"rateLimits">, "statsHour" | "statsAllowed" | "statsConsumed" | "foldedThrough">
-  > = {},
+  >,
 ): Promise<unknown> {
+  // The encoded state is a new object: the write's other fields are added to
+  // it rather than spread into another (a spread per field set costs on every
+  // call). An algorithm always writes the same fields, so only another's
+  // state needs clearing.
   const stored = engine.encode(state);
-  // An algorithm always writes the same fields, so only another's state needs clearing.
   const replaced = doc !== null && doc.alg !== undefined && doc.alg !== stored.alg;
-  const fields = {
-    ...(replaced ? NO_STATE : null),
-    ...stored,
-    idleAt: keepWhileBlocked(doc, idleAt),
-    ...extra,
-  };
+  const fields: Partial<Doc<"rateLimits">> = replaced
+    ? Object.assign({}, NO_STATE, stored)
+    : stored;
+  const idle = keepWhileBlocked(doc, idleAt);
+  fields.idleAt = idle;
+  if (extra !== undefined) Object.assign(fields, extra);
   if (doc) return ctx.db.patch("rateLimits", doc._id, fields);
-  return ctx.db.insert("rateLimits", { name: t.name, key: t.key, shard, ...fields });
+  return ctx.db.insert("rateLimits", { ...fields, name: t.name, key: t.key, shard, idleAt: idle });
 }
 
 type BlockFields = Pick<Doc<"rateLimits">, "blockedUntil" | "blockReason">;
