@@ -70,7 +70,8 @@ export function parseArgs(args: string[]) {
     realKeys: int("--real-keys", quick ? 200 : 500),
     samples: quick ? 3 : 8,
     speedRounds: quick ? 3 : 5,
-    speedCalls: quick ? 100 : 200,
+    // Per round and implementation: long enough that pauses (GC) average out.
+    speedCalls: quick ? 100 : 500,
     speedWarmUp: quick ? 200 : 1_000,
     periods: quick ? 3 : 10,
     auditSizes: quick ? [1_000, 10_000] : [1_000, 10_000, 20_000],
