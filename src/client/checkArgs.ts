@@ -94,11 +94,15 @@ export function optionsObject<T extends object>(
     throw guardError(ErrorCode.INVALID_ARGUMENT, `${what} must be an object`, { field: what });
   }
   if (fields === undefined) return value;
-  for (const [k, x] of Object.entries(value)) {
-    const field = `${what}.${k}`;
-    if (x !== undefined && !fields.includes(k))
+  for (const k in value) {
+    if (!Object.hasOwn(value, k)) continue;
+    const x = (value as Record<string, unknown>)[k];
+    if (x !== undefined && !fields.includes(k)) {
+      const field = `${what}.${k}`;
       throw guardError(ErrorCode.INVALID_ARGUMENT, `${field} is not allowed`, { field });
+    }
     if (x === null && !NULLABLE_FIELDS.has(k) && !nullable.includes(k)) {
+      const field = `${what}.${k}`;
       throw guardError(ErrorCode.INVALID_ARGUMENT, `${field} must not be null: omit it`, {
         field,
       });

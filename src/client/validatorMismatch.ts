@@ -154,11 +154,14 @@ function compile(j: ValidatorJSON): Compiled {
         }
         return null;
       };
+      const names = fields.map(([k]) => k);
+      const oks = fields.map(([, check]) => check.ok);
       return {
-        ok: (value) =>
-          isPlainObject(value) &&
-          unknownField(value) === null &&
-          fields.every(([k, check]) => check.ok(value[k])),
+        ok: (value) => {
+          if (!isPlainObject(value) || unknownField(value) !== null) return false;
+          for (let i = 0; i < oks.length; i++) if (!oks[i]!(value[names[i]!])) return false;
+          return true;
+        },
         why: (value, at) => {
           if (!isPlainObject(value)) return `${at || "arguments"} must be an object`;
           const unknown = unknownField(value);
