@@ -123,20 +123,29 @@ function final(d: Decision): Final {
 /**
  * Decides a call. `stale`: the mutation an asynchronous call runs in, whose
  * nested query reads a stale snapshot; without it (queries), the snapshot
- * read is the query's own.
+ * read is the query's own. Not itself async: a one-shard transactional call,
+ * the common case, is its one read and a decision on it, and each async
+ * layer costs promises, which convex-test tracks one by one.
  */
-async function evaluate(
+function evaluate(
   db: DatabaseReader,
   c: Call,
   now: number,
   stale?: MutationCtx,
 ): Promise<Evaluated> {
   if (c.config.async) return evaluateAsync(db, c, now, stale);
-  if (c.config.shards === 1) return decideOneShard(c, await readShard(db, c.target, 0), now);
+  if (c.config.shards === 1) {
+    return readShard(db, c.target, 0).then((doc) => decideOneShard(c, doc, now));
+  }
+  return evaluateSharded(db, c, now);
+}
+
+/** A sharded transactional call: a random shard, and a second one when the first has too little. */
+async function evaluateSharded(db: DatabaseReader, c: Call, now: number): Promise<Evaluated> {
   const t = c.target;
   const n = c.config.shards;
   const engine = c.config.algorithm;
-  const first = n === 1 ? 0 : randomInt(n);
+  const first = randomInt(n);
   const doc = await readShard(db, t, first);
   const docs = new Map<number, Doc<"rateLimits"> | null>();
   docs.set(first, doc);
@@ -275,13 +284,7 @@ async function settleEach(ctx: MutationCtx, e: Evaluated, now: number) {
 
 /** Consumes `count` if allowed; a denied call writes only its stats row. */
 export async function consume(ctx: MutationCtx, c: Call, now: number): Promise<RateLimitResult> {
-  // The common case (one shard, transactional) awaits its read here rather than
-  // through `evaluate`: each async layer costs promises, which convex-test
-  // tracks one by one (about 1% of a call, measured).
-  const e =
-    c.config.shards === 1 && !c.config.async
-      ? decideOneShard(c, await readShard(ctx.db, c.target, 0), now)
-      : await evaluate(ctx.db, c, now, ctx);
+  const e = await evaluate(ctx.db, c, now, ctx);
   await settle(ctx, e, now);
   return result(e.decision);
 }
